@@ -1,0 +1,1 @@
+"""The HTTP API that serves the registry's @champion."""

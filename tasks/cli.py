@@ -1,0 +1,158 @@
+"""The `llmops` command: entry point of every DVC stage, Prefect task and person.
+
+    llmops --help
+    llmops prepare data/raw/support.jsonl --out data/prepared
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.logging import RichHandler
+
+from tasks.config import Params, load_params
+from tasks.errors import LlmopsError
+
+app = typer.Typer(help="LLMOps pipeline stages.", no_args_is_help=True, pretty_exceptions_enable=False,
+                  add_completion=False)
+err_console = Console(stderr=True)
+out_console = Console()
+
+ParamsOpt = Annotated[Path, typer.Option("--params", "-p", help="params file", envvar="LLMOPS_PARAMS")]
+
+
+def _setup_logging(verbose: bool) -> None:
+    logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO, format="%(message)s",
+                        handlers=[RichHandler(console=err_console, show_path=False, rich_tracebacks=False)])
+    for noisy in ("great_expectations", "urllib3", "filelock", "httpx"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+@app.callback()
+def main(verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False) -> None:
+    _setup_logging(verbose)
+
+
+def _params(path: Path) -> Params:
+    return load_params(path)
+
+
+@app.command()
+def generate(
+    out: Annotated[Path, typer.Option(help="where to write the raw dataset")] = Path("data/raw/support.jsonl"),
+    params: ParamsOpt = Path("params.yaml"),
+) -> None:
+    """Write the seeded telecom support dataset (with its deliberate dirt)."""
+    from tasks.generate import write_dataset
+
+    summary = write_dataset(_params(params).generate, out)
+    out_console.print(f"wrote {summary['records']} records ({summary['malformed_lines']} malformed) to {out}")
+
+
+@app.command()
+def traffic(
+    out: Annotated[Path, typer.Option(help="where to write the traffic set")] = Path("data/traffic/shifted.jsonl"),
+    n: Annotated[int, typer.Option(min=1)] = 1000,
+    seed: int = 1,
+    shift_share: Annotated[float, typer.Option(min=0.0, max=1.0)] = 0.2,
+) -> None:
+    """Write production-like prompts with a share of newly launched products (for drift checks)."""
+    from tasks.generate import write_traffic
+
+    write_traffic(n, seed, shift_share, out)
+    out_console.print(f"wrote {n} prompts ({shift_share:.0%} shifted) to {out}")
+
+
+@app.command("base-model")
+def base_model(
+    out: Annotated[Path, typer.Option(help="materialised model directory")] = Path("models/base"),
+    params: ParamsOpt = Path("params.yaml"),
+) -> None:
+    """Materialise model.base (shipped GGUF, tiny, local dir or hub id) as safetensors + tokenizer."""
+    from tasks.base_model import materialize
+
+    info = materialize(_params(params).model.base, out)
+    out_console.print(f"base model {info['source']!r}: {info['parameters']:,} parameters -> {out}")
+
+
+@app.command()
+def prepare(
+    inputs: Annotated[list[Path], typer.Argument(help="raw files: .jsonl, .json, .csv, .parquet")],
+    out: Annotated[Path, typer.Option(help="output directory")] = Path("data/prepared"),
+    model_dir: Annotated[Path, typer.Option(help="materialised base model (tokenizer)")] = Path("models/base"),
+    params: ParamsOpt = Path("params.yaml"),
+) -> None:
+    """Load, normalise, scrub PII, filter and deduplicate; quarantine every dropped row with its reason."""
+    from tasks.base_model import load_tokenizer
+    from tasks.prepare import prepare as run
+
+    cfg = _params(params)
+    summary = run(inputs, out, cfg.prepare, load_tokenizer(model_dir))
+    reasons = ", ".join(f"{k}={v}" for k, v in summary["dropped"].items()) or "none"
+    out_console.print(f"prepare: {summary['rows_in']} rows in, {summary['rows_kept']} kept, "
+                      f"{summary['rows_dropped']} quarantined ({reasons}) -> {out}")
+
+
+@app.command()
+def validate(
+    data: Annotated[Path, typer.Option(help="prepared records")] = Path("data/prepared/records.jsonl"),
+    reports: Annotated[Path, typer.Option(help="report directory")] = Path("data/reports"),
+    params: ParamsOpt = Path("params.yaml"),
+) -> None:
+    """Run the great-expectations suite built from params; fail naming each broken expectation."""
+    from tasks.validate import validate as run
+
+    cfg = _params(params)
+    result = run(data, reports, cfg.validate_, cfg.prepare)
+    out_console.print(f"validate: {result['passed']}/{result['evaluated']} expectations passed; "
+                      f"report {reports / 'validation.html'}")
+
+
+@app.command()
+def split(
+    data: Annotated[Path, typer.Option(help="prepared records")] = Path("data/prepared/records.jsonl"),
+    out: Annotated[Path, typer.Option(help="output directory")] = Path("data/split"),
+    params: ParamsOpt = Path("params.yaml"),
+) -> None:
+    """Deterministic train/validation/test split, stratified by intent, no duplicate across splits."""
+    from tasks.split import split as run
+
+    cfg = _params(params)
+    summary = run(data, out, cfg.split, cfg.prepare)
+    sizes = ", ".join(f"{k}={v}" for k, v in summary["rows"].items())
+    out_console.print(f"split: {sizes} ({summary['groups']} duplicate-free groups) -> {out}")
+
+
+@app.command()
+def report(
+    prepared: Annotated[Path, typer.Option()] = Path("data/prepared/summary.json"),
+    validation: Annotated[Path, typer.Option()] = Path("data/reports/validation.json"),
+    split_summary: Annotated[Path, typer.Option("--split")] = Path("data/split/summary.json"),
+) -> None:
+    """Summarise the last pipeline run and say where to look."""
+    from tasks.report import render
+
+    render(out_console, prepared, validation, split_summary)
+
+
+def run() -> None:
+    """Console-script wrapper: user-caused errors become one line on stderr and exit code 1."""
+    try:
+        app(standalone_mode=False)
+    except LlmopsError as err:
+        err_console.print(f"[bold red]error:[/] {err}", highlight=False, soft_wrap=True)
+        sys.exit(1)
+    except typer.Abort:
+        sys.exit(130)
+    except Exception as err:  # click usage errors arrive here in non-standalone mode
+        import click
+
+        if isinstance(err, click.ClickException):
+            err.show()
+            sys.exit(err.exit_code)
+        raise

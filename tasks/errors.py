@@ -1,0 +1,21 @@
+"""The project's own exceptions: each message says what went wrong, where, and what to do."""
+
+
+class LlmopsError(Exception):
+    """An error the user can cause and fix; the CLI prints it as one line and exits non-zero."""
+
+
+class ConfigError(LlmopsError):
+    """params.yaml is missing, malformed, or has an unknown key, wrong type or out-of-range value."""
+
+
+class DataFormatError(LlmopsError):
+    """An input file cannot be read as any supported format, or too much of it is bad."""
+
+
+class DataValidationError(LlmopsError):
+    """The prepared data failed one or more expectations of the validation suite."""
+
+
+class ModelSourceError(LlmopsError):
+    """The base model could not be found or read from the configured source."""
