@@ -108,7 +108,7 @@ def _classify_json(source: str, line: int, text: str) -> Row:
     try:
         obj = orjson.loads(text)
     except orjson.JSONDecodeError as err:
-        reason = "too_deep" if "recursion" in str(err) else "invalid_json"
+        reason = "too_deep" if "depth" in str(err) or "recursion" in str(err) else "invalid_json"
         return BadRow(source, line, reason, str(err), text)
     if not isinstance(obj, dict):
         return BadRow(source, line, "not_an_object", f"expected a JSON object, got {type(obj).__name__}", text)

@@ -1,0 +1,41 @@
+"""Shared fixtures: a tiny model built once per session, never downloaded."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import orjson
+import pytest
+
+from tasks.base_model import load_tokenizer, materialize
+from tasks.config import PrepareParams
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="session")
+def tiny_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """2-layer, 64-wide Llama with the real SmolLM2 tokenizer and chat template."""
+    out = tmp_path_factory.mktemp("models") / "tiny"
+    materialize("tiny", out)
+    return out
+
+
+@pytest.fixture(scope="session")
+def tokenizer(tiny_model_dir: Path):
+    return load_tokenizer(tiny_model_dir)
+
+
+@pytest.fixture
+def prepare_params() -> PrepareParams:
+    return PrepareParams(min_tokens=4, max_tokens=512)
+
+
+def write_lines(path: Path, lines: list[bytes]) -> Path:
+    path.write_bytes(b"\n".join(lines) + b"\n")
+    return path
+
+
+def chat(user: str, assistant: str, **extra) -> bytes:
+    return orjson.dumps({"messages": [{"role": "user", "content": user},
+                                      {"role": "assistant", "content": assistant}], **extra})
