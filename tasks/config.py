@@ -45,7 +45,7 @@ class PrepareParams(_Section):
     max_line_bytes: int = Field(1_000_000, ge=1_000)
     min_tokens: int = Field(8, ge=1)
     max_tokens: int = Field(1024, ge=2)
-    near_dup_threshold: float = Field(0.85, gt=0, le=1)
+    near_dup_threshold: float | None = Field(0.85, gt=0, lt=1)  # None: exact dedup only
     num_perm: int = Field(64, ge=16, le=512)
     shingle_words: int = Field(3, ge=1, le=10)
     scrub_pii: bool = True
@@ -71,7 +71,7 @@ class SplitParams(_Section):
     seed: int = 13
     validation_fraction: float = Field(0.1, gt=0, lt=1)
     test_fraction: float = Field(0.1, gt=0, lt=1)
-    near_dup_threshold: float = Field(0.7, gt=0, le=1)
+    near_dup_threshold: float = Field(0.7, gt=0, lt=1)
 
     @model_validator(mode="after")
     def _fractions(self) -> SplitParams:

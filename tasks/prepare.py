@@ -53,7 +53,7 @@ class _State:
 
     params: PrepareParams
     counter: TokenCounter
-    near: NearDuplicateIndex
+    near: NearDuplicateIndex | None
     exact: dict[str, str] = field(default_factory=dict)
     ids: set[str] = field(default_factory=set)
     dropped: Counter[str] = field(default_factory=Counter)
@@ -133,12 +133,13 @@ def _finish_batch(batch: list[_Candidate], state: _State, sink: _Sink) -> int:
         if key in state.exact:
             sink.drop_candidate(c, "duplicate", f"same text as kept record {state.exact[key]}")
             continue
-        if (twin := state.near.find(sig)) is not None:
+        if state.near is not None and (twin := state.near.find(sig)) is not None:
             sink.drop_candidate(c, "near_duplicate", f"near-duplicate of kept record {twin} "
                                 f"(MinHash Jaccard >= {p.near_dup_threshold})")
             continue
         state.exact[key] = rid
-        state.near.add(rid, sig)
+        if state.near is not None:
+            state.near.add(rid, sig)
         state.ids.add(rid)
         state.intents[c.meta["intent"] or "none"] += 1
         state.languages[c.lang or "unknown"] += 1
@@ -194,17 +195,17 @@ def _prepare_file(path: Path, state: _State, sink: _Sink) -> dict[str, int]:
             yield row
 
     batch: list[_Candidate] = []
-    progress = tqdm(desc=f"prepare {path.name}", unit=" rows", mininterval=1.0, leave=False)
-    for c in _candidates(path, counted(read_rows(path, state.params.max_line_bytes)), state.params.format, sink):
-        progress.update(1)
-        if _screen(c, state, sink):
-            batch.append(c)
-        if len(batch) >= _BATCH:
+    rows = counted(read_rows(path, state.params.max_line_bytes))
+    with tqdm(desc=f"prepare {path.name}", unit=" rows", mininterval=1.0, leave=False) as progress:
+        for c in _candidates(path, rows, state.params.format, sink):
+            progress.update(1)
+            if _screen(c, state, sink):
+                batch.append(c)
+            if len(batch) >= _BATCH:
+                kept += _finish_batch(batch, state, sink)
+                batch = []
+        if batch:
             kept += _finish_batch(batch, state, sink)
-            batch = []
-    if batch:
-        kept += _finish_batch(batch, state, sink)
-    progress.close()
     unreadable = _unreadable(state) - unreadable_before
     if rows_in and unreadable / rows_in > state.params.max_bad_fraction:
         raise DataFormatError(
@@ -219,7 +220,8 @@ def prepare(inputs: list[Path], out_dir: Path, params: PrepareParams, tokenizer)
     """Run the prepare stage over `inputs`; writes records, quarantine and summary into `out_dir`."""
     if not inputs:
         raise DataFormatError("prepare: no input files given")
-    state = _State(params, TokenCounter(tokenizer), NearDuplicateIndex(params.near_dup_threshold, params.num_perm))
+    near = NearDuplicateIndex(params.near_dup_threshold, params.num_perm) if params.near_dup_threshold else None
+    state = _State(params, TokenCounter(tokenizer), near)
     files: dict[str, dict[str, int]] = {}
     with atomic_writer(out_dir / RECORDS) as kept, atomic_writer(out_dir / QUARANTINE) as quarantine:
         sink = _Sink(kept, quarantine, state)

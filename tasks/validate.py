@@ -75,6 +75,8 @@ def _run(frames: Sequence[tuple[str, pd.DataFrame, list[Any]]]) -> list[dict[str
     import great_expectations as gx
     from great_expectations.data_context.types.base import ProgressBarsConfig
 
+    # GE announces each ephemeral docs directory at INFO on a logger it configures itself.
+    logging.getLogger("great_expectations.data_context.types.base").setLevel(logging.WARNING)
     context = gx.get_context(mode="ephemeral")
     context.variables.progress_bars = ProgressBarsConfig(globally=False)
     source = context.data_sources.add_pandas("prepared")
@@ -94,7 +96,7 @@ def _describe(table: str, r: Any) -> dict[str, Any]:
     res = r.result or {}
     observed = res.get("observed_value")
     if observed is None and "unexpected_count" in res:
-        observed = f"{res['unexpected_count']} unexpected ({res.get('unexpected_percent', 0):.2f}%)"
+        observed = f"{res['unexpected_count']} unexpected ({res.get('unexpected_percent') or 0:.2f}%)"
     return {
         "table": table, "expectation": cfg.type, "kwargs": kwargs, "success": bool(r.success),
         "observed": observed,

@@ -1,0 +1,67 @@
+"""The CLI as a user meets it: one clear line on stderr, no traceback, non-zero exit."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import chat, write_lines
+
+LLMOPS = str(Path(sys.executable).parent / "llmops")
+REPO = Path(__file__).resolve().parents[2]
+
+
+def llmops(*args: str, cwd: Path = REPO) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([LLMOPS, *args], cwd=cwd, capture_output=True, text=True, timeout=300)
+
+
+def _assert_clean_failure(result: subprocess.CompletedProcess[str], *fragments: str) -> None:
+    assert result.returncode == 1, result.stderr
+    assert "Traceback" not in result.stderr + result.stdout
+    message = " ".join(result.stderr.split()).partition("error:")[2]
+    assert message, result.stderr
+    for fragment in fragments:
+        assert fragment in message, result.stderr
+
+
+def test_help_lists_stages() -> None:
+    result = llmops("--help")
+    assert result.returncode == 0
+    for command in ("generate", "base-model", "prepare", "validate", "split"):
+        assert command in result.stdout
+
+
+def test_bad_params_key(tmp_path: Path) -> None:
+    params = tmp_path / "params.yaml"
+    params.write_text("split:\n  seeed: 3\n")
+    _assert_clean_failure(llmops("generate", "--out", str(tmp_path / "x.jsonl"), "--params", str(params)),
+                          "split.seeed: unknown key")
+
+
+def test_fake_parquet(tmp_path: Path, tiny_model_dir: Path) -> None:
+    fake = tmp_path / "data.parquet"
+    fake.write_text("not parquet")
+    result = llmops("prepare", str(fake), "--out", str(tmp_path / "out"), "--model-dir", str(tiny_model_dir))
+    _assert_clean_failure(result, "data.parquet: named .parquet but is not a Parquet file")
+
+
+def test_missing_model_dir(tmp_path: Path) -> None:
+    raw = write_lines(tmp_path / "raw.jsonl", [chat("q", "a")])
+    result = llmops("prepare", str(raw), "--out", str(tmp_path / "out"), "--model-dir", str(tmp_path / "nomodel"))
+    _assert_clean_failure(result, "no tokenizer there; run `dvc repro base_model`")
+
+
+@pytest.mark.parametrize("source", ["/nonexistent/model/dir"])
+def test_unloadable_base_model(tmp_path: Path, source: str) -> None:
+    params = tmp_path / "params.yaml"
+    params.write_text(f"model:\n  base: {source}\n")
+    result = llmops("base-model", "--out", str(tmp_path / "base"), "--params", str(params))
+    _assert_clean_failure(result, f"model.base='{source}': cannot load it")
+
+
+def test_validation_failure_lists_expectations(tmp_path: Path) -> None:
+    data = write_lines(tmp_path / "records.jsonl", [chat("q", "a")])
+    result = llmops("validate", "--data", str(data), "--reports", str(tmp_path / "reports"))
+    _assert_clean_failure(result, "expectations failed", "expect_table_row_count_to_be_between")
+    assert (tmp_path / "reports" / "validation.html").is_file()

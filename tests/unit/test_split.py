@@ -1,0 +1,91 @@
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from tasks.clean import dedup_key
+from tasks.config import PrepareParams, SplitParams
+from tasks.errors import DataFormatError
+from tasks.io import read_jsonl, write_jsonl
+from tasks.minhash import NearDuplicateIndex, signatures
+from tasks.split import SPLITS, prompt_text, split
+
+PREP = PrepareParams()
+INTENTS = ["billing", "roaming", "router", "cancel"]
+TOPICS = ["invoice", "data", "wifi", "contract", "payment", "signal", "password", "number", "speed", "refund"]
+
+
+def _records(n: int = 600) -> list[dict]:
+    recs = []
+    for i in range(n):
+        intent = INTENTS[i % len(INTENTS)]
+        words = " ".join(TOPICS[(i * k) % len(TOPICS)] for k in range(1, 7))
+        prompt = f"Customer {i} asks about {intent}: {words} issue number {i * 7919 % 1000}"
+        recs.append({"id": f"r{i}", "intent": intent, "messages": [
+            {"role": "user", "content": prompt}, {"role": "assistant", "content": f"Answer {i}"}]})
+    # duplicates a prepare stage with dedup switched off would let through
+    for i in range(0, 60, 3):
+        src = recs[i]
+        recs.append({**src, "id": f"dup{i}", "messages": [
+            {"role": "user", "content": prompt_text(src).upper() + "!"}, {"role": "assistant", "content": "other"}]})
+        recs.append({**src, "id": f"near{i}", "messages": [
+            {"role": "user", "content": prompt_text(src) + " please help"}, {"role": "assistant", "content": "x"}]})
+    return recs
+
+
+@pytest.fixture
+def split_dir(tmp_path: Path) -> Path:
+    write_jsonl(tmp_path / "records.jsonl", _records())
+    split(tmp_path / "records.jsonl", tmp_path / "split", SplitParams(), PREP)
+    return tmp_path / "split"
+
+
+def _load(d: Path) -> dict[str, list[dict]]:
+    return {name: list(read_jsonl(d / f"{name}.jsonl")) for name in SPLITS}
+
+
+def test_every_record_in_exactly_one_split(split_dir: Path) -> None:
+    parts = _load(split_dir)
+    ids = [r["id"] for rows in parts.values() for r in rows]
+    assert sorted(ids) == sorted(r["id"] for r in _records())
+
+
+def test_no_exact_or_near_duplicate_prompt_crosses_splits(split_dir: Path) -> None:
+    parts = _load(split_dir)
+    keys = {name: {dedup_key(prompt_text(r)) for r in rows} for name, rows in parts.items()}
+    assert not keys["train"] & keys["test"] and not keys["train"] & keys["validation"]
+    assert not keys["validation"] & keys["test"]
+    index = NearDuplicateIndex(0.7, PREP.num_perm)
+    train = [prompt_text(r) for r in parts["train"]]
+    for i, sig in enumerate(signatures(train, PREP.num_perm, PREP.shingle_words)):
+        index.add(str(i), sig)
+    held_out = [prompt_text(r) for r in parts["validation"] + parts["test"]]
+    for text, sig in zip(held_out, signatures(held_out, PREP.num_perm, PREP.shingle_words), strict=True):
+        assert index.find(sig) is None, text
+
+
+def test_stratified_by_intent(split_dir: Path) -> None:
+    parts = _load(split_dir)
+    total = sum(len(v) for v in parts.values())
+    assert len(parts["test"]) / total == pytest.approx(0.1, abs=0.02)
+    assert len(parts["validation"]) / total == pytest.approx(0.1, abs=0.02)
+    test_intents = Counter(r["intent"] for r in parts["test"])
+    assert set(test_intents) == set(INTENTS)
+    assert max(test_intents.values()) - min(test_intents.values()) <= 4
+
+
+def test_same_seed_same_split_other_seed_other_split(tmp_path: Path, split_dir: Path) -> None:
+    data = tmp_path / "records.jsonl"
+    split(data, tmp_path / "again", SplitParams(), PREP)
+    split(data, tmp_path / "other", SplitParams(seed=99), PREP)
+    for name in SPLITS:
+        assert (split_dir / f"{name}.jsonl").read_bytes() == (tmp_path / "again" / f"{name}.jsonl").read_bytes()
+    assert (split_dir / "test.jsonl").read_bytes() != (tmp_path / "other" / "test.jsonl").read_bytes()
+
+
+def test_missing_or_empty_input(tmp_path: Path) -> None:
+    with pytest.raises(DataFormatError, match="run `dvc repro prepare`"):
+        split(tmp_path / "none.jsonl", tmp_path / "out", SplitParams(), PREP)
+    (tmp_path / "empty.jsonl").write_text("")
+    with pytest.raises(DataFormatError, match="no records to split"):
+        split(tmp_path / "empty.jsonl", tmp_path / "out", SplitParams(), PREP)
