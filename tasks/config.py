@@ -51,6 +51,7 @@ class PrepareParams(_Section):
     scrub_pii: bool = True
     languages: list[str] | None = ["en"]
     language_min_score: float = Field(0.6, ge=0, le=1)
+    workers: int = Field(0, ge=0, le=256)  # processes for per-row cleaning; 0: one per CPU core
 
     @model_validator(mode="after")
     def _bounds(self) -> PrepareParams:

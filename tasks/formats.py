@@ -14,8 +14,15 @@ EXPECTED = {
     "messages": '{"messages": [{"role": "system|user|assistant", "content": str}, ...]}',
     "sharegpt": '{"conversations": [{"from": "system|human|gpt", "value": str}, ...]}',
 }
-_SHAREGPT_ROLES = {"system": "system", "human": "user", "user": "user", "gpt": "assistant",
-                   "assistant": "assistant", "bot": "assistant", "model": "assistant"}
+_SHAREGPT_ROLES = {
+    "system": "system",
+    "human": "user",
+    "user": "user",
+    "gpt": "assistant",
+    "assistant": "assistant",
+    "bot": "assistant",
+    "model": "assistant",
+}
 _CHAT_ROLES = {"system", "user", "assistant"}
 
 
@@ -78,5 +85,7 @@ def metadata(obj: dict[str, Any]) -> dict[str, str | None]:
     meta = obj.get("metadata") if isinstance(obj.get("metadata"), dict) else {}
     intent = obj.get("intent", meta.get("intent", obj.get("category")))
     rid = obj.get("id", meta.get("id"))
-    return {"intent": str(intent) if intent not in (None, "") else None,
-            "id": str(rid) if rid not in (None, "") else None}
+    return {
+        "intent": str(intent) if intent not in (None, "") else None,
+        "id": str(rid) if rid not in (None, "") else None,
+    }

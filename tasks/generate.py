@@ -23,13 +23,27 @@ from tasks.io import atomic_writer
 
 _OPENERS = ["", "", "Hi, ", "Hello, ", "Good morning. ", "Hey there, ", "Hi team, ", "Quick question: "]
 _CONTEXT = [
-    "", "", "", "I've been a customer for {days} years. ", "I'm on the {plan} plan. ",
-    "I already restarted everything. ", "This is the second time I'm asking. ", "I'm writing from my {device}. ",
-    "My partner has the same problem. ", "I checked the app but couldn't find it. ",
+    "",
+    "",
+    "",
+    "I've been a customer for {days} years. ",
+    "I'm on the {plan} plan. ",
+    "I already restarted everything. ",
+    "This is the second time I'm asking. ",
+    "I'm writing from my {device}. ",
+    "My partner has the same problem. ",
+    "I checked the app but couldn't find it. ",
 ]
 _CLOSERS = ["", "", "", " Thanks!", " Thanks in advance.", " Please help.", " Cheers", " Any idea?"]
-_ANSWER_OPENERS = ["", "", "Thanks for reaching out. ", "Happy to help! ", "Thanks for your message. ",
-                   "Good question. ", "I can help with that. "]
+_ANSWER_OPENERS = [
+    "",
+    "",
+    "Thanks for reaching out. ",
+    "Happy to help! ",
+    "Thanks for your message. ",
+    "Good question. ",
+    "I can help with that. ",
+]
 _FIRST = ["Anna", "Lukas", "Maria", "James", "Sofia", "Mehmet", "Chloe", "Pedro", "Yuki", "Fatima", "Oliver"]
 _LAST = ["Schmidt", "Garcia", "Rossi", "Smith", "Dubois", "Yilmaz", "Novak", "Silva", "Tanaka", "Jensen"]
 _STREETS = ["Baker Street", "Maple Avenue", "Station Road", "Church Lane", "Park Drive", "Mill Way"]
@@ -91,16 +105,20 @@ def _pii_sentence(rng: random.Random) -> str:
 
 def _harmless_numbers(rng: random.Random) -> str:
     """Numbers that look like PII but are not (order ids, dates): scrubbing must leave them."""
-    return rng.choice([
-        f" My order number is {rng.randint(10**9, 10**10 - 1)}.",
-        f" Ticket #{rng.randint(100000, 999999)} was opened on 2024-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}.",
-        f" It started on {rng.randint(1, 28)}/{rng.randint(1, 12)}/2024.",
-        "",
-    ])
+    return rng.choice(
+        [
+            f" My order number is {rng.randint(10**9, 10**10 - 1)}.",
+            f" Ticket #{rng.randint(100000, 999999)} was opened on "
+            f"2024-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}.",
+            f" It started on {rng.randint(1, 28)}/{rng.randint(1, 12)}/2024.",
+            "",
+        ]
+    )
 
 
-def _conversation(rng: random.Random, intent: str, spec: dict[str, Any], tpl: dict[str, Any],
-                  p: GenerateParams) -> list[dict[str, str]]:
+def _conversation(
+    rng: random.Random, intent: str, spec: dict[str, Any], tpl: dict[str, Any], p: GenerateParams
+) -> list[dict[str, str]]:
     slots = _pick(rng, tpl["slots"])
     question = _fill(rng, rng.choice(_OPENERS) + rng.choice(_CONTEXT) + rng.choice(spec["questions"]), slots)
     question += _harmless_numbers(rng) if rng.random() < 0.2 else ""
@@ -111,10 +129,14 @@ def _conversation(rng: random.Random, intent: str, spec: dict[str, Any], tpl: di
     messages = [{"role": "user", "content": question}, {"role": "assistant", "content": answer}]
     if spec.get("follow_ups") and rng.random() < p.multi_turn_rate * 3:
         q, a = rng.choice(spec["follow_ups"])
-        messages += [{"role": "user", "content": _fill(rng, q, slots)},
-                     {"role": "assistant", "content": _fill(rng, a, slots)}]
+        messages += [
+            {"role": "user", "content": _fill(rng, q, slots)},
+            {"role": "assistant", "content": _fill(rng, a, slots)},
+        ]
     if rng.random() < 0.1:
-        messages.insert(0, {"role": "system", "content": f"You are the customer support assistant of {tpl['company']}."})
+        messages.insert(
+            0, {"role": "system", "content": f"You are the customer support assistant of {tpl['company']}."}
+        )
     return messages
 
 
@@ -134,11 +156,15 @@ def _near_duplicate(rng: random.Random, messages: list[dict[str, str]]) -> list[
 
 
 def _overlong(rng: random.Random) -> list[dict[str, str]]:
-    log_lines = [f"[2024-05-{rng.randint(1, 28):02d} {rng.randint(0, 23):02d}:{rng.randint(0, 59):02d}] "
-                 f"WAN link state changed: {rng.choice(['DOWN', 'UP', 'RETRAIN'])} snr={rng.randint(3, 40)}dB"
-                 for _ in range(rng.randint(400, 900))]
-    return [{"role": "user", "content": "My router keeps disconnecting, here is the full log:\n" + "\n".join(log_lines)},
-            {"role": "assistant", "content": "Thanks for the log. The link retrains often; we will run a line test."}]
+    log_lines = [
+        f"[2024-05-{rng.randint(1, 28):02d} {rng.randint(0, 23):02d}:{rng.randint(0, 59):02d}] "
+        f"WAN link state changed: {rng.choice(['DOWN', 'UP', 'RETRAIN'])} snr={rng.randint(3, 40)}dB"
+        for _ in range(rng.randint(400, 900))
+    ]
+    return [
+        {"role": "user", "content": "My router keeps disconnecting, here is the full log:\n" + "\n".join(log_lines)},
+        {"role": "assistant", "content": "Thanks for the log. The link retrains often; we will run a line test."},
+    ]
 
 
 def records(p: GenerateParams) -> Iterator[dict[str, Any]]:
@@ -158,18 +184,26 @@ def records(p: GenerateParams) -> Iterator[dict[str, Any]]:
             rec = dict(src, id=rid, messages=_near_duplicate(rng, src["messages"]))
         elif roll < p.duplicate_rate + p.near_duplicate_rate + p.foreign_rate:
             lang, q, a = rng.choice(tpl["foreign"])
-            rec = {"id": rid, "intent": None, "lang": lang,
-                   "messages": [{"role": "user", "content": q}, {"role": "assistant", "content": a}]}
+            rec = {
+                "id": rid,
+                "intent": None,
+                "lang": lang,
+                "messages": [{"role": "user", "content": q}, {"role": "assistant", "content": a}],
+            }
         elif roll < p.duplicate_rate + p.near_duplicate_rate + p.foreign_rate + p.empty_rate:
-            rec = {"id": rid, "intent": rng.choice(intents), "messages": [
-                {"role": "user", "content": rng.choice(["", "   ", "\n"])},
-                {"role": "assistant", "content": rng.choice(["", "I can help with that."])}]}
+            rec = {
+                "id": rid,
+                "intent": rng.choice(intents),
+                "messages": [
+                    {"role": "user", "content": rng.choice(["", "   ", "\n"])},
+                    {"role": "assistant", "content": rng.choice(["", "I can help with that."])},
+                ],
+            }
         elif roll < p.duplicate_rate + p.near_duplicate_rate + p.foreign_rate + p.empty_rate + p.overlong_rate:
             rec = {"id": rid, "intent": "slow_internet", "messages": _overlong(rng)}
         else:
             intent = rng.choices(intents, weights)[0]
-            rec = {"id": rid, "intent": intent,
-                   "messages": _conversation(rng, intent, tpl["intents"][intent], tpl, p)}
+            rec = {"id": rid, "intent": intent, "messages": _conversation(rng, intent, tpl["intents"][intent], tpl, p)}
             if len(history) < 5000:
                 history.append(rec)
             elif rng.random() < 0.1:

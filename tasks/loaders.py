@@ -123,8 +123,13 @@ def _jsonl_rows(path: Path, data: bytes, max_line_bytes: int) -> Iterator[Row]:
         if not raw.strip():
             continue
         if len(raw) > max_line_bytes:
-            yield BadRow(source, number, "line_too_long",
-                         f"{len(raw)} bytes > prepare.max_line_bytes={max_line_bytes}", _decode_lossless(raw))
+            yield BadRow(
+                source,
+                number,
+                "line_too_long",
+                f"{len(raw)} bytes > prepare.max_line_bytes={max_line_bytes}",
+                _decode_lossless(raw),
+            )
         elif b"\x00" in raw:
             yield BadRow(source, number, "nul_bytes", "line contains NUL bytes", _decode_lossless(raw))
         elif (detail := _bad_utf8_detail(raw)) is not None:
@@ -146,9 +151,13 @@ def _json_array_rows(path: Path, data: bytes) -> Iterator[Row]:
         if isinstance(item, dict):
             yield RawRow(str(path), index, item)
         else:
-            yield BadRow(str(path), index, "not_an_object",
-                         f"array element {index} is {type(item).__name__}, expected an object",
-                         orjson.dumps(item).decode())
+            yield BadRow(
+                str(path),
+                index,
+                "not_an_object",
+                f"array element {index} is {type(item).__name__}, expected an object",
+                orjson.dumps(item).decode(),
+            )
 
 
 def _csv_rows(path: Path, data: bytes, delimiter: str) -> Iterator[Row]:

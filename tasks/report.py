@@ -21,13 +21,20 @@ def render(console: Console, prepared: Path, validation: Path, split_summary: Pa
     if (s := _load(prepared)) is not None:
         reasons = ", ".join(f"{k} {v}" for k, v in s["dropped"].items())
         pii = ", ".join(f"{k} {v}" for k, v in s["pii_replaced"].items())
-        table.add_row("prepare", f"{s['rows_in']} in, {s['rows_kept']} kept, {s['rows_dropped']} quarantined\n"
-                      f"({reasons})\nPII replaced: {pii}", str(prepared.parent))
+        table.add_row(
+            "prepare",
+            f"{s['rows_in']} in, {s['rows_kept']} kept, {s['rows_dropped']} quarantined\n"
+            f"({reasons})\nPII replaced: {pii}",
+            str(prepared.parent),
+        )
     if (v := _load(validation)) is not None:
-        table.add_row("validate", f"{v['passed']}/{v['evaluated']} expectations passed",
-                      str(validation.with_suffix(".html")))
+        table.add_row(
+            "validate", f"{v['passed']}/{v['evaluated']} expectations passed", str(validation.with_suffix(".html"))
+        )
     if (sp := _load(split_summary)) is not None:
         table.add_row("split", ", ".join(f"{k} {n}" for k, n in sp["rows"].items()), str(split_summary.parent))
     console.print(table)
-    console.print("Quarantined rows with reasons: data/prepared/quarantine.jsonl   "
-                  "Metrics: `dvc metrics show`   Lineage: `dvc dag`")
+    console.print(
+        "Quarantined rows with reasons: data/prepared/quarantine.jsonl   "
+        "Metrics: `dvc metrics show`   Lineage: `dvc dag`"
+    )

@@ -80,11 +80,17 @@ def split(data: Path, out_dir: Path, s: SplitParams, p: PrepareParams) -> dict[s
     names = assign(records, groups, s)
     rows: dict[str, int] = {}
     for name in SPLITS:
-        rows[name] = write_jsonl(out_dir / f"{name}.jsonl", (r for r, n in zip(records, names, strict=True) if n == name))
+        rows[name] = write_jsonl(
+            out_dir / f"{name}.jsonl", (r for r, n in zip(records, names, strict=True) if n == name)
+        )
     per_intent: dict[str, Counter[str]] = defaultdict(Counter)
     for r, n in zip(records, names, strict=True):
         per_intent[r.get("intent") or "_none"][n] += 1
-    summary = {"rows": rows, "groups": len(set(groups)), "seed": s.seed,
-               "intents": {k: dict(v) for k, v in sorted(per_intent.items())}}
+    summary = {
+        "rows": rows,
+        "groups": len(set(groups)),
+        "seed": s.seed,
+        "intents": {k: dict(v) for k, v in sorted(per_intent.items())},
+    }
     write_json(out_dir / "summary.json", summary)
     return summary

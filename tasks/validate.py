@@ -60,13 +60,16 @@ def _suites(v: ValidateParams, p: PrepareParams) -> tuple[list[Any], list[Any]]:
         gxe.ExpectColumnValuesToMatchRegex(column="turns", regex=TURN_PATTERN),
         gxe.ExpectColumnValuesToBeBetween(column="min_turn_chars", min_value=1),
         gxe.ExpectColumnValuesToBeBetween(column="n_tokens", min_value=p.min_tokens, max_value=p.max_tokens),
-        *(gxe.ExpectColumnValuesToNotMatchRegex(column="text", regex=rx, meta={"pii": name})
-          for name, rx in RESIDUAL_PATTERNS.items()),
+        *(
+            gxe.ExpectColumnValuesToNotMatchRegex(column="text", regex=rx, meta={"pii": name})
+            for name, rx in RESIDUAL_PATTERNS.items()
+        ),
         gxe.ExpectColumnProportionOfUniqueValuesToBeBetween(column="dedup_key", min_value=1 - v.max_duplicate_rate),
         gxe.ExpectColumnValuesToNotBeNull(column="intent", mostly=1 - v.max_missing_intent_rate),
     ]
-    intents = [gxe.ExpectColumnValuesToBeBetween(column="share", min_value=v.min_intent_share,
-                                                 max_value=v.max_intent_share)]
+    intents = [
+        gxe.ExpectColumnValuesToBeBetween(column="share", min_value=v.min_intent_share, max_value=v.max_intent_share)
+    ]
     return records, intents
 
 
@@ -82,8 +85,11 @@ def _run(frames: Sequence[tuple[str, pd.DataFrame, list[Any]]]) -> list[dict[str
     source = context.data_sources.add_pandas("prepared")
     results = []
     for name, frame, expectations in frames:
-        batch = source.add_dataframe_asset(name).add_batch_definition_whole_dataframe("all") \
+        batch = (
+            source.add_dataframe_asset(name)
+            .add_batch_definition_whole_dataframe("all")
             .get_batch(batch_parameters={"dataframe": frame})
+        )
         suite = gx.ExpectationSuite(name=name, expectations=expectations)
         for r in batch.validate(suite).results:
             results.append(_describe(name, r))
@@ -98,7 +104,10 @@ def _describe(table: str, r: Any) -> dict[str, Any]:
     if observed is None and "unexpected_count" in res:
         observed = f"{res['unexpected_count']} unexpected ({res.get('unexpected_percent') or 0:.2f}%)"
     return {
-        "table": table, "expectation": cfg.type, "kwargs": kwargs, "success": bool(r.success),
+        "table": table,
+        "expectation": cfg.type,
+        "kwargs": kwargs,
+        "success": bool(r.success),
         "observed": observed,
         "examples": [_excerpt(str(x), kwargs.get("regex")) for x in res.get("partial_unexpected_list", [])[:5]],
         "error": (r.exception_info or {}).get("exception_message") if not r.success else None,
@@ -124,11 +133,13 @@ def _write_html(path: Path, results: list[dict[str, Any]]) -> None:
         f"<td>{html.escape('; '.join(r['examples']))}</td></tr>"
         for r in results
     )
-    page = ("<!doctype html><meta charset=utf-8><title>Data validation</title><style>"
-            "body{font-family:sans-serif}td{padding:4px 8px;border-bottom:1px solid #ddd}"
-            ".fail{background:#fdd}.ok{background:#efe}</style><h1>Data validation</h1>"
-            f"<p>{sum(r['success'] for r in results)} of {len(results)} expectations passed.</p>"
-            f"<table><tr><th>result</th><th>expectation</th><th>observed</th><th>examples</th></tr>{rows}</table>")
+    page = (
+        "<!doctype html><meta charset=utf-8><title>Data validation</title><style>"
+        "body{font-family:sans-serif}td{padding:4px 8px;border-bottom:1px solid #ddd}"
+        ".fail{background:#fdd}.ok{background:#efe}</style><h1>Data validation</h1>"
+        f"<p>{sum(r['success'] for r in results)} of {len(results)} expectations passed.</p>"
+        f"<table><tr><th>result</th><th>expectation</th><th>observed</th><th>examples</th></tr>{rows}</table>"
+    )
     with atomic_writer(path) as fh:
         fh.write(page.encode())
 
@@ -138,13 +149,20 @@ def validate(data: Path, reports: Path, v: ValidateParams, p: PrepareParams) -> 
     record_suite, intent_suite = _suites(v, p)
     results = _run([("records", df, record_suite), ("intent_shares", intent_shares(df), intent_suite)])
     failed = [r for r in results if not r["success"]]
-    summary = {"success": not failed, "evaluated": len(results), "passed": len(results) - len(failed),
-               "rows": len(df), "results": results}
+    summary = {
+        "success": not failed,
+        "evaluated": len(results),
+        "passed": len(results) - len(failed),
+        "rows": len(df),
+        "results": results,
+    }
     write_json(reports / "validation.json", summary)
     _write_html(reports / "validation.html", results)
     if failed:
-        lines = [f"{_label(r)}: observed {r['observed']}" + (f", e.g. {r['examples'][:2]}" if r["examples"] else "")
-                 for r in failed]
+        lines = [
+            f"{_label(r)}: observed {r['observed']}" + (f", e.g. {r['examples'][:2]}" if r["examples"] else "")
+            for r in failed
+        ]
         raise DataValidationError(
             f"{data}: {len(failed)} of {len(results)} expectations failed (report: {reports / 'validation.html'}):\n  "
             + "\n  ".join(lines)

@@ -28,7 +28,7 @@ def tokenizer(tiny_model_dir: Path):
 
 @pytest.fixture
 def prepare_params() -> PrepareParams:
-    return PrepareParams(min_tokens=4, max_tokens=512)
+    return PrepareParams(min_tokens=4, max_tokens=512, workers=1)
 
 
 def write_lines(path: Path, lines: list[bytes]) -> Path:
@@ -37,5 +37,6 @@ def write_lines(path: Path, lines: list[bytes]) -> Path:
 
 
 def chat(user: str, assistant: str, **extra) -> bytes:
-    return orjson.dumps({"messages": [{"role": "user", "content": user},
-                                      {"role": "assistant", "content": assistant}], **extra})
+    return orjson.dumps(
+        {"messages": [{"role": "user", "content": user}, {"role": "assistant", "content": assistant}], **extra}
+    )

@@ -40,9 +40,16 @@ def workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_repro_builds_every_output(workspace: Path) -> None:
-    for out in ("data/raw/support.jsonl", "models/base/model.safetensors", "data/prepared/records.jsonl",
-                "data/prepared/quarantine.jsonl", "data/reports/validation.html", "data/split/train.jsonl",
-                "data/split/test.jsonl", "dvc.lock"):
+    for out in (
+        "data/raw/support.jsonl",
+        "models/base/model.safetensors",
+        "data/prepared/records.jsonl",
+        "data/prepared/quarantine.jsonl",
+        "data/reports/validation.html",
+        "data/split/train.jsonl",
+        "data/split/test.jsonl",
+        "dvc.lock",
+    ):
         assert (workspace / out).is_file(), out
     summary = json.loads((workspace / "data/prepared/summary.json").read_text())
     assert summary["rows_in"] == summary["rows_kept"] + summary["rows_dropped"] > 0

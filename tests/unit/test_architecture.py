@@ -13,8 +13,11 @@ REPO = Path(__file__).resolve().parents[2]
 def test_tasks_never_import_prefect() -> None:
     for path in (REPO / "tasks").rglob("*.py"):
         for node in ast.walk(ast.parse(path.read_text())):
-            names = [a.name for a in node.names] if isinstance(node, ast.Import) else (
-                [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
+            names = (
+                [a.name for a in node.names]
+                if isinstance(node, ast.Import)
+                else ([node.module or ""] if isinstance(node, ast.ImportFrom) else [])
+            )
             assert not any(n == "prefect" or n.startswith("prefect.") for n in names), path
 
 

@@ -12,8 +12,10 @@ def test_dedup_key_ignores_case_punctuation_spacing() -> None:
     assert dedup_key("How do I cancel?") != dedup_key("How do I pay?")
 
 
-BASE = ("Connect the router to the fibre box with the grey cable into the WAN port, then power it on and "
-        "wait until the internet light is steady. Join the Wi-Fi printed on the sticker underneath.")
+BASE = (
+    "Connect the router to the fibre box with the grey cable into the WAN port, then power it on and "
+    "wait until the internet light is steady. Join the Wi-Fi printed on the sticker underneath."
+)
 NEAR_PAIRS = [
     (BASE, BASE.replace(", then", "; then").replace("  ", " ")),
     (BASE, "Please, " + BASE.lower()),

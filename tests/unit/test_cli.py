@@ -35,8 +35,9 @@ def test_help_lists_stages() -> None:
 def test_bad_params_key(tmp_path: Path) -> None:
     params = tmp_path / "params.yaml"
     params.write_text("split:\n  seeed: 3\n")
-    _assert_clean_failure(llmops("generate", "--out", str(tmp_path / "x.jsonl"), "--params", str(params)),
-                          "split.seeed: unknown key")
+    _assert_clean_failure(
+        llmops("generate", "--out", str(tmp_path / "x.jsonl"), "--params", str(params)), "split.seeed: unknown key"
+    )
 
 
 def test_fake_parquet(tmp_path: Path, tiny_model_dir: Path) -> None:

@@ -14,8 +14,8 @@ def test_default_dataset_is_big_varied_and_dirty() -> None:
     assert len(intents) >= 20
     assert sum(1 for r in recs if sum(m["role"] == "user" for m in r["messages"]) > 1) > 100
     texts = [orjson.dumps(r["messages"]) for r in recs]
-    assert len(texts) - len(set(texts)) > 100                      # exact duplicates
-    assert any(r.get("lang") not in (None, "en") for r in recs)    # other languages
+    assert len(texts) - len(set(texts)) > 100  # exact duplicates
+    assert any(r.get("lang") not in (None, "en") for r in recs)  # other languages
     assert any(not r["messages"][0]["content"].strip() for r in recs)  # empty rows
     assert any(len(r["messages"][0]["content"]) > 10_000 for r in recs)  # over-long rows
     joined = b"\n".join(texts)

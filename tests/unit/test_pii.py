@@ -5,40 +5,46 @@ import pytest
 from tasks.pii import scrub
 
 
-@pytest.mark.parametrize(("text", "expected", "label"), [
-    ("mail me at anna.schmidt@web.de please", "mail me at <EMAIL> please", "EMAIL"),
-    ("call +49 151 2345 6789 today", "call <PHONE> today", "PHONE"),
-    ("my number is 0151-23456789.", "my number is <PHONE>.", "PHONE"),
-    ("card 4111 1111 1111 1111 expired", "card <CARD> expired", "CARD"),
-    ("card 4111111111111111", "card <CARD>", "CARD"),
-    ("IBAN DE89 3704 0044 0532 0130 00 thanks", "IBAN <IBAN> thanks", "IBAN"),
-    ("iban de89370400440532013000", "iban <IBAN>", "IBAN"),
-    ("my IP is 85.12.200.7.", "my IP is <IP>.", "IP"),
-    ("I live at 221 Baker Street, London", "I live at <ADDRESS>, London", "ADDRESS"),
-    ("Hauptstraße 12, Berlin", "<ADDRESS>, Berlin", "ADDRESS"),
-    ("My name is Anna Schmidt and", "My name is <NAME> and", "NAME"),
-    ("Regards, Lukas", "Regards, <NAME>", "NAME"),
-])
+@pytest.mark.parametrize(
+    ("text", "expected", "label"),
+    [
+        ("mail me at anna.schmidt@web.de please", "mail me at <EMAIL> please", "EMAIL"),
+        ("call +49 151 2345 6789 today", "call <PHONE> today", "PHONE"),
+        ("my number is 0151-23456789.", "my number is <PHONE>.", "PHONE"),
+        ("card 4111 1111 1111 1111 expired", "card <CARD> expired", "CARD"),
+        ("card 4111111111111111", "card <CARD>", "CARD"),
+        ("IBAN DE89 3704 0044 0532 0130 00 thanks", "IBAN <IBAN> thanks", "IBAN"),
+        ("iban de89370400440532013000", "iban <IBAN>", "IBAN"),
+        ("my IP is 85.12.200.7.", "my IP is <IP>.", "IP"),
+        ("I live at 221 Baker Street, London", "I live at <ADDRESS>, London", "ADDRESS"),
+        ("Hauptstraße 12, Berlin", "<ADDRESS>, Berlin", "ADDRESS"),
+        ("My name is Anna Schmidt and", "My name is <NAME> and", "NAME"),
+        ("Regards, Lukas", "Regards, <NAME>", "NAME"),
+    ],
+)
 def test_true_positives(text: str, expected: str, label: str) -> None:
     counts: Counter[str] = Counter()
     assert scrub(text, counts) == expected
     assert counts[label] == 1
 
 
-@pytest.mark.parametrize("text", [
-    "My order number is 3584461616.",
-    "Ticket #123456 was opened on 2024-03-15.",
-    "It started on 15/03/2024 at 10:30.",
-    "Order no. 4111 1111 1111 1111 arrived",          # Luhn-valid, but labelled as an order number
-    "card 4111 1111 1111 1112",                        # fails Luhn
-    "IBAN DE89 3704 0044 0532 0130 01",                # fails mod-97
-    "open http://192.168.1.1 in a browser",            # private: router admin page
-    "the bill is 1234.56 EUR, up from 999.99",
-    "I have 3 phones in my place",
-    "Speed is 1000 Mbit/s, I pay 29.99 per month for 24 months",
-    "[2024-05-12 03:44] WAN link state changed",
-    "This is the second time I'm asking.",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "My order number is 3584461616.",
+        "Ticket #123456 was opened on 2024-03-15.",
+        "It started on 15/03/2024 at 10:30.",
+        "Order no. 4111 1111 1111 1111 arrived",  # Luhn-valid, but labelled as an order number
+        "card 4111 1111 1111 1112",  # fails Luhn
+        "IBAN DE89 3704 0044 0532 0130 01",  # fails mod-97
+        "open http://192.168.1.1 in a browser",  # private: router admin page
+        "the bill is 1234.56 EUR, up from 999.99",
+        "I have 3 phones in my place",
+        "Speed is 1000 Mbit/s, I pay 29.99 per month for 24 months",
+        "[2024-05-12 03:44] WAN link state changed",
+        "This is the second time I'm asking.",
+    ],
+)
 def test_false_positives_are_left_alone(text: str) -> None:
     counts: Counter[str] = Counter()
     assert scrub(text, counts) == text

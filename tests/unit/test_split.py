@@ -21,15 +21,36 @@ def _records(n: int = 600) -> list[dict]:
         intent = INTENTS[i % len(INTENTS)]
         words = " ".join(TOPICS[(i * k) % len(TOPICS)] for k in range(1, 7))
         prompt = f"Customer {i} asks about {intent}: {words} issue number {i * 7919 % 1000}"
-        recs.append({"id": f"r{i}", "intent": intent, "messages": [
-            {"role": "user", "content": prompt}, {"role": "assistant", "content": f"Answer {i}"}]})
+        recs.append(
+            {
+                "id": f"r{i}",
+                "intent": intent,
+                "messages": [{"role": "user", "content": prompt}, {"role": "assistant", "content": f"Answer {i}"}],
+            }
+        )
     # duplicates a prepare stage with dedup switched off would let through
     for i in range(0, 60, 3):
         src = recs[i]
-        recs.append({**src, "id": f"dup{i}", "messages": [
-            {"role": "user", "content": prompt_text(src).upper() + "!"}, {"role": "assistant", "content": "other"}]})
-        recs.append({**src, "id": f"near{i}", "messages": [
-            {"role": "user", "content": prompt_text(src) + " please help"}, {"role": "assistant", "content": "x"}]})
+        recs.append(
+            {
+                **src,
+                "id": f"dup{i}",
+                "messages": [
+                    {"role": "user", "content": prompt_text(src).upper() + "!"},
+                    {"role": "assistant", "content": "other"},
+                ],
+            }
+        )
+        recs.append(
+            {
+                **src,
+                "id": f"near{i}",
+                "messages": [
+                    {"role": "user", "content": prompt_text(src) + " please help"},
+                    {"role": "assistant", "content": "x"},
+                ],
+            }
+        )
     return recs
 
 

@@ -15,10 +15,17 @@ RULES = ValidateParams(min_rows=20, max_intent_share=0.5, min_intent_share=0.1)
 
 
 def _rec(i: int, intent: str | None = None, user: str | None = None, n_tokens: int = 30) -> dict:
-    return {"id": f"r{i}", "intent": intent or ["billing", "roaming", "router"][i % 3], "n_tokens": n_tokens,
-            "source": "raw.jsonl", "lang": "en", "messages": [
-                {"role": "user", "content": user or f"Question {i} about plan {i * 31}"},
-                {"role": "assistant", "content": f"Answer {i}"}]}
+    return {
+        "id": f"r{i}",
+        "intent": intent or ["billing", "roaming", "router"][i % 3],
+        "n_tokens": n_tokens,
+        "source": "raw.jsonl",
+        "lang": "en",
+        "messages": [
+            {"role": "user", "content": user or f"Question {i} about plan {i * 31}"},
+            {"role": "assistant", "content": f"Answer {i}"},
+        ],
+    }
 
 
 def _run(tmp_path: Path, recs: list[dict], rules: ValidateParams = RULES) -> dict:
@@ -47,17 +54,23 @@ def test_residual_pii_fails_with_observed_value(tmp_path: Path) -> None:
 
 
 def test_each_rule_is_enforced(tmp_path: Path) -> None:
-    recs = [_rec(i) for i in range(10)]                       # too few rows
-    recs.append(_rec(10, n_tokens=999))                       # over the length bound
-    recs.append({**_rec(11), "id": "r1"})                     # id not unique
+    recs = [_rec(i) for i in range(10)]  # too few rows
+    recs.append(_rec(10, n_tokens=999))  # over the length bound
+    recs.append({**_rec(11), "id": "r1"})  # id not unique
     recs.append({**_rec(12), "messages": [{"role": "assistant", "content": "no question"}]})  # bad turns
-    recs.append(_rec(13, user=" "))                           # empty turn
-    recs.append({**_rec(0), "id": "copy"})                    # duplicate text
+    recs.append(_rec(13, user=" "))  # empty turn
+    recs.append({**_rec(0), "id": "copy"})  # duplicate text
     with pytest.raises(DataValidationError) as err:
         _run(tmp_path, recs)
     message = str(err.value)
-    for fragment in ("expect_table_row_count_to_be_between", "column=n_tokens", "expect_column_values_to_be_unique",
-                     "column=turns", "column=min_turn_chars", "column=dedup_key"):
+    for fragment in (
+        "expect_table_row_count_to_be_between",
+        "column=n_tokens",
+        "expect_column_values_to_be_unique",
+        "column=turns",
+        "column=min_turn_chars",
+        "column=dedup_key",
+    ):
         assert fragment in message, fragment
 
 
@@ -69,7 +82,7 @@ def test_intent_balance(tmp_path: Path) -> None:
 
 def test_missing_column_is_reported(tmp_path: Path) -> None:
     recs = [{k: v for k, v in _rec(i).items() if k != "n_tokens"} for i in range(30)]
-    with pytest.raises(DataValidationError, match="expect_column_to_exist.*n_tokens"):
+    with pytest.raises(DataValidationError, match=r"expect_column_to_exist.*n_tokens"):
         _run(tmp_path, recs)
 
 
