@@ -11,6 +11,7 @@ prepare needs), materialised once into a temporary directory.
 from __future__ import annotations
 
 import argparse
+import itertools
 import os
 import platform
 import tempfile
@@ -25,7 +26,8 @@ from tasks.prepare import prepare
 
 def _cpu() -> str:
     try:
-        model = next(line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name"))
+        lines = Path("/proc/cpuinfo").read_text().splitlines()
+        model = next(line.split(":", 1)[1].strip() for line in lines if line.startswith("model name"))
     except (OSError, StopIteration):
         model = platform.processor() or "unknown CPU"
     return f"{model}, {os.cpu_count()} logical cores, Python {platform.python_version()}"
@@ -52,21 +54,27 @@ def main() -> None:
                 summary = prepare([raw], work / f"out-{n}-{workers}", params, work / "model")
                 elapsed = time.perf_counter() - t0
                 results[(n, workers)] = elapsed
-                print(f"{n:>9,} records  workers={workers or os.cpu_count()}  prepare {elapsed:8.1f} s  "
-                      f"{n / elapsed:9,.0f} records/s  kept {summary['rows_kept']:,}  (generate {gen:.1f} s)",
-                      flush=True)
+                print(
+                    f"{n:>9,} records  workers={workers or os.cpu_count()}  prepare {elapsed:8.1f} s  "
+                    f"{n / elapsed:9,.0f} records/s  kept {summary['rows_kept']:,}  (generate {gen:.1f} s)",
+                    flush=True,
+                )
         for workers in args.workers:
             sizes = [n for n in args.sizes if (n, workers) in results]
-            for small, big in zip(sizes, sizes[1:], strict=False):
+            for small, big in itertools.pairwise(sizes):
                 ratio = results[(big, workers)] / results[(small, workers)]
-                print(f"workers={workers or os.cpu_count()}: {big // small}x the data took {ratio:.2f}x the time "
-                      f"({small:,} -> {big:,})")
+                print(
+                    f"workers={workers or os.cpu_count()}: {big // small}x the data took {ratio:.2f}x the time "
+                    f"({small:,} -> {big:,})"
+                )
         if len(args.workers) > 1:
             base = args.workers[0]
             for n in args.sizes:
                 for w in args.workers[1:]:
-                    print(f"{n:,} records: workers={w or os.cpu_count()} is "
-                          f"{results[(n, base)] / results[(n, w)]:.2f}x workers={base or os.cpu_count()}")
+                    print(
+                        f"{n:,} records: workers={w or os.cpu_count()} is "
+                        f"{results[(n, base)] / results[(n, w)]:.2f}x workers={base or os.cpu_count()}"
+                    )
 
 
 if __name__ == "__main__":

@@ -76,6 +76,7 @@ def _is_public_ip(m: re.Match[str], text: str) -> bool:
     return not (ip.is_private or ip.is_loopback or ip.is_link_local or ip.is_multicast or ip.is_unspecified)
 
 
+_DIGIT = re.compile(r"\d")
 _DATE = re.compile(r"\d{4}[-./]\d{1,2}[-./]\d{1,2}|\d{1,2}[-./]\d{1,2}[-./]\d{2,4}|\d{1,2}:\d{2}")
 
 
@@ -107,7 +108,7 @@ _RULES: list[tuple[str, re.Pattern[str], Callable[[re.Match[str], str], bool]]] 
 def scrub(text: str, counts: Counter[str] | None = None) -> str:
     """Replace PII with `<TYPE>` placeholders, counting replacements by type into `counts`."""
     counts = counts if counts is not None else Counter()
-    has_digit = any(c.isdigit() for c in text)
+    has_digit = _DIGIT.search(text) is not None
     for label, pattern, accept in _RULES:
         if label != "EMAIL" and not has_digit:
             continue

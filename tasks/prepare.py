@@ -45,6 +45,9 @@ _CHUNK = 1024
 _UNREADABLE = ("invalid_json", "too_deep", "bad_utf8", "nul_bytes", "line_too_long", "not_an_object", "schema")
 
 Messages = list[dict[str, str]]
+# No tokenizer averages this many characters per token: longer rows are rejected before the
+# expensive steps (PII regexes, tokenisation), whose cost grows with length.
+_MAX_CHARS_PER_TOKEN = 32
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,6 +92,12 @@ def _screen(messages: Messages, p: PrepareParams, pii: Counter[str]) -> Rejected
     empty = [f"{m['role']} turn {i}" for i, m in enumerate(messages) if not m["content"]]
     if empty:
         return Rejected("empty", "empty after normalisation: " + ", ".join(empty))
+    chars = sum(len(m["content"]) for m in messages)
+    if chars > p.max_tokens * _MAX_CHARS_PER_TOKEN:
+        return Rejected(
+            "too_long",
+            f"{chars} characters: over {_MAX_CHARS_PER_TOKEN} per token of prepare.max_tokens={p.max_tokens}",
+        )
     lang, score = _language(messages)
     if p.languages is not None and lang not in p.languages and score >= p.language_min_score:
         return Rejected("language", f"detected {lang} (score {score:.2f}); prepare.languages={p.languages}")

@@ -28,7 +28,9 @@ class TokenCounter:
         return len(self._tok(text, add_special_tokens=False)["input_ids"])
 
     def _content_len(self, texts: Sequence[str]) -> list[int]:
-        return [len(ids) for ids in self._tok(list(texts), add_special_tokens=False)["input_ids"]]
+        # encode_batch_fast skips offsets and the Python-side BatchEncoding: about 2x faster than tokenizer(...)
+        encodings = self._tok.backend_tokenizer.encode_batch_fast(list(texts), add_special_tokens=False)
+        return [len(e.ids) for e in encodings]
 
     def count(self, conversations: Sequence[list[dict[str, str]]]) -> list[int]:
         flat = [m["content"] for conv in conversations for m in conv]
