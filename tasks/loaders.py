@@ -63,10 +63,6 @@ def _bad_utf8_detail(data: bytes) -> str | None:
     return None
 
 
-def _printable(raw: str) -> str:
-    return raw.encode("utf-8", errors="surrogateescape").decode("utf-8", errors="replace")
-
-
 def _read_bytes(path: Path) -> bytes:
     try:
         data = path.read_bytes()
@@ -203,6 +199,3 @@ def _parquet_rows(path: Path, data: bytes) -> Iterator[Row]:
         raise DataFormatError(f"{path}: unreadable Parquet file: {err}") from None
     for index, obj in enumerate(table.to_pylist(), start=1):
         yield RawRow(str(path), index, obj)
-
-
-__all__ = ["BadRow", "RawRow", "Row", "_printable", "read_rows"]

@@ -16,6 +16,8 @@ import multiprocessing as mp
 import os
 from collections import Counter, deque
 from collections.abc import Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -30,7 +32,7 @@ from tasks.errors import DataFormatError
 from tasks.formats import EXPECTED, SchemaIssue, metadata, to_messages
 from tasks.formats import detect as detect_format
 from tasks.io import atomic_writer, write_json
-from tasks.loaders import BadRow, RawRow, read_rows
+from tasks.loaders import BadRow, RawRow, Row, read_rows
 from tasks.minhash import NearDuplicateIndex, signatures
 from tasks.pii import scrub
 
@@ -234,7 +236,7 @@ class _Unreadable:
 _Item = _Candidate | _Unreadable
 
 
-def _items(path: Path, rows: Iterable[RawRow | BadRow], fmt: str) -> Iterator[_Item]:
+def _items(path: Path, rows: Iterable[Row], fmt: str) -> Iterator[_Item]:
     chosen = None if fmt == "auto" else fmt
     for row in rows:
         if isinstance(row, BadRow):
@@ -270,33 +272,37 @@ def _messages(chunk: list[_Item]) -> list[Messages]:
     return [c.messages for c in chunk if isinstance(c, _Candidate)]
 
 
-def _cleaned(chunks: Iterable[list[_Item]], pool: Any, ahead: int) -> Iterator[tuple[list[_Item], Any]]:
+def _cleaned(
+    chunks: Iterable[list[_Item]], pool: ProcessPoolExecutor | None, ahead: int
+) -> Iterator[tuple[list[_Item], Any]]:
     """(chunk, clean_chunk result for its candidates) in input order, with at most `ahead` chunks in flight."""
     if pool is None:
         for chunk in chunks:
             yield chunk, clean_chunk(_messages(chunk))
         return
-    pending: deque[tuple[list[_Item], Any]] = deque()
+    pending: deque[tuple[list[_Item], Future[Any]]] = deque()
     for chunk in chunks:
-        pending.append((chunk, pool.apply_async(clean_chunk, (_messages(chunk),))))
+        pending.append((chunk, pool.submit(clean_chunk, _messages(chunk))))
         if len(pending) >= ahead:
-            done, result = pending.popleft()
-            yield done, result.get()
+            done, future = pending.popleft()
+            yield done, future.result()
     while pending:
-        done, result = pending.popleft()
-        yield done, result.get()
+        done, future = pending.popleft()
+        yield done, future.result()
 
 
 def _unreadable(state: _State) -> int:
     return sum(state.dropped[r] for r in _UNREADABLE)
 
 
-def _prepare_file(path: Path, state: _State, sink: _Sink, pool: Any, ahead: int) -> dict[str, int]:
+def _prepare_file(
+    path: Path, state: _State, sink: _Sink, pool: ProcessPoolExecutor | None, ahead: int
+) -> dict[str, int]:
     dropped_before, unreadable_before = sum(state.dropped.values()), _unreadable(state)
     rows_in = kept = 0
     bad_examples: list[str] = []
 
-    def counted(rows: Iterable[RawRow | BadRow]) -> Iterator[RawRow | BadRow]:
+    def counted(rows: Iterable[Row]) -> Iterator[Row]:
         nonlocal rows_in
         for row in rows:
             rows_in += 1
@@ -349,23 +355,23 @@ def prepare(inputs: list[Path], out_dir: Path, params: PrepareParams, model_dir:
     return summary
 
 
-class _pool:
-    """A spawn-context process pool, or None (in-process) for one worker."""
+@contextmanager
+def _pool(workers: int, model_dir: str, params: PrepareParams) -> Iterator[ProcessPoolExecutor | None]:
+    """Spawned worker processes, or None (clean in-process) for one worker.
 
-    def __init__(self, workers: int, model_dir: str, params: PrepareParams) -> None:
-        self.workers, self.args, self.pool = workers, (model_dir, params), None
-
-    def __enter__(self) -> Any:
-        if self.workers == 1:
-            _init_worker(*self.args)
-            return None
-        self.pool = mp.get_context("spawn").Pool(self.workers, initializer=_init_worker, initargs=self.args)
-        return self.pool
-
-    def __exit__(self, *exc: object) -> None:
-        if self.pool is not None:
-            self.pool.terminate() if exc[0] else self.pool.close()
-            self.pool.join()
+    A worker that dies (out of memory, say) fails the stage with BrokenProcessPool instead of hanging it.
+    """
+    if workers == 1:
+        _init_worker(model_dir, params)
+        yield None
+        return
+    pool = ProcessPoolExecutor(
+        workers, mp_context=mp.get_context("spawn"), initializer=_init_worker, initargs=(model_dir, params)
+    )
+    try:
+        yield pool
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _summary(files: dict[str, dict[str, int]], state: _State) -> dict[str, Any]:

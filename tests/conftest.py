@@ -7,7 +7,7 @@ from pathlib import Path
 import orjson
 import pytest
 
-from tasks.base_model import load_tokenizer, materialize
+from tasks.base_model import materialize
 from tasks.config import PrepareParams
 
 REPO = Path(__file__).resolve().parents[1]
@@ -19,11 +19,6 @@ def tiny_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("models") / "tiny"
     materialize("tiny", out)
     return out
-
-
-@pytest.fixture(scope="session")
-def tokenizer(tiny_model_dir: Path):
-    return load_tokenizer(tiny_model_dir)
 
 
 @pytest.fixture
