@@ -77,8 +77,19 @@ def _load_model(source: str, vocab_size: int):
         return tiny_llama(vocab_size)
     if source == "smollm2":
         gguf = smollm2_gguf()
-        return AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name)
-    return AutoModelForCausalLM.from_pretrained(source, **_gguf_kwargs(source))
+        return _unmark_gguf(AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name))
+    kwargs = _gguf_kwargs(source)
+    model = AutoModelForCausalLM.from_pretrained(source, **kwargs)
+    return _unmark_gguf(model) if kwargs else model
+
+
+def _unmark_gguf(model):
+    """transformers tags a GGUF-loaded model as quantized although its weights are already dequantized
+    floats, and then refuses to save it; dropping the tag lets it save as plain safetensors."""
+    model.hf_quantizer = None
+    if hasattr(model.config, "quantization_config"):
+        del model.config.quantization_config
+    return model
 
 
 def materialize(source: str, out_dir: Path) -> dict[str, str | int]:

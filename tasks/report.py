@@ -32,7 +32,8 @@ def render(console: Console, prepared: Path, validation: Path, split_summary: Pa
             "validate", f"{v['passed']}/{v['evaluated']} expectations passed", str(validation.with_suffix(".html"))
         )
     if (sp := _load(split_summary)) is not None:
-        table.add_row("split", ", ".join(f"{k} {n}" for k, n in sp["rows"].items()), str(split_summary.parent))
+        sizes = ", ".join(f"{name} {sp['rows'][name]}" for name in ("train", "validation", "test"))
+        table.add_row("split", sizes, str(split_summary.parent))
     console.print(table)
     console.print(
         "Quarantined rows with reasons: data/prepared/quarantine.jsonl   "
