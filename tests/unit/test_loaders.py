@@ -166,3 +166,18 @@ def test_csv_without_header(tmp_path: Path) -> None:
 def test_unreadable_path(tmp_path: Path) -> None:
     with pytest.raises(DataFormatError, match="cannot read file"):
         rows(tmp_path / "missing.jsonl")
+
+
+def test_csv_row_with_bad_utf8_is_quarantined(tmp_path: Path) -> None:
+    p = tmp_path / "a.csv"
+    p.write_bytes(b"instruction,output\nfine,ok\ncaf\xe9,broken\nalso fine,ok\n")
+    rs = rows(p)
+    assert [r.obj["instruction"] for r in good(rs)] == ["fine", "also fine"]
+    [b] = bad(rs)
+    assert (b.line, b.reason) == (3, "bad_utf8")
+
+
+def test_tsv(tmp_path: Path) -> None:
+    p = tmp_path / "a.tsv"
+    p.write_text("instruction\toutput\nHow, really?\tLike this\n")
+    assert good(rows(p))[0].obj == {"instruction": "How, really?", "output": "Like this"}
