@@ -147,18 +147,12 @@ def report(
 
 
 def run() -> None:
-    """Console-script wrapper: user-caused errors become one line on stderr and exit code 1."""
+    """Console-script wrapper: user-caused errors become one line on stderr and exit code 1.
+
+    Typer's standalone mode already turns usage errors into a message and exit code 2.
+    """
     try:
-        app(standalone_mode=False)
+        app()
     except LlmopsError as err:
         err_console.print(f"[bold red]error:[/] {err}", highlight=False, soft_wrap=True)
         sys.exit(1)
-    except typer.Abort:
-        sys.exit(130)
-    except Exception as err:  # click usage errors arrive here in non-standalone mode
-        import click
-
-        if isinstance(err, click.ClickException):
-            err.show()
-            sys.exit(err.exit_code)
-        raise

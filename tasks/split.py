@@ -11,7 +11,6 @@ from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Any
 
-from tasks.clean import dedup_key
 from tasks.config import PrepareParams, SplitParams
 from tasks.errors import DataFormatError
 from tasks.io import read_jsonl, write_json, write_jsonl
@@ -25,23 +24,13 @@ def prompt_text(record: dict[str, Any]) -> str:
 
 
 def leak_groups(records: list[dict[str, Any]], s: SplitParams, p: PrepareParams) -> list[int]:
-    """Group id per record: same group when prompts are exact or near duplicates (transitively)."""
+    """Group id per record: same group when prompts are near duplicates (transitively).
+
+    Exact duplicates need no separate pass: prompts equal up to case, punctuation and spacing have the
+    same word shingles, hence identical signatures, and always land in one group.
+    """
     prompts = [prompt_text(r) for r in records]
-    near = near_duplicate_groups(prompts, s.near_dup_threshold, p.num_perm, p.shingle_words)
-    first_with_key: dict[str, int] = {}
-    parent = {g: g for g in near}
-    for i, text in enumerate(prompts):
-        j = first_with_key.setdefault(dedup_key(text), i)
-        a, b = _find(parent, near[i]), _find(parent, near[j])
-        parent[a] = b
-    return [_find(parent, g) for g in near]
-
-
-def _find(parent: dict[int, int], g: int) -> int:
-    while parent[g] != g:
-        parent[g] = parent[parent[g]]
-        g = parent[g]
-    return g
+    return near_duplicate_groups(prompts, s.near_dup_threshold, p.num_perm, p.shingle_words)
 
 
 def assign(records: list[dict[str, Any]], groups: list[int], s: SplitParams) -> list[str]:

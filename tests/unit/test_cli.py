@@ -66,3 +66,11 @@ def test_validation_failure_lists_expectations(tmp_path: Path) -> None:
     result = llmops("validate", "--data", str(data), "--reports", str(tmp_path / "reports"))
     _assert_clean_failure(result, "expectations failed", "expect_table_row_count_to_be_between")
     assert (tmp_path / "reports" / "validation.html").is_file()
+
+
+def test_usage_errors_exit_2_without_traceback() -> None:
+    for args in (("prepare",), ("no-such-command",)):
+        result = llmops(*args)
+        assert result.returncode == 2
+        assert "Traceback" not in result.stderr
+        assert "Missing argument" in result.stderr or "No such command" in result.stderr
