@@ -14,6 +14,7 @@ import io
 import logging
 import zlib
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -29,6 +30,7 @@ log = logging.getLogger(__name__)
 _GZIP_MAGIC = b"\x1f\x8b"
 _PARQUET_MAGIC = b"PAR1"
 _BOM = b"\xef\xbb\xbf"
+_PEEK = 1 << 16
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,41 +65,61 @@ def _bad_utf8_detail(data: bytes) -> str | None:
     return None
 
 
-def _read_bytes(path: Path) -> bytes:
+@contextmanager
+def _open(path: Path) -> Iterator[io.BufferedReader]:
+    """The file's bytes as a peekable stream, decompressed when the content is gzip whatever its name."""
     try:
-        data = path.read_bytes()
+        raw = path.open("rb")
     except OSError as err:
         raise DataFormatError(f"{path}: cannot read file: {err.strerror}") from None
-    if data[:2] == _GZIP_MAGIC:
-        log.warning("%s: gzip-compressed content; reading it decompressed", path)
+    with raw:
+        gzipped = raw.read(2) == _GZIP_MAGIC
+        raw.seek(0)
+        if gzipped:
+            log.warning("%s: gzip-compressed content; reading it decompressed", path)
+        stream = gzip.GzipFile(fileobj=raw) if gzipped else raw
         try:
-            data = gzip.decompress(data)
-        except (OSError, EOFError, zlib.error) as err:
+            yield io.BufferedReader(stream, buffer_size=_PEEK)
+        except (gzip.BadGzipFile, EOFError, zlib.error) as err:
+            if not gzipped:
+                raise
             raise DataFormatError(f"{path}: looks gzip-compressed but cannot be decompressed: {err}") from None
+
+
+def _empty(path: Path) -> DataFormatError:
+    return DataFormatError(f"{path}: file is empty; nothing to prepare (check the export that wrote it)")
+
+
+def _read_all(path: Path, fh: io.BufferedReader) -> bytes:
+    data = fh.read()
     if not data.strip(b" \t\r\n" + _BOM):
-        raise DataFormatError(f"{path}: file is empty; nothing to prepare (check the export that wrote it)")
+        raise _empty(path)
     return data
 
 
 def read_rows(path: Path, max_line_bytes: int) -> Iterator[Row]:
-    """Rows of one file, format chosen from its content first and its extension second."""
-    data = _read_bytes(path)
+    """Rows of one file, format chosen from its content first and its extension second.
+
+    JSON Lines stream line by line, so a file larger than memory works; the other formats need the whole file.
+    """
     suffix = path.suffix.lower()
-    if data[:4] == _PARQUET_MAGIC:
-        yield from _parquet_rows(path, data)
-    elif suffix == ".parquet":
-        raise DataFormatError(
-            f"{path}: named .parquet but is not a Parquet file (no PAR1 magic bytes); "
-            "re-export it as Parquet or give it the extension of its real format"
-        )
-    elif suffix in {".csv", ".tsv"}:
-        yield from _csv_rows(path, data, "\t" if suffix == ".tsv" else ",")
-    elif data.removeprefix(_BOM).lstrip()[:1] == b"[":
-        if suffix == ".jsonl":
-            log.warning("%s: holds one JSON array, not JSON Lines; reading it as an array", path)
-        yield from _json_array_rows(path, data)
-    else:
-        yield from _jsonl_rows(path, data, max_line_bytes)
+    with _open(path) as fh:
+        head = fh.peek(_PEEK)
+        if head[:4] == _PARQUET_MAGIC:
+            yield from _parquet_rows(path, _read_all(path, fh))
+        elif suffix == ".parquet":
+            raise DataFormatError(
+                f"{path}: named .parquet but is not a Parquet file (no PAR1 magic bytes); "
+                "re-export it as Parquet or give it the extension of its real format"
+            )
+        elif suffix in {".csv", ".tsv"}:
+            yield from _csv_rows(path, _read_all(path, fh), "\t" if suffix == ".tsv" else ",")
+        elif head.removeprefix(_BOM).lstrip()[:1] == b"[":
+            if suffix == ".jsonl":
+                log.warning("%s: holds one JSON array, not JSON Lines; reading it as an array", path)
+            yield from _json_array_rows(path, _read_all(path, fh))
+        else:
+            yield from _jsonl_rows(path, fh, max_line_bytes)
 
 
 def _classify_json(source: str, line: int, text: str) -> Row:
@@ -111,13 +133,16 @@ def _classify_json(source: str, line: int, text: str) -> Row:
     return RawRow(source, line, obj)
 
 
-def _jsonl_rows(path: Path, data: bytes, max_line_bytes: int) -> Iterator[Row]:
+def _jsonl_rows(path: Path, fh: io.BufferedReader, max_line_bytes: int) -> Iterator[Row]:
     source = str(path)
-    data = data.removeprefix(_BOM)
-    for number, raw in enumerate(data.split(b"\n"), start=1):
-        raw = raw.removesuffix(b"\r")
+    seen = False
+    for number, line in enumerate(fh, start=1):
+        raw = line.removesuffix(b"\n").removesuffix(b"\r")
+        if number == 1:
+            raw = raw.removeprefix(_BOM)
         if not raw.strip():
             continue
+        seen = True
         if len(raw) > max_line_bytes:
             yield BadRow(
                 source,
@@ -132,6 +157,8 @@ def _jsonl_rows(path: Path, data: bytes, max_line_bytes: int) -> Iterator[Row]:
             yield BadRow(source, number, "bad_utf8", detail, _decode_lossless(raw))
         else:
             yield _classify_json(source, number, raw.decode("utf-8"))
+    if not seen:
+        raise _empty(path)
 
 
 def _json_array_rows(path: Path, data: bytes) -> Iterator[Row]:
