@@ -95,6 +95,12 @@ def _unmark_gguf(model):
 def materialize(source: str, out_dir: Path) -> dict[str, str | int]:
     """Write model + tokenizer (with chat template) of `source` to `out_dir`, atomically."""
     log.info("materialising base model %r into %s", source, out_dir)
+    source = str(Path(source).expanduser()) if source.startswith("~") else source
+    if source.startswith(("/", ".")) and not Path(source).is_dir():
+        raise ModelSourceError(
+            f"model.base={source!r}: no such directory; point it at a model directory, "
+            "or use `smollm2` (the shipped GGUF)"
+        )
     try:
         tokenizer = _load_tokenizer(source)
         model = _load_model(source, len(tokenizer))

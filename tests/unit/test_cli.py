@@ -58,7 +58,7 @@ def test_unloadable_base_model(tmp_path: Path, source: str) -> None:
     params = tmp_path / "params.yaml"
     params.write_text(f"model:\n  base: {source}\n")
     result = llmops("base-model", "--out", str(tmp_path / "base"), "--params", str(params))
-    _assert_clean_failure(result, f"model.base='{source}': cannot load it")
+    _assert_clean_failure(result, f"model.base='{source}': no such directory")
 
 
 def test_validation_failure_lists_expectations(tmp_path: Path) -> None:
