@@ -57,7 +57,7 @@ class Cleaned:
     messages: Messages
     lang: str
     n_tokens: int
-    text: str
+    key: str  # dedup_key of the text, computed in the worker to keep it off the parent's serial path
     signature: LeanMinHash
 
 
@@ -115,21 +115,25 @@ def clean_chunk(chunk: list[Messages]) -> tuple[list[Cleaned | Rejected], Counte
     screened = [_screen(m, p, pii) for m in chunk]
     survivors = [s for s in screened if not isinstance(s, Rejected)]
     lengths = iter(_worker["counter"].count([m for m, _ in survivors]))
-    texts = ["\n".join(m["content"] for m in msgs) for msgs, _ in survivors]
+    bounded: list[Rejected | tuple[Messages, str, int]] = []
+    for s in screened:
+        if isinstance(s, Rejected):
+            bounded.append(s)
+        elif (n := next(lengths)) < p.min_tokens:
+            bounded.append(Rejected("too_short", f"{n} tokens < prepare.min_tokens={p.min_tokens}"))
+        elif n > p.max_tokens:
+            bounded.append(Rejected("too_long", f"{n} tokens > prepare.max_tokens={p.max_tokens}"))
+        else:
+            bounded.append((*s, n))
+    texts = ["\n".join(m["content"] for m in b[0]) for b in bounded if not isinstance(b, Rejected)]
     sigs = iter(signatures(texts, p.num_perm, p.shingle_words))
     text_iter = iter(texts)
     out: list[Cleaned | Rejected] = []
-    for s in screened:
-        if isinstance(s, Rejected):
-            out.append(s)
-            continue
-        n, text, sig = next(lengths), next(text_iter), next(sigs)
-        if n < p.min_tokens:
-            out.append(Rejected("too_short", f"{n} tokens < prepare.min_tokens={p.min_tokens}"))
-        elif n > p.max_tokens:
-            out.append(Rejected("too_long", f"{n} tokens > prepare.max_tokens={p.max_tokens}"))
+    for b in bounded:
+        if isinstance(b, Rejected):
+            out.append(b)
         else:
-            out.append(Cleaned(s[0], s[1], n, text, sig))
+            out.append(Cleaned(b[0], b[1], b[2], dedup_key(next(text_iter)), next(sigs)))
     return out, pii
 
 
@@ -191,7 +195,7 @@ def _decide(c: _Candidate, outcome: Cleaned | Rejected, state: _State, sink: _Si
     if isinstance(outcome, Rejected):
         sink.drop_candidate(c, outcome.reason, outcome.detail)
         return False
-    key = dedup_key(outcome.text)
+    key = outcome.key
     if key in state.exact:
         sink.drop_candidate(c, "duplicate", f"same text as kept record {state.exact[key]}")
         return False
