@@ -43,10 +43,15 @@ class NearDuplicateIndex:
         self.threshold = threshold
         self._lsh = MinHashLSH(threshold=threshold, num_perm=num_perm)
         self._sigs: dict[str, LeanMinHash] = {}
+        self._order: dict[str, int] = {}
 
     def find(self, sig: LeanMinHash) -> str | None:
-        """The key of an indexed near-duplicate of `sig` (estimated Jaccard >= threshold), if any."""
-        for key in self._lsh.query(sig):
+        """The earliest indexed near-duplicate of `sig` (estimated Jaccard >= threshold), if any.
+
+        LSH candidates come back as a set whose order changes with Python's per-process string hashing;
+        taking them in insertion order keeps the answer, and so the stage's output, the same on every run.
+        """
+        for key in sorted(self._lsh.query(sig), key=self._order.__getitem__):
             if self._sigs[key].jaccard(sig) >= self.threshold:
                 return key
         return None
@@ -54,6 +59,7 @@ class NearDuplicateIndex:
     def add(self, key: str, sig: LeanMinHash) -> None:
         self._lsh.insert(key, sig, check_duplication=False)
         self._sigs[key] = sig
+        self._order[key] = len(self._order)
 
 
 def near_duplicate_groups(texts: Sequence[str], threshold: float, num_perm: int, shingle_words: int) -> list[int]:
