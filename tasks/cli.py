@@ -135,6 +135,28 @@ def split(
 
 
 @app.command()
+def train(
+    data: Annotated[Path, typer.Option(help="split directory (train.jsonl, validation.jsonl)")] = Path("data/split"),
+    base: Annotated[Path, typer.Option(help="materialised base model")] = Path("models/base"),
+    out: Annotated[Path, typer.Option(help="LoRA adapter directory")] = Path("models/adapter"),
+    metrics: Annotated[Path, typer.Option(help="metrics summary (DVC metrics)")] = Path("data/reports/train.json"),
+    history: Annotated[Path, typer.Option(help="per-step history (DVC plots)")] = Path("data/reports/train_history.csv"),
+    checkpoints: Annotated[Path, typer.Option(help="resumable checkpoints")] = Path("models/checkpoints"),
+    params: ParamsOpt = Path("params.yaml"),
+) -> None:
+    """LoRA fine-tuning on DeepSpeed ranks; resumes from the last checkpoint after a crash; tracked in MLflow."""
+    from tasks.train import TrainPaths
+    from tasks.train import train as run
+
+    paths = TrainPaths(params, base, data, out, metrics, history, checkpoints)
+    summary = run(_params(params), paths)
+    out_console.print(
+        f"train: {summary['steps']} steps, val_loss {summary['first_val_loss']} -> {summary['val_loss']}, "
+        f"{summary['tokens_per_s']} tokens/s -> {out}; MLflow run {summary['mlflow_run_id']} ({summary['model_uri']})"
+    )
+
+
+@app.command()
 def report(
     prepared: Annotated[Path, typer.Option()] = Path("data/prepared/summary.json"),
     validation: Annotated[Path, typer.Option()] = Path("data/reports/validation.json"),

@@ -81,6 +81,53 @@ class SplitParams(_Section):
         return self
 
 
+class LoraParams(_Section):
+    r: int = Field(8, ge=1, le=1024)
+    alpha: float = Field(16, gt=0)
+    dropout: float = Field(0.05, ge=0, lt=1)
+    target_modules: list[str] = Field(["q_proj", "v_proj"], min_length=1)
+    """Module-name suffixes; checked against the base model before training starts."""
+
+
+class TrainParams(_Section):
+    deepspeed: str = Field("zero2", pattern=r"^[A-Za-z0-9_.-]+$")
+    """Name of a config in infra/deepspeed/ (zero2, zero3_offload, or your own)."""
+    world_size: int | Literal["auto"] = "auto"  # auto: every GPU on this node, or 1 on CPU
+    hostfile: str | None = None  # multi-node: a DeepSpeed hostfile; ranks then start via the deepspeed launcher
+    precision: Literal["auto", "bf16", "fp16", "fp32"] = "auto"  # auto: bf16 where the GPU has it, else fp32
+    qlora: bool = False  # 4-bit base weights (bitsandbytes); needs a CUDA GPU
+    seed: int = 42
+    max_seq_len: int = Field(512, ge=16)
+    micro_batch_size: int = Field(4, ge=1)
+    grad_accum_steps: int = Field(2, ge=1)
+    epochs: int = Field(1, ge=1)
+    max_steps: int | None = Field(None, ge=1)  # optimizer steps; None: as many as `epochs` take
+    learning_rate: float = Field(2e-4, gt=0, lt=1)
+    weight_decay: float = Field(0.0, ge=0)
+    scheduler: Literal["linear", "cosine", "constant"] = "cosine"
+    warmup_steps: int = Field(0, ge=0)
+    max_grad_norm: float = Field(1.0, ge=0)  # 0: no clipping
+    group_by_length: bool = True  # batch rows of similar length together (less padding)
+    eval_every: int = Field(10, ge=1)  # optimizer steps between validation-loss passes
+    eval_max_rows: int | None = Field(None, ge=1)  # None: the whole validation split
+    early_stopping_patience: int | None = Field(None, ge=1)  # evaluations without improvement; None: off
+    early_stopping_min_delta: float = Field(0.0, ge=0)
+    checkpoint_every: int = Field(10, ge=1)
+    keep_checkpoints: int = Field(2, ge=1)
+    log_every: int = Field(1, ge=1)
+
+    @model_validator(mode="after")
+    def _world(self) -> TrainParams:
+        if isinstance(self.world_size, int) and self.world_size < 1:
+            raise ValueError(f"world_size must be 'auto' or at least 1, got {self.world_size}")
+        return self
+
+
+class MlflowParams(_Section):
+    tracking_uri: str = "sqlite:///mlflow.db"  # MLFLOW_TRACKING_URI in the environment wins
+    experiment: str = "llmops"
+
+
 class Params(_Section):
     profile: str = "default"
     generate: GenerateParams = GenerateParams()
@@ -88,6 +135,9 @@ class Params(_Section):
     prepare: PrepareParams = PrepareParams()
     validate_: ValidateParams = Field(ValidateParams(), alias="validate")
     split: SplitParams = SplitParams()
+    lora: LoraParams = LoraParams()
+    train: TrainParams = TrainParams()
+    mlflow: MlflowParams = MlflowParams()
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 

@@ -19,3 +19,11 @@ class DataValidationError(LlmopsError):
 
 class ModelSourceError(LlmopsError):
     """The base model could not be found or read from the configured source."""
+
+
+class TrainingError(LlmopsError):
+    """A training rank failed; the message names the rank and its error."""
+
+
+class TrackingError(LlmopsError):
+    """The MLflow tracking server or registry could not be reached or gave an unusable answer."""
