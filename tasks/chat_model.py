@@ -43,13 +43,20 @@ class ChatModel(mlflow.pyfunc.PythonModel):
         params = params or {}
         conversations = [list(m) for m in model_input["messages"]]
         return generate_replies(
-            self.model, self.tokenizer, conversations, int(params.get("max_new_tokens", 128)),
+            self.model,
+            self.tokenizer,
+            conversations,
+            int(params.get("max_new_tokens", 128)),
             float(params.get("temperature", 0.0)),
         )
 
 
 def log_chat_model(model_dir: Path, name: str = "model") -> str:
-    """Log a merged model directory under the active run; returns its model URI."""
+    """Log a merged model directory under the active run; returns its model URI.
+
+    MLflow checks the input example by loading the logged model and generating once, so a model that
+    cannot be served fails here rather than at deploy time.
+    """
     from mlflow.models import infer_signature
 
     example = pd.DataFrame({"messages": [[{"role": "user", "content": "My internet is down, what can I do?"}]]})
@@ -57,10 +64,11 @@ def log_chat_model(model_dir: Path, name: str = "model") -> str:
     requirements = [f"{pkg}=={importlib.metadata.version(pkg)}" for pkg in REQUIREMENTS]
     info = mlflow.pyfunc.log_model(
         name=name,
-        python_model=ChatModel(),
+        python_model=str(TASKS_DIR / "chat_model_code.py"),
         artifacts={"model": str(model_dir)},
         code_paths=[str(TASKS_DIR)],
         signature=signature,
+        input_example=example,
         pip_requirements=requirements,
     )
     return info.model_uri

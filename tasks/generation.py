@@ -6,7 +6,11 @@ import torch
 
 
 def generate_replies(
-    model, tokenizer, conversations: list[list[dict]], max_new_tokens: int = 128, temperature: float = 0.0,
+    model,
+    tokenizer,
+    conversations: list[list[dict]],
+    max_new_tokens: int = 128,
+    temperature: float = 0.0,
     batch_size: int = 8,
 ) -> list[str]:
     """The assistant's next turn for each conversation; greedy when temperature is 0 (reproducible)."""

@@ -62,7 +62,10 @@ def encode(tokenizer, conversations: list[list[dict]], max_seq_len: int, where: 
     input_ids, labels = [], []
     truncated = skipped = 0
     for (_, spans), ids, offsets in zip(rendered, batch["input_ids"], batch["offset_mapping"], strict=True):
-        lab = [tok if any(s <= start < e for s, e in spans) else IGNORE for tok, (start, _) in zip(ids, offsets)]
+        lab = [
+            tok if any(s <= start < e for s, e in spans) else IGNORE
+            for tok, (start, _) in zip(ids, offsets, strict=True)
+        ]
         if len(ids) > max_seq_len:
             truncated += 1
             ids, lab = ids[:max_seq_len], lab[:max_seq_len]
@@ -128,7 +131,10 @@ class Schedule:
         if self.group_by_length:
             mega = self.global_micro_batch * 16
             order = np.concatenate(
-                [chunk[np.argsort(-self.lengths[chunk], kind="stable")] for chunk in np.split(order, range(mega, n, mega))]
+                [
+                    chunk[np.argsort(-self.lengths[chunk], kind="stable")]
+                    for chunk in np.split(order, range(mega, n, mega))
+                ]
             )
         batches = order[:n].reshape(self.micro_steps_per_epoch, self.global_micro_batch)
         if self.group_by_length:

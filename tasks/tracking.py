@@ -57,7 +57,10 @@ def git_tags() -> dict[str, str]:
     commit = git("rev-parse", "HEAD")
     if not commit:
         return {}
-    return {"mlflow.source.git.commit": commit, "git.dirty": str(bool(git("status", "--porcelain", "--untracked-files=no")))}
+    return {
+        "mlflow.source.git.commit": commit,
+        "git.dirty": str(bool(git("status", "--porcelain", "--untracked-files=no"))),
+    }
 
 
 def dvc_lock_tags(paths: list[Path], lock: Path = Path("dvc.lock")) -> dict[str, str]:

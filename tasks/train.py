@@ -18,9 +18,9 @@ from pathlib import Path
 from typing import Any
 
 from tasks import checkpoints, tracking
-from tasks.lifecycle import die_with_parent
 from tasks.config import Params
 from tasks.errors import ConfigError, TrainingError
+from tasks.lifecycle import die_with_parent
 
 log = logging.getLogger("llmops.train")
 
@@ -101,11 +101,29 @@ def _check_inputs(paths: TrainPaths) -> None:
             raise ConfigError(f"{path}: not found; run `dvc repro {stage}` first")
 
 
+def _check_lora_targets(params: Params, base: Path) -> None:
+    """Fail before launching any rank: build the model's skeleton on the meta device (no weights read)."""
+    import torch
+    from transformers import AutoConfig, AutoModelForCausalLM
+
+    from tasks.train_rank import lora_targets
+
+    with torch.device("meta"):
+        skeleton = AutoModelForCausalLM.from_config(AutoConfig.from_pretrained(base))
+    lora_targets(skeleton, params.lora.target_modules, base)
+
+
 def train(params: Params, paths: TrainPaths) -> dict[str, Any]:
     """Run (or resume) LoRA training on `world` ranks; returns the metrics summary."""
     import torch
 
+    from tasks.train_rank import check_qlora, deepspeed_config, resolve_precision
+
     _check_inputs(paths)
+    deepspeed_config(params, resolve_precision(params.train.precision))
+    if params.train.qlora:
+        check_qlora()
+    _check_lora_targets(params, paths.base)
     gpus = torch.cuda.device_count()
     world = world_size(params.train.world_size, gpus)
     expected = fingerprint(params, world, paths)
@@ -113,9 +131,24 @@ def train(params: Params, paths: TrainPaths) -> dict[str, Any]:
     state = checkpoints.read_state(resume) if resume else None
     run_id = tracking.start_training_run(params, paths, state["mlflow_run_id"] if state else None)
     rank_args = [
-        "--params", str(paths.params), "--base", str(paths.base), "--data", str(paths.data),
-        "--out", str(paths.out), "--metrics", str(paths.metrics), "--history", str(paths.history),
-        "--checkpoints", str(paths.checkpoints), "--fingerprint", expected, "--mlflow-run-id", run_id,
+        "--params",
+        str(paths.params),
+        "--base",
+        str(paths.base),
+        "--data",
+        str(paths.data),
+        "--out",
+        str(paths.out),
+        "--metrics",
+        str(paths.metrics),
+        "--history",
+        str(paths.history),
+        "--checkpoints",
+        str(paths.checkpoints),
+        "--fingerprint",
+        expected,
+        "--mlflow-run-id",
+        run_id,
     ]
     if resume:
         rank_args += ["--resume", resume.name]
@@ -131,6 +164,8 @@ def train(params: Params, paths: TrainPaths) -> dict[str, Any]:
             reason = root_cause(Path(errors)) or f"the launcher exited with code {code} and no rank reported an error"
             tracking.fail_run(run_id, reason)
             raise TrainingError(f"training failed: {reason}")
+    if not gpus:
+        os.environ.setdefault("DS_ACCELERATOR", "cpu")  # peft imports deepspeed to merge; skip its probing
     summary = json.loads(paths.metrics.read_text(encoding="utf-8"))
     summary["mlflow_run_id"] = run_id
     tracking.finish_training_run(run_id, params, paths, summary)

@@ -31,6 +31,7 @@ from tasks import checkpoints
 from tasks.config import Params, load_params
 from tasks.errors import ConfigError, LlmopsError
 from tasks.lifecycle import die_with_parent
+from tasks.logs import quiet_libraries
 from tasks.sft_data import Encoded, Schedule, collate, encode, load_conversations
 
 log = logging.getLogger("llmops.train")
@@ -118,6 +119,19 @@ def lora_targets(model: torch.nn.Module, wanted: list[str], model_dir: Path) -> 
     return wanted
 
 
+def check_qlora() -> None:
+    """QLoRA's 4-bit kernels are CUDA-only; refuse early rather than fail inside bitsandbytes."""
+    if not use_cuda():
+        raise ConfigError(
+            "train.qlora: 4-bit QLoRA needs a CUDA GPU (bitsandbytes) and none is present; "
+            "set train.qlora: false to train LoRA on the full-precision base"
+        )
+    try:
+        import bitsandbytes  # noqa: F401
+    except ImportError:
+        raise ConfigError("train.qlora: bitsandbytes is not installed; pip install -e '.[gpu]'") from None
+
+
 def load_model(params: Params, model_dir: Path):
     """Base model with LoRA adapters attached; QLoRA loads the base in 4 bits."""
     from peft import LoraConfig, get_peft_model, prepare_model_for_kbit_training
@@ -127,14 +141,9 @@ def load_model(params: Params, model_dir: Path):
         raise ConfigError(f"{model_dir}: no model there; run `dvc repro base_model` (or `llmops base-model`)")
     kwargs: dict[str, Any] = {"dtype": torch.float32}
     if params.train.qlora:
-        if not use_cuda():
-            raise ConfigError("train.qlora: 4-bit QLoRA needs a CUDA GPU (bitsandbytes); none is present. "
-                              "Set train.qlora: false to train LoRA on the full-precision base")
-        try:
-            from transformers import BitsAndBytesConfig
-            import bitsandbytes  # noqa: F401
-        except ImportError:
-            raise ConfigError("train.qlora: bitsandbytes is not installed; pip install -e '.[gpu]'") from None
+        check_qlora()
+        from transformers import BitsAndBytesConfig
+
         kwargs["quantization_config"] = BitsAndBytesConfig(
             load_in_4bit=True, bnb_4bit_quant_type="nf4", bnb_4bit_compute_dtype=torch.bfloat16
         )
@@ -239,7 +248,10 @@ def evaluate(engine, data: Encoded, params: Params, rank: int, world: int, pad_i
     engine.eval()
     with torch.no_grad():
         for start in range(0, len(mine), params.train.micro_batch_size):
-            batch = {k: v.to(device) for k, v in collate(data, mine[start : start + params.train.micro_batch_size], pad_id).items()}
+            batch = {
+                k: v.to(device)
+                for k, v in collate(data, mine[start : start + params.train.micro_batch_size], pad_id).items()
+            }
             n = int((batch["labels"][:, 1:] != -100).sum())
             out = engine(**batch, num_items_in_batch=max(n, 1))
             loss_sum += float(out.loss) * n
@@ -270,9 +282,16 @@ def train(params: Params, args: argparse.Namespace) -> None:
 
     tokenizer = load_tokenizer(args.base)
     train_data = encode(tokenizer, load_conversations(args.data / "train.jsonl"), cfg.max_seq_len, "train.jsonl")
-    val_data = encode(tokenizer, load_conversations(args.data / "validation.jsonl"), cfg.max_seq_len, "validation.jsonl")
+    val_data = encode(
+        tokenizer, load_conversations(args.data / "validation.jsonl"), cfg.max_seq_len, "validation.jsonl"
+    )
     schedule = Schedule(
-        train_data.lengths, train_data.targets, cfg.micro_batch_size, world, cfg.grad_accum_steps, cfg.seed,
+        train_data.lengths,
+        train_data.targets,
+        cfg.micro_batch_size,
+        world,
+        cfg.grad_accum_steps,
+        cfg.seed,
         cfg.group_by_length,
     )
     total_steps = schedule.steps_for(cfg.epochs, cfg.max_steps)
@@ -284,13 +303,21 @@ def train(params: Params, args: argparse.Namespace) -> None:
         trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
         log.info(
             "LoRA r=%d on %s: %s trainable parameters; %d ranks, %s, DeepSpeed %s (ZeRO-%d); %d steps",
-            params.lora.r, ", ".join(params.lora.target_modules), f"{trainable:,}", world, precision,
-            cfg.deepspeed, zero_stage, total_steps,
+            params.lora.r,
+            ", ".join(params.lora.target_modules),
+            f"{trainable:,}",
+            world,
+            precision,
+            cfg.deepspeed,
+            zero_stage,
+            total_steps,
         )
     optimizer = torch.optim.AdamW(
         [p for p in model.parameters() if p.requires_grad], lr=cfg.learning_rate, weight_decay=cfg.weight_decay
     )
-    scheduler = get_scheduler(cfg.scheduler, optimizer, num_warmup_steps=cfg.warmup_steps, num_training_steps=total_steps)
+    scheduler = get_scheduler(
+        cfg.scheduler, optimizer, num_warmup_steps=cfg.warmup_steps, num_training_steps=total_steps
+    )
     engine, _, _, _ = deepspeed.initialize(model=model, optimizer=optimizer, lr_scheduler=scheduler, config=ds_config)
 
     state = TrainerState(fingerprint=args.fingerprint, total_steps=total_steps, mlflow_run_id=args.mlflow_run_id)
@@ -311,6 +338,12 @@ def train(params: Params, args: argparse.Namespace) -> None:
     sink = MetricSink(args.mlflow_run_id if rank == 0 else None)
     progress = Progress(total_steps, state.step, cfg.log_every) if rank == 0 else None
     engine.train()
+    if state.step == 0:
+        before = {"val_loss": evaluate(engine, val_data, params, rank, world, pad_id, device)}
+        state.history.append({"step": 0, **before})
+        if rank == 0:
+            sink.add(0, before)
+            log.info("validation loss before training: %.4f", before["val_loss"])
     while state.step < total_steps and not state.stopped_early:
         started = time.perf_counter()
         loss_sum = tokens = 0.0
@@ -340,9 +373,15 @@ def train(params: Params, args: argparse.Namespace) -> None:
             values["grad_norm"] = float(grad_norm)
         if state.step % cfg.eval_every == 0 or state.step == total_steps:
             values["val_loss"] = evaluate(engine, val_data, params, rank, world, pad_id, device)
-            improved = state.best_val_loss is None or values["val_loss"] < state.best_val_loss - cfg.early_stopping_min_delta
+            improved = (
+                state.best_val_loss is None or values["val_loss"] < state.best_val_loss - cfg.early_stopping_min_delta
+            )
             if improved:
-                state.best_val_loss, state.best_step, state.evals_without_improvement = values["val_loss"], state.step, 0
+                state.best_val_loss, state.best_step, state.evals_without_improvement = (
+                    values["val_loss"],
+                    state.step,
+                    0,
+                )
                 if cfg.early_stopping_patience is not None:
                     best = lora_state(engine, zero_stage)
             else:
@@ -361,7 +400,11 @@ def train(params: Params, args: argparse.Namespace) -> None:
     if rank == 0:
         progress.close()
         if state.stopped_early:
-            log.info("early stop at step %d: no val_loss improvement in %d evaluations", state.step, cfg.early_stopping_patience)
+            log.info(
+                "early stop at step %d: no val_loss improvement in %d evaluations",
+                state.step,
+                cfg.early_stopping_patience,
+            )
     final = lora_state(engine, zero_stage)
     state.finished = True
     if rank == 0:
@@ -405,7 +448,7 @@ def write_outputs(engine, tokenizer, adapter: dict[str, torch.Tensor], state: Tr
         shutil.rmtree(args.out)
     tmp.rename(args.out)
 
-    last = state.history[-1]
+    last = state.history[-1]  # history[0] is the evaluation before the first step
     summary = {
         "steps": state.step,
         "total_steps": state.total_steps,
@@ -414,7 +457,7 @@ def write_outputs(engine, tokenizer, adapter: dict[str, torch.Tensor], state: Tr
         "val_loss": round(last["val_loss"], 6) if "val_loss" in last else None,
         "best_val_loss": round(state.best_val_loss, 6) if state.best_val_loss is not None else None,
         "best_step": state.best_step,
-        "first_val_loss": next((round(h["val_loss"], 6) for h in state.history if "val_loss" in h), None),
+        "initial_val_loss": round(state.history[0]["val_loss"], 6),
         "tokens": state.tokens,
         "tokens_per_s": round(state.tokens / state.train_seconds, 2) if state.train_seconds else None,
         "train_seconds": round(state.train_seconds, 2),
@@ -456,8 +499,7 @@ def _record_failure(err: BaseException) -> None:
 def main(argv: list[str] | None = None) -> None:
     die_with_parent()
     logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
-    for noisy in ("DeepSpeed", "torch.distributed", "httpx", "urllib3", "alembic", "mlflow"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
+    quiet_libraries()
     args = _parse(argv)
     try:
         train(load_params(args.params), args)

@@ -1,0 +1,216 @@
+"""Real training: 2 DeepSpeed CPU ranks under torchrun, a real sqlite MLflow store, kill -9 and resume."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import orjson
+import pytest
+import yaml
+from safetensors.torch import load_file
+
+pytestmark = pytest.mark.integration
+
+BIN = Path(sys.executable).parent
+TOPICS = ["router", "SIM card", "invoice", "roaming", "fibre line", "voicemail", "eSIM", "modem"]
+
+
+def conversation(i: int) -> dict:
+    topic = TOPICS[i % len(TOPICS)]
+    return {
+        "id": f"r{i}",
+        "intent": topic,
+        "messages": [
+            {"role": "user", "content": f"Question {i}: my {topic} stopped working after the update. What now?"},
+            {"role": "assistant", "content": f"Sorry about your {topic}. Restart it, wait two minutes, then retry."},
+        ],
+    }
+
+
+@pytest.fixture
+def workspace(tmp_path: Path, tiny_model_dir: Path) -> Path:
+    """A checkout-like directory: split files, the tiny base model and params for 2 ranks."""
+    (tmp_path / "data" / "split").mkdir(parents=True)
+    for name, rows in (("train", range(96)), ("validation", range(96, 112))):
+        lines = b"".join(orjson.dumps(conversation(i)) + b"\n" for i in rows)
+        (tmp_path / "data" / "split" / f"{name}.jsonl").write_bytes(lines)
+    (tmp_path / "models").mkdir()
+    (tmp_path / "models" / "base").symlink_to(tiny_model_dir)
+    write_params(tmp_path)
+    return tmp_path
+
+
+def write_params(root: Path, **train) -> None:
+    settings = {
+        "world_size": 2,
+        "max_steps": 12,
+        "micro_batch_size": 2,
+        "grad_accum_steps": 2,
+        "max_seq_len": 128,
+        "eval_every": 4,
+        "checkpoint_every": 3,
+        "keep_checkpoints": 2,
+        "learning_rate": 0.01,
+        "warmup_steps": 1,
+        **train,
+    }
+    params = {"train": settings, "mlflow": {"tracking_uri": f"sqlite:///{root / 'mlflow.db'}", "experiment": "t"}}
+    (root / "params.yaml").write_text(yaml.safe_dump(params))
+
+
+def llmops_train(root: Path, env: dict[str, str] | None = None, **kw) -> subprocess.Popen:
+    full_env = {**os.environ, "PATH": f"{BIN}:{os.environ['PATH']}", **(env or {})}
+    full_env.pop("MLFLOW_TRACKING_URI", None)
+    return subprocess.Popen(
+        [str(BIN / "llmops"), "train"],
+        cwd=root,
+        env=full_env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        **kw,
+    )
+
+
+def finish(proc: subprocess.Popen, timeout: float = 400) -> str:
+    out, _ = proc.communicate(timeout=timeout)
+    return out
+
+
+def adapter(root: Path) -> dict:
+    return load_file(root / "models" / "adapter" / "adapter_model.safetensors")
+
+
+def test_two_ranks_train_log_to_mlflow_and_survive_kill_9(workspace: Path):
+    import mlflow
+    from mlflow.tracking import MlflowClient
+
+    # 1. an uninterrupted run
+    proc = llmops_train(workspace)
+    out = finish(proc)
+    assert proc.returncode == 0, out
+    metrics = json.loads((workspace / "data/reports/train.json").read_text())
+    assert metrics["steps"] == 12 and not metrics["stopped_early"]
+    assert metrics["best_val_loss"] < metrics["initial_val_loss"], "validation loss did not go down"
+    history = (workspace / "data/reports/train_history.csv").read_text().splitlines()
+    assert history[0].startswith("step,loss,val_loss") and len(history) == 14  # header, step 0, 12 steps
+    uninterrupted = adapter(workspace)
+    assert (workspace / "models/adapter/tokenizer_config.json").is_file()
+
+    mlflow.set_tracking_uri(f"sqlite:///{workspace / 'mlflow.db'}")
+    client = MlflowClient()
+    (run,) = client.search_runs([client.get_experiment_by_name("t").experiment_id])
+    assert run.info.status == "FINISHED"
+    assert run.data.params["lora.r"] == "8" and run.data.params["train.world_size"] == "2"
+    assert [m.step for m in client.get_metric_history(run.info.run_id, "loss")] == list(range(1, 13))
+    assert {"lr", "tokens_per_s", "grad_norm", "val_loss"} <= set(run.data.metrics)
+    artifacts = {a.path for a in client.list_artifacts(run.info.run_id, "training")}
+    assert {"training/loss_curve.png", "training/train_history.csv"} <= artifacts
+    assert "adapter/adapter_model.safetensors" in {a.path for a in client.list_artifacts(run.info.run_id, "adapter")}
+
+    # 2. a fresh process loads the logged model by runs:/ and models:/ URIs and generates
+    model_uri = run.data.tags["llmops.model_uri"]
+    script = textwrap.dedent(
+        f"""
+        import mlflow, pandas as pd
+        mlflow.set_tracking_uri("sqlite:///{workspace / "mlflow.db"}")
+        frame = pd.DataFrame({{"messages": [[{{"role": "user", "content": "My router stopped working."}}]]}})
+        for uri in ("runs:/{run.info.run_id}/model", "{model_uri}"):
+            replies = mlflow.pyfunc.load_model(uri).predict(frame, params={{"max_new_tokens": 5}})
+            assert len(replies) == 1 and isinstance(replies[0], str), replies
+        print("generated", replies)
+        """
+    )
+    loaded = subprocess.run([sys.executable, "-c", script], cwd=workspace, capture_output=True, text=True, timeout=300)
+    assert loaded.returncode == 0 and "generated" in loaded.stdout, loaded.stderr[-3000:]
+
+    # 3. the same run again, killed with SIGKILL (whole process group) once a checkpoint exists
+    proc = llmops_train(workspace, start_new_session=True)
+    latest = workspace / "models/checkpoints/latest"  # still names the finished run's step 12 until cleared
+
+    def mid_way() -> bool:
+        return latest.is_file() and "step-00000003" <= latest.read_text().strip() < "step-00000012"
+
+    deadline = time.time() + 300
+    while not mid_way():
+        assert proc.poll() is None, proc.stdout.read()
+        assert time.time() < deadline
+        time.sleep(0.02)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    killed_at = latest.read_text().strip()
+    assert killed_at < "step-00000012", "the run finished before it could be killed"
+    time.sleep(1)
+    orphans = subprocess.run(["pgrep", "-f", f"tasks.train_rank.*{workspace}"], capture_output=True, text=True)
+    assert orphans.stdout == "", "ranks outlived their launcher"
+
+    # 4. running the stage again resumes and ends exactly where the uninterrupted run ended
+    proc = llmops_train(workspace)
+    out = finish(proc)
+    assert proc.returncode == 0, out
+    assert f"resumed from models/checkpoints/{killed_at}" in out
+    resumed = json.loads((workspace / "data/reports/train.json").read_text())
+    assert resumed["steps"] == 12
+    assert resumed["val_loss"] == metrics["val_loss"]
+    final = adapter(workspace)
+    assert final.keys() == uninterrupted.keys()
+    assert all((final[k] == uninterrupted[k]).all() for k in final), "resumed weights differ from uninterrupted"
+    runs = client.search_runs([client.get_experiment_by_name("t").experiment_id], order_by=["start_time ASC"])
+    assert len(runs) == 2 and runs[1].info.status == "FINISHED" and runs[1].data.tags.get("llmops.resumed") == "true"
+    assert len(client.get_metric_history(runs[1].info.run_id, "loss")) >= 12
+
+
+def test_a_failing_rank_fails_the_stage_with_its_own_error(workspace: Path, tmp_path_factory):
+    """Rank 1 alone raises at its third forward pass (injected through sitecustomize, not product code)."""
+    inject = tmp_path_factory.mktemp("inject")
+    (inject / "sitecustomize.py").write_text(
+        textwrap.dedent(
+            """
+            import os
+            if os.environ.get("RANK") == "1":
+                import torch
+                calls = {"n": 0}
+                original = torch.nn.Module.__call__
+                def failing(self, *args, **kwargs):
+                    if type(self).__name__ == "PeftModelForCausalLM":
+                        calls["n"] += 1
+                        if calls["n"] == 3:
+                            raise RuntimeError("disk quota exceeded on rank one")
+                    return original(self, *args, **kwargs)
+                torch.nn.Module.__call__ = failing
+            """
+        )
+    )
+    proc = llmops_train(workspace, env={"PYTHONPATH": str(inject)})
+    out = finish(proc)
+    assert proc.returncode == 1
+    assert "error: training failed: rank 1 failed: RuntimeError: disk quota exceeded on rank one" in " ".join(
+        out.split()
+    )
+    assert not (workspace / "models/adapter").exists()
+
+    from mlflow.tracking import MlflowClient
+
+    client = MlflowClient(f"sqlite:///{workspace / 'mlflow.db'}")
+    (run,) = client.search_runs([client.get_experiment_by_name("t").experiment_id])
+    assert run.info.status == "FAILED" and "rank 1 failed" in run.data.tags["llmops.error"]
+
+
+def test_bad_lora_target_fails_before_any_rank_starts(workspace: Path):
+    params = yaml.safe_load((workspace / "params.yaml").read_text())
+    params["lora"] = {"target_modules": ["q_proj", "attn_out"]}
+    (workspace / "params.yaml").write_text(yaml.safe_dump(params))
+    started = time.time()
+    proc = llmops_train(workspace)
+    out = finish(proc)
+    assert proc.returncode == 1
+    assert "lora.target_modules: attn_out match no linear layer" in " ".join(out.split())
+    assert "Traceback" not in out and "launching" not in out
+    assert time.time() - started < 60

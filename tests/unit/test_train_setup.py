@@ -1,0 +1,118 @@
+"""Decisions the launcher makes before any rank starts: config, world size, commands, errors."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import torch
+
+from tasks import train_rank
+from tasks.config import parse_params
+from tasks.errors import ConfigError
+from tasks.train import launch_command, root_cause, threads_per_rank, world_size
+
+
+def params(**train):
+    return parse_params({"train": train})
+
+
+def test_deepspeed_config_fills_auto_from_params():
+    cfg = train_rank.deepspeed_config(params(micro_batch_size=3, grad_accum_steps=5, max_grad_norm=0.5), "fp32")
+    assert cfg["train_micro_batch_size_per_gpu"] == 3
+    assert cfg["gradient_accumulation_steps"] == 5
+    assert cfg["gradient_clipping"] == 0.5
+    assert cfg["bf16"]["enabled"] is False and cfg["fp16"]["enabled"] is False
+    assert cfg["zero_optimization"]["stage"] == 2
+    assert train_rank.deepspeed_config(params(), "bf16")["bf16"]["enabled"] is True
+
+
+def test_every_shipped_deepspeed_config_resolves():
+    names = sorted(p.stem for p in train_rank.DEEPSPEED_CONFIGS.glob("*.json"))
+    assert names == ["zero2", "zero3_offload"]
+    for name in names:
+        assert "auto" not in json.dumps(train_rank.deepspeed_config(params(deepspeed=name), "fp32"))
+
+
+def test_unknown_deepspeed_config_lists_known_ones():
+    with pytest.raises(ConfigError, match=r"train.deepspeed: .*zero4.json \(known: zero2, zero3_offload\)"):
+        train_rank.deepspeed_config(params(deepspeed="zero4"), "fp32")
+
+
+def test_custom_config_with_unfillable_auto_or_own_optimizer_is_refused(tmp_path, monkeypatch):
+    monkeypatch.setattr(train_rank, "DEEPSPEED_CONFIGS", tmp_path)
+    (tmp_path / "mine.json").write_text(json.dumps({"zero_optimization": {"stage": 2, "reduce_bucket_size": "auto"}}))
+    with pytest.raises(ConfigError, match=r"zero_optimization.reduce_bucket_size"):
+        train_rank.deepspeed_config(params(deepspeed="mine"), "fp32")
+    (tmp_path / "opt.json").write_text(json.dumps({"optimizer": {"type": "Adam"}}))
+    with pytest.raises(ConfigError, match=r"remove 'optimizer'"):
+        train_rank.deepspeed_config(params(deepspeed="opt"), "fp32")
+    (tmp_path / "bad.json").write_text("{")
+    with pytest.raises(ConfigError, match=r"bad.json: not valid JSON"):
+        train_rank.deepspeed_config(params(deepspeed="bad"), "fp32")
+
+
+def test_lora_targets_are_checked_against_the_model(tiny_model_dir: Path):
+    from transformers import AutoModelForCausalLM
+
+    model = AutoModelForCausalLM.from_pretrained(tiny_model_dir)
+    assert train_rank.lora_targets(model, ["q_proj", "v_proj"], tiny_model_dir) == ["q_proj", "v_proj"]
+    assert train_rank.lora_targets(model, ["all-linear"], tiny_model_dir) == "all-linear"
+    with pytest.raises(ConfigError, match=r"lora.target_modules: qproj match no linear layer .*known: .*q_proj"):
+        train_rank.lora_targets(model, ["qproj"], tiny_model_dir)
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="checks the refusal on a machine without a GPU")
+def test_gpu_only_options_are_refused_on_cpu():
+    with pytest.raises(ConfigError, match=r"train.qlora: 4-bit QLoRA needs a CUDA GPU"):
+        train_rank.check_qlora()
+    with pytest.raises(ConfigError, match=r"train.precision: bf16 needs a CUDA GPU"):
+        train_rank.resolve_precision("bf16")
+    assert train_rank.resolve_precision("auto") == "fp32"
+
+
+def test_world_size():
+    assert world_size("auto", 0) == 1
+    assert world_size("auto", 8) == 8
+    assert world_size(2, 0) == 2
+    with pytest.raises(ConfigError, match=r"4 ranks asked for but this node has 2 GPUs"):
+        world_size(4, 2)
+    with pytest.raises(ConfigError, match=r"world_size"):
+        params(world_size=0)
+    assert threads_per_rank(2, 2) == 1 and threads_per_rank(1, 16) == 16 and threads_per_rank(4, 2) == 1
+
+
+def test_launch_command_single_node_and_hostfile(tmp_path: Path):
+    cmd = launch_command(["--params", "p.yaml"], 2, None, 29500)
+    assert cmd[1:5] == ["-m", "torch.distributed.run", "--nproc_per_node", "2"]
+    assert cmd[-4:] == ["-m", "tasks.train_rank", "--params", "p.yaml"]
+    hostfile = tmp_path / "hostfile"
+    hostfile.write_text("node1 slots=8\n")
+    cmd = launch_command(["--params", "p.yaml"], 2, str(hostfile), 29500)
+    assert cmd[1:5] == ["-m", "deepspeed.launcher.runner", "--hostfile", str(hostfile)]
+    assert "--module" in cmd and cmd[-3:] == ["tasks.train_rank", "--params", "p.yaml"]
+    with pytest.raises(ConfigError, match=r"train.hostfile: .*missing not found"):
+        launch_command([], 2, str(tmp_path / "missing"), 29500)
+
+
+def test_root_cause_is_the_first_rank_to_fail(tmp_path: Path):
+    assert root_cause(tmp_path) is None
+    for rank, t, msg in [(0, 2.0, "RuntimeError: connection reset by peer"), (1, 1.0, "ValueError: bad batch")]:
+        (tmp_path / f"rank-{rank}.json").write_text(
+            json.dumps({"rank": rank, "time": t, "message": msg, "traceback": ""})
+        )
+    assert root_cause(tmp_path) == "rank 1 failed: ValueError: bad batch"
+    (tmp_path / "rank-0.json").write_text(
+        json.dumps({"rank": 0, "time": 0.5, "message": "ValueError: bad batch", "traceback": ""})
+    )
+    assert root_cause(tmp_path) == "ranks 0, 1 failed: ValueError: bad batch"
+
+
+def test_train_params_are_validated():
+    with pytest.raises(ConfigError, match=r"train.learning_rate"):
+        params(learning_rate=0)
+    with pytest.raises(ConfigError, match=r"train.scheduler"):
+        params(scheduler="exponential")
+    with pytest.raises(ConfigError, match=r"lora.target_modules"):
+        parse_params({"lora": {"target_modules": []}})
