@@ -1,11 +1,11 @@
-# make demo | make test | make lint | make test-unit
+# make demo | make test | make lint | make test-unit | make mlflow-ui
 SHELL := /bin/bash
 PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup demo test test-unit lint clean
+.PHONY: setup demo test test-unit lint mlflow-ui clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -26,6 +26,9 @@ test: setup
 
 test-unit: setup
 	PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/pytest -m "not integration and not e2e"
+
+mlflow-ui: setup
+	$(BIN)/mlflow ui --backend-store-uri sqlite:///mlflow.db --host 127.0.0.1 --port 5000
 
 lint: setup
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .

@@ -13,10 +13,11 @@ from __future__ import annotations
 import argparse
 import itertools
 import os
-import platform
 import tempfile
 import time
 from pathlib import Path
+
+from hardware import describe
 
 from tasks.base_model import materialize
 from tasks.config import GenerateParams, PrepareParams
@@ -24,21 +25,12 @@ from tasks.generate import write_dataset
 from tasks.prepare import prepare
 
 
-def _cpu() -> str:
-    try:
-        lines = Path("/proc/cpuinfo").read_text().splitlines()
-        model = next(line.split(":", 1)[1].strip() for line in lines if line.startswith("model name"))
-    except (OSError, StopIteration):
-        model = platform.processor() or "unknown CPU"
-    return f"{model}, {os.cpu_count()} logical cores, Python {platform.python_version()}"
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000, 1_000_000])
     parser.add_argument("--workers", type=int, nargs="+", default=[0], help="0: one per core")
     args = parser.parse_args()
-    print(f"hardware: {_cpu()}")
+    print(f"hardware: {describe()}")
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         materialize("tiny", work / "model")

@@ -163,11 +163,12 @@ def report(
     prepared: Annotated[Path, typer.Option()] = Path("data/prepared/summary.json"),
     validation: Annotated[Path, typer.Option()] = Path("data/reports/validation.json"),
     split_summary: Annotated[Path, typer.Option("--split")] = Path("data/split/summary.json"),
+    train_metrics: Annotated[Path, typer.Option("--train")] = Path("data/reports/train.json"),
 ) -> None:
     """Summarise the last pipeline run and say where to look."""
     from tasks.report import render
 
-    render(out_console, prepared, validation, split_summary)
+    render(out_console, prepared, validation, split_summary, train_metrics)
 
 
 def run() -> None:

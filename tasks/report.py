@@ -1,4 +1,4 @@
-"""A terminal summary of the data stages and where their reports are."""
+"""A terminal summary of the pipeline stages and where to look at their results."""
 
 from __future__ import annotations
 
@@ -13,8 +13,8 @@ def _load(path: Path) -> dict | None:
     return orjson.loads(path.read_bytes()) if path.is_file() else None
 
 
-def render(console: Console, prepared: Path, validation: Path, split_summary: Path) -> None:
-    table = Table(title="llmops data stages", show_lines=False)
+def render(console: Console, prepared: Path, validation: Path, split_summary: Path, train: Path) -> None:
+    table = Table(title="llmops pipeline", show_lines=False)
     table.add_column("stage")
     table.add_column("result")
     table.add_column("output")
@@ -34,8 +34,17 @@ def render(console: Console, prepared: Path, validation: Path, split_summary: Pa
     if (sp := _load(split_summary)) is not None:
         sizes = ", ".join(f"{name} {sp['rows'][name]}" for name in ("train", "validation", "test"))
         table.add_row("split", sizes, str(split_summary.parent))
+    if (t := _load(train)) is not None:
+        table.add_row(
+            "train",
+            f"{t['steps']} steps, val loss {t['initial_val_loss']:.3f} -> {t['val_loss']:.3f}\n"
+            f"{t['tokens_per_s']} tokens/s, {t['train_seconds']:.0f} s",
+            "models/adapter",
+        )
     console.print(table)
     console.print(
         "Quarantined rows with reasons: data/prepared/quarantine.jsonl   "
-        "Metrics: `dvc metrics show`   Lineage: `dvc dag`"
+        "Metrics: `dvc metrics show`   Loss curve: `dvc plots show`   Lineage: `dvc dag`\n"
+        "MLflow runs, loss curves and the logged model: `.venv/bin/mlflow ui --backend-store-uri sqlite:///mlflow.db`"
+        " then open http://127.0.0.1:5000"
     )
