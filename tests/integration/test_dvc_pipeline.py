@@ -1,4 +1,4 @@
-"""`dvc repro` of the data stages in a fresh git repository, with the smoke profile."""
+"""`dvc repro` of every stage in a fresh git repository, with the smoke profile (tiny model, real DeepSpeed)."""
 
 import json
 import os
@@ -27,6 +27,7 @@ def sh(*args: str, cwd: Path) -> str:
 def workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
     ws = tmp_path_factory.mktemp("ws")
     shutil.copytree(REPO / "tasks", ws / "tasks", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(REPO / "infra", ws / "infra")
     shutil.copy(REPO / "dvc.yaml", ws)
     params = yaml.safe_load((REPO / "params.yaml").read_text())
     params["profile"] = "smoke"
@@ -48,6 +49,9 @@ def test_repro_builds_every_output(workspace: Path) -> None:
         "data/reports/validation.html",
         "data/split/train.jsonl",
         "data/split/test.jsonl",
+        "models/adapter/adapter_model.safetensors",
+        "data/reports/train_history.csv",
+        "mlflow.db",
         "dvc.lock",
     ):
         assert (workspace / out).is_file(), out
@@ -55,6 +59,11 @@ def test_repro_builds_every_output(workspace: Path) -> None:
     assert summary["rows_in"] == summary["rows_kept"] + summary["rows_dropped"] > 0
     metrics = json.loads(sh("dvc", "metrics", "show", "--json", cwd=workspace))
     assert "rows_kept" in json.dumps(metrics)
+    (workspace_metrics,) = metrics.values()
+    train = workspace_metrics["data"]["data/reports/train.json"]["data"]
+    assert train["steps"] == 8 and train["val_loss"] > 0
+    plots = json.loads(sh("dvc", "plots", "show", "--json", cwd=workspace))
+    assert "data/reports/train_history.csv" in json.dumps(plots)
 
 
 def test_second_repro_is_a_fast_no_op(workspace: Path) -> None:
@@ -70,5 +79,6 @@ def test_param_change_reruns_only_downstream(workspace: Path) -> None:
     sh("git", "commit", "-qm", "baseline", cwd=workspace)
     out = sh("dvc", "exp", "run", "-S", "split.seed=5", cwd=workspace)
     assert "Running stage 'split'" in out
+    assert "Running stage 'train'" in out
     for upstream in ("generate", "base_model", "prepare", "validate"):
         assert f"Running stage '{upstream}'" not in out
