@@ -151,6 +151,8 @@ def random_1b(like: Path, out: Path) -> Path:
 
 
 def bench_model(name: str, base: Path, args: argparse.Namespace, work: Path, gpus: int) -> None:
+    from tasks.train import free_port, launch_command, threads_per_rank
+
     cores = os.cpu_count() or 1
     world_multi = max(gpus, 2)
     variants = [("bare PEFT loop, 1 process", "bare", 1), ("ours, DeepSpeed ZeRO-2, 1 rank", "ours", 1)]
@@ -178,51 +180,15 @@ def bench_model(name: str, base: Path, args: argparse.Namespace, work: Path, gpu
         metrics = run_dir / "metrics.json"
         env = {**os.environ, "PYTHONPATH": str(REPO)}
         if not gpus:
-            env.update(DS_ACCELERATOR="cpu", OMP_NUM_THREADS=str(max(1, cores // world)))
+            env.update(DS_ACCELERATOR="cpu", OMP_NUM_THREADS=str(threads_per_rank(world, cores)))
+        common = ["--params", str(run_dir / "params.yaml"), "--base", str(base), "--data", str(args.data)]
+        common += ["--metrics", str(metrics)]
         if kind == "bare":
-            cmd = [
-                sys.executable,
-                __file__,
-                "--bare",
-                "--params",
-                str(run_dir / "params.yaml"),
-                "--base",
-                str(base),
-                "--data",
-                str(args.data),
-                "--metrics",
-                str(metrics),
-            ]
+            cmd = [sys.executable, __file__, "--bare", *common]
         else:
-            cmd = [
-                sys.executable,
-                "-m",
-                "torch.distributed.run",
-                "--nproc_per_node",
-                str(world),
-                "--master_addr",
-                "127.0.0.1",
-                "--master_port",
-                str(29600 + world),
-                "-m",
-                "tasks.train_rank",
-                "--params",
-                str(run_dir / "params.yaml"),
-                "--base",
-                str(base),
-                "--data",
-                str(args.data),
-                "--out",
-                str(run_dir / "adapter"),
-                "--metrics",
-                str(metrics),
-                "--history",
-                str(run_dir / "history.csv"),
-                "--checkpoints",
-                str(run_dir / "ckpt"),
-                "--fingerprint",
-                "bench",
-            ]
+            rank_args = [*common, "--out", str(run_dir / "adapter"), "--history", str(run_dir / "history.csv")]
+            rank_args += ["--checkpoints", str(run_dir / "ckpt"), "--fingerprint", "bench"]
+            cmd = launch_command(rank_args, world, None, free_port())
         rss = run_variant(cmd, env)
         tps = json.loads(metrics.read_text())["tokens_per_s"]
         results[label] = tps

@@ -31,5 +31,5 @@ def quiet_libraries() -> None:
     os.environ.setdefault("MLFLOW_LOGGING_LEVEL", "WARNING")
     # transformers deprecates a name that peft still calls; nothing for a user to do about it
     warnings.filterwarnings("ignore", message=r".*is_gradient_checkpointing.*deprecated", category=FutureWarning)
-    # DeepSpeed's ZeRO calls a torch.distributed function torch has deprecated
-    warnings.filterwarnings("ignore", message=r".*all_gather_into_tensor.*deprecated", category=FutureWarning)
+    # DeepSpeed's ZeRO calls torch.distributed functions torch has deprecated
+    warnings.filterwarnings("ignore", message=r"`torch\.distributed\.\w+` is deprecated", category=FutureWarning)

@@ -214,3 +214,17 @@ def test_bad_lora_target_fails_before_any_rank_starts(workspace: Path):
     assert "lora.target_modules: attn_out match no linear layer" in " ".join(out.split())
     assert "Traceback" not in out and "launching" not in out
     assert time.time() - started < 60
+
+
+def test_zero3_with_cpu_offload_and_early_stopping(workspace: Path):
+    """The second shipped DeepSpeed config, and the best adapter gathered from partitioned parameters."""
+    write_params(workspace, deepspeed="zero3_offload", max_steps=6, eval_every=2, early_stopping_patience=1)
+    proc = llmops_train(workspace)
+    out = finish(proc)
+    assert proc.returncode == 0, out
+    assert "ZeRO-3" in out
+    metrics = json.loads((workspace / "data/reports/train.json").read_text())
+    assert metrics["best_step"] is not None and metrics["best_val_loss"] <= metrics["val_loss"]
+    weights = adapter(workspace)
+    lora_b = [v for k, v in weights.items() if "lora_B" in k]
+    assert lora_b and all(v.abs().sum() > 0 for v in lora_b), "adapter was not gathered from the ZeRO-3 partitions"
