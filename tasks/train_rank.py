@@ -10,11 +10,13 @@ the final outputs. A rank that fails writes its error to $LLMOPS_RANK_ERRORS so 
 from __future__ import annotations
 
 import argparse
+import csv
 import json
 import logging
 import math
 import os
 import random
+import shutil
 import sys
 import time
 import traceback
@@ -30,6 +32,7 @@ import torch.distributed as dist
 from tasks import checkpoints
 from tasks.config import Params, load_params
 from tasks.errors import ConfigError, LlmopsError
+from tasks.io import write_json
 from tasks.lifecycle import die_with_parent
 from tasks.logs import quiet_libraries
 from tasks.sft_data import Encoded, Schedule, collate, encode, load_conversations
@@ -55,6 +58,15 @@ class TrainerState:
     stopped_early: bool = False
     finished: bool = False
     history: list[dict[str, float]] = field(default_factory=list)
+
+    def record_eval(self, val_loss: float, min_delta: float, patience: int | None) -> bool:
+        """Track the best validation loss and early stopping; True when this evaluation is the new best."""
+        if self.best_val_loss is None or val_loss < self.best_val_loss - min_delta:
+            self.best_val_loss, self.best_step, self.evals_without_improvement = val_loss, self.step, 0
+            return True
+        self.evals_without_improvement += 1
+        self.stopped_early = patience is not None and self.evals_without_improvement >= patience
+        return False
 
 
 def use_cuda() -> bool:
@@ -346,19 +358,11 @@ def train(params: Params, args: argparse.Namespace) -> None:
             log.info("validation loss before training: %.4f", before["val_loss"])
     while state.step < total_steps and not state.stopped_early:
         started = time.perf_counter()
-        loss_sum = tokens = 0.0
-        window = schedule.window_targets(state.step)
-        for micro in range(state.step * cfg.grad_accum_steps, (state.step + 1) * cfg.grad_accum_steps):
-            batch = collate(train_data, schedule.rank_rows(micro, rank), pad_id, pad_multiple)
-            batch = {k: v.to(device) for k, v in batch.items()}
-            out = engine(**batch, num_items_in_batch=window)
-            # The engine averages gradients over ranks and divides by the accumulation steps; undo both so the
-            # gradient is that of the token-mean loss over the whole global batch.
-            engine.backward(out.loss * world * cfg.grad_accum_steps)
-            engine.step()
-            loss_sum += float(out.loss.detach())
-            tokens += float(batch["attention_mask"].sum())
-        loss_sum, tokens = _all_sum([loss_sum, tokens], device)
+        batches = (
+            collate(train_data, schedule.rank_rows(micro, rank), pad_id, pad_multiple)
+            for micro in range(state.step * cfg.grad_accum_steps, (state.step + 1) * cfg.grad_accum_steps)
+        )
+        loss_sum, tokens = optimizer_step(engine, batches, schedule.window_targets(state.step), world, device)
         state.step += 1
         elapsed = time.perf_counter() - started
         state.train_seconds += elapsed
@@ -373,21 +377,9 @@ def train(params: Params, args: argparse.Namespace) -> None:
             values["grad_norm"] = float(grad_norm)
         if state.step % cfg.eval_every == 0 or state.step == total_steps:
             values["val_loss"] = evaluate(engine, val_data, params, rank, world, pad_id, device)
-            improved = (
-                state.best_val_loss is None or values["val_loss"] < state.best_val_loss - cfg.early_stopping_min_delta
-            )
-            if improved:
-                state.best_val_loss, state.best_step, state.evals_without_improvement = (
-                    values["val_loss"],
-                    state.step,
-                    0,
-                )
-                if cfg.early_stopping_patience is not None:
-                    best = lora_state(engine, zero_stage)
-            else:
-                state.evals_without_improvement += 1
-                patience = cfg.early_stopping_patience
-                state.stopped_early = patience is not None and state.evals_without_improvement >= patience
+            patience = cfg.early_stopping_patience
+            if state.record_eval(values["val_loss"], cfg.early_stopping_min_delta, patience) and patience:
+                best = lora_state(engine, zero_stage)
         state.history.append({"step": state.step, **values})
         if rank == 0:
             sink.add(state.step, values)
@@ -414,6 +406,23 @@ def train(params: Params, args: argparse.Namespace) -> None:
     dist.barrier()
 
 
+def optimizer_step(engine, batches, window_targets: int, world: int, device) -> tuple[float, float]:
+    """Forward/backward over the accumulation micro-batches; returns the global token-mean loss and token count."""
+    loss_sum = tokens = 0.0
+    accum = engine.gradient_accumulation_steps()
+    for batch in batches:
+        batch = {k: v.to(device) for k, v in batch.items()}
+        out = engine(**batch, num_items_in_batch=window_targets)
+        # The engine averages gradients over ranks and divides by the accumulation steps; undo both so the
+        # gradient is that of the token-mean loss over the whole global batch.
+        engine.backward(out.loss * world * accum)
+        engine.step()
+        loss_sum += float(out.loss.detach())
+        tokens += float(batch["attention_mask"].sum())
+    loss_sum, tokens = _all_sum([loss_sum, tokens], device)
+    return loss_sum, tokens
+
+
 def save_checkpoint(engine, state: TrainerState, best, root: Path, keep: int, rank: int) -> None:
     """All ranks write into a temporary directory; rank 0 publishes it once everyone is done."""
     tmp = checkpoints.tmp_tag(state.step)
@@ -431,20 +440,12 @@ def save_checkpoint(engine, state: TrainerState, best, root: Path, keep: int, ra
 
 def write_outputs(engine, tokenizer, adapter: dict[str, torch.Tensor], state: TrainerState, args) -> None:
     """The adapter (with tokenizer) and the metrics/history files the DVC stage declares."""
-    import csv
-
-    from tasks.io import write_json
-
     tmp = args.out.with_name(f".{args.out.name}.tmp")
     if tmp.exists():
-        import shutil
-
         shutil.rmtree(tmp)
     engine.module.save_pretrained(tmp, state_dict=adapter)
     tokenizer.save_pretrained(tmp)
     if args.out.exists():
-        import shutil
-
         shutil.rmtree(args.out)
     tmp.rename(args.out)
 

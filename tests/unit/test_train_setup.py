@@ -116,3 +116,19 @@ def test_train_params_are_validated():
         params(scheduler="exponential")
     with pytest.raises(ConfigError, match=r"lora.target_modules"):
         parse_params({"lora": {"target_modules": []}})
+
+
+def test_early_stopping_counts_evaluations_without_improvement():
+    state = train_rank.TrainerState(fingerprint="x", total_steps=100)
+    losses = [3.0, 2.5, 2.45, 2.6, 2.5]
+    best_flags = []
+    for step, loss in enumerate(losses, start=1):
+        state.step = step
+        best_flags.append(state.record_eval(loss, min_delta=0.1, patience=3))
+    assert best_flags == [True, True, False, False, False]
+    assert state.best_val_loss == 2.5 and state.best_step == 2
+    assert state.stopped_early
+    never = train_rank.TrainerState(fingerprint="x", total_steps=100)
+    for loss in (1.0, 2.0, 3.0, 4.0):
+        never.record_eval(loss, min_delta=0.0, patience=None)
+    assert not never.stopped_early
