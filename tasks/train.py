@@ -39,6 +39,12 @@ class TrainPaths:
     def inputs(self) -> list[Path]:
         return [self.data / "train.jsonl", self.data / "validation.jsonl", self.base / "config.json"]
 
+    @property
+    def fingerprinted(self) -> list[Path]:
+        """The inputs and every file of the base model: a checkpoint resumes only onto the same bytes."""
+        base_files = sorted(p for p in self.base.iterdir() if p.is_file() and p.name != "config.json")
+        return [*self.inputs, *base_files]
+
 
 def world_size(setting: int | str, gpus: int) -> int:
     """`auto` means every GPU on this node, or one process on CPU."""
@@ -78,7 +84,7 @@ def fingerprint(params: Params, world: int, paths: TrainPaths) -> str:
         "train": params.train.model_dump(exclude=cadence),
         "world_size": world,
     }
-    return checkpoints.fingerprint(settings, paths.inputs)
+    return checkpoints.fingerprint(settings, paths.fingerprinted)
 
 
 def root_cause(error_dir: Path) -> str | None:

@@ -132,3 +132,19 @@ def test_early_stopping_counts_evaluations_without_improvement():
     for loss in (1.0, 2.0, 3.0, 4.0):
         never.record_eval(loss, min_delta=0.0, patience=None)
     assert not never.stopped_early
+
+
+def test_fingerprint_covers_data_base_weights_and_trajectory_settings(tmp_path: Path):
+    from tasks.train import TrainPaths, fingerprint
+
+    (tmp_path / "split").mkdir()
+    (tmp_path / "base").mkdir()
+    for name in ("split/train.jsonl", "split/validation.jsonl", "base/config.json", "base/model.safetensors"):
+        (tmp_path / name).write_text("x")
+    paths = TrainPaths(tmp_path / "p", tmp_path / "base", tmp_path / "split", *(tmp_path / n for n in "abcd"))
+    first = fingerprint(params(), 1, paths)
+    assert fingerprint(params(log_every=7, checkpoint_every=3, keep_checkpoints=5), 1, paths) == first
+    assert fingerprint(params(learning_rate=1e-3), 1, paths) != first
+    assert fingerprint(params(), 2, paths) != first
+    (tmp_path / "base/model.safetensors").write_text("other weights")
+    assert fingerprint(params(), 1, paths) != first
