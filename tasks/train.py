@@ -136,26 +136,12 @@ def train(params: Params, paths: TrainPaths) -> dict[str, Any]:
     resume = checkpoints.resumable(paths.checkpoints, expected)
     state = checkpoints.read_state(resume) if resume else None
     run_id = tracking.start_training_run(params, paths, state["mlflow_run_id"] if state else None)
-    rank_args = [
-        "--params",
-        str(paths.params),
-        "--base",
-        str(paths.base),
-        "--data",
-        str(paths.data),
-        "--out",
-        str(paths.out),
-        "--metrics",
-        str(paths.metrics),
-        "--history",
-        str(paths.history),
-        "--checkpoints",
-        str(paths.checkpoints),
-        "--fingerprint",
-        expected,
-        "--mlflow-run-id",
-        run_id,
-    ]
+    flags = {
+        "--params": paths.params, "--base": paths.base, "--data": paths.data, "--out": paths.out,
+        "--metrics": paths.metrics, "--history": paths.history, "--checkpoints": paths.checkpoints,
+        "--fingerprint": expected, "--mlflow-run-id": run_id,
+    }  # fmt: skip
+    rank_args = [item for flag, value in flags.items() for item in (flag, str(value))]
     if resume:
         rank_args += ["--resume", resume.name]
         log.info("resuming from %s (step %d)", resume, state["step"])
