@@ -36,6 +36,7 @@ from tasks.io import write_json
 from tasks.lifecycle import die_with_parent
 from tasks.logs import quiet_libraries
 from tasks.sft_data import Encoded, Schedule, collate, encode, load_conversations
+from tasks.tracking import flatten
 
 log = logging.getLogger("llmops.train")
 
@@ -102,18 +103,12 @@ def deepspeed_config(params: Params, precision: str) -> dict[str, Any]:
     for name in ("bf16", "fp16"):
         if config.get(name, {}).get("enabled") == "auto":
             config[name]["enabled"] = precision == name
-    leftover = [k for k, v in _walk(config) if v == "auto"]
+    leftover = [k for k, v in flatten(config).items() if v == "auto"]
     if leftover:
         raise ConfigError(f"{path}: 'auto' is not supported for {', '.join(leftover)}; give a value")
     if "optimizer" in config or "scheduler" in config:
         raise ConfigError(f"{path}: remove 'optimizer'/'scheduler'; they come from train.* in params.yaml")
     return config
-
-
-def _walk(node: Any, prefix: str = "") -> list[tuple[str, Any]]:
-    if isinstance(node, dict):
-        return [kv for k, v in node.items() for kv in _walk(v, f"{prefix}{k}.")]
-    return [(prefix.rstrip("."), node)]
 
 
 def lora_targets(model: torch.nn.Module, wanted: list[str], model_dir: Path) -> list[str] | str:
@@ -251,10 +246,8 @@ def _all_sum(values: list[float], device: torch.device) -> list[float]:
 
 def evaluate(engine, data: Encoded, params: Params, rank: int, world: int, pad_id: int, device) -> float:
     """Token-mean validation loss over all ranks' shards."""
-    rows = np.argsort(data.lengths, kind="stable")
-    if params.train.eval_max_rows is not None:
-        rows = np.sort(rows[: params.train.eval_max_rows])
-        rows = rows[np.argsort(data.lengths[rows], kind="stable")]
+    rows = np.arange(len(data.lengths))[: params.train.eval_max_rows]  # the first rows, not the shortest
+    rows = rows[np.argsort(data.lengths[rows], kind="stable")]  # similar lengths batch with less padding
     mine = rows[rank::world]
     loss_sum = targets = 0.0
     engine.eval()
