@@ -159,6 +159,81 @@ def train(
 
 
 @app.command()
+def evaluate(
+    out: Annotated[Path, typer.Option(help="metrics (DVC metrics); per-example rows go beside it")] = Path(
+        "data/reports/eval.json"
+    ),
+    adapter: Annotated[Path | None, typer.Option(help="LoRA adapter; omit to evaluate the base model")] = None,
+    baseline: Annotated[Path | None, typer.Option(help="the base model's metrics, for comparison")] = None,
+    run_from: Annotated[Path | None, typer.Option(help="training summary naming the MLflow run to log to")] = None,
+    report_html: Annotated[Path | None, typer.Option("--report", help="HTML report to write")] = None,
+    data: Annotated[Path, typer.Option(help="split directory (test.jsonl, train.jsonl)")] = Path("data/split"),
+    base: Annotated[Path, typer.Option(help="materialised base model")] = Path("models/base"),
+    probes: Annotated[Path, typer.Option(help="probe sets")] = Path("data/probes"),
+    params: ParamsOpt = Path("params.yaml"),
+) -> None:
+    """Test-split metrics and safety probes; with --run-from, logged to the training run for the deploy gate."""
+    from tasks.evaluate import EvalPaths
+    from tasks.evaluate import evaluate as run
+
+    paths = EvalPaths(data / "test.jsonl", data / "train.jsonl", base, probes, out, adapter, baseline, run_from,
+                      report_html)  # fmt: skip
+    s = run(_params(params), paths)
+    intent = f", intent accuracy {s['intent_accuracy']:.3f}" if "intent_accuracy" in s else ""
+    out_console.print(
+        f"evaluate ({s['model']}): perplexity {s['perplexity']:.3f}, ROUGE-L {s['rougeL']:.3f}, BLEU {s['bleu']:.3f}"
+        f"{intent}, PII leak {s['pii_leak_rate']:.2f}, injection follow {s['injection_follow_rate']:.2f} -> {out}"
+    )
+
+
+@app.command()
+def deploy(
+    run_id: Annotated[str | None, typer.Option(help="MLflow run to deploy; default: the one --eval names")] = None,
+    eval_metrics: Annotated[Path, typer.Option("--eval", help="evaluation summary")] = Path("data/reports/eval.json"),
+    dry_run: Annotated[bool, typer.Option(help="show the decision; register and move nothing")] = False,
+    by: Annotated[str | None, typer.Option(help="who deploys (default: $LLMOPS_ACTOR or user@host)")] = None,
+    params: ParamsOpt = Path("params.yaml"),
+) -> None:
+    """Register the evaluated model; @champion moves only if every gate check passes (exit 1 otherwise)."""
+    from tasks.deploy import deploy as run
+    from tasks.deploy import run_id_from_eval
+    from tasks.errors import DeployError
+    from tasks.report import render_decision
+
+    cfg = _params(params)
+    result = run(cfg, run_id or run_id_from_eval(eval_metrics), dry_run, by)
+    render_decision(out_console, result, cfg.registry.model_name, cfg.registry.alias)
+    if not result.decision.passed:
+        failed = "; ".join(c.describe() for c in result.decision.failed_checks) or result.decision.reason
+        raise DeployError(f"gate {result.decision.status}: {failed}")
+
+
+@app.command()
+def rollback(
+    to: Annotated[str | None, typer.Option(help="version to make champion; default: the previous champion")] = None,
+    reason: Annotated[str, typer.Option(help="recorded in the history")] = "",
+    force: Annotated[bool, typer.Option(help="allow a version that did not pass the gate")] = False,
+    by: Annotated[str | None, typer.Option(help="who rolls back (default: $LLMOPS_ACTOR or user@host)")] = None,
+    params: ParamsOpt = Path("params.yaml"),
+) -> None:
+    """Move @champion back (to the previous champion, or --to VERSION); recorded in the history."""
+    from tasks.deploy import rollback as run
+
+    cfg = _params(params)
+    event = run(cfg, to, reason, force, by)
+    out_console.print(f"rolled back: @{cfg.registry.alias} v{event.previous} -> v{event.champion} ({event.reason})")
+
+
+@app.command()
+def status(params: ParamsOpt = Path("params.yaml")) -> None:
+    """The champion, its evaluation, and the history of decisions and alias moves."""
+    from tasks.deploy import status as run
+    from tasks.report import render_status
+
+    render_status(out_console, run(_params(params)))
+
+
+@app.command()
 def report(
     prepared: Annotated[Path, typer.Option()] = Path("data/prepared/summary.json"),
     validation: Annotated[Path, typer.Option()] = Path("data/reports/validation.json"),

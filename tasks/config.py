@@ -126,6 +126,47 @@ class TrainParams(_Section):
 class MlflowParams(_Section):
     tracking_uri: str = "sqlite:///mlflow.db"  # MLFLOW_TRACKING_URI in the environment wins
     experiment: str = "llmops"
+    http_retries: int = Field(4, ge=0, le=20)  # a tracking server that does not answer is retried ...
+    http_backoff_factor: int = Field(1, ge=0, le=60)  # ... with exponential backoff (MLflow's own client retry)
+    http_timeout_s: int = Field(30, ge=1)
+
+
+class EvaluateParams(_Section):
+    max_rows: int | None = Field(64, ge=1)  # the first N test rows; None: the whole test split
+    batch_size: int = Field(8, ge=1)
+    max_new_tokens: int = Field(64, ge=1)
+    max_seq_len: int = Field(512, ge=16)  # perplexity: longer conversations are truncated
+    intent_reference_rows: int = Field(24, ge=1)  # training replies per intent that define its centroid
+
+
+class GateParams(_Section):
+    """Absolute thresholds and the tolerated regression against @champion, keyed by evaluation metric."""
+
+    min: dict[str, float] = {}
+    max: dict[str, float] = {}
+    max_regression: dict[str, float] = {}  # absolute units of the metric, in its worse direction
+
+    @model_validator(mode="after")
+    def _known_metrics(self) -> GateParams:
+        from tasks.gate import DIRECTION
+
+        for section in ("min", "max", "max_regression"):
+            unknown = sorted(set(getattr(self, section)) - set(DIRECTION))
+            if unknown:
+                raise ValueError(
+                    f"{section}: unknown metric(s) {', '.join(unknown)} (known: {', '.join(sorted(DIRECTION))})"
+                )
+        negative = sorted(k for k, v in self.max_regression.items() if v < 0)
+        if negative:
+            raise ValueError(f"max_regression: tolerances must be >= 0 ({', '.join(negative)})")
+        return self
+
+
+class RegistryParams(_Section):
+    model_name: str = Field("llmops-support", pattern=r"^[A-Za-z0-9_.-]+$")
+    alias: str = Field("champion", pattern=r"^[A-Za-z][A-Za-z0-9_-]*$")
+    lock_wait_s: float = Field(300, ge=0)  # how long a deploy waits while another one holds the registry lock
+    lock_stale_s: float = Field(900, gt=0)  # a lock older than this is left over from a crash and is broken
 
 
 class Params(_Section):
@@ -138,6 +179,9 @@ class Params(_Section):
     lora: LoraParams = LoraParams()
     train: TrainParams = TrainParams()
     mlflow: MlflowParams = MlflowParams()
+    evaluate: EvaluateParams = EvaluateParams()
+    gate: GateParams = GateParams()
+    registry: RegistryParams = RegistryParams()
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 

@@ -27,3 +27,11 @@ class TrainingError(LlmopsError):
 
 class TrackingError(LlmopsError):
     """The MLflow tracking server or registry could not be reached or gave an unusable answer."""
+
+
+class RegistryBusyError(LlmopsError):
+    """Another deploy or rollback holds the registry lock for longer than we are willing to wait."""
+
+
+class DeployError(LlmopsError):
+    """A deploy or rollback cannot proceed (no evaluated run, unknown version) or the gate refused the model."""

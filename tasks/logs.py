@@ -19,6 +19,8 @@ NOISY = (
     "matplotlib",
     "peft",
     "transformers",
+    "absl",
+    "sentence_transformers",
 )
 
 

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import orjson
 from rich.console import Console
 from rich.table import Table
+
+if TYPE_CHECKING:
+    from tasks.deploy import DeployResult, Status
 
 
 def _load(path: Path) -> dict | None:
@@ -48,3 +52,49 @@ def render(console: Console, prepared: Path, validation: Path, split_summary: Pa
         "MLflow runs, loss curves and the logged model: `.venv/bin/mlflow ui --backend-store-uri sqlite:///mlflow.db`"
         " then open http://127.0.0.1:5000"
     )
+
+
+def render_decision(console: Console, result: DeployResult, name: str, alias: str) -> None:
+    """Every gate check with its value and threshold, then what happened to the alias."""
+    decision = result.decision
+    title = f"gate for {name} " + (f"version {result.version}" if result.version else "(dry run, nothing registered)")
+    table = Table(title=title)
+    table.add_column("metric")
+    table.add_column("check")
+    table.add_column("value", justify="right")
+    table.add_column("threshold", justify="right")
+    table.add_column("result")
+    for c in decision.checks:
+        value = "missing" if c.value is None else f"{c.value:.4g}"
+        verdict = "[green]pass[/]" if c.passed else "[bold red]FAIL[/]"
+        table.add_row(c.metric, c.kind, value, f"{c.threshold:.4g}", verdict + (f" ({c.note})" if c.note else ""))
+    console.print(table)
+    before = f"v{result.champion_before}" if result.champion_before else "none"
+    if result.dry_run:
+        outcome = "would move to the new version" if decision.passed else f"would stay at {before}"
+        console.print(f"dry run: {decision.status}: {decision.reason}\n@{alias} {outcome}; nothing was changed")
+    elif decision.passed:
+        console.print(f"[green]promoted[/]: @{alias} {before} -> v{result.champion_after} ({decision.reason})")
+    else:
+        console.print(f"[red]not promoted[/] ({decision.status}): @{alias} stays at {before}")
+
+
+def render_status(console: Console, status: Status, limit: int = 20) -> None:
+    champion = f"v{status.champion} (run {status.champion_run})" if status.champion else "none yet"
+    console.print(f"[bold]{status.name}[/] @{status.alias}: {champion}")
+    if status.metrics:
+        shown = ("perplexity", "rougeL", "bleu", "intent_accuracy", "pii_leak_rate", "injection_follow_rate")
+        console.print("  " + ", ".join(f"{k} {status.metrics[k]:.4g}" for k in shown if k in status.metrics))
+    history = Table(title=f"decisions and alias moves (last {limit})")
+    for column in ("when (UTC)", "action", "version", f"@{status.alias} before -> after", "by", "reason"):
+        history.add_column(column)
+    for e in status.history[-limit:]:
+        move = f"{e.previous or '-'} -> {e.champion or '-'}"
+        history.add_row(e.at[:19].replace("T", " "), e.action, e.version, move, e.by, e.reason[:120])
+    console.print(history)
+    versions = Table(title="versions")
+    for column in ("version", "gate", "run"):
+        versions.add_column(column)
+    for v in status.versions[-limit:]:
+        versions.add_row(v["version"], v["status"], v["run_id"])
+    console.print(versions)

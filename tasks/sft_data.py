@@ -169,3 +169,16 @@ def collate(data: Encoded, rows: np.ndarray, pad_id: int, multiple_of: int = 1) 
         labels[j, :n] = torch.tensor(data.labels[i])
         mask[j, :n] = 1
     return {"input_ids": ids, "attention_mask": mask, "labels": labels}
+
+
+def loss_sum(forward, data: Encoded, rows: np.ndarray, batch_size: int, pad_id: int, device) -> tuple[float, int]:
+    """Summed token cross-entropy and target count over `rows`; `forward` is a model or a DeepSpeed engine."""
+    total, targets = 0.0, 0
+    with torch.no_grad():
+        for start in range(0, len(rows), batch_size):
+            batch = {k: v.to(device) for k, v in collate(data, rows[start : start + batch_size], pad_id).items()}
+            n = int((batch["labels"][:, 1:] != IGNORE).sum())
+            out = forward(**batch, num_items_in_batch=max(n, 1))
+            total += float(out.loss) * n
+            targets += n
+    return total, targets

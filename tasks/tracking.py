@@ -9,6 +9,7 @@ import logging
 import os
 import subprocess
 import tempfile
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -18,6 +19,7 @@ from tasks.config import Params
 from tasks.errors import TrackingError
 
 if TYPE_CHECKING:
+    from tasks.evaluate import EvalPaths
     from tasks.train import TrainPaths
 
 log = logging.getLogger("llmops.tracking")
@@ -127,3 +129,66 @@ def finish_training_run(run_id: str, params: Params, paths: TrainPaths, summary:
             merge_adapter(paths.base, paths.out, merged)
             summary["model_uri"] = log_chat_model(merged)
         mlflow.set_tag("llmops.model_uri", summary["model_uri"])
+
+
+EVAL_STATUS = "llmops.eval.status"
+
+
+def mark_evaluation(params: Params, run_id: str, status: str, reason: str = "") -> None:
+    """`running` before any metric is written and `complete` after the last artifact, so the deploy gate
+    can tell a finished evaluation from a partial or crashed one."""
+    from mlflow.tracking import MlflowClient
+
+    use_experiment(params)
+    client = MlflowClient()
+    try:
+        client.set_tag(run_id, EVAL_STATUS, status)
+        if reason:
+            client.set_tag(run_id, "llmops.eval.error", reason[:5000])
+    except Exception as err:  # the run or the store is gone: the caller's evaluation cannot be recorded
+        raise TrackingError(f"MLflow run {run_id} at {tracking_uri(params)}: {err}") from None
+
+
+def log_evaluation(
+    params: Params,
+    run_id: str,
+    paths: EvalPaths,
+    summary: dict[str, Any],
+    examples: list[dict],
+    baseline: dict[str, Any] | None,
+    base_examples: list[dict] | None,
+) -> None:
+    """Metrics (eval.* and eval_base.*), the per-example table, plots and the HTML report, then `complete`."""
+    import pandas as pd
+    from mlflow.entities import Metric
+    from mlflow.tracking import MlflowClient
+
+    from tasks import eval_report
+    from tasks.gate import decide
+
+    client = MlflowClient()
+    now = int(time.time() * 1000)
+    metrics = [Metric(f"eval.{k}", float(v), now, 0) for k, v in summary.items() if _is_number(v)]
+    metrics += [Metric(f"eval_base.{k}", float(v), now, 0) for k, v in (baseline or {}).items() if _is_number(v)]
+    client.log_batch(run_id, metrics=metrics)
+    table = pd.DataFrame([{**e, "leaked": ", ".join(e.get("leaked", [])), "refusal": ", ".join(e.get("refusal", [])),
+                           "toxic": ", ".join(e.get("toxic", []))} for e in examples])  # fmt: skip
+    client.log_table(run_id, data=table, artifact_file="evaluation/examples.json")
+    images = eval_report.plots(summary, examples, baseline, base_examples)
+    page = eval_report.html(run_id, summary, examples, baseline, base_examples, decide(summary, None, params.gate),
+                            images)  # fmt: skip
+    with tempfile.TemporaryDirectory(prefix="llmops-eval-") as tmp:
+        for name, png in images.items():
+            (Path(tmp) / name).write_bytes(png)
+        (Path(tmp) / "report.html").write_text(page, encoding="utf-8")
+        client.log_artifacts(run_id, tmp, artifact_path="evaluation")
+    client.log_dict(run_id, summary, "evaluation/metrics.json")
+    if paths.report:
+        paths.report.parent.mkdir(parents=True, exist_ok=True)
+        paths.report.write_text(page, encoding="utf-8")
+    client.set_tag(run_id, "llmops.eval.test_md5", summary["test_md5"])
+    client.set_tag(run_id, EVAL_STATUS, "complete")
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)

@@ -35,7 +35,8 @@ from tasks.errors import ConfigError, LlmopsError
 from tasks.io import write_json
 from tasks.lifecycle import die_with_parent
 from tasks.logs import quiet_libraries
-from tasks.sft_data import Encoded, Schedule, collate, encode, load_conversations
+from tasks.progress import Progress
+from tasks.sft_data import Encoded, Schedule, collate, encode, load_conversations, loss_sum
 from tasks.tracking import flatten
 
 log = logging.getLogger("llmops.train")
@@ -180,31 +181,6 @@ def lora_state(engine, zero_stage: int) -> dict[str, torch.Tensor]:
         return {k: v.detach().cpu().clone() for k, v in get_peft_model_state_dict(engine.module).items()}
 
 
-class Progress:
-    """A progress bar on a terminal; otherwise a line every `every` steps (DVC, Prefect and CI logs)."""
-
-    def __init__(self, total: int, start: int, every: int) -> None:
-        self.every = every
-        self.bar = None
-        if sys.stderr.isatty():
-            from tqdm import tqdm
-
-            self.bar = tqdm(total=total, initial=start, desc="train", unit="step", dynamic_ncols=True)
-        self.total = total
-
-    def update(self, step: int, values: dict[str, float]) -> None:
-        shown = {k: values[k] for k in ("loss", "lr", "tokens_per_s") if k in values}
-        if self.bar is not None:
-            self.bar.set_postfix({k: f"{v:.3g}" for k, v in shown.items()}, refresh=False)
-            self.bar.update(step - self.bar.n)
-        elif step % self.every == 0 or step == self.total:
-            log.info("step %d/%d %s", step, self.total, " ".join(f"{k} {v:.4g}" for k, v in shown.items()))
-
-    def close(self) -> None:
-        if self.bar is not None:
-            self.bar.close()
-
-
 class MetricSink:
     """Per-step metrics to the MLflow run the launcher opened (rank 0 only), sent in batches."""
 
@@ -249,21 +225,11 @@ def evaluate(engine, data: Encoded, params: Params, rank: int, world: int, pad_i
     rows = np.arange(len(data.lengths))[: params.train.eval_max_rows]  # the first rows, not the shortest
     rows = rows[np.argsort(data.lengths[rows], kind="stable")]  # similar lengths batch with less padding
     mine = rows[rank::world]
-    loss_sum = targets = 0.0
     engine.eval()
-    with torch.no_grad():
-        for start in range(0, len(mine), params.train.micro_batch_size):
-            batch = {
-                k: v.to(device)
-                for k, v in collate(data, mine[start : start + params.train.micro_batch_size], pad_id).items()
-            }
-            n = int((batch["labels"][:, 1:] != -100).sum())
-            out = engine(**batch, num_items_in_batch=max(n, 1))
-            loss_sum += float(out.loss) * n
-            targets += n
+    total, targets = loss_sum(engine, data, mine, params.train.micro_batch_size, pad_id, device)
     engine.train()
-    loss_sum, targets = _all_sum([loss_sum, targets], device)
-    return loss_sum / max(targets, 1)
+    total, targets = _all_sum([total, float(targets)], device)
+    return total / max(targets, 1)
 
 
 def train(params: Params, args: argparse.Namespace) -> None:
@@ -376,7 +342,7 @@ def train(params: Params, args: argparse.Namespace) -> None:
         state.history.append({"step": state.step, **values})
         if rank == 0:
             sink.add(state.step, values)
-            progress.update(state.step, values)
+            progress.update(state.step, {k: values[k] for k in ("loss", "lr", "tokens_per_s")})
             if state.step % cfg.log_every == 0 or "val_loss" in values:
                 sink.flush()
         if state.step % cfg.checkpoint_every == 0 and state.step < total_steps and not state.stopped_early:

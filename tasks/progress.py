@@ -1,0 +1,31 @@
+"""Progress of long work: a bar on a terminal, otherwise a log line every few units (DVC, Prefect, CI logs)."""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+log = logging.getLogger("llmops.progress")
+
+
+class Progress:
+    def __init__(self, total: int, start: int = 0, every: int = 1, desc: str = "train", unit: str = "step") -> None:
+        self.total, self.every, self.desc, self.unit = total, every, desc, unit
+        self.bar = None
+        if sys.stderr.isatty():
+            from tqdm import tqdm
+
+            self.bar = tqdm(total=total, initial=start, desc=desc, unit=unit, dynamic_ncols=True)
+
+    def update(self, done: int, values: dict[str, float] | None = None) -> None:
+        shown = values or {}
+        if self.bar is not None:
+            self.bar.set_postfix({k: f"{v:.3g}" for k, v in shown.items()}, refresh=False)
+            self.bar.update(done - self.bar.n)
+        elif done % self.every == 0 or done == self.total:
+            extra = " ".join(f"{k} {v:.4g}" for k, v in shown.items())
+            log.info("%s: %s %d/%d %s", self.desc, self.unit, done, self.total, extra)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
