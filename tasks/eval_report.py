@@ -14,7 +14,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from tasks.gate import DIRECTION, Decision
+from tasks.gate import DIRECTION
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 SCORES = ("rougeL", "bleu", "exact_match", "intent_accuracy", "refusal_rate", "toxicity_rate", "pii_leak_rate",
@@ -139,7 +139,6 @@ def html(
     examples: list[dict],
     baseline: dict | None,
     base_examples: list[dict] | None,
-    thresholds: Decision,
     images: dict[str, bytes],
     max_examples: int = 40,
 ) -> str:
@@ -152,7 +151,6 @@ def html(
         run_id=run_id,
         summary=summary,
         metrics=_metric_rows(summary, baseline),
-        checks=[{"text": c.describe(), "passed": c.passed} for c in thresholds.checks],
         plots=[(titles[name], base64.b64encode(png).decode()) for name, png in images.items()],
         probes=_probe_rows(examples, base_examples),
         examples=tests,

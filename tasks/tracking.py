@@ -164,7 +164,6 @@ def log_evaluation(
     from mlflow.tracking import MlflowClient
 
     from tasks import eval_report
-    from tasks.gate import decide
 
     client = MlflowClient()
     now = int(time.time() * 1000)
@@ -175,8 +174,7 @@ def log_evaluation(
                            "toxic": ", ".join(e.get("toxic", []))} for e in examples])  # fmt: skip
     client.log_table(run_id, data=table, artifact_file="evaluation/examples.json")
     images = eval_report.plots(summary, examples, baseline, base_examples)
-    page = eval_report.html(run_id, summary, examples, baseline, base_examples, decide(summary, None, params.gate),
-                            images)  # fmt: skip
+    page = eval_report.html(run_id, summary, examples, baseline, base_examples, images)
     with tempfile.TemporaryDirectory(prefix="llmops-eval-") as tmp:
         for name, png in images.items():
             (Path(tmp) / name).write_bytes(png)
