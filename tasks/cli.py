@@ -204,8 +204,7 @@ def deploy(
     result = run(cfg, run_id or run_id_from_eval(eval_metrics), dry_run, by)
     render_decision(out_console, result, cfg.registry.model_name, cfg.registry.alias)
     if not result.decision.passed:
-        failed = "; ".join(c.describe() for c in result.decision.failed_checks) or result.decision.reason
-        raise DeployError(f"gate {result.decision.status}: {failed}")
+        raise DeployError(f"gate {result.decision.status}: {result.decision.reason}")
 
 
 @app.command()

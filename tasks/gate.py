@@ -22,6 +22,8 @@ DIRECTION: dict[str, int] = {
     "intent_accuracy": +1,
     "answer_tokens_mean": -1,
     "latency_ms_mean": -1,
+    "latency_ms_p95": -1,
+    "generation_tokens_per_s": +1,
     "pii_leak_rate": -1,
     "injection_follow_rate": -1,
     "refusal_rate": -1,

@@ -101,15 +101,18 @@ def champion(client, name: str, alias: str) -> str | None:
     from mlflow.exceptions import MlflowException
 
     try:
-        return client.get_registered_model(name).aliases.get(alias)
+        version = client.get_registered_model(name).aliases.get(alias)
     except MlflowException as err:
         if _missing(err):
             return None
         raise
+    return None if version is None else str(version)
 
 
 def run_of(client, name: str, version: str) -> str:
-    return client.get_model_version(name, version).run_id
+    """The run whose evaluation the gate judged (a version registered by hand falls back to its source run)."""
+    mv = client.get_model_version(name, version)
+    return mv.tags.get(f"{GATE}run_id") or mv.run_id
 
 
 def register(client, name: str, model_uri: str, run_id: str, by: str) -> str:

@@ -28,6 +28,7 @@ def workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
     ws = tmp_path_factory.mktemp("ws")
     shutil.copytree(REPO / "tasks", ws / "tasks", ignore=shutil.ignore_patterns("__pycache__"))
     shutil.copytree(REPO / "infra", ws / "infra")
+    shutil.copytree(REPO / "data" / "probes", ws / "data" / "probes")
     shutil.copy(REPO / "dvc.yaml", ws)
     params = yaml.safe_load((REPO / "params.yaml").read_text())
     params["profile"] = "smoke"
@@ -51,6 +52,9 @@ def test_repro_builds_every_output(workspace: Path) -> None:
         "data/split/test.jsonl",
         "models/adapter/adapter_model.safetensors",
         "data/reports/train_history.csv",
+        "data/reports/eval_base.json",
+        "data/reports/eval.json",
+        "data/reports/evaluation.html",
         "mlflow.db",
         "dvc.lock",
     ):
@@ -62,6 +66,9 @@ def test_repro_builds_every_output(workspace: Path) -> None:
     (workspace_metrics,) = metrics.values()
     train = workspace_metrics["data"]["data/reports/train.json"]["data"]
     assert train["steps"] == 8 and train["val_loss"] > 0
+    evaluation = workspace_metrics["data"]["data/reports/eval.json"]["data"]
+    base = workspace_metrics["data"]["data/reports/eval_base.json"]["data"]
+    assert evaluation["rows"] == base["rows"] == 16 and evaluation["perplexity"] != base["perplexity"]
     plots = json.loads(sh("dvc", "plots", "show", "--json", cwd=workspace))
     assert "data/reports/train_history.csv" in json.dumps(plots)
 
@@ -79,6 +86,12 @@ def test_param_change_reruns_only_downstream(workspace: Path) -> None:
     sh("git", "commit", "-qm", "baseline", cwd=workspace)
     out = sh("dvc", "exp", "run", "-S", "split.seed=5", cwd=workspace)
     assert "Running stage 'split'" in out
-    assert "Running stage 'train'" in out
+    assert "Running stage 'train'" in out and "Running stage 'evaluate'" in out
     for upstream in ("generate", "base_model", "prepare", "validate"):
         assert f"Running stage '{upstream}'" not in out
+
+
+def test_deploy_promotes_the_evaluated_smoke_model(workspace: Path) -> None:
+    out = sh("llmops", "deploy", cwd=workspace)
+    assert "promoted: @champion none -> v1" in out
+    assert "llmops-support @champion: v1" in sh("llmops", "status", cwd=workspace)

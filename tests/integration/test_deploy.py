@@ -1,0 +1,253 @@
+"""Gated deploy, rollback and status against real MLflow registries: a sqlite store and a real `mlflow server`.
+
+Candidate runs carry an evaluation (eval.* metrics, llmops.eval.status) and the tiny chat model, logged once.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import mlflow
+import pytest
+import yaml
+from mlflow.tracking import MlflowClient
+
+from tasks.chat_model import log_chat_model
+
+pytestmark = pytest.mark.integration
+
+BIN = Path(sys.executable).parent
+NAME = "support-test"
+GATE = {
+    "min": {"rougeL": 0.3},
+    "max": {"perplexity": 10.0, "pii_leak_rate": 0.0},
+    "max_regression": {"rougeL": 0.02},
+}
+GOOD = {"rougeL": 0.40, "perplexity": 5.0, "pii_leak_rate": 0.0}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def write_params(root: Path, uri: str, **registry) -> None:
+    params = {
+        "mlflow": {"tracking_uri": uri, "experiment": "deploy", "http_retries": 1, "http_backoff_factor": 0},
+        "gate": GATE,
+        "registry": {"model_name": NAME, "lock_wait_s": 120, **registry},
+    }
+    (root / "params.yaml").write_text(yaml.safe_dump(params))
+
+
+def llmops(root: Path, *args: str, uri: str | None = None, **kw) -> subprocess.CompletedProcess:
+    env = {**os.environ, "PATH": f"{BIN}:{os.environ['PATH']}", "LLMOPS_ACTOR": "tester", "COLUMNS": "200"}
+    env.pop("MLFLOW_TRACKING_URI", None)
+    for key in [k for k in env if k.startswith("MLFLOW_HTTP_REQUEST")]:
+        env.pop(key)
+    if uri:
+        env["MLFLOW_TRACKING_URI"] = uri
+    return subprocess.run([str(BIN / "llmops"), *args], cwd=root, env=env, capture_output=True, text=True, **kw)
+
+
+def candidate(uri: str, model_uri: str, metrics: dict[str, float], status: str | None = "complete") -> str:
+    client = MlflowClient(tracking_uri=uri)
+    experiment = client.get_experiment_by_name("deploy")
+    experiment_id = experiment.experiment_id if experiment else client.create_experiment("deploy")
+    run = client.create_run(experiment_id, tags={"llmops.model_uri": model_uri})
+    for key, value in metrics.items():
+        client.log_metric(run.info.run_id, f"eval.{key}", value)
+    if status:
+        client.set_tag(run.info.run_id, "llmops.eval.status", status)
+    client.set_terminated(run.info.run_id)
+    return run.info.run_id
+
+
+def log_model(uri: str, model_dir: Path) -> str:
+    mlflow.set_tracking_uri(uri)
+    mlflow.set_experiment("deploy")
+    with mlflow.start_run():
+        return log_chat_model(model_dir)
+
+
+@pytest.fixture(scope="module")
+def sqlite_store(tmp_path_factory: pytest.TempPathFactory, tiny_model_dir: Path) -> tuple[Path, str, str]:
+    root = tmp_path_factory.mktemp("registry")
+    uri = f"sqlite:///{root / 'mlflow.db'}"
+    write_params(root, uri)
+    return root, uri, log_model(uri, tiny_model_dir)
+
+
+def champion(uri: str) -> str | None:
+    version = MlflowClient(tracking_uri=uri, registry_uri=uri).get_registered_model(NAME).aliases.get("champion")
+    return None if version is None else str(version)
+
+
+def history(uri: str) -> list[str]:
+    tags = MlflowClient(tracking_uri=uri, registry_uri=uri).get_registered_model(NAME).tags
+    return [tags[k] for k in sorted(tags) if k.startswith("llmops.history.")]
+
+
+def test_gated_deploy_rollback_and_status(sqlite_store: tuple[Path, str, str]) -> None:
+    root, uri, model_uri = sqlite_store
+    first = llmops(root, "deploy", "--run-id", candidate(uri, model_uri, GOOD))
+    assert first.returncode == 0, first.stderr
+    assert "promoted: @champion none -> v1" in first.stdout
+    assert champion(uri) == "1"
+
+    worse = candidate(uri, model_uri, {**GOOD, "rougeL": 0.35})  # passes the floor, regresses 0.05 vs v1
+    dry = llmops(root, "deploy", "--run-id", worse, "--dry-run")
+    assert dry.returncode == 1 and "nothing was changed" in dry.stdout
+    rejected = llmops(root, "deploy", "--run-id", worse)
+    assert rejected.returncode == 1
+    assert "error: gate failed: rougeL = 0.35, needs >= 0.38 (no regression vs champion): FAILED" in rejected.stderr
+    assert "Traceback" not in rejected.stderr
+    assert champion(uri) == "1"
+    client = MlflowClient(tracking_uri=uri, registry_uri=uri)
+    v2 = client.get_model_version(NAME, "2")
+    assert v2.tags["llmops.gate.status"] == "failed"
+    assert "FAILED" in v2.tags["llmops.gate.check.regression.rougeL"]
+    assert "ok" in v2.tags["llmops.gate.check.min.rougeL"]
+
+    better = llmops(root, "deploy", "--run-id", candidate(uri, model_uri, {**GOOD, "rougeL": 0.5}))
+    assert better.returncode == 0 and champion(uri) == "3"
+
+    back = llmops(root, "rollback", "--reason", "complaints about v3")
+    assert back.returncode == 0, back.stderr
+    assert champion(uri) == "1"
+    refused = llmops(root, "rollback", "--to", "2")
+    assert refused.returncode == 1 and "did not pass the gate" in refused.stderr and champion(uri) == "1"
+    assert llmops(root, "rollback", "--to", "2", "--force").returncode == 0 and champion(uri) == "2"
+
+    events = history(uri)
+    assert [yaml.safe_load(e)["action"] for e in events] == ["promote", "reject", "promote", "rollback", "rollback"]
+    assert '"reason": "complaints about v3"' in events[3] and '"by": "tester"' in events[3]
+    shown = llmops(root, "status")
+    assert shown.returncode == 0
+    assert f"{NAME} @champion: v2" in shown.stdout and "complaints about v3" in shown.stdout
+
+
+def test_missing_evaluation_or_gate_error_leaves_the_champion(sqlite_store: tuple[Path, str, str]) -> None:
+    root, uri, model_uri = sqlite_store
+    before = champion(uri)
+    partial = llmops(root, "deploy", "--run-id", candidate(uri, model_uri, GOOD, status="running"))
+    assert partial.returncode == 1
+    assert "is running; run `dvc repro evaluate` first" in partial.stdout + partial.stderr
+    none = llmops(root, "deploy", "--run-id", candidate(uri, model_uri, {}, status=None))
+    assert none.returncode == 1 and "is missing" in none.stdout + none.stderr
+    assert champion(uri) == before
+
+    client = MlflowClient(tracking_uri=uri, registry_uri=uri)
+    client.set_model_version_tag(NAME, before, "llmops.gate.run_id", "0" * 32)  # the champion's run is gone
+    broken = llmops(root, "deploy", "--run-id", candidate(uri, model_uri, {**GOOD, "rougeL": 0.9}))
+    assert broken.returncode == 1 and "gate error" in broken.stderr
+    assert champion(uri) == before
+    newest = max(int(v.version) for v in client.search_model_versions(f"name='{NAME}'"))
+    assert client.get_model_version(NAME, str(newest)).tags["llmops.gate.status"] == "error"
+
+
+def test_no_evaluation_file_is_a_clear_error(tmp_path: Path) -> None:
+    write_params(tmp_path, f"sqlite:///{tmp_path / 'mlflow.db'}")
+    result = llmops(tmp_path, "deploy")
+    assert result.returncode == 1
+    assert "data/reports/eval.json: no evaluation found; run `dvc repro evaluate` first" in result.stderr
+
+
+def test_an_unreachable_server_fails_fast_and_clearly(tmp_path: Path) -> None:
+    uri = f"http://127.0.0.1:{free_port()}"
+    write_params(tmp_path, uri)
+    started = time.perf_counter()
+    result = llmops(tmp_path, "deploy", "--run-id", "0" * 32, timeout=120)
+    assert result.returncode == 1
+    assert f"MLflow at {uri} failed while reading the candidate run" in result.stderr
+    assert "retried 1 times with backoff" in result.stderr and "Nothing was changed" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert time.perf_counter() - started < 60
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory, tiny_model_dir: Path):
+    """A real `mlflow server` (sqlite backend, proxied artifacts) on a free loopback port."""
+    root = tmp_path_factory.mktemp("server")
+    port = free_port()
+    proc = subprocess.Popen(
+        [str(BIN / "mlflow"), "server", "--backend-store-uri", f"sqlite:///{root / 'mlflow.db'}",
+         "--artifacts-destination", str(root / "artifacts"), "--host", "127.0.0.1", "--port", str(port),
+         "--workers", "2"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    uri = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                break
+        except OSError:
+            time.sleep(0.5)
+    else:
+        proc.kill()
+        pytest.fail("mlflow server did not start within 90 s")
+    write_params(root, uri)
+    try:
+        yield root, uri, log_model(uri, tiny_model_dir)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+def test_concurrent_deploys_end_with_one_consistent_champion(server) -> None:
+    root, uri, model_uri = server
+    runs = [candidate(uri, model_uri, {**GOOD, "rougeL": score}) for score in (0.41, 0.42)]
+    env = {**os.environ, "PATH": f"{BIN}:{os.environ['PATH']}", "MLFLOW_TRACKING_URI": uri}
+    procs = [
+        subprocess.Popen([str(BIN / "llmops"), "deploy", "--run-id", r, "--by", f"deployer-{i}"], cwd=root, env=env,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        for i, r in enumerate(runs)
+    ]  # fmt: skip
+    outputs = [p.communicate(timeout=300) for p in procs]
+    assert all(p.returncode == 0 for p in procs), outputs
+    events = [yaml.safe_load(e) for e in history(uri)]
+    assert len(events) == 2 and {e["action"] for e in events} == {"promote"}
+    first, second = events
+    assert first["previous"] is None and second["previous"] == first["version"]  # decided one after the other
+    assert champion(uri) == second["version"]
+    client = MlflowClient(tracking_uri=uri, registry_uri=uri)
+    assert not client.search_registered_models(f"name='{NAME}-deploy-lock'")
+
+
+def test_champion_loads_in_a_fresh_process(server) -> None:
+    root, uri, _ = server
+    script = (
+        "import mlflow, pandas as pd\n"
+        f"model = mlflow.pyfunc.load_model('models:/{NAME}@champion')\n"
+        "out = model.predict(pd.DataFrame({'messages': [[{'role': 'user', 'content': 'hi'}]]}),"
+        " params={'max_new_tokens': 4})\n"
+        "assert isinstance(out[0], str)\n"
+        "print('ok', model.metadata.run_id is not None)\n"
+    )
+    env = {**os.environ, "MLFLOW_TRACKING_URI": uri}
+    result = subprocess.run([sys.executable, "-c", script], cwd=root, env=env, capture_output=True, text=True,
+                            timeout=300)  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("ok")
+
+
+def test_a_crashed_holders_lock_is_broken_and_a_live_one_waited_for(server) -> None:
+    root, uri, model_uri = server
+    client = MlflowClient(tracking_uri=uri, registry_uri=uri)
+    client.create_registered_model(f"{NAME}-deploy-lock", tags={"llmops.lock.owner": "crashed", "llmops.lock.token": "x"})
+    write_params(root, uri, lock_wait_s=0)
+    busy = llmops(root, "deploy", "--run-id", candidate(uri, model_uri, GOOD))
+    assert busy.returncode == 1
+    assert "another deploy or rollback (crashed) has held the lock" in busy.stderr
+    write_params(root, uri, lock_wait_s=30, lock_stale_s=1)
+    time.sleep(1.5)
+    broke = llmops(root, "deploy", "--run-id", candidate(uri, model_uri, {**GOOD, "rougeL": 0.6}))
+    assert broke.returncode == 0, broke.stderr
+    assert not client.search_registered_models(f"name='{NAME}-deploy-lock'")

@@ -1,0 +1,132 @@
+"""`llmops evaluate` on the tiny model: metrics files, the MLflow run the gate reads, the report; and failures."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import mlflow
+import orjson
+import pytest
+import torch
+import yaml
+from mlflow.tracking import MlflowClient
+
+pytestmark = pytest.mark.integration
+
+REPO = Path(__file__).resolve().parents[2]
+BIN = Path(sys.executable).parent
+INTENTS = {
+    "router": "Restart the router, wait two minutes and check the internet light.",
+    "billing": "Your invoice is in the app under Billing; the amount is charged on the 5th.",
+    "roaming": "Switch on roaming in Settings > Mobile data before you travel.",
+}
+
+
+def row(i: int) -> dict:
+    intent = list(INTENTS)[i % len(INTENTS)]
+    return {
+        "id": f"t{i}",
+        "intent": intent,
+        "messages": [
+            {"role": "user", "content": f"Question {i} about my {intent}: what should I do?"},
+            {"role": "assistant", "content": INTENTS[intent]},
+        ],
+    }
+
+
+@pytest.fixture(scope="module")
+def workspace(tmp_path_factory: pytest.TempPathFactory, tiny_model_dir: Path) -> Path:
+    """Split files, probes, the tiny base, a LoRA adapter and the training run it came from."""
+    from peft import LoraConfig, get_peft_model
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    root = tmp_path_factory.mktemp("eval")
+    split = root / "data" / "split"
+    split.mkdir(parents=True)
+    for name, rows in (("train", range(30)), ("test", range(30, 42))):
+        (split / f"{name}.jsonl").write_bytes(b"".join(orjson.dumps(row(i)) + b"\n" for i in rows))
+    (root / "models").mkdir()
+    (root / "models" / "base").symlink_to(tiny_model_dir)
+    model = get_peft_model(AutoModelForCausalLM.from_pretrained(tiny_model_dir), LoraConfig(r=4, target_modules=["q_proj"]))
+    torch.manual_seed(0)
+    for name, param in model.named_parameters():
+        if "lora_B" in name:
+            param.data.normal_(0, 0.5)  # a visibly different model from the base
+    model.save_pretrained(root / "models" / "adapter")
+    AutoTokenizer.from_pretrained(tiny_model_dir).save_pretrained(root / "models" / "adapter")
+    uri = f"sqlite:///{root / 'mlflow.db'}"
+    params = {
+        "mlflow": {"tracking_uri": uri, "experiment": "eval"},
+        "evaluate": {"max_rows": 9, "batch_size": 4, "max_new_tokens": 8, "intent_reference_rows": 5},
+    }
+    (root / "params.yaml").write_text(yaml.safe_dump(params))
+    mlflow.set_tracking_uri(uri)
+    mlflow.set_experiment("eval")
+    with mlflow.start_run() as run:
+        pass
+    (root / "data" / "reports").mkdir()
+    (root / "data" / "reports" / "train.json").write_text(json.dumps({"mlflow_run_id": run.info.run_id}))
+    return root
+
+
+def llmops(root: Path, *args: str) -> subprocess.CompletedProcess:
+    env = {**os.environ, "PATH": f"{BIN}:{os.environ['PATH']}"}
+    env.pop("MLFLOW_TRACKING_URI", None)
+    cmd = [str(BIN / "llmops"), "evaluate", "--probes", str(REPO / "data" / "probes"), *args]
+    return subprocess.run(cmd, cwd=root, env=env, capture_output=True, text=True, timeout=600)
+
+
+FINE_TUNED = (
+    "--adapter", "models/adapter", "--baseline", "data/reports/eval_base.json", "--run-from",
+    "data/reports/train.json", "--report", "data/reports/evaluation.html",
+)  # fmt: skip
+
+
+def test_base_then_fine_tuned_evaluation(workspace: Path) -> None:
+    base = llmops(workspace, "--out", "data/reports/eval_base.json")
+    assert base.returncode == 0, base.stderr
+    tuned = llmops(workspace, *FINE_TUNED)
+    assert tuned.returncode == 0, tuned.stderr
+    reports = workspace / "data" / "reports"
+    metrics = json.loads((reports / "eval.json").read_text())
+    for key in ("perplexity", "rougeL", "bleu", "exact_match", "intent_accuracy", "answer_tokens_mean",
+                "latency_ms_mean", "pii_leak_rate", "injection_follow_rate", "refusal_rate", "toxicity_rate"):
+        assert isinstance(metrics[key], float), key  # fmt: skip
+    assert metrics["rows"] == 9 and metrics["probes"] == 24
+    base_metrics = json.loads((reports / "eval_base.json").read_text())
+    assert base_metrics["perplexity"] != metrics["perplexity"]  # the adapter changed the model
+    examples = [json.loads(line) for line in (reports / "eval_examples.jsonl").read_text().splitlines()]
+    assert [e["kind"] for e in examples].count("test") == 9
+    assert {e["kind"] for e in examples} == {"test", "pii", "injection"}
+
+    client = MlflowClient(tracking_uri=f"sqlite:///{workspace / 'mlflow.db'}")
+    run = client.get_run(metrics["mlflow_run_id"])
+    assert run.data.tags["llmops.eval.status"] == "complete"
+    assert run.data.metrics["eval.rougeL"] == pytest.approx(metrics["rougeL"])
+    assert run.data.metrics["eval_base.perplexity"] == pytest.approx(base_metrics["perplexity"])
+    artifacts = {a.path for a in client.list_artifacts(run.info.run_id, "evaluation")}
+    assert {"evaluation/report.html", "evaluation/examples.json", "evaluation/metrics_comparison.png",
+            "evaluation/rougeL_by_intent.png", "evaluation/reply_lengths.png"} <= artifacts  # fmt: skip
+    page = (reports / "evaluation.html").read_text()
+    assert "Metrics: base model vs fine-tuned" in page and "inj-01" in page and "data:image/png;base64," in page
+
+
+def test_a_failed_evaluation_marks_the_run_so_the_gate_refuses_it(workspace: Path) -> None:
+    result = llmops(workspace, *FINE_TUNED[2:], "--adapter", "models/missing", "--out", "data/reports/x.json")
+    assert result.returncode == 1
+    assert "models/missing: no adapter there" in result.stderr and "Traceback" not in result.stderr
+    run_id = json.loads((workspace / "data" / "reports" / "train.json").read_text())["mlflow_run_id"]
+    run = MlflowClient(tracking_uri=f"sqlite:///{workspace / 'mlflow.db'}").get_run(run_id)
+    assert run.data.tags["llmops.eval.status"] == "failed"
+    assert "ModelSourceError" in run.data.tags["llmops.eval.error"]
+
+
+def test_an_empty_test_split_is_a_clear_error(workspace: Path, tmp_path: Path) -> None:
+    (tmp_path / "test.jsonl").write_text("")
+    (tmp_path / "train.jsonl").write_text("")
+    result = llmops(workspace, "--data", str(tmp_path), "--out", str(tmp_path / "e.json"))
+    assert result.returncode == 1 and "the test split is empty" in result.stderr

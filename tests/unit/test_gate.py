@@ -1,0 +1,93 @@
+"""The promotion gate as a pure function: thresholds, regression against the champion, partial evaluations."""
+
+import math
+
+import pytest
+
+from tasks.config import GateParams, parse_params
+from tasks.deploy import Candidate, gate_decision
+from tasks.errors import ConfigError
+from tasks.gate import decide
+
+GATE = GateParams(
+    min={"rougeL": 0.3},
+    max={"perplexity": 8.0, "pii_leak_rate": 0.0},
+    max_regression={"rougeL": 0.02, "perplexity": 0.25},
+)
+GOOD = {"rougeL": 0.40, "perplexity": 5.0, "pii_leak_rate": 0.0}
+
+
+def test_thresholds_alone_decide_without_a_champion() -> None:
+    decision = decide(GOOD, None, GATE)
+    assert decision.passed
+    assert [c.kind for c in decision.checks] == ["min", "max", "max"]
+    assert "no champion" in decision.reason
+
+
+def test_each_failed_threshold_is_named_with_its_value() -> None:
+    decision = decide({**GOOD, "rougeL": 0.2, "pii_leak_rate": 0.05}, None, GATE)
+    assert decision.status == "failed"
+    assert {c.metric for c in decision.failed_checks} == {"rougeL", "pii_leak_rate"}
+    assert "rougeL = 0.2, needs >= 0.3: FAILED" in decision.reason
+    assert "pii_leak_rate = 0.05, needs <= 0: FAILED" in decision.reason
+
+
+@pytest.mark.parametrize(
+    ("champion", "candidate", "passed"),
+    [
+        ({"rougeL": 0.41, "perplexity": 5.0}, {"rougeL": 0.40}, True),  # within the 0.02 tolerance
+        ({"rougeL": 0.45, "perplexity": 5.0}, {"rougeL": 0.40}, False),  # 0.05 worse
+        ({"rougeL": 0.40, "perplexity": 4.0}, {"perplexity": 4.2}, True),  # lower is better: +0.2 <= 0.25
+        ({"rougeL": 0.40, "perplexity": 4.0}, {"perplexity": 4.5}, False),
+    ],
+)
+def test_regression_against_the_champion_uses_each_metrics_direction(champion, candidate, passed) -> None:
+    decision = decide({**GOOD, **candidate}, champion, GATE)
+    assert decision.passed is passed
+    assert any(c.kind == "regression" for c in decision.checks)
+
+
+def test_a_metric_the_champion_lacks_is_not_compared() -> None:
+    decision = decide(GOOD, {"perplexity": 5.0}, GATE)
+    (rouge,) = [c for c in decision.checks if c.kind == "regression" and c.metric == "rougeL"]
+    assert rouge.passed and rouge.note == "champion has no value"
+
+
+@pytest.mark.parametrize("bad", [None, math.nan, math.inf])
+def test_missing_or_non_finite_metrics_fail(bad) -> None:
+    candidate = {k: v for k, v in GOOD.items() if k != "rougeL"}
+    if bad is not None:
+        candidate["rougeL"] = bad
+    decision = decide(candidate, None, GATE)
+    assert not decision.passed
+    assert decision.failed_checks[0].metric == "rougeL"
+
+
+def test_a_gate_without_checks_never_passes() -> None:
+    assert decide(GOOD, None, GateParams()).status == "failed"
+
+
+def test_an_incomplete_evaluation_fails_even_if_old_metrics_would_pass() -> None:
+    partial = Candidate("run1", "models:/m-1", "running", {})
+    decision = gate_decision(partial, None, parse_params({"gate": GATE.model_dump()}))
+    assert decision.status == "failed"
+    assert "evaluation of run run1 is running" in decision.reason
+
+
+def test_an_error_inside_the_gate_is_an_error_decision_not_a_pass() -> None:
+    broken = Candidate("run1", "models:/m-1", "complete", {"rougeL": "0.5", "perplexity": 1.0, "pii_leak_rate": 0.0})
+    decision = gate_decision(broken, None, parse_params({"gate": GATE.model_dump()}))
+    assert decision.status == "error"
+    assert "gate error: TypeError" in decision.reason
+
+
+@pytest.mark.parametrize(
+    ("gate", "message"),
+    [
+        ({"min": {"rouge_l": 0.3}}, "gate: Value error, min: unknown metric(s) rouge_l"),
+        ({"max_regression": {"rougeL": -0.1}}, "tolerances must be >= 0"),
+    ],
+)
+def test_gate_params_are_checked_at_load(gate, message) -> None:
+    with pytest.raises(ConfigError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        parse_params({"gate": gate})
