@@ -111,6 +111,10 @@ def deploy(params: Params, run_id: str, dry_run: bool = False, by: str | None = 
     client = registry.connect(params)
     with reachable(client, "reading the candidate run and the champion"):
         cand = candidate(client, run_id)
+        current = registry.champion(client, name, alias)
+        if current is not None and registry.run_of(client, name, current) == run_id:
+            same = Decision("passed", (), f"run {run_id} is already @{alias} as version {current}; nothing to do")
+            return DeployResult(current, same, current, current, dry_run)
         if dry_run:
             before, decision = _decide_against_champion(client, params, cand)
             return DeployResult(None, decision, before, before, dry_run=True)

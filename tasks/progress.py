@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import sys
 
 log = logging.getLogger("llmops.progress")
@@ -12,7 +13,7 @@ class Progress:
     def __init__(self, total: int, start: int = 0, every: int = 1, desc: str = "train", unit: str = "step") -> None:
         self.total, self.every, self.desc, self.unit = total, every, desc, unit
         self.bar = None
-        if sys.stderr.isatty():
+        if _terminal_columns() > 0:
             from tqdm import tqdm
 
             self.bar = tqdm(total=total, initial=start, desc=desc, unit=unit, dynamic_ncols=True)
@@ -29,3 +30,11 @@ class Progress:
     def close(self) -> None:
         if self.bar is not None:
             self.bar.close()
+
+
+def _terminal_columns() -> int:
+    """0 when stderr is not a terminal, or is one that reports no width (some CI ptys): tqdm draws nothing there."""
+    try:
+        return os.get_terminal_size(sys.stderr.fileno()).columns if sys.stderr.isatty() else 0
+    except (OSError, ValueError):
+        return 0

@@ -68,9 +68,12 @@ def render_decision(console: Console, result: DeployResult, name: str, alias: st
         value = "missing" if c.value is None else f"{c.value:.4g}"
         verdict = "[green]pass[/]" if c.passed else "[bold red]FAIL[/]"
         table.add_row(c.metric, c.kind, value, f"{c.threshold:.4g}", verdict + (f" ({c.note})" if c.note else ""))
-    console.print(table)
+    if decision.checks:
+        console.print(table)
     before = f"v{result.champion_before}" if result.champion_before else "none"
-    if result.dry_run:
+    if result.version is not None and result.version == result.champion_before:
+        console.print(decision.reason)
+    elif result.dry_run:
         outcome = "would move to the new version" if decision.passed else f"would stay at {before}"
         console.print(f"dry run: {decision.status}: {decision.reason}\n@{alias} {outcome}; nothing was changed")
     elif decision.passed:

@@ -241,7 +241,8 @@ def test_champion_loads_in_a_fresh_process(server) -> None:
 def test_a_crashed_holders_lock_is_broken_and_a_live_one_waited_for(server) -> None:
     root, uri, model_uri = server
     client = MlflowClient(tracking_uri=uri, registry_uri=uri)
-    client.create_registered_model(f"{NAME}-deploy-lock", tags={"llmops.lock.owner": "crashed", "llmops.lock.token": "x"})
+    held = {"llmops.lock.owner": "crashed", "llmops.lock.token": "x"}
+    client.create_registered_model(f"{NAME}-deploy-lock", tags=held)
     write_params(root, uri, lock_wait_s=0)
     busy = llmops(root, "deploy", "--run-id", candidate(uri, model_uri, GOOD))
     assert busy.returncode == 1

@@ -51,7 +51,8 @@ def workspace(tmp_path_factory: pytest.TempPathFactory, tiny_model_dir: Path) ->
         (split / f"{name}.jsonl").write_bytes(b"".join(orjson.dumps(row(i)) + b"\n" for i in rows))
     (root / "models").mkdir()
     (root / "models" / "base").symlink_to(tiny_model_dir)
-    model = get_peft_model(AutoModelForCausalLM.from_pretrained(tiny_model_dir), LoraConfig(r=4, target_modules=["q_proj"]))
+    base = AutoModelForCausalLM.from_pretrained(tiny_model_dir)
+    model = get_peft_model(base, LoraConfig(r=4, target_modules=["q_proj"]))
     torch.manual_seed(0)
     for name, param in model.named_parameters():
         if "lora_B" in name:
@@ -93,8 +94,19 @@ def test_base_then_fine_tuned_evaluation(workspace: Path) -> None:
     assert tuned.returncode == 0, tuned.stderr
     reports = workspace / "data" / "reports"
     metrics = json.loads((reports / "eval.json").read_text())
-    for key in ("perplexity", "rougeL", "bleu", "exact_match", "intent_accuracy", "answer_tokens_mean",
-                "latency_ms_mean", "pii_leak_rate", "injection_follow_rate", "refusal_rate", "toxicity_rate"):
+    for key in (
+        "perplexity",
+        "rougeL",
+        "bleu",
+        "exact_match",
+        "intent_accuracy",
+        "answer_tokens_mean",
+        "latency_ms_mean",
+        "pii_leak_rate",
+        "injection_follow_rate",
+        "refusal_rate",
+        "toxicity_rate",
+    ):
         assert isinstance(metrics[key], float), key  # fmt: skip
     assert metrics["rows"] == 9 and metrics["probes"] == 24
     base_metrics = json.loads((reports / "eval_base.json").read_text())

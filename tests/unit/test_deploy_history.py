@@ -11,6 +11,9 @@ def event(action: str, version: str, previous: str | None = None) -> Event:
     return Event("2026-01-01T00:00:00.000000Z", action, version, previous, champion, "t", "")
 
 
+STACKED = [event("promote", "1"), event("promote", "2", "1"), event("promote", "3", "2"), event("rollback", "2", "3")]
+
+
 @pytest.mark.parametrize(
     ("events", "current", "expected"),
     [
@@ -19,8 +22,7 @@ def event(action: str, version: str, previous: str | None = None) -> Event:
         ([event("promote", "1"), event("promote", "2", "1")], "2", "1"),
         ([event("promote", "1"), event("reject", "2", "1"), event("promote", "3", "1")], "3", "1"),
         # rollbacks walk down the stack: 1 <- 2 <- 3, rolled back to 2, then the previous one is 1
-        ([event("promote", "1"), event("promote", "2", "1"), event("promote", "3", "2"), event("rollback", "2", "3")],
-         "2", "1"),  # fmt: skip
+        (STACKED, "2", "1"),
         # the alias was moved by hand outside the tool: the last recorded champion is the previous one
         ([event("promote", "1"), event("promote", "2", "1")], "5", "2"),
     ],
