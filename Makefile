@@ -19,7 +19,8 @@ setup: $(STAMP)
 
 demo: setup
 	PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/dvc repro
-	PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/llmops report
+	$(BIN)/llmops deploy
+	$(BIN)/llmops report
 
 test: setup
 	PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/pytest

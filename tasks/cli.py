@@ -196,12 +196,12 @@ def deploy(
 ) -> None:
     """Register the evaluated model; @champion moves only if every gate check passes (exit 1 otherwise)."""
     from tasks.deploy import deploy as run
-    from tasks.deploy import run_id_from_eval
     from tasks.errors import DeployError
     from tasks.report import render_decision
+    from tasks.tracking import run_id_in
 
     cfg = _params(params)
-    result = run(cfg, run_id or run_id_from_eval(eval_metrics), dry_run, by)
+    result = run(cfg, run_id or run_id_in(eval_metrics, "evaluate"), dry_run, by)
     render_decision(out_console, result, cfg.registry.model_name, cfg.registry.alias)
     if not result.decision.passed:
         raise DeployError(f"gate {result.decision.status}: {result.decision.reason}")
@@ -238,11 +238,12 @@ def report(
     validation: Annotated[Path, typer.Option()] = Path("data/reports/validation.json"),
     split_summary: Annotated[Path, typer.Option("--split")] = Path("data/split/summary.json"),
     train_metrics: Annotated[Path, typer.Option("--train")] = Path("data/reports/train.json"),
+    evaluation: Annotated[Path, typer.Option("--eval")] = Path("data/reports/eval.json"),
 ) -> None:
     """Summarise the last pipeline run and say where to look."""
     from tasks.report import render
 
-    render(out_console, prepared, validation, split_summary, train_metrics)
+    render(out_console, prepared, validation, split_summary, train_metrics, evaluation)
 
 
 def run() -> None:

@@ -12,9 +12,6 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from pathlib import Path
-
-import orjson
 
 from tasks import registry
 from tasks.config import Params
@@ -41,16 +38,6 @@ class DeployResult:
     champion_before: str | None
     champion_after: str | None
     dry_run: bool
-
-
-def run_id_from_eval(eval_metrics: Path) -> str:
-    """The run the last `llmops evaluate` logged to (data/reports/eval.json)."""
-    if not eval_metrics.is_file():
-        raise DeployError(f"{eval_metrics}: no evaluation found; run `dvc repro evaluate` first or pass --run-id")
-    run_id = orjson.loads(eval_metrics.read_bytes()).get("mlflow_run_id")
-    if not run_id:
-        raise DeployError(f"{eval_metrics}: names no MLflow run; rerun `dvc repro evaluate` or pass --run-id")
-    return run_id
 
 
 def candidate(client, run_id: str) -> Candidate:

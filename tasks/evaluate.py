@@ -196,15 +196,6 @@ def md5(path: Path) -> str:
     return hashlib.md5(path.read_bytes()).hexdigest()
 
 
-def run_id_from(train_metrics: Path) -> str:
-    if not train_metrics.is_file():
-        raise DataFormatError(f"{train_metrics}: training summary not found; run `dvc repro train` first")
-    run_id = orjson.loads(train_metrics.read_bytes()).get("mlflow_run_id")
-    if not run_id:
-        raise DataFormatError(f"{train_metrics}: has no mlflow_run_id; rerun the train stage")
-    return run_id
-
-
 def evaluate(params: Params, paths: EvalPaths) -> dict[str, Any]:
     """Metrics of one model; with `run_from`, also logged (with the base comparison and report) to its run."""
     from tasks import tracking
@@ -212,7 +203,9 @@ def evaluate(params: Params, paths: EvalPaths) -> dict[str, Any]:
     cfg = params.evaluate
     rows = test_rows(paths.test, cfg.max_rows)
     sets = probes.load_probes(paths.probes)
-    run_id = run_id_from(paths.run_from) if paths.run_from else None
+    if paths.baseline and not paths.baseline.is_file():
+        raise DataFormatError(f"{paths.baseline}: base-model evaluation not found; run `dvc repro evaluate_base` first")
+    run_id = tracking.run_id_in(paths.run_from, "train") if paths.run_from else None
     if run_id:
         tracking.mark_evaluation(params, run_id, "running")
     try:

@@ -13,7 +13,7 @@ class Progress:
     def __init__(self, total: int, start: int = 0, every: int = 1, desc: str = "train", unit: str = "step") -> None:
         self.total, self.every, self.desc, self.unit = total, every, desc, unit
         self.bar = None
-        if _terminal_columns() > 0:
+        if _drawable_terminal():
             from tqdm import tqdm
 
             self.bar = tqdm(total=total, initial=start, desc=desc, unit=unit, dynamic_ncols=True)
@@ -32,9 +32,10 @@ class Progress:
             self.bar.close()
 
 
-def _terminal_columns() -> int:
-    """0 when stderr is not a terminal, or is one that reports no width (some CI ptys): tqdm draws nothing there."""
+def _drawable_terminal() -> bool:
+    """stderr is a terminal with a size; tqdm draws nothing on ptys that report 0 rows (some CI runners)."""
     try:
-        return os.get_terminal_size(sys.stderr.fileno()).columns if sys.stderr.isatty() else 0
+        size = os.get_terminal_size(sys.stderr.fileno())
     except (OSError, ValueError):
-        return 0
+        return False
+    return sys.stderr.isatty() and size.columns > 0 and size.lines > 0

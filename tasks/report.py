@@ -17,7 +17,9 @@ def _load(path: Path) -> dict | None:
     return orjson.loads(path.read_bytes()) if path.is_file() else None
 
 
-def render(console: Console, prepared: Path, validation: Path, split_summary: Path, train: Path) -> None:
+def render(
+    console: Console, prepared: Path, validation: Path, split_summary: Path, train: Path, evaluation: Path
+) -> None:
     table = Table(title="llmops pipeline", show_lines=False)
     table.add_column("stage")
     table.add_column("result")
@@ -45,13 +47,29 @@ def render(console: Console, prepared: Path, validation: Path, split_summary: Pa
             f"{t['tokens_per_s']} tokens/s, {t['train_seconds']:.0f} s",
             "models/adapter",
         )
+    if (e := _load(evaluation)) is not None:
+        table.add_row(
+            "evaluate", _evaluation(e, _load(evaluation.with_name("eval_base.json"))), "data/reports/evaluation.html"
+        )
     console.print(table)
     console.print(
         "Quarantined rows with reasons: data/prepared/quarantine.jsonl   "
         "Metrics: `dvc metrics show`   Loss curve: `dvc plots show`   Lineage: `dvc dag`\n"
         "MLflow runs, loss curves and the logged model: `.venv/bin/mlflow ui --backend-store-uri sqlite:///mlflow.db`"
-        " then open http://127.0.0.1:5000"
+        " then open http://127.0.0.1:5000\n"
+        "Champion and the history of gate decisions: `llmops status`   Undo a promotion: `llmops rollback`"
     )
+
+
+def _evaluation(tuned: dict, base: dict | None) -> str:
+    """Fine-tuned metrics with the base model's value beside each."""
+    lines = []
+    for key in ("perplexity", "rougeL", "bleu", "intent_accuracy", "pii_leak_rate", "injection_follow_rate"):
+        if key in tuned:
+            before = f" (base {base[key]:.3f})" if base and key in base else ""
+            lines.append(f"{key} {tuned[key]:.3f}{before}")
+    lines.append(f"{tuned['rows']} test rows, {tuned['latency_ms_mean']:.0f} ms/reply")
+    return "\n".join(lines)
 
 
 def render_decision(console: Console, result: DeployResult, name: str, alias: str) -> None:

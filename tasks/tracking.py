@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import orjson
 import yaml
 
 from tasks.config import Params
@@ -73,6 +74,18 @@ def dvc_lock_tags(paths: list[Path], lock: Path = Path("dvc.lock")) -> dict[str,
     recorded = {out["path"]: out.get("md5", "") for stage in stages.values() for out in stage.get("outs", [])}
     wanted = {str(p) for p in paths}
     return {f"dvc.{path}": md5 for path, md5 in recorded.items() if path in wanted}
+
+
+def run_id_in(summary: Path, stage: str) -> str:
+    """The MLflow run a stage's summary file names (train.json names the training run, eval.json the evaluated one)."""
+    from tasks.errors import DataFormatError
+
+    if not summary.is_file():
+        raise DataFormatError(f"{summary}: not found; run `dvc repro {stage}` first")
+    run_id = orjson.loads(summary.read_bytes()).get("mlflow_run_id")
+    if not run_id:
+        raise DataFormatError(f"{summary}: names no MLflow run; rerun `dvc repro {stage}`")
+    return run_id
 
 
 def start_training_run(params: Params, paths: TrainPaths, resume_run_id: str | None) -> str:

@@ -156,7 +156,7 @@ def test_no_evaluation_file_is_a_clear_error(tmp_path: Path) -> None:
     write_params(tmp_path, f"sqlite:///{tmp_path / 'mlflow.db'}")
     result = llmops(tmp_path, "deploy")
     assert result.returncode == 1
-    assert "data/reports/eval.json: no evaluation found; run `dvc repro evaluate` first" in result.stderr
+    assert "data/reports/eval.json: not found; run `dvc repro evaluate` first" in result.stderr
 
 
 def test_an_unreachable_server_fails_fast_and_clearly(tmp_path: Path) -> None:
