@@ -20,6 +20,7 @@ from typing import Any
 from tasks import checkpoints, tracking
 from tasks.config import Params
 from tasks.errors import ConfigError, TrainingError
+from tasks.io import write_json
 from tasks.lifecycle import die_with_parent
 
 log = logging.getLogger("llmops.train")
@@ -161,4 +162,5 @@ def train(params: Params, paths: TrainPaths) -> dict[str, Any]:
     summary = json.loads(paths.metrics.read_text(encoding="utf-8"))
     summary["mlflow_run_id"] = run_id
     tracking.finish_training_run(run_id, params, paths, summary)
+    write_json(paths.metrics, summary)  # the evaluate stage finds the run (and its logged model) here
     return summary
