@@ -108,6 +108,7 @@ def test_two_ranks_train_log_to_mlflow_and_survive_kill_9(workspace: Path):
     client = MlflowClient()
     (run,) = client.search_runs([client.get_experiment_by_name("t").experiment_id])
     assert run.info.status == "FINISHED"
+    assert metrics["mlflow_run_id"] == run.info.run_id and metrics["model_uri"] == run.data.tags["llmops.model_uri"]
     assert run.data.params["lora.r"] == "8" and run.data.params["train.world_size"] == "2"
     assert [m.step for m in client.get_metric_history(run.info.run_id, "loss")] == list(range(1, 13))
     assert {"lr", "tokens_per_s", "grad_norm", "val_loss"} <= set(run.data.metrics)
