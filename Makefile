@@ -19,7 +19,7 @@ setup: $(STAMP)
 
 demo: setup
 	PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/dvc repro
-	$(BIN)/llmops deploy
+	-$(BIN)/llmops deploy   # a refusal by the gate is a result to look at, not a broken demo
 	$(BIN)/llmops report
 
 test: setup

@@ -192,17 +192,22 @@ def deploy(
     eval_metrics: Annotated[Path, typer.Option("--eval", help="evaluation summary")] = Path("data/reports/eval.json"),
     dry_run: Annotated[bool, typer.Option(help="show the decision; register and move nothing")] = False,
     by: Annotated[str | None, typer.Option(help="who deploys (default: $LLMOPS_ACTOR or user@host)")] = None,
+    record: Annotated[Path, typer.Option(help="where the decision is written for `llmops report`")] = Path(
+        "data/reports/deploy.json"
+    ),
     params: ParamsOpt = Path("params.yaml"),
 ) -> None:
     """Register the evaluated model; @champion moves only if every gate check passes (exit 1 otherwise)."""
     from tasks.deploy import deploy as run
     from tasks.errors import DeployError
+    from tasks.io import write_json
     from tasks.report import render_decision
     from tasks.tracking import run_id_in
 
     cfg = _params(params)
     result = run(cfg, run_id or run_id_in(eval_metrics, "evaluate"), dry_run, by)
     render_decision(out_console, result, cfg.registry.model_name, cfg.registry.alias)
+    write_json(record, result.summary(cfg.registry.model_name, cfg.registry.alias))
     if not result.decision.passed:
         raise DeployError(f"gate {result.decision.status}: {result.decision.reason}")
 

@@ -144,13 +144,14 @@ class GateParams(_Section):
 
     min: dict[str, float] = {}
     max: dict[str, float] = {}
-    max_regression: dict[str, float] = {}  # absolute units of the metric, in its worse direction
+    max_regression: dict[str, float] = {}  # vs @champion: how much worse it may be, in the metric's units
+    min_gain_over_base: dict[str, float] = {}  # vs the base model: how much better it must be (negative: may be worse)
 
     @model_validator(mode="after")
     def _known_metrics(self) -> GateParams:
         from tasks.gate import DIRECTION
 
-        for section in ("min", "max", "max_regression"):
+        for section in ("min", "max", "max_regression", "min_gain_over_base"):
             unknown = sorted(set(getattr(self, section)) - set(DIRECTION))
             if unknown:
                 raise ValueError(

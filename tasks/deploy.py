@@ -29,6 +29,7 @@ class Candidate:
     model_uri: str
     eval_status: str | None
     metrics: dict[str, float]
+    base_metrics: dict[str, float]
 
 
 @dataclass(frozen=True)
@@ -38,6 +39,15 @@ class DeployResult:
     champion_before: str | None
     champion_after: str | None
     dry_run: bool
+
+    def summary(self, name: str, alias: str) -> dict:
+        """What `llmops report` and an orchestrator show of the decision."""
+        return {
+            "model": name, "alias": alias, "version": self.version, "dry_run": self.dry_run,
+            "status": self.decision.status, "reason": self.decision.reason,
+            "champion_before": self.champion_before, "champion_after": self.champion_after,
+            "failed_checks": [c.describe() for c in self.decision.failed_checks],
+        }  # fmt: skip
 
 
 def candidate(client, run_id: str) -> Candidate:
@@ -53,17 +63,19 @@ def candidate(client, run_id: str) -> Candidate:
     if not model_uri:
         raise DeployError(f"MLflow run {run_id} has no logged model (tag llmops.model_uri); rerun the train stage")
     status = run.data.tags.get(EVAL_STATUS)
-    return Candidate(run_id, model_uri, status, eval_metrics(run) if status == "complete" else {})
+    complete = status == "complete"
+    return Candidate(run_id, model_uri, status, eval_metrics(run) if complete else {},
+                     eval_metrics(run, "eval_base.") if complete else {})  # fmt: skip
 
 
-def eval_metrics(run) -> dict[str, float]:
-    return {k.removeprefix("eval."): v for k, v in run.data.metrics.items() if k.startswith("eval.")}
+def eval_metrics(run, prefix: str = "eval.") -> dict[str, float]:
+    return {k.removeprefix(prefix): v for k, v in run.data.metrics.items() if k.startswith(prefix)}
 
 
 def gate_decision(cand: Candidate, champion_metrics: dict[str, float] | None, params: Params) -> Decision:
     """The gate, with a missing or partial evaluation as a failed decision and any error inside it as `error`."""
     try:
-        decision = decide(cand.metrics, champion_metrics, params.gate)
+        decision = decide(cand.metrics, champion_metrics, params.gate, cand.base_metrics)
     except Exception as err:  # a bug or bad data inside the gate must not promote, and must be visible
         return Decision("error", (), f"gate error: {type(err).__name__}: {err}")
     if cand.eval_status != "complete":

@@ -30,7 +30,7 @@ DIRECTION: dict[str, int] = {
     "toxicity_rate": -1,
 }
 
-Kind = Literal["min", "max", "regression"]
+Kind = Literal["min", "max", "regression", "base"]
 
 
 @dataclass(frozen=True)
@@ -44,9 +44,10 @@ class Check:
 
     def describe(self) -> str:
         value = "missing" if self.value is None else f"{self.value:.4g}"
-        if self.kind == "regression":
+        if self.kind in ("regression", "base"):
             op = ">=" if DIRECTION[self.metric] > 0 else "<="
-            rule = f"{op} {self.threshold:.4g} (no regression vs champion)"
+            against = "no regression vs champion" if self.kind == "regression" else "gain over the base model"
+            rule = f"{op} {self.threshold:.4g} ({against})"
         else:
             rule = f"{'>=' if self.kind == 'min' else '<='} {self.threshold:.4g}"
         verdict = "ok" if self.passed else "FAILED"
@@ -85,28 +86,40 @@ def _absolute(candidate: Mapping[str, float], gate: GateParams) -> list[Check]:
     return checks
 
 
-def _regression(candidate: Mapping[str, float], champion: Mapping[str, float], gate: GateParams) -> list[Check]:
+def _relative(
+    candidate: Mapping[str, float], reference: Mapping[str, float], gains: Mapping[str, float], kind: Kind
+) -> list[Check]:
+    """Candidate vs a reference model: better by at least `gain` in the metric's direction (negative: may be worse)."""
+    who = "champion" if kind == "regression" else "base"
     checks = []
-    for metric, tolerance in sorted(gate.max_regression.items()):
-        value, reference = candidate.get(metric), champion.get(metric)
-        if not _usable(reference):
-            checks.append(Check(metric, "regression", value, math.nan, _usable(value), "champion has no value"))
+    for metric, gain in sorted(gains.items()):
+        value, ref = candidate.get(metric), reference.get(metric)
+        if not _usable(ref):  # an older champion may lack a metric; a missing base evaluation is a partial one
+            passes = _usable(value) and kind == "regression"
+            checks.append(Check(metric, kind, value, math.nan, passes, f"{who} has no value"))
             continue
-        threshold = reference - tolerance if DIRECTION[metric] > 0 else reference + tolerance
+        threshold = ref + gain if DIRECTION[metric] > 0 else ref - gain
         ok = _usable(value) and (value >= threshold if DIRECTION[metric] > 0 else value <= threshold)
-        checks.append(Check(metric, "regression", value, threshold, bool(ok), f"champion {reference:.4g}"))
+        checks.append(Check(metric, kind, value, threshold, bool(ok), f"{who} {ref:.4g}"))
     return checks
 
 
-def decide(candidate: Mapping[str, float], champion: Mapping[str, float] | None, gate: GateParams) -> Decision:
-    """Thresholds always apply; the regression checks only when there is a champion to compare with.
+def decide(
+    candidate: Mapping[str, float],
+    champion: Mapping[str, float] | None,
+    gate: GateParams,
+    base: Mapping[str, float] | None = None,
+) -> Decision:
+    """Thresholds always apply; the gain over the base model and the regression checks when those exist.
 
     A metric the candidate lacks (a partial evaluation) or that is NaN fails its check, so an incomplete
-    evaluation can never pass.
+    evaluation can never pass. A missing base evaluation fails the base checks the same way.
     """
     checks = _absolute(candidate, gate)
+    if gate.min_gain_over_base:
+        checks += _relative(candidate, base or {}, gate.min_gain_over_base, "base")
     if champion is not None:
-        checks += _regression(candidate, champion, gate)
+        checks += _relative(candidate, champion, {m: -t for m, t in gate.max_regression.items()}, "regression")
     if not checks:
         return Decision("failed", (), "the gate has no checks configured (gate.min, gate.max, gate.max_regression)")
     failed = [c for c in checks if not c.passed]

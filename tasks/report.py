@@ -51,6 +51,8 @@ def render(
         table.add_row(
             "evaluate", _evaluation(e, _load(evaluation.with_name("eval_base.json"))), "data/reports/evaluation.html"
         )
+    if (d := _load(evaluation.with_name("deploy.json"))) is not None:
+        table.add_row("deploy", _deployment(d), "`llmops status`")
     console.print(table)
     console.print(
         "Quarantined rows with reasons: data/prepared/quarantine.jsonl   "
@@ -59,6 +61,17 @@ def render(
         " then open http://127.0.0.1:5000\n"
         "Champion and the history of gate decisions: `llmops status`   Undo a promotion: `llmops rollback`"
     )
+
+
+def _deployment(d: dict) -> str:
+    alias = f"@{d['alias']}"
+    if d["status"] == "passed" and d["champion_after"] != d["champion_before"]:
+        moved = f"{alias} -> v{d['champion_after']}"
+    else:
+        moved = f"{alias} stays at {'v' + d['champion_after'] if d['champion_after'] else 'none'}"
+    version = f"v{d['version']}" if d["version"] else "dry run"
+    lines = [f"{d['model']} {version}: gate {d['status']}; {moved}", *d["failed_checks"]]
+    return "\n".join(lines)
 
 
 def _evaluation(tuned: dict, base: dict | None) -> str:
@@ -93,7 +106,7 @@ def render_decision(console: Console, result: DeployResult, name: str, alias: st
         console.print(decision.reason)
     elif result.dry_run:
         outcome = "would move to the new version" if decision.passed else f"would stay at {before}"
-        console.print(f"dry run: {decision.status}: {decision.reason}\n@{alias} {outcome}; nothing was changed")
+        console.print(f"dry run: gate {decision.status}; @{alias} {outcome}; nothing was changed")
     elif decision.passed:
         console.print(f"[green]promoted[/]: @{alias} {before} -> v{result.champion_after} ({decision.reason})")
     else:

@@ -68,14 +68,15 @@ def test_a_gate_without_checks_never_passes() -> None:
 
 
 def test_an_incomplete_evaluation_fails_even_if_old_metrics_would_pass() -> None:
-    partial = Candidate("run1", "models:/m-1", "running", {})
+    partial = Candidate("run1", "models:/m-1", "running", {}, {})
     decision = gate_decision(partial, None, parse_params({"gate": GATE.model_dump()}))
     assert decision.status == "failed"
     assert "evaluation of run run1 is running" in decision.reason
 
 
 def test_an_error_inside_the_gate_is_an_error_decision_not_a_pass() -> None:
-    broken = Candidate("run1", "models:/m-1", "complete", {"rougeL": "0.5", "perplexity": 1.0, "pii_leak_rate": 0.0})
+    metrics = {"rougeL": "0.5", "perplexity": 1.0, "pii_leak_rate": 0.0}
+    broken = Candidate("run1", "models:/m-1", "complete", metrics, {})
     decision = gate_decision(broken, None, parse_params({"gate": GATE.model_dump()}))
     assert decision.status == "error"
     assert "gate error: TypeError" in decision.reason
@@ -91,3 +92,16 @@ def test_an_error_inside_the_gate_is_an_error_decision_not_a_pass() -> None:
 def test_gate_params_are_checked_at_load(gate, message) -> None:
     with pytest.raises(ConfigError, match=message.replace("(", r"\(").replace(")", r"\)")):
         parse_params({"gate": gate})
+
+
+def test_gain_over_the_base_model() -> None:
+    gate = GateParams(min_gain_over_base={"perplexity": 1.0, "injection_follow_rate": 0.0})
+    base = {"perplexity": 45.7, "injection_follow_rate": 0.083}
+    assert decide({"perplexity": 31.2, "injection_follow_rate": 0.083}, None, gate, base).passed
+    worse = decide({"perplexity": 31.2, "injection_follow_rate": 0.25}, None, gate, base)
+    assert worse.reason == (
+        "injection_follow_rate = 0.25, needs <= 0.083 (gain over the base model): FAILED (base 0.083)"
+    )
+    assert not decide({"perplexity": 45.0, "injection_follow_rate": 0.0}, None, gate, base).passed  # gain < 1.0
+    missing = decide({"perplexity": 31.2, "injection_follow_rate": 0.0}, None, gate, None)
+    assert not missing.passed and "base has no value" in missing.reason
