@@ -40,11 +40,11 @@ def metrics_plot(tuned: dict, base: dict | None) -> bytes:
     left.invert_yaxis()
     left.set_xlim(0, 1)
     left.set_xlabel("score or rate (0-1)")
-    left.legend(loc="lower right")
+    left.legend(loc="lower right", bbox_to_anchor=(1, 1), ncol=2, frameon=False)
     labels = ["base", "fine-tuned"] if base else ["fine-tuned"]
     values = [base["perplexity"], tuned["perplexity"]] if base else [tuned["perplexity"]]
     right.bar(labels, values, color=["#9e9e9e", "#1f77b4"][-len(values) :])
-    right.set_yscale("log")
+    right.set_ylim(0, max(values) * 1.15)
     right.set_title("perplexity")
     return _png(fig)
 
@@ -68,7 +68,7 @@ def intent_plot(tuned: list[dict], base: list[dict] | None) -> bytes:
     ax.set_yticks(y, names, fontsize=8)
     ax.invert_yaxis()
     ax.set_xlabel("mean ROUGE-L")
-    ax.legend(loc="lower right")
+    ax.legend(loc="lower right", bbox_to_anchor=(1, 1), ncol=2, frameon=False)
     return _png(fig)
 
 
