@@ -213,16 +213,31 @@ class Status:
     versions: list[dict[str, str]]
 
 
+def _metrics_if_readable(client, run_id: str | None) -> dict[str, float]:
+    """Status still shows the registry when the champion's run was deleted or garbage-collected."""
+    from mlflow.exceptions import MlflowException
+
+    if run_id is None:
+        return {}
+    try:
+        return eval_metrics(client.get_run(run_id))
+    except MlflowException as err:
+        if getattr(err, "error_code", "") != "RESOURCE_DOES_NOT_EXIST":
+            raise
+        log.warning("the champion's run %s is gone; its metrics cannot be shown", run_id)
+        return {}
+
+
 def status(params: Params) -> Status:
     name, alias = params.registry.model_name, params.registry.alias
     client = registry.connect(params)
     with reachable(client, "reading the registry"):
         current = registry.champion(client, name, alias)
         run_id = registry.run_of(client, name, current) if current else None
-        metrics = eval_metrics(client.get_run(run_id)) if run_id else {}
+        metrics = _metrics_if_readable(client, run_id)
         events = registry.history(client, name)
         versions = [
-            {"version": str(v.version), "status": v.tags.get(f"{registry.GATE}status", ""), "run_id": v.run_id or "",
+            {"version": str(v.version), "status": v.tags.get(f"{registry.GATE}status", ""), "run_id": v.tags.get(f"{registry.GATE}run_id") or v.run_id or "",
              "created": str(v.creation_timestamp)}
             for v in client.search_model_versions(f"name='{name}'")
         ]  # fmt: skip

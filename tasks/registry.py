@@ -85,10 +85,13 @@ def reachable(client, doing: str, state: str = "nothing was changed") -> Iterato
         yield
     except (MlflowException, OSError) as err:
         first_line = str(err).strip().splitlines()[0][:400] if str(err).strip() else type(err).__name__
-        retries = os.environ.get("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "?")
+        retried = ""
+        if client.tracking_uri.startswith(("http://", "https://")):
+            retries = os.environ.get("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "?")
+            retried = f" (HTTP calls are retried {retries} times with backoff)"
         raise TrackingError(
-            f"MLflow at {client.tracking_uri} failed while {doing} (HTTP calls are retried {retries} times with "
-            f"backoff): {first_line}. {state[0].upper()}{state[1:]}."
+            f"MLflow at {client.tracking_uri} failed while {doing}{retried}: {first_line}. "
+            f"{state[0].upper()}{state[1:]}."
         ) from None
 
 
