@@ -237,9 +237,12 @@ def status(params: Params) -> Status:
         metrics = _metrics_if_readable(client, run_id)
         events = registry.history(client, name)
         versions = [
-            {"version": str(v.version), "status": v.tags.get(f"{registry.GATE}status", ""), "run_id": v.tags.get(f"{registry.GATE}run_id") or v.run_id or "",
-             "created": str(v.creation_timestamp)}
+            {
+                "version": str(v.version),
+                "status": v.tags.get(f"{registry.GATE}status", ""),
+                "run_id": v.tags.get(f"{registry.GATE}run_id") or v.run_id or "",
+            }
             for v in client.search_model_versions(f"name='{name}'")
-        ]  # fmt: skip
+        ]
     versions.sort(key=lambda v: int(v["version"]))
     return Status(name, alias, current, run_id, metrics, events, versions)

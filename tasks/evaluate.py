@@ -214,7 +214,7 @@ def evaluate(params: Params, paths: EvalPaths) -> dict[str, Any]:
             summary["mlflow_run_id"] = run_id
             baseline = orjson.loads(paths.baseline.read_bytes()) if paths.baseline else None
             base_examples = list(read_jsonl(paths.baseline_examples)) if paths.baseline_examples else None
-            tracking.log_evaluation(params, run_id, paths, summary, examples, baseline, base_examples)
+            tracking.log_evaluation(run_id, paths, summary, examples, baseline, base_examples)
     except BaseException as err:
         if run_id:
             tracking.mark_evaluation(params, run_id, "failed", f"{type(err).__name__}: {err}")

@@ -18,6 +18,7 @@ import yaml
 
 from tasks.config import Params
 from tasks.errors import TrackingError
+from tasks.io import atomic_writer
 
 if TYPE_CHECKING:
     from tasks.evaluate import EvalPaths
@@ -163,7 +164,6 @@ def mark_evaluation(params: Params, run_id: str, status: str, reason: str = "") 
 
 
 def log_evaluation(
-    params: Params,
     run_id: str,
     paths: EvalPaths,
     summary: dict[str, Any],
@@ -195,8 +195,8 @@ def log_evaluation(
         client.log_artifacts(run_id, tmp, artifact_path="evaluation")
     client.log_dict(run_id, summary, "evaluation/metrics.json")
     if paths.report:
-        paths.report.parent.mkdir(parents=True, exist_ok=True)
-        paths.report.write_text(page, encoding="utf-8")
+        with atomic_writer(paths.report) as fh:
+            fh.write(page.encode("utf-8"))
     client.set_tag(run_id, "llmops.eval.test_md5", summary["test_md5"])
     client.set_tag(run_id, EVAL_STATUS, "complete")
 
