@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import orjson
@@ -19,6 +20,18 @@ def tiny_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("models") / "tiny"
     materialize("tiny", out)
     return out
+
+
+@pytest.fixture(scope="module", autouse=True)
+def isolated_tracking_uri():
+    """`mlflow.set_tracking_uri` also sets MLFLOW_TRACKING_URI in os.environ; keep one module's store (say, a
+    test server that is gone by then) out of the next module's subprocesses."""
+    before = os.environ.get("MLFLOW_TRACKING_URI")
+    yield
+    if before is None:
+        os.environ.pop("MLFLOW_TRACKING_URI", None)
+    else:
+        os.environ["MLFLOW_TRACKING_URI"] = before
 
 
 @pytest.fixture
