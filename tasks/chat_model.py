@@ -18,14 +18,20 @@ TASKS_DIR = Path(__file__).resolve().parent
 REQUIREMENTS = ("torch", "transformers", "accelerate", "safetensors", "pandas", "mlflow")
 
 
-def merge_adapter(base_dir: Path, adapter_dir: Path, out_dir: Path) -> None:
-    """Base + adapter as one plain transformers directory: faster to serve, loadable without peft."""
+def merged_model(base_dir: Path, adapter_dir: Path):
+    """Base + LoRA adapter folded into plain weights: the model as it is served."""
     from peft import PeftModel
-    from transformers import AutoModelForCausalLM, AutoTokenizer
+    from transformers import AutoModelForCausalLM
 
     model = AutoModelForCausalLM.from_pretrained(base_dir)
-    merged = PeftModel.from_pretrained(model, adapter_dir).merge_and_unload()
-    merged.save_pretrained(out_dir)
+    return PeftModel.from_pretrained(model, adapter_dir).merge_and_unload()
+
+
+def merge_adapter(base_dir: Path, adapter_dir: Path, out_dir: Path) -> None:
+    """Base + adapter as one plain transformers directory: faster to serve, loadable without peft."""
+    from transformers import AutoTokenizer
+
+    merged_model(base_dir, adapter_dir).save_pretrained(out_dir)
     AutoTokenizer.from_pretrained(adapter_dir).save_pretrained(out_dir)
 
 

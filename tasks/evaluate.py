@@ -84,11 +84,12 @@ def load_model(base: Path, adapter: Path | None):
     for path, what in ((base, "base model"), (adapter, "adapter")):
         if path is not None and not (path / "config.json").is_file() and not (path / "adapter_config.json").is_file():
             raise ModelSourceError(f"{path}: no {what} there; run `dvc repro` up to the train stage first")
-    model = AutoModelForCausalLM.from_pretrained(base)
     if adapter is not None:
-        from peft import PeftModel
+        from tasks.chat_model import merged_model
 
-        model = PeftModel.from_pretrained(model, adapter).merge_and_unload()
+        model = merged_model(base, adapter)
+    else:
+        model = AutoModelForCausalLM.from_pretrained(base)
     tokenizer = AutoTokenizer.from_pretrained(adapter or base)
     return model.eval(), tokenizer
 
