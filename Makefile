@@ -1,11 +1,11 @@
-# make demo | make test | make lint | make test-unit | make mlflow-ui
+# make demo | make test | make lint | make test-unit | make ui | make mlflow-ui
 SHELL := /bin/bash
 PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup demo test test-unit lint mlflow-ui clean
+.PHONY: setup demo test test-unit lint ui mlflow-ui clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -27,6 +27,9 @@ test: setup
 
 test-unit: setup
 	PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/pytest -m "not integration and not e2e"
+
+ui: setup  # Prefect UI on http://127.0.0.1:4200 with the deployments of prefect.yaml and a worker
+	PATH=$(CURDIR)/$(BIN):$$PATH bash infra/prefect/local-ui.sh $(or $(PORT),4200)
 
 mlflow-ui: setup
 	$(BIN)/mlflow ui --backend-store-uri sqlite:///mlflow.db --host 127.0.0.1 --port 5000

@@ -6,7 +6,9 @@ llmops prepare data/raw/support.jsonl --out data/prepared
 
 from __future__ import annotations
 
+import json
 import logging
+import os
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -25,15 +27,26 @@ app = typer.Typer(
 err_console = Console(stderr=True)
 out_console = Console()
 
+# Prefect's local mode: no telemetry from the temporary server, time for it to start on a busy machine, and the
+# `llmops.*` loggers of tasks/ in the flow run's logs.
+PREFECT_LOCAL_DEFAULTS = {
+    "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+    "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "120",
+    "PREFECT_LOGGING_EXTRA_LOGGERS": "llmops",
+}
+
 ParamsOpt = Annotated[Path, typer.Option("--params", "-p", help="params file", envvar="LLMOPS_PARAMS")]
 
 
 def _setup_logging(verbose: bool) -> None:
-    logging.basicConfig(
-        level=logging.DEBUG if verbose else logging.INFO,
-        format="%(message)s",
-        handlers=[RichHandler(console=err_console, show_path=False, rich_tracebacks=False)],
-    )
+    """Rich on a terminal; plain lines in a pipe (a DVC stage under Prefect, CI), which the reader timestamps."""
+    if err_console.is_terminal:
+        handler: logging.Handler = RichHandler(console=err_console, show_path=False, rich_tracebacks=False)
+        handler.setFormatter(logging.Formatter("%(message)s"))
+    else:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO, handlers=[handler])
     quiet_libraries()
 
 
@@ -199,7 +212,7 @@ def deploy(
 ) -> None:
     """Register the evaluated model; @champion moves only if every gate check passes (exit 1 otherwise)."""
     from tasks.deploy import deploy as run
-    from tasks.errors import DeployError
+    from tasks.errors import GateRefusedError
     from tasks.io import write_json
     from tasks.report import render_decision
     from tasks.tracking import run_id_in
@@ -209,7 +222,7 @@ def deploy(
     render_decision(out_console, result, cfg.registry.model_name, cfg.registry.alias)
     write_json(record, result.summary(cfg.registry.model_name, cfg.registry.alias))
     if not result.decision.passed:
-        raise DeployError(f"gate {result.decision.status}: {result.decision.reason}")
+        raise GateRefusedError(f"gate {result.decision.status}: {result.decision.reason}")
 
 
 @app.command()
@@ -238,6 +251,53 @@ def status(params: ParamsOpt = Path("params.yaml")) -> None:
 
 
 @app.command()
+def retrain(
+    epochs: Annotated[int | None, typer.Option(help="train.epochs")] = None,
+    learning_rate: Annotated[float | None, typer.Option(help="train.learning_rate")] = None,
+    max_steps: Annotated[int | None, typer.Option(help="train.max_steps")] = None,
+    base_model: Annotated[str | None, typer.Option(help="model.base")] = None,
+    profile: Annotated[str | None, typer.Option(help="params profile, e.g. smoke")] = None,
+    set_params: Annotated[list[str] | None, typer.Option("--set", "-S", help="KEY=VALUE, any param")] = None,
+    dry_run: Annotated[bool, typer.Option(help="decide at the gate; register and move nothing")] = False,
+    reason: Annotated[str, typer.Option(help="why this run (recorded in MLflow)")] = "manual",
+) -> None:
+    """Run the Prefect retrain flow here: DVC stages, evaluation, gated deploy; then a summary (exit 3: refused).
+
+    Without PREFECT_API_URL, Prefect starts a temporary local server for the run; with it, the run shows in
+    that server's UI.
+    """
+    import orjson
+
+    from tasks.report import render_retrain
+
+    for key, value in PREFECT_LOCAL_DEFAULTS.items():
+        os.environ.setdefault(key, value)
+    from flows.retrain import SUMMARY
+    from flows.retrain import retrain as flow
+
+    SUMMARY.unlink(missing_ok=True)
+    try:
+        flow(epochs, learning_rate, max_steps, base_model, profile, set_params, dry_run, reason)
+    finally:
+        if SUMMARY.is_file():
+            render_retrain(out_console, orjson.loads(SUMMARY.read_bytes()))
+
+
+@app.command()
+def param(key: Annotated[str, typer.Argument(help="dotted key, e.g. orchestration.drift_watch_cron")],
+          params: ParamsOpt = Path("params.yaml")) -> None:  # fmt: skip
+    """Print one param as the stages see it (profile applied); prefect.yaml reads the drift-watch cron with it."""
+    from tasks.errors import ConfigError
+
+    node = _params(params).model_dump(by_alias=True)
+    for part in key.split("."):
+        if not isinstance(node, dict) or part not in node:
+            raise ConfigError(f"{params}: no param {key!r}")
+        node = node[part]
+    typer.echo(node if isinstance(node, str) else json.dumps(node))
+
+
+@app.command()
 def report(
     prepared: Annotated[Path, typer.Option()] = Path("data/prepared/summary.json"),
     validation: Annotated[Path, typer.Option()] = Path("data/reports/validation.json"),
@@ -260,4 +320,4 @@ def run() -> None:
         app()
     except LlmopsError as err:
         err_console.print(f"[bold red]error:[/] {err}", highlight=False, soft_wrap=True)
-        sys.exit(1)
+        sys.exit(getattr(err, "exit_code", 1))

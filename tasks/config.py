@@ -170,6 +170,22 @@ class RegistryParams(_Section):
     lock_stale_s: float = Field(900, gt=0)  # a lock older than this is left over from a crash and is broken
 
 
+class DriftParams(_Section):
+    window: str = "data/traffic/window.jsonl"  # recent production prompts (JSONL with chat messages)
+    min_window: int = Field(100, ge=10)  # fewer prompts: "too little traffic", nothing is decided
+    max_window: int = Field(2000, ge=10)  # the most recent prompts taken from the window
+    reference_rows: int = Field(2000, ge=10)  # training prompts sampled as the reference
+    permutations: int = Field(200, ge=20, le=100_000)
+    p_value: float = Field(0.01, gt=0, lt=1)  # drift when the permutation p-value is below this
+    seed: int = 0
+
+
+class OrchestrationParams(_Section):
+    workspace_wait_s: float = Field(3600, ge=0)  # a flow run waits this long for another to finish with the workspace
+    train_retries: int = Field(1, ge=0, le=5)  # a crashed train stage resumes from its last checkpoint
+    drift_watch_cron: str = Field("0 */6 * * *", pattern=r"^\S+( \S+){4}$")  # read by `prefect deploy`
+
+
 class Params(_Section):
     profile: str = "default"
     generate: GenerateParams = GenerateParams()
@@ -183,6 +199,8 @@ class Params(_Section):
     evaluate: EvaluateParams = EvaluateParams()
     gate: GateParams = GateParams()
     registry: RegistryParams = RegistryParams()
+    drift: DriftParams = DriftParams()
+    orchestration: OrchestrationParams = OrchestrationParams()
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 

@@ -11,7 +11,7 @@ lock, and every failure before that point leaves @champion where it was.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 from tasks import registry
 from tasks.config import Params
@@ -47,6 +47,7 @@ class DeployResult:
             "status": self.decision.status, "reason": self.decision.reason,
             "champion_before": self.champion_before, "champion_after": self.champion_after,
             "failed_checks": [c.describe() for c in self.decision.failed_checks],
+            "checks": [asdict(c) for c in self.decision.checks],
         }  # fmt: skip
 
 

@@ -35,3 +35,23 @@ class RegistryBusyError(LlmopsError):
 
 class DeployError(LlmopsError):
     """A deploy or rollback cannot proceed (no evaluated run, unknown version) or the gate refused the model."""
+
+
+class StageError(LlmopsError):
+    """A pipeline stage failed under an orchestrator; the message is the stage's own error line."""
+
+    def __init__(self, stage: str, reason: str, seconds: float = 0.0) -> None:
+        super().__init__(f"stage {stage} failed: {reason}")
+        self.stage = stage
+        self.reason = reason
+        self.seconds = seconds
+
+
+class GateRefusedError(DeployError):
+    """The gate refused (or could not judge) the candidate; @champion did not move. Exit code 3, not 1."""
+
+    exit_code = 3
+
+
+class WorkspaceBusyError(LlmopsError):
+    """Another flow run kept the DVC workspace for longer than this one was willing to wait."""

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import orjson
 from rich.console import Console
 from rich.table import Table
+
+from tasks.gate import Check
 
 if TYPE_CHECKING:
     from tasks.deploy import DeployResult, Status
@@ -85,22 +88,26 @@ def _evaluation(tuned: dict, base: dict | None) -> str:
     return "\n".join(lines)
 
 
-def render_decision(console: Console, result: DeployResult, name: str, alias: str) -> None:
-    """Every gate check with its value and threshold, then what happened to the alias."""
-    decision = result.decision
-    title = f"gate for {name} " + (f"version {result.version}" if result.version else "(dry run, nothing registered)")
+def _checks_table(title: str, checks: Sequence[Check]) -> Table:
     table = Table(title=title)
     table.add_column("metric")
     table.add_column("check")
     table.add_column("value", justify="right")
     table.add_column("threshold", justify="right")
     table.add_column("result")
-    for c in decision.checks:
+    for c in checks:
         value = "missing" if c.value is None else f"{c.value:.4g}"
         verdict = "[green]pass[/]" if c.passed else "[bold red]FAIL[/]"
         table.add_row(c.metric, c.kind, value, f"{c.threshold:.4g}", verdict + (f" ({c.note})" if c.note else ""))
+    return table
+
+
+def render_decision(console: Console, result: DeployResult, name: str, alias: str) -> None:
+    """Every gate check with its value and threshold, then what happened to the alias."""
+    decision = result.decision
+    title = f"gate for {name} " + (f"version {result.version}" if result.version else "(dry run, nothing registered)")
     if decision.checks:
-        console.print(table)
+        console.print(_checks_table(title, decision.checks))
     before = f"v{result.champion_before}" if result.champion_before else "none"
     if result.version is not None and result.version == result.champion_before:
         console.print(decision.reason)
@@ -132,3 +139,67 @@ def render_status(console: Console, status: Status, limit: int = 20) -> None:
     for v in status.versions[-limit:]:
         versions.add_row(v["version"], v["status"], v["run_id"])
     console.print(versions)
+
+
+MLFLOW_UI = "make mlflow-ui  (then open http://127.0.0.1:5000)"
+_OUTCOME = {
+    "promoted": "promoted: @{alias} {before} -> {after}",
+    "unchanged": "unchanged: the evaluated run is already @{alias} ({after})",
+    "refused": "not promoted ({status}): @{alias} stays at {before}",
+    "dry run": "dry run ({status}): @{alias} stays at {before}; nothing was registered",
+}
+
+
+def retrain_verdict(summary: dict[str, Any]) -> str:
+    """One line: what happened to the champion, or which stage failed and why."""
+    d = summary.get("deploy")
+    if summary["outcome"] == "failed" or d is None:
+        failed = next((s for s in summary["stages"] if s["status"] == "failed"), None)
+        where = f"stage {failed['stage']}: {failed['error']}" if failed else (summary.get("error") or "unknown error")
+        return f"failed at {where}; @champion did not move"
+    version = lambda v: f"v{v}" if v else "none"  # noqa: E731
+    return _OUTCOME[summary["outcome"]].format(
+        alias=d["alias"], before=version(d["champion_before"]), after=version(d["champion_after"]), status=d["status"]
+    )
+
+
+def _stage_rows(summary: dict[str, Any]) -> list[tuple[str, str, str]]:
+    rows = [(s["stage"], s["status"] + (f": {s['error']}" if s["error"] else ""), f"{s['seconds']:.1f} s")
+            for s in summary["stages"]]  # fmt: skip
+    total = sum(s["seconds"] for s in summary["stages"])
+    return [*rows, ("total", "", f"{total:.1f} s")]
+
+
+def render_retrain(console: Console, summary: dict[str, Any]) -> None:
+    """The end of `llmops retrain`: stages with their time, the gate's checks, the decision, where to look."""
+    table = Table(title=f"retrain {summary['flow_run']} (overrides: {summary['overrides'] or 'none'})")
+    for column in ("stage", "status", "time"):
+        table.add_column(column, justify="right" if column == "time" else "left")
+    for row in _stage_rows(summary):
+        table.add_row(*row)
+    console.print(table)
+    d = summary.get("deploy")
+    if d and d["checks"]:
+        version = f"version {d['version']}" if d["version"] else "(dry run)"
+        console.print(_checks_table(f"gate for {d['model']} {version}", [Check(**c) for c in d["checks"]]))
+    console.print(retrain_verdict(summary))
+    run = f"MLflow run {summary['mlflow_run_id']}: " if summary.get("mlflow_run_id") else "MLflow: "
+    console.print(f"{run}{MLFLOW_UI}   DVC experiment: {summary.get('experiment') or 'none'} (`dvc exp show`)")
+
+
+def retrain_markdown(summary: dict[str, Any]) -> str:
+    """The same summary as a Prefect artifact on the flow run."""
+    lines = [f"## retrain {summary['flow_run']}", "", f"**{retrain_verdict(summary)}**", "",
+             f"Overrides: `{summary['overrides'] or 'none'}`; reason: {summary['reason']}", "",
+             "| stage | status | time |", "| --- | --- | ---: |"]  # fmt: skip
+    lines += [f"| {a} | {b} | {c} |" for a, b, c in _stage_rows(summary)]
+    d = summary.get("deploy")
+    if d and d["checks"]:
+        lines += ["", "| metric | check | value | threshold | result |", "| --- | --- | ---: | ---: | --- |"]
+        for c in d["checks"]:
+            value = "missing" if c["value"] is None else f"{c['value']:.4g}"
+            lines.append(f"| {c['metric']} | {c['kind']} | {value} | {c['threshold']:.4g} | "
+                         f"{'pass' if c['passed'] else '**FAIL**'} |")  # fmt: skip
+    if summary.get("mlflow_run_id"):
+        lines += ["", f"MLflow run `{summary['mlflow_run_id']}`; DVC experiment `{summary.get('experiment')}`"]
+    return "\n".join(lines)

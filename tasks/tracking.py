@@ -203,3 +203,23 @@ def log_evaluation(
 
 def _is_number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def record_orchestration(params: Params, run_id: str, record: dict[str, Any], trained: bool) -> None:
+    """Which orchestrated run touched this MLflow run, with what overrides and why.
+
+    One tag per flow run (`llmops.flow_run.<id>`), since a cached training run can be gated by several; the
+    overrides that trained it also go to `llmops.overrides` when this flow run did the training.
+    """
+    from mlflow.tracking import MlflowClient
+
+    use_experiment(params)
+    client = MlflowClient()
+    tags = {f"llmops.flow_run.{record['flow_run_id']}": orjson.dumps(record).decode()[:5000]}
+    if trained:
+        tags["llmops.overrides"] = orjson.dumps(record["overrides"]).decode()[:5000]
+    try:
+        for key, value in tags.items():
+            client.set_tag(run_id, key, value)
+    except Exception as err:  # the run or the store is gone: this record cannot be written
+        raise TrackingError(f"MLflow run {run_id} at {tracking_uri(params)}: {err}") from None

@@ -103,9 +103,9 @@ def test_gated_deploy_rollback_and_status(sqlite_store: tuple[Path, str, str]) -
 
     worse = candidate(uri, model_uri, {**GOOD, "rougeL": 0.35})  # passes the floor, regresses 0.05 vs v1
     dry = llmops(root, "deploy", "--run-id", worse, "--dry-run")
-    assert dry.returncode == 1 and "nothing was changed" in dry.stdout
+    assert dry.returncode == 3 and "nothing was changed" in dry.stdout
     rejected = llmops(root, "deploy", "--run-id", worse)
-    assert rejected.returncode == 1
+    assert rejected.returncode == 3
     assert "error: gate failed: rougeL = 0.35, needs >= 0.38 (no regression vs champion): FAILED" in rejected.stderr
     assert "Traceback" not in rejected.stderr
     assert champion(uri) == "1"
@@ -137,16 +137,16 @@ def test_missing_evaluation_or_gate_error_leaves_the_champion(sqlite_store: tupl
     root, uri, model_uri = sqlite_store
     before = champion(uri)
     partial = llmops(root, "deploy", "--run-id", candidate(uri, model_uri, GOOD, status="running"))
-    assert partial.returncode == 1
+    assert partial.returncode == 3
     assert "is running; run `dvc repro evaluate` first" in partial.stdout + partial.stderr
     none = llmops(root, "deploy", "--run-id", candidate(uri, model_uri, {}, status=None))
-    assert none.returncode == 1 and "is missing" in none.stdout + none.stderr
+    assert none.returncode == 3 and "is missing" in none.stdout + none.stderr
     assert champion(uri) == before
 
     client = MlflowClient(tracking_uri=uri, registry_uri=uri)
     client.set_model_version_tag(NAME, before, "llmops.gate.run_id", "0" * 32)  # the champion's run is gone
     broken = llmops(root, "deploy", "--run-id", candidate(uri, model_uri, {**GOOD, "rougeL": 0.9}))
-    assert broken.returncode == 1 and "gate error" in broken.stderr
+    assert broken.returncode == 3 and "gate error" in broken.stderr
     assert champion(uri) == before
     newest = max(int(v.version) for v in client.search_model_versions(f"name='{NAME}'"))
     assert client.get_model_version(NAME, str(newest)).tags["llmops.gate.status"] == "error"

@@ -1,0 +1,55 @@
+"""Manual registry moves from the Prefect UI: the gated deploy of an evaluated run, and rollback.
+
+prefect deployment run deploy/deploy -p dry_run=true
+prefect deployment run rollback/rollback -p to=3 -p reason="complaints about v4"
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from prefect import flow, runtime
+
+from flows.events import emit_decision, emit_rollback
+from flows.stages import gated_deploy, roll_back
+from tasks.config import load_params
+from tasks.errors import GateRefusedError
+from tasks.tracking import run_id_in
+
+
+def _actor() -> str:
+    return f"prefect:{runtime.flow_run.name}"
+
+
+@flow(name="deploy")
+def deploy(run_id: str | None = None, dry_run: bool = False) -> dict[str, Any]:
+    """Register an evaluated MLflow run's model; @champion moves only if every gate check passes.
+
+    Args:
+        run_id: the MLflow run to deploy; empty: the run the last `evaluate` stage evaluated.
+        dry_run: show the gate's decision; register and move nothing.
+    """
+    root = Path.cwd()
+    params = load_params(root / "params.yaml")
+    run_id = run_id or run_id_in(root / "data/reports/eval.json", "evaluate")
+    result = gated_deploy(params, run_id, dry_run, _actor())
+    emit_decision(params.registry.model_name, result, run_id)
+    if not result.decision.passed:
+        raise GateRefusedError(f"gate {result.decision.status}: {result.decision.reason}")
+    return result.summary(params.registry.model_name, params.registry.alias)
+
+
+@flow(name="rollback")
+def rollback(to: str | None = None, reason: str = "", force: bool = False) -> dict[str, Any]:
+    """Move @champion back to the previous champion, or to version `to`; recorded in the registry history.
+
+    Args:
+        to: the version to make champion; empty: the previous champion.
+        reason: recorded in the history (and the event).
+        force: allow a version that did not pass the gate.
+    """
+    params = load_params(Path.cwd() / "params.yaml")
+    event = roll_back(params, to, reason, force, _actor())
+    emit_rollback(params.registry.model_name, event)
+    return {"champion": event.champion, "previous": event.previous, "reason": event.reason}

@@ -1,0 +1,55 @@
+"""Prefect events about the model, for automations and for people reading the event feed.
+
+llmops.model.promoted     @champion moved to a new version that passed the gate
+llmops.gate.failed        the gate refused a candidate (or could not judge it); @champion stayed
+llmops.model.rolled_back  @champion moved back by a rollback
+llmops.drift.detected     production traffic drifted from the training data (the retrain deployment's trigger)
+
+Each names the registered model as its resource (`llmops.model.<name>`), so one automation can follow a model.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from prefect.events import emit_event
+
+from tasks.deploy import DeployResult
+from tasks.registry import Event
+
+
+def model_resource(name: str) -> dict[str, str]:
+    return {"prefect.resource.id": f"llmops.model.{name}", "prefect.resource.name": name}
+
+
+def _run_related(run_id: str | None) -> list[dict[str, str]]:
+    if not run_id:
+        return []
+    return [{"prefect.resource.id": f"mlflow.run.{run_id}", "prefect.resource.role": "mlflow-run"}]
+
+
+def emit_decision(name: str, result: DeployResult, run_id: str) -> str | None:
+    """The event for a gate decision, or None when nothing was decided (a dry run, or already champion)."""
+    decision = result.decision
+    if result.dry_run or (result.version is not None and result.version == result.champion_before):
+        return None
+    payload: dict[str, Any] = {
+        "version": result.version, "champion_before": result.champion_before,
+        "champion_after": result.champion_after, "status": decision.status, "reason": decision.reason,
+        "metrics": {c.metric: c.value for c in decision.checks},
+        "failed_checks": [c.describe() for c in decision.failed_checks], "run_id": run_id,
+    }  # fmt: skip
+    event = "llmops.model.promoted" if decision.passed else "llmops.gate.failed"
+    emit_event(event, resource=model_resource(name), related=_run_related(run_id), payload=payload)
+    return event
+
+
+def emit_rollback(name: str, event: Event) -> str:
+    payload = {"version": event.champion, "champion_before": event.previous, "reason": event.reason, "by": event.by}
+    emit_event("llmops.model.rolled_back", resource=model_resource(name), payload=payload)
+    return "llmops.model.rolled_back"
+
+
+def emit_drift(name: str, payload: dict[str, Any]) -> str:
+    emit_event("llmops.drift.detected", resource=model_resource(name), payload=payload)
+    return "llmops.drift.detected"

@@ -1,0 +1,68 @@
+"""Prefect tasks over the `tasks/` entry points: one per DVC stage, plus the registry moves.
+
+Prefect's result caching is off everywhere: DVC decides what is stale, the registry decides what moved.
+Only training is retried (it resumes from its last checkpoint); a data stage fails the same way twice and a
+deploy must never register a second version because the first attempt timed out.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from prefect import task
+from prefect.cache_policies import NO_CACHE
+from prefect.logging import get_run_logger
+
+from tasks import deploy as deploying
+from tasks import tracking, workspace
+from tasks.config import Params
+from tasks.deploy import DeployResult
+from tasks.registry import Event
+from tasks.workspace import StageRun
+
+
+def _stream_to_log(stage: str):
+    logger = get_run_logger()
+
+    def on_line(line: str) -> None:
+        if line.strip():
+            logger.info("%s | %s", stage, line)
+
+    return on_line
+
+
+@task(name="dvc-stage", cache_policy=NO_CACHE, task_run_name="{stage}")
+def dvc_stage(stage: str, root: Path) -> StageRun:
+    """`dvc repro --single-item STAGE`, its output (every rank's, for training) streamed into this task's log."""
+    result = workspace.repro(stage, root, _stream_to_log(stage))
+    get_run_logger().info("stage %s: %s in %.1f s", stage, result.status, result.seconds)
+    return result
+
+
+@task(name="dvc-exp-save", cache_policy=NO_CACHE)
+def save_experiment(root: Path, name: str) -> str | None:
+    saved = workspace.save_experiment(root, name, _stream_to_log("exp save"))
+    if saved is None:
+        get_run_logger().warning("no DVC experiment recorded (needs a git repository with a commit); see dvc.lock")
+    return saved
+
+
+@task(name="record-in-mlflow", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=10)
+def record_in_mlflow(params: Params, run_id: str, record: dict, trained: bool) -> None:
+    """Idempotent tags, so retrying a flaky tracking server is safe."""
+    tracking.record_orchestration(params, run_id, record, trained)
+
+
+@task(name="gated-deploy", cache_policy=NO_CACHE)
+def gated_deploy(params: Params, run_id: str, dry_run: bool, by: str) -> DeployResult:
+    result = deploying.deploy(params, run_id, dry_run, by)
+    logger = get_run_logger()
+    for check in result.decision.checks:
+        (logger.info if check.passed else logger.error)("gate: %s", check.describe())
+    logger.info("gate %s: %s", result.decision.status, result.decision.reason)
+    return result
+
+
+@task(name="rollback", cache_policy=NO_CACHE)
+def roll_back(params: Params, to: str | None, reason: str, force: bool, by: str) -> Event:
+    return deploying.rollback(params, to, reason, force, by)

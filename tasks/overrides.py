@@ -1,0 +1,111 @@
+"""Run-time params overrides, applied the way `dvc exp run --set-param` applies them: written into params.yaml.
+
+apply_overrides(Path("params.yaml"), {"train.epochs": 2})   # -> the validated Params, comments kept
+
+The stages read params.yaml themselves, so an override must be in the file for DVC to see it, hash it into
+dvc.lock and rerun exactly the stages that read it. Under a profile other than `default` an override goes
+into that profile's overlay, because the overlay wins over the top-level sections.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import yaml
+from ruamel.yaml import YAML
+
+from tasks.config import Params, load_params, parse_params
+from tasks.errors import ConfigError
+
+
+def parse_assignments(items: Iterable[str]) -> dict[str, Any]:
+    """`key.path=value` strings (the `-S` syntax) to a mapping; values are YAML, so `null`, `2`, `[a, b]` work."""
+    out: dict[str, Any] = {}
+    for item in items:
+        key, sep, raw = item.partition("=")
+        key = key.strip()
+        if not sep or not key or any(not part for part in key.split(".")):
+            raise ConfigError(f"override {item!r}: expected KEY.PATH=VALUE, e.g. train.epochs=2")
+        try:
+            out[key] = yaml.safe_load(raw) if raw.strip() else None
+        except yaml.YAMLError as err:
+            raise ConfigError(f"override {item!r}: the value is not valid YAML: {err}") from None
+    return out
+
+
+def scoped(overrides: Mapping[str, Any], profile: str) -> dict[str, Any]:
+    """The keys as written into params.yaml: under `profiles.<profile>.` unless the profile is `default`."""
+    target = overrides.get("profile", profile)
+    return {
+        key if key == "profile" or target == "default" else f"profiles.{target}.{key}": value
+        for key, value in overrides.items()
+    }
+
+
+def _set(tree: Any, dotted: str, value: Any) -> None:
+    parts = dotted.split(".")
+    node = tree
+    for i, part in enumerate(parts[:-1]):
+        child = node.get(part)
+        if child is None:
+            node[part] = child = {}
+        elif not isinstance(child, Mapping):
+            raise ConfigError(f"override {dotted}: {'.'.join(parts[: i + 1])} is a value, not a section")
+        node = child
+    node[parts[-1]] = value
+
+
+def _round_trip() -> YAML:
+    """A YAML that writes the file back as a person wrote it: no re-wrapping, `null` spelled out."""
+    rt = YAML()
+    rt.preserve_quotes = True
+    rt.width = 4096
+    rt.representer.add_representer(type(None), lambda r, _: r.represent_scalar("tag:yaml.org,2002:null", "null"))
+    return rt
+
+
+def apply_overrides(path: Path, overrides: Mapping[str, Any]) -> Params:
+    """Write `overrides` into params.yaml (atomically, comments kept) and return the validated result.
+
+    Nothing is written when the result would be invalid; the error names the override's key.
+    """
+    if not overrides:
+        return load_params(path)
+    text = path.read_text(encoding="utf-8") if path.is_file() else ""
+    if not text:
+        raise ConfigError(f"{path}: params file not found or empty (run from the repository root)")
+    rt = _round_trip()
+    tree = rt.load(text)
+    for key, value in scoped(overrides, (tree or {}).get("profile", "default")).items():
+        _set(tree, key, value)
+    buffer = io.StringIO()
+    rt.dump(tree, buffer)
+    new_text = buffer.getvalue()
+    params = parse_params(yaml.safe_load(new_text), f"{path} with overrides {dict(overrides)}")
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(new_text, encoding="utf-8")
+    tmp.replace(path)
+    return params
+
+
+@contextmanager
+def overridden(path: Path, overrides: Mapping[str, Any]) -> Iterator[Params]:
+    """params.yaml with the overrides for the duration of one run, then exactly as it was.
+
+    Restoring keeps one operator's overrides out of the next scheduled run; the run's record is the DVC
+    experiment and the MLflow run, not the workspace.
+    """
+    original = path.read_bytes() if overrides and path.is_file() else None
+    params = apply_overrides(path, overrides)
+    try:
+        yield params
+    finally:
+        if original is not None:
+            tmp = path.with_name(f".{path.name}.{os.getpid()}.restore")
+            tmp.write_bytes(original)
+            tmp.replace(path)
