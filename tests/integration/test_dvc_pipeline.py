@@ -1,43 +1,19 @@
 """`dvc repro` of every stage in a fresh git repository, with the smoke profile (tiny model, real DeepSpeed)."""
 
 import json
-import os
-import shutil
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
-import yaml
+
+from tests.workspace import make_workspace, sh
 
 pytestmark = pytest.mark.integration
-
-REPO = Path(__file__).resolve().parents[2]
-
-
-def sh(*args: str, cwd: Path) -> str:
-    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
-    env.pop("MLFLOW_TRACKING_URI", None)  # the workspace's params.yaml decides, as for a user
-    result = subprocess.run(args, cwd=cwd, env=env, capture_output=True, text=True, timeout=1500)
-    assert result.returncode == 0, f"{' '.join(args)} failed:\n{result.stdout}\n{result.stderr}"
-    return result.stdout + result.stderr
 
 
 @pytest.fixture(scope="module")
 def workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    ws = tmp_path_factory.mktemp("ws")
-    shutil.copytree(REPO / "tasks", ws / "tasks", ignore=shutil.ignore_patterns("__pycache__"))
-    shutil.copytree(REPO / "infra", ws / "infra")
-    shutil.copytree(REPO / "data" / "probes", ws / "data" / "probes")
-    shutil.copy(REPO / "dvc.yaml", ws)
-    params = yaml.safe_load((REPO / "params.yaml").read_text())
-    params["profile"] = "smoke"
-    (ws / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
-    sh("git", "init", "-q", cwd=ws)
-    sh("git", "config", "user.email", "ci@example.com", cwd=ws)
-    sh("git", "config", "user.name", "ci", cwd=ws)
-    sh("dvc", "init", "-q", cwd=ws)
+    ws = make_workspace(tmp_path_factory.mktemp("ws"))
     sh("dvc", "repro", cwd=ws)
     return ws
 

@@ -1,0 +1,175 @@
+"""`make ui`'s script against a real `prefect server` on loopback: deployments, runs from the UI's API, the drift
+trigger. The tiny model and the smoke profile; the workspace is a fresh git repository."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import orjson
+import pytest
+from mlflow.tracking import MlflowClient
+
+from tests.workspace import make_workspace, sh
+
+pytestmark = pytest.mark.e2e
+
+FINAL = {"COMPLETED", "FAILED", "CRASHED", "CANCELLED"}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Ui:
+    def __init__(self, ws: Path, api: str, log: Path) -> None:
+        self.ws, self.log = ws, log
+        self.http = httpx.Client(base_url=api, timeout=30)
+
+    def post(self, path: str, body: dict | list | None = None):
+        response = self.http.post(path, json=body or {})
+        response.raise_for_status()
+        return response.json() if response.content else None
+
+    def get(self, path: str):
+        response = self.http.get(path)
+        response.raise_for_status()
+        return response.json()
+
+    def deployment(self, name: str, flow: str | None = None) -> dict:
+        return self.get(f"/deployments/name/{flow or name}/{name}")
+
+    def run(self, name: str, parameters: dict, flow: str | None = None, timeout: float = 1200) -> dict:
+        """What the UI's Run button does: create a flow run from the deployment; then wait for its end."""
+        run = self.post(f"/deployments/{self.deployment(name, flow)['id']}/create_flow_run", {"parameters": parameters})
+        return self.wait(run["id"], timeout)
+
+    def wait(self, run_id: str, timeout: float) -> dict:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            run = self.get(f"/flow_runs/{run_id}")
+            if run["state"]["type"] in FINAL:
+                return run
+            time.sleep(2)
+        raise AssertionError(f"flow run {run_id} not finished after {timeout} s; worker log:\n{self.tail()}")
+
+    def logs(self, run_id: str) -> str:
+        lines, offset = [], 0
+        while batch := self.post("/logs/filter", {"logs": {"flow_run_id": {"any_": [run_id]}}, "limit": 200,
+                                                 "offset": offset, "sort": "TIMESTAMP_ASC"}):  # fmt: skip
+            lines += [entry["message"] for entry in batch]
+            offset += len(batch)
+        return "\n".join(lines)
+
+    def tail(self) -> str:
+        return self.log.read_text(errors="replace")[-6000:]
+
+
+def champion(ws: Path) -> str | None:
+    uri = f"sqlite:///{ws / 'mlflow.db'}"
+    client = MlflowClient(tracking_uri=uri, registry_uri=uri)
+    return client.get_registered_model("llmops-support").aliases.get("champion")
+
+
+@pytest.fixture(scope="module")
+def ui(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Ui]:
+    ws = make_workspace(tmp_path_factory.mktemp("ws"))
+    sh("git", "add", "-A", cwd=ws)
+    sh("git", "commit", "-qm", "workspace", cwd=ws)
+    port, home = free_port(), tmp_path_factory.mktemp("prefect-home")
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+           "PREFECT_HOME": str(home), "PREFECT_WORKER_QUERY_SECONDS": "2"}  # fmt: skip
+    for leaked in ("MLFLOW_TRACKING_URI", "PREFECT_API_URL", "PREFECT_PROFILE"):
+        env.pop(leaked, None)
+    log = home / "ui.log"
+    with log.open("wb") as out:
+        proc = subprocess.Popen(["bash", "infra/prefect/local-ui.sh", str(port)], cwd=ws, env=env, stdout=out,
+                                stderr=subprocess.STDOUT, start_new_session=True)  # fmt: skip
+    ui = Ui(ws, f"http://127.0.0.1:{port}/api", log)
+    try:
+        deadline = time.monotonic() + 300
+        while "Worker" not in log.read_text(errors="replace") or len(_deployments(ui)) < 4:
+            assert proc.poll() is None, f"make ui's script exited:\n{ui.tail()}"
+            assert time.monotonic() < deadline, f"deployments not served after 300 s:\n{ui.tail()}"
+            time.sleep(2)
+        yield ui
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=60)
+
+
+def _deployments(ui: Ui) -> list[str]:
+    try:
+        return [d["name"] for d in ui.post("/deployments/filter")]
+    except httpx.HTTPError:
+        return []
+
+
+def test_deployments_schedule_and_drift_trigger(ui: Ui) -> None:
+    assert sorted(_deployments(ui)) == ["deploy", "drift-watch", "retrain", "rollback"]
+    watch = ui.deployment("drift-watch")
+    assert [s["schedule"]["cron"] for s in watch["schedules"]] == ["0 */6 * * *"]  # from params.yaml
+    assert watch["work_pool_name"] == "llmops-local"
+    retrain = ui.deployment("retrain")
+    form = retrain["parameter_openapi_schema"]["properties"]  # what the UI renders as the run form
+    assert {"epochs", "learning_rate", "base_model", "set_params", "dry_run"} <= set(form)
+    automations = ui.post("/automations/filter")
+    triggers = [a for a in automations if "llmops.drift.detected" in a["trigger"].get("expect", [])]
+    assert len(triggers) == 1
+    assert triggers[0]["actions"][0]["deployment_id"] == retrain["id"]
+
+
+def test_retrain_from_the_ui_with_an_override_promotes(ui: Ui) -> None:
+    params_before = (ui.ws / "params.yaml").read_text()
+    run = ui.run("retrain", {"max_steps": 4, "reason": "e2e"})
+    logs = ui.logs(run["id"])
+    assert run["state"]["type"] == "COMPLETED", f"{run['state']}\n{logs[-4000:]}\n{ui.tail()}"
+    assert champion(ui.ws) == "1"
+    assert orjson.loads((ui.ws / "data/reports/train.json").read_bytes())["steps"] == 4  # the override trained it
+    assert (ui.ws / "params.yaml").read_text() == params_before  # taken out again after the run
+    for stage in ("generate", "prepare", "train", "evaluate"):
+        assert f"stage {stage}: ran" in logs
+    assert "train | " in logs and "launching 1 rank(s)" in logs  # the ranks' own output, streamed
+    summary = orjson.loads((ui.ws / "data/reports/retrain.json").read_bytes())
+    assert summary["outcome"] == "promoted" and summary["flow_run"] == run["name"]
+    assert f"prefect-{run['name']}" in sh("dvc", "exp", "list", "--all-commits", cwd=ui.ws)
+    uri = f"sqlite:///{ui.ws / 'mlflow.db'}"
+    tags = MlflowClient(tracking_uri=uri).get_run(summary["mlflow_run_id"]).data.tags
+    assert orjson.loads(tags["llmops.overrides"]) == {"train.max_steps": 4}
+    assert orjson.loads(tags[f"llmops.flow_run.{run['id']}"])["reason"] == "e2e"
+
+
+def test_impossible_threshold_fails_the_gate_and_keeps_the_champion(ui: Ui) -> None:
+    before = champion(ui.ws)
+    run = ui.run("retrain", {"set_params": ["gate.min.rougeL=2"], "max_steps": 4})
+    logs = ui.logs(run["id"])
+    assert run["state"]["type"] == "FAILED", f"{run['state']}\n{logs[-4000:]}"
+    assert "gate failed: rougeL = 0" in logs and "needs >= 2" in logs
+    assert "stage train: unchanged" in logs  # a gate-only override reruns nothing
+    assert champion(ui.ws) == before
+
+
+def test_drift_watch_detects_shifted_traffic_and_triggers_a_retrain(ui: Ui) -> None:
+    sh("llmops", "traffic", "--out", "data/traffic/shifted.jsonl", "--n", "300", "--shift-share", "0.5", cwd=ui.ws)
+    retrain_id = ui.deployment("retrain")["id"]
+    known = {r["id"] for r in ui.post("/flow_runs/filter", {"deployments": {"id": {"any_": [retrain_id]}}})}
+    watch = ui.run("drift-watch", {"window": "data/traffic/shifted.jsonl"}, flow="drift-watch")
+    assert watch["state"]["type"] == "COMPLETED", ui.logs(watch["id"])[-4000:]
+    deadline = time.monotonic() + 120
+    while not (new := [r for r in ui.post("/flow_runs/filter", {"deployments": {"id": {"any_": [retrain_id]}}})
+                       if r["id"] not in known]):  # fmt: skip
+        assert time.monotonic() < deadline, "llmops.drift.detected started no retrain run"
+        time.sleep(2)
+    assert new[0]["parameters"]["reason"].startswith("drift: mean-embedding shift")
+    triggered = ui.wait(new[0]["id"], 900)
+    assert triggered["state"]["type"] == "COMPLETED", ui.logs(new[0]["id"])[-4000:]
+    assert champion(ui.ws) == "3"  # retrained on the profile's own 8 steps (v2 was refused), and promoted
