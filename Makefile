@@ -17,10 +17,10 @@ $(STAMP): pyproject.toml
 
 setup: $(STAMP)
 
+# The retrain flow in Prefect's local mode: every DVC stage, evaluation, the gated deploy, a summary table.
+# Exit 3 is the gate refusing the model: a result to look at, not a broken demo.
 demo: setup
-	PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/dvc repro
-	-$(BIN)/llmops deploy   # a refusal by the gate is a result to look at, not a broken demo
-	$(BIN)/llmops report
+	PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/llmops retrain || test $$? -eq 3
 
 test: setup
 	PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/pytest

@@ -13,6 +13,10 @@ from tasks.config import PrepareParams
 
 REPO = Path(__file__).resolve().parents[1]
 
+# Prefect servers started by the tests (the harness, `prefect server`) send no telemetry: its writes race the
+# flow runs' own on sqlite ("database is locked" noise in the logs).
+os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+
 
 @pytest.fixture(scope="session")
 def tiny_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:

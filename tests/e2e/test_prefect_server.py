@@ -77,7 +77,8 @@ class Ui:
 def champion(ws: Path) -> str | None:
     uri = f"sqlite:///{ws / 'mlflow.db'}"
     client = MlflowClient(tracking_uri=uri, registry_uri=uri)
-    return client.get_registered_model("llmops-support").aliases.get("champion")
+    version = client.get_registered_model("llmops-support").aliases.get("champion")
+    return None if version is None else str(version)
 
 
 @pytest.fixture(scope="module")

@@ -10,13 +10,17 @@ import pytest
 from prefect import flow
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.filters import LogFilter, LogFilterFlowRunId
+from prefect.events.clients import AssertingEventsClient
+from prefect.events.worker import EventsWorker
 from prefect.logging.handlers import APILogWorker
 from prefect.testing.utilities import prefect_test_harness
 
+from flows.deploy import deploy, rollback
 from flows.retrain import _run_stages
 from flows.workspace_lock import workspace_slot
 from tasks.config import Params
-from tasks.errors import StageError, WorkspaceBusyError
+from tasks.errors import GateRefusedError, StageError, WorkspaceBusyError
+from tests.integration.test_deploy import GOOD, NAME, candidate, champion, log_model, write_params
 from tests.workspace import sh
 
 pytestmark = pytest.mark.integration
@@ -96,3 +100,48 @@ def test_a_second_flow_run_waits_for_the_workspace_then_says_why(harness, tmp_pa
         release.set()
         thread.join(60)
     assert second(return_state=True).is_completed()  # free again once the holder is done
+
+
+@pytest.fixture
+def emitted(monkeypatch: pytest.MonkeyPatch):
+    """Events the flows emit, captured by Prefect's own asserting client (its `asserting_events_worker`)."""
+    worker = EventsWorker.instance(AssertingEventsClient)
+    monkeypatch.setattr(EventsWorker, "instance", lambda *_: worker)
+    yield worker
+    worker.drain()
+
+
+@pytest.fixture
+def registry_workspace(tmp_path: Path, tiny_model_dir: Path, monkeypatch: pytest.MonkeyPatch):
+    """A workspace whose params.yaml points at a sqlite registry; flows run in the current directory."""
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    write_params(tmp_path, uri)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    return uri, log_model(uri, tiny_model_dir)
+
+
+def test_deploy_and_rollback_flows_move_the_champion_and_say_so(
+    harness, registry_workspace: tuple[str, str], emitted
+) -> None:
+    uri, model_uri = registry_workspace
+    assert deploy(run_id=candidate(uri, model_uri, GOOD))["champion_after"] == "1"
+    worse = candidate(uri, model_uri, {**GOOD, "rougeL": 0.3})
+    refused = deploy(run_id=worse, return_state=True)
+    with pytest.raises(GateRefusedError, match=r"rougeL = 0\.3, needs >= 0\.38"):
+        refused.result()
+    assert champion(uri) == "1"
+    deploy(run_id=candidate(uri, model_uri, {**GOOD, "rougeL": 0.5}))
+    assert rollback(reason="complaints")["champion"] == "1" and champion(uri) == "1"
+
+    emitted.drain()
+    events = [e for e in emitted._client.events if e.event.startswith("llmops.")]
+    names = [e.event for e in events]
+    assert names == ["llmops.model.promoted", "llmops.gate.failed", "llmops.model.promoted", "llmops.model.rolled_back"]
+    failed = events[1]
+    assert failed.resource.id == f"llmops.model.{NAME}" and failed.payload["version"] == "2"
+    assert failed.payload["champion_after"] == "1" and failed.payload["metrics"]["rougeL"] == 0.3
+    assert any("rougeL = 0.3" in c for c in failed.payload["failed_checks"])
+    assert events[3].payload == {"version": "1", "champion_before": "3", "reason": "complaints",
+                                 "by": events[3].payload["by"]}  # fmt: skip
+    assert events[3].payload["by"].startswith("prefect:")
