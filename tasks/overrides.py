@@ -10,6 +10,7 @@ into that profile's overlay, because the overlay wins over the top-level section
 from __future__ import annotations
 
 import io
+import logging
 import os
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
@@ -21,6 +22,8 @@ from ruamel.yaml import YAML
 
 from tasks.config import Params, load_params, parse_params
 from tasks.errors import ConfigError
+
+log = logging.getLogger("llmops.overrides")
 
 
 def parse_assignments(items: Iterable[str]) -> dict[str, Any]:
@@ -93,19 +96,38 @@ def apply_overrides(path: Path, overrides: Mapping[str, Any]) -> Params:
     return params
 
 
+def _before(path: Path) -> Path:
+    return path.with_name(f".{path.name}.before-overrides")
+
+
+def recover(path: Path) -> bool:
+    """Put back params.yaml as it was before a run that died holding overrides (the file beside it says so)."""
+    saved = _before(path)
+    if not saved.is_file():
+        return False
+    log.warning("%s still had the overrides of a run that did not finish; restored it from %s", path, saved)
+    saved.replace(path)
+    return True
+
+
 @contextmanager
 def overridden(path: Path, overrides: Mapping[str, Any]) -> Iterator[Params]:
     """params.yaml with the overrides for the duration of one run, then exactly as it was.
 
     Restoring keeps one operator's overrides out of the next scheduled run; the run's record is the DVC
-    experiment and the MLflow run, not the workspace.
+    experiment and the MLflow run, not the workspace. The original is kept beside the file until it is back,
+    so a run killed outright is undone by the next one.
     """
-    original = path.read_bytes() if overrides and path.is_file() else None
-    params = apply_overrides(path, overrides)
+    recover(path)
+    if not overrides:
+        yield load_params(path)
+        return
+    saved = _before(path)
+    tmp = saved.with_name(f"{saved.name}.{os.getpid()}.tmp")
+    tmp.write_bytes(path.read_bytes())
+    tmp.replace(saved)
     try:
+        params = apply_overrides(path, overrides)
         yield params
     finally:
-        if original is not None:
-            tmp = path.with_name(f".{path.name}.{os.getpid()}.restore")
-            tmp.write_bytes(original)
-            tmp.replace(path)
+        saved.replace(path)

@@ -65,3 +65,13 @@ def test_overridden_restores_the_file_even_on_failure(params_file: Path) -> None
         assert yaml.safe_load(params_file.read_text())["train"]["epochs"] == 4
         raise RuntimeError("stage failed")
     assert params_file.read_bytes() == before
+
+
+def test_a_run_killed_with_overrides_is_undone_by_the_next(params_file: Path) -> None:
+    before = params_file.read_bytes()
+    params_file.with_name(".params.yaml.before-overrides").write_bytes(before)  # what overridden() keeps aside
+    apply_overrides(params_file, {"train.epochs": 4})  # ... and then the run was killed
+    with overridden(params_file, {}) as params:
+        assert params.train.epochs == 1
+    assert params_file.read_bytes() == before
+    assert [p.name for p in params_file.parent.iterdir()] == ["params.yaml"]
