@@ -63,7 +63,7 @@ def _deploy(root: Path, params: Params, summary: dict[str, Any], dry_run: bool, 
     summary["event"] = emit_decision(params.registry.model_name, result, run_id)
 
 
-@flow(name="retrain", log_prints=True)
+@flow(name="retrain")
 def retrain(
     epochs: int | None = None,
     learning_rate: float | None = None,
