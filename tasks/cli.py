@@ -27,10 +27,11 @@ app = typer.Typer(
 err_console = Console(stderr=True)
 out_console = Console()
 
-# Prefect's local mode: no telemetry from the temporary server, time for it to start on a busy machine, and the
-# `llmops.*` loggers of tasks/ in the flow run's logs.
+# Prefect's local mode: no telemetry from the temporary server or the client (nothing to send it to offline),
+# time for the server to start on a busy machine, and the `llmops.*` loggers of tasks/ in the flow run's logs.
 PREFECT_LOCAL_DEFAULTS = {
     "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+    "DO_NOT_TRACK": "1",
     "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "120",
     "PREFECT_LOGGING_EXTRA_LOGGERS": "llmops",
 }
