@@ -20,10 +20,10 @@ from prefect.logging import get_run_logger
 from flows.events import emit_decision
 from flows.stages import dvc_stage, gated_deploy, record_in_mlflow, save_experiment
 from flows.workspace_lock import workspace_slot
-from tasks.config import Params, load_params
+from tasks.config import Params
 from tasks.errors import GateRefusedError, StageError
 from tasks.io import write_json
-from tasks.overrides import overridden, parse_assignments
+from tasks.overrides import overridden, parse_assignments, preview_overrides
 from tasks.report import retrain_markdown
 from tasks.tracking import run_id_in
 from tasks.workspace import StageRun, stage_order
@@ -95,7 +95,7 @@ def retrain(
     }  # fmt: skip
     get_run_logger().info("retrain in %s with overrides %s (%s)", root, overrides or "none", reason)
     try:
-        wait_s = load_params(root / "params.yaml").orchestration.workspace_wait_s
+        wait_s = preview_overrides(root / "params.yaml", overrides).orchestration.workspace_wait_s  # bad ones fail now
         with workspace_slot(root, wait_s), overridden(root / "params.yaml", overrides) as params:
             _run_stages(root, params, summary["stages"])
             summary["experiment"] = save_experiment(root, f"prefect-{summary['flow_run']}")

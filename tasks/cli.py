@@ -39,14 +39,24 @@ PREFECT_LOCAL_DEFAULTS = {
 ParamsOpt = Annotated[Path, typer.Option("--params", "-p", help="params file", envvar="LLMOPS_PARAMS")]
 
 
+class _UserErrorFormatter(logging.Formatter):
+    """No traceback on the terminal for our own errors (a flow engine logs them with one); the message says it all.
+    The record itself keeps it, for the Prefect UI."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        if record.exc_info and isinstance(record.exc_info[1], LlmopsError):
+            record = logging.makeLogRecord({**record.__dict__, "exc_info": None, "exc_text": None})
+        return super().format(record)
+
+
 def _setup_logging(verbose: bool) -> None:
     """Rich on a terminal; plain lines in a pipe (a DVC stage under Prefect, CI), which the reader timestamps."""
     if err_console.is_terminal:
         handler: logging.Handler = RichHandler(console=err_console, show_path=False, rich_tracebacks=False)
-        handler.setFormatter(logging.Formatter("%(message)s"))
+        handler.setFormatter(_UserErrorFormatter("%(message)s"))
     else:
         handler = logging.StreamHandler(sys.stderr)
-        handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+        handler.setFormatter(_UserErrorFormatter("%(levelname)s %(name)s: %(message)s"))
     logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO, handlers=[handler])
     quiet_libraries()
 

@@ -72,13 +72,7 @@ def _round_trip() -> YAML:
     return rt
 
 
-def apply_overrides(path: Path, overrides: Mapping[str, Any]) -> Params:
-    """Write `overrides` into params.yaml (atomically, comments kept) and return the validated result.
-
-    Nothing is written when the result would be invalid; the error names the override's key.
-    """
-    if not overrides:
-        return load_params(path)
+def _rendered(path: Path, overrides: Mapping[str, Any]) -> tuple[str, Params]:
     text = path.read_text(encoding="utf-8") if path.is_file() else ""
     if not text:
         raise ConfigError(f"{path}: params file not found or empty (run from the repository root)")
@@ -89,7 +83,22 @@ def apply_overrides(path: Path, overrides: Mapping[str, Any]) -> Params:
     buffer = io.StringIO()
     rt.dump(tree, buffer)
     new_text = buffer.getvalue()
-    params = parse_params(yaml.safe_load(new_text), f"{path} with overrides {dict(overrides)}")
+    return new_text, parse_params(yaml.safe_load(new_text), f"{path} with overrides {dict(overrides)}")
+
+
+def preview_overrides(path: Path, overrides: Mapping[str, Any]) -> Params:
+    """The params a run with these overrides would see, without touching the file: checks them up front."""
+    return _rendered(path, overrides)[1] if overrides else load_params(path)
+
+
+def apply_overrides(path: Path, overrides: Mapping[str, Any]) -> Params:
+    """Write `overrides` into params.yaml (atomically, comments kept) and return the validated result.
+
+    Nothing is written when the result would be invalid; the error names the override's key.
+    """
+    if not overrides:
+        return load_params(path)
+    new_text, params = _rendered(path, overrides)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     tmp.write_text(new_text, encoding="utf-8")
     tmp.replace(path)

@@ -177,7 +177,8 @@ def render_retrain(console: Console, summary: dict[str, Any]) -> None:
         table.add_column(column, justify="right" if column == "time" else "left")
     for row in _stage_rows(summary):
         table.add_row(*row)
-    console.print(table)
+    if summary["stages"]:
+        console.print(table)
     d = summary.get("deploy")
     if d and d["checks"]:
         version = f"version {d['version']}" if d["version"] else "(dry run)"

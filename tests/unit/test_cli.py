@@ -74,3 +74,21 @@ def test_usage_errors_exit_2_without_traceback() -> None:
         assert result.returncode == 2
         assert "Traceback" not in result.stderr
         assert "Missing argument" in result.stderr or "No such command" in result.stderr
+
+
+def test_param_prints_one_value_as_the_stages_see_it(tmp_path: Path) -> None:
+    params = tmp_path / "params.yaml"
+    params.write_text("profile: smoke\nprofiles:\n  smoke:\n    train: {max_steps: 3}\n")
+    assert llmops("param", "train.max_steps", "--params", str(params)).stdout.strip() == "3"
+    assert llmops("param", "orchestration.drift_watch_cron", "--params", str(params)).stdout.strip() == "0 */6 * * *"
+    _assert_clean_failure(llmops("param", "train.nope", "--params", str(params)), "no param 'train.nope'")
+
+
+@pytest.mark.integration
+def test_retrain_with_a_bad_override_fails_before_any_stage(tmp_path: Path) -> None:
+    (tmp_path / "params.yaml").write_text((REPO / "params.yaml").read_text())
+    before = (tmp_path / "params.yaml").read_text()
+    result = llmops("retrain", "-S", "train.epoch=2", cwd=tmp_path)
+    _assert_clean_failure(result, "train.epoch: unknown key")
+    assert (tmp_path / "params.yaml").read_text() == before
+    assert "Running stage" not in result.stdout + result.stderr

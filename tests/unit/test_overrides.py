@@ -5,7 +5,7 @@ import yaml
 
 from tasks.config import load_params
 from tasks.errors import ConfigError
-from tasks.overrides import apply_overrides, overridden, parse_assignments, scoped
+from tasks.overrides import apply_overrides, overridden, parse_assignments, preview_overrides, scoped
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -55,6 +55,9 @@ def test_invalid_override_names_the_key_and_writes_nothing(params_file: Path) ->
         apply_overrides(params_file, {"train.learning_rate": 5})
     with pytest.raises(ConfigError, match="is a value, not a section"):
         apply_overrides(params_file, {"train.epochs.x": 1})
+    with pytest.raises(ConfigError, match=r"train\.epoch: unknown key"):
+        preview_overrides(params_file, {"train.epoch": 2})
+    assert preview_overrides(params_file, {"train.epochs": 5}).train.epochs == 5
     assert params_file.read_text() == before
 
 
