@@ -120,6 +120,6 @@ def _outcome(deploy: dict[str, Any]) -> str:
 
 
 def _publish(root: Path, summary: dict[str, Any]) -> None:
-    """The summary as a file (for `llmops retrain` and `llmops report`) and as an artifact on the flow run."""
+    """The summary as a file (what `llmops retrain` prints) and as a markdown artifact on the flow run."""
     write_json(root / SUMMARY, summary)
     create_markdown_artifact(retrain_markdown(summary), key="retrain-summary", description="stages, gate, decision")
