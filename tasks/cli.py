@@ -295,6 +295,27 @@ def retrain(
 
 
 @app.command()
+def serve(
+    params: ParamsOpt = Path("params.yaml"),
+    host: Annotated[str | None, typer.Option(help="default: serving.host")] = None,
+    port: Annotated[int | None, typer.Option(help="default: serving.port")] = None,
+) -> None:
+    """Serve models:/NAME@champion over an OpenAI-compatible API; a new champion is picked up without a restart."""
+    import uvicorn
+
+    from serving.app import create_app
+    from serving.service import build
+
+    p = _params(params)
+    service = build(p)
+    loaded = service.loaded
+    host, port = host or p.serving.host, port or p.serving.port
+    label = loaded.label if loaded else "?"
+    logging.getLogger("llmops.serve").info("serving %s on http://%s:%d/v1 (metrics: /metrics)", label, host, port)
+    uvicorn.run(create_app(service), host=host, port=port, log_config=None, timeout_graceful_shutdown=30)
+
+
+@app.command()
 def param(key: Annotated[str, typer.Argument(help="dotted key, e.g. orchestration.drift_watch_cron")],
           params: ParamsOpt = Path("params.yaml")) -> None:  # fmt: skip
     """Print one param as the stages see it (profile applied); prefect.yaml reads the drift-watch cron with it."""

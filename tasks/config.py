@@ -186,6 +186,37 @@ class OrchestrationParams(_Section):
     drift_watch_cron: str = Field("0 */6 * * *", pattern=r"^\S+( \S+){4}$")  # read by `prefect deploy`
 
 
+class GuardParams(_Section):
+    pii: Literal["redact", "flag", "block"] = "redact"  # redact: the model and the log see placeholders
+    injection: Literal["block", "flag", "off"] = "block"
+    injection_similarity: float = Field(0.65, gt=0, le=1)  # cosine to the nearest known attack that counts as one
+    attacks: str = "data/guard/attacks.txt"  # known prompt-injection attacks, one per line
+
+
+class ServingParams(_Section):
+    host: str = "127.0.0.1"
+    port: int = Field(8000, ge=1, le=65535)
+    request_log: str = "sqlite:///data/serving/requests.db"  # any SQLAlchemy URL; LLMOPS_REQUEST_LOG_URL wins
+    retention_days: float = Field(30, gt=0)  # older requests and their feedback are deleted
+    poll_s: float = Field(30, gt=0)  # how often the registry alias is checked for a new champion
+    max_batch: int = Field(8, ge=1, le=256)  # requests generated together
+    batch_wait_ms: float = Field(5, ge=0, le=1000)  # how long a batch waits to fill once a request is queued
+    max_queue: int = Field(256, ge=1)  # requests waiting beyond this get 503 and Retry-After
+    default_max_tokens: int = Field(128, ge=1)
+    max_new_tokens: int = Field(512, ge=1)  # the most a request may ask for
+    max_input_tokens: int = Field(1024, ge=1)
+    max_request_bytes: int = Field(262_144, ge=1024)
+    api_keys_env: str = "LLMOPS_API_KEYS"  # comma-separated keys in this variable; unset or empty: no auth
+    rate_limit_per_minute: int = Field(600, ge=0)  # requests per API key (or client address); 0: off
+    guard: GuardParams = GuardParams()
+
+    @model_validator(mode="after")
+    def _tokens(self) -> ServingParams:
+        if self.default_max_tokens > self.max_new_tokens:
+            raise ValueError(f"default_max_tokens ({self.default_max_tokens}) exceeds max_new_tokens")
+        return self
+
+
 class Params(_Section):
     profile: str = "default"
     generate: GenerateParams = GenerateParams()
@@ -201,6 +232,7 @@ class Params(_Section):
     registry: RegistryParams = RegistryParams()
     drift: DriftParams = DriftParams()
     orchestration: OrchestrationParams = OrchestrationParams()
+    serving: ServingParams = ServingParams()
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 

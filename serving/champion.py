@@ -1,0 +1,100 @@
+"""Which registry version serves: `models:/NAME@ALIAS`, loaded at start and swapped in when the alias moves.
+
+The watcher polls the alias. A new version is loaded and warmed up in the background while the old one keeps
+serving; only then does the engine switch. A version that fails to load is logged and counted, and the old one
+stays. The version is resolved to a number first and loaded by number, so an alias moving mid-load cannot mix
+two versions.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+
+from serving.engine import Engine, Loaded
+from tasks.errors import ModelSourceError
+from tasks.registry import champion
+
+log = logging.getLogger(__name__)
+
+
+def load_version(name: str, version: str) -> Loaded:
+    """The logged chat model (base + adapter merged) of one registry version."""
+    import mlflow
+
+    try:
+        wrapper = mlflow.pyfunc.load_model(f"models:/{name}/{version}").unwrap_python_model()
+    except Exception as err:
+        raise ModelSourceError(f"models:/{name}/{version} could not be loaded: {err}") from err
+    return Loaded(name=name, version=version, model=wrapper.model, tokenizer=wrapper.tokenizer)
+
+
+def warm_up(loaded: Loaded) -> None:
+    """One short generation, so the first request after a swap does not pay for lazy initialisation."""
+    ids = loaded.tokenizer("hello", return_tensors="pt")
+    loaded.model.generate(**ids, max_new_tokens=2, do_sample=False, pad_token_id=loaded.tokenizer.eos_token_id)
+
+
+class Watcher:
+    def __init__(
+        self,
+        client,
+        name: str,
+        alias: str,
+        engine: Engine,
+        poll_s: float,
+        load: Callable[[str, str], Loaded] = load_version,
+        on_change: Callable[[Loaded | None, str | None], None] | None = None,
+        every_poll: Callable[[], None] | None = None,
+    ) -> None:
+        self.client, self.name, self.alias, self.engine = client, name, alias, engine
+        self.poll_s = poll_s
+        self._load = load
+        self._on_change = on_change or (lambda loaded, error: None)
+        self._every_poll = every_poll or (lambda: None)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="champion-watch", daemon=True)
+
+    @property
+    def uri(self) -> str:
+        return f"models:/{self.name}@{self.alias}"
+
+    def load_now(self) -> Loaded:
+        """The first load, before serving starts: no champion is an error the operator must fix."""
+        version = champion(self.client, self.name, self.alias)
+        if version is None:
+            raise ModelSourceError(f"{self.uri} does not exist: promote a model first (`llmops deploy`)")
+        return self._swap(version)
+
+    def check(self) -> None:
+        """Swap to the alias's version if it moved; keep the current one on any failure."""
+        try:
+            version = champion(self.client, self.name, self.alias)
+            current = self.engine.current.version if self.engine.current else None
+            if version is not None and version != current:
+                log.info("%s moved from v%s to v%s; loading it in the background", self.uri, current, version)
+                self._swap(version)
+        except Exception as err:
+            log.error("%s: keeping %s: %s", self.uri, self.engine.current and self.engine.current.label, err)
+            self._on_change(None, str(err))
+
+    def _swap(self, version: str) -> Loaded:
+        loaded = self._load(self.name, version)
+        warm_up(loaded)
+        self.engine.swap(loaded)
+        log.info("serving %s", loaded.label)
+        self._on_change(loaded, None)
+        return loaded
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=30)
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.poll_s):
+            self.check()
+            self._every_poll()

@@ -1,0 +1,43 @@
+"""Prometheus metrics of one server (its own registry, so several apps can live in one test process).
+
+Names follow Prometheus conventions; infra/grafana/llmops-serving.json charts them.
+"""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, disable_created_metrics
+
+LATENCY_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60)
+
+
+class Metrics:
+    def __init__(self) -> None:
+        disable_created_metrics()  # the `_created` series double every counter for nothing a dashboard uses
+        self.registry = CollectorRegistry()
+        r = self.registry
+        self.requests = Counter("llmops_requests", "Requests by endpoint and HTTP status", ["endpoint", "status"],
+                                registry=r)  # fmt: skip
+        self.latency = Histogram("llmops_request_latency_seconds", "Time from request to last byte", ["endpoint"],
+                                 buckets=LATENCY_BUCKETS, registry=r)  # fmt: skip
+        self.first_token = Histogram("llmops_time_to_first_token_seconds", "Streaming: time to the first token",
+                                     buckets=LATENCY_BUCKETS, registry=r)  # fmt: skip
+        self.tokens = Counter("llmops_tokens", "Tokens by direction (in: prompt, out: completion)", ["direction"],
+                              registry=r)  # fmt: skip
+        self.errors = Counter("llmops_errors", "Error responses by error code", ["code"], registry=r)
+        self.guard = Counter("llmops_guard_verdicts", "Guard verdicts by check", ["check", "verdict"], registry=r)
+        self.model_version = Gauge("llmops_model_version", "1 for the registry version now serving",
+                                   ["model", "version"], registry=r)  # fmt: skip
+        self.model_load_failures = Counter("llmops_model_load_failures", "Alias checks or loads that failed",
+                                           registry=r)  # fmt: skip
+        self.batch_size = Histogram("llmops_batch_size", "Requests per generate call",
+                                    buckets=(1, 2, 4, 8, 16, 32, 64), registry=r)  # fmt: skip
+        self.queue_depth = Gauge("llmops_queue_depth", "Requests waiting for the model", registry=r)
+        self.feedback = Counter("llmops_feedback", "Feedback by rating", ["rating"], registry=r)
+
+    def serving(self, model: str, version: str) -> None:
+        self.model_version.clear()
+        self.model_version.labels(model, version).set(1)
+
+    def batch(self, size: int, depth: int) -> None:
+        self.batch_size.observe(size)
+        self.queue_depth.set(depth)

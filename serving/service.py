@@ -1,0 +1,110 @@
+"""Everything one server holds, built once from params: engine, champion watcher, guard, request log, metrics."""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from serving.access import RateLimiter, read_keys
+from serving.champion import Watcher
+from serving.engine import Engine, Loaded
+from serving.guard import Guard, read_attacks
+from serving.metrics import Metrics
+from tasks.config import Params, ServingParams
+from tasks.request_log import RequestLog
+
+log = logging.getLogger(__name__)
+
+PURGE_EVERY_S = 3600.0
+
+
+@dataclass
+class Service:
+    params: ServingParams
+    model_name: str
+    engine: Engine
+    guard: Guard
+    log: RequestLog
+    metrics: Metrics
+    limiter: RateLimiter
+    keys: dict[str, str]
+    watcher: Watcher | None = None
+    last_purge: float = 0.0
+
+    @property
+    def loaded(self) -> Loaded | None:
+        return self.engine.current
+
+    def start(self) -> None:
+        self.engine.start()
+        if self.watcher:
+            self.watcher.start()
+        self.purge_if_due()
+
+    def purge_if_due(self) -> None:
+        if time.monotonic() - self.last_purge < PURGE_EVERY_S and self.last_purge:
+            return
+        self.last_purge = time.monotonic()
+        purged = self.log.purge()
+        if purged:
+            log.info("request log: %d requests older than %s days deleted", purged, self.params.retention_days)
+
+    def stop(self) -> None:
+        if self.watcher:
+            self.watcher.stop()
+        self.engine.stop()
+        self.log.close()
+
+    def on_model(self, loaded: Loaded | None, error: str | None) -> None:
+        if loaded is not None:
+            self.metrics.serving(loaded.name, loaded.version)
+        if error is not None:
+            self.metrics.model_load_failures.inc()
+
+
+def request_log_url(params: ServingParams) -> str:
+    return os.environ.get("LLMOPS_REQUEST_LOG_URL") or params.request_log
+
+
+def assemble(s: ServingParams, model_name: str, root: Path = Path(".")) -> Service:
+    """Every part but the registry: no model yet (the watcher, or a test, swaps one in)."""
+    from tasks.embeddings import embed
+
+    engine = Engine(s.max_batch, s.batch_wait_ms, s.max_queue)
+    service = Service(
+        params=s,
+        model_name=model_name,
+        engine=engine,
+        guard=Guard(s.guard, read_attacks(root / s.guard.attacks), embed),
+        log=RequestLog(request_log_url(s), s.retention_days),
+        metrics=Metrics(),
+        limiter=RateLimiter(s.rate_limit_per_minute),
+        keys=read_keys(s.api_keys_env),
+    )
+    engine.on_batch = service.metrics.batch
+    return service
+
+
+def build(params: Params, client=None, root: Path = Path(".")) -> Service:
+    """A service serving the registry's alias; fails with ModelSourceError when the alias does not exist."""
+    from tasks.registry import connect
+
+    service = assemble(params.serving, params.registry.model_name, root)
+    service.watcher = Watcher(
+        client or connect(params),
+        params.registry.model_name,
+        params.registry.alias,
+        service.engine,
+        params.serving.poll_s,
+        on_change=service.on_model,
+        every_poll=service.purge_if_due,
+    )
+    try:
+        service.watcher.load_now()
+    except Exception:
+        service.log.close()
+        raise
+    return service

@@ -1,0 +1,129 @@
+"""`llmops serve` against a real MLflow registry (sqlite), over real HTTP, driven by the official openai client."""
+
+from __future__ import annotations
+
+import concurrent.futures
+import os
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import mlflow
+import pytest
+import uvicorn
+import yaml
+from mlflow.tracking import MlflowClient
+from openai import OpenAI
+
+from serving.app import create_app
+from serving.service import build
+from tasks.chat_model import log_chat_model
+from tasks.config import parse_params
+from tests.integration.test_deploy import free_port
+from tests.serving import REPO
+
+pytestmark = pytest.mark.integration
+
+NAME = "serve-test"
+
+
+@pytest.fixture(scope="module")
+def registry(tmp_path_factory: pytest.TempPathFactory, tiny_model_dir: Path) -> tuple[str, MlflowClient]:
+    """Two registered versions of the tiny chat model, @champion on v1."""
+    root = tmp_path_factory.mktemp("serve-registry")
+    uri = f"sqlite:///{root / 'mlflow.db'}"
+    mlflow.set_tracking_uri(uri)
+    mlflow.set_experiment("serve")
+    with mlflow.start_run():
+        model_uri = log_chat_model(tiny_model_dir)
+    client = MlflowClient(tracking_uri=uri, registry_uri=uri)
+    for _ in range(2):
+        mlflow.register_model(model_uri, NAME)
+    client.set_registered_model_alias(NAME, "champion", "1")
+    return uri, client
+
+
+@pytest.fixture(scope="module")
+def server(registry, tmp_path_factory: pytest.TempPathFactory):
+    uri, client = registry
+    root = tmp_path_factory.mktemp("serve")
+    params = parse_params({
+        "mlflow": {"tracking_uri": uri},
+        "registry": {"model_name": NAME},
+        "serving": {"poll_s": 0.5, "request_log": f"sqlite:///{root / 'requests.db'}", "default_max_tokens": 8},
+    })  # fmt: skip
+    service = build(params, root=REPO)
+    port = free_port()
+    http = uvicorn.Server(uvicorn.Config(create_app(service), host="127.0.0.1", port=port, log_config=None))
+    thread = threading.Thread(target=http.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not http.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert http.started, "uvicorn did not start"
+    yield OpenAI(base_url=f"http://127.0.0.1:{port}/v1", api_key="unused", max_retries=0), service, client
+    http.should_exit = True
+    thread.join(timeout=30)
+
+
+def test_the_openai_client_chats_streams_and_lists_models(server) -> None:
+    openai, _, _ = server
+    [model] = openai.models.list().data
+    assert model.id == NAME
+    reply = openai.chat.completions.create(model=NAME, messages=[{"role": "user", "content": "My SIM is blocked"}],
+                                           max_tokens=5, metadata={"conversation_id": "c-42"})  # fmt: skip
+    assert reply.system_fingerprint == f"{NAME}/v1" and reply.usage.completion_tokens <= 5
+    assert reply.choices[0].finish_reason in {"stop", "length"}
+    chunks = list(openai.chat.completions.create(model=NAME, messages=[{"role": "user", "content": "hello"}],
+                                                 max_tokens=5, stream=True))  # fmt: skip
+    assert chunks[-1].choices[0].finish_reason in {"stop", "length"}
+    legacy = openai.completions.create(model=NAME, prompt="The router", max_tokens=3)
+    assert legacy.choices[0].finish_reason in {"stop", "length"}
+    with pytest.raises(Exception) as err:
+        openai.chat.completions.create(model="gpt-4o", messages=[{"role": "user", "content": "hi"}])
+    assert getattr(err.value, "status_code", None) == 404 and "does not exist" in str(err.value)
+
+
+def test_a_moved_alias_is_served_without_dropping_requests(server) -> None:
+    openai, service, client = server
+
+    def ask(i: int) -> str:
+        reply = openai.chat.completions.create(model=NAME, messages=[{"role": "user", "content": f"q{i}"}],
+                                               max_tokens=3)  # fmt: skip
+        return reply.system_fingerprint
+
+    with concurrent.futures.ThreadPoolExecutor(4) as pool:
+        before = [pool.submit(ask, i) for i in range(8)]
+        client.set_registered_model_alias(NAME, "champion", "2")
+        during = [pool.submit(ask, i) for i in range(40)]
+        answered = [f.result() for f in before + during]  # any failed request raises here
+    deadline = time.monotonic() + 60
+    while service.loaded.version != "2" and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert service.loaded.version == "2"
+    assert ask(0) == f"{NAME}/v2"
+    assert set(answered) <= {f"{NAME}/v1", f"{NAME}/v2"} and f"{NAME}/v1" in answered
+    assert 'llmops_model_version{model="serve-test",version="2"} 1.0' in _metrics(openai)
+
+
+def _metrics(openai: OpenAI) -> str:
+    import httpx
+
+    return httpx.get(str(openai.base_url).replace("/v1/", "/metrics")).text
+
+
+def test_serve_without_a_champion_says_what_to_do(tmp_path: Path) -> None:
+    (tmp_path / "params.yaml").write_text(yaml.safe_dump({
+        "mlflow": {"tracking_uri": f"sqlite:///{tmp_path / 'empty.db'}"},
+        "registry": {"model_name": "nothing-here"},
+        "serving": {"request_log": f"sqlite:///{tmp_path / 'requests.db'}",
+                    "guard": {"attacks": str(REPO / "data/guard/attacks.txt")}},
+    }))  # fmt: skip
+    env = {k: v for k, v in os.environ.items() if k != "MLFLOW_TRACKING_URI"}
+    result = subprocess.run([str(Path(sys.executable).parent / "llmops"), "serve"], cwd=tmp_path, env=env,
+                            capture_output=True, text=True, timeout=300)  # fmt: skip
+    assert result.returncode == 1
+    assert "models:/nothing-here@champion does not exist" in result.stderr and "llmops deploy" in result.stderr
+    assert "Traceback" not in result.stderr

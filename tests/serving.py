@@ -1,0 +1,27 @@
+"""A serving stack around the tiny model, without a registry: what the app and engine tests share."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from serving.engine import Loaded
+from serving.service import Service, assemble
+from tasks.config import ServingParams
+
+REPO = Path(__file__).resolve().parents[1]
+NAME = "llmops-support"
+
+
+def load_tiny(model_dir: Path, version: str = "1") -> Loaded:
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    model = AutoModelForCausalLM.from_pretrained(model_dir).eval()
+    return Loaded(NAME, version, model, AutoTokenizer.from_pretrained(model_dir))
+
+
+def make_service(tmp_path: Path, loaded: Loaded | None, **serving) -> Service:
+    service = assemble(ServingParams(request_log=f"sqlite:///{tmp_path / 'requests.db'}", **serving), NAME, REPO)
+    if loaded is not None:
+        service.engine.swap(loaded)
+        service.on_model(loaded, None)
+    return service
