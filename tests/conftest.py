@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import mlflow
 import orjson
 import pytest
 
@@ -28,14 +29,16 @@ def tiny_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module", autouse=True)
 def isolated_tracking_uri():
-    """`mlflow.set_tracking_uri` also sets MLFLOW_TRACKING_URI in os.environ; keep one module's store (say, a
-    test server that is gone by then) out of the next module's subprocesses."""
-    before = os.environ.get("MLFLOW_TRACKING_URI")
+    """`mlflow.set_tracking_uri` and `set_registry_uri` also set MLFLOW_*_URI in os.environ and a module global;
+    keep one module's store (say, a test server that is gone by then) out of the next module and its subprocesses."""
+    before = {key: os.environ.get(key) for key in ("MLFLOW_TRACKING_URI", "MLFLOW_REGISTRY_URI")}
     yield
-    if before is None:
-        os.environ.pop("MLFLOW_TRACKING_URI", None)
-    else:
-        os.environ["MLFLOW_TRACKING_URI"] = before
+    mlflow.set_registry_uri(None)
+    for key, value in before.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
 
 
 @pytest.fixture

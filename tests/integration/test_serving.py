@@ -35,6 +35,7 @@ def registry(tmp_path_factory: pytest.TempPathFactory, tiny_model_dir: Path) -> 
     root = tmp_path_factory.mktemp("serve-registry")
     uri = f"sqlite:///{root / 'mlflow.db'}"
     mlflow.set_tracking_uri(uri)
+    mlflow.set_registry_uri(uri)
     mlflow.set_experiment("serve")
     with mlflow.start_run():
         model_uri = log_chat_model(tiny_model_dir)
