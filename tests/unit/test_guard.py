@@ -72,7 +72,7 @@ def test_an_attack_hidden_in_a_long_message_is_still_found() -> None:
 
 
 def test_attack_file_errors_name_the_key(tmp_path) -> None:
-    with pytest.raises(ConfigError, match="serving.guard.attacks: .* not found"):
+    with pytest.raises(ConfigError, match=r"serving.guard.attacks: .* not found"):
         read_attacks(tmp_path / "missing.txt")
     (tmp_path / "empty.txt").write_text("# only a comment\n\n")
     with pytest.raises(ConfigError, match="has no attacks"):

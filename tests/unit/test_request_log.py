@@ -66,7 +66,7 @@ def test_a_failed_write_does_not_stop_the_writer(store: RequestLog) -> None:
 
 
 def test_a_bad_url_names_the_key() -> None:
-    with pytest.raises(ConfigError, match="serving.request_log: 'not a url'"):
+    with pytest.raises(ConfigError, match=r"serving\.request_log: 'not a url'"):
         connect("not a url")
 
 
