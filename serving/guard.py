@@ -70,6 +70,10 @@ def read_attacks(path: Path) -> list[str]:
     return attacks
 
 
+def matches_rule(text: str) -> bool:
+    return _RULES.search(text) is not None
+
+
 def sentences(text: str) -> list[str]:
     parts = [p.strip() for p in _SENTENCE.split(text)]
     return [p for p in parts if len(p) > 3][:MAX_SENTENCES] or [text]
@@ -83,13 +87,16 @@ class Guard:
 
     def injection_score(self, texts: list[str]) -> tuple[float, str]:
         """(score, how): 1.0 for a rule match, else the highest sentence-to-attack similarity."""
-        for text in texts:
-            if _RULES.search(text):
-                return 1.0, "rule"
+        if any(matches_rule(text) for text in texts):
+            return 1.0, "rule"
+        return self.similarity(texts), "similarity"
+
+    def similarity(self, texts: list[str]) -> float:
+        """The highest cosine similarity of any sentence to any known attack."""
         parts = [s for text in texts for s in sentences(text)][:MAX_SENTENCES]
         if not parts:
-            return 0.0, "similarity"
-        return float((self._embed(parts) @ self._attacks.T).max()), "similarity"
+            return 0.0
+        return float((self._embed(parts) @ self._attacks.T).max())
 
     def screen(self, messages: list[dict[str, str]]) -> Screened:
         verdicts: dict[str, str] = {}

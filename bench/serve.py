@@ -1,0 +1,236 @@
+"""Serving throughput: N concurrent clients against `llmops serve`'s app vs one request at a time.
+
+    .venv/bin/python bench/serve.py                      # SmolLM2-135M from models/base, 16 clients
+    .venv/bin/python bench/serve.py --model tiny --clients 32 --requests 128
+
+Three measurements on the same prompts (generated support traffic), greedy, the same max_tokens:
+  1. bare `model.generate`, one prompt at a time, in this process (what serving without batching costs);
+  2. the server with one client (sequential requests over HTTP);
+  3. the server with N concurrent clients (the engine batches what arrives together).
+The server runs in its own process (uvicorn, the app `llmops serve` builds, guard and request log on), so the
+clients do not share its interpreter. Throughput counts completion tokens per second of wall time. The guard and
+request-log share comes from each response's Server-Timing header (in the request path) plus the log writer's
+own cost per entry, measured separately (it runs off the request path, in a background thread).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from hardware import describe
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+NAME = "bench"
+
+
+def prompts(n: int) -> list[list[dict[str, str]]]:
+    from tasks.generate import traffic
+
+    return [r["messages"] for r in traffic(n, seed=7, shift_share=0.0)]
+
+
+def serve(args: argparse.Namespace) -> None:
+    """The server process: the app `llmops serve` builds, with the model swapped in instead of the registry's."""
+    import uvicorn
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    from serving.app import create_app
+    from serving.engine import Loaded
+    from serving.service import assemble
+    from tasks.config import ServingParams
+
+    params = ServingParams(request_log=f"sqlite:///{args.work / 'requests.db'}", max_batch=args.max_batch,
+                           rate_limit_per_minute=0, max_queue=4096)  # fmt: skip
+    service = assemble(params, NAME, REPO)
+    model = AutoModelForCausalLM.from_pretrained(args.model).eval()
+    loaded = Loaded(NAME, "1", model, AutoTokenizer.from_pretrained(args.model))
+    service.engine.swap(loaded)
+    service.on_model(loaded, None)
+    uvicorn.run(create_app(service), host="127.0.0.1", port=args.port, log_level="warning")
+
+
+def bare(model_dir: Path, chats: list[list[dict[str, str]]], max_tokens: int) -> tuple[float, int]:
+    """(seconds, completion tokens) for plain `generate`, one prompt at a time."""
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    from serving.engine import encode_chat
+
+    tokenizer = AutoTokenizer.from_pretrained(model_dir)
+    model = AutoModelForCausalLM.from_pretrained(model_dir).eval()
+    pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
+
+    def generate(chat: list[dict[str, str]]) -> int:
+        ids = torch.tensor([encode_chat(tokenizer, chat)])
+        with torch.inference_mode():
+            out = model.generate(input_ids=ids, attention_mask=torch.ones_like(ids), max_new_tokens=max_tokens,
+                                 do_sample=False, pad_token_id=pad, top_p=None, top_k=None)  # fmt: skip
+        return out.shape[1] - ids.shape[1]
+
+    generate(chats[0])  # warm-up, as the server gets one
+    started = time.perf_counter()
+    tokens = sum(generate(chat) for chat in chats)
+    return time.perf_counter() - started, tokens
+
+
+def timings(header: str) -> dict[str, float]:
+    """Server-Timing `name;dur=ms, ...` as seconds."""
+    out = {}
+    for part in header.split(","):
+        name, _, dur = part.strip().partition(";dur=")
+        if dur:
+            out[name] = float(dur) / 1000
+    return out
+
+
+async def drive(port: int, chats: list[list[dict[str, str]]], clients: int, max_tokens: int) -> dict:
+    import httpx
+
+    pending = list(reversed(chats))
+    latencies: list[float] = []
+    shares: list[float] = []
+    tokens = errors = 0
+
+    async def client(http: httpx.AsyncClient) -> None:
+        nonlocal tokens, errors
+        while pending:
+            chat = pending.pop()
+            t0 = time.perf_counter()
+            r = await http.post("/v1/chat/completions", json={"model": NAME, "messages": chat,
+                                                               "max_tokens": max_tokens, "temperature": 0})  # fmt: skip
+            elapsed = time.perf_counter() - t0
+            if r.status_code != 200:
+                errors += 1
+                continue
+            latencies.append(elapsed)
+            tokens += r.json()["usage"]["completion_tokens"]
+            t = timings(r.headers.get("server-timing", ""))
+            shares.append((t.get("guard", 0) + t.get("log", 0)) / elapsed)
+
+    limits = httpx.Limits(max_connections=clients)
+    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=600, limits=limits) as http:
+        started = time.perf_counter()
+        await asyncio.gather(*(client(http) for _ in range(clients)))
+        wall = time.perf_counter() - started
+    latencies.sort()
+    return {
+        "wall": wall,
+        "tokens": tokens,
+        "errors": errors,
+        "p50": statistics.median(latencies),
+        "p95": latencies[min(len(latencies) - 1, int(0.95 * len(latencies)))],
+        "share": statistics.mean(shares),
+    }
+
+
+def log_writer_cost(work: Path, n: int = 2000) -> float:
+    """Seconds per entry for the background writer: redaction plus the batched insert."""
+    from tasks.request_log import Entry, RequestLog
+
+    chats = prompts(n)
+    store = RequestLog(f"sqlite:///{work / 'writer.db'}", retention_days=30)
+    started = time.perf_counter()
+    for i, chat in enumerate(chats):
+        store.record(Entry(id=f"w{i}", endpoint="chat", messages=chat, status=200, completion=chat[-1]["content"]))
+    store.flush()
+    elapsed = time.perf_counter() - started
+    store.close()
+    return elapsed / n
+
+
+def wait_ready(port: int, proc: subprocess.Popen, timeout: float = 300) -> None:
+    import httpx
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            sys.exit(f"the server exited with {proc.returncode}")
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/ready", timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.5)
+    sys.exit("the server did not become ready")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--model", default="models/base", help="a materialised model dir, or 'tiny'")
+    parser.add_argument("--clients", type=int, default=16)
+    parser.add_argument("--requests", type=int, default=64, help="requests in the concurrent run")
+    parser.add_argument("--sequential", type=int, default=16, help="requests in each one-at-a-time run")
+    parser.add_argument("--max-tokens", type=int, default=48)
+    parser.add_argument("--max-batch", type=int, default=16, help="serving.max_batch for the server")
+    parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--work", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.serve:
+        serve(args)
+        return
+
+    print(f"hardware: {describe()}")
+    with tempfile.TemporaryDirectory(prefix="bench-serve-") as tmp:
+        work = Path(tmp)
+        model = Path(args.model)
+        if args.model == "tiny":
+            from tasks.base_model import materialize
+
+            model = work / "tiny"
+            materialize("tiny", model)
+        elif not (model / "config.json").is_file():
+            sys.exit(f"{model} is not a model directory: run `dvc repro base_model` first, or pass --model tiny")
+        chats = prompts(max(args.requests, args.sequential))
+        print(f"model {model}: {args.max_tokens} max tokens, greedy; server max_batch {args.max_batch}")
+
+        bare_s, bare_tokens = bare(model, chats[: args.sequential], args.max_tokens)
+        bare_tps = bare_tokens / bare_s
+        print(f"  bare generate, one at a time     {bare_tps:8.1f} tokens/s  {args.sequential / bare_s:6.2f} req/s")
+
+        port = free_port()
+        cmd = [sys.executable, __file__, "--serve", "--model", str(model), "--port", str(port), "--work", str(work),
+               "--max-batch", str(args.max_batch)]  # fmt: skip
+        server = subprocess.Popen(cmd, env={**os.environ, "TOKENIZERS_PARALLELISM": "false"})
+        try:
+            wait_ready(port, server)
+            asyncio.run(drive(port, chats[:2], 1, args.max_tokens))  # warm-up: first guard embedding, first batch
+            one = asyncio.run(drive(port, chats[: args.sequential], 1, args.max_tokens))
+            many = asyncio.run(drive(port, chats[: args.requests], args.clients, args.max_tokens))
+        finally:
+            server.terminate()
+            server.wait(timeout=60)
+        writer = log_writer_cost(work)
+
+    for label, r, n in [("server, 1 client", one, args.sequential),
+                        (f"server, {args.clients} clients", many, args.requests)]:  # fmt: skip
+        tps = r["tokens"] / r["wall"]
+        print(f"  {label:<32} {tps:8.1f} tokens/s  {n / r['wall']:6.2f} req/s  p50 {r['p50']:.2f} s  "
+              f"p95 {r['p95']:.2f} s  errors {r['errors']}")  # fmt: skip
+    many_tps = many["tokens"] / many["wall"]
+    print(f"  throughput {args.clients} clients / bare sequential:  {many_tps / bare_tps:.2f}x")
+    print(f"  throughput {args.clients} clients / server 1 client:  {many_tps / (one['tokens'] / one['wall']):.2f}x")
+    writer_share = writer / one["p50"]
+    print(f"  guard + request log, share of request time (1 client): {one['share']:.1%} in the request path "
+          f"+ {writer_share:.1%} writer thread ({writer * 1000:.2f} ms/entry)  (goal < 5%)")  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()
