@@ -1,11 +1,11 @@
-# make demo | make test | make lint | make test-unit | make ui | make mlflow-ui
+# make demo | make test | make lint | make test-unit | make ui | make mlflow-ui | make serve
 SHELL := /bin/bash
 PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup demo test test-unit lint ui mlflow-ui clean
+.PHONY: setup demo test test-unit lint ui mlflow-ui serve clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -33,6 +33,9 @@ ui: setup  # Prefect UI on http://127.0.0.1:4200 with the deployments of prefect
 
 mlflow-ui: setup
 	$(BIN)/mlflow ui --backend-store-uri sqlite:///mlflow.db --host 127.0.0.1 --port 5000
+
+serve: setup  # OpenAI-compatible API over models:/NAME@champion on serving.host:serving.port
+	$(BIN)/llmops serve
 
 lint: setup
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .

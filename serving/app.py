@@ -186,7 +186,9 @@ class _Call:
         self.timing: dict[str, float] = {}
 
     def fail(self, err: ApiError) -> ApiError:
+        """Log a refused or failed request; its id goes back in x-request-id, so it can be rated too."""
         self.entry.status, self.entry.error = err.status, err.message
+        err.headers["x-request-id"] = self.id
         self.finish()
         return err
 
