@@ -127,6 +127,14 @@ def test_deployments_schedule_and_drift_trigger(ui: Ui) -> None:
     triggers = [a for a in automations if "llmops.drift.detected" in a["trigger"].get("expect", [])]
     assert len(triggers) == 1
     assert triggers[0]["actions"][0]["deployment_id"] == retrain["id"]
+    # The server's scheduler turns the cron into scheduled runs (it did not under SQLAlchemy 2.1).
+    deadline = time.monotonic() + 180
+    flt = {"deployments": {"id": {"any_": [watch["id"]]}}, "flow_runs": {"state": {"type": {"any_": ["SCHEDULED"]}}}}
+    while not (scheduled := ui.post("/flow_runs/filter", flt)):
+        assert time.monotonic() < deadline, f"no scheduled drift-watch runs after 180 s:\n{ui.tail()}"
+        time.sleep(3)
+    assert all(run["expected_start_time"][14:16] == "00" for run in scheduled)  # on the hour, as the cron says
+    ui.post(f"/deployments/{watch['id']}/pause_deployment")  # none of them may start during the other tests
 
 
 def test_retrain_from_the_ui_with_an_override_promotes(ui: Ui) -> None:
