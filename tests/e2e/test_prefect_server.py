@@ -35,15 +35,22 @@ class Ui:
         self.ws, self.log = ws, log
         self.http = httpx.Client(base_url=api, timeout=30)
 
-    def post(self, path: str, body: dict | list | None = None):
-        response = self.http.post(path, json=body or {})
+    def _send(self, method: str, path: str, **kwargs) -> httpx.Response:
+        """Retries 502/503 as Prefect's own client does: a busy sqlite server answers 503 for a moment."""
+        for attempt in range(6):
+            response = self.http.request(method, path, **kwargs)
+            if response.status_code not in (502, 503) or attempt == 5:
+                break
+            time.sleep(2**attempt)
         response.raise_for_status()
+        return response
+
+    def post(self, path: str, body: dict | list | None = None):
+        response = self._send("POST", path, json=body or {})
         return response.json() if response.content else None
 
     def get(self, path: str):
-        response = self.http.get(path)
-        response.raise_for_status()
-        return response.json()
+        return self._send("GET", path).json()
 
     def deployment(self, name: str, flow: str | None = None) -> dict:
         return self.get(f"/deployments/name/{flow or name}/{name}")
