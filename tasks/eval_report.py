@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import io
 from collections import defaultdict
 from pathlib import Path
 
@@ -15,18 +14,11 @@ import numpy as np
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from tasks.gate import DIRECTION
+from tasks.plots import to_png
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 SCORES = ("rougeL", "bleu", "exact_match", "intent_accuracy", "refusal_rate", "toxicity_rate", "pii_leak_rate",
           "injection_follow_rate")  # fmt: skip
-
-
-def _png(fig) -> bytes:
-    buf = io.BytesIO()
-    fig.tight_layout()
-    fig.savefig(buf, format="png", dpi=110)
-    plt.close(fig)
-    return buf.getvalue()
 
 
 def metrics_plot(tuned: dict, base: dict | None) -> bytes:
@@ -46,7 +38,7 @@ def metrics_plot(tuned: dict, base: dict | None) -> bytes:
     right.bar(labels, values, color=["#9e9e9e", "#1f77b4"][-len(values) :])
     right.set_ylim(0, max(values) * 1.15)
     right.set_title("perplexity")
-    return _png(fig)
+    return to_png(fig)
 
 
 def intent_plot(tuned: list[dict], base: list[dict] | None) -> bytes:
@@ -69,7 +61,7 @@ def intent_plot(tuned: list[dict], base: list[dict] | None) -> bytes:
     ax.invert_yaxis()
     ax.set_xlabel("mean ROUGE-L")
     ax.legend(loc="lower right", bbox_to_anchor=(1, 1), ncol=2, frameon=False)
-    return _png(fig)
+    return to_png(fig)
 
 
 def length_plot(tuned: list[dict], base: list[dict] | None) -> bytes:
@@ -87,7 +79,7 @@ def length_plot(tuned: list[dict], base: list[dict] | None) -> bytes:
     ax.set_xlabel("reply length (words)")
     ax.set_ylabel("test rows")
     ax.legend()
-    return _png(fig)
+    return to_png(fig)
 
 
 def plots(summary: dict, examples: list[dict], baseline: dict | None, base_examples: list[dict] | None) -> dict:

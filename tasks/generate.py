@@ -167,12 +167,17 @@ def _overlong(rng: random.Random) -> list[dict[str, str]]:
     ]
 
 
+def _intent_weights(rng: random.Random, intents: list[str]) -> list[float]:
+    """The dataset's intent mix: the first draws of its seed, so traffic can follow the same mix."""
+    return [rng.uniform(0.6, 1.4) for _ in intents]
+
+
 def records(p: GenerateParams) -> Iterator[dict[str, Any]]:
     """The dataset as dicts in chat `messages` format, with `intent` and `id`, dirt included."""
     rng = random.Random(p.seed)
     tpl = _templates()
     intents = sorted(tpl["intents"])
-    weights = [rng.uniform(0.6, 1.4) for _ in intents]
+    weights = _intent_weights(rng, intents)
     history: list[dict[str, Any]] = []
     for i in range(p.n_records):
         rid = f"sup-{i:07d}"
@@ -236,25 +241,27 @@ def write_dataset(p: GenerateParams, out: Path) -> dict[str, int]:
     return {"records": p.n_records, "malformed_lines": len(bad_at), "intents": len(intents)}
 
 
-def traffic(n: int, seed: int, shift_share: float) -> Iterator[dict[str, Any]]:
-    """Production-like prompts: in-distribution, with `shift_share` from newly launched products."""
+def traffic(n: int, seed: int, shift_share: float, data_seed: int = GenerateParams().seed) -> Iterator[dict[str, Any]]:
+    """Production-like prompts: the intent mix of the dataset generated with `data_seed`, and `shift_share` of
+    them about newly launched products."""
     rng = random.Random(seed)
     tpl = _templates()
-    p = GenerateParams(seed=seed, n_records=max(n, 50), pii_rate=0.05)
+    p = GenerateParams(seed=seed, n_records=max(n, 50))
     intents = sorted(tpl["intents"])
+    weights = _intent_weights(random.Random(data_seed), intents)
     shifted = sorted(tpl["shifted_intents"])
     for i in range(n):
         if rng.random() < shift_share:
             intent = rng.choice(shifted)
             prompt = _fill(rng, rng.choice(_OPENERS) + rng.choice(tpl["shifted_intents"][intent]), tpl["slots"])
         else:
-            intent = rng.choice(intents)
+            intent = rng.choices(intents, weights)[0]
             prompt = _conversation(rng, intent, tpl["intents"][intent], tpl, p)[-2]["content"]
         yield {"id": f"req-{i:07d}", "intent": intent, "messages": [{"role": "user", "content": prompt}]}
 
 
-def write_traffic(n: int, seed: int, shift_share: float, out: Path) -> dict[str, int]:
+def write_traffic(n: int, seed: int, shift_share: float, out: Path, data_seed: int) -> dict[str, int]:
     with atomic_writer(out) as fh:
-        for rec in traffic(n, seed, shift_share):
+        for rec in traffic(n, seed, shift_share, data_seed):
             fh.write(orjson.dumps(rec) + b"\n")
     return {"records": n}

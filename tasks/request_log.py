@@ -8,6 +8,7 @@ readers never block the writer; a `postgresql+psycopg://` URL works the same way
 from __future__ import annotations
 
 import logging
+import os
 import queue
 import threading
 from collections.abc import Iterator
@@ -18,6 +19,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from tasks.config import ServingParams
 from tasks.errors import ConfigError, LlmopsError
 from tasks.pii import scrub
 
@@ -82,6 +84,11 @@ class Entry:
         row["messages"] = [{**m, "content": scrub(m["content"])} for m in self.messages]
         row["completion"] = None if self.completion is None else scrub(self.completion)
         return row
+
+
+def url_of(params: ServingParams) -> str:
+    """The log's URL: LLMOPS_REQUEST_LOG_URL (a secret-bearing Postgres URL stays out of params.yaml) wins."""
+    return os.environ.get("LLMOPS_REQUEST_LOG_URL") or params.request_log
 
 
 def connect(url: str) -> sa.Engine:
