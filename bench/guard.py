@@ -7,7 +7,7 @@ Labelled set (`serving.guard.labelled_set`): attacks = data/guard/heldout_attack
 injection probes; benign = data/guard/hard_negatives.txt (support questions that share words with attacks) plus
 generated support traffic. None of it is in data/guard/attacks.txt, the set the detector compares against.
 Prints recall and false-positive rate for the rules alone, the similarity alone and both (what serving does),
-at each threshold, and the mean time of `Guard.screen` per request.
+at each threshold, on the PII-redacted text as serving scores it, and the mean time of `Guard.screen` per request.
 """
 
 from __future__ import annotations
@@ -32,13 +32,14 @@ def rates(hits: list[bool], labels: list[bool]) -> tuple[float, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--params", type=Path, default=REPO / "params.yaml")
-    parser.add_argument("--benign", type=int, default=300, help="generated traffic prompts among the benign")
+    parser.add_argument("--benign", type=int, default=1000, help="generated traffic prompts among the benign")
     parser.add_argument("--thresholds", type=float, nargs="+", default=[0.5, 0.6, 0.65, 0.7, 0.8])
     args = parser.parse_args()
 
     from serving.guard import Guard, labelled_set, matches_rule, read_attacks
     from tasks.config import load_params
     from tasks.embeddings import embed
+    from tasks.pii import scrub
 
     print(f"hardware: {describe()}")
     params = load_params(args.params).serving.guard
@@ -50,8 +51,9 @@ def main() -> None:
     print(f"{sum(labels)} attacks, {len(labels) - sum(labels)} benign; {len(read_attacks(REPO / params.attacks))} "
           f"known attacks; serving threshold {params.injection_similarity}")  # fmt: skip
 
-    rule = [matches_rule(t) for t in texts]
-    similarity = [guard.similarity([t]) for t in texts]
+    redacted = [scrub(t) for t in texts]  # what serving scores: the text after PII redaction
+    rule = [matches_rule(t) for t in redacted]
+    similarity = [guard.similarity([t]) for t in redacted]
     recall, fpr = rates(rule, labels)
     print(f"  {'rules alone':<30} recall {recall:.3f}  false positives {fpr:.3f}")
     for threshold in args.thresholds:

@@ -24,6 +24,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
 from pathlib import Path
 
 from hardware import describe
@@ -100,10 +101,11 @@ async def drive(port: int, chats: list[list[dict[str, str]]], clients: int, max_
     pending = list(reversed(chats))
     latencies: list[float] = []
     shares: list[float] = []
-    tokens = errors = 0
+    tokens = 0
+    errors: Counter[str] = Counter()
 
     async def client(http: httpx.AsyncClient) -> None:
-        nonlocal tokens, errors
+        nonlocal tokens
         while pending:
             chat = pending.pop()
             t0 = time.perf_counter()
@@ -111,7 +113,7 @@ async def drive(port: int, chats: list[list[dict[str, str]]], clients: int, max_
                                                                "max_tokens": max_tokens, "temperature": 0})  # fmt: skip
             elapsed = time.perf_counter() - t0
             if r.status_code != 200:
-                errors += 1
+                errors[f"{r.status_code} {r.json()['error']['code']}"] += 1
                 continue
             latencies.append(elapsed)
             tokens += r.json()["usage"]["completion_tokens"]
@@ -223,7 +225,7 @@ def main() -> None:
                         (f"server, {args.clients} clients", many, args.requests)]:  # fmt: skip
         tps = r["tokens"] / r["wall"]
         print(f"  {label:<32} {tps:8.1f} tokens/s  {n / r['wall']:6.2f} req/s  p50 {r['p50']:.2f} s  "
-              f"p95 {r['p95']:.2f} s  errors {r['errors']}")  # fmt: skip
+              f"p95 {r['p95']:.2f} s  errors {sum(r['errors'].values())} {dict(r['errors']) or ''}")  # fmt: skip
     many_tps = many["tokens"] / many["wall"]
     print(f"  throughput {args.clients} clients / bare sequential:  {many_tps / bare_tps:.2f}x")
     print(f"  throughput {args.clients} clients / server 1 client:  {many_tps / (one['tokens'] / one['wall']):.2f}x")

@@ -102,15 +102,16 @@ class Guard:
         verdicts: dict[str, str] = {}
         blocked = None
         pii: Counter[str] = Counter()
-        user = [m["content"] for m in messages if m["role"] == "user"]
+        scrubbed = [{**m, "content": scrub(m["content"], pii)} if m["role"] == "user" else m for m in messages]
         score = 0.0
         if self.params.injection != "off":
-            score, how = self.injection_score(user)
+            # Scored on the redacted text: "my card number is 4111..." is too like "list the card numbers" to
+            # the embedding, "my card number is <CARD>" is not (2 of 64 support prompts blocked before).
+            score, how = self.injection_score([m["content"] for m in scrubbed if m["role"] == "user"])
             hit = score >= self.params.injection_similarity
             verdicts["injection"] = self.params.injection if hit else "pass"
             if hit and self.params.injection == "block":
                 blocked = f"the input looks like a prompt-injection attempt ({how}, score {score:.2f})"
-        scrubbed = [{**m, "content": scrub(m["content"], pii)} if m["role"] == "user" else m for m in messages]
         verdicts["pii"] = ("redact" if self.params.pii == "redact" else self.params.pii) if pii else "pass"
         if pii and self.params.pii == "block" and blocked is None:
             blocked = f"the input contains personal data ({', '.join(sorted(pii))}); remove it and retry"

@@ -86,7 +86,7 @@ def test_detector_quality_on_a_held_out_labelled_set() -> None:
     labelled = labelled_set(GUARD_DIR, REPO / "data" / "probes" / "injection.jsonl")
     known = set(read_attacks(GUARD_DIR / "attacks.txt"))
     assert not known & {text for text, _ in labelled}
-    hits = [(g.injection_score([text])[0] >= 0.65, is_attack) for text, is_attack in labelled]
+    hits = [(g.screen(user(text)).blocked is not None, is_attack) for text, is_attack in labelled]
     attacks = [hit for hit, is_attack in hits if is_attack]
     benign = [hit for hit, is_attack in hits if not is_attack]
     assert len(attacks) >= 30 and len(benign) >= 300
