@@ -114,13 +114,14 @@ def prepare(
     inputs: Annotated[list[Path], typer.Argument(help="raw files: .jsonl, .json, .csv, .parquet")],
     out: Annotated[Path, typer.Option(help="output directory")] = Path("data/prepared"),
     model_dir: Annotated[Path, typer.Option(help="materialised base model (tokenizer)")] = Path("models/base"),
+    feedback: Annotated[Path | None, typer.Option(help="records from `llmops feedback`; may be empty")] = None,
     params: ParamsOpt = Path("params.yaml"),
 ) -> None:
     """Load, normalise, scrub PII, filter and deduplicate; quarantine every dropped row with its reason."""
     from tasks.prepare import prepare as run
 
     cfg = _params(params)
-    summary = run(inputs, out, cfg.prepare, model_dir)
+    summary = run(inputs, out, cfg.prepare, model_dir, feedback)
     reasons = ", ".join(f"{k}={v}" for k, v in summary["dropped"].items()) or "none"
     out_console.print(
         f"prepare: {summary['rows_in']} rows in, {summary['rows_kept']} kept, "
@@ -296,6 +297,22 @@ def retrain(
 
 
 @app.command()
+def watch(
+    window: Annotated[str | None, typer.Option(help='"request_log" or a JSONL file; default: drift.window')] = None,
+    retrain_on_drift: Annotated[bool, typer.Option("--retrain", help="on drift, run the retrain flow here")] = False,
+) -> None:
+    """Run the drift-watch flow here (for cron without a Prefect server); --retrain plays the drift trigger."""
+    for key, value in PREFECT_LOCAL_DEFAULTS.items():
+        os.environ.setdefault(key, value)
+    from flows.drift_watch import drift_watch
+
+    result = drift_watch(window)
+    out_console.print(f"drift-watch: {result['reason']} (MLflow run {result['mlflow_run_id']})")
+    if result["status"] == "drift" and retrain_on_drift:
+        retrain(reason=result["reason"])
+
+
+@app.command()
 def serve(
     params: ParamsOpt = Path("params.yaml"),
     host: Annotated[str | None, typer.Option(help="default: serving.host")] = None,
@@ -314,6 +331,21 @@ def serve(
     label = loaded.label if loaded else "?"
     logging.getLogger("llmops.serve").info("serving %s on http://%s:%d/v1 (metrics: /metrics)", label, host, port)
     uvicorn.run(create_app(service), host=host, port=port, log_config=None, timeout_graceful_shutdown=30)
+
+
+@app.command("feedback")
+def feedback_export(
+    out: Annotated[Path, typer.Option(help="training records from feedback")] = Path("data/feedback/records.jsonl"),
+    params: ParamsOpt = Path("params.yaml"),
+) -> None:
+    """Export rated and corrected requests from the request log as training records (the feedback stage)."""
+    from tasks.feedback import export
+    from tasks.request_log import url_of
+
+    s = export(url_of(_params(params).serving), out)
+    skipped = ", ".join(f"{k}: {v}" for k, v in s["skipped"].items()) or "none"
+    out_console.print(f"feedback: {s['records']} training records ({s['corrections']} corrected, {s['approved']} "
+                      f"approved) from {s['rated_requests']} rated requests; skipped {skipped} -> {out}")  # fmt: skip
 
 
 @app.command()

@@ -331,12 +331,23 @@ def _prepare_file(
     return {"rows_in": rows_in, "rows_kept": kept, "rows_dropped": sum(state.dropped.values()) - dropped_before}
 
 
-def prepare(inputs: list[Path], out_dir: Path, params: PrepareParams, model_dir: Path) -> dict[str, Any]:
-    """Run the prepare stage over `inputs`; writes records, quarantine and summary into `out_dir`."""
+def prepare(
+    inputs: list[Path], out_dir: Path, params: PrepareParams, model_dir: Path, feedback: Path | None = None
+) -> dict[str, Any]:
+    """Run the prepare stage over `inputs`; writes records, quarantine and summary into `out_dir`.
+
+    `feedback` (records exported from the request log) goes first, so a human-corrected answer wins over a
+    duplicate of it in the generated data; unlike the other inputs it may be empty (no feedback yet).
+    """
     from tasks.base_model import load_tokenizer
 
     if not inputs:
         raise DataFormatError("prepare: no input files given")
+    if feedback is not None:
+        if not feedback.is_file():
+            raise DataFormatError(f"{feedback}: not found; run `llmops feedback` (the feedback stage) first")
+        if feedback.read_bytes().strip():
+            inputs = [feedback, *inputs]
     load_tokenizer(model_dir)  # fail here, with the fix, rather than inside a worker
     near = NearDuplicateIndex(params.near_dup_threshold, params.num_perm) if params.near_dup_threshold else None
     state = _State(params, near)

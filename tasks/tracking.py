@@ -18,6 +18,7 @@ import yaml
 
 from tasks.config import Params
 from tasks.errors import TrackingError
+from tasks.feedback import ids_in as feedback_ids
 from tasks.io import atomic_writer
 
 if TYPE_CHECKING:
@@ -89,6 +90,9 @@ def run_id_in(summary: Path, stage: str) -> str:
     return run_id
 
 
+FEEDBACK = Path("data/feedback/records.jsonl")
+
+
 def start_training_run(params: Params, paths: TrainPaths, resume_run_id: str | None) -> str:
     """A new run with params and lineage tags, or the interrupted run being resumed."""
     from mlflow.tracking import MlflowClient
@@ -107,9 +111,12 @@ def start_training_run(params: Params, paths: TrainPaths, resume_run_id: str | N
         "llmops.profile": params.profile,
         "llmops.base_model": params.model.base,
         **git_tags(),
-        **dvc_lock_tags([paths.data / "train.jsonl", paths.data / "validation.jsonl", paths.base]),
+        **dvc_lock_tags([paths.data / "train.jsonl", paths.data / "validation.jsonl", paths.base, FEEDBACK]),
     }
+    fed = feedback_ids(paths.data / "train.jsonl")
+    tags["llmops.feedback.records"] = str(len(fed))
     run = client.create_run(experiment_id, tags=tags, run_name=f"train-{params.profile}")
+    client.log_dict(run.info.run_id, {"train_split_feedback_ids": fed}, "training/feedback_ids.json")
     flat = flatten(params.model_dump(by_alias=True, exclude={"profile"}))
     from mlflow.entities import Param
 

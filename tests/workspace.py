@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -11,6 +12,13 @@ from pathlib import Path
 import yaml
 
 REPO = Path(__file__).resolve().parents[1]
+
+
+def free_port() -> int:
+    """A loopback port nothing listens on now (servers the tests start)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
 def sh(*args: str, cwd: Path, timeout: float = 1500) -> str:
@@ -26,7 +34,8 @@ def make_workspace(ws: Path, profile: str = "smoke") -> Path:
     ignore = shutil.ignore_patterns("__pycache__")
     for folder in ("tasks", "flows", "infra"):
         shutil.copytree(REPO / folder, ws / folder, ignore=ignore)
-    shutil.copytree(REPO / "data" / "probes", ws / "data" / "probes")
+    for folder in ("probes", "guard"):
+        shutil.copytree(REPO / "data" / folder, ws / "data" / folder)
     shutil.copy(REPO / "dvc.yaml", ws)
     shutil.copy(REPO / "prefect.yaml", ws)
     params = yaml.safe_load((REPO / "params.yaml").read_text())

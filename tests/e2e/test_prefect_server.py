@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -17,17 +16,11 @@ import orjson
 import pytest
 from mlflow.tracking import MlflowClient
 
-from tests.workspace import make_workspace, sh
+from tests.workspace import free_port, make_workspace, sh
 
 pytestmark = pytest.mark.e2e
 
 FINAL = {"COMPLETED", "FAILED", "CRASHED", "CANCELLED"}
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class Ui:

@@ -18,6 +18,7 @@ import yaml
 from mlflow.tracking import MlflowClient
 
 from tasks.chat_model import log_chat_model
+from tests.workspace import free_port
 
 pytestmark = pytest.mark.integration
 
@@ -29,12 +30,6 @@ GATE = {
     "max_regression": {"rougeL": 0.02},
 }
 GOOD = {"rougeL": 0.40, "perplexity": 5.0, "pii_leak_rate": 0.0}
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def write_params(root: Path, uri: str, **registry) -> None:

@@ -21,6 +21,7 @@ def workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_repro_builds_every_output(workspace: Path) -> None:
     for out in (
         "data/raw/support.jsonl",
+        "data/feedback/records.jsonl",
         "models/base/model.safetensors",
         "data/prepared/records.jsonl",
         "data/prepared/quarantine.jsonl",
@@ -50,12 +51,14 @@ def test_repro_builds_every_output(workspace: Path) -> None:
     assert "data/reports/train_history.csv" in json.dumps(plots)
 
 
-def test_second_repro_is_a_fast_no_op(workspace: Path) -> None:
+def test_second_repro_only_rereads_the_feedback(workspace: Path) -> None:
+    """The feedback stage re-reads the request log every time (always_changed); nothing came in, so its output
+    is the same and everything downstream is skipped."""
     start = time.perf_counter()
     out = sh("dvc", "repro", cwd=workspace)
     elapsed = time.perf_counter() - start
-    assert "Running stage" not in out
-    assert elapsed < 3, f"no-op dvc repro took {elapsed:.1f}s"
+    assert [line for line in out.splitlines() if "Running stage" in line] == ["Running stage 'feedback':"]
+    assert elapsed < 10, f"no-op dvc repro took {elapsed:.1f}s"
 
 
 def test_param_change_reruns_only_downstream(workspace: Path) -> None:
@@ -75,3 +78,48 @@ def test_deploy_promotes_the_evaluated_smoke_model(workspace: Path) -> None:
     assert "promoted: @champion none -> v1" in said("llmops", "deploy")
     assert "is already @champion as version 1; nothing to do" in said("llmops", "deploy")
     assert "llmops-support @champion: v1" in said("llmops", "status")
+
+
+def test_feedback_becomes_training_data_with_lineage(workspace: Path) -> None:
+    """Rated and corrected requests in the workspace's request log reach the splits through prepare, and the
+    training run lists the feedback ids its train split holds."""
+    from mlflow.tracking import MlflowClient
+
+    from tasks.request_log import Entry, RequestLog
+
+    log = RequestLog(f"sqlite:///{workspace / 'data/serving/requests.db'}", retention_days=30)
+    asks = {
+        "good": "How do I turn on the satellite messaging add-on for my prepaid plan when I travel abroad?",
+        "fixed": "Can I move my family bundle discount onto the new fibre broadband contract I signed last week?",
+        "bad": "Why does the router app show a firmware warning after the latest update on my phone?",
+    }
+    for key, prompt in asks.items():
+        answer = f"Here is what to do about {key}: open the app and follow the steps shown."
+        log.record(Entry(id=f"r-{key}", endpoint="chat", status=200, model_version="1",
+                         messages=[{"role": "user", "content": prompt}], completion=answer))  # fmt: skip
+    log.add_feedback("r-good", 1, None, None)
+    log.add_feedback("r-fixed", -1, "Yes: call us with both account numbers and we move the discount within a day.",
+                     None)  # fmt: skip
+    log.add_feedback("r-bad", -1, None, "unhelpful")
+    log.close()
+
+    out = sh("dvc", "repro", cwd=workspace)
+    assert "Running stage 'prepare'" in out and "Running stage 'train'" in out
+    summary = json.loads((workspace / "data/feedback/summary.json").read_text())
+    assert summary["records"] == 2 and summary["corrections"] == 1 and summary["approved"] == 1
+    assert summary["skipped"] == {"rated -1 or 0 without a correction": 1}
+    prepared = [json.loads(line) for line in (workspace / "data/prepared/records.jsonl").read_text().splitlines()]
+    fed = {r["id"]: r for r in prepared if r["id"].startswith("fb-")}
+    assert set(fed) == {"fb-1", "fb-2"}
+    assert fed["fb-2"]["messages"][-1]["content"].startswith("Yes: call us with both account numbers")
+    in_train = sorted(r for r in fed if r in (workspace / "data/split/train.jsonl").read_text())
+
+    uri = f"sqlite:///{workspace / 'mlflow.db'}"
+    client = MlflowClient(tracking_uri=uri)
+    experiment = client.get_experiment_by_name("llmops")
+    [run] = client.search_runs([experiment.experiment_id], "tags.`llmops.stage` = 'train'",
+                               order_by=["attributes.start_time DESC"], max_results=1)  # fmt: skip
+    assert run.data.tags["llmops.feedback.records"] == str(len(in_train))
+    assert "dvc.data/feedback/records.jsonl" in run.data.tags
+    listed = json.loads(Path(client.download_artifacts(run.info.run_id, "training/feedback_ids.json")).read_text())
+    assert listed == {"train_split_feedback_ids": in_train}
