@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -28,6 +27,8 @@ from collections import Counter
 from pathlib import Path
 
 from hardware import describe
+
+from tasks.lifecycle import free_port, wait_until_ready
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
@@ -151,28 +152,6 @@ def log_writer_cost(work: Path, n: int = 2000) -> float:
     return elapsed / n
 
 
-def wait_ready(port: int, proc: subprocess.Popen, timeout: float = 300) -> None:
-    import httpx
-
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            sys.exit(f"the server exited with {proc.returncode}")
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/ready", timeout=2).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.5)
-    sys.exit("the server did not become ready")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--model", default="models/base", help="a materialised model dir, or 'tiny'")
@@ -212,10 +191,12 @@ def main() -> None:
                "--max-batch", str(args.max_batch)]  # fmt: skip
         server = subprocess.Popen(cmd, env={**os.environ, "TOKENIZERS_PARALLELISM": "false"})
         try:
-            wait_ready(port, server)
+            wait_until_ready(f"http://127.0.0.1:{port}/ready", server, timeout=300)
             asyncio.run(drive(port, chats[:2], 1, args.max_tokens))  # warm-up: first guard embedding, first batch
             one = asyncio.run(drive(port, chats[: args.sequential], 1, args.max_tokens))
             many = asyncio.run(drive(port, chats[: args.requests], args.clients, args.max_tokens))
+        except (ChildProcessError, TimeoutError) as e:
+            sys.exit(f"the server did not start: {e}")
         finally:
             server.terminate()
             server.wait(timeout=60)

@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import socket
 import subprocess
 import sys
 import tempfile
@@ -17,11 +16,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tasks import checkpoints, tracking
+from tasks import checkpoints, cpu_comm, tracking
 from tasks.config import Params
 from tasks.errors import ConfigError, TrainingError
 from tasks.io import write_json
-from tasks.lifecycle import die_with_parent
+from tasks.lifecycle import die_with_parent, free_port
 
 log = logging.getLogger("llmops.train")
 
@@ -58,12 +57,6 @@ def world_size(setting: int | str, gpus: int) -> int:
 
 def threads_per_rank(world: int, cores: int) -> int:
     return max(1, cores // world)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def launch_command(rank_args: list[str], world: int, hostfile: str | None, port: int) -> list[str]:
@@ -150,15 +143,13 @@ def train(params: Params, paths: TrainPaths) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="llmops-rank-errors-") as errors:
         env = {**os.environ, "LLMOPS_RANK_ERRORS": errors, "MLFLOW_TRACKING_URI": tracking.tracking_uri(params)}
         if not gpus:
-            env.update(DS_ACCELERATOR="cpu", OMP_NUM_THREADS=str(threads_per_rank(world, os.cpu_count() or 1)))
+            env.update(cpu_comm.build(), OMP_NUM_THREADS=str(threads_per_rank(world, os.cpu_count() or 1)))
         log.info("launching %d rank(s): %s", world, " ".join(cmd[:8]) + " ...")
         code = subprocess.call(cmd, env=env, preexec_fn=die_with_parent)
         if code != 0:
             reason = root_cause(Path(errors)) or f"the launcher exited with code {code} and no rank reported an error"
             tracking.fail_run(run_id, reason)
             raise TrainingError(f"training failed: {reason}")
-    if not gpus:
-        os.environ.setdefault("DS_ACCELERATOR", "cpu")  # peft imports deepspeed to merge; skip its probing
     summary = json.loads(paths.metrics.read_text(encoding="utf-8"))
     summary["mlflow_run_id"] = run_id
     tracking.finish_training_run(run_id, params, paths, summary)

@@ -16,7 +16,8 @@ import orjson
 import pytest
 from mlflow.tracking import MlflowClient
 
-from tests.workspace import free_port, make_workspace, sh
+from tasks.lifecycle import free_port
+from tests.workspace import make_workspace, sh
 
 pytestmark = pytest.mark.e2e
 

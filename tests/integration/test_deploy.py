@@ -18,7 +18,7 @@ import yaml
 from mlflow.tracking import MlflowClient
 
 from tasks.chat_model import log_chat_model
-from tests.workspace import free_port
+from tasks.lifecycle import free_port
 
 pytestmark = pytest.mark.integration
 

@@ -18,7 +18,8 @@ from mlflow.tracking import MlflowClient
 from openai import OpenAI
 
 from tasks.generate import traffic
-from tests.workspace import free_port, make_workspace, sh
+from tasks.lifecycle import free_port, wait_until_ready
+from tests.workspace import make_workspace, sh
 
 pytestmark = pytest.mark.integration
 NAME = "llmops-support"
@@ -53,16 +54,10 @@ def api(ws: Path):
     proc = subprocess.Popen(["llmops", "serve", "--port", str(port)], cwd=ws, env=env, stdout=log,
                             stderr=subprocess.STDOUT, start_new_session=True)  # fmt: skip
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 180
-    while True:
-        assert proc.poll() is None, (ws / "serve.log").read_text()
-        assert time.monotonic() < deadline, "llmops serve not ready after 180 s"
-        try:
-            if httpx.get(f"{base}/ready", timeout=2).status_code == 200:
-                break
-        except httpx.HTTPError:
-            pass
-        time.sleep(1)
+    try:
+        wait_until_ready(f"{base}/ready", proc, timeout=180)
+    except (ChildProcessError, TimeoutError) as e:
+        pytest.fail(f"{e}\n{(ws / 'serve.log').read_text()}")
     yield base
     os.killpg(proc.pid, signal.SIGTERM)
     proc.wait(timeout=60)

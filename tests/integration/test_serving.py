@@ -21,8 +21,8 @@ from serving.app import create_app
 from serving.service import build
 from tasks.chat_model import log_chat_model
 from tasks.config import parse_params
+from tasks.lifecycle import free_port
 from tests.serving import REPO
-from tests.workspace import free_port
 
 pytestmark = pytest.mark.integration
 

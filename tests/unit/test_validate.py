@@ -89,3 +89,12 @@ def test_missing_column_is_reported(tmp_path: Path) -> None:
 def test_empty_data_fails_cleanly(tmp_path: Path) -> None:
     with pytest.raises(DataValidationError, match="expect_table_row_count_to_be_between"):
         _run(tmp_path, [])
+
+
+def test_feedback_records_need_no_intent_but_data_records_do(tmp_path: Path) -> None:
+    data = [_rec(i) for i in range(30)]
+    feedback = [{**_rec(100 + i), "id": f"fb-{i}", "intent": None, "source": "records.jsonl"} for i in range(10)]
+    assert _run(tmp_path, data + feedback)["success"]
+    unlabelled = [{**_rec(200 + i), "intent": None} for i in range(10)]
+    with pytest.raises(DataValidationError, match=r"expect_column_values_to_not_be_null\(column=intent"):
+        _run(tmp_path, data + feedback + unlabelled)
