@@ -1,4 +1,4 @@
-"""Continuous request batching: concurrent requests share one `generate` call, and each still streams its tokens.
+"""Dynamic request batching: concurrent requests share one `generate` call, and each still streams its tokens.
 
 One worker thread owns the model. It takes whatever requests are queued (waiting up to `batch_wait_ms` for more,
 up to `max_batch`), left-pads them into one batch, and generates. A streamer splits every step's tokens back to
