@@ -151,7 +151,9 @@ def random_1b(like: Path, out: Path) -> Path:
 
 
 def bench_model(name: str, base: Path, args: argparse.Namespace, work: Path, gpus: int) -> None:
-    from tasks.train import free_port, launch_command, threads_per_rank
+    from tasks import cpu_comm
+    from tasks.lifecycle import free_port
+    from tasks.train import launch_command, threads_per_rank
 
     cores = os.cpu_count() or 1
     world_multi = max(gpus, 2)
@@ -180,7 +182,7 @@ def bench_model(name: str, base: Path, args: argparse.Namespace, work: Path, gpu
         metrics = run_dir / "metrics.json"
         env = {**os.environ, "PYTHONPATH": str(REPO)}
         if not gpus:
-            env.update(DS_ACCELERATOR="cpu", OMP_NUM_THREADS=str(threads_per_rank(world, cores)))
+            env.update(cpu_comm.build(), OMP_NUM_THREADS=str(threads_per_rank(world, cores)))
         common = ["--params", str(run_dir / "params.yaml"), "--base", str(base), "--data", str(args.data)]
         common += ["--metrics", str(metrics)]
         if kind == "bare":
