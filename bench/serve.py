@@ -28,8 +28,6 @@ from pathlib import Path
 
 from hardware import describe
 
-from tasks.lifecycle import free_port, wait_until_ready
-
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
@@ -153,6 +151,8 @@ def log_writer_cost(work: Path, n: int = 2000) -> float:
 
 
 def main() -> None:
+    from tasks.lifecycle import free_port, wait_until_ready
+
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--model", default="models/base", help="a materialised model dir, or 'tiny'")
     parser.add_argument("--clients", type=int, default=16)

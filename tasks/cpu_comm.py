@@ -28,7 +28,8 @@ def extensions_dir() -> Path:
 
 
 def build() -> dict[str, str]:
-    """Compile (or just check) the op; returns the environment the ranks need to find it."""
+    """Compile (or just check) the op; returns the environment the ranks need to find it, and sets it here too,
+    since this process imports deepspeed again when peft merges the adapter."""
     env = {"TORCH_EXTENSIONS_DIR": str(extensions_dir()), "DS_ACCELERATOR": "cpu"}
     os.environ.update(env)
     import deepspeed.ops

@@ -6,7 +6,6 @@ Candidate runs carry an evaluation (eval.* metrics, llmops.eval.status) and the 
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -18,7 +17,7 @@ import yaml
 from mlflow.tracking import MlflowClient
 
 from tasks.chat_model import log_chat_model
-from tasks.lifecycle import free_port
+from tasks.lifecycle import free_port, wait_until_ready
 
 pytestmark = pytest.mark.integration
 
@@ -178,16 +177,11 @@ def server(tmp_path_factory: pytest.TempPathFactory, tiny_model_dir: Path):
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
     uri = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=1):
-                break
-        except OSError:
-            time.sleep(0.5)
-    else:
+    try:
+        wait_until_ready(f"{uri}/health", proc, timeout=90)
+    except (ChildProcessError, TimeoutError) as e:
         proc.kill()
-        pytest.fail("mlflow server did not start within 90 s")
+        pytest.fail(f"mlflow server did not start: {e}")
     write_params(root, uri)
     try:
         yield root, uri, log_model(uri, tiny_model_dir)
