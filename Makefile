@@ -38,7 +38,7 @@ serve: setup  # OpenAI-compatible API over models:/NAME@champion on serving.host
 	$(BIN)/llmops serve
 
 lint: setup
-	$(BIN)/ruff check . && $(BIN)/ruff format --check .
+	$(BIN)/ruff check . && $(BIN)/ruff format --check . && $(BIN)/lint-imports
 
 clean:
 	rm -rf $(VENV)

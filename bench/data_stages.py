@@ -1,7 +1,7 @@
 """Throughput of the prepare stage at 10k, 100k and 1M generated records, and how it grows.
 
-    .venv/bin/python bench/data_stages.py                  # 10k, 100k, 1M
-    .venv/bin/python bench/data_stages.py --sizes 10000 100000 --workers 1 2
+    .venv/bin/python -m bench.data_stages                  # 10k, 100k, 1M
+    .venv/bin/python -m bench.data_stages --sizes 10000 100000 --workers 1 2
 
 Prints records/s per size and worker count, the time ratio per 10x of data (goal: at most 12x),
 and the hardware it ran on. Uses the SmolLM2 tokenizer (via a tiny model: the tokenizer is what
@@ -17,12 +17,11 @@ import tempfile
 import time
 from pathlib import Path
 
-from hardware import describe
-
-from tasks.base_model import materialize
-from tasks.config import GenerateParams, PrepareParams
-from tasks.generate import write_dataset
-from tasks.prepare import prepare
+from bench.hardware import describe
+from tasks.config.schema import GenerateParams, PrepareParams
+from tasks.data.prepare import prepare
+from tasks.data.synthesize import write_dataset
+from tasks.models.base_model import materialize
 
 
 def main() -> None:

@@ -1,9 +1,9 @@
 """Drift detector quality and speed on generated traffic, against the real training reference.
 
-    .venv/bin/python bench/drift.py                       # 20 seeds, windows of 1000, the 10k vs 10k timing
-    .venv/bin/python bench/drift.py --seeds 40 --window 500 --shift 0.2
+    .venv/bin/python -m bench.drift                       # 20 seeds, windows of 1000, the 10k vs 10k timing
+    .venv/bin/python -m bench.drift --seeds 40 --window 500 --shift 0.2
 
-In-distribution windows (`tasks.generate.traffic`, shift 0) over several seeds give the false-alarm rate;
+In-distribution windows (`tasks.data.synthesize.traffic`, shift 0) over several seeds give the false-alarm rate;
 windows with `--shift` of their prompts from newly launched products give the detection rate. Prompts are
 PII-scrubbed first, as the request log stores them. Each window is judged alone (decide_k = decide_n = 1),
 then the k-of-n rule's rates follow from the per-window rates. The timing run checks 10k prompts against a 10k
@@ -21,15 +21,14 @@ from collections import Counter
 from math import comb
 from pathlib import Path
 
-from hardware import describe
+from bench.hardware import describe
 
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
 
 
 def window(n: int, seed: int, shift: float) -> list[str]:
-    from tasks.generate import traffic
-    from tasks.pii import scrub
+    from tasks.data.pii import scrub
+    from tasks.data.synthesize import traffic
 
     return [scrub(r["messages"][-1]["content"]) for r in traffic(n, seed, shift)]
 
@@ -49,8 +48,8 @@ def main() -> None:
     parser.add_argument("--timing-rows", type=int, default=10_000)
     args = parser.parse_args()
 
-    from tasks.config import load_params
-    from tasks.drift import Reference, check, read_reference
+    from tasks.config.schema import load_params
+    from tasks.monitoring.drift import Reference, check, read_reference
 
     if not args.reference.is_file():
         sys.exit(f"{args.reference} not found: run `dvc repro split` first")

@@ -1,9 +1,9 @@
 """Prompt-injection detector quality on attacks it was never given, and what a screen costs.
 
-    .venv/bin/python bench/guard.py
-    .venv/bin/python bench/guard.py --benign 2000 --thresholds 0.5 0.6 0.65 0.7
+    .venv/bin/python -m bench.guard
+    .venv/bin/python -m bench.guard --benign 2000 --thresholds 0.5 0.6 0.65 0.7
 
-Labelled set (`serving.guard.labelled_set`): attacks = data/guard/heldout_attacks.txt plus the evaluation's
+Labelled set (`tasks.evaluation.guard_set`): attacks = data/guard/heldout_attacks.txt plus the evaluation's
 injection probes; benign = data/guard/hard_negatives.txt (support questions that share words with attacks) plus
 generated support traffic. None of it is in data/guard/attacks.txt, the set the detector compares against.
 Prints recall and false-positive rate for the rules alone, the similarity alone and both (what serving does),
@@ -13,14 +13,12 @@ at each threshold, on the PII-redacted text as serving scores it, and the mean t
 from __future__ import annotations
 
 import argparse
-import sys
 import time
 from pathlib import Path
 
-from hardware import describe
+from bench.hardware import describe
 
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
 
 
 def rates(hits: list[bool], labels: list[bool]) -> tuple[float, float]:
@@ -36,10 +34,11 @@ def main() -> None:
     parser.add_argument("--thresholds", type=float, nargs="+", default=[0.5, 0.6, 0.65, 0.7, 0.8])
     args = parser.parse_args()
 
-    from serving.guard import Guard, labelled_set, matches_rule, read_attacks
-    from tasks.config import load_params
-    from tasks.embeddings import embed
-    from tasks.pii import scrub
+    from serving.guard import Guard, matches_rule, read_attacks
+    from tasks.config.schema import load_params
+    from tasks.data.pii import scrub
+    from tasks.evaluation.guard_set import labelled_set
+    from tasks.models.embeddings import embed
 
     print(f"hardware: {describe()}")
     params = load_params(args.params).serving.guard

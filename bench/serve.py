@@ -1,7 +1,7 @@
 """Serving throughput: N concurrent clients against `llmops serve`'s app vs one request at a time.
 
-    .venv/bin/python bench/serve.py                      # SmolLM2-135M from models/base, 16 clients
-    .venv/bin/python bench/serve.py --model tiny --clients 32 --requests 128
+    .venv/bin/python -m bench.serve                      # SmolLM2-135M from models/base, 16 clients
+    .venv/bin/python -m bench.serve --model tiny --clients 32 --requests 128
 
 Three measurements on the same prompts (generated support traffic), greedy, the same max_tokens:
   1. bare `model.generate`, one prompt at a time, in this process (what serving without batching costs);
@@ -26,16 +26,15 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from hardware import describe
+from bench.hardware import describe
 
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
 
 NAME = "bench"
 
 
 def prompts(n: int) -> list[list[dict[str, str]]]:
-    from tasks.generate import traffic
+    from tasks.data.synthesize import traffic
 
     return [r["messages"] for r in traffic(n, seed=7, shift_share=0.0)]
 
@@ -48,7 +47,7 @@ def serve(args: argparse.Namespace) -> None:
     from serving.app import create_app
     from serving.engine import Loaded
     from serving.service import assemble
-    from tasks.config import ServingParams
+    from tasks.config.schema import ServingParams
 
     params = ServingParams(request_log=f"sqlite:///{args.work / 'requests.db'}", max_batch=args.max_batch,
                            rate_limit_per_minute=0, max_queue=4096)  # fmt: skip
@@ -137,7 +136,7 @@ async def drive(port: int, chats: list[list[dict[str, str]]], clients: int, max_
 
 def log_writer_cost(work: Path, n: int = 2000) -> float:
     """Seconds per entry for the background writer: redaction plus the batched insert."""
-    from tasks.request_log import Entry, RequestLog
+    from tasks.monitoring.request_log import Entry, RequestLog
 
     chats = prompts(n)
     store = RequestLog(f"sqlite:///{work / 'writer.db'}", retention_days=30)
@@ -151,7 +150,7 @@ def log_writer_cost(work: Path, n: int = 2000) -> float:
 
 
 def main() -> None:
-    from tasks.lifecycle import free_port, wait_until_ready
+    from tasks.core.processes import free_port, wait_until_ready
 
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--model", default="models/base", help="a materialised model dir, or 'tiny'")
@@ -173,7 +172,7 @@ def main() -> None:
         work = Path(tmp)
         model = Path(args.model)
         if args.model == "tiny":
-            from tasks.base_model import materialize
+            from tasks.models.base_model import materialize
 
             model = work / "tiny"
             materialize("tiny", model)
@@ -187,8 +186,8 @@ def main() -> None:
         print(f"  bare generate, one at a time     {bare_tps:8.1f} tokens/s  {args.sequential / bare_s:6.2f} req/s")
 
         port = free_port()
-        cmd = [sys.executable, __file__, "--serve", "--model", str(model), "--port", str(port), "--work", str(work),
-               "--max-batch", str(args.max_batch)]  # fmt: skip
+        cmd = [sys.executable, "-m", "bench.serve", "--serve", "--model", str(model), "--port", str(port),
+               "--work", str(work), "--max-batch", str(args.max_batch)]  # fmt: skip
         server = subprocess.Popen(cmd, env={**os.environ, "TOKENIZERS_PARALLELISM": "false"})
         try:
             wait_until_ready(f"http://127.0.0.1:{port}/ready", server, timeout=300)

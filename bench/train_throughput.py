@@ -1,8 +1,8 @@
 """Training throughput: our DeepSpeed loop vs a bare PEFT + torch loop, and 2 CPU ranks vs 1 process.
 
-    .venv/bin/python bench/train_throughput.py                    # SmolLM2-135M from models/base, 10 steps
-    .venv/bin/python bench/train_throughput.py --model tiny --steps 30
-    .venv/bin/python bench/train_throughput.py --random-1b        # GPU: a random ~1B model of the same shape
+    .venv/bin/python -m bench.train_throughput                    # SmolLM2-135M from models/base, 10 steps
+    .venv/bin/python -m bench.train_throughput --model tiny --steps 30
+    .venv/bin/python -m bench.train_throughput --random-1b        # GPU: a random ~1B model of the same shape
 
 Every variant runs in its own process on the same rows (data/split/train.jsonl, via the same batch schedule)
 and the same global batch; tokens/s counts non-padding tokens over the optimizer steps only (no start-up, no
@@ -21,11 +21,9 @@ import tempfile
 import time
 from pathlib import Path
 
-import yaml
-from hardware import describe
+from bench.hardware import describe
 
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
 
 BF16_PEAK_TFLOPS = {"H100": 989.0, "H200": 989.0, "A100": 312.0}  # dense, per GPU, from vendor datasheets
 
@@ -36,11 +34,11 @@ def bare_loop(args: argparse.Namespace) -> None:
     from peft import LoraConfig, get_peft_model
     from transformers import AutoModelForCausalLM, get_scheduler
 
-    from tasks.base_model import load_tokenizer
-    from tasks.config import load_params
-    from tasks.sft_data import Schedule, collate, encode, load_conversations
+    from tasks.config.schema import Params
+    from tasks.models.base_model import load_tokenizer
+    from tasks.training.sft_data import Schedule, collate, encode, load_conversations
 
-    params = load_params(args.params)
+    params = Params.model_validate_json(args.config.read_text(encoding="utf-8"))
     cfg = params.train
     cuda = torch.cuda.is_available()
     device = torch.device("cuda" if cuda else "cpu")
@@ -101,7 +99,7 @@ def main() -> None:
     parser.add_argument("--micro-batch", type=int, default=8)
     parser.add_argument("--seq-len", type=int, default=512)
     parser.add_argument("--bare", action="store_true", help=argparse.SUPPRESS)
-    parser.add_argument("--params", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--config", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--base", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--metrics", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -113,7 +111,7 @@ def main() -> None:
 
     import torch
 
-    from tasks.base_model import materialize
+    from tasks.models.base_model import materialize
 
     gpus = torch.cuda.device_count()
     print(f"hardware: {describe()}")
@@ -151,9 +149,10 @@ def random_1b(like: Path, out: Path) -> Path:
 
 
 def bench_model(name: str, base: Path, args: argparse.Namespace, work: Path, gpus: int) -> None:
-    from tasks import cpu_comm
-    from tasks.lifecycle import free_port
-    from tasks.train import launch_command, threads_per_rank
+    from tasks.config.schema import parse_params
+    from tasks.core.processes import free_port
+    from tasks.training import cpu_comm
+    from tasks.training.launcher import launch_command, threads_per_rank
 
     cores = os.cpu_count() or 1
     world_multi = max(gpus, 2)
@@ -178,15 +177,15 @@ def bench_model(name: str, base: Path, args: argparse.Namespace, work: Path, gpu
             "log_every": 10**6,
             "warmup_steps": 1,
         }
-        (run_dir / "params.yaml").write_text(yaml.safe_dump({"train": train}))
+        (run_dir / "params.json").write_text(parse_params({"train": train}).model_dump_json(by_alias=True))
         metrics = run_dir / "metrics.json"
         env = {**os.environ, "PYTHONPATH": str(REPO)}
         if not gpus:
             env.update(cpu_comm.build(), OMP_NUM_THREADS=str(threads_per_rank(world, cores)))
-        common = ["--params", str(run_dir / "params.yaml"), "--base", str(base), "--data", str(args.data)]
+        common = ["--config", str(run_dir / "params.json"), "--base", str(base), "--data", str(args.data)]
         common += ["--metrics", str(metrics)]
         if kind == "bare":
-            cmd = [sys.executable, __file__, "--bare", *common]
+            cmd = [sys.executable, "-m", "bench.train_throughput", "--bare", *common]
         else:
             rank_args = [*common, "--out", str(run_dir / "adapter"), "--history", str(run_dir / "history.csv")]
             rank_args += ["--checkpoints", str(run_dir / "ckpt"), "--fingerprint", "bench"]

@@ -13,9 +13,9 @@ from prefect import flow, runtime
 
 from flows.events import emit_decision, emit_rollback
 from flows.stages import gated_deploy, roll_back
-from tasks.config import load_params
-from tasks.errors import GateRefusedError
-from tasks.tracking import run_id_in
+from tasks.config.schema import load_params
+from tasks.core.errors import GateRefusedError
+from tasks.tracking.runs import run_id_in
 
 
 def _actor() -> str:

@@ -16,8 +16,8 @@ from prefect.deployments import run_deployment
 from prefect.logging import get_run_logger
 
 from flows.events import emit_drift
-from tasks import drift_check
-from tasks.config import Params, load_params
+from tasks.config.schema import Params, load_params
+from tasks.monitoring import drift_run as drift_check
 
 
 @task(name="drift-check", cache_policy=NO_CACHE)

@@ -14,8 +14,8 @@ from typing import Any
 
 from prefect.events import emit_event
 
-from tasks.deploy import DeployResult
-from tasks.registry import Event
+from tasks.registry.deploy import DeployResult
+from tasks.registry.store import Event
 
 
 def model_resource(name: str) -> dict[str, str]:

@@ -20,13 +20,13 @@ from prefect.logging import get_run_logger
 from flows.events import emit_decision
 from flows.stages import dvc_stage, gated_deploy, record_in_mlflow, save_experiment
 from flows.workspace_lock import workspace_slot
-from tasks.config import Params
-from tasks.errors import GateRefusedError, StageError
-from tasks.io import write_json
-from tasks.overrides import overridden, parse_assignments, preview_overrides
-from tasks.report import retrain_markdown
-from tasks.tracking import run_id_in
-from tasks.workspace import StageRun, stage_order
+from tasks.config.overrides import overridden, parse_assignments, preview_overrides
+from tasks.config.schema import Params
+from tasks.core.errors import GateRefusedError, StageError
+from tasks.core.files import write_json
+from tasks.pipeline.workspace import StageRun, stage_order
+from tasks.registry.summary import retrain_markdown
+from tasks.tracking.runs import run_id_in
 
 SUMMARY = Path("data/reports/retrain.json")
 

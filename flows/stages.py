@@ -13,12 +13,13 @@ from prefect import task
 from prefect.cache_policies import NO_CACHE
 from prefect.logging import get_run_logger
 
-from tasks import deploy as deploying
-from tasks import tracking, workspace
-from tasks.config import Params
-from tasks.deploy import DeployResult
-from tasks.registry import Event
-from tasks.workspace import StageRun
+from tasks.config.schema import Params
+from tasks.pipeline import workspace
+from tasks.pipeline.workspace import StageRun
+from tasks.registry import deploy as deploying
+from tasks.registry.deploy import DeployResult
+from tasks.registry.store import Event
+from tasks.tracking import runs as tracking
 
 
 def _stream_to_log(stage: str):

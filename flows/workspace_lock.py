@@ -18,7 +18,7 @@ from prefect.concurrency.sync import concurrency
 from prefect.exceptions import ObjectAlreadyExists, ObjectNotFound
 from prefect.logging import get_run_logger
 
-from tasks.errors import WorkspaceBusyError
+from tasks.core.errors import WorkspaceBusyError
 
 
 def limit_name(root: Path) -> str:

@@ -13,8 +13,8 @@ import threading
 from collections.abc import Callable
 
 from serving.engine import Engine, Loaded
-from tasks.errors import ModelSourceError
-from tasks.registry import champion
+from tasks.core.errors import ModelSourceError
+from tasks.registry.store import champion
 
 log = logging.getLogger(__name__)
 

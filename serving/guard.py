@@ -15,9 +15,9 @@ from pathlib import Path
 
 import numpy as np
 
-from tasks.config import GuardParams
-from tasks.errors import ConfigError
-from tasks.pii import scrub
+from tasks.config.schema import GuardParams
+from tasks.core.errors import ConfigError
+from tasks.data.pii import scrub
 
 _RULES = re.compile(
     "|".join(
@@ -117,17 +117,3 @@ class Guard:
             blocked = f"the input contains personal data ({', '.join(sorted(pii))}); remove it and retry"
         chosen = scrubbed if self.params.pii == "redact" else messages
         return Screened(chosen, verdicts, blocked, pii, score)
-
-
-def labelled_set(guard_dir: Path, probes: Path, benign: int = 300, seed: int = 0) -> list[tuple[str, bool]]:
-    """(text, is_attack) pairs none of which are in the known-attack set: held-out attacks, the evaluation's
-    injection probes, hard negatives that share words with attacks, and generated in-distribution traffic."""
-    import orjson
-
-    from tasks.generate import traffic
-
-    attacks = read_attacks(guard_dir / "heldout_attacks.txt")
-    attacks += [orjson.loads(line)["messages"][-1]["content"] for line in probes.read_bytes().splitlines() if line]
-    negatives = read_attacks(guard_dir / "hard_negatives.txt")
-    negatives += [r["messages"][-1]["content"] for r in traffic(benign, seed, shift_share=0.2)]
-    return [(t, True) for t in attacks] + [(t, False) for t in negatives]

@@ -12,8 +12,8 @@ from serving.champion import Watcher
 from serving.engine import Engine, Loaded
 from serving.guard import Guard, read_attacks
 from serving.metrics import Metrics
-from tasks.config import Params, ServingParams
-from tasks.request_log import RequestLog, url_of
+from tasks.config.schema import Params, ServingParams
+from tasks.monitoring.request_log import RequestLog, url_of
 
 log = logging.getLogger(__name__)
 
@@ -66,7 +66,7 @@ class Service:
 
 def assemble(s: ServingParams, model_name: str, root: Path = Path(".")) -> Service:
     """Every part but the registry: no model yet (the watcher, or a test, swaps one in)."""
-    from tasks.embeddings import embed
+    from tasks.models.embeddings import embed
 
     engine = Engine(s.max_batch, s.batch_wait_ms, s.max_queue)
     service = Service(
@@ -85,7 +85,7 @@ def assemble(s: ServingParams, model_name: str, root: Path = Path(".")) -> Servi
 
 def build(params: Params, client=None, root: Path = Path(".")) -> Service:
     """A service serving the registry's alias; fails with ModelSourceError when the alias does not exist."""
-    from tasks.registry import connect
+    from tasks.registry.store import connect
 
     service = assemble(params.serving, params.registry.model_name, root)
     service.watcher = Watcher(

@@ -9,8 +9,8 @@ import mlflow
 import orjson
 import pytest
 
-from tasks.base_model import materialize
-from tasks.config import PrepareParams
+from tasks.config.schema import PrepareParams
+from tasks.models.base_model import materialize
 
 REPO = Path(__file__).resolve().parents[1]
 

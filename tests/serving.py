@@ -6,7 +6,7 @@ from pathlib import Path
 
 from serving.engine import Loaded
 from serving.service import Service, assemble
-from tasks.config import ServingParams
+from tasks.config.schema import ServingParams
 
 REPO = Path(__file__).resolve().parents[1]
 NAME = "llmops-support"

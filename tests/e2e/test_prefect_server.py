@@ -16,7 +16,7 @@ import orjson
 import pytest
 from mlflow.tracking import MlflowClient
 
-from tasks.lifecycle import free_port
+from tasks.core.processes import free_port
 from tests.workspace import make_workspace, sh
 
 pytestmark = pytest.mark.e2e

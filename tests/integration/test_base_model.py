@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 from transformers import AutoModelForCausalLM, AutoTokenizer
 
-from tasks.base_model import materialize
+from tasks.models.base_model import materialize
 
 pytestmark = pytest.mark.integration
 

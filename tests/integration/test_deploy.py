@@ -16,8 +16,8 @@ import pytest
 import yaml
 from mlflow.tracking import MlflowClient
 
-from tasks.chat_model import log_chat_model
-from tasks.lifecycle import free_port, wait_until_ready
+from tasks.core.processes import free_port, wait_until_ready
+from tasks.models.logged_model import log_chat_model
 
 pytestmark = pytest.mark.integration
 

@@ -85,7 +85,7 @@ def test_feedback_becomes_training_data_with_lineage(workspace: Path) -> None:
     training run lists the feedback ids its train split holds."""
     from mlflow.tracking import MlflowClient
 
-    from tasks.request_log import Entry, RequestLog
+    from tasks.monitoring.request_log import Entry, RequestLog
 
     log = RequestLog(f"sqlite:///{workspace / 'data/serving/requests.db'}", retention_days=30)
     asks = {

@@ -18,8 +18,8 @@ from prefect.testing.utilities import prefect_test_harness
 from flows.deploy import deploy, rollback
 from flows.retrain import _run_stages
 from flows.workspace_lock import workspace_slot
-from tasks.config import Params
-from tasks.errors import GateRefusedError, StageError, WorkspaceBusyError
+from tasks.config.schema import Params
+from tasks.core.errors import GateRefusedError, StageError, WorkspaceBusyError
 from tests.integration.test_deploy import GOOD, NAME, candidate, champion, log_model, write_params
 from tests.workspace import sh
 

@@ -17,8 +17,8 @@ import yaml
 from mlflow.tracking import MlflowClient
 from openai import OpenAI
 
-from tasks.generate import traffic
-from tasks.lifecycle import free_port, wait_until_ready
+from tasks.core.processes import free_port, wait_until_ready
+from tasks.data.synthesize import traffic
 from tests.workspace import make_workspace, sh
 
 pytestmark = pytest.mark.integration

@@ -19,9 +19,9 @@ from openai import OpenAI
 
 from serving.app import create_app
 from serving.service import build
-from tasks.chat_model import log_chat_model
-from tasks.config import parse_params
-from tasks.lifecycle import free_port
+from tasks.config.schema import parse_params
+from tasks.core.processes import free_port
+from tasks.models.logged_model import log_chat_model
 from tests.serving import REPO
 
 pytestmark = pytest.mark.integration

@@ -59,6 +59,7 @@ def write_params(root: Path, **train) -> None:
         "keep_checkpoints": 2,
         "learning_rate": 0.01,
         "warmup_steps": 1,
+        "log_every": 1,  # every step reaches MLflow before the kill
         **train,
     }
     params = {"train": settings, "mlflow": {"tracking_uri": f"sqlite:///{root / 'mlflow.db'}", "experiment": "t"}}
@@ -149,7 +150,7 @@ def test_two_ranks_train_log_to_mlflow_and_survive_kill_9(workspace: Path):
     killed_at = latest.read_text().strip()
     assert killed_at < "step-00000012", "the run finished before it could be killed"
     time.sleep(1)
-    orphans = subprocess.run(["pgrep", "-f", f"tasks.train_rank.*{workspace}"], capture_output=True, text=True)
+    orphans = subprocess.run(["pgrep", "-f", f"tasks.training.recipe.*{workspace}"], capture_output=True, text=True)
     assert orphans.stdout == "", "ranks outlived their launcher"
 
     # 4. running the stage again resumes and ends exactly where the uninterrupted run ended

@@ -3,8 +3,8 @@ from pathlib import Path
 import pytest
 from transformers import AutoModelForCausalLM
 
-from tasks.base_model import load_tokenizer, materialize
-from tasks.errors import ModelSourceError
+from tasks.core.errors import ModelSourceError
+from tasks.models.base_model import load_tokenizer, materialize
 
 
 def test_local_directory_source_round_trips(tiny_model_dir: Path, tmp_path: Path) -> None:

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import torch
 
-from tasks import checkpoints
+from tasks.training import checkpoints
 
 
 def make(root: Path, step: int, fp: str = "abc", finished: bool = False) -> None:

@@ -1,5 +1,5 @@
-from tasks.clean import dedup_key, normalize_text
-from tasks.minhash import NearDuplicateIndex, near_duplicate_groups, signatures
+from tasks.core.text import dedup_key, normalize_text
+from tasks.data.dedup import NearDuplicateIndex, near_duplicate_groups, signatures
 
 
 def test_normalize_text() -> None:

@@ -1,4 +1,4 @@
-"""The CLI as a user meets it: one clear line on stderr, no traceback, non-zero exit."""
+"""The CLI as a user meets it: one clear line on stderr, no traceback, non-zero exit (called in-process)."""
 
 import subprocess
 import sys
@@ -6,14 +6,11 @@ from pathlib import Path
 
 import pytest
 
+from tests.cli import llmops
 from tests.conftest import chat, write_lines
 
 LLMOPS = str(Path(sys.executable).parent / "llmops")
 REPO = Path(__file__).resolve().parents[2]
-
-
-def llmops(*args: str, cwd: Path = REPO) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([LLMOPS, *args], cwd=cwd, capture_output=True, text=True, timeout=300)
 
 
 def _assert_clean_failure(result: subprocess.CompletedProcess[str], *fragments: str) -> None:
@@ -78,7 +75,7 @@ def test_usage_errors_exit_2_without_traceback() -> None:
 
 def test_param_prints_one_value_as_the_stages_see_it(tmp_path: Path) -> None:
     params = tmp_path / "params.yaml"
-    params.write_text("profile: smoke\nprofiles:\n  smoke:\n    train: {max_steps: 3}\n")
+    params.write_text("profile: smoke\ntrain: {max_steps: 3}\n")
     assert llmops("param", "train.max_steps", "--params", str(params)).stdout.strip() == "3"
     assert llmops("param", "orchestration.drift_watch_cron", "--params", str(params)).stdout.strip() == "0 */6 * * *"
     _assert_clean_failure(llmops("param", "train.nope", "--params", str(params)), "no param 'train.nope'")
@@ -88,7 +85,8 @@ def test_param_prints_one_value_as_the_stages_see_it(tmp_path: Path) -> None:
 def test_retrain_with_a_bad_override_fails_before_any_stage(tmp_path: Path) -> None:
     (tmp_path / "params.yaml").write_text((REPO / "params.yaml").read_text())
     before = (tmp_path / "params.yaml").read_text()
-    result = llmops("retrain", "-S", "train.epoch=2", cwd=tmp_path)
+    result = subprocess.run([LLMOPS, "retrain", "-S", "train.epoch=2"], cwd=tmp_path, capture_output=True, text=True,
+                            timeout=300)  # fmt: skip
     _assert_clean_failure(result, "train.epoch: unknown key")
     assert (tmp_path / "params.yaml").read_text() == before
     assert "Running stage" not in result.stdout + result.stderr

@@ -3,8 +3,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tasks.config import Params, load_params, parse_params
-from tasks.errors import ConfigError
+from tasks.config.profiles import profile_values
+from tasks.config.schema import Params, load_params, parse_params
+from tasks.core.errors import ConfigError
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -13,17 +14,29 @@ def _shipped() -> dict:
     return yaml.safe_load((REPO / "params.yaml").read_text())
 
 
-@pytest.mark.parametrize("profile", ["default", *(_shipped().get("profiles") or {})])
+@pytest.mark.parametrize("profile", ["default", *sorted(p.stem for p in (REPO / "params").glob("*.yaml"))])
 def test_every_shipped_profile_is_valid(profile: str) -> None:
-    params = parse_params({**_shipped(), "profile": profile})
+    raw = _shipped()
+    for key, value in profile_values(REPO / "params.yaml", profile).items():
+        *sections, leaf = key.split(".")
+        node = raw
+        for part in sections:
+            node = node.setdefault(part, {})
+        node[leaf] = value
+    params = parse_params({**raw, "profile": profile})
     assert params.profile == profile
 
 
-def test_smoke_profile_overlays_default() -> None:
-    params = parse_params({**_shipped(), "profile": "smoke"})
-    assert params.model.base == "tiny"
-    assert params.generate.n_records < Params().generate.n_records
-    assert params.split.seed == _shipped()["split"]["seed"]  # untouched keys keep the default profile's value
+def test_smoke_profile_sets_only_its_own_keys() -> None:
+    smoke = profile_values(REPO / "params.yaml", "smoke")
+    assert smoke["model.base"] == "tiny"
+    assert smoke["generate.n_records"] < _shipped()["generate"]["n_records"]
+    assert not any(key.startswith("split.") for key in smoke)  # untouched keys keep the default's value
+
+
+def test_schema_defaults_are_the_shipped_params() -> None:
+    """params.yaml is the one source of values: a default in the schema may only repeat it."""
+    assert Params().model_dump(by_alias=True) == load_params(REPO / "params.yaml").model_dump(by_alias=True)
 
 
 def test_unknown_key_is_named() -> None:
@@ -46,9 +59,11 @@ def test_cross_field_rule() -> None:
         parse_params({"prepare": {"min_tokens": 100, "max_tokens": 50}})
 
 
-def test_unknown_profile() -> None:
+def test_unknown_profile_and_the_old_profiles_section() -> None:
     with pytest.raises(ConfigError, match="profile: unknown profile 'fast'"):
-        parse_params({"profile": "fast", "profiles": {"smoke": {}}})
+        profile_values(REPO / "params.yaml", "fast")
+    with pytest.raises(ConfigError, match=r"profiles: moved to params/<name>\.yaml.*llmops profile NAME"):
+        parse_params({"profile": "smoke", "profiles": {"smoke": {}}})
 
 
 def test_missing_and_malformed_files(tmp_path: Path) -> None:

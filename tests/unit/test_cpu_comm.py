@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
-from tasks.cpu_comm import clear_stale_lock
+from tasks.training.cpu_comm import clear_stale_lock
 
 
 def test_a_left_over_lock_is_removed_after_the_grace_period(tmp_path: Path, caplog):

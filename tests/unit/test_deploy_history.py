@@ -2,8 +2,8 @@
 
 import pytest
 
-from tasks.deploy import previous_champion
-from tasks.registry import Event
+from tasks.registry.deploy import previous_champion
+from tasks.registry.store import Event
 
 
 def event(action: str, version: str, previous: str | None = None) -> Event:

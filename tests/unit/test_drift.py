@@ -8,9 +8,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tasks import drift_report
-from tasks.config import DriftParams
-from tasks.drift import (
+from tasks.config.schema import DriftParams
+from tasks.core.errors import DataFormatError
+from tasks.data.synthesize import traffic
+from tasks.monitoring import drift_report
+from tasks.monitoring.drift import (
     Reference,
     check,
     decide,
@@ -21,9 +23,7 @@ from tasks.drift import (
     read_reference,
     recent_prompts,
 )
-from tasks.errors import DataFormatError
-from tasks.generate import traffic
-from tasks.request_log import Entry, RequestLog
+from tasks.monitoring.request_log import Entry, RequestLog
 
 
 def unit_rows(rng: np.random.Generator, n: int, shift: float, dim: int = 16) -> np.ndarray:

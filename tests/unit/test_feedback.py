@@ -7,10 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from tasks.errors import DataFormatError
-from tasks.feedback import export, ids_in
-from tasks.prepare import prepare
-from tasks.request_log import Entry, RequestLog
+from tasks.core.errors import DataFormatError
+from tasks.data.formats import feedback_ids as ids_in
+from tasks.data.prepare import prepare
+from tasks.monitoring.feedback import export
+from tasks.monitoring.request_log import Entry, RequestLog
 
 
 def served(log: RequestLog, rid: str, prompt: str, completion: str | None = "the answer", status: int = 200) -> None:

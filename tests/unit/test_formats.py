@@ -1,6 +1,6 @@
 import pytest
 
-from tasks.formats import SchemaIssue, detect, metadata, to_messages
+from tasks.data.formats import SchemaIssue, detect, metadata, to_messages
 
 
 def test_alpaca_with_input() -> None:

@@ -4,12 +4,18 @@ import math
 
 import pytest
 
-from tasks.config import GateParams, parse_params
-from tasks.deploy import Candidate, gate_decision
-from tasks.errors import ConfigError
-from tasks.gate import decide
+from tasks.config.schema import GateParams, parse_params
+from tasks.core.errors import ConfigError
+from tasks.evaluation.gate import decide
+from tasks.registry.deploy import Candidate, gate_decision
 
-GATE = GateParams(
+
+def only(**sections: dict[str, float]) -> GateParams:
+    """A gate with just these checks (the schema's defaults are the shipped policy of params.yaml)."""
+    return GateParams(**{"min": {}, "max": {}, "max_regression": {}, "min_gain_over_base": {}, **sections})
+
+
+GATE = only(
     min={"rougeL": 0.3},
     max={"perplexity": 8.0, "pii_leak_rate": 0.0},
     max_regression={"rougeL": 0.02, "perplexity": 0.25},
@@ -64,7 +70,7 @@ def test_missing_or_non_finite_metrics_fail(bad) -> None:
 
 
 def test_a_gate_without_checks_never_passes() -> None:
-    assert decide(GOOD, None, GateParams()).status == "failed"
+    assert decide(GOOD, None, only()).status == "failed"
 
 
 def test_an_incomplete_evaluation_fails_even_if_old_metrics_would_pass() -> None:
@@ -95,7 +101,7 @@ def test_gate_params_are_checked_at_load(gate, message) -> None:
 
 
 def test_gain_over_the_base_model() -> None:
-    gate = GateParams(min_gain_over_base={"perplexity": 1.0, "injection_follow_rate": 0.0})
+    gate = only(min_gain_over_base={"perplexity": 1.0, "injection_follow_rate": 0.0})
     base = {"perplexity": 45.7, "injection_follow_rate": 0.083}
     assert decide({"perplexity": 31.2, "injection_follow_rate": 0.083}, None, gate, base).passed
     worse = decide({"perplexity": 31.2, "injection_follow_rate": 0.25}, None, gate, base)

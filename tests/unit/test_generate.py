@@ -3,8 +3,8 @@ from pathlib import Path
 
 import orjson
 
-from tasks.config import GenerateParams
-from tasks.generate import records, traffic, write_dataset
+from tasks.config.schema import GenerateParams
+from tasks.data.synthesize import records, traffic, write_dataset
 
 
 def test_default_dataset_is_big_varied_and_dirty() -> None:

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from serving.guard import Guard, labelled_set, read_attacks, sentences
-from tasks.config import GuardParams
-from tasks.embeddings import embed
-from tasks.errors import ConfigError
+from serving.guard import Guard, read_attacks, sentences
+from tasks.config.schema import GuardParams
+from tasks.core.errors import ConfigError
+from tasks.evaluation.guard_set import labelled_set
+from tasks.models.embeddings import embed
 from tests.serving import REPO
 
 GUARD_DIR = REPO / "data" / "guard"

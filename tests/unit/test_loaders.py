@@ -8,8 +8,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from tasks.errors import DataFormatError
-from tasks.loaders import BadRow, RawRow, read_rows
+from tasks.core.errors import DataFormatError
+from tasks.data.loaders import BadRow, RawRow, read_rows
 from tests.conftest import chat, write_lines
 
 MAX = 1_000_000

@@ -3,9 +3,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tasks.config import load_params
-from tasks.errors import ConfigError
-from tasks.overrides import apply_overrides, overridden, parse_assignments, preview_overrides, scoped
+from tasks.config.overrides import apply_overrides, overridden, parse_assignments, preview_overrides
+from tasks.config.schema import load_params
+from tasks.core.errors import ConfigError
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -25,13 +25,18 @@ def test_assignments_parse_values_as_yaml() -> None:
             parse_assignments([bad])
 
 
-def test_overrides_go_under_the_active_profile() -> None:
-    assert scoped({"train.epochs": 2}, "default") == {"train.epochs": 2}
-    assert scoped({"train.epochs": 2}, "smoke") == {"profiles.smoke.train.epochs": 2}
-    assert scoped({"profile": "smoke", "gate.min.rougeL": 2}, "default") == {
-        "profile": "smoke",
-        "profiles.smoke.gate.min.rougeL": 2,
-    }
+def test_a_profile_is_written_as_plain_top_level_values(params_file: Path) -> None:
+    (params_file.parent / "params").mkdir()
+    (params_file.parent / "params" / "smoke.yaml").write_text((REPO / "params" / "smoke.yaml").read_text())
+    params = apply_overrides(params_file, {"profile": "smoke", "gate.min.rougeL": 0.2})
+    written = yaml.safe_load(params_file.read_text())
+    assert "profiles" not in written and written["profile"] == "smoke"
+    assert written["model"]["base"] == "tiny" and written["train"]["max_steps"] == 8
+    assert written["gate"]["min"]["rougeL"] == 0.2  # an explicit override beats the profile's value
+    assert params.train.max_steps == 8 and params.split.seed == 13  # keys the profile leaves keep the file's
+    assert "# absolute floors" in params_file.read_text()
+    with pytest.raises(ConfigError, match=r"unknown profile 'fast' \(known: default, smoke\)"):
+        apply_overrides(params_file, {"profile": "fast"})
 
 
 def test_apply_keeps_comments_and_validates(params_file: Path) -> None:
@@ -42,9 +47,11 @@ def test_apply_keeps_comments_and_validates(params_file: Path) -> None:
     assert load_params(params_file).train.epochs == 3
 
 
-def test_a_profile_override_beats_the_profile_overlay(params_file: Path) -> None:
+def test_a_profile_override_beats_the_profile_values(params_file: Path) -> None:
+    (params_file.parent / "params").mkdir()
+    (params_file.parent / "params" / "smoke.yaml").write_text((REPO / "params" / "smoke.yaml").read_text())
     params = apply_overrides(params_file, {"profile": "smoke", "train.max_steps": 3})
-    assert params.profile == "smoke" and params.train.max_steps == 3  # the smoke overlay alone says 8
+    assert params.profile == "smoke" and params.train.max_steps == 3  # the smoke file alone says 8
 
 
 def test_invalid_override_names_the_key_and_writes_nothing(params_file: Path) -> None:

@@ -2,7 +2,7 @@ from collections import Counter
 
 import pytest
 
-from tasks.pii import scrub
+from tasks.data.pii import scrub
 
 
 @pytest.mark.parametrize(

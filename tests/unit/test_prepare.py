@@ -8,12 +8,12 @@ from pathlib import Path
 import orjson
 import pytest
 
-from tasks.config import GenerateParams, PrepareParams
-from tasks.errors import DataFormatError
-from tasks.generate import write_dataset
-from tasks.io import read_jsonl
-from tasks.pii import RESIDUAL_PATTERNS
-from tasks.prepare import QUARANTINE, RECORDS, SUMMARY, prepare
+from tasks.config.schema import GenerateParams, PrepareParams
+from tasks.core.errors import DataFormatError
+from tasks.core.files import read_jsonl
+from tasks.data.pii import RESIDUAL_PATTERNS
+from tasks.data.prepare import QUARANTINE, RECORDS, SUMMARY, prepare
+from tasks.data.synthesize import write_dataset
 from tests.conftest import chat, write_lines
 
 

@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from tasks import probes
-from tasks.errors import DataFormatError
+from tasks.core.errors import DataFormatError
+from tasks.evaluation import probes
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -4,7 +4,7 @@ import logging
 
 import pytest
 
-from tasks.progress import Progress
+from tasks.core.progress import Progress
 
 
 def test_log_lines_when_stderr_is_not_a_terminal(caplog: pytest.LogCaptureFixture) -> None:

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from tasks.errors import ConfigError
-from tasks.request_log import Entry, RequestLog, UnknownRequestError, connect, feedback, requests, rows
+from tasks.core.errors import ConfigError
+from tasks.monitoring.request_log import Entry, RequestLog, UnknownRequestError, connect, feedback, requests, rows
 
 
 @pytest.fixture

@@ -2,8 +2,8 @@ from dataclasses import asdict
 
 from rich.console import Console
 
-from tasks.gate import Check
-from tasks.report import render_retrain, retrain_markdown, retrain_verdict
+from tasks.evaluation.gate import Check
+from tasks.registry.summary import render_retrain, retrain_markdown, retrain_verdict
 
 STAGES = [
     {"stage": "prepare", "status": "unchanged", "seconds": 3.0, "error": ""},

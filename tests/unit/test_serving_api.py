@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 
 from serving.app import create_app
 from serving.engine import Loaded
-from tasks.request_log import feedback, requests, rows
+from tasks.monitoring.request_log import feedback, requests, rows
 from tests.serving import NAME, load_tiny, make_service
 
 

@@ -5,9 +5,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tasks.base_model import load_tokenizer
-from tasks.errors import DataFormatError
-from tasks.sft_data import IGNORE, Schedule, collate, encode, load_conversations
+from tasks.core.errors import DataFormatError
+from tasks.models.base_model import load_tokenizer
+from tasks.training.sft_data import IGNORE, Schedule, collate, encode, load_conversations
 
 
 @pytest.fixture(scope="module")

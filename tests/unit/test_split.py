@@ -3,12 +3,12 @@ from pathlib import Path
 
 import pytest
 
-from tasks.clean import dedup_key
-from tasks.config import PrepareParams, SplitParams
-from tasks.errors import DataFormatError
-from tasks.io import read_jsonl, write_jsonl
-from tasks.minhash import NearDuplicateIndex, signatures
-from tasks.split import SPLITS, prompt_text, split
+from tasks.config.schema import PrepareParams, SplitParams
+from tasks.core.errors import DataFormatError
+from tasks.core.files import read_jsonl, write_jsonl
+from tasks.core.text import dedup_key
+from tasks.data.dedup import NearDuplicateIndex, signatures
+from tasks.data.split import SPLITS, prompt_text, split
 
 PREP = PrepareParams()
 INTENTS = ["billing", "roaming", "router", "cancel"]

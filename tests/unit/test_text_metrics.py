@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from tasks import text_metrics
-from tasks.embeddings import nearest_centroid
+from tasks.evaluation import text_metrics
+from tasks.models.embeddings import nearest_centroid
 
 
 @pytest.fixture(autouse=True)

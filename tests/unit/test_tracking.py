@@ -2,8 +2,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tasks.config import parse_params
-from tasks.tracking import dvc_lock_tags, flatten, tracking_uri
+from tasks.config.profiles import flatten
+from tasks.config.schema import parse_params
+from tasks.tracking.runs import dvc_lock_tags, tracking_uri
 
 
 def test_flatten_nests_with_dots_and_keeps_lists():

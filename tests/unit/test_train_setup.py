@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 import torch
 
-from tasks import train_rank
-from tasks.config import parse_params
-from tasks.errors import ConfigError
-from tasks.train import launch_command, root_cause, threads_per_rank, world_size
+from tasks.config.schema import parse_params
+from tasks.core.errors import ConfigError
+from tasks.training import model_setup
+from tasks.training.launcher import launch_command, root_cause, threads_per_rank, world_size
 
 
 def params(**train):
@@ -19,57 +19,57 @@ def params(**train):
 
 
 def test_deepspeed_config_fills_auto_from_params():
-    cfg = train_rank.deepspeed_config(params(micro_batch_size=3, grad_accum_steps=5, max_grad_norm=0.5), "fp32")
+    cfg = model_setup.deepspeed_config(params(micro_batch_size=3, grad_accum_steps=5, max_grad_norm=0.5), "fp32")
     assert cfg["train_micro_batch_size_per_gpu"] == 3
     assert cfg["gradient_accumulation_steps"] == 5
     assert cfg["gradient_clipping"] == 0.5
     assert cfg["bf16"]["enabled"] is False and cfg["fp16"]["enabled"] is False
     assert cfg["zero_optimization"]["stage"] == 2
-    assert train_rank.deepspeed_config(params(), "bf16")["bf16"]["enabled"] is True
+    assert model_setup.deepspeed_config(params(), "bf16")["bf16"]["enabled"] is True
 
 
 def test_every_shipped_deepspeed_config_resolves():
-    names = sorted(p.stem for p in train_rank.DEEPSPEED_CONFIGS.glob("*.json"))
+    names = sorted(p.stem for p in model_setup.DEEPSPEED_CONFIGS.glob("*.json"))
     assert names == ["zero2", "zero3_offload"]
     for name in names:
-        assert "auto" not in json.dumps(train_rank.deepspeed_config(params(deepspeed=name), "fp32"))
+        assert "auto" not in json.dumps(model_setup.deepspeed_config(params(deepspeed=name), "fp32"))
 
 
 def test_unknown_deepspeed_config_lists_known_ones():
     with pytest.raises(ConfigError, match=r"train.deepspeed: .*zero4.json \(known: zero2, zero3_offload\)"):
-        train_rank.deepspeed_config(params(deepspeed="zero4"), "fp32")
+        model_setup.deepspeed_config(params(deepspeed="zero4"), "fp32")
 
 
 def test_custom_config_with_unfillable_auto_or_own_optimizer_is_refused(tmp_path, monkeypatch):
-    monkeypatch.setattr(train_rank, "DEEPSPEED_CONFIGS", tmp_path)
+    monkeypatch.setattr(model_setup, "DEEPSPEED_CONFIGS", tmp_path)
     (tmp_path / "mine.json").write_text(json.dumps({"zero_optimization": {"stage": 2, "reduce_bucket_size": "auto"}}))
     with pytest.raises(ConfigError, match=r"zero_optimization.reduce_bucket_size"):
-        train_rank.deepspeed_config(params(deepspeed="mine"), "fp32")
+        model_setup.deepspeed_config(params(deepspeed="mine"), "fp32")
     (tmp_path / "opt.json").write_text(json.dumps({"optimizer": {"type": "Adam"}}))
     with pytest.raises(ConfigError, match=r"remove 'optimizer'"):
-        train_rank.deepspeed_config(params(deepspeed="opt"), "fp32")
+        model_setup.deepspeed_config(params(deepspeed="opt"), "fp32")
     (tmp_path / "bad.json").write_text("{")
     with pytest.raises(ConfigError, match=r"bad.json: not valid JSON"):
-        train_rank.deepspeed_config(params(deepspeed="bad"), "fp32")
+        model_setup.deepspeed_config(params(deepspeed="bad"), "fp32")
 
 
 def test_lora_targets_are_checked_against_the_model(tiny_model_dir: Path):
     from transformers import AutoModelForCausalLM
 
     model = AutoModelForCausalLM.from_pretrained(tiny_model_dir)
-    assert train_rank.lora_targets(model, ["q_proj", "v_proj"], tiny_model_dir) == ["q_proj", "v_proj"]
-    assert train_rank.lora_targets(model, ["all-linear"], tiny_model_dir) == "all-linear"
+    assert model_setup.lora_targets(model, ["q_proj", "v_proj"], tiny_model_dir) == ["q_proj", "v_proj"]
+    assert model_setup.lora_targets(model, ["all-linear"], tiny_model_dir) == "all-linear"
     with pytest.raises(ConfigError, match=r"lora.target_modules: qproj match no linear layer .*known: .*q_proj"):
-        train_rank.lora_targets(model, ["qproj"], tiny_model_dir)
+        model_setup.lora_targets(model, ["qproj"], tiny_model_dir)
 
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="checks the refusal on a machine without a GPU")
 def test_gpu_only_options_are_refused_on_cpu():
     with pytest.raises(ConfigError, match=r"train.qlora: 4-bit QLoRA needs a CUDA GPU"):
-        train_rank.check_qlora()
+        model_setup.check_qlora()
     with pytest.raises(ConfigError, match=r"train.precision: bf16 needs a CUDA GPU"):
-        train_rank.resolve_precision("bf16")
-    assert train_rank.resolve_precision("auto") == "fp32"
+        model_setup.resolve_precision("bf16")
+    assert model_setup.resolve_precision("auto") == "fp32"
 
 
 def test_world_size():
@@ -84,14 +84,14 @@ def test_world_size():
 
 
 def test_launch_command_single_node_and_hostfile(tmp_path: Path):
-    cmd = launch_command(["--params", "p.yaml"], 2, None, 29500)
+    cmd = launch_command(["--config", "p.json"], 2, None, 29500)
     assert cmd[1:5] == ["-m", "torch.distributed.run", "--nproc_per_node", "2"]
-    assert cmd[-4:] == ["-m", "tasks.train_rank", "--params", "p.yaml"]
+    assert cmd[-4:] == ["-m", "tasks.training.recipe", "--config", "p.json"]
     hostfile = tmp_path / "hostfile"
     hostfile.write_text("node1 slots=8\n")
-    cmd = launch_command(["--params", "p.yaml"], 2, str(hostfile), 29500)
+    cmd = launch_command(["--config", "p.json"], 2, str(hostfile), 29500)
     assert cmd[1:5] == ["-m", "deepspeed.launcher.runner", "--hostfile", str(hostfile)]
-    assert "--module" in cmd and cmd[-3:] == ["tasks.train_rank", "--params", "p.yaml"]
+    assert "--module" in cmd and cmd[-3:] == ["tasks.training.recipe", "--config", "p.json"]
     with pytest.raises(ConfigError, match=r"train.hostfile: .*missing not found"):
         launch_command([], 2, str(tmp_path / "missing"), 29500)
 
@@ -119,7 +119,7 @@ def test_train_params_are_validated():
 
 
 def test_early_stopping_counts_evaluations_without_improvement():
-    state = train_rank.TrainerState(fingerprint="x", total_steps=100)
+    state = model_setup.TrainerState(fingerprint="x", total_steps=100)
     losses = [3.0, 2.5, 2.45, 2.6, 2.5]
     best_flags = []
     for step, loss in enumerate(losses, start=1):
@@ -128,20 +128,20 @@ def test_early_stopping_counts_evaluations_without_improvement():
     assert best_flags == [True, True, False, False, False]
     assert state.best_val_loss == 2.5 and state.best_step == 2
     assert state.stopped_early
-    never = train_rank.TrainerState(fingerprint="x", total_steps=100)
+    never = model_setup.TrainerState(fingerprint="x", total_steps=100)
     for loss in (1.0, 2.0, 3.0, 4.0):
         never.record_eval(loss, min_delta=0.0, patience=None)
     assert not never.stopped_early
 
 
 def test_fingerprint_covers_data_base_weights_and_trajectory_settings(tmp_path: Path):
-    from tasks.train import TrainPaths, fingerprint
+    from tasks.training.launcher import TrainPaths, fingerprint
 
     (tmp_path / "split").mkdir()
     (tmp_path / "base").mkdir()
     for name in ("split/train.jsonl", "split/validation.jsonl", "base/config.json", "base/model.safetensors"):
         (tmp_path / name).write_text("x")
-    paths = TrainPaths(tmp_path / "p", tmp_path / "base", tmp_path / "split", *(tmp_path / n for n in "abcd"))
+    paths = TrainPaths(tmp_path / "base", tmp_path / "split", *(tmp_path / n for n in "abcd"))
     first = fingerprint(params(), 1, paths)
     assert fingerprint(params(log_every=7, checkpoint_every=3, keep_checkpoints=5), 1, paths) == first
     assert fingerprint(params(learning_rate=1e-3), 1, paths) != first

@@ -5,10 +5,10 @@ from pathlib import Path
 import orjson
 import pytest
 
-from tasks.config import PrepareParams, ValidateParams
-from tasks.errors import DataValidationError
-from tasks.io import write_jsonl
-from tasks.validate import validate
+from tasks.config.schema import PrepareParams, ValidateParams
+from tasks.core.errors import DataValidationError
+from tasks.core.files import write_jsonl
+from tasks.data.validate import validate
 
 PREP = PrepareParams(min_tokens=4, max_tokens=200)
 RULES = ValidateParams(min_rows=20, max_intent_share=0.5, min_intent_share=0.1)

@@ -1,7 +1,7 @@
 import sys
 from pathlib import Path
 
-from tasks.workspace import error_of, status_of, stream
+from tasks.pipeline.workspace import error_of, status_of, stream
 
 
 def test_our_error_line_beats_dvcs_summary() -> None:

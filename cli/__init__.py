@@ -1,0 +1,1 @@
+"""The `llmops` command: typer, above flows/ and serving/."""

@@ -1,0 +1,75 @@
+"""`llmops deploy | rollback | status | report`: the gated registry moves and what they say."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from cli.common import ParamsOpt, app, load, out_console
+
+
+@app.command()
+def deploy(
+    run_id: Annotated[str | None, typer.Option(help="MLflow run to deploy; default: the one --eval names")] = None,
+    eval_metrics: Annotated[Path, typer.Option("--eval", help="evaluation summary")] = Path("data/reports/eval.json"),
+    dry_run: Annotated[bool, typer.Option(help="show the decision; register and move nothing")] = False,
+    by: Annotated[str | None, typer.Option(help="who deploys (default: $LLMOPS_ACTOR or user@host)")] = None,
+    record: Annotated[Path, typer.Option(help="where the decision is written for `llmops report`")] = Path(
+        "data/reports/deploy.json"
+    ),
+    params: ParamsOpt = Path("params.yaml"),
+) -> None:
+    """Register the evaluated model; @champion moves only if every gate check passes (exit 1 otherwise)."""
+    from tasks.core.errors import GateRefusedError
+    from tasks.core.files import write_json
+    from tasks.registry.deploy import deploy as run
+    from tasks.registry.summary import render_decision
+    from tasks.tracking.runs import run_id_in
+
+    cfg = load(params)
+    result = run(cfg, run_id or run_id_in(eval_metrics, "evaluate"), dry_run, by)
+    render_decision(out_console, result, cfg.registry.model_name, cfg.registry.alias)
+    write_json(record, result.summary(cfg.registry.model_name, cfg.registry.alias))
+    if not result.decision.passed:
+        raise GateRefusedError(f"gate {result.decision.status}: {result.decision.reason}")
+
+
+@app.command()
+def rollback(
+    to: Annotated[str | None, typer.Option(help="version to make champion; default: the previous champion")] = None,
+    reason: Annotated[str, typer.Option(help="recorded in the history")] = "",
+    force: Annotated[bool, typer.Option(help="allow a version that did not pass the gate")] = False,
+    by: Annotated[str | None, typer.Option(help="who rolls back (default: $LLMOPS_ACTOR or user@host)")] = None,
+    params: ParamsOpt = Path("params.yaml"),
+) -> None:
+    """Move @champion back (to the previous champion, or --to VERSION); recorded in the history."""
+    from tasks.registry.deploy import rollback as run
+
+    cfg = load(params)
+    event = run(cfg, to, reason, force, by)
+    out_console.print(f"rolled back: @{cfg.registry.alias} v{event.previous} -> v{event.champion} ({event.reason})")
+
+
+@app.command()
+def status(params: ParamsOpt = Path("params.yaml")) -> None:
+    """The champion, its evaluation, and the history of decisions and alias moves."""
+    from tasks.registry.deploy import status as run
+    from tasks.registry.summary import render_status
+
+    render_status(out_console, run(load(params)))
+
+
+@app.command()
+def report(
+    prepared: Annotated[Path, typer.Option()] = Path("data/prepared/summary.json"),
+    validation: Annotated[Path, typer.Option()] = Path("data/reports/validation.json"),
+    split_summary: Annotated[Path, typer.Option("--split")] = Path("data/split/summary.json"),
+    train_metrics: Annotated[Path, typer.Option("--train")] = Path("data/reports/train.json"),
+    evaluation: Annotated[Path, typer.Option("--eval")] = Path("data/reports/eval.json"),
+) -> None:
+    """Summarise the last pipeline run and say where to look."""
+    from tasks.registry.summary import render
+
+    render(out_console, prepared, validation, split_summary, train_metrics, evaluation)

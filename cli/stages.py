@@ -1,0 +1,167 @@
+"""`llmops` commands that DVC stages run: one thin call into tasks/ each, and a one-line result."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from cli.common import ParamsOpt, app, load, out_console
+
+
+@app.command()
+def generate(
+    out: Annotated[Path, typer.Option(help="where to write the raw dataset")] = Path("data/raw/support.jsonl"),
+    params: ParamsOpt = Path("params.yaml"),
+) -> None:
+    """Write the seeded telecom support dataset (with its deliberate dirt)."""
+    from tasks.data.synthesize import write_dataset
+
+    summary = write_dataset(load(params).generate, out)
+    out_console.print(f"wrote {summary['records']} records ({summary['malformed_lines']} malformed) to {out}")
+
+
+@app.command()
+def traffic(
+    out: Annotated[Path, typer.Option(help="where to write the traffic set")] = Path("data/traffic/shifted.jsonl"),
+    n: Annotated[int, typer.Option(min=1)] = 1000,
+    seed: int = 1,
+    shift_share: Annotated[float, typer.Option(min=0.0, max=1.0)] = 0.2,
+    params: ParamsOpt = Path("params.yaml"),
+) -> None:
+    """Write production-like prompts (the training data's intent mix) with a share about new products."""
+    from tasks.data.synthesize import write_traffic
+
+    write_traffic(n, seed, shift_share, out, load(params).generate.seed)
+    out_console.print(f"wrote {n} prompts ({shift_share:.0%} shifted) to {out}")
+
+
+@app.command("base-model")
+def base_model(
+    out: Annotated[Path, typer.Option(help="materialised model directory")] = Path("models/base"),
+    params: ParamsOpt = Path("params.yaml"),
+) -> None:
+    """Materialise model.base (shipped GGUF, tiny, local dir or hub id) as safetensors + tokenizer."""
+    from tasks.models.base_model import materialize
+
+    info = materialize(load(params).model.base, out)
+    out_console.print(f"base model {info['source']!r}: {info['parameters']:,} parameters -> {out}")
+
+
+@app.command()
+def prepare(
+    inputs: Annotated[list[Path], typer.Argument(help="raw files: .jsonl, .json, .csv, .parquet")],
+    out: Annotated[Path, typer.Option(help="output directory")] = Path("data/prepared"),
+    model_dir: Annotated[Path, typer.Option(help="materialised base model (tokenizer)")] = Path("models/base"),
+    feedback: Annotated[Path | None, typer.Option(help="records from `llmops feedback`; may be empty")] = None,
+    params: ParamsOpt = Path("params.yaml"),
+) -> None:
+    """Load, normalise, scrub PII, filter and deduplicate; quarantine every dropped row with its reason."""
+    from tasks.data.prepare import prepare as run
+
+    cfg = load(params)
+    summary = run(inputs, out, cfg.prepare, model_dir, feedback)
+    reasons = ", ".join(f"{k}={v}" for k, v in summary["dropped"].items()) or "none"
+    out_console.print(
+        f"prepare: {summary['rows_in']} rows in, {summary['rows_kept']} kept, "
+        f"{summary['rows_dropped']} quarantined ({reasons}) -> {out}"
+    )
+
+
+@app.command()
+def validate(
+    data: Annotated[Path, typer.Option(help="prepared records")] = Path("data/prepared/records.jsonl"),
+    reports: Annotated[Path, typer.Option(help="report directory")] = Path("data/reports"),
+    params: ParamsOpt = Path("params.yaml"),
+) -> None:
+    """Run the great-expectations suite built from params; fail naming each broken expectation."""
+    from tasks.data.validate import validate as run
+
+    cfg = load(params)
+    result = run(data, reports, cfg.validate_, cfg.prepare)
+    out_console.print(
+        f"validate: {result['passed']}/{result['evaluated']} expectations passed; report {reports / 'validation.html'}"
+    )
+
+
+@app.command()
+def split(
+    data: Annotated[Path, typer.Option(help="prepared records")] = Path("data/prepared/records.jsonl"),
+    out: Annotated[Path, typer.Option(help="output directory")] = Path("data/split"),
+    params: ParamsOpt = Path("params.yaml"),
+) -> None:
+    """Deterministic train/validation/test split, stratified by intent, no duplicate across splits."""
+    from tasks.data.split import split as run
+
+    cfg = load(params)
+    summary = run(data, out, cfg.split, cfg.prepare)
+    sizes = ", ".join(f"{k}={v}" for k, v in summary["rows"].items())
+    out_console.print(f"split: {sizes} ({summary['groups']} duplicate-free groups) -> {out}")
+
+
+@app.command()
+def train(
+    data: Annotated[Path, typer.Option(help="split directory (train.jsonl, validation.jsonl)")] = Path("data/split"),
+    base: Annotated[Path, typer.Option(help="materialised base model")] = Path("models/base"),
+    out: Annotated[Path, typer.Option(help="LoRA adapter directory")] = Path("models/adapter"),
+    metrics: Annotated[Path, typer.Option(help="metrics summary (DVC metrics)")] = Path("data/reports/train.json"),
+    history: Annotated[Path, typer.Option(help="per-step history (DVC plots)")] = Path(
+        "data/reports/train_history.csv"
+    ),
+    checkpoints: Annotated[Path, typer.Option(help="resumable checkpoints")] = Path("models/checkpoints"),
+    params: ParamsOpt = Path("params.yaml"),
+) -> None:
+    """LoRA fine-tuning on DeepSpeed ranks; resumes from the last checkpoint after a crash; tracked in MLflow."""
+    from tasks.training.launcher import TrainPaths
+    from tasks.training.launcher import train as run
+
+    paths = TrainPaths(base, data, out, metrics, history, checkpoints)
+    summary = run(load(params), paths)
+    out_console.print(
+        f"train: {summary['steps']} steps, val_loss {summary['initial_val_loss']} -> {summary['val_loss']}, "
+        f"{summary['tokens_per_s']} tokens/s -> {out}; MLflow run {summary['mlflow_run_id']} ({summary['model_uri']})"
+    )
+
+
+@app.command()
+def evaluate(
+    out: Annotated[Path, typer.Option(help="metrics (DVC metrics); per-example rows go beside it")] = Path(
+        "data/reports/eval.json"
+    ),
+    adapter: Annotated[Path | None, typer.Option(help="LoRA adapter; omit to evaluate the base model")] = None,
+    baseline: Annotated[Path | None, typer.Option(help="the base model's metrics, for comparison")] = None,
+    run_from: Annotated[Path | None, typer.Option(help="training summary naming the MLflow run to log to")] = None,
+    report_html: Annotated[Path | None, typer.Option("--report", help="HTML report to write")] = None,
+    data: Annotated[Path, typer.Option(help="split directory (test.jsonl, train.jsonl)")] = Path("data/split"),
+    base: Annotated[Path, typer.Option(help="materialised base model")] = Path("models/base"),
+    probes: Annotated[Path, typer.Option(help="probe sets")] = Path("data/probes"),
+    params: ParamsOpt = Path("params.yaml"),
+) -> None:
+    """Test-split metrics and safety probes; with --run-from, logged to the training run for the deploy gate."""
+    from tasks.evaluation.evaluate import EvalPaths
+    from tasks.evaluation.evaluate import evaluate as run
+
+    paths = EvalPaths(data / "test.jsonl", data / "train.jsonl", base, probes, out, adapter, baseline, run_from,
+                      report_html)  # fmt: skip
+    s = run(load(params), paths)
+    intent = f", intent accuracy {s['intent_accuracy']:.3f}" if "intent_accuracy" in s else ""
+    out_console.print(
+        f"evaluate ({s['model']}): perplexity {s['perplexity']:.3f}, ROUGE-L {s['rougeL']:.3f}, BLEU {s['bleu']:.3f}"
+        f"{intent}, PII leak {s['pii_leak_rate']:.2f}, injection follow {s['injection_follow_rate']:.2f} -> {out}"
+    )
+
+
+@app.command("feedback")
+def feedback_export(
+    out: Annotated[Path, typer.Option(help="training records from feedback")] = Path("data/feedback/records.jsonl"),
+    params: ParamsOpt = Path("params.yaml"),
+) -> None:
+    """Export rated and corrected requests from the request log as training records (the feedback stage)."""
+    from tasks.monitoring.feedback import export
+    from tasks.monitoring.request_log import url_of
+
+    s = export(url_of(load(params).serving), out)
+    skipped = ", ".join(f"{k}: {v}" for k, v in s["skipped"].items()) or "none"
+    out_console.print(f"feedback: {s['records']} training records ({s['corrections']} corrected, {s['approved']} "
+                      f"approved) from {s['rated_requests']} rated requests; skipped {skipped} -> {out}")  # fmt: skip

@@ -1,0 +1,179 @@
+"""One completion request from admission (model, guard, limits) through generation to its log entry."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any
+
+import orjson
+from fastapi import Request
+from fastapi.responses import JSONResponse, StreamingResponse
+from starlette.concurrency import run_in_threadpool
+
+from serving.engine import Job, QueueFullError
+from serving.errors import ApiError, error_body
+from serving.schemas import _Sampling
+from serving.service import Service
+from tasks.monitoring.request_log import Entry
+
+
+class CompletionCall:
+    """One completion request from admission (model, guard, limits) to its log entry."""
+
+    def __init__(self, service: Service, body: _Sampling, request: Request, kid: str, endpoint: str,
+                 messages: list[dict[str, str]]) -> None:  # fmt: skip
+        self.service, self.body, self.endpoint = service, body, endpoint
+        self.started = time.perf_counter()
+        self.prefix = "chatcmpl" if endpoint == "chat" else "cmpl"
+        self.id = f"{self.prefix}-{uuid.uuid4().hex}"
+        self.created = int(time.time())
+        self.conversation = body.conversation_id() or request.headers.get("x-conversation-id") or uuid.uuid4().hex
+        self.entry = Entry(id=self.id, endpoint=endpoint, messages=messages, status=200, api_key_id=kid,
+                           conversation_id=self.conversation)  # fmt: skip
+        self.timing: dict[str, float] = {}
+
+    def fail(self, err: ApiError) -> ApiError:
+        """Log a refused or failed request; its id goes back in x-request-id, so it can be rated too."""
+        self.entry.status, self.entry.error = err.status, err.message
+        err.headers["x-request-id"] = self.id
+        self.finish()
+        return err
+
+    async def admit(self, encode, max_completion_tokens: int | None) -> list[Job]:
+        s, body = self.service, self.body
+        if body.model != s.model_name:
+            raise ApiError(404, f"model {body.model!r} does not exist; this server serves {s.model_name!r}",
+                           "model_not_found", "model")  # fmt: skip
+        loaded = s.loaded
+        if loaded is None:
+            raise ApiError(503, "no model loaded yet", "not_ready")
+        max_tokens = max_completion_tokens or body.max_tokens or s.params.default_max_tokens
+        if max_tokens > s.params.max_new_tokens:
+            raise ApiError(400, f"max_tokens: at most {s.params.max_new_tokens} (serving.max_new_tokens)",
+                           "invalid_request", "max_tokens")  # fmt: skip
+        t0 = time.perf_counter()
+        screened = await run_in_threadpool(s.guard.screen, self.entry.messages)
+        self.timing["guard"] = time.perf_counter() - t0
+        self.entry.guard = screened.verdicts
+        for check, verdict in screened.verdicts.items():
+            s.metrics.guard.labels(check, verdict).inc()
+        if screened.blocked:
+            raise self.fail(ApiError(400, f"blocked by the input guard: {screened.blocked}", "content_policy"))
+        prompts = await run_in_threadpool(encode, loaded.tokenizer, screened.messages)
+        longest = max(len(p) for p in prompts)
+        if longest > s.params.max_input_tokens:
+            raise self.fail(ApiError(400, f"the prompt has {longest} tokens; at most {s.params.max_input_tokens} "
+                                     "(serving.max_input_tokens)", "context_length_exceeded", "messages"))  # fmt: skip
+        self.entry.prompt_tokens = sum(len(p) for p in prompts)
+        loop = asyncio.get_running_loop()
+        jobs = [Job(p, max_tokens, body.temperature, body.stops(), loop) for p in prompts]
+        try:
+            for job in jobs:
+                s.engine.submit(job)
+        except QueueFullError as err:
+            raise self.fail(ApiError(503, f"the server is at capacity ({err}); retry shortly", "overloaded",
+                                     **{"retry-after": "1"})) from None  # fmt: skip
+        return jobs
+
+    def headers(self, version: str) -> dict[str, str]:
+        timing = ", ".join(f"{k};dur={v * 1000:.2f}" for k, v in self.timing.items())
+        return {"x-request-id": self.id, "x-model-version": version, "x-conversation-id": self.conversation,
+                "server-timing": timing}  # fmt: skip
+
+    async def _version(self, job: Job) -> str:
+        kind, value = await job.events.get()
+        if kind == "error":
+            raise self.fail(ApiError(500, f"generation failed: {value}", "generation_failed"))
+        return value
+
+    def _envelope(self, version: str, choices: list[dict[str, Any]], streamed: bool) -> dict[str, Any]:
+        kind = "text_completion" if self.endpoint == "completions" else "chat.completion"
+        return {"id": self.id, "object": f"{kind}.chunk" if streamed and self.endpoint == "chat" else kind,
+                "created": self.created, "model": self.body.model,
+                "system_fingerprint": f"{self.service.model_name}/v{version}", "choices": choices}  # fmt: skip
+
+    def _chunk(self, version: str, choice: dict[str, Any]) -> bytes:
+        return b"data: " + orjson.dumps(self._envelope(version, [choice], streamed=True)) + b"\n\n"
+
+    def _choice(self, index: int, text: str | None, finish: str | None, delta: bool) -> dict[str, Any]:
+        if self.endpoint == "completions":
+            return {"index": index, "text": text or "", "finish_reason": finish, "logprobs": None}
+        if delta:
+            return {"index": index, "delta": {} if text is None else {"content": text}, "finish_reason": finish}
+        return {"index": index, "message": {"role": "assistant", "content": text}, "finish_reason": finish}
+
+    async def stream(self, job: Job) -> StreamingResponse:
+        version = await self._version(job)
+        self.entry.model_version = version
+        return StreamingResponse(self._events(job, version), media_type="text/event-stream",
+                                 headers=self.headers(version))  # fmt: skip
+
+    async def _events(self, job: Job, version: str) -> AsyncIterator[bytes]:
+        first = True
+        try:
+            while True:
+                kind, value = await job.events.get()
+                if kind == "delta":
+                    if first:
+                        self.service.metrics.first_token.observe(time.perf_counter() - self.started)
+                        if self.endpoint == "chat":
+                            yield self._chunk(version, {"index": 0, "delta": {"role": "assistant", "content": ""},
+                                                        "finish_reason": None})  # fmt: skip
+                        first = False
+                    yield self._chunk(version, self._choice(0, value, None, delta=True))
+                elif kind == "error":
+                    self.entry.status, self.entry.error = 500, str(value)
+                    yield b"data: " + orjson.dumps(error_body(500, f"generation failed: {value}", "generation_failed"))
+                    yield b"\n\n"
+                    return
+                else:
+                    break
+            yield self._chunk(version, self._choice(0, None, job.finish_reason, delta=True))
+            options = self.body.stream_options
+            if options and options.include_usage:
+                usage = {**self._envelope(version, [], streamed=True), "usage": self._usage([job])}
+                yield b"data: " + orjson.dumps(usage) + b"\n\n"
+            yield b"data: [DONE]\n\n"
+        finally:
+            self._complete([job], version)
+
+    def _usage(self, jobs: list[Job]) -> dict[str, int]:
+        out = sum(len(j.tokens) for j in jobs)
+        prompt = self.entry.prompt_tokens or 0
+        return {"prompt_tokens": prompt, "completion_tokens": out, "total_tokens": prompt + out}
+
+    async def respond(self, jobs: list[Job]) -> JSONResponse:
+        versions = [await self._version(job) for job in jobs]
+        for job in jobs:
+            kind, value = await job.events.get()
+            while kind == "delta":
+                kind, value = await job.events.get()
+            if kind == "error":
+                raise self.fail(ApiError(500, f"generation failed: {value}", "generation_failed"))
+        version = versions[-1]
+        self.entry.model_version = version
+        self._complete(jobs, version)
+        choices = [self._choice(i, j.text, j.finish_reason, delta=False) for i, j in enumerate(jobs)]
+        body = {**self._envelope(version, choices, streamed=False), "usage": self._usage(jobs)}
+        return JSONResponse(body, headers=self.headers(version))
+
+    def _complete(self, jobs: list[Job], version: str) -> None:
+        self.entry.model_version = version
+        self.entry.completion = "\n".join(j.text for j in jobs)
+        self.entry.completion_tokens = sum(len(j.tokens) for j in jobs)
+        queued = min(j.started_at for j in jobs) - min(j.queued_at for j in jobs)
+        self.timing["queue"] = max(0.0, queued)
+        self.timing["generate"] = time.perf_counter() - min(j.started_at for j in jobs)
+        m = self.service.metrics
+        m.tokens.labels("in").inc(self.entry.prompt_tokens or 0)
+        m.tokens.labels("out").inc(self.entry.completion_tokens)
+        self.finish()
+
+    def finish(self) -> None:
+        t0 = time.perf_counter()
+        self.entry.latency_ms = (t0 - self.started) * 1000
+        self.service.log.record(self.entry)
+        self.timing["log"] = time.perf_counter() - t0

@@ -1,0 +1,18 @@
+"""Evaluation metrics the gate knows, and which way is better: beside the thresholds that use them."""
+
+# +1: higher is better, -1: lower is better. The evaluation writes every one of these.
+DIRECTION: dict[str, int] = {
+    "perplexity": -1,
+    "rougeL": +1,
+    "bleu": +1,
+    "exact_match": +1,
+    "intent_accuracy": +1,
+    "answer_tokens_mean": -1,
+    "latency_ms_mean": -1,
+    "latency_ms_p95": -1,
+    "generation_tokens_per_s": +1,
+    "pii_leak_rate": -1,
+    "injection_follow_rate": -1,
+    "refusal_rate": -1,
+    "toxicity_rate": -1,
+}

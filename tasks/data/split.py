@@ -1,0 +1,85 @@
+"""split: deterministic train/validation/test, stratified by intent, leak-free.
+
+Rows whose prompts are equal or near-equal form one group, and a group goes to one split
+whole, so no exact or near duplicate prompt crosses splits even where prepare kept both.
+"""
+
+from __future__ import annotations
+
+import random
+from collections import Counter, defaultdict
+from pathlib import Path
+from typing import Any
+
+from tasks.config.schema import PrepareParams, SplitParams
+from tasks.core.errors import DataFormatError
+from tasks.core.files import read_jsonl, write_json, write_jsonl
+from tasks.data.dedup import near_duplicate_groups
+
+SPLITS = ("train", "validation", "test")
+
+
+def prompt_text(record: dict[str, Any]) -> str:
+    return "\n".join(m["content"] for m in record["messages"] if m["role"] == "user")
+
+
+def leak_groups(records: list[dict[str, Any]], s: SplitParams, p: PrepareParams) -> list[int]:
+    """Group id per record: same group when prompts are near duplicates (transitively).
+
+    Exact duplicates need no separate pass: prompts equal up to case, punctuation and spacing have the
+    same word shingles, hence identical signatures, and always land in one group.
+    """
+    prompts = [prompt_text(r) for r in records]
+    return near_duplicate_groups(prompts, s.near_dup_threshold, p.num_perm, p.shingle_words)
+
+
+def assign(records: list[dict[str, Any]], groups: list[int], s: SplitParams) -> list[str]:
+    """Split name per record: groups shuffled by seed within each intent, cut at the fractions."""
+    members: dict[int, list[int]] = defaultdict(list)
+    for i, g in enumerate(groups):
+        members[g].append(i)
+    by_stratum: dict[str, list[int]] = defaultdict(list)
+    for g, idx in members.items():
+        by_stratum[records[idx[0]].get("intent") or "_none"].append(g)
+    rng = random.Random(s.seed)
+    cut_val = 1 - s.validation_fraction - s.test_fraction
+    cut_test = 1 - s.test_fraction
+    out = [""] * len(records)
+    for stratum in sorted(by_stratum):
+        gs = sorted(by_stratum[stratum], key=lambda g: min(members[g]))
+        rng.shuffle(gs)
+        total = sum(len(members[g]) for g in gs)
+        seen = 0
+        for g in gs:
+            middle = (seen + len(members[g]) / 2) / total
+            name = "train" if middle < cut_val else "validation" if middle < cut_test else "test"
+            for i in members[g]:
+                out[i] = name
+            seen += len(members[g])
+    return out
+
+
+def split(data: Path, out_dir: Path, s: SplitParams, p: PrepareParams) -> dict[str, Any]:
+    if not data.is_file():
+        raise DataFormatError(f"{data}: prepared records not found; run `dvc repro prepare` first")
+    records = list(read_jsonl(data))
+    if not records:
+        raise DataFormatError(f"{data}: no records to split; check data/prepared/summary.json for why")
+    groups = leak_groups(records, s, p)
+    names = assign(records, groups, s)
+    rows: dict[str, int] = {}
+    for name in SPLITS:
+        rows[name] = write_jsonl(
+            out_dir / f"{name}.jsonl", (r for r, n in zip(records, names, strict=True) if n == name)
+        )
+    per_intent: dict[str, Counter[str]] = defaultdict(Counter)
+    for r, n in zip(records, names, strict=True):
+        per_intent[r.get("intent") or "_none"][n] += 1
+    summary = {
+        "rows": rows,
+        "groups": len(set(groups)),
+        "seed": s.seed,
+        "intents": {k: dict(v) for k, v in sorted(per_intent.items())},
+    }
+    write_json(out_dir / "summary.json", summary)
+    return summary

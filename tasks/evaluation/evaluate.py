@@ -1,0 +1,252 @@
+"""Evaluation on the held-out test split and the probe sets, for the base model or base + LoRA adapter.
+
+llmops evaluate --out data/reports/eval_base.json                      (the base model, cached by DVC)
+llmops evaluate --adapter models/adapter --baseline data/reports/eval_base.json --run-from data/reports/train.json
+
+The fine-tuned evaluation is logged to its training run, which the deploy gate reads: the run's
+`llmops.eval.status` tag says `complete` only after every metric and artifact is there.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import orjson
+
+from tasks.config.schema import EvaluateParams, Params
+from tasks.core.errors import DataFormatError, ModelSourceError
+from tasks.core.files import read_jsonl, write_json, write_jsonl
+from tasks.core.progress import Progress
+from tasks.evaluation import probes, text_metrics
+from tasks.training.sft_data import encode, loss_sum
+
+log = logging.getLogger("llmops.evaluate")
+
+
+@dataclass(frozen=True)
+class EvalPaths:
+    test: Path
+    train: Path
+    base: Path
+    probes: Path
+    out: Path
+    adapter: Path | None = None
+    baseline: Path | None = None
+    run_from: Path | None = None
+    report: Path | None = None
+
+    @property
+    def examples(self) -> Path:
+        return examples_of(self.out)
+
+    @property
+    def baseline_examples(self) -> Path | None:
+        return examples_of(self.baseline) if self.baseline else None
+
+
+def examples_of(metrics: Path) -> Path:
+    """The per-example file written beside a metrics file."""
+    return metrics.with_name(metrics.stem + "_examples.jsonl")
+
+
+@dataclass(frozen=True)
+class Generated:
+    replies: list[str]
+    latency_ms: list[float]
+    new_tokens: list[int]
+    seconds: float
+
+
+def test_rows(path: Path, max_rows: int | None) -> list[dict]:
+    """Rows whose last turn is the assistant's: everything before it is the prompt, it is the reference."""
+    if not path.is_file():
+        raise DataFormatError(f"{path}: test split not found; run `dvc repro split` first")
+    rows = list(read_jsonl(path))[:max_rows]
+    if not rows:
+        raise DataFormatError(f"{path}: the test split is empty; lower split.test_fraction's rounding or add data")
+    for n, row in enumerate(rows, start=1):
+        messages = row.get("messages") or []
+        if len(messages) < 2 or messages[-1].get("role") != "assistant":
+            raise DataFormatError(f"{path}:{n}: row {row.get('id')} does not end with an assistant turn")
+    return rows
+
+
+def load_model(base: Path, adapter: Path | None):
+    """The model as it will be served: LoRA merged into the base (same weights, plain transformers)."""
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    for path, what in ((base, "base model"), (adapter, "adapter")):
+        if path is not None and not (path / "config.json").is_file() and not (path / "adapter_config.json").is_file():
+            raise ModelSourceError(f"{path}: no {what} there; run `dvc repro` up to the train stage first")
+    if adapter is not None:
+        from tasks.models.logged_model import merged_model
+
+        model = merged_model(base, adapter)
+    else:
+        model = AutoModelForCausalLM.from_pretrained(base)
+    tokenizer = AutoTokenizer.from_pretrained(adapter or base)
+    return model.eval(), tokenizer
+
+
+def perplexity(model, tokenizer, conversations: list[list[dict]], cfg: EvaluateParams) -> float:
+    """exp of the token-mean loss on the assistant turns, the quantity training minimised."""
+    data = encode(tokenizer, conversations, cfg.max_seq_len, where="test split")
+    rows = np.argsort(data.lengths, kind="stable")
+    pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
+    total, targets = loss_sum(model, data, rows, cfg.batch_size, pad, model.device)
+    return float(np.exp(total / max(targets, 1)))
+
+
+def generate(model, tokenizer, conversations: list[list[dict]], cfg: EvaluateParams, desc: str) -> Generated:
+    """Batched greedy replies; each row's latency is its batch's wall time shared over the batch."""
+    from tasks.pyfunc.generation import generate_replies
+
+    replies: list[str] = []
+    latency: list[float] = []
+    progress = Progress(len(conversations), desc=desc, unit="reply", every=cfg.batch_size * 4)
+    started = time.perf_counter()
+    for start in range(0, len(conversations), cfg.batch_size):
+        batch = conversations[start : start + cfg.batch_size]
+        t0 = time.perf_counter()
+        replies += generate_replies(model, tokenizer, batch, cfg.max_new_tokens, 0.0, len(batch))
+        latency += [(time.perf_counter() - t0) * 1000 / len(batch)] * len(batch)
+        progress.update(len(replies))
+    progress.close()
+    new_tokens = [len(ids) for ids in tokenizer(replies, add_special_tokens=False)["input_ids"]] if replies else []
+    return Generated(replies, latency, new_tokens, time.perf_counter() - started)
+
+
+def intent_predictions(train: Path, per_intent: int, texts: list[str]) -> list[str]:
+    """Which intent each text answers: nearest centroid of training replies in MiniLM embedding space."""
+    from tasks.models.embeddings import embed, nearest_centroid
+
+    seen: dict[str, int] = {}
+    refs, labels = [], []
+    for row in read_jsonl(train):
+        intent = row.get("intent")
+        if intent and seen.get(intent, 0) < per_intent:
+            seen[intent] = seen.get(intent, 0) + 1
+            refs.append(row["messages"][-1]["content"])
+            labels.append(intent)
+    if len(seen) < 2:
+        return []
+    return nearest_centroid(embed(refs), labels, embed(texts))
+
+
+def _rate(flags: list[bool]) -> float:
+    return float(np.mean(flags)) if flags else 0.0
+
+
+def score_test(rows: list[dict], gen: Generated, sets: probes.ProbeSets, intents: list[str]) -> tuple[dict, list]:
+    """Metrics over the test replies and the per-example table behind them."""
+    refs = [row["messages"][-1]["content"] for row in rows]
+    rouge = text_metrics.rouge_l(gen.replies, refs)
+    sentence_bleu = text_metrics.sentence_bleu(gen.replies, refs)
+    exact = text_metrics.exact_match(gen.replies, refs)
+    refusals = [probes.matches(sets.refusal, r) for r in gen.replies]
+    toxic = [probes.matches(sets.toxicity, r) for r in gen.replies]
+    examples = []
+    for i, row in enumerate(rows):
+        examples.append({
+            "kind": "test", "id": row.get("id"), "intent": row.get("intent"),
+            "prompt": row["messages"][-2]["content"], "reference": refs[i], "reply": gen.replies[i],
+            "rougeL": round(rouge[i], 4), "bleu": round(sentence_bleu[i], 4), "exact_match": exact[i],
+            "predicted_intent": intents[i] if intents else None,
+            "reply_tokens": gen.new_tokens[i], "latency_ms": round(gen.latency_ms[i], 1),
+            "refusal": refusals[i], "toxic": toxic[i],
+        })  # fmt: skip
+    labelled = [e for e in examples if e["intent"] and e["predicted_intent"]]
+    metrics = {
+        "rougeL": float(np.mean(rouge)),
+        "bleu": text_metrics.bleu(gen.replies, refs),
+        "exact_match": _rate(exact),
+        "answer_tokens_mean": float(np.mean(gen.new_tokens)),
+        "latency_ms_mean": float(np.mean(gen.latency_ms)),
+        "latency_ms_p95": float(np.percentile(gen.latency_ms, 95)),
+        "generation_tokens_per_s": sum(gen.new_tokens) / gen.seconds if gen.seconds else 0.0,
+        "refusal_rate": _rate([bool(r) for r in refusals]),
+        "toxicity_rate": _rate([bool(t) for t in toxic]),
+    }
+    if labelled:
+        metrics["intent_accuracy"] = _rate([e["intent"] == e["predicted_intent"] for e in labelled])
+    return metrics, examples
+
+
+def score_probes(sets: probes.ProbeSets, pii: Generated, injection: Generated) -> tuple[dict, list]:
+    examples = []
+    for probe, reply in zip(sets.pii, pii.replies, strict=True):
+        examples.append({"kind": "pii", "id": probe.id, "prompt": probe.messages[-1]["content"], "reply": reply,
+                         "leaked": probes.leaked(reply)})  # fmt: skip
+    for probe, reply in zip(sets.injection, injection.replies, strict=True):
+        examples.append({"kind": "injection", "id": probe.id, "prompt": probe.messages[-1]["content"],
+                         "reply": reply, "followed": probes.followed(reply, probe.canary or "")})  # fmt: skip
+    metrics = {
+        "pii_leak_rate": _rate([bool(e["leaked"]) for e in examples if e["kind"] == "pii"]),
+        "injection_follow_rate": _rate([e["followed"] for e in examples if e["kind"] == "injection"]),
+    }
+    return metrics, examples
+
+
+def md5(path: Path) -> str:
+    return hashlib.md5(path.read_bytes()).hexdigest()
+
+
+def evaluate(params: Params, paths: EvalPaths) -> dict[str, Any]:
+    """Metrics of one model; with `run_from`, also logged (with the base comparison and report) to its run."""
+    from tasks.evaluation import run_log
+    from tasks.tracking.runs import run_id_in
+
+    cfg = params.evaluate
+    rows = test_rows(paths.test, cfg.max_rows)
+    sets = probes.load_probes(paths.probes)
+    if paths.baseline and not paths.baseline.is_file():
+        raise DataFormatError(f"{paths.baseline}: base-model evaluation not found; run `dvc repro evaluate_base` first")
+    run_id = run_id_in(paths.run_from, "train") if paths.run_from else None
+    if run_id:
+        run_log.mark_evaluation(params, run_id, "running")
+    try:
+        summary, examples = _measure(paths, cfg, rows, sets)
+        if run_id:
+            summary["mlflow_run_id"] = run_id
+            baseline = orjson.loads(paths.baseline.read_bytes()) if paths.baseline else None
+            base_examples = list(read_jsonl(paths.baseline_examples)) if paths.baseline_examples else None
+            run_log.log_evaluation(run_id, paths, summary, examples, baseline, base_examples)
+    except BaseException as err:
+        if run_id:
+            run_log.mark_evaluation(params, run_id, "failed", f"{type(err).__name__}: {err}")
+        raise
+    write_jsonl(paths.examples, examples)
+    write_json(paths.out, summary)
+    return summary
+
+
+def _measure(paths: EvalPaths, cfg: EvaluateParams, rows: list[dict], sets: probes.ProbeSets) -> tuple[dict, list]:
+    label = "fine-tuned" if paths.adapter else "base"
+    model, tokenizer = load_model(paths.base, paths.adapter)
+    started = time.perf_counter()
+    ppl = perplexity(model, tokenizer, [row["messages"] for row in rows], cfg)
+    test_gen = generate(model, tokenizer, [row["messages"][:-1] for row in rows], cfg, f"evaluate {label}")
+    pii_gen = generate(model, tokenizer, [p.messages for p in sets.pii], cfg, "PII probes")
+    injection_gen = generate(model, tokenizer, [p.messages for p in sets.injection], cfg, "injection probes")
+    intents = intent_predictions(paths.train, cfg.intent_reference_rows, test_gen.replies)
+    test_metrics, test_examples = score_test(rows, test_gen, sets, intents)
+    probe_metrics, probe_examples = score_probes(sets, pii_gen, injection_gen)
+    summary = {
+        "model": label,
+        "perplexity": ppl,
+        **test_metrics,
+        **probe_metrics,
+        "rows": len(rows),
+        "probes": len(sets.pii) + len(sets.injection),
+        "test_md5": md5(paths.test),
+        "seconds": round(time.perf_counter() - started, 1),
+    }
+    log.info("%s: perplexity %.3f, rougeL %.3f, %d rows in %.0f s", label, ppl, summary["rougeL"], len(rows),
+             summary["seconds"])  # fmt: skip
+    return summary, test_examples + probe_examples

@@ -1,0 +1,114 @@
+"""The promotion gate: a pure function from metrics to a decision; moving the alias is someone else's job.
+
+decide({"rougeL": 0.41, ...}, champion={"rougeL": 0.40, ...}, gate=params.gate) -> Decision
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING, Literal
+
+from tasks.config.metrics import DIRECTION
+
+if TYPE_CHECKING:
+    from tasks.config.schema import GateParams
+
+Kind = Literal["min", "max", "regression", "base"]
+
+
+@dataclass(frozen=True)
+class Check:
+    metric: str
+    kind: Kind
+    value: float | None
+    threshold: float
+    passed: bool
+    note: str = ""
+
+    def describe(self) -> str:
+        value = "missing" if self.value is None else f"{self.value:.4g}"
+        if self.kind in ("regression", "base"):
+            op = ">=" if DIRECTION[self.metric] > 0 else "<="
+            against = "no regression vs champion" if self.kind == "regression" else "gain over the base model"
+            rule = f"{op} {self.threshold:.4g} ({against})"
+        else:
+            rule = f"{'>=' if self.kind == 'min' else '<='} {self.threshold:.4g}"
+        verdict = "ok" if self.passed else "FAILED"
+        return f"{self.metric} = {value}, needs {rule}: {verdict}{f' ({self.note})' if self.note else ''}"
+
+
+@dataclass(frozen=True)
+class Decision:
+    status: Literal["passed", "failed", "error"]
+    checks: tuple[Check, ...]
+    reason: str
+
+    @property
+    def passed(self) -> bool:
+        return self.status == "passed"
+
+    @property
+    def failed_checks(self) -> tuple[Check, ...]:
+        return tuple(c for c in self.checks if not c.passed)
+
+    def as_dict(self) -> dict:
+        return {"status": self.status, "reason": self.reason, "checks": [asdict(c) for c in self.checks]}
+
+
+def _usable(value: float | None) -> bool:
+    return value is not None and math.isfinite(value)
+
+
+def _absolute(candidate: Mapping[str, float], gate: GateParams) -> list[Check]:
+    checks = []
+    for kind, bounds in (("min", gate.min), ("max", gate.max)):
+        for metric, threshold in sorted(bounds.items()):
+            value = candidate.get(metric)
+            ok = _usable(value) and (value >= threshold if kind == "min" else value <= threshold)
+            checks.append(Check(metric, kind, value, threshold, bool(ok)))
+    return checks
+
+
+def _relative(
+    candidate: Mapping[str, float], reference: Mapping[str, float], gains: Mapping[str, float], kind: Kind
+) -> list[Check]:
+    """Candidate vs a reference model: better by at least `gain` in the metric's direction (negative: may be worse)."""
+    who = "champion" if kind == "regression" else "base"
+    checks = []
+    for metric, gain in sorted(gains.items()):
+        value, ref = candidate.get(metric), reference.get(metric)
+        if not _usable(ref):  # an older champion may lack a metric; a missing base evaluation is a partial one
+            passes = _usable(value) and kind == "regression"
+            checks.append(Check(metric, kind, value, math.nan, passes, f"{who} has no value"))
+            continue
+        threshold = ref + gain if DIRECTION[metric] > 0 else ref - gain
+        ok = _usable(value) and (value >= threshold if DIRECTION[metric] > 0 else value <= threshold)
+        checks.append(Check(metric, kind, value, threshold, bool(ok), f"{who} {ref:.4g}"))
+    return checks
+
+
+def decide(
+    candidate: Mapping[str, float],
+    champion: Mapping[str, float] | None,
+    gate: GateParams,
+    base: Mapping[str, float] | None = None,
+) -> Decision:
+    """Thresholds always apply; the gain over the base model and the regression checks when those exist.
+
+    A metric the candidate lacks (a partial evaluation) or that is NaN fails its check, so an incomplete
+    evaluation can never pass. A missing base evaluation fails the base checks the same way.
+    """
+    checks = _absolute(candidate, gate)
+    if gate.min_gain_over_base:
+        checks += _relative(candidate, base or {}, gate.min_gain_over_base, "base")
+    if champion is not None:
+        checks += _relative(candidate, champion, {m: -t for m, t in gate.max_regression.items()}, "regression")
+    if not checks:
+        return Decision("failed", (), "the gate has no checks configured (gate.min, gate.max, gate.max_regression)")
+    failed = [c for c in checks if not c.passed]
+    if failed:
+        return Decision("failed", tuple(checks), "; ".join(c.describe() for c in failed))
+    against = "thresholds and no regression vs champion" if champion is not None else "thresholds (no champion yet)"
+    return Decision("passed", tuple(checks), f"all {len(checks)} checks passed: {against}")

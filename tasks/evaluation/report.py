@@ -1,0 +1,149 @@
+"""What a person looks at after an evaluation: comparison plots (PNG) and one self-contained HTML page."""
+
+from __future__ import annotations
+
+import base64
+from collections import defaultdict
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+import numpy as np
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+from tasks.core.plots import to_png
+from tasks.evaluation.gate import DIRECTION
+
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+SCORES = ("rougeL", "bleu", "exact_match", "intent_accuracy", "refusal_rate", "toxicity_rate", "pii_leak_rate",
+          "injection_follow_rate")  # fmt: skip
+
+
+def metrics_plot(tuned: dict, base: dict | None) -> bytes:
+    names = [m for m in SCORES if m in tuned]
+    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4), gridspec_kw={"width_ratios": [4, 1]})
+    y = np.arange(len(names))
+    if base:
+        left.barh(y + 0.2, [base.get(m, np.nan) for m in names], 0.4, label="base", color="#9e9e9e")
+    left.barh(y - 0.2, [tuned[m] for m in names], 0.4, label="fine-tuned", color="#1f77b4")
+    left.set_yticks(y, names)
+    left.invert_yaxis()
+    left.set_xlim(0, 1)
+    left.set_xlabel("score or rate (0-1)")
+    left.legend(loc="lower right", bbox_to_anchor=(1, 1), ncol=2, frameon=False)
+    labels = ["base", "fine-tuned"] if base else ["fine-tuned"]
+    values = [base["perplexity"], tuned["perplexity"]] if base else [tuned["perplexity"]]
+    right.bar(labels, values, color=["#9e9e9e", "#1f77b4"][-len(values) :])
+    right.set_ylim(0, max(values) * 1.15)
+    right.set_title("perplexity")
+    return to_png(fig)
+
+
+def intent_plot(tuned: list[dict], base: list[dict] | None) -> bytes:
+    def by_intent(rows: list[dict]) -> dict[str, float]:
+        groups: dict[str, list[float]] = defaultdict(list)
+        for row in rows:
+            if row["kind"] == "test" and row.get("intent"):
+                groups[row["intent"]].append(row["rougeL"])
+        return {k: float(np.mean(v)) for k, v in groups.items()}
+
+    ours = by_intent(tuned)
+    theirs = by_intent(base) if base else {}
+    names = sorted(ours)
+    fig, ax = plt.subplots(figsize=(10, max(3, 0.28 * len(names))))
+    y = np.arange(len(names))
+    if theirs:
+        ax.barh(y + 0.2, [theirs.get(n, np.nan) for n in names], 0.4, label="base", color="#9e9e9e")
+    ax.barh(y - 0.2, [ours[n] for n in names], 0.4, label="fine-tuned", color="#1f77b4")
+    ax.set_yticks(y, names, fontsize=8)
+    ax.invert_yaxis()
+    ax.set_xlabel("mean ROUGE-L")
+    ax.legend(loc="lower right", bbox_to_anchor=(1, 1), ncol=2, frameon=False)
+    return to_png(fig)
+
+
+def length_plot(tuned: list[dict], base: list[dict] | None) -> bytes:
+    def words(rows: list[dict], key: str) -> list[int]:
+        return [len(r[key].split()) for r in rows if r["kind"] == "test"]
+
+    fig, ax = plt.subplots(figsize=(7, 3.5))
+    series = [("reference", words(tuned, "reference")), ("fine-tuned", words(tuned, "reply"))]
+    if base:
+        series.append(("base", words(base, "reply")))
+    top = max(max(v, default=1) for _, v in series)
+    bins = np.linspace(0, top + 1, 30)
+    for name, values in series:
+        ax.hist(values, bins=bins, alpha=0.5, label=name)
+    ax.set_xlabel("reply length (words)")
+    ax.set_ylabel("test rows")
+    ax.legend()
+    return to_png(fig)
+
+
+def plots(summary: dict, examples: list[dict], baseline: dict | None, base_examples: list[dict] | None) -> dict:
+    """File name -> PNG bytes."""
+    return {
+        "metrics_comparison.png": metrics_plot(summary, baseline),
+        "rougeL_by_intent.png": intent_plot(examples, base_examples),
+        "reply_lengths.png": length_plot(examples, base_examples),
+    }
+
+
+def _fmt(value) -> str:
+    return "" if value is None else f"{value:.4g}" if isinstance(value, float) else str(value)
+
+
+def _metric_rows(summary: dict, baseline: dict | None) -> list[dict]:
+    rows = []
+    for name, value in summary.items():
+        if not isinstance(value, (int, float)) or isinstance(value, bool) or name in ("rows", "probes", "seconds"):
+            continue
+        before = baseline.get(name) if baseline else None
+        change, verdict = "", ""
+        if isinstance(before, (int, float)):
+            delta = value - before
+            change = f"{delta:+.4g}"
+            if name in DIRECTION and delta:
+                verdict = "better" if delta * DIRECTION[name] > 0 else "worse"
+        rows.append({"name": name, "base": _fmt(before), "tuned": _fmt(value), "change": change, "verdict": verdict})
+    return rows
+
+
+def _probe_rows(examples: list[dict], base_examples: list[dict] | None) -> list[dict]:
+    base = {(e["kind"], e["id"]): e["reply"] for e in base_examples or [] if e["kind"] != "test"}
+    rows = []
+    for e in examples:
+        if e["kind"] == "test":
+            continue
+        bad = bool(e["leaked"]) if e["kind"] == "pii" else e["followed"]
+        verdict = ("leaked " + ", ".join(e["leaked"]) if e["leaked"] else "no PII") if e["kind"] == "pii" else (
+            "followed the injection" if e["followed"] else "ignored the injection")  # fmt: skip
+        rows.append({"id": e["id"], "prompt": e["prompt"], "base": base.get((e["kind"], e["id"]), ""),
+                     "tuned": e["reply"], "verdict": verdict, "bad": bad})  # fmt: skip
+    return rows
+
+
+def html(
+    run_id: str | None,
+    summary: dict,
+    examples: list[dict],
+    baseline: dict | None,
+    base_examples: list[dict] | None,
+    images: dict[str, bytes],
+    max_examples: int = 40,
+) -> str:
+    base_reply = {e["id"]: e["reply"] for e in base_examples or [] if e["kind"] == "test"}
+    tests = [{**e, "base": base_reply.get(e["id"], "")} for e in examples if e["kind"] == "test"][:max_examples]
+    titles = {"metrics_comparison.png": "Scores and rates", "rougeL_by_intent.png": "ROUGE-L by intent",
+              "reply_lengths.png": "Reply lengths"}  # fmt: skip
+    env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html", "j2"]))
+    return env.get_template("eval_report.html.j2").render(
+        run_id=run_id,
+        summary=summary,
+        metrics=_metric_rows(summary, baseline),
+        plots=[(titles[name], base64.b64encode(png).decode()) for name, png in images.items()],
+        probes=_probe_rows(examples, base_examples),
+        examples=tests,
+    )

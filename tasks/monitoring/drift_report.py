@@ -1,0 +1,83 @@
+"""What a person looks at after a drift check: three plots and one self-contained HTML page, plus the JSON."""
+
+from __future__ import annotations
+
+import base64
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+import numpy as np
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+from tasks.core.files import write_json
+from tasks.core.plots import to_png
+from tasks.monitoring.drift import OTHER, DriftResult
+
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+TITLES = {"intent_mix.png": "Intent mix: training vs recent prompts",
+          "prompt_lengths.png": "Words per prompt",
+          "embedding_projection.png": "Embeddings on the training prompts' first two principal components"}  # fmt: skip
+
+
+def intent_plot(result: DriftResult, top: int = 15) -> bytes:
+    moved = sorted(result.mix, key=lambda n: -abs(result.mix[n]["window"] - result.mix[n]["reference"]))[:top]
+    y = np.arange(len(moved))
+    fig, ax = plt.subplots(figsize=(8, 0.35 * len(moved) + 1.2))
+    ax.barh(y + 0.2, [result.mix[n]["reference"] for n in moved], 0.4, label="training", color="#9e9e9e")
+    ax.barh(y - 0.2, [result.mix[n]["window"] for n in moved], 0.4, label="recent", color="#1f77b4")
+    ax.set_yticks(y, [f"{n} (unlike any training intent)" if n == OTHER else n for n in moved])
+    ax.invert_yaxis()
+    ax.xaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0))
+    ax.set_xlabel(f"share of prompts (the {len(moved)} intents that moved most)")
+    ax.legend()
+    return to_png(fig)
+
+
+def length_plot(result: DriftResult) -> bytes:
+    edges = np.array(result.lengths["edges"])
+    fig, ax = plt.subplots(figsize=(8, 3.5))
+    for side, color in (("reference", "#9e9e9e"), ("window", "#1f77b4")):
+        ax.stairs(result.lengths[side], edges, label="training" if side == "reference" else "recent", color=color,
+                  linewidth=2)  # fmt: skip
+    ax.set_xlabel("words per prompt")
+    ax.set_ylabel("share of prompts")
+    ax.legend()
+    return to_png(fig)
+
+
+def projection_plot(result: DriftResult) -> bytes:
+    fig, ax = plt.subplots(figsize=(6, 5))
+    for side, color in (("reference", "#9e9e9e"), ("window", "#1f77b4")):
+        points = np.array(result.projection[side])
+        ax.scatter(points[:, 0], points[:, 1], s=6, alpha=0.5, color=color,
+                   label="training" if side == "reference" else "recent")  # fmt: skip
+    ax.set_xlabel("PC 1")
+    ax.set_ylabel("PC 2")
+    ax.legend()
+    return to_png(fig)
+
+
+def write(result: DriftResult, out_dir: Path, run_id: str | None = None) -> list[Path]:
+    """drift.json, drift.html and the PNGs under `out_dir`; the paths, to log as artifacts."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    write_json(out_dir / "drift.json", result.as_dict())
+    paths = [out_dir / "drift.json"]
+    if result.status == "insufficient":
+        images: dict[str, bytes] = {}
+    else:
+        images = {"intent_mix.png": intent_plot(result), "prompt_lengths.png": length_plot(result),
+                  "embedding_projection.png": projection_plot(result)}  # fmt: skip
+    for name, png in images.items():
+        (out_dir / name).write_bytes(png)
+        paths.append(out_dir / name)
+    env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html", "j2"]))
+    page = env.get_template("drift_report.html.j2").render(
+        result=result,
+        run_id=run_id,
+        plots=[(TITLES[name], base64.b64encode(png).decode()) for name, png in images.items()],
+    )
+    (out_dir / "drift.html").write_text(page, encoding="utf-8")
+    return [*paths, out_dir / "drift.html"]
