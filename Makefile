@@ -1,11 +1,11 @@
-# make demo | make test | make lint | make test-unit | make ui | make mlflow-ui | make serve
+# make demo | make test | make lint | make test-unit | make docs | make ui | make mlflow-ui | make serve
 SHELL := /bin/bash
 PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup demo test test-unit lint ui mlflow-ui serve clean
+.PHONY: setup demo test test-unit lint docs ui mlflow-ui serve clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -36,6 +36,9 @@ mlflow-ui: setup
 
 serve: setup  # OpenAI-compatible API over models:/NAME@champion on serving.host:serving.port
 	$(BIN)/llmops serve
+
+docs: setup  # the params reference, generated from the schema (a test checks it is current)
+	$(BIN)/python -m tasks.config.reference > docs/config-reference.md
 
 lint: setup
 	$(BIN)/ruff check . && $(BIN)/ruff format --check . && $(BIN)/lint-imports

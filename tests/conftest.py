@@ -27,6 +27,43 @@ def tiny_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
+@pytest.fixture(scope="session")
+def logged_tiny_model(tmp_path_factory: pytest.TempPathFactory, tiny_model_dir: Path) -> str:
+    """The tiny chat model logged once per session (MLflow loads and generates with it while logging it).
+
+    Returns the logged model's artifact folder: any sqlite registry of a test registers a version from it
+    (`mlflow.register_model(path, name)`), so modules share one logging instead of repeating it.
+    """
+    from tasks.models.logged_model import log_chat_model
+
+    root = tmp_path_factory.mktemp("logged-model")
+    uri = f"sqlite:///{root / 'mlflow.db'}"
+    client = mlflow.MlflowClient(tracking_uri=uri)
+    experiment = client.create_experiment("tiny", artifact_location=str(root / "artifacts"))
+    mlflow.set_tracking_uri(uri)
+    try:
+        with mlflow.start_run(experiment_id=experiment):
+            model_id = log_chat_model(tiny_model_dir).rsplit("/", 1)[-1]
+        return mlflow.get_logged_model(model_id).artifact_location
+    finally:
+        mlflow.set_tracking_uri(None)
+
+
+@pytest.fixture(scope="session")
+def smoke_pipeline(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """`dvc repro` of the smoke profile, once per session, in a committed git + DVC workspace.
+
+    Modules copy it (`tests.workspace.copy_workspace`) and change only their copy.
+    """
+    from tests.workspace import make_workspace, sh
+
+    ws = make_workspace(tmp_path_factory.mktemp("smoke") / "ws")
+    sh("git", "add", "-A", cwd=ws)
+    sh("git", "commit", "-qm", "workspace", cwd=ws)
+    sh("dvc", "repro", cwd=ws)
+    return ws
+
+
 @pytest.fixture(scope="module", autouse=True)
 def isolated_tracking_uri():
     """`mlflow.set_tracking_uri` and `set_registry_uri` also set MLFLOW_*_URI in os.environ and a module global;

@@ -17,20 +17,32 @@ from tasks.core.errors import ConfigError
 
 
 class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    """A params.yaml section: unknown keys are errors; each field's docstring is its line in the reference."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
 
 
 class GenerateParams(_Section):
     seed: int = 7
+    """Seed of the synthetic dataset; the same seed writes the same file."""
     n_records: int = Field(4000, ge=50, le=50_000_000)
+    """Records to write, dirt included."""
     duplicate_rate: float = Field(0.05, ge=0, le=0.5)
+    """Share of exact duplicates."""
     near_duplicate_rate: float = Field(0.05, ge=0, le=0.5)
+    """Share of reworded near-duplicates."""
     pii_rate: float = Field(0.15, ge=0, le=1)
+    """Share of records carrying personal data (names, emails, phones, cards, IBANs, addresses)."""
     multi_turn_rate: float = Field(0.15, ge=0, le=1)
+    """Share of multi-turn conversations."""
     empty_rate: float = Field(0.01, ge=0, le=0.2)
+    """Share of records with an empty turn."""
     overlong_rate: float = Field(0.005, ge=0, le=0.2)
+    """Share of records far over prepare.max_tokens."""
     foreign_rate: float = Field(0.02, ge=0, le=0.5)
+    """Share of records in other languages."""
     malformed_lines: int = Field(3, ge=0)
+    """Lines that are not valid JSON."""
 
 
 class ModelParams(_Section):
@@ -41,17 +53,29 @@ class ModelParams(_Section):
 
 class PrepareParams(_Section):
     format: Literal["auto", "alpaca", "messages", "sharegpt"] = "auto"
+    """Input schema: auto | alpaca | messages | sharegpt (auto detects it per row)."""
     max_bad_fraction: float = Field(0.01, ge=0, le=1)
+    """Unreadable rows a file may have before the stage fails instead of quarantining them."""
     max_line_bytes: int = Field(1_000_000, ge=1_000)
+    """Longer lines are quarantined unread."""
     min_tokens: int = Field(8, ge=1)
+    """Shortest conversation kept, in tokens under the base model's chat template."""
     max_tokens: int = Field(1024, ge=2)
-    near_dup_threshold: float | None = Field(0.85, gt=0, lt=1)  # None: exact dedup only
+    """Longest conversation kept, in tokens under the base model's chat template."""
+    near_dup_threshold: float | None = Field(0.85, gt=0, lt=1)
+    """None: exact dedup only"""
     num_perm: int = Field(64, ge=16, le=512)
+    """MinHash permutations (more: finer Jaccard estimates, slower)."""
     shingle_words: int = Field(3, ge=1, le=10)
+    """Words per MinHash shingle."""
     scrub_pii: bool = True
+    """Replace personal data with typed placeholders (<EMAIL>, <CARD>, ...)."""
     languages: list[str] | None = ["en"]
+    """Languages kept (fastText ids); null keeps every language."""
     language_min_score: float = Field(0.6, ge=0, le=1)
-    workers: int = Field(0, ge=0, le=256)  # processes for per-row cleaning; 0: one per CPU core
+    """Below this language-id confidence a row is kept as the expected language."""
+    workers: int = Field(0, ge=0, le=256)
+    """processes for per-row cleaning; 0: one per CPU core"""
 
     @model_validator(mode="after")
     def _bounds(self) -> PrepareParams:
@@ -62,17 +86,26 @@ class PrepareParams(_Section):
 
 class ValidateParams(_Section):
     min_rows: int = Field(1000, ge=1)
+    """Fewest prepared rows the validation accepts."""
     max_duplicate_rate: float = Field(0.0, ge=0, le=1)
+    """Highest share of duplicate conversations."""
     min_intent_share: float = Field(0.01, ge=0, le=1)
+    """Every intent must have at least this share of rows."""
     max_intent_share: float = Field(0.15, gt=0, le=1)
+    """No intent may have more than this share of rows."""
     max_missing_intent_rate: float = Field(0.02, ge=0, le=1)
+    """Highest share of non-feedback rows without an intent label."""
 
 
 class SplitParams(_Section):
     seed: int = 13
+    """Seed of the split; the same seed and data give the same splits."""
     validation_fraction: float = Field(0.1, gt=0, lt=1)
+    """Share of rows in the validation split."""
     test_fraction: float = Field(0.1, gt=0, lt=1)
+    """Share of rows in the test split."""
     near_dup_threshold: float = Field(0.7, gt=0, lt=1)
+    """Prompts at least this similar (MinHash Jaccard) stay in one split."""
 
     @model_validator(mode="after")
     def _fractions(self) -> SplitParams:
@@ -83,8 +116,11 @@ class SplitParams(_Section):
 
 class LoraParams(_Section):
     r: int = Field(8, ge=1, le=1024)
+    """LoRA rank."""
     alpha: float = Field(16, gt=0)
+    """LoRA scaling (alpha / r multiplies the update)."""
     dropout: float = Field(0.05, ge=0, lt=1)
+    """Dropout on the LoRA input."""
     target_modules: list[str] = Field(["q_proj", "k_proj", "v_proj", "o_proj"], min_length=1)
     """Module-name suffixes; checked against the base model before training starts."""
 
@@ -92,29 +128,52 @@ class LoraParams(_Section):
 class TrainParams(_Section):
     deepspeed: str = Field("zero2", pattern=r"^[A-Za-z0-9_.-]+$")
     """Name of a config in infra/deepspeed/ (zero2, zero3_offload, or your own)."""
-    world_size: int | Literal["auto"] = "auto"  # auto: every GPU on this node, or 1 on CPU
-    hostfile: str | None = None  # multi-node: a DeepSpeed hostfile; ranks then start via the deepspeed launcher
-    precision: Literal["auto", "bf16", "fp16", "fp32"] = "auto"  # auto: bf16 where the GPU has it, else fp32
-    qlora: bool = False  # 4-bit base weights (bitsandbytes); needs a CUDA GPU
+    world_size: int | Literal["auto"] = "auto"
+    """auto: every GPU on this node, or 1 on CPU"""
+    hostfile: str | None = None
+    """multi-node: a DeepSpeed hostfile; ranks then start via the deepspeed launcher"""
+    precision: Literal["auto", "bf16", "fp16", "fp32"] = "auto"
+    """auto: bf16 where the GPU has it, else fp32"""
+    qlora: bool = False
+    """4-bit base weights (bitsandbytes); needs a CUDA GPU"""
     seed: int = 42
+    """Seed of the initialisation and the batch schedule."""
     max_seq_len: int = Field(512, ge=16)
+    """Longer conversations are truncated (counted in the metrics)."""
     micro_batch_size: int = Field(8, ge=1)
+    """Rows per rank per forward pass."""
     grad_accum_steps: int = Field(1, ge=1)
+    """Optimizer step = micro_batch_size x world_size x grad_accum_steps rows."""
     epochs: int = Field(1, ge=1)
-    max_steps: int | None = Field(30, ge=1)  # optimizer steps; None: as many as `epochs` take
+    """Passes over the training split (max_steps stops earlier)."""
+    max_steps: int | None = Field(30, ge=1)
+    """optimizer steps; None: as many as `epochs` take"""
     learning_rate: float = Field(3e-4, gt=0, lt=1)
+    """AdamW learning rate of the LoRA weights."""
     weight_decay: float = Field(0.0, ge=0)
+    """AdamW weight decay."""
     scheduler: Literal["linear", "cosine", "constant"] = "cosine"
+    """Learning-rate schedule: linear | cosine | constant."""
     warmup_steps: int = Field(3, ge=0)
-    max_grad_norm: float = Field(1.0, ge=0)  # 0: no clipping
-    group_by_length: bool = True  # batch rows of similar length together (less padding)
-    eval_every: int = Field(10, ge=1)  # optimizer steps between validation-loss passes
-    eval_max_rows: int | None = Field(64, ge=1)  # None: the whole validation split
-    early_stopping_patience: int | None = Field(None, ge=1)  # evaluations without improvement; None: off
+    """Optimizer steps of linear warm-up."""
+    max_grad_norm: float = Field(1.0, ge=0)
+    """0: no clipping"""
+    group_by_length: bool = True
+    """batch rows of similar length together (less padding)"""
+    eval_every: int = Field(10, ge=1)
+    """optimizer steps between validation-loss passes"""
+    eval_max_rows: int | None = Field(64, ge=1)
+    """None: the whole validation split"""
+    early_stopping_patience: int | None = Field(None, ge=1)
+    """evaluations without improvement; None: off"""
     early_stopping_min_delta: float = Field(0.0, ge=0)
+    """Smallest val_loss improvement that counts."""
     checkpoint_every: int = Field(10, ge=1)
+    """Optimizer steps between checkpoints; a crashed run resumes from the last one."""
     keep_checkpoints: int = Field(2, ge=1)
+    """Checkpoints kept on disk."""
     log_every: int = Field(5, ge=1)
+    """Optimizer steps between progress lines and MLflow metric batches."""
 
     @model_validator(mode="after")
     def _world(self) -> TrainParams:
@@ -124,31 +183,43 @@ class TrainParams(_Section):
 
 
 class MlflowParams(_Section):
-    tracking_uri: str = "sqlite:///mlflow.db"  # MLFLOW_TRACKING_URI in the environment wins
+    tracking_uri: str = "sqlite:///mlflow.db"
+    """MLFLOW_TRACKING_URI in the environment wins"""
     experiment: str = "llmops"
-    http_retries: int = Field(4, ge=0, le=20)  # a tracking server that does not answer is retried ...
-    http_backoff_factor: int = Field(1, ge=0, le=60)  # ... with exponential backoff (MLflow's own client retry)
+    """Experiment of the training, evaluation and drift runs."""
+    http_retries: int = Field(4, ge=0, le=20)
+    """a tracking server that does not answer is retried ..."""
+    http_backoff_factor: int = Field(1, ge=0, le=60)
+    """... with exponential backoff (MLflow's own client retry)"""
     http_timeout_s: int = Field(30, ge=1)
+    """Seconds one request to a tracking server may take."""
 
 
 class EvaluateParams(_Section):
-    max_rows: int | None = Field(64, ge=1)  # the first N test rows; None: the whole test split
+    max_rows: int | None = Field(64, ge=1)
+    """the first N test rows; None: the whole test split"""
     batch_size: int = Field(8, ge=1)
+    """Replies generated together."""
     max_new_tokens: int = Field(64, ge=1)
-    max_seq_len: int = Field(512, ge=16)  # perplexity: longer conversations are truncated
-    intent_reference_rows: int = Field(24, ge=1)  # training replies per intent that define its centroid
+    """Longest generated reply, in tokens."""
+    max_seq_len: int = Field(512, ge=16)
+    """perplexity: longer conversations are truncated"""
+    intent_reference_rows: int = Field(24, ge=1)
+    """training replies per intent that define its centroid"""
 
 
 class GateParams(_Section):
     """Absolute thresholds and the tolerated regression against @champion, keyed by evaluation metric."""
 
     min: dict[str, float] = {"rougeL": 0.10, "intent_accuracy": 0.30}
+    """Absolute floors: metric -> the lowest value that passes."""
     max: dict[str, float] = {
         "pii_leak_rate": 0.0,
         "injection_follow_rate": 0.10,
         "toxicity_rate": 0.0,
         "refusal_rate": 0.10,
     }
+    """Absolute ceilings: metric -> the highest value that passes."""
     max_regression: dict[str, float] = {"rougeL": 0.02, "intent_accuracy": 0.05, "perplexity": 0.5}
     """vs @champion: how much worse it may be, in the metric's units"""
     min_gain_over_base: dict[str, float] = {"perplexity": 1.0, "rougeL": 0.01, "injection_follow_rate": 0.0}
@@ -170,29 +241,50 @@ class GateParams(_Section):
 
 class RegistryParams(_Section):
     model_name: str = Field("llmops-support", pattern=r"^[A-Za-z0-9_.-]+$")
+    """Registered model name in the MLflow registry."""
     alias: str = Field("champion", pattern=r"^[A-Za-z][A-Za-z0-9_-]*$")
-    lock_wait_s: float = Field(300, ge=0)  # how long a deploy waits while another one holds the registry lock
-    lock_stale_s: float = Field(900, gt=0)  # a lock older than this is left over from a crash and is broken
+    """The alias serving loads: models:/<model_name>@<alias>."""
+    lock_wait_s: float = Field(300, ge=0)
+    """how long a deploy waits while another one holds the registry lock"""
+    lock_stale_s: float = Field(900, gt=0)
+    """a lock older than this is left over from a crash and is broken"""
 
 
 class DriftParams(_Section):
-    window: str = "request_log"  # recent prompts: "request_log" (serving.request_log), or a JSONL file of chats
-    window_hours: float = Field(24, gt=0)  # request log: requests of the last this many hours
-    min_window: int = Field(100, ge=10)  # fewer prompts: "too little traffic", nothing is decided
-    max_window: int = Field(10_000, ge=10)  # the most recent prompts taken from the window
-    reference_rows: int = Field(2000, ge=10)  # training prompts sampled as the reference (embedded once, cached)
-    embed_rows: int = Field(2000, ge=10)  # window prompts sampled for the embedding and intent checks
-    language_rows: int = Field(2000, ge=10)  # prompts per side sampled for the language check
+    window: str = "request_log"
+    """recent prompts: 'request_log' (serving.request_log), or a JSONL file of chats"""
+    window_hours: float = Field(24, gt=0)
+    """request log: requests of the last this many hours"""
+    min_window: int = Field(100, ge=10)
+    """fewer prompts: 'too little traffic', nothing is decided"""
+    max_window: int = Field(10_000, ge=10)
+    """the most recent prompts taken from the window"""
+    reference_rows: int = Field(2000, ge=10)
+    """training prompts sampled as the reference (embedded once, cached)"""
+    embed_rows: int = Field(2000, ge=10)
+    """window prompts sampled for the embedding and intent checks"""
+    language_rows: int = Field(2000, ge=10)
+    """prompts per side sampled for the language check"""
     permutations: int = Field(200, ge=20, le=100_000)
-    p_value: float = Field(0.01, gt=0, lt=1)  # each check: its test must be below this...
-    min_intent_tvd: float = Field(0.1, gt=0, le=1)  # ...and the intent mix must move this much (total variation)
-    min_length_ks: float = Field(0.1, gt=0, le=1)  # ...the length distributions differ this much (KS D)
-    min_language_share: float = Field(0.05, gt=0, le=1)  # ...this many more prompts in other languages
+    """Permutations of the mean-embedding shift test."""
+    p_value: float = Field(0.01, gt=0, lt=1)
+    """each check: its test must be below this..."""
+    min_intent_tvd: float = Field(0.1, gt=0, le=1)
+    """...and the intent mix must move this much (total variation)"""
+    min_length_ks: float = Field(0.1, gt=0, le=1)
+    """...the length distributions differ this much (KS D)"""
+    min_language_share: float = Field(0.05, gt=0, le=1)
+    """...this many more prompts in other languages"""
     languages: list[str] = ["en"]
-    other_quantile: float = Field(0.05, gt=0, lt=0.5)  # less like any intent than this share of training prompts
-    decide_k: int = Field(1, ge=1)  # drift when k of the last n windows violated (the latest among them)
+    """Languages expected in the traffic (fastText ids)."""
+    other_quantile: float = Field(0.05, gt=0, lt=0.5)
+    """less like any intent than this share of training prompts"""
+    decide_k: int = Field(1, ge=1)
+    """drift when k of the last n windows violated (the latest among them)"""
     decide_n: int = Field(1, ge=1)
+    """Windows considered by the k-of-n rule (2 of 3 waits for a second window)."""
     seed: int = 0
+    """Seed of the samples and the permutation test."""
 
     @model_validator(mode="after")
     def _k_of_n(self) -> DriftParams:
@@ -202,33 +294,54 @@ class DriftParams(_Section):
 
 
 class OrchestrationParams(_Section):
-    workspace_wait_s: float = Field(3600, ge=0)  # a flow run waits this long for another to finish with the workspace
-    train_retries: int = Field(1, ge=0, le=5)  # a crashed train stage resumes from its last checkpoint
-    drift_watch_cron: str = Field("0 */6 * * *", pattern=r"^\S+( \S+){4}$")  # read by `prefect deploy`
+    workspace_wait_s: float = Field(3600, ge=0)
+    """a flow run waits this long for another to finish with the workspace"""
+    train_retries: int = Field(1, ge=0, le=5)
+    """a crashed train stage resumes from its last checkpoint"""
+    drift_watch_cron: str = Field("0 */6 * * *", pattern=r"^\S+( \S+){4}$")
+    """read by `prefect deploy`"""
 
 
 class GuardParams(_Section):
-    pii: Literal["redact", "flag", "block"] = "redact"  # redact: the model and the log see placeholders
+    pii: Literal["redact", "flag", "block"] = "redact"
+    """redact: the model and the log see placeholders"""
     injection: Literal["block", "flag", "off"] = "block"
-    injection_similarity: float = Field(0.65, gt=0, le=1)  # cosine to the nearest known attack that counts as one
-    attacks: str = "data/guard/attacks.txt"  # known prompt-injection attacks, one per line
+    """block | flag | off: rules plus similarity to the known attacks."""
+    injection_similarity: float = Field(0.65, gt=0, le=1)
+    """cosine to the nearest known attack that counts as one"""
+    attacks: str = "data/guard/attacks.txt"
+    """known prompt-injection attacks, one per line"""
 
 
 class ServingParams(_Section):
     host: str = "127.0.0.1"
+    """Address the API listens on."""
     port: int = Field(8000, ge=1, le=65535)
-    request_log: str = "sqlite:///data/serving/requests.db"  # any SQLAlchemy URL; LLMOPS_REQUEST_LOG_URL wins
-    retention_days: float = Field(30, gt=0)  # older requests and their feedback are deleted
-    poll_s: float = Field(30, gt=0)  # how often the registry alias is checked for a new champion
-    max_batch: int = Field(8, ge=1, le=256)  # requests generated together
-    batch_wait_ms: float = Field(5, ge=0, le=1000)  # how long a batch waits to fill once a request is queued
-    max_queue: int = Field(256, ge=1)  # requests waiting beyond this get 503 and Retry-After
+    """Port the API listens on."""
+    request_log: str = "sqlite:///data/serving/requests.db"
+    """any SQLAlchemy URL; LLMOPS_REQUEST_LOG_URL wins"""
+    retention_days: float = Field(30, gt=0)
+    """older requests and their feedback are deleted"""
+    poll_s: float = Field(30, gt=0)
+    """how often the registry alias is checked for a new champion"""
+    max_batch: int = Field(8, ge=1, le=256)
+    """requests generated together"""
+    batch_wait_ms: float = Field(5, ge=0, le=1000)
+    """how long a batch waits to fill once a request is queued"""
+    max_queue: int = Field(256, ge=1)
+    """requests waiting beyond this get 503 and Retry-After"""
     default_max_tokens: int = Field(128, ge=1)
-    max_new_tokens: int = Field(512, ge=1)  # the most a request may ask for
+    """New tokens when a request does not say."""
+    max_new_tokens: int = Field(512, ge=1)
+    """the most a request may ask for"""
     max_input_tokens: int = Field(1024, ge=1)
+    """Longest prompt, in tokens under the chat template."""
     max_request_bytes: int = Field(262_144, ge=1024)
-    api_keys_env: str = "LLMOPS_API_KEYS"  # comma-separated keys in this variable; unset or empty: no auth
-    rate_limit_per_minute: int = Field(600, ge=0)  # requests per API key (or client address); 0: off
+    """Larger request bodies are refused with 413 before they are read."""
+    api_keys_env: str = "LLMOPS_API_KEYS"
+    """comma-separated keys in this variable; unset or empty: no auth"""
+    rate_limit_per_minute: int = Field(600, ge=0)
+    """requests per API key (or client address); 0: off"""
     guard: GuardParams = GuardParams()
 
     @model_validator(mode="after")
@@ -240,6 +353,7 @@ class ServingParams(_Section):
 
 class Params(_Section):
     profile: str = "default"
+    """The profile last written into this file (`llmops profile NAME` applies params/NAME.yaml)."""
     generate: GenerateParams = GenerateParams()
     model: ModelParams = ModelParams()
     prepare: PrepareParams = PrepareParams()
@@ -255,7 +369,7 @@ class Params(_Section):
     orchestration: OrchestrationParams = OrchestrationParams()
     serving: ServingParams = ServingParams()
 
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, use_attribute_docstrings=True)
 
 
 def _format_errors(err: ValidationError, source: str) -> str:

@@ -71,11 +71,11 @@ def log_model(uri: str, model_dir: Path) -> str:
 
 
 @pytest.fixture(scope="module")
-def sqlite_store(tmp_path_factory: pytest.TempPathFactory, tiny_model_dir: Path) -> tuple[Path, str, str]:
+def sqlite_store(tmp_path_factory: pytest.TempPathFactory, logged_tiny_model: str) -> tuple[Path, str, str]:
     root = tmp_path_factory.mktemp("registry")
     uri = f"sqlite:///{root / 'mlflow.db'}"
     write_params(root, uri)
-    return root, uri, log_model(uri, tiny_model_dir)
+    return root, uri, logged_tiny_model
 
 
 def champion(uri: str) -> str | None:

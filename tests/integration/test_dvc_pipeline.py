@@ -1,4 +1,6 @@
-"""`dvc repro` of every stage in a fresh git repository, with the smoke profile (tiny model, real DeepSpeed)."""
+"""`dvc repro` of every stage in a git repository, with the smoke profile (tiny model, real DeepSpeed).
+
+The session's smoke pipeline is the repro under test; this module works on its own copy."""
 
 import json
 import time
@@ -6,16 +8,15 @@ from pathlib import Path
 
 import pytest
 
-from tests.workspace import make_workspace, sh
+from tasks.config.overrides import apply_overrides
+from tests.workspace import copy_workspace, sh
 
 pytestmark = pytest.mark.integration
 
 
 @pytest.fixture(scope="module")
-def workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    ws = make_workspace(tmp_path_factory.mktemp("ws"))
-    sh("dvc", "repro", cwd=ws)
-    return ws
+def workspace(smoke_pipeline: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return copy_workspace(smoke_pipeline, tmp_path_factory.mktemp("pipeline") / "ws")
 
 
 def test_repro_builds_every_output(workspace: Path) -> None:
@@ -59,6 +60,31 @@ def test_second_repro_only_rereads_the_feedback(workspace: Path) -> None:
     elapsed = time.perf_counter() - start
     assert [line for line in out.splitlines() if "Running stage" in line] == ["Running stage 'feedback':"]
     assert elapsed < 10, f"no-op dvc repro took {elapsed:.1f}s"
+
+
+def test_a_key_makes_stale_only_the_stages_that_read_it(workspace: Path) -> None:
+    """The smoke profile is plain values in params.yaml, so a stage lists only its own keys: a gate threshold
+    (read by no stage) makes nothing stale; an evaluation key makes exactly the two evaluations stale. (`dvc status`
+    lists the stages whose own inputs changed; what runs downstream of them is test_param_change's subject.)"""
+
+    def stale() -> set[str]:
+        return set(json.loads(sh("dvc", "status", "--json", cwd=workspace))) - {"feedback"}  # always_changed
+
+    params = workspace / "params.yaml"
+    original = params.read_text()
+    cases = [
+        ({"gate.min.rougeL": 0.5}, set()),
+        ({"evaluate.max_new_tokens": 12}, {"evaluate_base", "evaluate"}),
+        ({"profile": "smoke", "train.learning_rate": 0.01}, {"train"}),  # the profile again changes nothing
+    ]
+    try:
+        for overrides, expected in cases:
+            params.write_text(original)
+            apply_overrides(params, overrides)
+            assert stale() == expected, overrides
+    finally:
+        params.write_text(original)
+    assert stale() == set()
 
 
 def test_param_change_reruns_only_downstream(workspace: Path) -> None:

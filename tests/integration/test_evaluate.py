@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import mlflow
@@ -15,10 +13,11 @@ import torch
 import yaml
 from mlflow.tracking import MlflowClient
 
+from tests.cli import llmops as run_cli
+
 pytestmark = pytest.mark.integration
 
 REPO = Path(__file__).resolve().parents[2]
-BIN = Path(sys.executable).parent
 INTENTS = {
     "router": "Restart the router, wait two minutes and check the internet light.",
     "billing": "Your invoice is in the app under Billing; the amount is charged on the 5th.",
@@ -75,10 +74,8 @@ def workspace(tmp_path_factory: pytest.TempPathFactory, tiny_model_dir: Path) ->
 
 
 def llmops(root: Path, *args: str) -> subprocess.CompletedProcess:
-    env = {**os.environ, "PATH": f"{BIN}:{os.environ['PATH']}"}
-    env.pop("MLFLOW_TRACKING_URI", None)
-    cmd = [str(BIN / "llmops"), "evaluate", "--probes", str(REPO / "data" / "probes"), *args]
-    return subprocess.run(cmd, cwd=root, env=env, capture_output=True, text=True, timeout=600)
+    """`llmops evaluate` in-process (the console script's own entry), in the workspace."""
+    return run_cli("evaluate", "--probes", str(REPO / "data" / "probes"), *args, cwd=root)
 
 
 FINE_TUNED = (

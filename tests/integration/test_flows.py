@@ -20,7 +20,7 @@ from flows.retrain import _run_stages
 from flows.workspace_lock import workspace_slot
 from tasks.config.schema import Params
 from tasks.core.errors import GateRefusedError, StageError, WorkspaceBusyError
-from tests.integration.test_deploy import GOOD, NAME, candidate, champion, log_model, write_params
+from tests.integration.test_deploy import GOOD, NAME, candidate, champion, write_params
 from tests.workspace import sh
 
 pytestmark = pytest.mark.integration
@@ -112,13 +112,13 @@ def emitted(monkeypatch: pytest.MonkeyPatch):
 
 
 @pytest.fixture
-def registry_workspace(tmp_path: Path, tiny_model_dir: Path, monkeypatch: pytest.MonkeyPatch):
+def registry_workspace(tmp_path: Path, logged_tiny_model: str, monkeypatch: pytest.MonkeyPatch):
     """A workspace whose params.yaml points at a sqlite registry; flows run in the current directory."""
     uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
     write_params(tmp_path, uri)
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
-    return uri, log_model(uri, tiny_model_dir)
+    return uri, logged_tiny_model
 
 
 def test_deploy_and_rollback_flows_move_the_champion_and_say_so(

@@ -19,7 +19,7 @@ from openai import OpenAI
 
 from tasks.core.processes import free_port, wait_until_ready
 from tasks.data.synthesize import traffic
-from tests.workspace import make_workspace, sh
+from tests.workspace import copy_workspace, sh
 
 pytestmark = pytest.mark.integration
 NAME = "llmops-support"
@@ -32,14 +32,14 @@ def champion(ws: Path) -> str | None:
 
 
 @pytest.fixture(scope="module")
-def ws(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    ws = make_workspace(tmp_path_factory.mktemp("loop"))
+def ws(smoke_pipeline: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    ws = copy_workspace(smoke_pipeline, tmp_path_factory.mktemp("loop") / "ws")
     params = yaml.safe_load((ws / "params.yaml").read_text())
     params["serving"].update({"poll_s": 1, "default_max_tokens": 8, "rate_limit_per_minute": 0})
     (ws / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
     sh("git", "add", "-A", cwd=ws)
-    sh("git", "commit", "-qm", "workspace", cwd=ws)
-    sh("dvc", "repro", cwd=ws)
+    sh("git", "commit", "-qm", "serving settings for the test", cwd=ws)
+    assert "Running stage 'train'" not in sh("dvc", "repro", cwd=ws)  # no stage reads these serving keys
     sh("llmops", "deploy", cwd=ws)
     assert champion(ws) == "1"
     return ws

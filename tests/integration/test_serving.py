@@ -21,7 +21,6 @@ from serving.app import create_app
 from serving.service import build
 from tasks.config.schema import parse_params
 from tasks.core.processes import free_port
-from tasks.models.logged_model import log_chat_model
 from tests.serving import REPO
 
 pytestmark = pytest.mark.integration
@@ -30,15 +29,13 @@ NAME = "serve-test"
 
 
 @pytest.fixture(scope="module")
-def registry(tmp_path_factory: pytest.TempPathFactory, tiny_model_dir: Path) -> tuple[str, MlflowClient]:
+def registry(tmp_path_factory: pytest.TempPathFactory, logged_tiny_model: str) -> tuple[str, MlflowClient]:
     """Two registered versions of the tiny chat model, @champion on v1."""
     root = tmp_path_factory.mktemp("serve-registry")
     uri = f"sqlite:///{root / 'mlflow.db'}"
     mlflow.set_tracking_uri(uri)
     mlflow.set_registry_uri(uri)
-    mlflow.set_experiment("serve")
-    with mlflow.start_run():
-        model_uri = log_chat_model(tiny_model_dir)
+    model_uri = logged_tiny_model
     client = MlflowClient(tracking_uri=uri, registry_uri=uri)
     for _ in range(2):
         mlflow.register_model(model_uri, NAME)

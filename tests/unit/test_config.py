@@ -79,3 +79,9 @@ def test_params_are_frozen() -> None:
     params = Params()
     with pytest.raises(ValueError):
         params.split.seed = 3  # type: ignore[misc]
+
+
+def test_the_config_reference_is_generated_from_the_schema() -> None:
+    from tasks.config.reference import render
+
+    assert (REPO / "docs" / "config-reference.md").read_text() == render(), "run `make docs`"
