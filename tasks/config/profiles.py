@@ -11,8 +11,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from tasks.config.yaml_file import read_yaml
 from tasks.core.errors import ConfigError
 
 DEFAULT = "default"
@@ -44,10 +43,7 @@ def profile_values(params_path: Path, name: str) -> dict[str, Any]:
     path = profiles_dir(params_path) / f"{name}.yaml"
     if not path.is_file():
         raise ConfigError(f"profile: unknown profile {name!r} (known: {', '.join(known_profiles(params_path))})")
-    try:
-        tree = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as err:
-        raise ConfigError(f"{path}: not valid YAML: {err}") from None
+    tree = read_yaml(path) or {}
     if not isinstance(tree, Mapping):
         raise ConfigError(f"{path}: expected a mapping of params sections")
     return flatten(tree)

@@ -7,7 +7,7 @@ from tasks.config.overrides import apply_overrides, overridden, parse_assignment
 from tasks.config.schema import load_params
 from tasks.core.errors import ConfigError
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 
 
 @pytest.fixture

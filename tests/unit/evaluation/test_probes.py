@@ -7,7 +7,7 @@ import pytest
 from tasks.core.errors import DataFormatError
 from tasks.evaluation import probes
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 
 
 def test_shipped_probe_sets_load() -> None:

@@ -7,7 +7,7 @@ from tasks.config.profiles import profile_values
 from tasks.config.schema import Params, load_params, parse_params
 from tasks.core.errors import ConfigError
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 
 
 def _shipped() -> dict:

@@ -10,7 +10,7 @@ from tests.cli import llmops
 from tests.conftest import chat, write_lines
 
 LLMOPS = str(Path(sys.executable).parent / "llmops")
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 
 
 def _assert_clean_failure(result: subprocess.CompletedProcess[str], *fragments: str) -> None:
