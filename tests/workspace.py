@@ -37,6 +37,7 @@ def make_workspace(ws: Path, profile: str = "smoke") -> Path:
     for name in ("dvc.yaml", "prefect.yaml", "params.yaml"):
         shutil.copy(REPO / name, ws)
     apply_overrides(ws / "params.yaml", {"profile": profile})
+    (ws / ".gitignore").write_text("mlflow.db\nmlruns/\n/data/serving/\n")  # live stores: git must never swap them
     sh("git", "init", "-q", cwd=ws)
     sh("git", "config", "user.email", "ci@example.com", cwd=ws)
     sh("git", "config", "user.name", "ci", cwd=ws)

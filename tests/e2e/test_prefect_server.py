@@ -160,7 +160,8 @@ def test_retrain_from_the_ui_with_an_override_promotes(ui: Ui) -> None:
 
 def test_impossible_threshold_fails_the_gate_and_keeps_the_champion(ui: Ui) -> None:
     before = champion(ui.ws)
-    run = ui.run("retrain", {"set_params": ["gate.min.rougeL=2"], "max_steps": 4})
+    # max_steps 5: a new candidate (a gate key alone reruns no stage, and the champion's own run is not re-gated)
+    run = ui.run("retrain", {"set_params": ["gate.min.rougeL=2"], "max_steps": 5})
     logs = ui.logs(run["id"])
     assert run["state"]["type"] == "FAILED", f"{run['state']}\n{logs[-4000:]}"
     assert "gate failed: rougeL = 0" in logs and "needs >= 2" in logs

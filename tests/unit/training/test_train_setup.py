@@ -10,7 +10,7 @@ import torch
 
 from tasks.config.schema import parse_params
 from tasks.core.errors import ConfigError
-from tasks.training import model_setup
+from tasks.training import model_setup, recipe
 from tasks.training.launcher import launch_command, root_cause, threads_per_rank, world_size
 
 
@@ -119,7 +119,7 @@ def test_train_params_are_validated():
 
 
 def test_early_stopping_counts_evaluations_without_improvement():
-    state = model_setup.TrainerState(fingerprint="x", total_steps=100)
+    state = recipe.TrainerState(fingerprint="x", total_steps=100)
     losses = [3.0, 2.5, 2.45, 2.6, 2.5]
     best_flags = []
     for step, loss in enumerate(losses, start=1):
@@ -128,7 +128,7 @@ def test_early_stopping_counts_evaluations_without_improvement():
     assert best_flags == [True, True, False, False, False]
     assert state.best_val_loss == 2.5 and state.best_step == 2
     assert state.stopped_early
-    never = model_setup.TrainerState(fingerprint="x", total_steps=100)
+    never = recipe.TrainerState(fingerprint="x", total_steps=100)
     for loss in (1.0, 2.0, 3.0, 4.0):
         never.record_eval(loss, min_delta=0.0, patience=None)
     assert not never.stopped_early
