@@ -129,7 +129,7 @@ def test_feedback_becomes_training_data_with_lineage(workspace: Path) -> None:
     log.add_feedback("r-bad", -1, None, "unhelpful")
     log.close()
 
-    out = sh("dvc", "repro", cwd=workspace)
+    out = sh("dvc", "repro", "train", cwd=workspace)  # the lineage ends at the training run
     assert "Running stage 'prepare'" in out and "Running stage 'train'" in out
     summary = json.loads((workspace / "data/feedback/summary.json").read_text())
     assert summary["records"] == 2 and summary["corrections"] == 1 and summary["approved"] == 1
