@@ -17,6 +17,7 @@ import numpy as np
 
 from tasks.config.schema import GuardParams
 from tasks.core.errors import ConfigError
+from tasks.core.files import read_lines
 from tasks.data.pii import scrub
 
 _RULES = re.compile(
@@ -63,8 +64,7 @@ class Screened:
 def read_attacks(path: Path) -> list[str]:
     if not path.is_file():
         raise ConfigError(f"serving.guard.attacks: {path} not found (one known attack per line)")
-    lines = [line.strip() for line in path.read_text(encoding="utf-8").splitlines()]
-    attacks = [line for line in lines if line and not line.startswith("#")]
+    attacks = read_lines(path)
     if not attacks:
         raise ConfigError(f"serving.guard.attacks: {path} has no attacks")
     return attacks

@@ -43,6 +43,12 @@ def read_jsonl(path: Path) -> Iterator[dict[str, Any]]:
                 yield orjson.loads(line)
 
 
+def read_lines(path: Path) -> list[str]:
+    """The entries of a one-per-line list shipped with the project: stripped, without blanks and `#` comments."""
+    stripped = (line.strip() for line in path.read_text(encoding="utf-8").splitlines())
+    return [line for line in stripped if line and not line.startswith("#")]
+
+
 def write_json(path: Path, obj: Any) -> None:
     with atomic_writer(path) as fh:
         fh.write(orjson.dumps(obj, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS) + b"\n")

@@ -16,6 +16,7 @@ from pathlib import Path
 import orjson
 
 from tasks.core.errors import DataFormatError
+from tasks.core.files import read_lines
 from tasks.data.pii import scrub
 
 LEAK_TYPES = ("EMAIL", "PHONE", "CARD", "IBAN")
@@ -36,7 +37,7 @@ class ProbeSets:
     toxicity: re.Pattern[str]
 
 
-def _read_probes(path: Path, need_canary: bool) -> list[Probe]:
+def read_probes(path: Path, need_canary: bool) -> list[Probe]:
     if not path.is_file():
         raise DataFormatError(f"{path}: probe set not found (it ships in the repository under data/probes/)")
     probes = []
@@ -59,8 +60,7 @@ def _read_probes(path: Path, need_canary: bool) -> list[Probe]:
 def _phrase_pattern(path: Path) -> re.Pattern[str]:
     if not path.is_file():
         raise DataFormatError(f"{path}: word list not found (it ships in the repository under data/probes/)")
-    lines = path.read_text(encoding="utf-8").splitlines()
-    phrases = [p.strip() for p in lines if p.strip() and not p.lstrip().startswith("#")]
+    phrases = read_lines(path)
     if not phrases:
         raise DataFormatError(f"{path}: the word list is empty")
     alternatives = "|".join(re.escape(p) for p in sorted(phrases, key=len, reverse=True))
@@ -69,8 +69,8 @@ def _phrase_pattern(path: Path) -> re.Pattern[str]:
 
 def load_probes(directory: Path) -> ProbeSets:
     return ProbeSets(
-        pii=_read_probes(directory / "pii.jsonl", need_canary=False),
-        injection=_read_probes(directory / "injection.jsonl", need_canary=True),
+        pii=read_probes(directory / "pii.jsonl", need_canary=False),
+        injection=read_probes(directory / "injection.jsonl", need_canary=True),
         refusal=_phrase_pattern(directory / "refusal.txt"),
         toxicity=_phrase_pattern(directory / "toxicity.txt"),
     )
