@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import io
 import logging
-import os
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
@@ -23,6 +22,7 @@ from ruamel.yaml import YAML
 from tasks.config import profiles
 from tasks.config.schema import Params, load_params, parse_params
 from tasks.core.errors import ConfigError
+from tasks.core.files import atomic_writer
 
 log = logging.getLogger("llmops.overrides")
 
@@ -91,9 +91,8 @@ def apply_overrides(path: Path, overrides: Mapping[str, Any]) -> Params:
     if not overrides:
         return load_params(path)
     new_text, params = _rendered(path, overrides)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(new_text, encoding="utf-8")
-    tmp.replace(path)
+    with atomic_writer(path) as fh:
+        fh.write(new_text.encode("utf-8"))
     return params
 
 
@@ -124,9 +123,8 @@ def overridden(path: Path, overrides: Mapping[str, Any]) -> Iterator[Params]:
         yield load_params(path)
         return
     saved = _before(path)
-    tmp = saved.with_name(f"{saved.name}.{os.getpid()}.tmp")
-    tmp.write_bytes(path.read_bytes())
-    tmp.replace(saved)
+    with atomic_writer(saved) as fh:
+        fh.write(path.read_bytes())
     try:
         params = apply_overrides(path, overrides)
         yield params

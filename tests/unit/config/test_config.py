@@ -1,8 +1,10 @@
+import shutil
 from pathlib import Path
 
 import pytest
 import yaml
 
+from tasks.config.overrides import apply_overrides
 from tasks.config.profiles import profile_values
 from tasks.config.schema import Params, load_params, parse_params
 from tasks.core.errors import ConfigError
@@ -15,16 +17,13 @@ def _shipped() -> dict:
 
 
 @pytest.mark.parametrize("profile", ["default", *sorted(p.stem for p in (REPO / "params").glob("*.yaml"))])
-def test_every_shipped_profile_is_valid(profile: str) -> None:
-    raw = _shipped()
-    for key, value in profile_values(REPO / "params.yaml", profile).items():
-        *sections, leaf = key.split(".")
-        node = raw
-        for part in sections:
-            node = node.setdefault(part, {})
-        node[leaf] = value
-    params = parse_params({**raw, "profile": profile})
+def test_every_shipped_profile_is_valid(profile: str, tmp_path: Path) -> None:
+    """Applied the way `llmops profile` applies it, to a copy of the shipped params."""
+    shutil.copy(REPO / "params.yaml", tmp_path)
+    shutil.copytree(REPO / "params", tmp_path / "params")
+    params = apply_overrides(tmp_path / "params.yaml", {"profile": profile})
     assert params.profile == profile
+    assert load_params(tmp_path / "params.yaml") == params
 
 
 def test_smoke_profile_sets_only_its_own_keys() -> None:
