@@ -22,11 +22,15 @@ setup: $(STAMP)
 demo: setup
 	PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/llmops retrain || test $$? -eq 3
 
+# Two workers (one per core of a CI machine), each test module whole on one of them, in the order conftest.py sets.
+WORKERS ?= 2
+PYTEST := $(BIN)/pytest -n $(WORKERS) --dist loadfile --no-loadscope-reorder
+
 test: setup
-	PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/pytest
+	PATH=$(CURDIR)/$(BIN):$$PATH $(PYTEST)
 
 test-unit: setup
-	PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/pytest -m "not integration and not e2e"
+	PATH=$(CURDIR)/$(BIN):$$PATH $(PYTEST) -m "not integration and not e2e"
 
 ui: setup  # Prefect UI on http://127.0.0.1:4200 with the deployments of prefect.yaml and a worker
 	PATH=$(CURDIR)/$(BIN):$$PATH bash infra/prefect/local-ui.sh $(or $(PORT),4200)

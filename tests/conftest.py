@@ -1,13 +1,22 @@
-"""Shared fixtures: a tiny model built once per session, never downloaded."""
+"""Shared fixtures: a tiny model and the smoke pipeline, built once per test session, never downloaded.
+
+`make test` runs two pytest-xdist workers (one per core of a CI machine), each module whole on one worker; the
+session's expensive builds are shared between them through `built_once`.
+"""
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
+import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 import mlflow
 import orjson
 import pytest
+from filelock import FileLock
 
 from tasks.config.schema import PrepareParams
 from tasks.models.base_model import materialize
@@ -17,14 +26,46 @@ REPO = Path(__file__).resolve().parents[1]
 # Prefect servers started by the tests (the harness, `prefect server`) send no telemetry: its writes race the
 # flow runs' own on sqlite ("database is locked" noise in the logs).
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+# Prefect's local mode keeps its sqlite database in PREFECT_HOME: one per test process, so two workers never share
+# a database, and the tests never touch the user's own ~/.prefect.
+os.environ["PREFECT_HOME"] = tempfile.mkdtemp(prefix="llmops-tests-prefect-")
+atexit.register(shutil.rmtree, os.environ["PREFECT_HOME"], ignore_errors=True)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Modules that build the smoke pipeline go first and those that copy it last, with everything else between:
+    with two workers, one builds it while the other runs modules that do not need it."""
+
+    def order(item: pytest.Item) -> int:
+        if item.get_closest_marker("e2e"):
+            return 0
+        if item.get_closest_marker("integration"):
+            return 2 if "smoke_pipeline" in item.fixturenames else 1
+        return 3
+
+    items.sort(key=order)
+
+
+def built_once(tmp_path_factory: pytest.TempPathFactory, name: str, build: Callable[[Path], None]) -> Path:
+    """`build(path)` once per test session, shared by pytest-xdist's workers: the first to come builds it, the
+    others wait for it. Users only read what was built (modules copy the smoke workspace before changing it)."""
+    root = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        root = root.parent  # the workers' base folders sit side by side in the session's folder
+    path, done = root / name, root / f"{name}.done"
+    with FileLock(root / f"{name}.lock"):
+        if not done.exists():
+            shutil.rmtree(path, ignore_errors=True)  # a build that failed half way
+            path.mkdir(parents=True)
+            build(path)
+            done.touch()
+    return path
 
 
 @pytest.fixture(scope="session")
 def tiny_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """2-layer, 64-wide Llama with the real SmolLM2 tokenizer and chat template."""
-    out = tmp_path_factory.mktemp("models") / "tiny"
-    materialize("tiny", out)
-    return out
+    return built_once(tmp_path_factory, "models", lambda root: materialize("tiny", root / "tiny")) / "tiny"
 
 
 @pytest.fixture(scope="session")
@@ -36,17 +77,19 @@ def logged_tiny_model(tmp_path_factory: pytest.TempPathFactory, tiny_model_dir: 
     """
     from tasks.models.logged_model import log_chat_model
 
-    root = tmp_path_factory.mktemp("logged-model")
-    uri = f"sqlite:///{root / 'mlflow.db'}"
-    client = mlflow.MlflowClient(tracking_uri=uri)
-    experiment = client.create_experiment("tiny", artifact_location=str(root / "artifacts"))
-    mlflow.set_tracking_uri(uri)
-    try:
-        with mlflow.start_run(experiment_id=experiment):
-            model_id = log_chat_model(tiny_model_dir).rsplit("/", 1)[-1]
-        return mlflow.get_logged_model(model_id).artifact_location
-    finally:
-        mlflow.set_tracking_uri(None)
+    def log(root: Path) -> None:
+        uri = f"sqlite:///{root / 'mlflow.db'}"
+        client = mlflow.MlflowClient(tracking_uri=uri)
+        experiment = client.create_experiment("tiny", artifact_location=str(root / "artifacts"))
+        mlflow.set_tracking_uri(uri)
+        try:
+            with mlflow.start_run(experiment_id=experiment):
+                model_id = log_chat_model(tiny_model_dir).rsplit("/", 1)[-1]
+            (root / "location").write_text(mlflow.get_logged_model(model_id).artifact_location)
+        finally:
+            mlflow.set_tracking_uri(None)
+
+    return (built_once(tmp_path_factory, "logged-model", log) / "location").read_text()
 
 
 @pytest.fixture(scope="session")
@@ -57,11 +100,13 @@ def smoke_pipeline(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """
     from tests.workspace import make_workspace, sh
 
-    ws = make_workspace(tmp_path_factory.mktemp("smoke") / "ws")
-    sh("git", "add", "-A", cwd=ws)
-    sh("git", "commit", "-qm", "workspace", cwd=ws)
-    sh("dvc", "repro", cwd=ws)
-    return ws
+    def repro(root: Path) -> None:
+        ws = make_workspace(root / "ws")
+        sh("git", "add", "-A", cwd=ws)
+        sh("git", "commit", "-qm", "workspace", cwd=ws)
+        sh("dvc", "repro", cwd=ws)
+
+    return built_once(tmp_path_factory, "smoke", repro) / "ws"
 
 
 @pytest.fixture(scope="module", autouse=True)
