@@ -136,36 +136,37 @@ def test_deployments_schedule_and_drift_trigger(ui: Ui) -> None:
     ui.post(f"/deployments/{watch['id']}/pause_deployment")  # none of them may start during the other tests
 
 
-def test_retrain_from_the_ui_with_an_override_promotes(ui: Ui) -> None:
+def test_a_refused_retrain_keeps_the_champion_and_its_model_is_gated_again(ui: Ui) -> None:
+    """One training for both outcomes: an impossible threshold fails the run that trained the candidate; the
+    same overrides without it find every stage unchanged and promote that candidate."""
     params_before = (ui.ws / "params.yaml").read_text()
-    run = ui.run("retrain", {"max_steps": 4, "reason": "e2e"})
-    logs = ui.logs(run["id"])
-    assert run["state"]["type"] == "COMPLETED", f"{run['state']}\n{logs[-4000:]}\n{ui.tail()}"
-    assert champion(ui.ws) == "1"
+    refused = ui.run("retrain", {"set_params": ["gate.min.rougeL=2"], "max_steps": 4, "reason": "e2e"})
+    logs = ui.logs(refused["id"])
+    assert refused["state"]["type"] == "FAILED", f"{refused['state']}\n{logs[-4000:]}\n{ui.tail()}"
+    assert "gate failed: rougeL = 0" in logs and "needs >= 2" in logs
+    assert champion(ui.ws) is None
+    assert (ui.ws / "params.yaml").read_text() == params_before  # taken out again, failed or not
     assert orjson.loads((ui.ws / "data/reports/train.json").read_bytes())["steps"] == 4  # the override trained it
-    assert (ui.ws / "params.yaml").read_text() == params_before  # taken out again after the run
     for stage in ("generate", "prepare", "split"):  # built by the session's smoke repro; DVC says what is stale
         assert f"stage {stage}: unchanged" in logs
     for stage in ("train", "evaluate"):  # the override makes these, and only these, stale
         assert f"stage {stage}: ran" in logs
     assert "train | " in logs and "launching 1 rank(s)" in logs  # the ranks' own output, streamed
+
+    run = ui.run("retrain", {"max_steps": 4, "reason": "e2e"})
+    logs = ui.logs(run["id"])
+    assert run["state"]["type"] == "COMPLETED", f"{run['state']}\n{logs[-4000:]}\n{ui.tail()}"
+    for stage in ("train", "evaluate"):
+        assert f"stage {stage}: unchanged" in logs
+    assert champion(ui.ws) == "2"  # v1 is the refused registration of the same run
     summary = orjson.loads((ui.ws / "data/reports/retrain.json").read_bytes())
     assert summary["outcome"] == "promoted" and summary["flow_run"] == run["name"]
     assert f"prefect-{run['name']}" in sh("dvc", "exp", "list", "--all-commits", cwd=ui.ws)
     uri = f"sqlite:///{ui.ws / 'mlflow.db'}"
     tags = MlflowClient(tracking_uri=uri).get_run(summary["mlflow_run_id"]).data.tags
-    assert orjson.loads(tags["llmops.overrides"]) == {"train.max_steps": 4}
-    assert orjson.loads(tags[f"llmops.flow_run.{run['id']}"])["reason"] == "e2e"
-
-
-def test_impossible_threshold_fails_the_gate_and_keeps_the_champion(ui: Ui) -> None:
-    before = champion(ui.ws)
-    # max_steps 5: a new candidate (a gate key alone reruns no stage, and the champion's own run is not re-gated)
-    run = ui.run("retrain", {"set_params": ["gate.min.rougeL=2"], "max_steps": 5})
-    logs = ui.logs(run["id"])
-    assert run["state"]["type"] == "FAILED", f"{run['state']}\n{logs[-4000:]}"
-    assert "gate failed: rougeL = 0" in logs and "needs >= 2" in logs
-    assert champion(ui.ws) == before
+    assert orjson.loads(tags["llmops.overrides"]) == {"train.max_steps": 4, "gate.min.rougeL": 2}  # what trained it
+    for flow_run in (refused, run):  # both flow runs that gated it
+        assert orjson.loads(tags[f"llmops.flow_run.{flow_run['id']}"])["reason"] == "e2e"
 
 
 def test_drift_watch_detects_shifted_traffic_and_triggers_a_retrain(ui: Ui) -> None:
@@ -183,4 +184,4 @@ def test_drift_watch_detects_shifted_traffic_and_triggers_a_retrain(ui: Ui) -> N
     assert reason.startswith("drift: ") and "intent mix moved" in reason, reason
     triggered = ui.wait(new[0]["id"], 900)
     assert triggered["state"]["type"] == "COMPLETED", ui.logs(new[0]["id"])[-4000:]
-    assert champion(ui.ws) == "3"  # retrained on the profile's own 8 steps (v2 was refused), and promoted
+    assert champion(ui.ws) == "3"  # retrained on the profile's own 8 steps, and promoted

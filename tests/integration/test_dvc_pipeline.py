@@ -65,7 +65,7 @@ def test_second_repro_only_rereads_the_feedback(workspace: Path) -> None:
 def test_a_key_makes_stale_only_the_stages_that_read_it(workspace: Path) -> None:
     """The smoke profile is plain values in params.yaml, so a stage lists only its own keys: a gate threshold
     (read by no stage) makes nothing stale; an evaluation key makes exactly the two evaluations stale. (`dvc status`
-    lists the stages whose own inputs changed; what runs downstream of them is test_param_change's subject.)"""
+    lists the stages whose own inputs changed; what runs downstream of them is test_feedback's subject.)"""
 
     def stale() -> set[str]:
         return set(json.loads(sh("dvc", "status", "--json", cwd=workspace))) - {"feedback"}  # always_changed
@@ -75,6 +75,7 @@ def test_a_key_makes_stale_only_the_stages_that_read_it(workspace: Path) -> None
     cases = [
         ({"gate.min.rougeL": 0.5}, set()),
         ({"evaluate.max_new_tokens": 12}, {"evaluate_base", "evaluate"}),
+        ({"split.seed": 5}, {"split"}),
         ({"profile": "smoke", "train.learning_rate": 0.01}, {"train"}),  # the profile again changes nothing
     ]
     try:
@@ -87,16 +88,6 @@ def test_a_key_makes_stale_only_the_stages_that_read_it(workspace: Path) -> None
     assert stale() == set()
 
 
-def test_param_change_reruns_only_downstream(workspace: Path) -> None:
-    sh("git", "add", "-A", cwd=workspace)
-    sh("git", "commit", "-qm", "baseline", cwd=workspace)
-    out = sh("dvc", "exp", "run", "-S", "split.seed=5", cwd=workspace)
-    assert "Running stage 'split'" in out
-    assert "Running stage 'train'" in out and "Running stage 'evaluate'" in out
-    for upstream in ("generate", "base_model", "prepare", "validate"):
-        assert f"Running stage '{upstream}'" not in out
-
-
 def test_deploy_promotes_the_evaluated_smoke_model(workspace: Path) -> None:
     def said(*args: str) -> str:  # rich wraps at 80 columns without a terminal
         return " ".join(sh(*args, cwd=workspace).split())
@@ -106,9 +97,10 @@ def test_deploy_promotes_the_evaluated_smoke_model(workspace: Path) -> None:
     assert "llmops-support @champion: v1" in said("llmops", "status")
 
 
-def test_feedback_becomes_training_data_with_lineage(workspace: Path) -> None:
-    """Rated and corrected requests in the workspace's request log reach the splits through prepare, and the
-    training run lists the feedback ids its train split holds."""
+def test_feedback_and_a_param_change_rerun_only_downstream_with_lineage(workspace: Path) -> None:
+    """An experiment with a new split seed after feedback came in: rated and corrected requests in the request log
+    reach the splits through prepare, everything upstream of them is reused, and the training run lists the
+    feedback ids its train split holds."""
     from mlflow.tracking import MlflowClient
 
     from tasks.monitoring.request_log import Entry, RequestLog
@@ -129,8 +121,14 @@ def test_feedback_becomes_training_data_with_lineage(workspace: Path) -> None:
     log.add_feedback("r-bad", -1, None, "unhelpful")
     log.close()
 
-    out = sh("dvc", "repro", "train", cwd=workspace)  # the lineage ends at the training run
-    assert "Running stage 'prepare'" in out and "Running stage 'train'" in out
+    sh("git", "add", "-A", cwd=workspace)
+    sh("git", "commit", "-qm", "baseline", cwd=workspace)
+    out = sh("dvc", "exp", "run", "train", "-S", "split.seed=5", cwd=workspace)  # the lineage ends at training
+    for stage in ("feedback", "prepare", "validate", "split", "train"):
+        assert f"Running stage '{stage}'" in out
+    for upstream in ("generate", "base_model"):
+        assert f"Running stage '{upstream}'" not in out
+    assert "split.seed" in sh("dvc", "exp", "show", "--csv", cwd=workspace)
     summary = json.loads((workspace / "data/feedback/summary.json").read_text())
     assert summary["records"] == 2 and summary["corrections"] == 1 and summary["approved"] == 1
     assert summary["skipped"] == {"rated -1 or 0 without a correction": 1}
