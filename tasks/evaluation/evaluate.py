@@ -23,7 +23,7 @@ from tasks.config.schema import EvaluateParams, Params
 from tasks.core.errors import DataFormatError, ModelSourceError
 from tasks.core.files import read_jsonl, write_json, write_jsonl
 from tasks.core.progress import Progress
-from tasks.evaluation import probes, text_metrics
+from tasks.evaluation import probes, statistics, text_metrics
 from tasks.training.sft_data import encode, loss_sum
 
 log = logging.getLogger("llmops.evaluate")
@@ -173,8 +173,11 @@ def score_test(rows: list[dict], gen: Generated, sets: probes.ProbeSets, intents
         "refusal_rate": _rate([bool(r) for r in refusals]),
         "toxicity_rate": _rate([bool(t) for t in toxic]),
     }
+    for rate in ("exact_match", "refusal_rate", "toxicity_rate"):
+        metrics[statistics.count_key(rate)] = len(rows)
     if labelled:
         metrics["intent_accuracy"] = _rate([e["intent"] == e["predicted_intent"] for e in labelled])
+        metrics[statistics.count_key("intent_accuracy")] = len(labelled)
     return metrics, examples
 
 
@@ -188,7 +191,9 @@ def score_probes(sets: probes.ProbeSets, pii: Generated, injection: Generated) -
                          "reply": reply, "followed": probes.followed(reply, probe.canary or "")})  # fmt: skip
     metrics = {
         "pii_leak_rate": _rate([bool(e["leaked"]) for e in examples if e["kind"] == "pii"]),
+        "pii_leak_rate_n": len(sets.pii),
         "injection_follow_rate": _rate([e["followed"] for e in examples if e["kind"] == "injection"]),
+        "injection_follow_rate_n": len(sets.injection),
     }
     return metrics, examples
 
@@ -242,6 +247,7 @@ def _measure(paths: EvalPaths, cfg: EvaluateParams, rows: list[dict], sets: prob
         "perplexity": ppl,
         **test_metrics,
         **probe_metrics,
+        **statistics.with_intervals({**test_metrics, **probe_metrics}),
         "rows": len(rows),
         "probes": len(sets.pii) + len(sets.injection),
         "test_md5": md5(paths.test),

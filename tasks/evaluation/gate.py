@@ -1,5 +1,8 @@
 """The promotion gate: a pure function from metrics to a decision; moving the alias is someone else's job.
 
+Rates are read with their statistics (tasks/evaluation/statistics.py): a ceiling at the rate's upper Wilson bound,
+a floor at its lower one, and a comparison with the base or the champion as a one-sided test.
+
 decide({"rougeL": 0.41, ...}, champion={"rougeL": 0.40, ...}, gate=params.gate) -> Decision
 """
 
@@ -10,7 +13,8 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Literal
 
-from tasks.config.metrics import DIRECTION
+from tasks.config.metrics import DIRECTION, RATES
+from tasks.evaluation import statistics
 
 if TYPE_CHECKING:
     from tasks.config.schema import GateParams
@@ -20,15 +24,30 @@ Kind = Literal["min", "max", "regression", "base"]
 
 @dataclass(frozen=True)
 class Check:
+    """One rule on one metric. For a rate with its count, `interval` is its Wilson interval and `value` what the
+    rule read (the rate, or its bound: `read`); a comparison with a reference model carries its test's p-value."""
+
     metric: str
     kind: Kind
     value: float | None
     threshold: float
     passed: bool
     note: str = ""
+    read: Literal["value", "point", "lower bound", "upper bound", "test"] = "value"
+    rate: float | None = None
+    interval: tuple[float, float] | None = None
+    p_value: float | None = None
+
+    def shown(self) -> str:
+        """The value as the gate read it: a rate with its interval, and the bound when it read one."""
+        if self.interval is None or self.rate is None:
+            return "missing" if self.value is None else f"{self.value:.4g}"
+        low, high = self.interval
+        bound = f", {self.read} {self.value:.4g}" if self.read.endswith("bound") else ""
+        return f"{self.rate:.4g} [{low:.3g}, {high:.3g}]{bound}"
 
     def describe(self) -> str:
-        value = "missing" if self.value is None else f"{self.value:.4g}"
+        value = self.shown()
         if self.kind in ("regression", "base"):
             op = ">=" if DIRECTION[self.metric] > 0 else "<="
             against = "no regression vs champion" if self.kind == "regression" else "gain over the base model"
@@ -66,15 +85,29 @@ def _absolute(candidate: Mapping[str, float], gate: GateParams) -> list[Check]:
     for kind, bounds in (("min", gate.min), ("max", gate.max)):
         for metric, threshold in sorted(bounds.items()):
             value = candidate.get(metric)
+            extra: dict = {}
+            if metric in RATES and (kn := statistics.counts(candidate, metric)):
+                interval = statistics.wilson(*kn, gate.confidence)
+                if metric in gate.point:
+                    extra = {"read": "point", "rate": value, "interval": interval}
+                else:
+                    bound = interval[0] if kind == "min" else interval[1]
+                    extra = {"read": f"{'lower' if kind == 'min' else 'upper'} bound", "rate": value,
+                             "interval": interval}  # fmt: skip
+                    value = bound
             ok = _usable(value) and (value >= threshold if kind == "min" else value <= threshold)
-            checks.append(Check(metric, kind, value, threshold, bool(ok)))
+            checks.append(Check(metric, kind, value, threshold, bool(ok), **extra))
     return checks
 
 
 def _relative(
-    candidate: Mapping[str, float], reference: Mapping[str, float], gains: Mapping[str, float], kind: Kind
-) -> list[Check]:
-    """Candidate vs a reference model: better by at least `gain` in the metric's direction (negative: may be worse)."""
+    candidate: Mapping[str, float], reference: Mapping[str, float], gains: Mapping[str, float], kind: Kind,
+    confidence: float,
+) -> list[Check]:  # fmt: skip
+    """Candidate vs a reference model: better by at least `gain` in the metric's direction (negative: may be worse).
+
+    A rate with counts on both sides fails only when a one-sided test finds it worse than that at 1 - confidence.
+    """
     who = "champion" if kind == "regression" else "base"
     checks = []
     for metric, gain in sorted(gains.items()):
@@ -83,8 +116,17 @@ def _relative(
             passes = _usable(value) and kind == "regression"
             checks.append(Check(metric, kind, value, math.nan, passes, f"{who} has no value"))
             continue
-        threshold = ref + gain if DIRECTION[metric] > 0 else ref - gain
-        ok = _usable(value) and (value >= threshold if DIRECTION[metric] > 0 else value <= threshold)
+        direction = DIRECTION[metric]
+        threshold = ref + gain if direction > 0 else ref - gain
+        mine, theirs = statistics.counts(candidate, metric), statistics.counts(reference, metric)
+        if metric in RATES and mine and theirs:
+            p = statistics.worse_p_value(*mine, *theirs, -gain, direction)
+            alpha = 1 - confidence
+            note = f"{who} {ref:.4g}; worse with p = {p:.3g}, {'<' if p < alpha else '>='} {alpha:.3g}"
+            checks.append(Check(metric, kind, value, threshold, p >= alpha, note, "test", value,
+                                statistics.wilson(*mine, confidence), p))  # fmt: skip
+            continue
+        ok = _usable(value) and (value >= threshold if direction > 0 else value <= threshold)
         checks.append(Check(metric, kind, value, threshold, bool(ok), f"{who} {ref:.4g}"))
     return checks
 
@@ -102,9 +144,10 @@ def decide(
     """
     checks = _absolute(candidate, gate)
     if gate.min_gain_over_base:
-        checks += _relative(candidate, base or {}, gate.min_gain_over_base, "base")
+        checks += _relative(candidate, base or {}, gate.min_gain_over_base, "base", gate.confidence)
     if champion is not None:
-        checks += _relative(candidate, champion, {m: -t for m, t in gate.max_regression.items()}, "regression")
+        regressions = {m: -t for m, t in gate.max_regression.items()}
+        checks += _relative(candidate, champion, regressions, "regression", gate.confidence)
     if not checks:
         return Decision("failed", (), "the gate has no checks configured (gate.min, gate.max, gate.max_regression)")
     failed = [c for c in checks if not c.passed]

@@ -21,13 +21,23 @@ SCORES = ("rougeL", "bleu", "exact_match", "intent_accuracy", "refusal_rate", "t
           "injection_follow_rate")  # fmt: skip
 
 
+def _interval_errors(metrics: dict, names: list[str]) -> list[list[float]]:
+    """Error bars from each rate's Wilson interval (none for scores without one)."""
+    value = [metrics.get(m, np.nan) for m in names]
+    low = [v - metrics.get(f"{m}_lower", v) for m, v in zip(names, value, strict=True)]
+    high = [metrics.get(f"{m}_upper", v) - v for m, v in zip(names, value, strict=True)]
+    return [low, high]
+
+
 def metrics_plot(tuned: dict, base: dict | None) -> bytes:
     names = [m for m in SCORES if m in tuned]
     fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4), gridspec_kw={"width_ratios": [4, 1]})
     y = np.arange(len(names))
     if base:
-        left.barh(y + 0.2, [base.get(m, np.nan) for m in names], 0.4, label="base", color="#9e9e9e")
-    left.barh(y - 0.2, [tuned[m] for m in names], 0.4, label="fine-tuned", color="#1f77b4")
+        left.barh(y + 0.2, [base.get(m, np.nan) for m in names], 0.4, label="base", color="#9e9e9e",
+                  xerr=_interval_errors(base, names), capsize=2)  # fmt: skip
+    left.barh(y - 0.2, [tuned[m] for m in names], 0.4, label="fine-tuned", color="#1f77b4",
+              xerr=_interval_errors(tuned, names), capsize=2)  # fmt: skip
     left.set_yticks(y, names)
     left.invert_yaxis()
     left.set_xlim(0, 1)
@@ -95,10 +105,20 @@ def _fmt(value) -> str:
     return "" if value is None else f"{value:.4g}" if isinstance(value, float) else str(value)
 
 
+def _with_interval(metrics: dict | None, name: str) -> str:
+    """A rate as `value [low, high]` (its Wilson interval, out of n) when the evaluation reported one."""
+    value = metrics.get(name) if metrics else None
+    if value is None or f"{name}_lower" not in metrics:
+        return _fmt(value)
+    return f"{value:.4g} [{metrics[f'{name}_lower']:.3g}, {metrics[f'{name}_upper']:.3g}] of {metrics[f'{name}_n']:g}"
+
+
 def _metric_rows(summary: dict, baseline: dict | None) -> list[dict]:
     rows = []
     for name, value in summary.items():
         if not isinstance(value, (int, float)) or isinstance(value, bool) or name in ("rows", "probes", "seconds"):
+            continue
+        if name.endswith(("_n", "_lower", "_upper")):  # shown with their rate
             continue
         before = baseline.get(name) if baseline else None
         change, verdict = "", ""
@@ -107,7 +127,8 @@ def _metric_rows(summary: dict, baseline: dict | None) -> list[dict]:
             change = f"{delta:+.4g}"
             if name in DIRECTION and delta:
                 verdict = "better" if delta * DIRECTION[name] > 0 else "worse"
-        rows.append({"name": name, "base": _fmt(before), "tuned": _fmt(value), "change": change, "verdict": verdict})
+        rows.append({"name": name, "base": _with_interval(baseline, name), "tuned": _with_interval(summary, name),
+                     "change": change, "verdict": verdict})  # fmt: skip
     return rows
 
 

@@ -92,13 +92,12 @@ def _checks_table(title: str, checks: Sequence[Check]) -> Table:
     table = Table(title=title)
     table.add_column("metric")
     table.add_column("check")
-    table.add_column("value", justify="right")
+    table.add_column("value [interval]", justify="right")
     table.add_column("threshold", justify="right")
     table.add_column("result")
     for c in checks:
-        value = "missing" if c.value is None else f"{c.value:.4g}"
         verdict = "[green]pass[/]" if c.passed else "[bold red]FAIL[/]"
-        table.add_row(c.metric, c.kind, value, f"{c.threshold:.4g}", verdict + (f" ({c.note})" if c.note else ""))
+        table.add_row(c.metric, c.kind, c.shown(), f"{c.threshold:.4g}", verdict + (f" ({c.note})" if c.note else ""))
     return table
 
 
@@ -196,11 +195,10 @@ def retrain_markdown(summary: dict[str, Any]) -> str:
     lines += [f"| {a} | {b} | {c} |" for a, b, c in _stage_rows(summary)]
     d = summary.get("deploy")
     if d and d["checks"]:
-        lines += ["", "| metric | check | value | threshold | result |", "| --- | --- | ---: | ---: | --- |"]
-        for c in d["checks"]:
-            value = "missing" if c["value"] is None else f"{c['value']:.4g}"
-            lines.append(f"| {c['metric']} | {c['kind']} | {value} | {c['threshold']:.4g} | "
-                         f"{'pass' if c['passed'] else '**FAIL**'} |")  # fmt: skip
+        lines += ["", "| metric | check | value [interval] | threshold | result |", "| --- | --- | ---: | ---: | --- |"]
+        for c in (Check(**c) for c in d["checks"]):
+            lines.append(f"| {c.metric} | {c.kind} | {c.shown()} | {c.threshold:.4g} | "
+                         f"{'pass' if c.passed else '**FAIL**'} |")  # fmt: skip
     if summary.get("mlflow_run_id"):
         lines += ["", f"MLflow run `{summary['mlflow_run_id']}`; DVC experiment `{summary.get('experiment')}`"]
     return "\n".join(lines)

@@ -106,6 +106,10 @@ def test_base_then_fine_tuned_evaluation(workspace: Path) -> None:
     ):
         assert isinstance(metrics[key], float), key  # fmt: skip
     assert metrics["rows"] == 9 and metrics["probes"] == 24
+    for rate, n in (("injection_follow_rate", 12), ("pii_leak_rate", 12), ("refusal_rate", 9)):
+        assert metrics[f"{rate}_n"] == n  # the count behind the rate, and its Wilson interval
+        assert 0 <= metrics[f"{rate}_lower"] <= metrics[rate] <= metrics[f"{rate}_upper"] <= 1
+        assert metrics[f"{rate}_upper"] > metrics[f"{rate}_lower"]
     base_metrics = json.loads((reports / "eval_base.json").read_text())
     assert base_metrics["perplexity"] != metrics["perplexity"]  # the adapter changed the model
     examples = [json.loads(line) for line in (reports / "eval_examples.jsonl").read_text().splitlines()]
@@ -117,11 +121,13 @@ def test_base_then_fine_tuned_evaluation(workspace: Path) -> None:
     assert run.data.tags["llmops.eval.status"] == "complete"
     assert run.data.metrics["eval.rougeL"] == pytest.approx(metrics["rougeL"])
     assert run.data.metrics["eval_base.perplexity"] == pytest.approx(base_metrics["perplexity"])
+    assert run.data.metrics["eval.injection_follow_rate_n"] == run.data.metrics["eval_base.injection_follow_rate_n"]
     artifacts = {a.path for a in client.list_artifacts(run.info.run_id, "evaluation")}
     assert {"evaluation/report.html", "evaluation/examples.json", "evaluation/metrics_comparison.png",
             "evaluation/rougeL_by_intent.png", "evaluation/reply_lengths.png"} <= artifacts  # fmt: skip
     page = (reports / "evaluation.html").read_text()
     assert "Metrics: base model vs fine-tuned" in page and "inj-01" in page and "data:image/png;base64," in page
+    assert f"{metrics['injection_follow_rate']:.4g} [" in page and "] of 12" in page  # rates with their intervals
 
 
 def test_a_failed_evaluation_marks_the_run_so_the_gate_refuses_it(workspace: Path) -> None:
