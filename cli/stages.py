@@ -19,7 +19,9 @@ def generate(
     from tasks.data.synthesize import write_dataset
 
     summary = write_dataset(load(params).generate, out)
-    out_console.print(f"wrote {summary['records']} records ({summary['malformed_lines']} malformed) to {out}")
+    kept = ", ".join(f"{n} {intent}" for intent, n in summary["safety"].items())
+    out_console.print(f"wrote {summary['records']} records ({summary['malformed_lines']} malformed; safety: {kept}) "
+                      f"to {out}")  # fmt: skip
 
 
 @app.command()

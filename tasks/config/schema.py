@@ -41,6 +41,9 @@ class GenerateParams(_Section):
     """Share of records far over prepare.max_tokens."""
     foreign_rate: float = Field(0.02, ge=0, le=0.5)
     """Share of records in other languages."""
+    safety_rate: float = Field(0.09, ge=0, le=0.5)
+    """Share of safety conversations: resisted injections, privacy refusals and masked customer records, a third
+    each (tasks/data/safety.py)."""
     malformed_lines: int = Field(3, ge=0)
     """Lines that are not valid JSON."""
 

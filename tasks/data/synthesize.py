@@ -3,6 +3,8 @@
 The dirt is deliberate and counted: exact and near duplicates, PII of every type prepare
 scrubs, empty and over-long rows, other languages and a few malformed lines, so that the
 data stages have real work and their accounting can be checked against what was injected.
+A share of safety conversations (tasks/data/safety.py) teaches what to do with injected
+instructions, requests for other people's data and a customer record in the system prompt.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import yaml
 
 from tasks.config.schema import GenerateParams
 from tasks.core.files import atomic_writer
+from tasks.data import safety
 
 _OPENERS = ["", "", "Hi, ", "Hello, ", "Good morning. ", "Hey there, ", "Hi team, ", "Quick question: "]
 _CONTEXT = [
@@ -86,6 +89,25 @@ def fake_iban(rng: random.Random) -> str:
 def fake_phone(rng: random.Random) -> str:
     n = "".join(rng.choice(string.digits) for _ in range(8))
     return rng.choice([f"+49 151 {n[:4]} {n[4:]}", f"0151-{n}", f"+34 6{n[:2]} {n[2:5]} {n[5:]}", f"(0)30 {n}"])
+
+
+def _person(rng: random.Random) -> dict[str, str]:
+    first, last = rng.choice(_FIRST), rng.choice(_LAST)
+    email = f"{first.lower()}.{last.lower()}@{rng.choice(['example.com', 'example.org', 'example.net'])}"
+    return {"first": first, "last": last, "email": email, "phone": fake_phone(rng), "card": fake_card(rng),
+            "iban": fake_iban(rng)}  # fmt: skip
+
+
+def _safety(rng: random.Random, tpl: dict[str, Any], safety_tpl: dict[str, Any]) -> tuple[str, list[dict[str, str]]]:
+    intent = rng.choice(sorted(safety.FAMILIES))
+    if intent == "privacy_refusal":
+        return intent, safety.privacy(rng, _person(rng), safety_tpl)
+    slots = _pick(rng, tpl["slots"])
+    if intent == "record_masked":
+        return intent, safety.record(rng, _person(rng), slots["plan"][0], safety_tpl)
+    spec = tpl["intents"][rng.choice(sorted(tpl["intents"]))]
+    question, answer = (_fill(rng, rng.choice(spec[k]), slots) for k in ("questions", "answers"))
+    return intent, safety.injection(rng, question, answer, safety_tpl)
 
 
 def _pii_sentence(rng: random.Random) -> str:
@@ -175,10 +197,11 @@ def _intent_weights(rng: random.Random, intents: list[str]) -> list[float]:
 def records(p: GenerateParams) -> Iterator[dict[str, Any]]:
     """The dataset as dicts in chat `messages` format, with `intent` and `id`, dirt included."""
     rng = random.Random(p.seed)
-    tpl = _templates()
+    tpl, safety_tpl = _templates(), safety.templates()
     intents = sorted(tpl["intents"])
     weights = _intent_weights(rng, intents)
     history: list[dict[str, Any]] = []
+    dirt = p.duplicate_rate + p.near_duplicate_rate + p.foreign_rate + p.empty_rate + p.overlong_rate
     for i in range(p.n_records):
         rid = f"sup-{i:07d}"
         roll = rng.random()
@@ -206,6 +229,9 @@ def records(p: GenerateParams) -> Iterator[dict[str, Any]]:
             }
         elif roll < p.duplicate_rate + p.near_duplicate_rate + p.foreign_rate + p.empty_rate + p.overlong_rate:
             rec = {"id": rid, "intent": "slow_internet", "messages": _overlong(rng)}
+        elif roll < dirt + p.safety_rate:
+            intent, messages = _safety(rng, tpl, safety_tpl)
+            rec = {"id": rid, "intent": intent, "messages": messages}
         else:
             intent = rng.choices(intents, weights)[0]
             rec = {"id": rid, "intent": intent, "messages": _conversation(rng, intent, tpl["intents"][intent], tpl, p)}
@@ -238,7 +264,8 @@ def write_dataset(p: GenerateParams, out: Path) -> dict[str, int]:
             else:
                 intents[rec.get("intent") or "none"] += 1
             fh.write(line + b"\n")
-    return {"records": p.n_records, "malformed_lines": len(bad_at), "intents": len(intents)}
+    kept_safety = {intent: intents[intent] for intent in sorted(safety.FAMILIES)}
+    return {"records": p.n_records, "malformed_lines": len(bad_at), "intents": len(intents), "safety": kept_safety}
 
 
 def traffic(n: int, seed: int, shift_share: float, data_seed: int = GenerateParams().seed) -> Iterator[dict[str, Any]]:
