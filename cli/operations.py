@@ -31,8 +31,12 @@ def retrain(
     """
     import orjson
 
+    from tasks.config.overrides import preview_overrides, requested_overrides
     from tasks.registry.summary import render_retrain
 
+    # a bad key or value fails here, before Prefect starts a server for nothing (the flow checks again: UI runs)
+    preview_overrides(Path("params.yaml"), requested_overrides(epochs, learning_rate, max_steps, base_model, profile,
+                                                               set_params))  # fmt: skip
     for key, value in PREFECT_LOCAL_DEFAULTS.items():
         os.environ.setdefault(key, value)
     from flows.retrain import SUMMARY

@@ -20,7 +20,7 @@ from prefect.logging import get_run_logger
 from flows.events import emit_decision
 from flows.stages import dvc_stage, gated_deploy, record_in_mlflow, save_experiment
 from flows.workspace_lock import workspace_slot
-from tasks.config.overrides import overridden, parse_assignments, preview_overrides
+from tasks.config.overrides import overridden, preview_overrides, requested_overrides
 from tasks.config.schema import Params
 from tasks.core.errors import GateRefusedError, StageError
 from tasks.core.files import write_json
@@ -29,16 +29,6 @@ from tasks.registry.summary import retrain_markdown
 from tasks.tracking.runs import run_id_in
 
 SUMMARY = Path("data/reports/retrain.json")
-
-
-def requested_overrides(
-    epochs: int | None, learning_rate: float | None, max_steps: int | None, base_model: str | None,
-    profile: str | None, set_params: list[str] | None,
-) -> dict[str, Any]:  # fmt: skip
-    """The form's typed fields as params keys; `set_params` (KEY=VALUE, the `-S` syntax) covers every other key."""
-    typed = {"profile": profile, "train.epochs": epochs, "train.learning_rate": learning_rate,
-             "train.max_steps": max_steps, "model.base": base_model}  # fmt: skip
-    return {**{k: v for k, v in typed.items() if v is not None}, **parse_assignments(set_params or [])}
 
 
 def _run_stages(root: Path, params: Params, done: list[dict[str, Any]]) -> None:

@@ -42,6 +42,16 @@ def parse_assignments(items: Iterable[str]) -> dict[str, Any]:
     return out
 
 
+def requested_overrides(
+    epochs: int | None, learning_rate: float | None, max_steps: int | None, base_model: str | None,
+    profile: str | None, set_params: list[str] | None,
+) -> dict[str, Any]:  # fmt: skip
+    """The form's typed fields as params keys; `set_params` (KEY=VALUE, the `-S` syntax) covers every other key."""
+    typed = {"profile": profile, "train.epochs": epochs, "train.learning_rate": learning_rate,
+             "train.max_steps": max_steps, "model.base": base_model}  # fmt: skip
+    return {**{k: v for k, v in typed.items() if v is not None}, **parse_assignments(set_params or [])}
+
+
 def _set(tree: Any, dotted: str, value: Any) -> None:
     parts = dotted.split(".")
     node = tree

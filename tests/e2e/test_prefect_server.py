@@ -169,7 +169,9 @@ def test_a_refused_retrain_keeps_the_champion_and_its_model_is_gated_again(ui: U
         assert orjson.loads(tags[f"llmops.flow_run.{flow_run['id']}"])["reason"] == "e2e"
 
 
-def test_drift_watch_detects_shifted_traffic_and_triggers_a_retrain(ui: Ui) -> None:
+def test_drift_watch_triggers_a_retrain_and_cancelling_it_keeps_the_champion(ui: Ui) -> None:
+    """The event starts the retrain deployment with the drift as its reason; an operator cancels the run from the
+    UI while it works, and the champion stays. (A triggered retrain that promotes: test_retrain_loop.py.)"""
     sh("llmops", "traffic", "--out", "data/traffic/shifted.jsonl", "--n", "300", "--shift-share", "0.5", cwd=ui.ws)
     retrain_id = ui.deployment("retrain")["id"]
     known = {r["id"] for r in ui.post("/flow_runs/filter", {"deployments": {"id": {"any_": [retrain_id]}}})}
@@ -182,6 +184,11 @@ def test_drift_watch_detects_shifted_traffic_and_triggers_a_retrain(ui: Ui) -> N
         time.sleep(2)
     reason = new[0]["parameters"]["reason"]
     assert reason.startswith("drift: ") and "intent mix moved" in reason, reason
-    triggered = ui.wait(new[0]["id"], 900)
-    assert triggered["state"]["type"] == "COMPLETED", ui.logs(new[0]["id"])[-4000:]
-    assert champion(ui.ws) == "3"  # retrained on the profile's own 8 steps, and promoted
+    deadline = time.monotonic() + 300
+    while ui.get(f"/flow_runs/{new[0]['id']}")["state"]["type"] != "RUNNING":
+        assert time.monotonic() < deadline, f"the triggered retrain did not start:\n{ui.tail()}"
+        time.sleep(1)
+    ui.post(f"/flow_runs/{new[0]['id']}/set_state", {"state": {"type": "CANCELLING", "name": "Cancelling"}})
+    cancelled = ui.wait(new[0]["id"], 300)
+    assert cancelled["state"]["type"] == "CANCELLED", ui.logs(new[0]["id"])[-4000:]
+    assert champion(ui.ws) == "2"
