@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 import orjson
+import pandas as pd
 import pytest
 import yaml
 from safetensors.torch import load_file
@@ -117,21 +118,12 @@ def test_two_ranks_train_log_to_mlflow_and_survive_kill_9(workspace: Path):
     assert {"training/loss_curve.png", "training/train_history.csv"} <= artifacts
     assert "adapter/adapter_model.safetensors" in {a.path for a in client.list_artifacts(run.info.run_id, "adapter")}
 
-    # 2. a fresh process loads the logged model by runs:/ and models:/ URIs and generates
-    model_uri = run.data.tags["llmops.model_uri"]
-    script = textwrap.dedent(
-        f"""
-        import mlflow, pandas as pd
-        mlflow.set_tracking_uri("sqlite:///{workspace / "mlflow.db"}")
-        frame = pd.DataFrame({{"messages": [[{{"role": "user", "content": "My router stopped working."}}]]}})
-        for uri in ("runs:/{run.info.run_id}/model", "{model_uri}"):
-            replies = mlflow.pyfunc.load_model(uri).predict(frame, params={{"max_new_tokens": 5}})
-            assert len(replies) == 1 and isinstance(replies[0], str), replies
-        print("generated", replies)
-        """
-    )
-    loaded = subprocess.run([sys.executable, "-c", script], cwd=workspace, capture_output=True, text=True, timeout=300)
-    assert loaded.returncode == 0 and "generated" in loaded.stdout, loaded.stderr[-3000:]
+    # 2. the logged model loads by its runs:/ and models:/ URIs and generates (in a fresh process, from the
+    # registry: test_deploy.py::test_champion_loads_in_a_fresh_process)
+    frame = pd.DataFrame({"messages": [[{"role": "user", "content": "My router stopped working."}]]})
+    for uri in (f"runs:/{run.info.run_id}/model", run.data.tags["llmops.model_uri"]):
+        replies = mlflow.pyfunc.load_model(uri).predict(frame, params={"max_new_tokens": 5})
+        assert len(replies) == 1 and isinstance(replies[0], str), replies
 
     # 3. the same run again, killed with SIGKILL (whole process group) once a checkpoint exists
     proc = llmops_train(workspace, start_new_session=True)
