@@ -103,20 +103,30 @@ def perplexity(model, tokenizer, conversations: list[list[dict]], cfg: EvaluateP
     return float(np.exp(total / max(targets, 1)))
 
 
+def prompt_lengths(tokenizer, conversations: list[list[dict]]) -> list[int]:
+    texts = [tokenizer.apply_chat_template(c, tokenize=False, add_generation_prompt=True) for c in conversations]
+    return [len(ids) for ids in tokenizer(texts, add_special_tokens=False)["input_ids"]] if texts else []
+
+
 def generate(model, tokenizer, conversations: list[list[dict]], cfg: EvaluateParams, desc: str) -> Generated:
-    """Batched greedy replies; each row's latency is its batch's wall time shared over the batch."""
+    """Batched greedy replies, in the callers' order. Prompts of similar length share a batch, so little of a
+    batch is padding (bench/eval_speed.py); each row's latency is its batch's wall time shared over the batch."""
     from tasks.pyfunc.generation import generate_replies
 
-    replies: list[str] = []
-    latency: list[float] = []
+    lengths = prompt_lengths(tokenizer, conversations)
+    order = sorted(range(len(conversations)), key=lengths.__getitem__)
+    replies, latency = [""] * len(conversations), [0.0] * len(conversations)
     progress = Progress(len(conversations), desc=desc, unit="reply", every=cfg.batch_size * 4)
     started = time.perf_counter()
-    for start in range(0, len(conversations), cfg.batch_size):
-        batch = conversations[start : start + cfg.batch_size]
+    for start in range(0, len(order), cfg.batch_size):
+        rows = order[start : start + cfg.batch_size]
         t0 = time.perf_counter()
-        replies += generate_replies(model, tokenizer, batch, cfg.max_new_tokens, 0.0, len(batch))
-        latency += [(time.perf_counter() - t0) * 1000 / len(batch)] * len(batch)
-        progress.update(len(replies))
+        batch = generate_replies(model, tokenizer, [conversations[i] for i in rows], cfg.max_new_tokens, 0.0,
+                                 len(rows))  # fmt: skip
+        shared = (time.perf_counter() - t0) * 1000 / len(rows)
+        for i, reply in zip(rows, batch, strict=True):
+            replies[i], latency[i] = reply, shared
+        progress.update(start + len(rows))
     progress.close()
     new_tokens = [len(ids) for ids in tokenizer(replies, add_special_tokens=False)["input_ids"]] if replies else []
     return Generated(replies, latency, new_tokens, time.perf_counter() - started)

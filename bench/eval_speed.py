@@ -1,0 +1,81 @@
+"""Evaluation generation speed: replies in row order (what evaluation did) vs prompts sorted by length, by batch size.
+
+    .venv/bin/python -m bench.eval_speed                     # SmolLM2-135M from models/base, 96 prompts
+    .venv/bin/python -m bench.eval_speed --model tiny --rows 64
+
+The prompts are what `llmops evaluate` generates for: the test split's conversations up to their last assistant
+turn, then the PII and injection probes (data/split/test.jsonl, data/probes/). Every variant generates greedy
+replies for the same prompts with the same max_new_tokens, in this process, one after the other; replies/s and
+generated tokens/s are over the generation only. "same replies" is the share of replies identical to the row-order
+run: padding changes the arithmetic a little, so greedy decoding may pick another token on a near tie.
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+import time
+from pathlib import Path
+
+from bench.hardware import describe
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def prompts(rows: int) -> list[list[dict]]:
+    from tasks.core.files import read_jsonl
+    from tasks.evaluation.probes import load_probes
+
+    test = [row["messages"][:-1] for row in read_jsonl(REPO / "data/split/test.jsonl")]
+    sets = load_probes(REPO / "data/probes")
+    return (test + [p.messages for p in sets.pii + sets.injection])[:rows]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--model", default=str(REPO / "models/base"), help="a model directory, or tiny")
+    parser.add_argument("--rows", type=int, default=96)
+    parser.add_argument("--max-new-tokens", type=int, default=64)
+    parser.add_argument("--batch-sizes", default="8,16,32")
+    args = parser.parse_args()
+
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    from tasks.config.schema import EvaluateParams
+    from tasks.evaluation.evaluate import generate
+    from tasks.pyfunc.generation import generate_replies
+
+    model_dir = Path(args.model)
+    if args.model == "tiny":
+        from tasks.models.base_model import materialize
+
+        model_dir = Path(tempfile.mkdtemp()) / "tiny"
+        materialize("tiny", model_dir)
+    model = AutoModelForCausalLM.from_pretrained(model_dir).eval()
+    tokenizer = AutoTokenizer.from_pretrained(model_dir)
+    convs = prompts(args.rows)
+    print(f"{describe()}; torch {torch.__version__}, {torch.get_num_threads()} threads")
+    print(f"{model_dir.name}: {len(convs)} prompts, max_new_tokens {args.max_new_tokens}, greedy\n")
+
+    def count(replies: list[str]) -> int:
+        return sum(len(ids) for ids in tokenizer(replies, add_special_tokens=False)["input_ids"])
+
+    started = time.perf_counter()
+    reference = generate_replies(model, tokenizer, convs, args.max_new_tokens, 0.0, 8)
+    base_s = time.perf_counter() - started
+    results = [("row order, batch 8 (before)", base_s, reference)]
+    for size in (int(b) for b in args.batch_sizes.split(",")):
+        cfg = EvaluateParams(batch_size=size, max_new_tokens=args.max_new_tokens)
+        out = generate(model, tokenizer, convs, cfg, desc=f"sorted, batch {size}")
+        results.append((f"sorted by length, batch {size}", out.seconds, out.replies))
+
+    print(f"{'variant':32} {'replies/s':>10} {'tokens/s':>9} {'vs before':>10} {'same replies':>13}")
+    for name, seconds, replies in results:
+        same = sum(a == b for a, b in zip(replies, reference, strict=True)) / len(reference)
+        print(f"{name:32} {len(replies) / seconds:10.2f} {count(replies) / seconds:9.1f} "
+              f"{base_s / seconds:9.2f}x {same:12.0%}")  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()
