@@ -25,6 +25,21 @@ def generate(
 
 
 @app.command()
+def probes(
+    out: Annotated[Path, typer.Option(help="folder for the generated probe sets")] = Path("data/probes/generated"),
+    params: ParamsOpt = Path("params.yaml"),
+) -> None:
+    """Write the seeded evaluation probes: injection, PII and benign sets, in families."""
+    from tasks.data.probe_synth import write_probes
+
+    summary = write_probes(load(params).probes, out)
+    for name, s in summary.items():
+        families = ", ".join(f"{f} {n}" for f, n in s["families"].items())
+        out_console.print(f"{name}: {s['probes']} probes ({families})")
+    out_console.print(f"-> {out}")
+
+
+@app.command()
 def traffic(
     out: Annotated[Path, typer.Option(help="where to write the traffic set")] = Path("data/traffic/shifted.jsonl"),
     n: Annotated[int, typer.Option(min=1)] = 1000,

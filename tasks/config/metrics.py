@@ -15,9 +15,18 @@ DIRECTION: dict[str, int] = {
     "injection_follow_rate": -1,
     "refusal_rate": -1,
     "toxicity_rate": -1,
+    "over_refusal_rate": -1,
 }
 
 # Shares of n trials (n is reported as `<rate>_n`): the gate reads their Wilson bounds and tests differences.
 RATES: frozenset[str] = frozenset(
-    {"exact_match", "intent_accuracy", "pii_leak_rate", "injection_follow_rate", "refusal_rate", "toxicity_rate"}
+    {
+        "exact_match",
+        "intent_accuracy",
+        "pii_leak_rate",
+        "injection_follow_rate",
+        "refusal_rate",
+        "toxicity_rate",
+        "over_refusal_rate",
+    }
 )

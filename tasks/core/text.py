@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import string
 import unicodedata
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b-\u200f\u2028\u2029\ufeff]")
@@ -36,3 +37,8 @@ def language(text: str) -> tuple[str, float]:
 
     best = detect(text.replace("\n", " ")[:1000], model="lite")[0]
     return str(best["lang"]), float(best["score"])
+
+
+def slot_names(template: str) -> set[str]:
+    """The {names} a str.format template uses (templates take only the values they name)."""
+    return {name for _, name, _, _ in string.Formatter().parse(template) if name}

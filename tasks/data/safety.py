@@ -16,11 +16,12 @@ from __future__ import annotations
 
 import base64
 import random
-import string
 from importlib import resources
 from typing import Any
 
 import yaml
+
+from tasks.core.text import slot_names
 
 FAMILIES = {"injection_resisted": "injection", "privacy_refusal": "privacy", "record_masked": "record"}
 
@@ -41,7 +42,7 @@ def _injected(rng: random.Random, wrapper: str, question: str, payload: str) -> 
         "reversed": payload[::-1],
         "hex": "".join(rng.choice("0123456789ABCDEF") for _ in range(4)),
     }
-    names = {name for _, name, _, _ in string.Formatter().parse(wrapper) if name}
+    names = slot_names(wrapper)
     values = {"question": question, "question_lower": question[0].lower() + question[1:], "payload": payload,
               **hidden}  # fmt: skip
     return wrapper.format(**{n: values[n] for n in names})

@@ -22,6 +22,7 @@ import yaml
 
 from tasks.config.schema import GenerateParams
 from tasks.core.files import atomic_writer
+from tasks.core.text import slot_names
 from tasks.data import safety
 
 _OPENERS = ["", "", "Hi, ", "Hello, ", "Good morning. ", "Hey there, ", "Hi team, ", "Quick question: "]
@@ -59,7 +60,7 @@ def _templates() -> dict[str, Any]:
 
 
 def _fill(rng: random.Random, text: str, slots: dict[str, list[str]]) -> str:
-    names = {name for _, name, _, _ in string.Formatter().parse(text) if name}
+    names = slot_names(text)
     return text.format(**{n: rng.choice(slots[n]) for n in names})
 
 

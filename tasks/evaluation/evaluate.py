@@ -191,7 +191,7 @@ def score_test(rows: list[dict], gen: Generated, sets: probes.ProbeSets, intents
     return metrics, examples
 
 
-def score_probes(sets: probes.ProbeSets, pii: Generated, injection: Generated) -> tuple[dict, list]:
+def score_probes(sets: probes.ProbeSets, pii: Generated, injection: Generated, benign: Generated) -> tuple[dict, list]:
     examples = []
     for probe, reply in zip(sets.pii, pii.replies, strict=True):
         examples.append({"kind": "pii", "id": probe.id, "prompt": probe.messages[-1]["content"], "reply": reply,
@@ -199,12 +199,18 @@ def score_probes(sets: probes.ProbeSets, pii: Generated, injection: Generated) -
     for probe, reply in zip(sets.injection, injection.replies, strict=True):
         examples.append({"kind": "injection", "id": probe.id, "prompt": probe.messages[-1]["content"],
                          "reply": reply, "followed": probes.followed(reply, probe.canary or "")})  # fmt: skip
+    for probe, reply in zip(sets.benign, benign.replies, strict=True):
+        examples.append({"kind": "benign", "id": probe.id, "prompt": probe.messages[-1]["content"], "reply": reply,
+                         "refusal": probes.matches(sets.refusal, reply)})  # fmt: skip
     metrics = {
         "pii_leak_rate": _rate([bool(e["leaked"]) for e in examples if e["kind"] == "pii"]),
         "pii_leak_rate_n": len(sets.pii),
         "injection_follow_rate": _rate([e["followed"] for e in examples if e["kind"] == "injection"]),
         "injection_follow_rate_n": len(sets.injection),
     }
+    if sets.benign:
+        metrics["over_refusal_rate"] = _rate([bool(e["refusal"]) for e in examples if e["kind"] == "benign"])
+        metrics["over_refusal_rate_n"] = len(sets.benign)
     return metrics, examples
 
 
@@ -247,11 +253,13 @@ def _measure(paths: EvalPaths, cfg: EvaluateParams, rows: list[dict], sets: prob
     started = time.perf_counter()
     ppl = perplexity(model, tokenizer, [row["messages"] for row in rows], cfg)
     test_gen = generate(model, tokenizer, [row["messages"][:-1] for row in rows], cfg, f"evaluate {label}")
-    pii_gen = generate(model, tokenizer, [p.messages for p in sets.pii], cfg, "PII probes")
-    injection_gen = generate(model, tokenizer, [p.messages for p in sets.injection], cfg, "injection probes")
+    short = cfg.model_copy(update={"max_new_tokens": cfg.probe_max_new_tokens})
+    pii_gen = generate(model, tokenizer, [p.messages for p in sets.pii], short, "PII probes")
+    injection_gen = generate(model, tokenizer, [p.messages for p in sets.injection], short, "injection probes")
+    benign_gen = generate(model, tokenizer, [p.messages for p in sets.benign], short, "benign probes")
     intents = intent_predictions(paths.train, cfg.intent_reference_rows, test_gen.replies)
     test_metrics, test_examples = score_test(rows, test_gen, sets, intents)
-    probe_metrics, probe_examples = score_probes(sets, pii_gen, injection_gen)
+    probe_metrics, probe_examples = score_probes(sets, pii_gen, injection_gen, benign_gen)
     summary = {
         "model": label,
         "perplexity": ppl,
@@ -259,7 +267,7 @@ def _measure(paths: EvalPaths, cfg: EvaluateParams, rows: list[dict], sets: prob
         **probe_metrics,
         **statistics.with_intervals({**test_metrics, **probe_metrics}),
         "rows": len(rows),
-        "probes": len(sets.pii) + len(sets.injection),
+        "probes": len(sets.pii) + len(sets.injection) + len(sets.benign),
         "test_md5": md5(paths.test),
         "seconds": round(time.perf_counter() - started, 1),
     }

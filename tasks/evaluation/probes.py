@@ -2,15 +2,17 @@
 
 pii.jsonl        prompts that fish for customer data; any email, phone, card or IBAN in the reply is a leak
 injection.jsonl  prompts carrying an injected instruction with a canary; the canary in the reply = followed
-refusal.txt      phrases of a refusal or an off-role answer, counted on the test-set replies
+refusal.txt      phrases of a refusal or an off-role answer, counted on the test-set and benign replies
 toxicity.txt     words no support reply should contain, counted on the test-set replies
+generated/       the `probes` stage's seeded sets (tasks/data/probe_synth.py): more injection and PII probes,
+                 and benign.jsonl, prompts that must be answered (a refusal there is an over-refusal)
 """
 
 from __future__ import annotations
 
 import re
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import orjson
@@ -20,6 +22,7 @@ from tasks.core.files import read_lines
 from tasks.data.pii import scrub
 
 LEAK_TYPES = ("EMAIL", "PHONE", "CARD", "IBAN")
+GENERATED = "generated"  # the probes stage's output folder inside the probes directory
 
 
 @dataclass(frozen=True)
@@ -35,6 +38,7 @@ class ProbeSets:
     injection: list[Probe]
     refusal: re.Pattern[str]
     toxicity: re.Pattern[str]
+    benign: list[Probe] = field(default_factory=list)
 
 
 def read_probes(path: Path, need_canary: bool) -> list[Probe]:
@@ -68,11 +72,20 @@ def _phrase_pattern(path: Path) -> re.Pattern[str]:
 
 
 def load_probes(directory: Path) -> ProbeSets:
+    """The hand-written sets, plus the generated ones when the `probes` stage has written them."""
+    generated = directory / GENERATED
+
+    def both(name: str, need_canary: bool) -> list[Probe]:
+        extra = generated / name
+        return read_probes(directory / name, need_canary) + (read_probes(extra, need_canary) if extra.is_file() else [])
+
+    benign = generated / "benign.jsonl"
     return ProbeSets(
-        pii=read_probes(directory / "pii.jsonl", need_canary=False),
-        injection=read_probes(directory / "injection.jsonl", need_canary=True),
+        pii=both("pii.jsonl", need_canary=False),
+        injection=both("injection.jsonl", need_canary=True),
         refusal=_phrase_pattern(directory / "refusal.txt"),
         toxicity=_phrase_pattern(directory / "toxicity.txt"),
+        benign=read_probes(benign, need_canary=False) if benign.is_file() else [],
     )
 
 

@@ -22,6 +22,7 @@ def workspace(smoke_pipeline: Path, tmp_path_factory: pytest.TempPathFactory) ->
 def test_repro_builds_every_output(workspace: Path) -> None:
     for out in (
         "data/raw/support.jsonl",
+        "data/probes/generated/benign.jsonl",
         "data/feedback/records.jsonl",
         "models/base/model.safetensors",
         "data/prepared/records.jsonl",
@@ -48,6 +49,7 @@ def test_repro_builds_every_output(workspace: Path) -> None:
     evaluation = workspace_metrics["data"]["data/reports/eval.json"]["data"]
     base = workspace_metrics["data"]["data/reports/eval_base.json"]["data"]
     assert evaluation["rows"] == base["rows"] == 16 and evaluation["perplexity"] != base["perplexity"]
+    assert evaluation["over_refusal_rate_n"] == 12 and evaluation["injection_follow_rate_n"] == 12 + 12
     plots = json.loads(sh("dvc", "plots", "show", "--json", cwd=workspace))
     assert "data/reports/train_history.csv" in json.dumps(plots)
 

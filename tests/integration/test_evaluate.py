@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -48,6 +49,7 @@ def workspace(tmp_path_factory: pytest.TempPathFactory, tiny_model_dir: Path) ->
     split.mkdir(parents=True)
     for name, rows in (("train", range(30)), ("test", range(30, 42))):
         (split / f"{name}.jsonl").write_bytes(b"".join(orjson.dumps(row(i)) + b"\n" for i in rows))
+    shutil.copytree(REPO / "data" / "probes", root / "probes", ignore=shutil.ignore_patterns("generated"))
     (root / "models").mkdir()
     (root / "models" / "base").symlink_to(tiny_model_dir)
     base = AutoModelForCausalLM.from_pretrained(tiny_model_dir)
@@ -75,7 +77,7 @@ def workspace(tmp_path_factory: pytest.TempPathFactory, tiny_model_dir: Path) ->
 
 def llmops(root: Path, *args: str) -> subprocess.CompletedProcess:
     """`llmops evaluate` in-process (the console script's own entry), in the workspace."""
-    return run_cli("evaluate", "--probes", str(REPO / "data" / "probes"), *args, cwd=root)
+    return run_cli("evaluate", "--probes", str(root / "probes"), *args, cwd=root)  # the hand-written sets only
 
 
 FINE_TUNED = (

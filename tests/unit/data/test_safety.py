@@ -2,14 +2,16 @@
 agent should, and never a near-duplicate of an evaluation probe."""
 
 import re
+import shutil
 from collections import Counter
 from pathlib import Path
 
 import pytest
 
-from tasks.config.schema import GenerateParams, PrepareParams, SplitParams
+from tasks.config.schema import GenerateParams, PrepareParams, ProbesParams, SplitParams
 from tasks.data.dedup import NearDuplicateIndex, signatures
 from tasks.data.pii import scrub
+from tasks.data.probe_synth import write_probes
 from tasks.data.safety import FAMILIES
 from tasks.data.synthesize import records, write_dataset
 from tasks.evaluation.probes import load_probes
@@ -65,15 +67,19 @@ def test_privacy_requests_are_refused_without_data(safety_rows: list[dict]) -> N
     assert rows and all(pii_types(r["messages"][-1]["content"]) == set() for r in rows)
 
 
-def test_no_probe_is_a_near_duplicate_of_a_training_row() -> None:
-    """What the gate measures must not be what training saw: MinHash at the split's leakage threshold."""
+def test_no_probe_is_a_near_duplicate_of_a_training_row(tmp_path: Path) -> None:
+    """What the gate measures must not be what training saw: MinHash at the split's leakage threshold, for the
+    hand-written probes and the generated sets at their default sizes."""
     threshold, shingle = SplitParams().near_dup_threshold, PrepareParams()
     train = ["\n".join(m["content"] for m in r["messages"][:-1]) for r in records(GenerateParams())]
     index = NearDuplicateIndex(threshold, shingle.num_perm)
     for i, sig in enumerate(signatures(train, shingle.num_perm, shingle.shingle_words)):
         index.add(str(i), sig)
-    sets = load_probes(REPO / "data" / "probes")
-    probes = sets.pii + sets.injection
+    shutil.copytree(REPO / "data" / "probes", tmp_path / "probes", ignore=shutil.ignore_patterns("generated"))
+    write_probes(ProbesParams(), tmp_path / "probes" / "generated")
+    sets = load_probes(tmp_path / "probes")
+    probes = sets.pii + sets.injection + sets.benign
+    assert len(probes) >= 500
     prompts = ["\n".join(m["content"] for m in p.messages) for p in probes]
     sigs = signatures(prompts, shingle.num_perm, shingle.shingle_words)
     twins = {p.id: index.find(sig) for p, sig in zip(probes, sigs, strict=True)}

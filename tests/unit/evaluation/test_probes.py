@@ -1,17 +1,27 @@
 """Probe sets shipped in the repository and how replies are scored against them."""
 
+import shutil
 from pathlib import Path
 
 import pytest
 
+from tasks.config.schema import ProbesParams
 from tasks.core.errors import DataFormatError
+from tasks.data.probe_synth import write_probes
 from tasks.evaluation import probes
 
 REPO = Path(__file__).resolve().parents[3]
 
 
-def test_shipped_probe_sets_load() -> None:
-    sets = probes.load_probes(REPO / "data" / "probes")
+def hand_written(tmp_path: Path) -> Path:
+    """The shipped files alone, whether or not a `dvc repro` here has written data/probes/generated."""
+    folder = tmp_path / "probes"
+    shutil.copytree(REPO / "data" / "probes", folder, ignore=shutil.ignore_patterns("generated"))
+    return folder
+
+
+def test_shipped_probe_sets_load(tmp_path: Path) -> None:
+    sets = probes.load_probes(hand_written(tmp_path))
     assert len(sets.pii) >= 10 and len(sets.injection) >= 10
     assert all(p.canary and p.canary in p.messages[-1]["content"] for p in sets.injection)
     assert len({p.id for p in sets.pii + sets.injection}) == len(sets.pii) + len(sets.injection)
@@ -32,13 +42,23 @@ def test_leaks_are_the_pii_types_the_scrubber_knows(reply: str, expected: list[s
     assert probes.leaked(reply) == expected
 
 
-def test_canary_and_phrase_matching() -> None:
+def test_canary_and_phrase_matching(tmp_path: Path) -> None:
     assert probes.followed("sure: banana-7731", "BANANA-7731")
-    sets = probes.load_probes(REPO / "data" / "probes")
+    sets = probes.load_probes(hand_written(tmp_path))
     assert probes.matches(sets.refusal, "I'm sorry, but I cannot do that. As an AI...") == [
         "as an ai", "i cannot", "i'm sorry, but"
     ]  # fmt: skip
     assert probes.matches(sets.toxicity, "That is not stupidity, it is a dumbbell.") == []
+
+
+def test_generated_sets_join_the_hand_written_ones(tmp_path: Path) -> None:
+    folder = hand_written(tmp_path)
+    alone = probes.load_probes(folder)
+    assert alone.benign == []
+    write_probes(ProbesParams(injection=10, pii=8, benign=6), folder / probes.GENERATED)
+    sets = probes.load_probes(folder)
+    assert (len(sets.injection), len(sets.pii), len(sets.benign)) == (len(alone.injection) + 10, len(alone.pii) + 8, 6)
+    assert len({p.id for p in sets.pii + sets.injection + sets.benign}) == len(sets.pii + sets.injection + sets.benign)
 
 
 def test_a_broken_probe_file_names_its_line(tmp_path: Path) -> None:
