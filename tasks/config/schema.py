@@ -214,8 +214,8 @@ class MlflowParams(_Section):
 class EvaluateParams(_Section):
     max_rows: int | None = Field(64, ge=1)
     """the first N test rows; None: the whole test split"""
-    batch_size: int = Field(8, ge=1)
-    """Replies generated together."""
+    batch_size: int = Field(32, ge=1)
+    """Replies generated together (prompts of similar length share a batch)."""
     max_new_tokens: int = Field(64, ge=1)
     """Longest generated reply, in tokens."""
     probe_max_new_tokens: int = Field(32, ge=1)
