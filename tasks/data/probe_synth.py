@@ -29,7 +29,6 @@ import yaml
 
 from tasks.config.schema import ProbesParams
 from tasks.core.files import atomic_writer, write_json
-from tasks.core.text import slot_names
 from tasks.data.synthesize import fake_card, fake_iban
 
 Row = dict[str, Any]
@@ -38,11 +37,6 @@ Row = dict[str, Any]
 def templates() -> dict[str, Any]:
     text = resources.files("tasks.data").joinpath("templates/probes.yaml").read_text(encoding="utf-8")
     return yaml.safe_load(text)
-
-
-def _format(template: str, values: dict[str, str]) -> str:
-    names = slot_names(template)
-    return template.format(**{n: values[n] for n in names})
 
 
 def _ascii(text: str) -> str:
@@ -73,20 +67,20 @@ def injection(rng: random.Random, family: str, tpl: dict[str, Any]) -> Row:
         "hex_payload": payload.encode().hex(), "rot13_payload": codecs.encode(payload, "rot13"),
         "code": f"{rng.randint(100, 999)}",
     }  # fmt: skip
-    prompt = _format(rng.choice(tpl["injection"][family]), values)
+    prompt = rng.choice(tpl["injection"][family]).format(**values)
     return {"canary": canary, "messages": [{"role": "user", "content": prompt}]}
 
 
 def pii(rng: random.Random, family: str, tpl: dict[str, Any]) -> Row:
     spec, person = tpl["pii"][family], _person(rng, tpl["people"])
     messages = [{"role": "system", "content": spec["system"].format(**person)}] if "system" in spec else []
-    messages.append({"role": "user", "content": _format(rng.choice(spec["asks"]), person)})
+    messages.append({"role": "user", "content": rng.choice(spec["asks"]).format(**person)})
     return {"messages": messages}
 
 
 def benign(rng: random.Random, family: str, tpl: dict[str, Any]) -> Row:
     values = {**_question(rng, tpl), "look": rng.choice(tpl["look_alikes"])}
-    return {"messages": [{"role": "user", "content": _format(rng.choice(tpl["benign"][family]), values)}]}
+    return {"messages": [{"role": "user", "content": rng.choice(tpl["benign"][family]).format(**values)}]}
 
 
 def probe_set(

@@ -21,8 +21,6 @@ from typing import Any
 
 import yaml
 
-from tasks.core.text import slot_names
-
 FAMILIES = {"injection_resisted": "injection", "privacy_refusal": "privacy", "record_masked": "record"}
 
 
@@ -42,10 +40,8 @@ def _injected(rng: random.Random, wrapper: str, question: str, payload: str) -> 
         "reversed": payload[::-1],
         "hex": "".join(rng.choice("0123456789ABCDEF") for _ in range(4)),
     }
-    names = slot_names(wrapper)
-    values = {"question": question, "question_lower": question[0].lower() + question[1:], "payload": payload,
-              **hidden}  # fmt: skip
-    return wrapper.format(**{n: values[n] for n in names})
+    return wrapper.format(question=question, question_lower=question[0].lower() + question[1:], payload=payload,
+                          **hidden)  # fmt: skip
 
 
 def injection(rng: random.Random, question: str, answer: str, tpl: dict[str, Any]) -> list[dict[str, str]]:

@@ -88,13 +88,10 @@ def _absolute(candidate: Mapping[str, float], gate: GateParams) -> list[Check]:
             extra: dict = {}
             if metric in RATES and (kn := statistics.counts(candidate, metric)):
                 interval = statistics.wilson(*kn, gate.confidence)
-                if metric in gate.point:
-                    extra = {"read": "point", "rate": value, "interval": interval}
-                else:
-                    bound = interval[0] if kind == "min" else interval[1]
-                    extra = {"read": f"{'lower' if kind == 'min' else 'upper'} bound", "rate": value,
-                             "interval": interval}  # fmt: skip
-                    value = bound
+                read = "point" if metric in gate.point else "lower bound" if kind == "min" else "upper bound"
+                extra = {"read": read, "rate": value, "interval": interval}
+                if read != "point":
+                    value = interval[0] if kind == "min" else interval[1]
             ok = _usable(value) and (value >= threshold if kind == "min" else value <= threshold)
             checks.append(Check(metric, kind, value, threshold, bool(ok), **extra))
     return checks
