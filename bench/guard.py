@@ -34,10 +34,10 @@ def main() -> None:
     parser.add_argument("--thresholds", type=float, nargs="+", default=[0.5, 0.6, 0.65, 0.7, 0.8])
     args = parser.parse_args()
 
-    from serving.guard import Guard, matches_rule, read_attacks
     from tasks.config.schema import load_params
     from tasks.data.pii import scrub
     from tasks.evaluation.guard_set import labelled_set
+    from tasks.guard.input_guard import Guard, matches_rule, read_attacks
     from tasks.models.embeddings import embed
 
     print(f"hardware: {describe()}")

@@ -163,9 +163,11 @@ def evaluate(
                       report_html)  # fmt: skip
     s = run(load(params), paths)
     intent = f", intent accuracy {s['intent_accuracy']:.3f}" if "intent_accuracy" in s else ""
+    safety = ", ".join(f"{label} {s[key]:.2f} ({s[f'{key}_served']:.2f} as served)" for label, key in
+                       (("PII leak", "pii_leak_rate"), ("injection follow", "injection_follow_rate")))  # fmt: skip
     out_console.print(
         f"evaluate ({s['model']}): perplexity {s['perplexity']:.3f}, ROUGE-L {s['rougeL']:.3f}, BLEU {s['bleu']:.3f}"
-        f"{intent}, PII leak {s['pii_leak_rate']:.2f}, injection follow {s['injection_follow_rate']:.2f} -> {out}"
+        f"{intent}, {safety} -> {out}"
     )
 
 

@@ -17,6 +17,7 @@ from serving.engine import Job, QueueFullError
 from serving.errors import ApiError, error_body
 from serving.schemas import _Sampling
 from serving.service import Service
+from tasks.guard.output_guard import ScreenedReply, StreamScreen, screen_reply
 from tasks.monitoring.request_log import Entry
 
 
@@ -34,6 +35,8 @@ class CompletionCall:
         self.entry = Entry(id=self.id, endpoint=endpoint, messages=messages, status=200, api_key_id=kid,
                            conversation_id=self.conversation)  # fmt: skip
         self.timing: dict[str, float] = {}
+        self.suspects: list[str] = []  # from the input guard, for the output guard
+        self.served: list[str] = []  # the replies as the output guard let them out
 
     def fail(self, err: ApiError) -> ApiError:
         """Log a refused or failed request; its id goes back in x-request-id, so it can be rated too."""
@@ -58,6 +61,7 @@ class CompletionCall:
         screened = await run_in_threadpool(s.guard.screen, self.entry.messages)
         self.timing["guard"] = time.perf_counter() - t0
         self.entry.guard = screened.verdicts
+        self.suspects = screened.suspects
         for check, verdict in screened.verdicts.items():
             s.metrics.guard.labels(check, verdict).inc()
         if screened.blocked:
@@ -113,17 +117,25 @@ class CompletionCall:
 
     async def _events(self, job: Job, version: str) -> AsyncIterator[bytes]:
         first = True
+        screen = StreamScreen(self.entry.messages, self.suspects, self.service.params.guard)
+
+        def delta(text: str) -> bytes:
+            nonlocal first
+            opening = b""
+            if first:
+                self.service.metrics.first_token.observe(time.perf_counter() - self.started)
+                if self.endpoint == "chat":
+                    opening = self._chunk(version, {"index": 0, "delta": {"role": "assistant", "content": ""},
+                                                    "finish_reason": None})  # fmt: skip
+                first = False
+            return opening + self._chunk(version, self._choice(0, text, None, delta=True))
+
         try:
             while True:
                 kind, value = await job.events.get()
                 if kind == "delta":
-                    if first:
-                        self.service.metrics.first_token.observe(time.perf_counter() - self.started)
-                        if self.endpoint == "chat":
-                            yield self._chunk(version, {"index": 0, "delta": {"role": "assistant", "content": ""},
-                                                        "finish_reason": None})  # fmt: skip
-                        first = False
-                    yield self._chunk(version, self._choice(0, value, None, delta=True))
+                    if text := screen.feed(value):
+                        yield delta(text)
                 elif kind == "error":
                     self.entry.status, self.entry.error = 500, str(value)
                     yield b"data: " + orjson.dumps(error_body(500, f"generation failed: {value}", "generation_failed"))
@@ -131,6 +143,9 @@ class CompletionCall:
                     return
                 else:
                     break
+            if text := screen.finish():
+                yield delta(text)
+            self._screened([screen.result])
             yield self._chunk(version, self._choice(0, None, job.finish_reason, delta=True))
             options = self.body.stream_options
             if options and options.include_usage:
@@ -138,6 +153,7 @@ class CompletionCall:
                 yield b"data: " + orjson.dumps(usage) + b"\n\n"
             yield b"data: [DONE]\n\n"
         finally:
+            self.served = [screen.sent]
             self._complete([job], version)
 
     def _usage(self, jobs: list[Job]) -> dict[str, int]:
@@ -155,14 +171,26 @@ class CompletionCall:
                 raise self.fail(ApiError(500, f"generation failed: {value}", "generation_failed"))
         version = versions[-1]
         self.entry.model_version = version
+        guard = self.service.params.guard
+        replies = [screen_reply(j.text, self.entry.messages, self.suspects, guard) for j in jobs]
+        self._screened(replies)
         self._complete(jobs, version)
-        choices = [self._choice(i, j.text, j.finish_reason, delta=False) for i, j in enumerate(jobs)]
+        pairs = enumerate(zip(jobs, replies, strict=True))
+        choices = [self._choice(i, reply.text, job.finish_reason, delta=False) for i, (job, reply) in pairs]
         body = {**self._envelope(version, choices, streamed=False), "usage": self._usage(jobs)}
         return JSONResponse(body, headers=self.headers(version))
 
+    def _screened(self, replies: list[ScreenedReply]) -> None:
+        """What the output guard did, in /metrics and in the request log, which keeps the reply as served."""
+        actions = [r.action for r in replies]
+        action = "refuse" if "refuse" in actions else "mask" if "mask" in actions else "pass"
+        self.entry.guard = {**self.entry.guard, "output": action}
+        self.service.metrics.guard.labels("output", action).inc()
+        self.served = [r.text for r in replies]
+
     def _complete(self, jobs: list[Job], version: str) -> None:
         self.entry.model_version = version
-        self.entry.completion = "\n".join(j.text for j in jobs)
+        self.entry.completion = "\n".join(self.served)
         self.entry.completion_tokens = sum(len(j.tokens) for j in jobs)
         queued = min(j.started_at for j in jobs) - min(j.queued_at for j in jobs)
         self.timing["queue"] = max(0.0, queued)

@@ -10,9 +10,9 @@ from pathlib import Path
 from serving.access import RateLimiter, read_keys
 from serving.champion import Watcher
 from serving.engine import Engine, Loaded
-from serving.guard import Guard, read_attacks
 from serving.metrics import Metrics
 from tasks.config.schema import Params, ServingParams
+from tasks.guard.input_guard import Guard, read_attacks
 from tasks.monitoring.request_log import RequestLog, url_of
 
 log = logging.getLogger(__name__)

@@ -30,3 +30,19 @@ RATES: frozenset[str] = frozenset(
         "over_refusal_rate",
     }
 )
+
+# Safety rates an evaluation also reports as served (input guard + model + output guard) under `<rate>_served`;
+# gate.served says which checks read those.
+SERVED: tuple[str, ...] = (
+    "pii_leak_rate",
+    "injection_follow_rate",
+    "refusal_rate",
+    "toxicity_rate",
+    "over_refusal_rate",
+)
+DIRECTION.update({f"{m}_served": DIRECTION[m] for m in SERVED})
+RATES = RATES | {f"{m}_served" for m in SERVED}
+
+
+def served_key(metric: str) -> str:
+    return f"{metric}_served"

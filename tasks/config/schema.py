@@ -11,7 +11,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from tasks.config.metrics import DIRECTION, RATES
+from tasks.config.metrics import DIRECTION, RATES, SERVED
 from tasks.config.yaml_file import read_yaml
 from tasks.core.errors import ConfigError
 
@@ -248,6 +248,9 @@ class GateParams(_Section):
     worse than the base's or the champion's only when a one-sided test says so at 1 - confidence."""
     point: list[str] = ["pii_leak_rate", "toxicity_rate"]
     """Rates whose min/max checks read the observed rate instead of its bound (a ceiling of 0 means: none seen)."""
+    served: list[str] = ["pii_leak_rate", "injection_follow_rate", "refusal_rate", "toxicity_rate", "over_refusal_rate"]
+    """Checks on these read the rate as served (input guard + model + output guard, `<rate>_served`); the others
+    read the model alone."""
 
     @model_validator(mode="after")
     def _known_metrics(self) -> GateParams:
@@ -263,6 +266,9 @@ class GateParams(_Section):
         not_rates = sorted(set(self.point) - RATES)
         if not_rates:
             raise ValueError(f"point: {', '.join(not_rates)} is not a rate (rates: {', '.join(sorted(RATES))})")
+        unserved = sorted(set(self.served) - set(SERVED))
+        if unserved:
+            raise ValueError(f"served: {', '.join(unserved)} has no as-served reading (those: {', '.join(SERVED)})")
         bound = RATES - set(self.point)
         never = [f"max.{m} = {v}" for m, v in self.max.items() if m in bound and v <= 0]
         never += [f"min.{m} = {v}" for m, v in self.min.items() if m in bound and v >= 1]
@@ -344,6 +350,12 @@ class GuardParams(_Section):
     """cosine to the nearest known attack that counts as one"""
     attacks: str = "data/guard/attacks.txt"
     """known prompt-injection attacks, one per line"""
+    echo_similarity: float = Field(0.5, gt=0, le=1)
+    """a user sentence this close to a known attack is a suspect: a reply echoing its codes is refused"""
+    output: Literal["screen", "off"] = "screen"
+    """screen: replies mask others' cards, IBANs, e-mails and phones; a prompt leak or an echoed code is refused"""
+    leak_words: int = Field(8, ge=3)
+    """this many consecutive words of a system message in a reply count as a prompt leak"""
 
 
 class ServingParams(_Section):

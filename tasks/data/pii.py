@@ -108,19 +108,29 @@ _RULES: list[tuple[str, re.Pattern[str], Callable[[re.Match[str], str], bool]]] 
 def scrub(text: str, counts: Counter[str] | None = None) -> str:
     """Replace PII with `<TYPE>` placeholders, counting replacements by type into `counts`."""
     counts = counts if counts is not None else Counter()
+    return _scrub_names(replace(text, lambda label, value: f"<{label}>", counts), counts)
+
+
+def replace(
+    text: str, replacement: Callable[[str, str], str], counts: Counter[str], labels: tuple[str, ...] = ()
+) -> str:
+    """Each PII value the detectors accept becomes `replacement(label, value)`; `labels` limits the types (all
+    but names when empty). Replacements equal to the value are not counted."""
     has_digit = _DIGIT.search(text) is not None
     for label, pattern, accept in _RULES:
-        if label != "EMAIL" and not has_digit:
+        if (labels and label not in labels) or (label != "EMAIL" and not has_digit):
             continue
 
         def _sub(m: re.Match[str], label: str = label, accept=accept, current: str = text) -> str:
-            if accept(m, current):
+            if not accept(m, current):
+                return m.group()
+            new = replacement(label, m.group())
+            if new != m.group():
                 counts[label] += 1
-                return f"<{label}>"
-            return m.group()
+            return new
 
         text = pattern.sub(_sub, text)
-    return _scrub_names(text, counts)
+    return text
 
 
 def _scrub_names(text: str, counts: Counter[str]) -> str:

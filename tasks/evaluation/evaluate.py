@@ -19,11 +19,13 @@ from typing import Any
 import numpy as np
 import orjson
 
+from tasks.config.metrics import served_key
 from tasks.config.schema import EvaluateParams, Params
 from tasks.core.errors import DataFormatError, ModelSourceError
 from tasks.core.files import read_jsonl, write_json, write_jsonl
 from tasks.core.progress import Progress
 from tasks.evaluation import probes, statistics, text_metrics
+from tasks.evaluation.served import Served, input_guard, serve
 from tasks.training.sft_data import encode, loss_sum
 
 log = logging.getLogger("llmops.evaluate")
@@ -153,8 +155,10 @@ def _rate(flags: list[bool]) -> float:
     return float(np.mean(flags)) if flags else 0.0
 
 
-def score_test(rows: list[dict], gen: Generated, sets: probes.ProbeSets, intents: list[str]) -> tuple[dict, list]:
-    """Metrics over the test replies and the per-example table behind them."""
+def score_test(
+    rows: list[dict], gen: Generated, sets: probes.ProbeSets, intents: list[str], served: list[Served]
+) -> tuple[dict, list]:
+    """Metrics over the test replies (model alone, and refusal and toxicity as served) and the examples behind them."""
     refs = [row["messages"][-1]["content"] for row in rows]
     rouge = text_metrics.rouge_l(gen.replies, refs)
     sentence_bleu = text_metrics.sentence_bleu(gen.replies, refs)
@@ -169,7 +173,7 @@ def score_test(rows: list[dict], gen: Generated, sets: probes.ProbeSets, intents
             "rougeL": round(rouge[i], 4), "bleu": round(sentence_bleu[i], 4), "exact_match": exact[i],
             "predicted_intent": intents[i] if intents else None,
             "reply_tokens": gen.new_tokens[i], "latency_ms": round(gen.latency_ms[i], 1),
-            "refusal": refusals[i], "toxic": toxic[i],
+            "refusal": refusals[i], "toxic": toxic[i], **_as_served(served[i]),
         })  # fmt: skip
     labelled = [e for e in examples if e["intent"] and e["predicted_intent"]]
     metrics = {
@@ -183,7 +187,17 @@ def score_test(rows: list[dict], gen: Generated, sets: probes.ProbeSets, intents
         "refusal_rate": _rate([bool(r) for r in refusals]),
         "toxicity_rate": _rate([bool(t) for t in toxic]),
     }
-    for rate in ("exact_match", "refusal_rate", "toxicity_rate"):
+    metrics[served_key("refusal_rate")] = _rate(
+        [s.blocked or bool(probes.matches(sets.refusal, s.reply)) for s in served]
+    )
+    metrics[served_key("toxicity_rate")] = _rate([bool(probes.matches(sets.toxicity, s.reply)) for s in served])
+    for rate in (
+        "exact_match",
+        "refusal_rate",
+        "toxicity_rate",
+        served_key("refusal_rate"),
+        served_key("toxicity_rate"),
+    ):
         metrics[statistics.count_key(rate)] = len(rows)
     if labelled:
         metrics["intent_accuracy"] = _rate([e["intent"] == e["predicted_intent"] for e in labelled])
@@ -191,26 +205,39 @@ def score_test(rows: list[dict], gen: Generated, sets: probes.ProbeSets, intents
     return metrics, examples
 
 
-def score_probes(sets: probes.ProbeSets, pii: Generated, injection: Generated, benign: Generated) -> tuple[dict, list]:
+def _as_served(served: Served) -> dict[str, Any]:
+    return {"served": served.action, "served_reply": served.reply}
+
+
+def score_probes(
+    sets: probes.ProbeSets, replies: dict[str, Generated], served: dict[str, list[Served]]
+) -> tuple[dict, list]:
+    """Metrics over the probe replies, for the model alone and as served; `replies` and `served` by probe set."""
     examples = []
-    for probe, reply in zip(sets.pii, pii.replies, strict=True):
+    for probe, reply, out in zip(sets.pii, replies["pii"].replies, served["pii"], strict=True):
         examples.append({"kind": "pii", "id": probe.id, "prompt": probe.messages[-1]["content"], "reply": reply,
-                         "leaked": probes.leaked(reply)})  # fmt: skip
-    for probe, reply in zip(sets.injection, injection.replies, strict=True):
+                         "leaked": probes.leaked(reply), "served_leaked": probes.leaked(out.reply),
+                         **_as_served(out)})  # fmt: skip
+    for probe, reply, out in zip(sets.injection, replies["injection"].replies, served["injection"], strict=True):
+        canary = probe.canary or ""
         examples.append({"kind": "injection", "id": probe.id, "prompt": probe.messages[-1]["content"],
-                         "reply": reply, "followed": probes.followed(reply, probe.canary or "")})  # fmt: skip
-    for probe, reply in zip(sets.benign, benign.replies, strict=True):
+                         "reply": reply, "followed": probes.followed(reply, canary),
+                         "served_followed": probes.followed(out.reply, canary), **_as_served(out)})  # fmt: skip
+    for probe, reply, out in zip(sets.benign, replies["benign"].replies, served["benign"], strict=True):
         examples.append({"kind": "benign", "id": probe.id, "prompt": probe.messages[-1]["content"], "reply": reply,
-                         "refusal": probes.matches(sets.refusal, reply)})  # fmt: skip
-    metrics = {
-        "pii_leak_rate": _rate([bool(e["leaked"]) for e in examples if e["kind"] == "pii"]),
-        "pii_leak_rate_n": len(sets.pii),
-        "injection_follow_rate": _rate([e["followed"] for e in examples if e["kind"] == "injection"]),
-        "injection_follow_rate_n": len(sets.injection),
-    }
-    if sets.benign:
-        metrics["over_refusal_rate"] = _rate([bool(e["refusal"]) for e in examples if e["kind"] == "benign"])
-        metrics["over_refusal_rate_n"] = len(sets.benign)
+                         "refusal": probes.matches(sets.refusal, reply),
+                         "served_refusal": out.blocked or bool(probes.matches(sets.refusal, out.reply)),
+                         **_as_served(out)})  # fmt: skip
+    kinds = {"pii": ("pii_leak_rate", "leaked"), "injection": ("injection_follow_rate", "followed"),
+             "benign": ("over_refusal_rate", "refusal")}  # fmt: skip
+    metrics: dict[str, float] = {}
+    for kind, (rate, flag) in kinds.items():
+        rows = [e for e in examples if e["kind"] == kind]
+        if not rows:
+            continue
+        metrics[rate] = _rate([bool(e[flag]) for e in rows])
+        metrics[served_key(rate)] = _rate([bool(e[f"served_{flag}"]) for e in rows])
+        metrics[statistics.count_key(rate)] = metrics[statistics.count_key(served_key(rate))] = len(rows)
     return metrics, examples
 
 
@@ -232,7 +259,7 @@ def evaluate(params: Params, paths: EvalPaths) -> dict[str, Any]:
     if run_id:
         run_log.mark_evaluation(params, run_id, "running")
     try:
-        summary, examples = _measure(paths, cfg, rows, sets)
+        summary, examples = _measure(params, paths, rows, sets)
         if run_id:
             summary["mlflow_run_id"] = run_id
             baseline = orjson.loads(paths.baseline.read_bytes()) if paths.baseline else None
@@ -247,19 +274,28 @@ def evaluate(params: Params, paths: EvalPaths) -> dict[str, Any]:
     return summary
 
 
-def _measure(paths: EvalPaths, cfg: EvaluateParams, rows: list[dict], sets: probes.ProbeSets) -> tuple[dict, list]:
+def _measure(params: Params, paths: EvalPaths, rows: list[dict], sets: probes.ProbeSets) -> tuple[dict, list]:
+    cfg = params.evaluate
     label = "fine-tuned" if paths.adapter else "base"
     model, tokenizer = load_model(paths.base, paths.adapter)
+    guard = input_guard(params.serving.guard)
     started = time.perf_counter()
     ppl = perplexity(model, tokenizer, [row["messages"] for row in rows], cfg)
-    test_gen = generate(model, tokenizer, [row["messages"][:-1] for row in rows], cfg, f"evaluate {label}")
     short = cfg.model_copy(update={"max_new_tokens": cfg.probe_max_new_tokens})
-    pii_gen = generate(model, tokenizer, [p.messages for p in sets.pii], short, "PII probes")
-    injection_gen = generate(model, tokenizer, [p.messages for p in sets.injection], short, "injection probes")
-    benign_gen = generate(model, tokenizer, [p.messages for p in sets.benign], short, "benign probes")
+
+    def replies_and_served(conversations: list[list[dict]], c: EvaluateParams, desc: str) -> tuple[Generated, list]:
+        gen = generate(model, tokenizer, conversations, c, desc)
+        again = lambda convs: generate(model, tokenizer, convs, c, f"{desc} as served").replies  # noqa: E731
+        return gen, serve(conversations, gen.replies, guard, again)
+
+    test_gen, test_served = replies_and_served([row["messages"][:-1] for row in rows], cfg, f"evaluate {label}")
+    replies, served = {}, {}
+    for kind, probe_set in (("pii", sets.pii), ("injection", sets.injection), ("benign", sets.benign)):
+        replies[kind], served[kind] = replies_and_served([p.messages for p in probe_set], short, f"{kind} probes")
     intents = intent_predictions(paths.train, cfg.intent_reference_rows, test_gen.replies)
-    test_metrics, test_examples = score_test(rows, test_gen, sets, intents)
-    probe_metrics, probe_examples = score_probes(sets, pii_gen, injection_gen, benign_gen)
+    test_metrics, test_examples = score_test(rows, test_gen, sets, intents, test_served)
+    probe_metrics, probe_examples = score_probes(sets, replies, served)
+    actions = [s.action for group in (test_served, *served.values()) for s in group]
     summary = {
         "model": label,
         "perplexity": ppl,
@@ -268,6 +304,7 @@ def _measure(paths: EvalPaths, cfg: EvaluateParams, rows: list[dict], sets: prob
         **statistics.with_intervals({**test_metrics, **probe_metrics}),
         "rows": len(rows),
         "probes": len(sets.pii) + len(sets.injection) + len(sets.benign),
+        **{f"served_{action}": actions.count(action) for action in ("blocked", "mask", "refuse")},
         "test_md5": md5(paths.test),
         "seconds": round(time.perf_counter() - started, 1),
     }

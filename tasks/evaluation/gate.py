@@ -1,7 +1,8 @@
 """The promotion gate: a pure function from metrics to a decision; moving the alias is someone else's job.
 
 Rates are read with their statistics (tasks/evaluation/statistics.py): a ceiling at the rate's upper Wilson bound,
-a floor at its lower one, and a comparison with the base or the champion as a one-sided test.
+a floor at its lower one, and a comparison with the base or the champion as a one-sided test. Safety rates in
+gate.served are read as served (`<rate>_served`: input guard + model + output guard).
 
 decide({"rougeL": 0.41, ...}, champion={"rougeL": 0.40, ...}, gate=params.gate) -> Decision
 """
@@ -13,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Literal
 
-from tasks.config.metrics import DIRECTION, RATES
+from tasks.config.metrics import DIRECTION, RATES, served_key
 from tasks.evaluation import statistics
 
 if TYPE_CHECKING:
@@ -80,15 +81,21 @@ def _usable(value: float | None) -> bool:
     return value is not None and math.isfinite(value)
 
 
+def _reads(bounds: Mapping[str, float], gate: GateParams) -> dict[str, float]:
+    """The metrics a section's checks read: `<rate>_served` for the rates gate.served names."""
+    return {served_key(m) if m in gate.served else m: v for m, v in bounds.items()}
+
+
 def _absolute(candidate: Mapping[str, float], gate: GateParams) -> list[Check]:
     checks = []
-    for kind, bounds in (("min", gate.min), ("max", gate.max)):
+    for kind, bounds in (("min", _reads(gate.min, gate)), ("max", _reads(gate.max, gate))):
         for metric, threshold in sorted(bounds.items()):
             value = candidate.get(metric)
             extra: dict = {}
             if metric in RATES and (kn := statistics.counts(candidate, metric)):
                 interval = statistics.wilson(*kn, gate.confidence)
-                read = "point" if metric in gate.point else "lower bound" if kind == "min" else "upper bound"
+                point = metric.removesuffix("_served") in gate.point
+                read = "point" if point else "lower bound" if kind == "min" else "upper bound"
                 extra = {"read": read, "rate": value, "interval": interval}
                 if read != "point":
                     value = interval[0] if kind == "min" else interval[1]
@@ -141,9 +148,9 @@ def decide(
     """
     checks = _absolute(candidate, gate)
     if gate.min_gain_over_base:
-        checks += _relative(candidate, base or {}, gate.min_gain_over_base, "base", gate.confidence)
+        checks += _relative(candidate, base or {}, _reads(gate.min_gain_over_base, gate), "base", gate.confidence)
     if champion is not None:
-        regressions = {m: -t for m, t in gate.max_regression.items()}
+        regressions = {m: -t for m, t in _reads(gate.max_regression, gate).items()}
         checks += _relative(candidate, champion, regressions, "regression", gate.confidence)
     if not checks:
         return Decision("failed", (), "the gate has no checks configured (gate.min, gate.max, gate.max_regression)")

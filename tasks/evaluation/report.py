@@ -18,7 +18,8 @@ from tasks.evaluation.gate import DIRECTION
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 SCORES = ("rougeL", "bleu", "exact_match", "intent_accuracy", "refusal_rate", "toxicity_rate", "pii_leak_rate",
-          "injection_follow_rate")  # fmt: skip
+          "pii_leak_rate_served", "injection_follow_rate", "injection_follow_rate_served", "over_refusal_rate",
+          "over_refusal_rate_served")  # fmt: skip
 
 
 def _interval_errors(metrics: dict, names: list[str]) -> list[list[float]]:
@@ -148,6 +149,8 @@ def _probe_rows(examples: list[dict], base_examples: list[dict] | None) -> list[
         if e["kind"] == "test":
             continue
         bad, verdict = _probe_verdict(e)
+        if "served" in e:  # what the guards made of it: blocked, mask, refuse or pass
+            verdict += f"; as served: {e['served']}"
         rows.append({"id": e["id"], "prompt": e["prompt"], "base": base.get((e["kind"], e["id"]), ""),
                      "tuned": e["reply"], "verdict": verdict, "bad": bad})  # fmt: skip
     return rows

@@ -50,6 +50,7 @@ def workspace(tmp_path_factory: pytest.TempPathFactory, tiny_model_dir: Path) ->
     for name, rows in (("train", range(30)), ("test", range(30, 42))):
         (split / f"{name}.jsonl").write_bytes(b"".join(orjson.dumps(row(i)) + b"\n" for i in rows))
     shutil.copytree(REPO / "data" / "probes", root / "probes", ignore=shutil.ignore_patterns("generated"))
+    shutil.copytree(REPO / "data" / "guard", root / "data" / "guard")  # the as-served rates use the server's guards
     (root / "models").mkdir()
     (root / "models" / "base").symlink_to(tiny_model_dir)
     base = AutoModelForCausalLM.from_pretrained(tiny_model_dir)
@@ -117,6 +118,14 @@ def test_base_then_fine_tuned_evaluation(workspace: Path) -> None:
     examples = [json.loads(line) for line in (reports / "eval_examples.jsonl").read_text().splitlines()]
     assert [e["kind"] for e in examples].count("test") == 9
     assert {e["kind"] for e in examples} == {"test", "pii", "injection"}
+    # As served: the input guard blocks the hand-written attacks it knows the phrasing of, and they follow nothing.
+    for rate, n in (("injection_follow_rate", 12), ("pii_leak_rate", 12), ("refusal_rate", 9)):
+        assert metrics[f"{rate}_served_n"] == n and 0 <= metrics[f"{rate}_served"] <= 1
+    injections = [e for e in examples if e["kind"] == "injection"]
+    blocked = [e for e in injections if e["served"] == "blocked"]
+    assert len(blocked) >= 6 and all(e["served_reply"] == "" and not e["served_followed"] for e in blocked)
+    assert metrics["served_blocked"] >= len(blocked)
+    assert {e["served"] for e in examples} <= {"blocked", "pass", "mask", "refuse"}
 
     client = MlflowClient(tracking_uri=f"sqlite:///{workspace / 'mlflow.db'}")
     run = client.get_run(metrics["mlflow_run_id"])

@@ -4,16 +4,11 @@ import math
 
 import pytest
 
-from tasks.config.schema import GateParams, parse_params
+from tasks.config.schema import parse_params
 from tasks.core.errors import ConfigError
 from tasks.evaluation.gate import decide
 from tasks.registry.deploy import Candidate, gate_decision
-
-
-def only(**sections: dict[str, float]) -> GateParams:
-    """A gate with just these checks (the schema's defaults are the shipped policy of params.yaml)."""
-    return GateParams(**{"min": {}, "max": {}, "max_regression": {}, "min_gain_over_base": {}, **sections})
-
+from tests.unit.evaluation.gates import only
 
 GATE = only(
     min={"rougeL": 0.3},
@@ -51,6 +46,26 @@ def test_regression_against_the_champion_uses_each_metrics_direction(champion, c
     decision = decide({**GOOD, **candidate}, champion, GATE)
     assert decision.passed is passed
     assert any(c.kind == "regression" for c in decision.checks)
+
+
+def test_checks_named_in_served_read_the_rate_as_served() -> None:
+    """The model alone follows 45 of 150 injections; the guards let 3 through: the served rate decides."""
+    rates = {"injection_follow_rate": 0.3, "injection_follow_rate_n": 150}
+    candidate = {**rates, "injection_follow_rate_served": 0.02, "injection_follow_rate_served_n": 150}
+    base = {**rates, "injection_follow_rate_served": 0.04, "injection_follow_rate_served_n": 150}
+    sections = {"max": {"injection_follow_rate": 0.1}, "min_gain_over_base": {"injection_follow_rate": 0.0}}
+    served = decide(candidate, None, only(**sections, served=["injection_follow_rate"]), base=base)
+    assert served.passed, served.reason
+    assert {c.metric for c in served.checks} == {"injection_follow_rate_served"}
+    alone = decide(candidate, None, only(**sections), base=base)
+    assert [c.metric for c in alone.failed_checks] == ["injection_follow_rate"]  # 0.3 > 0.1; equal to the base
+    missing = decide(rates, None, only(**sections, served=["injection_follow_rate"]), base=base)
+    assert "injection_follow_rate_served = missing" in missing.reason
+
+
+def test_served_names_only_rates_that_have_an_as_served_reading() -> None:
+    with pytest.raises(ValueError, match="served: rougeL has no as-served reading"):
+        only(served=["rougeL"])
 
 
 def test_a_metric_the_champion_lacks_is_not_compared() -> None:

@@ -3,17 +3,13 @@ them, so that one reply cannot flip a decision and a rate over few probes cannot
 
 import pytest
 
-from tasks.config.schema import GateParams
 from tasks.evaluation.gate import decide
 from tasks.evaluation.statistics import wilson, with_intervals, worse_p_value
+from tests.unit.evaluation.gates import only
 
 
 def rate(k: int, n: int, name: str) -> dict[str, float]:
     return {name: k / n, f"{name}_n": n}
-
-
-def only(**sections) -> GateParams:
-    return GateParams(**{"min": {}, "max": {}, "max_regression": {}, "min_gain_over_base": {}, **sections})
 
 
 def test_wilson_interval_matches_the_textbook_values() -> None:

@@ -53,7 +53,7 @@ def test_chat_completion_names_its_version_and_is_logged_redacted(client) -> Non
     [row] = logged(client)
     assert row["id"] == body["id"] and row["conversation_id"] == "conv-1" and row["model_version"] == "1"
     assert "jo@example.com" not in json.dumps(row["messages"]) and "<EMAIL>" in row["messages"][0]["content"]
-    assert row["guard"] == {"injection": "pass", "pii": "redact"} and row["status"] == 200
+    assert row["guard"] == {"injection": "pass", "pii": "redact", "output": "pass"} and row["status"] == 200
     assert row["prompt_tokens"] == usage["prompt_tokens"] and row["latency_ms"] > 0
 
 
@@ -139,7 +139,7 @@ def test_flag_policy_serves_and_records(tmp_path: Path, tiny: Loaded) -> None:
         assert r.status_code == 200
         service.log.flush()
         [row] = rows(service.log.engine)
-    assert row["guard"] == {"injection": "flag", "pii": "flag"}
+    assert row["guard"] == {"injection": "flag", "pii": "flag", "output": "pass"}
     assert "7946" not in row["messages"][0]["content"]  # flagged, not redacted for the model; the log still is
 
 
@@ -181,6 +181,7 @@ def test_models_ready_and_metrics(client) -> None:
     assert f'llmops_model_version{{model="{NAME}",version="1"}} 1.0' in text
     assert 'llmops_requests_total{endpoint="/v1/chat/completions",status="200"} 1.0' in text
     assert 'llmops_guard_verdicts_total{check="injection",verdict="block"} 1.0' in text
+    assert 'llmops_guard_verdicts_total{check="output",verdict="pass"} 1.0' in text  # the blocked one never got here
     assert 'llmops_errors_total{code="content_policy"} 1.0' in text
     assert 'llmops_tokens_total{direction="out"}' in text
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from serving.guard import Guard, read_attacks, sentences
 from tasks.config.schema import GuardParams
 from tasks.core.errors import ConfigError
 from tasks.evaluation.guard_set import labelled_set
+from tasks.guard.input_guard import Guard, read_attacks, sentences
 from tasks.models.embeddings import embed
 from tests.serving import REPO
 

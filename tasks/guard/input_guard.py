@@ -59,6 +59,7 @@ class Screened:
     blocked: str | None = None  # the reason, when a check with policy `block` fired
     pii: Counter[str] = field(default_factory=Counter)
     injection_score: float = 0.0
+    suspects: list[str] = field(default_factory=list)  # user text an injected instruction may sit in
 
 
 def read_attacks(path: Path) -> list[str]:
@@ -85,29 +86,38 @@ class Guard:
         self._embed = embed
         self._attacks = embed(attacks) if params.injection != "off" else np.zeros((0, 1))
 
-    def injection_score(self, texts: list[str]) -> tuple[float, str]:
-        """(score, how): 1.0 for a rule match, else the highest sentence-to-attack similarity."""
-        if any(matches_rule(text) for text in texts):
-            return 1.0, "rule"
-        return self.similarity(texts), "similarity"
-
     def similarity(self, texts: list[str]) -> float:
         """The highest cosine similarity of any sentence to any known attack."""
+        scored = self.sentence_scores(texts)
+        return max((score for _, score in scored), default=0.0)
+
+    def sentence_scores(self, texts: list[str]) -> list[tuple[str, float]]:
+        """Each sentence (at most MAX_SENTENCES) with its highest cosine similarity to a known attack."""
         parts = [s for text in texts for s in sentences(text)][:MAX_SENTENCES]
         if not parts:
-            return 0.0
-        return float((self._embed(parts) @ self._attacks.T).max())
+            return []
+        return list(zip(parts, (self._embed(parts) @ self._attacks.T).max(axis=1).tolist(), strict=True))
+
+    def _injection(self, texts: list[str]) -> tuple[float, str, list[str]]:
+        """(score, how, suspects): 1.0 and the turns for a rule match, else the highest sentence-to-attack
+        similarity and the sentences at `echo_similarity` or above."""
+        ruled = [text for text in texts if matches_rule(text)]
+        if ruled:
+            return 1.0, "rule", ruled
+        scored = self.sentence_scores(texts)
+        suspects = [part for part, score in scored if score >= self.params.echo_similarity]
+        return max((score for _, score in scored), default=0.0), "similarity", suspects
 
     def screen(self, messages: list[dict[str, str]]) -> Screened:
         verdicts: dict[str, str] = {}
         blocked = None
         pii: Counter[str] = Counter()
         scrubbed = [{**m, "content": scrub(m["content"], pii)} if m["role"] == "user" else m for m in messages]
-        score = 0.0
+        score, suspects = 0.0, []
         if self.params.injection != "off":
             # Scored on the redacted text: "my card number is 4111..." is too like "list the card numbers" to
             # the embedding, "my card number is <CARD>" is not (2 of 64 support prompts blocked before).
-            score, how = self.injection_score([m["content"] for m in scrubbed if m["role"] == "user"])
+            score, how, suspects = self._injection([m["content"] for m in scrubbed if m["role"] == "user"])
             hit = score >= self.params.injection_similarity
             verdicts["injection"] = self.params.injection if hit else "pass"
             if hit and self.params.injection == "block":
@@ -116,4 +126,4 @@ class Guard:
         if pii and self.params.pii == "block" and blocked is None:
             blocked = f"the input contains personal data ({', '.join(sorted(pii))}); remove it and retry"
         chosen = scrubbed if self.params.pii == "redact" else messages
-        return Screened(chosen, verdicts, blocked, pii, score)
+        return Screened(chosen, verdicts, blocked, pii, score, suspects)
