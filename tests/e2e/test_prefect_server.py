@@ -1,5 +1,6 @@
-"""`make ui`'s script against a real `prefect server` on loopback: deployments, runs from the UI's API, the drift
-trigger. The tiny model and the smoke profile; the workspace is a fresh git repository."""
+"""`make ui`'s script against a real `prefect server` on loopback: deployments, runs from the UI's API, and the
+whole loop: a champion serves, traffic drifts, the drift trigger retrains through the gate, and the running
+server answers with the new champion. The tiny model and the smoke profile; the workspace is a git repository."""
 
 from __future__ import annotations
 
@@ -9,19 +10,24 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
 import orjson
 import pytest
+import yaml
 from mlflow.tracking import MlflowClient
+from openai import OpenAI
 
-from tasks.core.processes import free_port
+from tasks.core.processes import free_port, wait_until_ready
+from tasks.data.synthesize import traffic
 from tests.workspace import copy_workspace, sh
 
 pytestmark = pytest.mark.e2e
 
 FINAL = {"COMPLETED", "FAILED", "CRASHED", "CANCELLED"}
+NAME = "llmops-support"
 
 
 class Ui:
@@ -78,7 +84,7 @@ class Ui:
 def champion(ws: Path) -> str | None:
     uri = f"sqlite:///{ws / 'mlflow.db'}"
     client = MlflowClient(tracking_uri=uri, registry_uri=uri)
-    version = client.get_registered_model("llmops-support").aliases.get("champion")
+    version = client.get_registered_model(NAME).aliases.get("champion")
     return None if version is None else str(version)
 
 
@@ -169,26 +175,99 @@ def test_a_refused_retrain_keeps_the_champion_and_its_model_is_gated_again(ui: U
         assert orjson.loads(tags[f"llmops.flow_run.{flow_run['id']}"])["reason"] == "e2e"
 
 
-def test_drift_watch_triggers_a_retrain_and_cancelling_it_keeps_the_champion(ui: Ui) -> None:
-    """The event starts the retrain deployment with the drift as its reason; an operator cancels the run from the
-    UI while it works, and the champion stays. (A triggered retrain that promotes: test_retrain_loop.py.)"""
-    sh("llmops", "traffic", "--out", "data/traffic/shifted.jsonl", "--n", "300", "--shift-share", "0.5", cwd=ui.ws)
-    retrain_id = ui.deployment("retrain")["id"]
-    known = {r["id"] for r in ui.post("/flow_runs/filter", {"deployments": {"id": {"any_": [retrain_id]}}})}
-    watch = ui.run("drift-watch", {"window": "data/traffic/shifted.jsonl"}, flow="drift-watch")
+@pytest.fixture(scope="module")
+def api(ui: Ui) -> Iterator[str]:
+    """`llmops serve` in the workspace, checking the alias every second; short replies, no rate limit."""
+    params = yaml.safe_load((ui.ws / "params.yaml").read_text())
+    params["serving"].update({"poll_s": 1, "default_max_tokens": 8, "rate_limit_per_minute": 0})
+    (ui.ws / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+    sh("git", "commit", "-qam", "serving settings for the test", cwd=ui.ws)
+    port = free_port()
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+    env.pop("MLFLOW_TRACKING_URI", None)
+    log = ui.ws / "serve.log"
+    with log.open("wb") as out:
+        proc = subprocess.Popen(["llmops", "serve", "--port", str(port)], cwd=ui.ws, env=env, stdout=out,
+                                stderr=subprocess.STDOUT, start_new_session=True)  # fmt: skip
+    base = f"http://127.0.0.1:{port}"
+    try:
+        try:
+            wait_until_ready(f"{base}/ready", proc, timeout=180)
+        except (ChildProcessError, TimeoutError) as e:
+            pytest.fail(f"{e}\n{log.read_text()}")
+        yield base
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=60)
+
+
+def send(base: str, n: int, seed: int, shift: float) -> list[tuple[str, str]]:
+    """Chats through the official client, 8 at a time as the server batches them; (request id, model version)
+    of each answer, in the order of the traffic."""
+    client = OpenAI(base_url=f"{base}/v1", api_key="unused", max_retries=0)
+
+    def ask(record: dict) -> tuple[str, str]:
+        raw = client.chat.completions.with_raw_response.create(model=NAME, messages=record["messages"])
+        return raw.headers["x-request-id"], raw.headers["x-model-version"]
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        return list(pool.map(ask, traffic(n, seed, shift)))
+
+
+def retrain_runs(ui: Ui) -> dict[str, dict]:
+    flt = {"deployments": {"id": {"any_": [ui.deployment("retrain")["id"]]}}}
+    return {run["id"]: run for run in ui.post("/flow_runs/filter", flt)}
+
+
+def test_served_traffic_drifts_and_the_triggered_retrain_promotes_what_the_server_then_serves(ui: Ui, api: str):
+    """In-distribution traffic is no drift. Traffic about new products, with people's corrections, is: the
+    event starts the retrain deployment with the drift as its reason, it trains on old data + feedback, the
+    gate promotes it, and the running server answers with it without a restart."""
+    known = retrain_runs(ui)
+    assert {version for _, version in send(api, 300, 21, 0.0)} == {"2"}
+    calm = ui.run("drift-watch", {}, flow="drift-watch")
+    assert calm["state"]["type"] == "COMPLETED", ui.logs(calm["id"])[-4000:]
+    assert "no drift" in ui.logs(calm["id"])
+    time.sleep(5)  # an event would have started a run by now
+    assert retrain_runs(ui).keys() == known.keys()
+
+    shifted = send(api, 300, 22, 0.6)
+    for request_id, _ in shifted[:60]:  # people correct the answers about the new products
+        fix = "The new eSIM travel pass is activated in the app under Plans, then Travel, then Activate."
+        r = httpx.post(f"{api}/feedback", json={"request_id": request_id, "rating": -1, "correction": fix})
+        assert r.status_code == 200, r.text
+    watch = ui.run("drift-watch", {}, flow="drift-watch")
     assert watch["state"]["type"] == "COMPLETED", ui.logs(watch["id"])[-4000:]
     deadline = time.monotonic() + 120
-    while not (new := [r for r in ui.post("/flow_runs/filter", {"deployments": {"id": {"any_": [retrain_id]}}})
-                       if r["id"] not in known]):  # fmt: skip
-        assert time.monotonic() < deadline, "llmops.drift.detected started no retrain run"
+    while not (new := [r for i, r in retrain_runs(ui).items() if i not in known]):
+        assert time.monotonic() < deadline, f"llmops.drift.detected started no retrain run:\n{ui.logs(watch['id'])}"
         time.sleep(2)
     reason = new[0]["parameters"]["reason"]
     assert reason.startswith("drift: ") and "intent mix moved" in reason, reason
-    deadline = time.monotonic() + 300
-    while ui.get(f"/flow_runs/{new[0]['id']}")["state"]["type"] != "RUNNING":
-        assert time.monotonic() < deadline, f"the triggered retrain did not start:\n{ui.tail()}"
+    run = ui.wait(new[0]["id"], 1200)
+    logs = ui.logs(run["id"])
+    assert run["state"]["type"] == "COMPLETED", f"{run['state']}\n{logs[-4000:]}\n{ui.tail()}"
+    assert "stage train: ran" in logs
+    assert champion(ui.ws) == "3"
+    summary = orjson.loads((ui.ws / "data/reports/retrain.json").read_bytes())
+    assert summary["outcome"] == "promoted" and summary["reason"] == reason
+    feedback = orjson.loads((ui.ws / "data/feedback/summary.json").read_bytes())
+    assert feedback["corrections"] == 60  # the people's corrections became training records
+
+    deadline = time.monotonic() + 60
+    while (version := send(api, 1, 23, 0.0)[0][1]) != "3":
+        assert time.monotonic() < deadline, f"the server still answers with v{version}"
         time.sleep(1)
-    ui.post(f"/flow_runs/{new[0]['id']}/set_state", {"state": {"type": "CANCELLING", "name": "Cancelling"}})
-    cancelled = ui.wait(new[0]["id"], 300)
-    assert cancelled["state"]["type"] == "CANCELLED", ui.logs(new[0]["id"])[-4000:]
-    assert champion(ui.ws) == "2"
+
+
+def test_an_operator_cancels_a_retrain_from_the_ui_and_the_champion_stays(ui: Ui) -> None:
+    run = ui.post(f"/deployments/{ui.deployment('retrain')['id']}/create_flow_run",
+                  {"parameters": {"reason": "e2e cancel"}})  # fmt: skip
+    deadline = time.monotonic() + 300
+    while ui.get(f"/flow_runs/{run['id']}")["state"]["type"] != "RUNNING":
+        assert time.monotonic() < deadline, f"the retrain did not start:\n{ui.tail()}"
+        time.sleep(1)
+    ui.post(f"/flow_runs/{run['id']}/set_state", {"state": {"type": "CANCELLING", "name": "Cancelling"}})
+    cancelled = ui.wait(run["id"], 300)
+    assert cancelled["state"]["type"] == "CANCELLED", ui.logs(run["id"])[-4000:]
+    assert champion(ui.ws) == "3"

@@ -3,7 +3,6 @@
 The session's smoke pipeline is the repro under test; this module works on its own copy."""
 
 import json
-import time
 from pathlib import Path
 
 import pytest
@@ -57,11 +56,8 @@ def test_repro_builds_every_output(workspace: Path) -> None:
 def test_second_repro_only_rereads_the_feedback(workspace: Path) -> None:
     """The feedback stage re-reads the request log every time (always_changed); nothing came in, so its output
     is the same and everything downstream is skipped."""
-    start = time.perf_counter()
     out = sh("dvc", "repro", cwd=workspace)
-    elapsed = time.perf_counter() - start
     assert [line for line in out.splitlines() if "Running stage" in line] == ["Running stage 'feedback':"]
-    assert elapsed < 10, f"no-op dvc repro took {elapsed:.1f}s"
 
 
 def test_a_key_makes_stale_only_the_stages_that_read_it(workspace: Path) -> None:
