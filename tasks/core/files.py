@@ -52,3 +52,8 @@ def read_lines(path: Path) -> list[str]:
 def write_json(path: Path, obj: Any) -> None:
     with atomic_writer(path) as fh:
         fh.write(orjson.dumps(obj, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS) + b"\n")
+
+
+def user_cache(name: str) -> Path:
+    """A folder of this user's llmops cache (XDG_CACHE_HOME or ~/.cache): things rebuilt on a miss, never data."""
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "llmops" / name

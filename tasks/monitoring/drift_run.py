@@ -6,12 +6,12 @@ k-of-n rule, are the tags of earlier drift runs in MLflow, so every check is a r
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
 from tasks.config.schema import Params
 from tasks.core.errors import TrackingError
+from tasks.core.files import user_cache
 from tasks.monitoring.drift import DriftResult, check, read_prompts, read_reference, recent_prompts
 from tasks.monitoring.request_log import url_of
 from tasks.tracking.runs import tracking_uri, use_experiment
@@ -28,10 +28,6 @@ class Outcome:
     run_id: str
     report: Path  # drift.html
     source: str
-
-
-def embedding_cache() -> Path:
-    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "llmops" / "embeddings"
 
 
 def window_prompts(params: Params, root: Path, window: str | None) -> tuple[list[str], str]:
@@ -73,7 +69,8 @@ def run(params: Params, root: Path, window: str | None = None, reason: str = "")
 
     prompts, source = window_prompts(params, root, window)
     reference = read_reference(root / "data" / "split" / "train.jsonl")
-    result = check(reference, prompts, params.drift, history(params, params.drift.decide_n - 1), embedding_cache())
+    earlier = history(params, params.drift.decide_n - 1)
+    result = check(reference, prompts, params.drift, earlier, user_cache("embeddings"))
     out = root / "data" / "reports" / "drift"
     use_experiment(params)
     with mlflow.start_run(run_name="drift-check") as active:
