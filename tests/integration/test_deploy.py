@@ -28,6 +28,7 @@ GATE = {
     "max": {"perplexity": 10.0, "pii_leak_rate": 0.0},
     "max_regression": {"rougeL": 0.02},
     "min_gain_over_base": {},  # candidates here have no base-model evaluation
+    "served": [],  # nor as-served rates: their metrics are written by the tests
 }
 GOOD = {"rougeL": 0.40, "perplexity": 5.0, "pii_leak_rate": 0.0}
 
