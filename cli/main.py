@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sys
 
-from cli import operations, registry, stages  # noqa: F401  (each registers its commands on the app)
+from cli import demo, operations, registry, stages  # noqa: F401  (each registers its commands on the app)
 from cli.common import app, err_console
 from tasks.core.errors import LlmopsError
 

@@ -10,7 +10,6 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
@@ -18,10 +17,9 @@ import orjson
 import pytest
 import yaml
 from mlflow.tracking import MlflowClient
-from openai import OpenAI
 
 from tasks.core.processes import free_port, wait_until_ready
-from tasks.data.synthesize import traffic
+from tasks.data.customers import chat, corrections, review
 from tests.workspace import copy_workspace, sh
 
 pytestmark = pytest.mark.e2e
@@ -201,19 +199,6 @@ def api(ui: Ui) -> Iterator[str]:
         proc.wait(timeout=60)
 
 
-def send(base: str, n: int, seed: int, shift: float) -> list[tuple[str, str]]:
-    """Chats through the official client, 8 at a time as the server batches them; (request id, model version)
-    of each answer, in the order of the traffic."""
-    client = OpenAI(base_url=f"{base}/v1", api_key="unused", max_retries=0)
-
-    def ask(record: dict) -> tuple[str, str]:
-        raw = client.chat.completions.with_raw_response.create(model=NAME, messages=record["messages"])
-        return raw.headers["x-request-id"], raw.headers["x-model-version"]
-
-    with ThreadPoolExecutor(max_workers=8) as pool:
-        return list(pool.map(ask, traffic(n, seed, shift)))
-
-
 def retrain_runs(ui: Ui) -> dict[str, dict]:
     flt = {"deployments": {"id": {"any_": [ui.deployment("retrain")["id"]]}}}
     return {run["id"]: run for run in ui.post("/flow_runs/filter", flt)}
@@ -224,18 +209,17 @@ def test_served_traffic_drifts_and_the_triggered_retrain_promotes_what_the_serve
     event starts the retrain deployment with the drift as its reason, it trains on old data + feedback, the
     gate promotes it, and the running server answers with it without a restart."""
     known = retrain_runs(ui)
-    assert {version for _, version in send(api, 300, 21, 0.0)} == {"2"}
+    calm = chat(api, NAME, 300, 21, 0.0, max_tokens=8)
+    assert {answer.version for answer in calm} == {"2"}
     calm = ui.run("drift-watch", {}, flow="drift-watch")
     assert calm["state"]["type"] == "COMPLETED", ui.logs(calm["id"])[-4000:]
     assert "no drift" in ui.logs(calm["id"])
     time.sleep(5)  # an event would have started a run by now
     assert retrain_runs(ui).keys() == known.keys()
 
-    shifted = send(api, 300, 22, 0.6)
-    for request_id, _ in shifted[:60]:  # people correct the answers about the new products
-        fix = "The new eSIM travel pass is activated in the app under Plans, then Travel, then Activate."
-        r = httpx.post(f"{api}/feedback", json={"request_id": request_id, "rating": -1, "correction": fix})
-        assert r.status_code == 200, r.text
+    shifted = chat(api, NAME, 300, 22, 0.6, max_tokens=8)
+    reviewed = review(api, calm + shifted, seed=1)  # staff correct the answers about the new products
+    assert reviewed["corrected"] == sum(answer.intent in corrections() for answer in shifted) > 100
     watch = ui.run("drift-watch", {}, flow="drift-watch")
     assert watch["state"]["type"] == "COMPLETED", ui.logs(watch["id"])[-4000:]
     deadline = time.monotonic() + 120
@@ -252,10 +236,10 @@ def test_served_traffic_drifts_and_the_triggered_retrain_promotes_what_the_serve
     summary = orjson.loads((ui.ws / "data/reports/retrain.json").read_bytes())
     assert summary["outcome"] == "promoted" and summary["reason"] == reason
     feedback = orjson.loads((ui.ws / "data/feedback/summary.json").read_bytes())
-    assert feedback["corrections"] == 60  # the people's corrections became training records
+    assert feedback["corrections"] == reviewed["corrected"]  # the staff's corrections became training records
 
     deadline = time.monotonic() + 60
-    while (version := send(api, 1, 23, 0.0)[0][1]) != "3":
+    while (version := chat(api, NAME, 1, 23, 0.0)[0].version) != "3":
         assert time.monotonic() < deadline, f"the server still answers with v{version}"
         time.sleep(1)
 

@@ -1,0 +1,75 @@
+"""Simulated customers of a running server: chats through the official `openai` client, then ratings and
+corrections through /feedback, as support staff would leave them. What `llmops demo` and the e2e test send.
+
+answers = chat("http://127.0.0.1:8000", "llmops-support", n=200, seed=1, shift=0.6)
+review("http://127.0.0.1:8000", answers, seed=1)   # -> {"approved": 40, "corrected": 61}
+"""
+
+from __future__ import annotations
+
+import random
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from importlib import resources
+
+import yaml
+
+from tasks.data.synthesize import traffic
+
+CONCURRENCY = 8  # the server's default batch: customers arrive together
+
+
+@dataclass(frozen=True)
+class Answer:
+    request_id: str
+    version: str  # the registry version that answered (x-model-version)
+    intent: str
+    question: str
+    reply: str
+
+
+def corrections() -> dict[str, str]:
+    """What support staff write for each newly launched product's questions (templates/corrections.yaml)."""
+    text = resources.files("tasks.data").joinpath("templates/corrections.yaml").read_text(encoding="utf-8")
+    return yaml.safe_load(text)
+
+
+def chat(base_url: str, model: str, n: int, seed: int, shift: float, max_tokens: int | None = None,
+         api_key: str = "none") -> list[Answer]:  # fmt: skip
+    """`n` chats of generated traffic (`shift` of them about new products), CONCURRENCY at a time."""
+    from openai import OpenAI
+
+    client = OpenAI(base_url=f"{base_url}/v1", api_key=api_key, max_retries=2)
+    extra = {"max_tokens": max_tokens} if max_tokens else {}
+
+    def ask(record: dict) -> Answer:
+        raw = client.chat.completions.with_raw_response.create(model=model, messages=record["messages"], **extra)
+        reply = raw.parse().choices[0].message.content or ""
+        return Answer(raw.headers["x-request-id"], raw.headers["x-model-version"], record["intent"],
+                      record["messages"][-1]["content"], reply)  # fmt: skip
+
+    with ThreadPoolExecutor(max_workers=CONCURRENCY) as pool:
+        return list(pool.map(ask, traffic(n, seed, shift)))
+
+
+def review(base_url: str, answers: list[Answer], seed: int, approve_share: float = 0.25,
+           api_key: str | None = None) -> dict[str, int]:  # fmt: skip
+    """Staff correct every answer about a new product (rating -1 with the right answer) and approve a share of
+    the others (+1); the server keeps both for the next training run."""
+    import httpx
+
+    fixes, rng = corrections(), random.Random(seed)
+    headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
+    counts = {"approved": 0, "corrected": 0}
+    with httpx.Client(base_url=base_url, headers=headers, timeout=30) as http:
+        for answer in answers:
+            if answer.intent in fixes:
+                body = {"request_id": answer.request_id, "rating": -1, "correction": fixes[answer.intent]}
+                counts["corrected"] += 1
+            elif rng.random() < approve_share:
+                body = {"request_id": answer.request_id, "rating": 1}
+                counts["approved"] += 1
+            else:
+                continue
+            http.post("/feedback", json=body).raise_for_status()
+    return counts
