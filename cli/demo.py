@@ -15,7 +15,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
@@ -142,8 +142,12 @@ def _swapped(base: str, version: str, timeout: float) -> float:
 
 
 def _summary(loop: Loop, closed: bool) -> None:
+    """Both retrains' tables, the steps, where to look; the same as data/reports/demo/summary.json."""
+    from tasks.core.files import write_json
     from tasks.registry.summary import MLFLOW_UI, render_retrain
 
+    REPORTS.mkdir(parents=True, exist_ok=True)
+    write_json(REPORTS / "summary.json", {"closed": closed, "steps": [asdict(s) for s in loop.steps]})
     for summary in loop.retrains:
         render_retrain(out_console, summary)
     table = Table(title="llmops demo: the loop" + (" closed" if closed else " did not close"))
