@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from tasks.config.schema import GuardParams
 from tasks.core.errors import ConfigError
+from tasks.data.pii import scrub
 from tasks.evaluation.guard_set import labelled_set
 from tasks.guard.input_guard import Guard, read_attacks, sentences
 from tasks.models.embeddings import embed
@@ -83,9 +85,13 @@ def test_attack_file_errors_name_the_key(tmp_path) -> None:
 def test_detector_quality_on_a_held_out_labelled_set() -> None:
     """Attacks never in attacks.txt, against hard negatives and generated support traffic (bench/guard.py prints
     the same figures). The thresholds leave a margin under what the defaults measure (recall 0.75, FPR 0.003)."""
-    g = guard()
     labelled = labelled_set(GUARD_DIR, REPO / "data" / "probes" / "injection.jsonl")
     known = set(read_attacks(GUARD_DIR / "attacks.txt"))
+    # The sentences the guard will embed (of the redacted turns), embedded in one batch instead of one call each.
+    asked = sorted(known | {part for text, _ in labelled for part in sentences(scrub(text))})
+    vectors = dict(zip(asked, embed(asked), strict=True))
+    cached = lambda texts: np.stack([vectors[t] if t in vectors else embed([t])[0] for t in texts])  # noqa: E731
+    g = Guard(GuardParams(), sorted(known), cached)
     assert not known & {text for text, _ in labelled}
     hits = [(g.screen(user(text)).blocked is not None, is_attack) for text, is_attack in labelled]
     attacks = [hit for hit, is_attack in hits if is_attack]
