@@ -15,6 +15,7 @@ from tasks.config.schema import PrepareParams, SplitParams
 from tasks.core.errors import DataFormatError
 from tasks.core.files import read_jsonl, write_json, write_jsonl
 from tasks.data.dedup import near_duplicate_groups
+from tasks.data.formats import FEEDBACK_PREFIX
 
 SPLITS = ("train", "validation", "test")
 
@@ -34,20 +35,29 @@ def leak_groups(records: list[dict[str, Any]], s: SplitParams, p: PrepareParams)
 
 
 def assign(records: list[dict[str, Any]], groups: list[int], s: SplitParams) -> list[str]:
-    """Split name per record: groups shuffled by seed within each intent, cut at the fractions."""
+    """Split name per record: groups shuffled within each intent by a generator of its own, cut at the fractions.
+
+    Feedback records (people's corrections from the request log) always train: with them in the test split, or
+    with one generator shared by every intent, the test set would change with each retrain's traffic, and a
+    candidate would be compared with its champion on different questions.
+    """
     members: dict[int, list[int]] = defaultdict(list)
     for i, g in enumerate(groups):
         members[g].append(i)
+    out = [""] * len(records)
     by_stratum: dict[str, list[int]] = defaultdict(list)
     for g, idx in members.items():
-        by_stratum[records[idx[0]].get("intent") or "_none"].append(g)
-    rng = random.Random(s.seed)
+        data = [i for i in idx if not str(records[i].get("id", "")).startswith(FEEDBACK_PREFIX)]
+        if not data:
+            for i in idx:
+                out[i] = "train"
+            continue
+        by_stratum[records[data[0]].get("intent") or "_none"].append(g)
     cut_val = 1 - s.validation_fraction - s.test_fraction
     cut_test = 1 - s.test_fraction
-    out = [""] * len(records)
     for stratum in sorted(by_stratum):
         gs = sorted(by_stratum[stratum], key=lambda g: min(members[g]))
-        rng.shuffle(gs)
+        random.Random(f"{s.seed}/{stratum}").shuffle(gs)
         total = sum(len(members[g]) for g in gs)
         seen = 0
         for g in gs:

@@ -110,3 +110,18 @@ def test_missing_or_empty_input(tmp_path: Path) -> None:
     (tmp_path / "empty.jsonl").write_text("")
     with pytest.raises(DataFormatError, match="no records to split"):
         split(tmp_path / "empty.jsonl", tmp_path / "out", SplitParams(), PREP)
+
+
+def test_feedback_trains_and_leaves_the_other_splits_as_they_were(tmp_path: Path) -> None:
+    """People's corrections arrive with every retrain; the test set a champion was measured on must not move."""
+    records = _records()
+    write_jsonl(tmp_path / "before.jsonl", records)
+    split(tmp_path / "before.jsonl", tmp_path / "a", SplitParams(), PREP)
+    chat = lambda i: [{"role": "user", "content": f"How do I link streaming account {i}?"},  # noqa: E731
+                      {"role": "assistant", "content": "In the app."}]  # fmt: skip
+    feedback = [{"id": f"fb-{i}", "messages": chat(i)} for i in range(40)]
+    write_jsonl(tmp_path / "after.jsonl", records + feedback)
+    split(tmp_path / "after.jsonl", tmp_path / "b", SplitParams(), PREP)
+    before, after = _load(tmp_path / "a"), _load(tmp_path / "b")
+    assert after["test"] == before["test"] and after["validation"] == before["validation"]
+    assert after["train"] == before["train"] + feedback
