@@ -80,6 +80,11 @@ def _run(args: list[str]) -> tuple[int, list[str]]:
     return proc.wait(), lines
 
 
+def _decision(lines: list[str]) -> str:
+    """What `llmops watch` decided ("no drift: ...", "drift: ..."), from its output; "" when it said nothing."""
+    return next((line.removeprefix("drift-watch: ") for line in lines if line.startswith("drift-watch: ")), "")
+
+
 def _retrain(loop: Loop, args: list[str], step: str) -> tuple[dict[str, Any], list[str]]:
     """`llmops ARGS` that runs the retrain flow; the summary it left in data/reports/retrain.json, and its output."""
     from tasks.registry.summary import retrain_verdict
@@ -88,7 +93,7 @@ def _retrain(loop: Loop, args: list[str], step: str) -> tuple[dict[str, Any], li
     summary_file.unlink(missing_ok=True)
     code, lines = _run(args)
     if not summary_file.is_file():
-        said = next((line for line in lines if line.startswith("drift-watch: ")), "")
+        said = _decision(lines)
         raise DemoStopped(step, said or f"`llmops {' '.join(args)}` exited {code} before the retrain flow ran")
     summary = orjson.loads(summary_file.read_bytes())
     REPORTS.mkdir(parents=True, exist_ok=True)
@@ -123,7 +128,7 @@ def _stop(proc: subprocess.Popen) -> None:
 def _watch() -> str:
     """The drift-watch flow here (`llmops watch`): its decision, which must be no drift."""
     code, lines = _run(["watch"])
-    said = next((line.removeprefix("drift-watch: ") for line in lines if line.startswith("drift-watch: ")), "")
+    said = _decision(lines)
     if not said:
         raise DemoStopped("drift-watch", f"`llmops watch` exited {code} without a decision")
     return said
@@ -197,7 +202,7 @@ def demo(
 
     def drift_and_retrain() -> tuple[dict, str]:
         summary, lines = _retrain(run, ["watch", "--retrain"], "drift-watch + retrain")
-        said = next((line.removeprefix("drift-watch: ") for line in lines if line.startswith("drift-watch: ")), "")
+        said = _decision(lines)
         return summary, f"{said[:100]}; {summary['outcome']}: @champion v{summary['deploy']['champion_after']}"
 
     try:
