@@ -120,29 +120,17 @@ def _check_inputs(paths: TrainPaths) -> None:
             raise ConfigError(f"{path}: not found; run `dvc repro {stage}` first")
 
 
-def _check_lora_targets(params: Params, base: Path) -> None:
-    """Fail before launching any rank: build the model's skeleton on the meta device (no weights read)."""
-    import torch
-    from transformers import AutoConfig, AutoModelForCausalLM
-
-    from tasks.training.model_setup import lora_targets
-
-    with torch.device("meta"):
-        skeleton = AutoModelForCausalLM.from_config(AutoConfig.from_pretrained(base))
-    lora_targets(skeleton, params.lora.target_modules, base)
-
-
 def train(params: Params, paths: TrainPaths) -> dict[str, Any]:
     """Run (or resume) LoRA training on `world` ranks; returns the metrics summary."""
     import torch
 
-    from tasks.training.model_setup import check_qlora, deepspeed_config, resolve_precision
+    from tasks.training.model_setup import check_lora_targets, check_qlora, deepspeed_config, resolve_precision
 
     _check_inputs(paths)
     deepspeed_config(params, resolve_precision(params.train.precision))
     if params.train.qlora:
         check_qlora()
-    _check_lora_targets(params, paths.base)
+    check_lora_targets(params.lora.target_modules, paths.base)
     gpus = torch.cuda.device_count()
     world = world_size(params.train.world_size, gpus)
     expected = fingerprint(params, world, paths)

@@ -64,15 +64,48 @@ def deepspeed_config(params: Params, precision: str) -> dict[str, Any]:
 
 def lora_targets(model: torch.nn.Module, wanted: list[str], model_dir: Path) -> list[str] | str:
     """Check lora.target_modules against the model's linear layers, naming the known ones on a miss."""
+    names = {n.rsplit(".", 1)[-1] for n, m in model.named_modules() if isinstance(m, torch.nn.Linear)}
+    return _matched(wanted, names - {"lm_head"}, f"{model_dir} ({type(model).__name__})")
+
+
+def check_lora_targets(wanted: list[str], model_dir: Path) -> None:
+    """The launcher's check, from the weight files alone: building even a skeleton of the model costs seconds
+    of imports on every launch. The ranks check again on the real modules."""
+    names = linear_layer_names(model_dir)
+    if names is not None:
+        config = json.loads((model_dir / "config.json").read_text(encoding="utf-8"))
+        _matched(wanted, names, f"{model_dir} ({', '.join(config.get('architectures') or ['?'])})")
+
+
+def linear_layer_names(model_dir: Path) -> set[str] | None:
+    """Leaf names of the layers with a 2-D weight, less those as tall as the vocabulary (embeddings and the
+    output head): a decoder's linear layers. None when the weights are not safetensors (the ranks check then)."""
+    from safetensors import safe_open
+
+    files = sorted(model_dir.glob("*.safetensors"))
+    if not files:
+        return None
+    vocab = json.loads((model_dir / "config.json").read_text(encoding="utf-8")).get("vocab_size")
+    names = set()
+    for file in files:
+        with safe_open(file, framework="numpy") as weights:
+            keys = weights.keys()  # a safe_open handle is not iterable
+            for key in keys:
+                module, _, kind = key.rpartition(".")
+                shape = weights.get_slice(key).get_shape()
+                if kind == "weight" and len(shape) == 2 and shape[0] != vocab:
+                    names.add(module.rsplit(".", 1)[-1])
+    return names
+
+
+def _matched(wanted: list[str], names: set[str], model: str) -> list[str] | str:
     if wanted == ["all-linear"]:
         return "all-linear"
-    names = {n.rsplit(".", 1)[-1] for n, m in model.named_modules() if isinstance(m, torch.nn.Linear)}
-    names.discard("lm_head")
     missing = [w for w in wanted if w not in names]
     if missing:
         raise ConfigError(
-            f"lora.target_modules: {', '.join(missing)} match no linear layer of {model_dir} "
-            f"({type(model).__name__}); known: {', '.join(sorted(names))}, or [all-linear]"
+            f"lora.target_modules: {', '.join(missing)} match no linear layer of {model}; "
+            f"known: {', '.join(sorted(names))}, or [all-linear]"
         )
     return wanted
 

@@ -63,6 +63,20 @@ def test_lora_targets_are_checked_against_the_model(tiny_model_dir: Path):
         model_setup.lora_targets(model, ["qproj"], tiny_model_dir)
 
 
+def test_the_launchers_check_reads_the_same_linear_layers_from_the_weight_files(tiny_model_dir: Path, tmp_path):
+    from transformers import AutoModelForCausalLM
+
+    model = AutoModelForCausalLM.from_pretrained(tiny_model_dir)
+    linear = {n.rsplit(".", 1)[-1] for n, m in model.named_modules() if isinstance(m, torch.nn.Linear)}
+    assert model_setup.linear_layer_names(tiny_model_dir) == linear - {"lm_head"}
+    model_setup.check_lora_targets(["q_proj", "v_proj"], tiny_model_dir)
+    with pytest.raises(ConfigError, match=r"attn_out match no linear layer .*\(LlamaForCausalLM\); known: .*q_proj"):
+        model_setup.check_lora_targets(["q_proj", "attn_out"], tiny_model_dir)
+    (tmp_path / "config.json").write_text("{}")  # weights that are not safetensors: the ranks check
+    assert model_setup.linear_layer_names(tmp_path) is None
+    model_setup.check_lora_targets(["attn_out"], tmp_path)
+
+
 @pytest.mark.skipif(torch.cuda.is_available(), reason="checks the refusal on a machine without a GPU")
 def test_gpu_only_options_are_refused_on_cpu():
     with pytest.raises(ConfigError, match=r"train.qlora: 4-bit QLoRA needs a CUDA GPU"):
