@@ -14,7 +14,8 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
@@ -63,6 +64,26 @@ class Loop:
             raise
         self.steps.append(Step(name, time.perf_counter() - started, result))
         return value
+
+
+@contextmanager
+def _one_prefect_server() -> Iterator[None]:
+    """Every flow of the demo on one temporary Prefect server: in local mode each `llmops` process would start
+    (and stop) its own, seconds each time. A configured PREFECT_API_URL is used as it is."""
+    from prefect.server.api.server import SubprocessASGIServer
+    from prefect.settings import get_current_settings
+
+    if get_current_settings().api.url:
+        yield
+        return
+    server = SubprocessASGIServer()
+    server.start()
+    os.environ["PREFECT_API_URL"] = server.api_url
+    try:
+        yield
+    finally:
+        os.environ.pop("PREFECT_API_URL", None)
+        server.stop()
 
 
 def _env() -> dict[str, str]:
@@ -205,22 +226,23 @@ def demo(
         said = _decision(lines)
         return summary, f"{said[:100]}; {summary['outcome']}: @champion v{summary['deploy']['champion_after']}"
 
-    try:
-        first = run.step("retrain", first_champion)
-        if not loop:
-            closed = True
-            return
-        proc, base = run.step("serve", serve)
-        calm = run.step("customers", lambda: talk(seed, 0.0))
-        run.step("drift-watch", lambda: (None, _watch()))
-        shifted = run.step("new products", lambda: talk(seed + 1, shift))
-        run.step("feedback", lambda: (None, ", ".join(f"{k} {v}" for k, v in review(base, calm + shifted,
-                                                                                       seed).items())))  # fmt: skip
-        second = run.step("drift-watch + retrain", drift_and_retrain)
-        version = str(second["deploy"]["champion_after"])
-        run.step("hot swap", lambda: (None, f"v{version} answers after {_swapped(base, version, 600):.0f} s"))
-        closed = first["deploy"]["champion_after"] != second["deploy"]["champion_after"]
-    finally:
-        if proc is not None:
-            _stop(proc)
-        _summary(run, closed)
+    with _one_prefect_server():
+        try:
+            first = run.step("retrain", first_champion)
+            if not loop:
+                closed = True
+                return
+            proc, base = run.step("serve", serve)
+            calm = run.step("customers", lambda: talk(seed, 0.0))
+            run.step("drift-watch", lambda: (None, _watch()))
+            shifted = run.step("new products", lambda: talk(seed + 1, shift))
+            run.step("feedback", lambda: (None, ", ".join(f"{k} {v}" for k, v in review(base, calm + shifted,
+                                                                                           seed).items())))  # fmt: skip
+            second = run.step("drift-watch + retrain", drift_and_retrain)
+            version = str(second["deploy"]["champion_after"])
+            run.step("hot swap", lambda: (None, f"v{version} answers after {_swapped(base, version, 600):.0f} s"))
+            closed = first["deploy"]["champion_after"] != second["deploy"]["champion_after"]
+        finally:
+            if proc is not None:
+                _stop(proc)
+            _summary(run, closed)

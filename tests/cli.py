@@ -10,7 +10,11 @@ import io
 import subprocess
 from pathlib import Path
 
+from cli.common import err_console, out_console
 from cli.main import run
+
+# As a wide terminal shows them: rich wraps tables at 80 columns when the output is not a terminal.
+out_console.width = err_console.width = 200
 
 
 def llmops(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:

@@ -18,6 +18,7 @@ from mlflow.tracking import MlflowClient
 
 from tasks.core.processes import free_port, wait_until_ready
 from tasks.models.logged_model import log_chat_model
+from tests.cli import llmops as run_cli
 
 pytestmark = pytest.mark.integration
 
@@ -42,14 +43,16 @@ def write_params(root: Path, uri: str, **registry) -> None:
     (root / "params.yaml").write_text(yaml.safe_dump(params))
 
 
-def llmops(root: Path, *args: str, uri: str | None = None, **kw) -> subprocess.CompletedProcess:
-    env = {**os.environ, "PATH": f"{BIN}:{os.environ['PATH']}", "LLMOPS_ACTOR": "tester", "COLUMNS": "200"}
-    env.pop("MLFLOW_TRACKING_URI", None)
-    for key in [k for k in env if k.startswith("MLFLOW_HTTP_REQUEST")]:
-        env.pop(key)
-    if uri:
-        env["MLFLOW_TRACKING_URI"] = uri
-    return subprocess.run([str(BIN / "llmops"), *args], cwd=root, env=env, capture_output=True, text=True, **kw)
+@pytest.fixture(autouse=True)
+def deployer(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`llmops` runs in this process (tests.cli): the workspace's params.yaml picks the store, the actor is fixed."""
+    monkeypatch.setenv("LLMOPS_ACTOR", "tester")
+    for key in [k for k in os.environ if k == "MLFLOW_TRACKING_URI" or k.startswith("MLFLOW_HTTP_REQUEST")]:
+        monkeypatch.delenv(key)
+
+
+def llmops(root: Path, *args: str) -> subprocess.CompletedProcess:
+    return run_cli(*args, cwd=root)
 
 
 def candidate(uri: str, model_uri: str, metrics: dict[str, float], status: str | None = "complete") -> str:
@@ -159,7 +162,7 @@ def test_an_unreachable_server_fails_fast_and_clearly(tmp_path: Path) -> None:
     uri = f"http://127.0.0.1:{free_port()}"
     write_params(tmp_path, uri)
     started = time.perf_counter()
-    result = llmops(tmp_path, "deploy", "--run-id", "0" * 32, timeout=120)
+    result = llmops(tmp_path, "deploy", "--run-id", "0" * 32)
     assert result.returncode == 1
     assert f"MLflow at {uri} failed while reading the candidate run" in result.stderr
     assert "retried 1 times with backoff" in result.stderr and "Nothing was changed" in result.stderr
