@@ -1,7 +1,9 @@
 """Human feedback from the request log, as training records: the `feedback` stage's export.
 
 A served request rated good (+1) becomes its prompt plus the answer it got; one with a correction becomes its
-prompt plus the corrected answer (whatever the rating). Each record's id is `fb-<feedback id>`; prepare and
+prompt plus the corrected answer (whatever the rating). Per request, the latest correction wins over any rating
+without one, even a later one (a human's answer is never undone by a click); without a correction, the latest
+rating wins. Each record's id is `fb-<feedback id>`; prepare and
 split keep ids, so the training run can list exactly which feedback reached its training split.
 """
 
@@ -19,21 +21,22 @@ from tasks.monitoring.request_log import connect, feedback, requests
 
 
 def training_records(engine: sa.Engine) -> tuple[list[dict[str, Any]], dict[str, Any]]:
-    """(records, summary): the latest feedback per served request, turned into chats where it says how."""
+    """(records, summary): the feedback that counts per served request, turned into chats where it says how."""
     columns = [feedback.c.id, feedback.c.rating, feedback.c.correction, requests.c.id.label("request_id"),
                requests.c.messages, requests.c.completion, requests.c.model_version, requests.c.status]  # fmt: skip
     query = sa.select(*columns).join(requests, feedback.c.request_id == requests.c.id).order_by(feedback.c.id)
     with engine.connect() as conn:
         rows = list(conn.execute(query))
-    latest = {row.request_id: row for row in rows}  # a person who rates twice meant the second
+    latest = {row.request_id: row for row in rows}  # a person who rates twice meant the second...
+    chosen = {**latest, **{row.request_id: row for row in rows if _corrects(row)}}  # ...unless it undoes a correction
     records: list[dict[str, Any]] = []
     skipped: Counter[str] = Counter()
     kinds: Counter[str] = Counter()
-    for row in latest.values():
+    for row in chosen.values():
         if row.status != 200:
             skipped["request was not served"] += 1
             continue
-        if row.correction and row.correction.strip():
+        if _corrects(row):
             kind, answer = "correction", row.correction
         elif row.rating == 1 and row.completion:
             kind, answer = "approved", row.completion
@@ -59,6 +62,10 @@ def training_records(engine: sa.Engine) -> tuple[list[dict[str, Any]], dict[str,
         "superseded": len(rows) - len(latest),
     }
     return records, summary
+
+
+def _corrects(row: sa.Row) -> bool:
+    return bool(row.correction and row.correction.strip())
 
 
 def export(url: str, out: Path) -> dict[str, Any]:

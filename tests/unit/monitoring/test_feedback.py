@@ -53,6 +53,21 @@ def test_approved_and_corrected_requests_become_chats(log: RequestLog, tmp_path:
     assert json.loads((out.parent / "summary.json").read_text()) == summary
 
 
+def test_a_later_bare_rating_never_undoes_a_correction(log: RequestLog, tmp_path: Path) -> None:
+    served(log, "a", "Which channel shows the match tonight?", completion="Try restarting your router.")
+    log.add_feedback("a", -1, "The match is on Sport 1; your plan includes it.", None)
+    log.add_feedback("a", 1, None, None)  # a click on the thumbs-up afterwards, no text
+    served(log, "b", "How do I roam in Norway?")
+    log.add_feedback("b", -1, "Roaming in Norway costs 2 EUR a day.", None)
+    log.add_feedback("b", 0, "Roaming in Norway is included in your plan.", None)  # a newer correction wins
+    out = tmp_path / "records.jsonl"
+    summary = export(f"sqlite:///{tmp_path / 'requests.db'}", out)
+    answers = {r["request_id"]: (r["feedback"], r["messages"][-1]["content"]) for r in map(json.loads, out.open())}
+    assert answers == {"a": ("correction", "The match is on Sport 1; your plan includes it."),
+                       "b": ("correction", "Roaming in Norway is included in your plan.")}  # fmt: skip
+    assert summary["approved"] == 0 and summary["superseded"] == 2
+
+
 def test_no_feedback_is_an_empty_file_prepare_accepts(log: RequestLog, tmp_path: Path, tiny_model_dir: Path,
                                                        prepare_params) -> None:  # fmt: skip
     out = tmp_path / "records.jsonl"
