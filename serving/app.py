@@ -10,6 +10,7 @@ Every response names the version that answered (`system_fingerprint`, `x-model-v
 from __future__ import annotations
 
 import time
+import uuid
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
@@ -17,6 +18,7 @@ from fastapi import FastAPI, Request
 from serving.errors import error_response, install_handlers
 from serving.routers import chat, completions, feedback, health, models
 from serving.service import Service
+from tasks.monitoring.request_log import Entry
 
 
 def create_app(service: Service) -> FastAPI:
@@ -38,17 +40,33 @@ def create_app(service: Service) -> FastAPI:
 
 
 async def _observe(request: Request, call_next):
-    """Refuse bodies over serving.max_request_bytes before reading them; count and time every answer."""
+    """Give every request an id (x-request-id), refuse bodies over serving.max_request_bytes before reading them,
+    count and time every answer, and log every refusal that no completion call logged (auth, limits, bad bodies,
+    unknown routes) with its status."""
     service: Service = request.app.state.service
+    request.state.request_id, request.state.logged = f"req-{uuid.uuid4().hex}", False
+    started = time.perf_counter()
     declared = request.headers.get("content-length", "0")
     if not declared.isdigit() or int(declared) > service.params.max_request_bytes:
         limit = service.params.max_request_bytes
-        return error_response(request.app, 413, f"the request body is over serving.max_request_bytes ({limit} bytes)",
-                              "too_large")  # fmt: skip
-    started = time.perf_counter()
-    response = await call_next(request)
-    route = request.scope.get("route")
-    endpoint = route.path if route is not None else "unmatched"
+        response = error_response(request, 413, f"the request body is over serving.max_request_bytes ({limit} bytes)",
+                                  "too_large")  # fmt: skip
+    else:
+        response = await call_next(request)
+    endpoint = _endpoint(request)
     service.metrics.requests.labels(endpoint, str(response.status_code)).inc()
     service.metrics.latency.labels(endpoint).observe(time.perf_counter() - started)
+    response.headers.setdefault("x-request-id", request.state.request_id)
+    if response.status_code >= 400 and not request.state.logged:
+        service.log.record(Entry(id=request.state.request_id, endpoint=endpoint[:32], messages=[],
+                                 status=response.status_code, error=getattr(request.state, "error", None),
+                                 latency_ms=(time.perf_counter() - started) * 1000))  # fmt: skip
     return response
+
+
+def _endpoint(request: Request) -> str:
+    """The route's path template (bounded label values); FastAPI's own pages (/docs, /openapi.json) by their path."""
+    route = request.scope.get("route") or next(
+        (r for r in request.app.routes if request.scope.get("endpoint") is getattr(r, "endpoint", False)), None
+    )
+    return getattr(route, "path", None) or "unmatched"

@@ -37,6 +37,8 @@ class CompletionCall:
         self.timing: dict[str, float] = {}
         self.suspects: list[str] = []  # from the input guard, for the output guard
         self.served: list[str] = []  # the replies as the output guard let them out
+        self.state = request.state  # its id answers every response; `logged` keeps the middleware from logging again
+        self.state.request_id = self.id
 
     def fail(self, err: ApiError) -> ApiError:
         """Log a refused or failed request; its id goes back in x-request-id, so it can be rated too."""
@@ -48,15 +50,15 @@ class CompletionCall:
     async def admit(self, encode, max_completion_tokens: int | None) -> list[Job]:
         s, body = self.service, self.body
         if body.model != s.model_name:
-            raise ApiError(404, f"model {body.model!r} does not exist; this server serves {s.model_name!r}",
-                           "model_not_found", "model")  # fmt: skip
+            raise self.fail(ApiError(404, f"model {body.model!r} does not exist; this server serves {s.model_name!r}",
+                                     "model_not_found", "model"))  # fmt: skip
         loaded = s.loaded
         if loaded is None:
-            raise ApiError(503, "no model loaded yet", "not_ready")
+            raise self.fail(ApiError(503, "no model loaded yet", "not_ready"))
         max_tokens = max_completion_tokens or body.max_tokens or s.params.default_max_tokens
         if max_tokens > s.params.max_new_tokens:
-            raise ApiError(400, f"max_tokens: at most {s.params.max_new_tokens} (serving.max_new_tokens)",
-                           "invalid_request", "max_tokens")  # fmt: skip
+            raise self.fail(ApiError(400, f"max_tokens: at most {s.params.max_new_tokens} (serving.max_new_tokens)",
+                                     "invalid_request", "max_tokens"))  # fmt: skip
         t0 = time.perf_counter()
         screened = await run_in_threadpool(s.guard.screen, self.entry.messages)
         self.timing["guard"] = time.perf_counter() - t0
@@ -204,4 +206,5 @@ class CompletionCall:
         t0 = time.perf_counter()
         self.entry.latency_ms = (t0 - self.started) * 1000
         self.service.log.record(self.entry)
+        self.state.logged = True
         self.timing["log"] = time.perf_counter() - t0

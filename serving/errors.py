@@ -21,9 +21,14 @@ def error_body(status: int, message: str, code: str, param: str | None = None) -
     return {"error": {"message": message, "type": kind, "param": param, "code": code}}
 
 
-def error_response(app: FastAPI, status: int, message: str, code: str, param: str | None = None,
+def error_response(request: Request, status: int, message: str, code: str, param: str | None = None,
                    headers: dict[str, str] | None = None) -> JSONResponse:  # fmt: skip
-    app.state.service.metrics.errors.labels(code).inc()
+    """The error body, counted; the message stays on the request for its request-log entry."""
+    request.app.state.service.metrics.errors.labels(code).inc()
+    request.state.error = message
+    headers = {**(headers or {})}
+    if request_id := getattr(request.state, "request_id", None):
+        headers.setdefault("x-request-id", request_id)
     return JSONResponse(error_body(status, message, code, param), status_code=status, headers=headers)
 
 
@@ -41,18 +46,18 @@ def install_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(ApiError)
     async def _api_error(request: Request, err: ApiError) -> JSONResponse:
-        return error_response(request.app, err.status, err.message, err.code, err.param, err.headers)
+        return error_response(request, err.status, err.message, err.code, err.param, err.headers)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, err: RequestValidationError) -> JSONResponse:
         message, param = _validation_message(err)
-        return error_response(request.app, 400, message, "invalid_request", param)
+        return error_response(request, 400, message, "invalid_request", param)
 
     @app.exception_handler(HTTPException)
     async def _http(request: Request, err: HTTPException) -> JSONResponse:
         codes = {404: "not_found", 405: "method_not_allowed"}
-        return error_response(request.app, err.status_code, str(err.detail), codes.get(err.status_code, "http_error"))
+        return error_response(request, err.status_code, str(err.detail), codes.get(err.status_code, "http_error"))
 
     @app.exception_handler(Exception)
     async def _crash(request: Request, err: Exception) -> JSONResponse:
-        return error_response(request.app, 500, f"internal error: {type(err).__name__}", "internal_error")
+        return error_response(request, 500, f"internal error: {type(err).__name__}", "internal_error")

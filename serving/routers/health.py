@@ -21,7 +21,7 @@ async def health() -> dict[str, str]:
 async def ready(request: Request, service: ServiceDep) -> JSONResponse:
     loaded = service.loaded
     if loaded is None:
-        return error_response(request.app, 503, "no model loaded yet", "not_ready")
+        return error_response(request, 503, "no model loaded yet", "not_ready")
     return JSONResponse({"status": "ready", "model": loaded.name, "version": loaded.version})
 
 

@@ -123,6 +123,21 @@ def test_bad_requests_get_4xx_with_an_openai_error_body(client, payload: bytes, 
     assert r.status_code == status, r.text
     error = r.json()["error"]
     assert error["code"] == code and error["type"] == "invalid_request_error" and error["message"]
+    [row] = logged(client)  # refused before or after the completion call began: logged once, with its status
+    assert row["id"] == r.headers["x-request-id"] and row["status"] == status and row["error"] == error["message"]
+
+
+def test_every_response_has_a_request_id_and_every_refusal_is_logged(client) -> None:
+    unknown = client.get("/v2/nothing")
+    assert unknown.status_code == 404 and unknown.headers["x-request-id"].startswith("req-")
+    assert client.get("/health").headers["x-request-id"] != unknown.headers["x-request-id"]
+    assert client.get("/docs").status_code == 200
+    assert [(r["id"], r["endpoint"], r["status"]) for r in logged(client)] == [
+        (unknown.headers["x-request-id"], "unmatched", 404)
+    ]  # served pages are not logged; refusals are
+    text = client.get("/metrics").text
+    assert 'llmops_requests_total{endpoint="/docs",status="200"} 1.0' in text  # FastAPI's own pages by name
+    assert 'llmops_requests_total{endpoint="unmatched",status="404"} 1.0' in text
 
 
 def test_blocked_requests_are_logged_with_their_verdict(client) -> None:
@@ -148,6 +163,8 @@ def test_api_keys_and_rate_limit(tmp_path: Path, tiny: Loaded, monkeypatch: pyte
     service = make_service(tmp_path, tiny, api_keys_env="TEST_LLMOPS_KEYS", rate_limit_per_minute=10)
     with TestClient(create_app(service)) as c:
         assert c.get("/v1/models").status_code == 401
+        service.log.flush()
+        assert [r["status"] for r in rows(service.log.engine)] == [401]  # a refused key is in the log too
         wrong = c.get("/v1/models", headers={"authorization": "Bearer wrong"})
         assert wrong.json()["error"]["code"] == "invalid_api_key"
         assert c.get("/health").status_code == 200  # probes need no key
