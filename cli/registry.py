@@ -21,7 +21,11 @@ def deploy(
     ),
     params: ParamsOpt = Path("params.yaml"),
 ) -> None:
-    """Register the evaluated model; @champion moves only if every gate check passes (exit 1 otherwise)."""
+    """Register the evaluated model (once per run); @champion moves only if every gate check passes.
+
+    Exit 0 when it was promoted (or already is the champion), 3 when the gate refused it or could not decide,
+    1 on any other error.
+    """
     from tasks.core.errors import GateRefusedError
     from tasks.core.files import write_json
     from tasks.registry.deploy import deploy as run

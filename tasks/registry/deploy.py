@@ -105,7 +105,8 @@ def _decide_against_champion(client, params: Params, cand: Candidate) -> tuple[s
 
 
 def deploy(params: Params, run_id: str, dry_run: bool = False, by: str | None = None) -> DeployResult:
-    """Register the run's model as a new version and promote it if the gate passes."""
+    """Register the run's model (a run it registered before keeps its version) and promote it if the gate
+    passes."""
     by = by or registry.actor()
     name, alias = params.registry.model_name, params.registry.alias
     client = registry.connect(params)
@@ -118,8 +119,12 @@ def deploy(params: Params, run_id: str, dry_run: bool = False, by: str | None = 
         if dry_run:
             before, decision = _decide_against_champion(client, params, cand)
             return DeployResult(None, decision, before, before, dry_run=True)
-        version = registry.register(client, name, cand.model_uri, run_id, by)
-    log.info("registered %s version %s from run %s", name, version, run_id)
+        version = registry.version_of_run(client, name, run_id)
+        if version is None:
+            version = registry.register(client, name, cand.model_uri, run_id, by)
+            log.info("registered %s version %s from run %s", name, version, run_id)
+        else:
+            log.info("run %s is %s version %s already; deciding on it again", run_id, name, version)
     state = f"version {version} is registered but undecided (tag llmops.gate.status=pending); @{alias} did not move"
     with reachable(client, "deciding on the new version", state), _locked(client, params, by):
         before, decision = _decide_against_champion(client, params, cand)

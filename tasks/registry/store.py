@@ -118,6 +118,19 @@ def run_of(client, name: str, version: str) -> str:
     return mv.tags.get(f"{GATE}run_id") or mv.run_id
 
 
+def version_of_run(client, name: str, run_id: str) -> str | None:
+    """The version a run was registered as before: a run is registered once and every deploy decides on it."""
+    from mlflow.exceptions import MlflowException
+
+    try:
+        found = client.search_model_versions(f"name = '{name}' and tags.`{GATE}run_id` = '{run_id}'")
+    except MlflowException as err:
+        if _missing(err):
+            return None
+        raise
+    return str(min(int(v.version) for v in found)) if found else None
+
+
 def register(client, name: str, model_uri: str, run_id: str, by: str) -> str:
     """A new version of `name` from the run's logged model, tagged as pending until the gate decides."""
     import mlflow

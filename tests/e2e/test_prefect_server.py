@@ -159,7 +159,7 @@ def test_a_refused_retrain_keeps_the_champion_and_its_model_is_gated_again(ui: U
     assert run["state"]["type"] == "COMPLETED", f"{run['state']}\n{logs[-4000:]}\n{ui.tail()}"
     for stage in ("train", "evaluate"):
         assert f"stage {stage}: unchanged" in logs
-    assert champion(ui.ws) == "2"  # v1 is the refused registration of the same run
+    assert champion(ui.ws) == "1"  # the run's one registration: refused before, promoted now
     summary = orjson.loads((ui.ws / "data/reports/retrain.json").read_bytes())
     assert summary["outcome"] == "promoted" and summary["flow_run"] == run["name"]
     assert f"prefect-{run['name']}" in sh("dvc", "exp", "list", "--all-commits", cwd=ui.ws)
@@ -192,4 +192,4 @@ def test_drift_watch_triggers_a_retrain_and_cancelling_it_keeps_the_champion(ui:
     ui.post(f"/flow_runs/{new[0]['id']}/set_state", {"state": {"type": "CANCELLING", "name": "Cancelling"}})
     cancelled = ui.wait(new[0]["id"], 300)
     assert cancelled["state"]["type"] == "CANCELLED", ui.logs(new[0]["id"])[-4000:]
-    assert champion(ui.ws) == "2"
+    assert champion(ui.ws) == "1"

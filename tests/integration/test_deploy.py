@@ -31,6 +31,7 @@ GATE = {
     "min_gain_over_base": {},  # candidates here have no base-model evaluation
     "served": [],  # nor as-served rates: their metrics are written by the tests
 }
+HTTP_SETTINGS = ("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR", "MLFLOW_HTTP_REQUEST_TIMEOUT")
 GOOD = {"rougeL": 0.40, "perplexity": 5.0, "pii_leak_rate": 0.0}
 
 
@@ -44,11 +45,16 @@ def write_params(root: Path, uri: str, **registry) -> None:
 
 
 @pytest.fixture(autouse=True)
-def deployer(monkeypatch: pytest.MonkeyPatch) -> None:
-    """`llmops` runs in this process (tests.cli): the workspace's params.yaml picks the store, the actor is fixed."""
+def deployer(monkeypatch: pytest.MonkeyPatch):
+    """`llmops` runs in this process (tests.cli): the workspace's params.yaml picks the store, the actor is fixed,
+    and what a command sets for itself (MLflow's URIs, its HTTP retry settings) is undone after each test."""
     monkeypatch.setenv("LLMOPS_ACTOR", "tester")
-    for key in [k for k in os.environ if k == "MLFLOW_TRACKING_URI" or k.startswith("MLFLOW_HTTP_REQUEST")]:
+    for key in ("MLFLOW_TRACKING_URI", "MLFLOW_REGISTRY_URI", *HTTP_SETTINGS):
+        monkeypatch.setenv(key, "")  # recorded, so that teardown restores it (or its absence)
         monkeypatch.delenv(key)
+    yield
+    mlflow.set_tracking_uri(None)
+    mlflow.set_registry_uri(None)
 
 
 def llmops(root: Path, *args: str) -> subprocess.CompletedProcess:
@@ -114,7 +120,8 @@ def test_gated_deploy_rollback_and_status(sqlite_store: tuple[Path, str, str]) -
     assert "FAILED" in v2.tags["llmops.gate.check.regression.rougeL"]
     assert "ok" in v2.tags["llmops.gate.check.min.rougeL"]
 
-    better = llmops(root, "deploy", "--run-id", candidate(uri, model_uri, {**GOOD, "rougeL": 0.5}))
+    better_run = candidate(uri, model_uri, {**GOOD, "rougeL": 0.5})
+    better = llmops(root, "deploy", "--run-id", better_run)
     assert better.returncode == 0 and champion(uri) == "3"
 
     back = llmops(root, "rollback", "--reason", "complaints about v3")
@@ -130,6 +137,11 @@ def test_gated_deploy_rollback_and_status(sqlite_store: tuple[Path, str, str]) -
     shown = llmops(root, "status")
     assert shown.returncode == 0
     assert f"{NAME} @champion: v2" in shown.stdout and "complaints about v3" in shown.stdout
+
+    # A run is registered once: deploying v3's run again decides on v3 and promotes it over the forced v2.
+    again = llmops(root, "deploy", "--run-id", better_run)
+    assert again.returncode == 0 and "promoted: @champion v2 -> v3" in again.stdout, again.stdout + again.stderr
+    assert champion(uri) == "3" and len(client.search_model_versions(f"name='{NAME}'")) == 3
 
 
 def test_missing_evaluation_or_gate_error_leaves_the_champion(sqlite_store: tuple[Path, str, str]) -> None:
