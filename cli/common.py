@@ -55,6 +55,14 @@ def setup_logging(verbose: bool) -> None:
     quiet_libraries()
 
 
+def timestamped() -> None:
+    """A long-running server's plain log lines carry their time (rich shows it; a stage's lines are timestamped
+    by whoever reads them)."""
+    for handler in logging.getLogger().handlers:
+        if not isinstance(handler, RichHandler):
+            handler.setFormatter(_UserErrorFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+
+
 @app.callback()
 def main(verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False) -> None:
     setup_logging(verbose)

@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from cli.common import PREFECT_LOCAL_DEFAULTS, ParamsOpt, app, load, out_console
+from cli.common import PREFECT_LOCAL_DEFAULTS, ParamsOpt, app, load, out_console, timestamped
 
 
 @app.command()
@@ -78,12 +78,15 @@ def serve(
     from serving.app import create_app
     from serving.service import build
 
+    timestamped()
     p = load(params)
     service = build(p)
-    loaded = service.loaded
     host, port = host or p.serving.host, port or p.serving.port
-    label = loaded.label if loaded else "?"
-    logging.getLogger("llmops.serve").info("serving %s on http://%s:%d/v1 (metrics: /metrics)", label, host, port)
+    auth = f"API keys from ${p.serving.api_keys_env}" if service.keys else "no API keys (anyone may call)"
+    logging.getLogger("llmops.serve").info(
+        "listening on http://%s:%d/v1 (/ready answers 503 until %s is loaded; metrics: /metrics); %s",
+        host, port, service.watcher.uri, auth,
+    )  # fmt: skip
     uvicorn.run(create_app(service), host=host, port=port, log_config=None, timeout_graceful_shutdown=30)
 
 

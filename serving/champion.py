@@ -1,4 +1,4 @@
-"""Which registry version serves: `models:/NAME@ALIAS`, loaded at start and swapped in when the alias moves.
+"""Which registry version serves: `models:/NAME@ALIAS`, loaded once the server listens, swapped when the alias moves.
 
 The watcher polls the alias. A new version is loaded and warmed up in the background while the old one keeps
 serving; only then does the engine switch. A version that fails to load is logged and counted, and the old one
@@ -60,12 +60,12 @@ class Watcher:
     def uri(self) -> str:
         return f"models:/{self.name}@{self.alias}"
 
-    def load_now(self) -> Loaded:
-        """The first load, before serving starts: no champion is an error the operator must fix."""
+    def resolve(self) -> str:
+        """The alias's version, before the server starts: no champion is an error the operator must fix."""
         version = champion(self.client, self.name, self.alias)
         if version is None:
             raise ModelSourceError(f"{self.uri} does not exist: promote a model first (`llmops deploy`)")
-        return self._swap(version)
+        return version
 
     def check(self) -> None:
         """Swap to the alias's version if it moved; keep the current one on any failure."""
@@ -95,6 +95,7 @@ class Watcher:
         self._thread.join(timeout=30)
 
     def _run(self) -> None:
+        self.check()  # the first load: the server already listens, and /ready answers 503 until it is done
         while not self._stop.wait(self.poll_s):
             self.check()
             self._every_poll()

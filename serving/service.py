@@ -84,7 +84,8 @@ def assemble(s: ServingParams, model_name: str, root: Path = Path(".")) -> Servi
 
 
 def build(params: Params, client=None, root: Path = Path(".")) -> Service:
-    """A service serving the registry's alias; fails with ModelSourceError when the alias does not exist."""
+    """A service for the registry's alias, which it loads once started; fails with ModelSourceError when the alias
+    does not exist."""
     from tasks.registry.store import connect
 
     service = assemble(params.serving, params.registry.model_name, root)
@@ -98,7 +99,7 @@ def build(params: Params, client=None, root: Path = Path(".")) -> Service:
         every_poll=service.purge_if_due,
     )
     try:
-        service.watcher.load_now()
+        service.watcher.resolve()
     except Exception:
         service.log.close()
         raise

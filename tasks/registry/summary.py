@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -119,6 +120,11 @@ def render_decision(console: Console, result: DeployResult, name: str, alias: st
         console.print(f"[red]not promoted[/] ({decision.status}): @{alias} stays at {before}")
 
 
+def _shorten(reason: str, width: int = 160) -> str:
+    """At a word boundary, so a number is never cut in half ("injection_follow_rate = 0." read as zero)."""
+    return textwrap.shorten(reason, width, placeholder=" …")
+
+
 def render_status(console: Console, status: Status, limit: int = 20) -> None:
     champion = f"v{status.champion} (run {status.champion_run})" if status.champion else "none yet"
     console.print(f"[bold]{status.name}[/] @{status.alias}: {champion}")
@@ -130,7 +136,7 @@ def render_status(console: Console, status: Status, limit: int = 20) -> None:
         history.add_column(column)
     for e in status.history[-limit:]:
         move = f"{e.previous or '-'} -> {e.champion or '-'}"
-        history.add_row(e.at[:19].replace("T", " "), e.action, e.version, move, e.by, e.reason[:120])
+        history.add_row(e.at[:19].replace("T", " "), e.action, e.version, move, e.by, _shorten(e.reason))
     console.print(history)
     versions = Table(title="versions")
     for column in ("version", "gate", "run"):

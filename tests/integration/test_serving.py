@@ -10,6 +10,7 @@ import threading
 import time
 from pathlib import Path
 
+import httpx
 import mlflow
 import pytest
 import uvicorn
@@ -61,6 +62,10 @@ def server(registry, tmp_path_factory: pytest.TempPathFactory):
     while not http.started and time.monotonic() < deadline:
         time.sleep(0.05)
     assert http.started, "uvicorn did not start"
+    ready = f"http://127.0.0.1:{port}/ready"  # it listens first; the champion loads in the background
+    while httpx.get(ready).status_code != 200 and time.monotonic() < deadline + 60:
+        time.sleep(0.1)
+    assert service.loaded is not None and service.loaded.version == "1"
     yield OpenAI(base_url=f"http://127.0.0.1:{port}/v1", api_key="unused", max_retries=0), service, client
     http.should_exit = True
     thread.join(timeout=30)
@@ -107,8 +112,6 @@ def test_a_moved_alias_is_served_without_dropping_requests(server) -> None:
 
 
 def _metrics(openai: OpenAI) -> str:
-    import httpx
-
     return httpx.get(str(openai.base_url).replace("/v1/", "/metrics")).text
 
 

@@ -1,9 +1,10 @@
+import re
 from dataclasses import asdict
 
 from rich.console import Console
 
 from tasks.evaluation.gate import Check
-from tasks.registry.summary import render_retrain, retrain_markdown, retrain_verdict
+from tasks.registry.summary import render_retrain, render_status, retrain_markdown, retrain_verdict
 
 STAGES = [
     {"stage": "prepare", "status": "unchanged", "seconds": 3.0, "error": ""},
@@ -46,3 +47,17 @@ def test_markdown_artifact_has_the_same_facts() -> None:
     md = retrain_markdown(summary("refused"))
     assert "| train | ran | 120.5 s |" in md and "| rougeL | min | 0.05 | 0.1 | **FAIL** |" in md
     assert "not promoted" in md and "`abc`" in md
+
+
+def test_status_never_cuts_a_number_in_a_reason() -> None:
+    from tasks.registry.deploy import Status
+    from tasks.registry.store import Event
+
+    reason = "gate failed: " + "; ".join(f"check_{i} = 0.{i}375, needs <= 0.1: FAILED" for i in range(1, 9))
+    event = Event("2026-12-03T10:00:00.000000Z", "reject", "2", "1", "1", "ci", reason)
+    console = Console(record=True, width=400)
+    render_status(console, Status("m", "champion", "1", "r", {}, [event], []))
+    shown = next(line for line in console.export_text().splitlines() if "reject" in line)
+    numbers = re.findall(r"check_\d = (\S+)", shown)
+    assert numbers and all(re.fullmatch(r"0\.\d375,", n) for n in numbers), shown
+    assert " …" in shown  # shortened, at a space

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import json
+import time
 from pathlib import Path
 
 import pytest
@@ -208,6 +209,38 @@ def test_not_ready_without_a_model(tmp_path: Path) -> None:
         assert c.get("/ready").status_code == 503
         r = c.post("/v1/chat/completions", json=chat("hi"))
         assert r.status_code == 503 and r.json()["error"]["type"] == "server_error"
+
+
+def test_the_server_listens_first_and_is_ready_once_the_champion_loaded(tmp_path: Path, tiny: Loaded) -> None:
+    """A real sqlite registry with @champion on v1; the load itself waits until the test lets it finish."""
+    import threading
+
+    from mlflow.tracking import MlflowClient
+
+    from serving.champion import Watcher
+
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    registry = MlflowClient(tracking_uri=uri, registry_uri=uri)
+    registry.create_registered_model(NAME)
+    registry.create_model_version(NAME, str(tmp_path))
+    registry.set_registered_model_alias(NAME, "champion", "1")
+    release = threading.Event()
+
+    def slow_load(name: str, version: str) -> Loaded:
+        release.wait(60)
+        return tiny
+
+    service = make_service(tmp_path, None)
+    service.watcher = Watcher(registry, NAME, "champion", service.engine, 60, slow_load, service.on_model)
+    assert service.watcher.resolve() == "1"
+    with TestClient(create_app(service)) as c:
+        waiting = c.get("/ready")
+        assert waiting.status_code == 503 and waiting.json()["error"]["code"] == "not_ready"
+        release.set()
+        deadline = time.monotonic() + 60
+        while (ready := c.get("/ready")).status_code != 200 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert ready.json() == {"status": "ready", "model": NAME, "version": "1"}
 
 
 def test_request_log_keeps_every_row(client) -> None:
