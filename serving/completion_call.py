@@ -33,7 +33,8 @@ class CompletionCall:
         self.created = int(time.time())
         self.conversation = body.conversation_id() or request.headers.get("x-conversation-id") or uuid.uuid4().hex
         self.entry = Entry(id=self.id, endpoint=endpoint, messages=messages, status=200, api_key_id=kid,
-                           conversation_id=self.conversation)  # fmt: skip
+                           conversation_id=self.conversation, end_user=body.user,
+                           request_metadata=body.metadata)  # fmt: skip
         self.timing: dict[str, float] = {}
         self.suspects: list[str] = []  # from the input guard, for the output guard
         self.served: list[str] = []  # the replies as the output guard let them out

@@ -32,13 +32,30 @@ def error_response(request: Request, status: int, message: str, code: str, param
     return JSONResponse(error_body(status, message, code, param), status_code=status, headers=headers)
 
 
-def _validation_message(err: RequestValidationError) -> tuple[str, str | None]:
+def _validation_message(err: RequestValidationError) -> tuple[str, str, str | None]:
+    """(message, code, param) in the API's words: the parameter as a client wrote it, not the validator's path."""
     first = err.errors()[0]
-    loc = [str(p) for p in first.get("loc", ()) if p != "body"]
-    if first.get("type") == "json_invalid":
-        return "the request body is not valid JSON", None
+    kind = first.get("type")
+    if kind == "json_invalid":
+        return "the request body is not valid JSON", "invalid_request", None
+    if kind == "unsupported_parameter":
+        return first["msg"], "unsupported_parameter", first["ctx"]["param"]
+    loc = [str(p) for p in first.get("loc", ()) if p != "body" and not _validator_name(p)]
     param = ".".join(loc) or None
-    return (f"{param}: {first['msg']}" if param else first["msg"]), param
+    if param is None and kind == "missing":
+        return "the request body is empty; send a JSON object (model, messages)", "invalid_request", None
+    if len(loc) >= 3 and loc[0] == "messages" and loc[2] == "content":
+        param = ".".join(loc[:3])
+        return (f"{param}: content must be text, or a list of text parts ({{\"type\": \"text\", \"text\": ...}}); "
+                "images and other parts are not supported", "invalid_request", param)  # fmt: skip
+    if loc and loc[0] == "stop":
+        return "stop: a string or at most 4 strings, each 1 to 64 characters", "invalid_request", "stop"
+    return (f"{param}: {first['msg']}" if param else first["msg"]), "invalid_request", param
+
+
+def _validator_name(part: object) -> bool:
+    """pydantic's names for union branches and constraints ('constrained-str', 'list[TextPart]', 'str')."""
+    return isinstance(part, str) and ("-" in part or "[" in part or part in ("str", "int", "float", "bool"))
 
 
 def install_handlers(app: FastAPI) -> None:
@@ -50,11 +67,14 @@ def install_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, err: RequestValidationError) -> JSONResponse:
-        message, param = _validation_message(err)
-        return error_response(request, 400, message, "invalid_request", param)
+        message, code, param = _validation_message(err)
+        return error_response(request, 400, message, code, param)
 
     @app.exception_handler(HTTPException)
     async def _http(request: Request, err: HTTPException) -> JSONResponse:
+        if err.status_code == 400:  # a body FastAPI could not even decode
+            return error_response(request, 400, "the request body could not be read; send UTF-8 JSON",
+                                  "invalid_request")  # fmt: skip
         codes = {404: "not_found", 405: "method_not_allowed"}
         return error_response(request, err.status_code, str(err.detail), codes.get(err.status_code, "http_error"))
 

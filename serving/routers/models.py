@@ -1,4 +1,4 @@
-"""GET /v1/models: the one model this server serves, at the version now loaded."""
+"""GET /v1/models (and /v1/models/{id}): the one model this server serves, at the version now loaded."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import APIRouter
 
 from serving.dependencies import CallerDep, ServiceDep
+from serving.errors import ApiError
 from serving.service import Service
 
 router = APIRouter()
@@ -20,3 +21,12 @@ def model_card(service: Service, version: str) -> dict[str, Any]:
 async def list_models(_kid: CallerDep, service: ServiceDep) -> dict[str, Any]:
     loaded = service.loaded
     return {"object": "list", "data": [] if loaded is None else [model_card(service, loaded.version)]}
+
+
+@router.get("/v1/models/{model_id}")
+async def retrieve_model(model_id: str, _kid: CallerDep, service: ServiceDep) -> dict[str, Any]:
+    loaded = service.loaded
+    if model_id != service.model_name or loaded is None:
+        raise ApiError(404, f"model {model_id!r} does not exist; this server serves {service.model_name!r}",
+                       "model_not_found", "model")  # fmt: skip
+    return model_card(service, loaded.version)

@@ -44,6 +44,8 @@ requests = sa.Table(
     sa.Column("status", sa.Integer, nullable=False),  # the HTTP status the client got
     sa.Column("error", sa.Text),
     sa.Column("guard", sa.JSON),  # {check: outcome}
+    sa.Column("end_user", sa.String(256)),  # OpenAI's `user`: the client's id for its own end user
+    sa.Column("request_metadata", sa.JSON),  # OpenAI's `metadata`, values redacted
 )
 
 feedback = sa.Table(
@@ -78,10 +80,14 @@ class Entry:
     latency_ms: float | None = None
     error: str | None = None
     guard: dict[str, str] = field(default_factory=dict)
+    end_user: str | None = None
+    request_metadata: dict[str, str] | None = None
 
     def redacted(self) -> dict[str, Any]:
         row = dict(self.__dict__)
         row["messages"] = [{**m, "content": scrub(m["content"])} for m in self.messages]
+        if self.request_metadata:
+            row["request_metadata"] = {k: scrub(v) for k, v in self.request_metadata.items()}
         row["completion"] = None if self.completion is None else scrub(self.completion)
         return row
 
@@ -103,7 +109,20 @@ def connect(url: str) -> sa.Engine:
     if parsed.drivername.startswith("sqlite"):
         sa.event.listen(engine, "connect", _sqlite_pragmas)
     metadata.create_all(engine)
+    _add_new_columns(engine)
     return engine
+
+
+def _add_new_columns(engine: sa.Engine) -> None:
+    """A log written by an older release lacks the columns added since (all nullable): add them in place."""
+    for table in metadata.sorted_tables:
+        present = {c["name"] for c in sa.inspect(engine).get_columns(table.name)}
+        missing = [c for c in table.columns if c.name not in present]
+        with engine.begin() as conn:
+            for column in missing:
+                kind = column.type.compile(dialect=engine.dialect)
+                conn.execute(sa.text(f"ALTER TABLE {table.name} ADD COLUMN {column.name} {kind}"))
+                log.info("request log: added column %s.%s", table.name, column.name)
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
