@@ -1,4 +1,5 @@
-"""Who may call, and how often: API keys from the environment and a token bucket per key."""
+"""Who may call, and how often: API keys from the environment, a token bucket per key, and one per client
+address for failed authentications, so that guessing keys is throttled too."""
 
 from __future__ import annotations
 
@@ -32,16 +33,23 @@ def authenticate(keys: dict[str, str], authorization: str | None) -> str | None:
 
 
 class RateLimiter:
-    """Token bucket per caller: `per_minute` sustained, bursts of up to a tenth of a minute's worth."""
+    """Token bucket per caller: `per_minute` sustained, bursts of up to `burst` requests."""
 
-    def __init__(self, per_minute: int) -> None:
+    def __init__(self, per_minute: int, burst: int = 1) -> None:
         self.rate = per_minute / 60
-        self.capacity = max(1.0, per_minute / 10)
+        self.capacity = float(burst)
         self._buckets: dict[str, tuple[float, float]] = {}
         self._lock = threading.Lock()
 
     def allow(self, caller: str) -> float:
-        """0 when the request may go ahead, else the seconds until it may."""
+        """0 when the request may go ahead (it takes a token), else the seconds until it may."""
+        return self._take(caller, 1.0)
+
+    def wait(self, caller: str) -> float:
+        """0 when the caller has a token left, else the seconds until it has; takes nothing."""
+        return self._take(caller, 0.0)
+
+    def _take(self, caller: str, cost: float) -> float:
         if self.rate == 0:
             return 0.0
         now = time.monotonic()
@@ -49,7 +57,7 @@ class RateLimiter:
             tokens, last = self._buckets.get(caller, (self.capacity, now))
             tokens = min(self.capacity, tokens + (now - last) * self.rate)
             if tokens >= 1:
-                self._buckets[caller] = (tokens - 1, now)
+                self._buckets[caller] = (tokens - cost, now)
                 return 0.0
             self._buckets[caller] = (tokens, now)
             return (1 - tokens) / self.rate

@@ -29,6 +29,7 @@ class Service:
     log: RequestLog
     metrics: Metrics
     limiter: RateLimiter
+    auth_failures: RateLimiter
     keys: dict[str, str]
     watcher: Watcher | None = None
     last_purge: float = 0.0
@@ -76,7 +77,8 @@ def assemble(s: ServingParams, model_name: str, root: Path = Path(".")) -> Servi
         guard=Guard(s.guard, read_attacks(root / s.guard.attacks), embed),
         log=RequestLog(url_of(s), s.retention_days),
         metrics=Metrics(),
-        limiter=RateLimiter(s.rate_limit_per_minute),
+        limiter=RateLimiter(s.rate_limit_per_minute, s.rate_limit_burst),
+        auth_failures=RateLimiter(s.auth_failures_per_minute, s.auth_failures_per_minute),
         keys=read_keys(s.api_keys_env),
     )
     engine.on_batch = service.metrics.batch

@@ -218,7 +218,8 @@ def test_flag_policy_serves_and_records(tmp_path: Path, tiny: Loaded) -> None:
 
 def test_api_keys_and_rate_limit(tmp_path: Path, tiny: Loaded, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("TEST_LLMOPS_KEYS", "k-alpha, k-beta")
-    service = make_service(tmp_path, tiny, api_keys_env="TEST_LLMOPS_KEYS", rate_limit_per_minute=10)
+    service = make_service(tmp_path, tiny, api_keys_env="TEST_LLMOPS_KEYS", rate_limit_per_minute=10,
+                           rate_limit_burst=1)  # fmt: skip
     with TestClient(create_app(service)) as c:
         assert c.get("/v1/models").status_code == 401
         service.log.flush()
@@ -228,10 +229,21 @@ def test_api_keys_and_rate_limit(tmp_path: Path, tiny: Loaded, monkeypatch: pyte
         assert c.get("/health").status_code == 200  # probes need no key
         alpha = {"authorization": "Bearer k-alpha"}
         codes = [c.get("/v1/models", headers=alpha).status_code for _ in range(3)]
-        assert codes == [200, 429, 429]  # a burst of a tenth of a minute: 1 request at 10 per minute
+        assert codes == [200, 429, 429]  # a burst of 1, then 10 per minute
         limited = c.get("/v1/models", headers=alpha)
         assert limited.json()["error"]["code"] == "rate_limit_exceeded" and int(limited.headers["retry-after"]) >= 1
         assert c.get("/v1/models", headers={"authorization": "Bearer k-beta"}).status_code == 200  # its own bucket
+
+
+def test_guessing_keys_is_throttled_per_address(tmp_path: Path, tiny: Loaded, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TEST_LLMOPS_KEYS", "k-alpha")
+    service = make_service(tmp_path, tiny, api_keys_env="TEST_LLMOPS_KEYS", auth_failures_per_minute=2)
+    with TestClient(create_app(service)) as c:
+        guesses = [c.get("/v1/models", headers={"authorization": f"Bearer guess-{i}"}) for i in range(3)]
+        assert [g.status_code for g in guesses] == [401, 401, 429]
+        assert "failed authentications" in guesses[2].json()["error"]["message"]
+        assert int(guesses[2].headers["retry-after"]) >= 1
+        assert c.get("/v1/models", headers={"authorization": "Bearer k-alpha"}).status_code == 429  # locked out
 
 
 def test_feedback_by_request_id(client) -> None:
