@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -29,6 +30,13 @@ PREFECT_LOCAL_DEFAULTS = {
     "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "120",
     "PREFECT_LOGGING_EXTRA_LOGGERS": "llmops",
 }
+
+
+def prefect_local_mode() -> None:
+    """PREFECT_LOCAL_DEFAULTS where the user set nothing; before prefect is imported, which reads them once."""
+    for key, value in PREFECT_LOCAL_DEFAULTS.items():
+        os.environ.setdefault(key, value)
+
 
 ParamsOpt = Annotated[Path, typer.Option("--params", "-p", help="params file", envvar="LLMOPS_PARAMS")]
 

@@ -24,7 +24,7 @@ import orjson
 import typer
 from rich.table import Table
 
-from cli.common import ParamsOpt, app, load, out_console
+from cli.common import ParamsOpt, app, load, out_console, prefect_local_mode
 from tasks.core.errors import LlmopsError
 
 T = TypeVar("T")
@@ -70,14 +70,16 @@ class Loop:
 def _one_prefect_server() -> Iterator[None]:
     """Every flow of the demo on one temporary Prefect server: in local mode each `llmops` process would start
     (and stop) its own, seconds each time. A configured PREFECT_API_URL is used as it is."""
+    prefect_local_mode()
     from prefect.server.api.server import SubprocessASGIServer
     from prefect.settings import get_current_settings
 
-    if get_current_settings().api.url:
+    settings = get_current_settings()
+    if settings.api.url:
         yield
         return
     server = SubprocessASGIServer()
-    server.start()
+    server.start(timeout=int(settings.server.ephemeral.startup_timeout_seconds))
     os.environ["PREFECT_API_URL"] = server.api_url
     try:
         yield

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from cli.common import PREFECT_LOCAL_DEFAULTS, ParamsOpt, app, load, out_console, timestamped
+from cli.common import ParamsOpt, app, load, out_console, prefect_local_mode, timestamped
 
 
 @app.command()
@@ -37,8 +36,7 @@ def retrain(
     # a bad key or value fails here, before Prefect starts a server for nothing (the flow checks again: UI runs)
     preview_overrides(Path("params.yaml"), requested_overrides(epochs, learning_rate, max_steps, base_model, profile,
                                                                set_params))  # fmt: skip
-    for key, value in PREFECT_LOCAL_DEFAULTS.items():
-        os.environ.setdefault(key, value)
+    prefect_local_mode()
     from flows.retrain import SUMMARY
     from flows.retrain import retrain as flow
 
@@ -56,8 +54,7 @@ def watch(
     retrain_on_drift: Annotated[bool, typer.Option("--retrain", help="on drift, run the retrain flow here")] = False,
 ) -> None:
     """Run the drift-watch flow here (for cron without a Prefect server); --retrain plays the drift trigger."""
-    for key, value in PREFECT_LOCAL_DEFAULTS.items():
-        os.environ.setdefault(key, value)
+    prefect_local_mode()
     from flows.drift_watch import drift_watch
 
     result = drift_watch(window)
