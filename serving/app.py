@@ -14,6 +14,8 @@ import uuid
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
+from starlette.datastructures import MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from serving.errors import error_response, install_handlers
 from serving.routers import chat, completions, feedback, health, models
@@ -33,35 +35,57 @@ def create_app(service: Service) -> FastAPI:
     app = FastAPI(title="llmops serving", version="1", lifespan=lifespan)
     app.state.service = service
     install_handlers(app)
-    app.middleware("http")(_observe)
+    app.add_middleware(Observe)
     for module in (health, models, chat, completions, feedback):
         app.include_router(module.router)
     return app
 
 
-async def _observe(request: Request, call_next):
+PROBES = {"/health", "/ready", "/metrics"}  # polled all day: counted, never written to the request log
+
+
+class Observe:
     """Give every request an id (x-request-id), refuse bodies over serving.max_request_bytes before reading them,
     count and time every answer, and log every refusal that no completion call logged (auth, limits, bad bodies,
-    unknown routes) with its status."""
-    service: Service = request.app.state.service
-    request.state.request_id, request.state.logged = f"req-{uuid.uuid4().hex}", False
-    started = time.perf_counter()
-    declared = request.headers.get("content-length", "0")
-    if not declared.isdigit() or int(declared) > service.params.max_request_bytes:
-        limit = service.params.max_request_bytes
-        response = error_response(request, 413, f"the request body is over serving.max_request_bytes ({limit} bytes)",
-                                  "too_large")  # fmt: skip
-    else:
-        response = await call_next(request)
-    endpoint = _endpoint(request)
-    service.metrics.requests.labels(endpoint, str(response.status_code)).inc()
-    service.metrics.latency.labels(endpoint).observe(time.perf_counter() - started)
-    response.headers.setdefault("x-request-id", request.state.request_id)
-    if response.status_code >= 400 and not request.state.logged:
-        service.log.record(Entry(id=request.state.request_id, endpoint=endpoint[:32], messages=[],
-                                 status=response.status_code, error=getattr(request.state, "error", None),
-                                 latency_ms=(time.perf_counter() - started) * 1000))  # fmt: skip
-    return response
+    unknown routes) with its status.
+
+    Plain ASGI rather than `@app.middleware("http")`: that wrapper hides the client's disconnect from the routes,
+    and a completion whose client went away must stop generating.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request = Request(scope, receive)
+        service: Service = request.app.state.service
+        request.state.request_id, request.state.logged = f"req-{uuid.uuid4().hex}", False
+        started, status = time.perf_counter(), [500]
+
+        async def send_with_id(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                status[0] = message["status"]
+                MutableHeaders(scope=message).setdefault("x-request-id", request.state.request_id)
+            await send(message)
+
+        declared = request.headers.get("content-length", "0")
+        if not declared.isdigit() or int(declared) > service.params.max_request_bytes:
+            limit = service.params.max_request_bytes
+            refusal = error_response(request, 413, f"the request body is over serving.max_request_bytes ({limit} "
+                                     "bytes)", "too_large")  # fmt: skip
+            await refusal(scope, receive, send_with_id)
+        else:
+            await self.app(scope, receive, send_with_id)
+        endpoint = _endpoint(request)
+        service.metrics.requests.labels(endpoint, str(status[0])).inc()
+        service.metrics.latency.labels(endpoint).observe(time.perf_counter() - started)
+        if status[0] >= 400 and not request.state.logged and endpoint not in PROBES:
+            service.log.record(Entry(id=request.state.request_id, endpoint=endpoint[:32], messages=[],
+                                     status=status[0], error=getattr(request.state, "error", None),
+                                     latency_ms=(time.perf_counter() - started) * 1000))  # fmt: skip
 
 
 def _endpoint(request: Request) -> str:

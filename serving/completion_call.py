@@ -10,7 +10,7 @@ from typing import Any
 
 import orjson
 from fastapi import Request
-from fastapi.responses import JSONResponse, StreamingResponse
+from fastapi.responses import JSONResponse, Response, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
 from serving.engine import Job, QueueFullError
@@ -19,6 +19,13 @@ from serving.schemas import _Sampling
 from serving.service import Service
 from tasks.guard.output_guard import ScreenedReply, StreamScreen, screen_reply
 from tasks.monitoring.request_log import Entry
+
+CLIENT_GONE = 499  # nginx's "client closed request": logged, never seen by the client
+
+
+async def _disconnected(request: Request, every_s: float = 0.1) -> None:
+    while not await request.is_disconnected():
+        await asyncio.sleep(every_s)
 
 
 class CompletionCall:
@@ -135,7 +142,7 @@ class CompletionCall:
 
         try:
             while True:
-                kind, value = await job.events.get()
+                kind, value = await job.events.get()  # cancelled here when the client closes the stream
                 if kind == "delta":
                     if text := screen.feed(value):
                         yield delta(text)
@@ -155,6 +162,11 @@ class CompletionCall:
                 usage = {**self._envelope(version, [], streamed=True), "usage": self._usage([job])}
                 yield b"data: " + orjson.dumps(usage) + b"\n\n"
             yield b"data: [DONE]\n\n"
+        except (asyncio.CancelledError, GeneratorExit):
+            job.cancelled = True
+            self.entry.status, self.entry.error = CLIENT_GONE, "the client disconnected; generation stopped"
+            self.service.metrics.cancelled.labels(self.endpoint).inc()
+            raise
         finally:
             self.served = [screen.sent]
             self._complete([job], version)
@@ -164,7 +176,28 @@ class CompletionCall:
         prompt = self.entry.prompt_tokens or 0
         return {"prompt_tokens": prompt, "completion_tokens": out, "total_tokens": prompt + out}
 
-    async def respond(self, jobs: list[Job]) -> JSONResponse:
+    async def respond(self, jobs: list[Job], request: Request) -> Response:
+        """The reply once every job is done, unless the client goes away first: then the jobs stop generating
+        (their batch slots free at the next step) and the request is logged as cancelled (499)."""
+        work = asyncio.ensure_future(self._reply(jobs))
+        gone = asyncio.ensure_future(_disconnected(request))
+        await asyncio.wait({work, gone}, return_when=asyncio.FIRST_COMPLETED)
+        if work.done():
+            gone.cancel()
+            return work.result()
+        work.cancel()
+        self._cancel(jobs)
+        return Response(status_code=CLIENT_GONE)
+
+    def _cancel(self, jobs: list[Job]) -> None:
+        for job in jobs:
+            job.cancelled = True
+        self.entry.status, self.entry.error = CLIENT_GONE, "the client disconnected; generation stopped"
+        self.entry.completion_tokens = sum(len(j.tokens) for j in jobs)
+        self.service.metrics.cancelled.labels(self.endpoint).inc()
+        self.finish()
+
+    async def _reply(self, jobs: list[Job]) -> JSONResponse:
         versions = [await self._version(job) for job in jobs]
         for job in jobs:
             kind, value = await job.events.get()

@@ -56,6 +56,7 @@ class Job:
     finish_reason: str | None = None
     queued_at: float = field(default_factory=time.perf_counter)
     started_at: float = 0.0
+    cancelled: bool = False  # the client went away: its row stops at the next step, a queued job never starts
 
     def emit(self, kind: str, value: Any = None) -> None:
         self.loop.call_soon_threadsafe(self.events.put_nowait, (kind, value))
@@ -83,7 +84,9 @@ class _Splitter(BaseStreamer, StoppingCriteria):
             self._prompt_seen = True
             return
         for job, token in zip(self.jobs, value.reshape(-1).tolist(), strict=True):
-            if job.finish_reason is None:
+            if job.finish_reason is None and job.cancelled:
+                job.finish_reason = "cancelled"
+            elif job.finish_reason is None:
                 self._advance(job, token)
 
     def _advance(self, job: Job, token: int) -> None:
@@ -183,6 +186,11 @@ class Engine:
 
     def _run(self) -> None:
         while (batch := self._next_batch()) is not None:
+            for job in [j for j in batch if j.cancelled]:
+                job.finish_reason = "cancelled"
+                job.emit("done", None)
+            if not (batch := [j for j in batch if not j.cancelled]):
+                continue
             loaded = self.current
             try:
                 self._generate(loaded, batch)

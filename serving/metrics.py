@@ -33,6 +33,8 @@ class Metrics:
                                     buckets=(1, 2, 4, 8, 16, 32, 64), registry=r)  # fmt: skip
         self.queue_depth = Gauge("llmops_queue_depth", "Requests waiting for the model", registry=r)
         self.feedback = Counter("llmops_feedback", "Feedback by rating", ["rating"], registry=r)
+        self.cancelled = Counter("llmops_requests_cancelled", "Requests whose client went away mid-reply; generation "
+                                 "stopped at the next step", ["endpoint"], registry=r)  # fmt: skip
 
     def serving(self, model: str, version: str) -> None:
         self.model_version.clear()

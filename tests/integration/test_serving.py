@@ -111,6 +111,34 @@ def test_a_moved_alias_is_served_without_dropping_requests(server) -> None:
     assert 'llmops_model_version{model="serve-test",version="2"} 1.0' in _metrics(openai)
 
 
+def test_a_client_that_goes_away_frees_the_engine_and_is_logged_as_cancelled(server) -> None:
+    """A client timeout and a stream closed after 3 chunks: both stop generating at the next step, so the next
+    request does not queue behind them, and both are logged as 499 (client closed request) and counted."""
+    openai, service, _ = server
+    base = str(openai.base_url)
+    long = {"model": NAME, "messages": [{"role": "user", "content": "Tell me about every plan"}], "max_tokens": 512}
+    with pytest.raises(httpx.ReadTimeout):
+        httpx.post(f"{base}chat/completions", json=long, timeout=httpx.Timeout(30, read=0.5))
+    with httpx.stream("POST", f"{base}chat/completions", json={**long, "stream": True}, timeout=30) as stream:
+        chunks = (line for line in stream.iter_lines() if line.startswith("data: "))
+        assert len([next(chunks) for _ in range(3)]) == 3
+    deadline = time.monotonic() + 30
+    while len(cancelled := [r for r in _logged(service) if r["status"] == 499]) < 2 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert len(cancelled) == 2 and all(row["completion_tokens"] < 512 for row in cancelled), cancelled
+    quick = httpx.post(f"{base}chat/completions", json={**long, "max_tokens": 2}, timeout=30)
+    queued_ms = float(quick.headers["server-timing"].split("queue;dur=")[1].split(",")[0])
+    assert quick.status_code == 200 and queued_ms < 1000  # nothing left generating ahead of it
+    assert 'llmops_requests_cancelled_total{endpoint="chat"} 2.0' in _metrics(openai)
+
+
+def _logged(service) -> list[dict]:
+    from tasks.monitoring.request_log import rows
+
+    service.log.flush()
+    return list(rows(service.log.engine))
+
+
 def _metrics(openai: OpenAI) -> str:
     return httpx.get(str(openai.base_url).replace("/v1/", "/metrics")).text
 
