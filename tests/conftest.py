@@ -16,6 +16,7 @@ from pathlib import Path
 import mlflow
 import orjson
 import pytest
+import torch
 from filelock import FileLock
 
 from tasks.config.schema import PrepareParams
@@ -29,6 +30,11 @@ os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 # Prefect's local mode keeps its sqlite database in PREFECT_HOME: one per test process, so two workers never share
 # a database, and the tests never touch the user's own ~/.prefect.
 os.environ["PREFECT_HOME"] = tempfile.mkdtemp(prefix="llmops-tests-prefect-")
+# `make test` runs one worker per core: each worker, and every process it starts (ranks, stages, servers), uses
+# one thread; two workers with two threads each on two cores lose time to each other.
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+    torch.set_num_threads(int(os.environ["OMP_NUM_THREADS"]))
 atexit.register(shutil.rmtree, os.environ["PREFECT_HOME"], ignore_errors=True)
 
 

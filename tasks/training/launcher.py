@@ -56,7 +56,9 @@ def world_size(setting: int | str, gpus: int) -> int:
 
 
 def threads_per_rank(world: int, cores: int) -> int:
-    return max(1, cores // world)
+    """The cores split between the ranks, unless OMP_NUM_THREADS says how many each process may use (a machine
+    shared with other work: CI runners, a notebook beside the run)."""
+    return int(os.environ.get("OMP_NUM_THREADS") or max(1, cores // world))
 
 
 def launch_command(rank_args: list[str], world: int, hostfile: str | None, port: int) -> list[str]:

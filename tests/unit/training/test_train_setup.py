@@ -86,7 +86,7 @@ def test_gpu_only_options_are_refused_on_cpu():
     assert model_setup.resolve_precision("auto") == "fp32"
 
 
-def test_world_size():
+def test_world_size(monkeypatch: pytest.MonkeyPatch):
     assert world_size("auto", 0) == 1
     assert world_size("auto", 8) == 8
     assert world_size(2, 0) == 2
@@ -94,7 +94,10 @@ def test_world_size():
         world_size(4, 2)
     with pytest.raises(ConfigError, match=r"world_size"):
         params(world_size=0)
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
     assert threads_per_rank(2, 2) == 1 and threads_per_rank(1, 16) == 16 and threads_per_rank(4, 2) == 1
+    monkeypatch.setenv("OMP_NUM_THREADS", "3")  # the user's (or CI's) word wins
+    assert threads_per_rank(1, 16) == 3
 
 
 def test_launch_command_single_node_and_hostfile(tmp_path: Path):
