@@ -387,7 +387,7 @@ class ServingParams(_Section):
     """comma-separated keys in this variable; unset or empty: no auth"""
     rate_limit_per_minute: int = Field(600, ge=0)
     """requests per API key (or client address); 0: off"""
-    rate_limit_burst: int = Field(20, ge=1)
+    rate_limit_burst: int = Field(60, ge=1)
     """requests a caller may send at once before the per-minute rate applies"""
     auth_failures_per_minute: int = Field(10, ge=0)
     """bad or missing keys per client address (as a burst too); beyond it the address gets 429; 0: off"""
