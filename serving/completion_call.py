@@ -45,13 +45,12 @@ class CompletionCall:
         self.timing: dict[str, float] = {}
         self.suspects: list[str] = []  # from the input guard, for the output guard
         self.served: list[str] = []  # the replies as the output guard let them out
-        self.state = request.state  # its id answers every response; `logged` keeps the middleware from logging again
-        self.state.request_id = self.id
+        self.request = request
+        request.state.request_id = self.id  # every response answers with it (the middleware's x-request-id)
 
     def fail(self, err: ApiError) -> ApiError:
         """Log a refused or failed request; its id goes back in x-request-id, so it can be rated too."""
         self.entry.status, self.entry.error = err.status, err.message
-        err.headers["x-request-id"] = self.id
         self.finish()
         return err
 
@@ -163,9 +162,7 @@ class CompletionCall:
                 yield b"data: " + orjson.dumps(usage) + b"\n\n"
             yield b"data: [DONE]\n\n"
         except (asyncio.CancelledError, GeneratorExit):
-            job.cancelled = True
-            self.entry.status, self.entry.error = CLIENT_GONE, "the client disconnected; generation stopped"
-            self.service.metrics.cancelled.labels(self.endpoint).inc()
+            self._client_gone([job])
             raise
         finally:
             self.served = [screen.sent]
@@ -176,26 +173,27 @@ class CompletionCall:
         prompt = self.entry.prompt_tokens or 0
         return {"prompt_tokens": prompt, "completion_tokens": out, "total_tokens": prompt + out}
 
-    async def respond(self, jobs: list[Job], request: Request) -> Response:
+    async def respond(self, jobs: list[Job]) -> Response:
         """The reply once every job is done, unless the client goes away first: then the jobs stop generating
         (their batch slots free at the next step) and the request is logged as cancelled (499)."""
         work = asyncio.ensure_future(self._reply(jobs))
-        gone = asyncio.ensure_future(_disconnected(request))
+        gone = asyncio.ensure_future(_disconnected(self.request))
         await asyncio.wait({work, gone}, return_when=asyncio.FIRST_COMPLETED)
         if work.done():
             gone.cancel()
             return work.result()
         work.cancel()
-        self._cancel(jobs)
+        self._client_gone(jobs)
+        self.entry.completion_tokens = sum(len(j.tokens) for j in jobs)
+        self.finish()
         return Response(status_code=CLIENT_GONE)
 
-    def _cancel(self, jobs: list[Job]) -> None:
+    def _client_gone(self, jobs: list[Job]) -> None:
+        """Stop the jobs at their next step; the entry says why, /metrics counts it."""
         for job in jobs:
             job.cancelled = True
         self.entry.status, self.entry.error = CLIENT_GONE, "the client disconnected; generation stopped"
-        self.entry.completion_tokens = sum(len(j.tokens) for j in jobs)
         self.service.metrics.cancelled.labels(self.endpoint).inc()
-        self.finish()
 
     async def _reply(self, jobs: list[Job]) -> JSONResponse:
         versions = [await self._version(job) for job in jobs]
@@ -240,5 +238,5 @@ class CompletionCall:
         t0 = time.perf_counter()
         self.entry.latency_ms = (t0 - self.started) * 1000
         self.service.log.record(self.entry)
-        self.state.logged = True
+        self.request.state.logged = True
         self.timing["log"] = time.perf_counter() - t0

@@ -21,4 +21,4 @@ async def chat(body: ChatCompletionRequest, request: Request, kid: CallerDep,
     jobs = await call.admit(lambda tok, msgs: [encode_chat(tok, msgs)], body.max_completion_tokens)
     if body.stream:
         return await call.stream(jobs[0])
-    return await call.respond(jobs, request)
+    return await call.respond(jobs)

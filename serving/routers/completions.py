@@ -25,4 +25,4 @@ async def completions(body: CompletionRequest, request: Request, kid: CallerDep,
     jobs = await call.admit(lambda tok, msgs: [encode_text(tok, x["content"]) for x in msgs], None)
     if body.stream:
         return await call.stream(jobs[0])
-    return await call.respond(jobs, request)
+    return await call.respond(jobs)

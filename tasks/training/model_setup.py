@@ -71,13 +71,15 @@ def lora_targets(model: torch.nn.Module, wanted: list[str], model_dir: Path) -> 
 def check_lora_targets(wanted: list[str], model_dir: Path) -> None:
     """The launcher's check, from the weight files alone: building even a skeleton of the model costs seconds
     of imports on every launch. The ranks check again on the real modules."""
-    names = linear_layer_names(model_dir)
+    if wanted == ["all-linear"]:
+        return
+    config = json.loads((model_dir / "config.json").read_text(encoding="utf-8"))
+    names = linear_layer_names(model_dir, config.get("vocab_size"))
     if names is not None:
-        config = json.loads((model_dir / "config.json").read_text(encoding="utf-8"))
         _matched(wanted, names, f"{model_dir} ({', '.join(config.get('architectures') or ['?'])})")
 
 
-def linear_layer_names(model_dir: Path) -> set[str] | None:
+def linear_layer_names(model_dir: Path, vocab_size: int | None) -> set[str] | None:
     """Leaf names of the layers with a 2-D weight, less those as tall as the vocabulary (embeddings and the
     output head): a decoder's linear layers. None when the weights are not safetensors (the ranks check then)."""
     from safetensors import safe_open
@@ -85,7 +87,6 @@ def linear_layer_names(model_dir: Path) -> set[str] | None:
     files = sorted(model_dir.glob("*.safetensors"))
     if not files:
         return None
-    vocab = json.loads((model_dir / "config.json").read_text(encoding="utf-8")).get("vocab_size")
     names = set()
     for file in files:
         with safe_open(file, framework="numpy") as weights:
@@ -93,7 +94,7 @@ def linear_layer_names(model_dir: Path) -> set[str] | None:
             for key in keys:
                 module, _, kind = key.rpartition(".")
                 shape = weights.get_slice(key).get_shape()
-                if kind == "weight" and len(shape) == 2 and shape[0] != vocab:
+                if kind == "weight" and len(shape) == 2 and shape[0] != vocab_size:
                     names.add(module.rsplit(".", 1)[-1])
     return names
 

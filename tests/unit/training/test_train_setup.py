@@ -68,12 +68,12 @@ def test_the_launchers_check_reads_the_same_linear_layers_from_the_weight_files(
 
     model = AutoModelForCausalLM.from_pretrained(tiny_model_dir)
     linear = {n.rsplit(".", 1)[-1] for n, m in model.named_modules() if isinstance(m, torch.nn.Linear)}
-    assert model_setup.linear_layer_names(tiny_model_dir) == linear - {"lm_head"}
+    assert model_setup.linear_layer_names(tiny_model_dir, model.config.vocab_size) == linear - {"lm_head"}
     model_setup.check_lora_targets(["q_proj", "v_proj"], tiny_model_dir)
     with pytest.raises(ConfigError, match=r"attn_out match no linear layer .*\(LlamaForCausalLM\); known: .*q_proj"):
         model_setup.check_lora_targets(["q_proj", "attn_out"], tiny_model_dir)
     (tmp_path / "config.json").write_text("{}")  # weights that are not safetensors: the ranks check
-    assert model_setup.linear_layer_names(tmp_path) is None
+    assert model_setup.linear_layer_names(tmp_path, None) is None
     model_setup.check_lora_targets(["attn_out"], tmp_path)
 
 
