@@ -21,6 +21,7 @@ from filelock import FileLock
 
 from tasks.config.schema import PrepareParams
 from tasks.models.base_model import materialize
+from tests.scheduling import PlannedScheduling, queue_position
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -38,27 +39,13 @@ if os.environ.get("PYTEST_XDIST_WORKER"):
 atexit.register(shutil.rmtree, os.environ["PREFECT_HOME"], ignore_errors=True)
 
 
-# The long modules, in the order that splits them evenly over two workers: xdist hands a worker its next module
-# once it has two tests or fewer left, so the order decides who runs what. The e2e module builds the smoke pipeline
-# while test_train, which needs none, runs beside it; then the longest first. Seconds each took on a 2-core
-# machine: 550, 260, 310, 100, 90, 45, 35, 30, 20 (a replay of xdist's scheduler with those times: ~800 s).
-LONG_MODULES = (
-    "e2e/test_prefect_server.py", "integration/test_train.py", "integration/test_demo.py",
-    "integration/test_deploy.py", "integration/test_dvc_pipeline.py", "integration/test_flows.py",
-    "integration/test_base_model.py", "integration/test_serving.py", "integration/test_evaluate.py",
-)  # fmt: skip
-
-
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """The long modules first, in LONG_MODULES' order; then any other integration module; the unit tests last."""
+    """The long modules first, in tests/scheduling.py's order; the unit tests last."""
+    items.sort(key=lambda item: queue_position(item.path.relative_to(REPO / "tests").as_posix()))
 
-    def order(item: pytest.Item) -> tuple[int, int]:
-        module = item.path.relative_to(REPO / "tests").as_posix()
-        if module in LONG_MODULES:
-            return 0, LONG_MODULES.index(module)
-        return (1 if item.get_closest_marker("integration") or item.get_closest_marker("e2e") else 2), 0
 
-    items.sort(key=order)
+def pytest_xdist_make_scheduler(config: pytest.Config, log) -> PlannedScheduling:
+    return PlannedScheduling(config, log)
 
 
 def built_once(tmp_path_factory: pytest.TempPathFactory, name: str, build: Callable[[Path], None]) -> Path:
