@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from cli.common import ParamsOpt, app, load, out_console
+from tasks.data.formats import FEEDBACK_SNAPSHOT
 
 
 @app.command()
@@ -71,7 +72,7 @@ def prepare(
     inputs: Annotated[list[Path], typer.Argument(help="raw files: .jsonl, .json, .csv, .parquet")],
     out: Annotated[Path, typer.Option(help="output directory")] = Path("data/prepared"),
     model_dir: Annotated[Path, typer.Option(help="materialised base model (tokenizer)")] = Path("models/base"),
-    feedback: Annotated[Path | None, typer.Option(help="records from `llmops feedback`; may be empty")] = None,
+    feedback: Annotated[Path | None, typer.Option(help="the folder `llmops feedback` snapshots into")] = None,
     params: ParamsOpt = Path("params.yaml"),
 ) -> None:
     """Load, normalise, scrub PII, filter and deduplicate; quarantine every dropped row with its reason."""
@@ -173,14 +174,25 @@ def evaluate(
 
 @app.command("feedback")
 def feedback_export(
-    out: Annotated[Path, typer.Option(help="training records from feedback")] = Path("data/feedback/records.jsonl"),
+    out: Annotated[Path, typer.Option(help="the snapshot folder the prepare stage reads")] = FEEDBACK_SNAPSHOT,
+    track: Annotated[bool, typer.Option(help="`dvc add` the snapshot (and stage its .dvc file in git)")] = True,
     params: ParamsOpt = Path("params.yaml"),
 ) -> None:
-    """Export rated and corrected requests from the request log as training records (the feedback stage)."""
+    """Snapshot rated and corrected requests from the request log as training records, tracked by DVC.
+
+    Run it (or the retrain flow, which does) before `dvc repro`: the pipeline reads the snapshot, never the live
+    database, so `dvc repro` and `dvc exp run` depend only on tracked files."""
     from tasks.monitoring.feedback import export
     from tasks.monitoring.request_log import url_of
+    from tasks.pipeline.workspace import track as dvc_add
 
     s = export(url_of(load(params).serving), out)
+    if track and s["exported_at"]:
+        dvc_add(out, Path.cwd(), lambda _: None)
     skipped = ", ".join(f"{k}: {v}" for k, v in s["skipped"].items()) or "none"
+    if s["changed"]:
+        state = f"-> {out}"
+    else:
+        state = f"unchanged since {s['exported_at']}" if s["exported_at"] else "no feedback yet; no snapshot written"
     out_console.print(f"feedback: {s['records']} training records ({s['corrections']} corrected, {s['approved']} "
-                      f"approved) from {s['rated_requests']} rated requests; skipped {skipped} -> {out}")  # fmt: skip
+                      f"approved) from {s['rated_requests']} rated requests; skipped {skipped} {state}")  # fmt: skip

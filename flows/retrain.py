@@ -1,4 +1,4 @@
-"""The retrain flow: every DVC stage in order, then the gated deploy; by hand, from the UI, or on drift.
+"""The retrain flow: a snapshot of the feedback, every DVC stage in order, then the gated deploy.
 
 llmops retrain --set train.epochs=2          (locally, Prefect's temporary server)
 prefect deployment run retrain/retrain -p epochs=2   (against a server; see prefect.yaml and `make ui`)
@@ -18,7 +18,7 @@ from prefect.artifacts import create_markdown_artifact
 from prefect.logging import get_run_logger
 
 from flows.events import emit_decision
-from flows.stages import dvc_stage, gated_deploy, record_in_mlflow, save_experiment
+from flows.stages import dvc_stage, gated_deploy, record_in_mlflow, save_experiment, snapshot_feedback
 from flows.workspace_lock import workspace_slot
 from tasks.config.overrides import overridden, preview_overrides, requested_overrides
 from tasks.config.schema import Params
@@ -80,13 +80,14 @@ def retrain(
     overrides = requested_overrides(epochs, learning_rate, max_steps, base_model, profile, set_params)
     summary: dict[str, Any] = {
         "flow_run": runtime.flow_run.name, "flow_run_id": runtime.flow_run.id,
-        "deployment": runtime.deployment.name, "overrides": overrides, "reason": reason, "stages": [],
+        "deployment": runtime.deployment.name, "overrides": overrides, "reason": reason, "feedback": None, "stages": [],
         "experiment": None, "deploy": None, "outcome": "failed", "error": None,
     }  # fmt: skip
     get_run_logger().info("retrain in %s with overrides %s (%s)", root, overrides or "none", reason)
     try:
         wait_s = preview_overrides(root / "params.yaml", overrides).orchestration.workspace_wait_s  # bad ones fail now
         with workspace_slot(root, wait_s), overridden(root / "params.yaml", overrides) as params:
+            summary["feedback"] = snapshot_feedback(params, root)
             _run_stages(root, params, summary["stages"])
             summary["experiment"] = save_experiment(root, f"prefect-{summary['flow_run']}")
             _deploy(root, params, summary, dry_run, reason)

@@ -14,6 +14,9 @@ from prefect.cache_policies import NO_CACHE
 from prefect.logging import get_run_logger
 
 from tasks.config.schema import Params
+from tasks.data.formats import FEEDBACK_SNAPSHOT
+from tasks.monitoring import feedback
+from tasks.monitoring.request_log import url_of
 from tasks.pipeline import workspace
 from tasks.pipeline.workspace import StageRun
 from tasks.registry import deploy as deploying
@@ -38,6 +41,18 @@ def dvc_stage(stage: str, root: Path) -> StageRun:
     result = workspace.repro(stage, root, _stream_to_log(stage))
     get_run_logger().info("stage %s: %s in %.1f s", stage, result.status, result.seconds)
     return result
+
+
+@task(name="feedback-snapshot", cache_policy=NO_CACHE)
+def snapshot_feedback(params: Params, root: Path) -> dict:
+    """The request log's feedback as a DVC-tracked snapshot, before any stage runs (DVC never reads the database)."""
+    s = feedback.export(url_of(params.serving), root / FEEDBACK_SNAPSHOT)
+    if s["exported_at"]:
+        workspace.track(FEEDBACK_SNAPSHOT, root, _stream_to_log("dvc add"))
+    state = "new snapshot" if s["changed"] else f"unchanged since {s['exported_at'] or 'never'}"
+    get_run_logger().info("feedback: %d training records (%d corrected, %d approved), %s", s["records"],
+                          s["corrections"], s["approved"], state)  # fmt: skip
+    return {k: s[k] for k in ("exported_at", "changed", "records", "corrections", "approved")}
 
 
 @task(name="dvc-exp-save", cache_policy=NO_CACHE)

@@ -32,8 +32,9 @@ def make_workspace(ws: Path, profile: str = "smoke") -> Path:
     ignore = shutil.ignore_patterns("__pycache__")
     for folder in ("tasks", "flows", "infra", "params"):
         shutil.copytree(REPO / folder, ws / folder, ignore=ignore)
-    for folder in ("probes", "guard"):  # the hand-written files; the probes stage writes the generated ones
-        shutil.copytree(REPO / "data" / folder, ws / "data" / folder, ignore=shutil.ignore_patterns("generated"))
+    for folder in ("probes", "guard", "feedback"):  # the shipped files, not what stages or snapshots wrote
+        shutil.copytree(REPO / "data" / folder, ws / "data" / folder,
+                        ignore=shutil.ignore_patterns("generated", "snapshot", "snapshot.dvc"))  # fmt: skip
     for name in ("dvc.yaml", "prefect.yaml", "params.yaml"):
         shutil.copy(REPO / name, ws)
     apply_overrides(ws / "params.yaml", {"profile": profile})

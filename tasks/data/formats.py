@@ -10,6 +10,8 @@ from typing import Any, Literal
 
 import orjson
 
+from tasks.core.errors import DataFormatError
+
 Format = Literal["alpaca", "messages", "sharegpt"]
 
 EXPECTED = {
@@ -95,6 +97,18 @@ def metadata(obj: dict[str, Any]) -> dict[str, str | None]:
 
 
 FEEDBACK_PREFIX = "fb-"  # ids of records exported from the request log's human feedback
+FEEDBACK = Path("data/feedback")  # the prepare stage's input: a README and, once feedback came in, the snapshot
+FEEDBACK_SNAPSHOT = FEEDBACK / "snapshot"  # `llmops feedback` writes it, `dvc add` tracks it
+
+
+def feedback_file(folder: Path) -> Path | None:
+    """The snapshot's records in a feedback folder, or None before the first snapshot."""
+    snapshot = folder / FEEDBACK_SNAPSHOT.name
+    if (folder / f"{snapshot.name}.dvc").is_file() and not snapshot.is_dir():
+        raise DataFormatError(f"{snapshot}: tracked by {snapshot}.dvc but not here; run `dvc pull {snapshot}.dvc`"
+                                " (or `dvc checkout`)")  # fmt: skip
+    records = snapshot / "records.jsonl"
+    return records if records.is_file() else None
 
 
 def feedback_ids(split: Path) -> list[str]:

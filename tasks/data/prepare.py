@@ -31,7 +31,7 @@ from tasks.core.errors import DataFormatError
 from tasks.core.files import atomic_writer, write_json
 from tasks.core.text import dedup_key, language, normalize_text
 from tasks.data.dedup import NearDuplicateIndex, signatures
-from tasks.data.formats import EXPECTED, SchemaIssue, metadata, to_messages
+from tasks.data.formats import EXPECTED, SchemaIssue, feedback_file, metadata, to_messages
 from tasks.data.formats import detect as detect_format
 from tasks.data.loaders import BadRow, RawRow, Row, read_rows
 from tasks.data.pii import scrub
@@ -336,18 +336,19 @@ def prepare(
 ) -> dict[str, Any]:
     """Run the prepare stage over `inputs`; writes records, quarantine and summary into `out_dir`.
 
-    `feedback` (records exported from the request log) goes first, so a human-corrected answer wins over a
-    duplicate of it in the generated data; unlike the other inputs it may be empty (no feedback yet).
+    `feedback` (the folder `llmops feedback` snapshots the request log into) goes first, so a human-corrected
+    answer wins over a duplicate of it in the generated data; unlike the other inputs it may hold nothing yet.
     """
     from tasks.models.base_model import load_tokenizer
 
     if not inputs:
         raise DataFormatError("prepare: no input files given")
     if feedback is not None:
-        if not feedback.is_file():
-            raise DataFormatError(f"{feedback}: not found; run `llmops feedback` (the feedback stage) first")
-        if feedback.read_bytes().strip():
-            inputs = [feedback, *inputs]
+        if not feedback.is_dir():
+            raise DataFormatError(f"{feedback}: not a folder; `llmops feedback` writes its snapshot into one")
+        records = feedback_file(feedback)
+        if records is not None and records.read_bytes().strip():
+            inputs = [records, *inputs]
     load_tokenizer(model_dir)  # fail here, with the fix, rather than inside a worker
     near = NearDuplicateIndex(params.near_dup_threshold, params.num_perm) if params.near_dup_threshold else None
     state = _State(params, near)

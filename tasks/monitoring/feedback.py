@@ -1,4 +1,9 @@
-"""Human feedback from the request log, as training records: the `feedback` stage's export.
+"""Human feedback from the request log, as training records: a dated snapshot that the pipeline reads.
+
+The request log is a live database, so it stays out of DVC's graph: `llmops feedback` (and the retrain flow,
+before its stages) writes a snapshot into data/feedback/snapshot and tracks it with `dvc add`; the prepare stage
+depends on that folder like on any other input. `dvc repro` and `dvc exp run` are then functions of tracked
+files, and a snapshot whose records did not change is left as it was (nothing downstream reruns).
 
 A served request rated good (+1) becomes its prompt plus the answer it got; one with a correction becomes its
 prompt plus the corrected answer (whatever the rating). Per request, the latest correction wins over any rating
@@ -10,12 +15,14 @@ split keep ids, so the training run can list exactly which feedback reached its 
 from __future__ import annotations
 
 from collections import Counter
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import orjson
 import sqlalchemy as sa
 
-from tasks.core.files import write_json, write_jsonl
+from tasks.core.files import read_jsonl, write_json, write_jsonl
 from tasks.data.formats import FEEDBACK_PREFIX
 from tasks.monitoring.request_log import connect, feedback, requests
 
@@ -68,13 +75,26 @@ def _corrects(row: sa.Row) -> bool:
     return bool(row.correction and row.correction.strip())
 
 
-def export(url: str, out: Path) -> dict[str, Any]:
-    """Write the records (possibly none) to `out` and the summary beside it."""
+RECORDS, SUMMARY = "records.jsonl", "summary.json"
+
+
+def export(url: str, folder: Path) -> dict[str, Any]:
+    """Snapshot the request log's feedback into `folder` (records, possibly none, and a dated summary).
+
+    Returns the summary, with `changed` False where the records are those of the snapshot already there, or
+    where there is no feedback and no snapshot yet: then nothing is written, so the folder's DVC hash, and every
+    stage downstream of it, stays the same."""
     engine = connect(url)
     try:
         records, summary = training_records(engine)
     finally:
         engine.dispose()
-    write_jsonl(out, records)
-    write_json(out.parent / "summary.json", summary)
-    return summary
+    previous = folder / SUMMARY
+    if not records and not previous.is_file():
+        return {"exported_at": None, **summary, "changed": False}
+    if previous.is_file() and (folder / RECORDS).is_file() and list(read_jsonl(folder / RECORDS)) == records:
+        return {**orjson.loads(previous.read_bytes()), "changed": False}
+    summary = {"exported_at": datetime.now(UTC).isoformat(timespec="seconds"), **summary}
+    write_jsonl(folder / RECORDS, records)
+    write_json(previous, summary)
+    return {**summary, "changed": True}

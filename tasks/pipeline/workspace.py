@@ -23,6 +23,7 @@ from typing import Literal
 
 from tasks.core.errors import StageError
 from tasks.core.processes import die_with_parent
+from tasks.data.formats import FEEDBACK_SNAPSHOT
 
 Status = Literal["ran", "unchanged", "restored", "failed"]
 _OUR_ERROR = re.compile(r"^\s*error:\s*(.+)$")  # what the llmops CLI prints for a user-fixable error
@@ -117,7 +118,22 @@ def repro(stage: str, root: Path, on_line: Callable[[str], None]) -> StageRun:
 def save_experiment(root: Path, name: str, on_line: Callable[[str], None]) -> str | None:
     """`dvc exp save`: params (overrides included), dvc.lock and metrics of this run, kept as a DVC experiment.
 
-    Returns the experiment's name, or None where the workspace cannot hold one (no git repository or commit).
+    The feedback snapshot's .dvc file goes in even before anyone committed it, so the experiment names the
+    snapshot it trained on. Returns the experiment's name, or None where the workspace cannot hold one (no git
+    repository or commit).
     """
-    code, _ = stream([sys.executable, "-m", "dvc", "exp", "save", "--force", "--name", name], root, on_line)
+    cmd = [sys.executable, "-m", "dvc", "exp", "save", "--force", "--name", name]
+    if (root / f"{FEEDBACK_SNAPSHOT}.dvc").is_file():
+        cmd += ["--include-untracked", f"{FEEDBACK_SNAPSHOT}.dvc"]
+    code, _ = stream(cmd, root, on_line)
     return name if code == 0 else None
+
+
+def track(path: Path, root: Path, on_line: Callable[[str], None]) -> None:
+    """`dvc add PATH`: a snapshot of an input DVC cannot read itself (a database) becomes a tracked input.
+
+    The .dvc file is left for the user to commit; `save_experiment` carries it into the run's experiment."""
+    start = time.monotonic()
+    code, lines = stream([sys.executable, "-m", "dvc", "add", str(path)], root, on_line)
+    if code != 0:
+        raise StageError(f"dvc add {path}", error_of(lines), round(time.monotonic() - start, 1))

@@ -175,6 +175,17 @@ def _stage_rows(summary: dict[str, Any]) -> list[tuple[str, str, str]]:
     return [*rows, ("total", "", f"{total:.1f} s")]
 
 
+def _feedback_line(summary: dict[str, Any]) -> str:
+    f = summary.get("feedback")
+    if not f:
+        return "Feedback: no snapshot taken"
+    if not f["exported_at"]:
+        return "Feedback: none yet"
+    state = f"new snapshot of {f['exported_at']}" if f["changed"] else f"snapshot of {f['exported_at']}, unchanged"
+    counts = f"{f['records']} training records ({f['corrections']} corrected, {f['approved']} approved)"
+    return f"Feedback: {counts}, {state}"
+
+
 def render_retrain(console: Console, summary: dict[str, Any]) -> None:
     """The end of `llmops retrain`: stages with their time, the gate's checks, the decision, where to look."""
     table = Table(title=f"retrain {summary['flow_run']} (overrides: {summary['overrides'] or 'none'})")
@@ -182,6 +193,7 @@ def render_retrain(console: Console, summary: dict[str, Any]) -> None:
         table.add_column(column, justify="right" if column == "time" else "left")
     for row in _stage_rows(summary):
         table.add_row(*row)
+    console.print(_feedback_line(summary))
     if summary["stages"]:
         console.print(table)
     d = summary.get("deploy")
@@ -196,8 +208,8 @@ def render_retrain(console: Console, summary: dict[str, Any]) -> None:
 def retrain_markdown(summary: dict[str, Any]) -> str:
     """The same summary as a Prefect artifact on the flow run."""
     lines = [f"## retrain {summary['flow_run']}", "", f"**{retrain_verdict(summary)}**", "",
-             f"Overrides: `{summary['overrides'] or 'none'}`; reason: {summary['reason']}", "",
-             "| stage | status | time |", "| --- | --- | ---: |"]  # fmt: skip
+             f"Overrides: `{summary['overrides'] or 'none'}`; reason: {summary['reason']}", "", _feedback_line(summary),
+             "", "| stage | status | time |", "| --- | --- | ---: |"]  # fmt: skip
     lines += [f"| {a} | {b} | {c} |" for a, b, c in _stage_rows(summary)]
     d = summary.get("deploy")
     if d and d["checks"]:

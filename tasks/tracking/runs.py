@@ -50,11 +50,13 @@ def git_tags() -> dict[str, str]:
 
 
 def dvc_lock_tags(paths: list[Path], lock: Path = Path("dvc.lock")) -> dict[str, str]:
-    """The md5 DVC recorded for each input, so a model version leads back to its exact data."""
+    """The md5 DVC recorded for each input (a stage's output, or a stage's dependency such as the feedback
+    snapshot's folder), so a model version leads back to its exact data."""
     if not lock.is_file():
         return {}
     stages = (yaml.safe_load(lock.read_text(encoding="utf-8")) or {}).get("stages", {})
-    recorded = {out["path"]: out.get("md5", "") for stage in stages.values() for out in stage.get("outs", [])}
+    recorded = {entry["path"]: entry.get("md5", "") for stage in stages.values()
+                for entry in [*stage.get("deps", []), *stage.get("outs", [])]}  # fmt: skip
     wanted = {str(p) for p in paths}
     return {f"dvc.{path}": md5 for path, md5 in recorded.items() if path in wanted}
 

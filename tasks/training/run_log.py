@@ -12,15 +12,13 @@ from typing import TYPE_CHECKING, Any
 
 from tasks.config.profiles import flatten
 from tasks.config.schema import Params
-from tasks.data.formats import feedback_ids
+from tasks.data.formats import FEEDBACK, feedback_ids
 from tasks.tracking.runs import dvc_lock_tags, git_tags, use_experiment
 
 if TYPE_CHECKING:
     from tasks.training.launcher import TrainPaths
 
 log = logging.getLogger("llmops.tracking")
-
-FEEDBACK = Path("data/feedback/records.jsonl")
 
 
 def start_training_run(params: Params, paths: TrainPaths, resume_run_id: str | None) -> str:

@@ -41,9 +41,12 @@ def test_the_demo_closes_the_loop(smoke_pipeline: Path, tmp_path: Path) -> None:
     first, second = (orjson.loads((ws / f"data/reports/demo/retrain-{i}.json").read_bytes()) for i in (1, 2))
     assert first["outcome"] == second["outcome"] == "promoted"
     assert first["reason"] == "demo" and second["reason"].startswith("drift: ")
-    assert [s["stage"] for s in second["stages"] if s["status"] == "ran"][:3] == ["feedback", "prepare", "validate"]
-    feedback = orjson.loads((ws / "data/feedback/summary.json").read_bytes())
-    assert feedback["corrections"] > 100  # every answer about a new product, corrected
+    assert [s["stage"] for s in second["stages"] if s["status"] == "ran"][:2] == ["prepare", "validate"]
+    assert first["feedback"]["exported_at"] is None and second["feedback"]["changed"]  # no feedback, no snapshot
+    assert second["feedback"]["corrections"] > 100  # every answer about a new product, corrected
+    snapshot = orjson.loads((ws / "data/feedback/snapshot/summary.json").read_bytes())
+    assert snapshot["exported_at"] == second["feedback"]["exported_at"]
+    assert (ws / "data/feedback/snapshot.dvc").is_file()
     uri = f"sqlite:///{ws / 'mlflow.db'}"
     assert str(MlflowClient(tracking_uri=uri, registry_uri=uri).get_model_version_by_alias(
         "llmops-support", "champion").version) == "2"  # fmt: skip

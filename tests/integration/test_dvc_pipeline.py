@@ -22,7 +22,6 @@ def test_repro_builds_every_output(workspace: Path) -> None:
     for out in (
         "data/raw/support.jsonl",
         "data/probes/generated/benign.jsonl",
-        "data/feedback/records.jsonl",
         "models/base/model.safetensors",
         "data/prepared/records.jsonl",
         "data/prepared/quarantine.jsonl",
@@ -53,11 +52,12 @@ def test_repro_builds_every_output(workspace: Path) -> None:
     assert "data/reports/train_history.csv" in json.dumps(plots)
 
 
-def test_second_repro_only_rereads_the_feedback(workspace: Path) -> None:
-    """The feedback stage re-reads the request log every time (always_changed); nothing came in, so its output
-    is the same and everything downstream is skipped."""
+def test_a_second_repro_runs_nothing(workspace: Path) -> None:
+    """Every input is a tracked file (the request log reaches the pipeline only as a snapshot), so a repro of an
+    unchanged workspace runs no stage."""
     out = sh("dvc", "repro", cwd=workspace)
-    assert [line for line in out.splitlines() if "Running stage" in line] == ["Running stage 'feedback':"]
+    assert [line for line in out.splitlines() if "Running stage" in line] == []
+    assert "up to date" in sh("dvc", "status", cwd=workspace)
 
 
 def test_a_key_makes_stale_only_the_stages_that_read_it(workspace: Path) -> None:
@@ -66,7 +66,7 @@ def test_a_key_makes_stale_only_the_stages_that_read_it(workspace: Path) -> None
     lists the stages whose own inputs changed; what runs downstream of them is test_feedback's subject.)"""
 
     def stale() -> set[str]:
-        return set(json.loads(sh("dvc", "status", "--json", cwd=workspace))) - {"feedback"}  # always_changed
+        return set(json.loads(sh("dvc", "status", "--json", cwd=workspace)))
 
     params = workspace / "params.yaml"
     original = params.read_text()
@@ -97,8 +97,10 @@ def test_deploy_promotes_the_evaluated_smoke_model(workspace: Path) -> None:
 
 def test_feedback_and_a_param_change_rerun_only_downstream_with_lineage(workspace: Path) -> None:
     """An experiment with a new split seed after feedback came in: rated and corrected requests in the request log
-    reach the splits through prepare, everything upstream of them is reused, and the training run lists the
-    feedback ids its train split holds."""
+    change nothing until `llmops feedback` snapshots them; the snapshot reaches the splits through prepare,
+    everything upstream is reused, the training run lists the feedback ids its train split holds, and in DVC's
+    temporary workspace (`dvc exp run --temp`, as `--queue` runs), which has no request log, the committed
+    experiment is up to date."""
     from mlflow.tracking import MlflowClient
 
     from tasks.monitoring.request_log import Entry, RequestLog
@@ -118,16 +120,25 @@ def test_feedback_and_a_param_change_rerun_only_downstream_with_lineage(workspac
                      None)  # fmt: skip
     log.add_feedback("r-bad", -1, None, "unhelpful")
     log.close()
+    assert "up to date" in sh("dvc", "status", cwd=workspace)  # the database is no input of the pipeline
 
+    said = " ".join(sh("llmops", "feedback", cwd=workspace).split())
+    assert "feedback: 2 training records (1 corrected, 1 approved)" in said
+    assert "-> data/feedback/snapshot" in said
+    assert "unchanged since" in sh("llmops", "feedback", cwd=workspace)
     sh("git", "add", "-A", cwd=workspace)
-    sh("git", "commit", "-qm", "baseline", cwd=workspace)
+    sh("git", "commit", "-qm", "feedback snapshot", cwd=workspace)
     out = sh("dvc", "exp", "run", "train", "-S", "split.seed=5", cwd=workspace)  # the lineage ends at training
-    for stage in ("feedback", "prepare", "validate", "split", "train"):
+    for stage in ("prepare", "validate", "split", "train"):
         assert f"Running stage '{stage}'" in out
     for upstream in ("generate", "base_model"):
         assert f"Running stage '{upstream}'" not in out
+    sh("git", "add", "-A", cwd=workspace)
+    sh("git", "commit", "-qm", "split seed 5 with feedback", cwd=workspace)
+    temp = sh("dvc", "exp", "run", "--temp", "train", "-S", "split.seed=5", cwd=workspace)  # a copy, no database
+    assert "Running stage" not in temp and "Stage 'train' didn't change" in temp
     assert "split.seed" in sh("dvc", "exp", "show", "--csv", cwd=workspace)
-    summary = json.loads((workspace / "data/feedback/summary.json").read_text())
+    summary = json.loads((workspace / "data/feedback/snapshot/summary.json").read_text())
     assert summary["records"] == 2 and summary["corrections"] == 1 and summary["approved"] == 1
     assert summary["skipped"] == {"rated -1 or 0 without a correction": 1}
     prepared = [json.loads(line) for line in (workspace / "data/prepared/records.jsonl").read_text().splitlines()]
@@ -142,6 +153,6 @@ def test_feedback_and_a_param_change_rerun_only_downstream_with_lineage(workspac
     [run] = client.search_runs([experiment.experiment_id], "tags.`llmops.stage` = 'train'",
                                order_by=["attributes.start_time DESC"], max_results=1)  # fmt: skip
     assert run.data.tags["llmops.feedback.records"] == str(len(in_train))
-    assert "dvc.data/feedback/records.jsonl" in run.data.tags
+    assert run.data.tags["dvc.data/feedback"].endswith(".dir")  # the snapshot folder's hash in dvc.lock
     listed = json.loads(Path(client.download_artifacts(run.info.run_id, "training/feedback_ids.json")).read_text())
     assert listed == {"train_split_feedback_ids": in_train}

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import shutil
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -39,18 +41,21 @@ def test_approved_and_corrected_requests_become_chats(log: RequestLog, tmp_path:
     log.add_feedback("d", 1, None, None)
     log.add_feedback("e", -1, None, None)
     log.add_feedback("e", 1, None, "on second thought, fine")  # the later rating wins
-    out = tmp_path / "feedback" / "records.jsonl"
+    out = tmp_path / "feedback" / "snapshot"
     summary = export(f"sqlite:///{tmp_path / 'requests.db'}", out)
-    records = [json.loads(line) for line in out.read_text().splitlines()]
+    records = [json.loads(line) for line in (out / "records.jsonl").read_text().splitlines()]
     assert [r["id"] for r in records] == ["fb-1", "fb-2", "fb-6"]
     assert records[0]["messages"][-1] == {"role": "assistant", "content": "the answer"}
     assert records[0]["messages"][0] == {"role": "system", "content": "Be brief."}
     assert records[1]["feedback"] == "correction" and "<EMAIL>" in records[1]["messages"][-1]["content"]
     assert records[1]["request_id"] == "b" and records[1]["model_version"] == "3"
+    taken = summary.pop("exported_at")
     assert summary == {"feedback_rows": 6, "rated_requests": 5, "records": 3, "corrections": 1, "approved": 2,
                        "skipped": {"rated -1 or 0 without a correction": 1, "request was not served": 1},
-                       "superseded": 1}  # fmt: skip
-    assert json.loads((out.parent / "summary.json").read_text()) == summary
+                       "superseded": 1, "changed": True}  # fmt: skip
+    assert datetime.fromisoformat(taken).tzinfo is not None
+    written = json.loads((out / "summary.json").read_text())
+    assert written == {"exported_at": taken, **{k: v for k, v in summary.items() if k != "changed"}}
 
 
 def test_a_later_bare_rating_never_undoes_a_correction(log: RequestLog, tmp_path: Path) -> None:
@@ -60,27 +65,59 @@ def test_a_later_bare_rating_never_undoes_a_correction(log: RequestLog, tmp_path
     served(log, "b", "How do I roam in Norway?")
     log.add_feedback("b", -1, "Roaming in Norway costs 2 EUR a day.", None)
     log.add_feedback("b", 0, "Roaming in Norway is included in your plan.", None)  # a newer correction wins
-    out = tmp_path / "records.jsonl"
+    out = tmp_path / "snapshot"
     summary = export(f"sqlite:///{tmp_path / 'requests.db'}", out)
-    answers = {r["request_id"]: (r["feedback"], r["messages"][-1]["content"]) for r in map(json.loads, out.open())}
+    answers = {r["request_id"]: (r["feedback"], r["messages"][-1]["content"])
+               for r in map(json.loads, (out / "records.jsonl").open())}  # fmt: skip
     assert answers == {"a": ("correction", "The match is on Sport 1; your plan includes it."),
                        "b": ("correction", "Roaming in Norway is included in your plan.")}  # fmt: skip
     assert summary["approved"] == 0 and summary["superseded"] == 2
 
 
-def test_no_feedback_is_an_empty_file_prepare_accepts(log: RequestLog, tmp_path: Path, tiny_model_dir: Path,
-                                                       prepare_params) -> None:  # fmt: skip
-    out = tmp_path / "records.jsonl"
-    assert export(f"sqlite:///{tmp_path / 'requests.db'}", out)["records"] == 0
-    assert out.read_text() == ""
+def test_a_snapshot_changes_only_when_the_feedback_does(log: RequestLog, tmp_path: Path) -> None:
+    """An unchanged snapshot is not rewritten, so its DVC hash, and every stage after it, stays as it was."""
+    url, out = f"sqlite:///{tmp_path / 'requests.db'}", tmp_path / "snapshot"
+    served(log, "a", "How do I pay by card?")
+    log.add_feedback("a", 1, None, None)
+    first = export(url, out)
+    written = {p.name: p.read_bytes() for p in out.iterdir()}
+    again = export(url, out)
+    assert first["changed"] and not again["changed"] and again["exported_at"] == first["exported_at"]
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == written
+    served(log, "b", "Can I keep my number?")
+    log.add_feedback("b", 1, None, None)
+    later = export(url, out)
+    assert later["changed"] and later["records"] == 2 and later["exported_at"] >= first["exported_at"]
+
+
+def test_prepare_reads_the_snapshot_in_a_feedback_folder(log: RequestLog, tmp_path: Path, tiny_model_dir: Path,
+                                                         prepare_params) -> None:  # fmt: skip
+    """Before any snapshot (a fresh clone: the folder's README only; no feedback writes none) and with an empty
+    one, prepare trains on the data alone; a snapshot that DVC tracks but that is not checked out is an error that
+    says how to get it."""
+    folder = tmp_path / "feedback"
+    folder.mkdir()
+    (folder / "README.md").write_text("snapshots of the request log's feedback\n")
     raw = tmp_path / "raw.jsonl"
     chat = [{"role": "user", "content": "How do I reset my router at home?"},
             {"role": "assistant", "content": "Hold the reset button."}]  # fmt: skip
     raw.write_text(json.dumps({"messages": chat}) + "\n")
-    summary = prepare([raw], tmp_path / "prepared", prepare_params, tiny_model_dir, feedback=out)
-    assert summary["rows_in"] == 1 and summary["rows_kept"] == 1
-    with pytest.raises(DataFormatError, match="run `llmops feedback`"):
-        prepare([raw], tmp_path / "prepared", prepare_params, tiny_model_dir, feedback=tmp_path / "missing.jsonl")
+    run = lambda: prepare([raw], tmp_path / "prepared", prepare_params, tiny_model_dir, feedback=folder)  # noqa: E731
+    assert run()["rows_kept"] == 1
+    nothing = export(f"sqlite:///{tmp_path / 'requests.db'}", folder / "snapshot")
+    assert nothing["records"] == 0 and nothing["exported_at"] is None and not (folder / "snapshot").exists()
+    served(log, "a", "Can I keep my old number when I move to a new plan?", completion="Yes, it moves with you.")
+    log.add_feedback("a", 1, None, None)
+    export(f"sqlite:///{tmp_path / 'requests.db'}", folder / "snapshot")
+    assert run()["rows_kept"] == 2
+    (folder / "snapshot" / "records.jsonl").write_text("")  # a snapshot after the log's retention deleted it all
+    assert run()["rows_kept"] == 1
+    shutil.rmtree(folder / "snapshot")
+    (folder / "snapshot.dvc").write_text("outs:\n- path: snapshot\n")
+    with pytest.raises(DataFormatError, match=r"snapshot.dvc but not here; run `dvc pull"):
+        run()
+    with pytest.raises(DataFormatError, match="not a folder"):
+        prepare([raw], tmp_path / "prepared", prepare_params, tiny_model_dir, feedback=raw)
 
 
 def test_ids_in_a_split(tmp_path: Path) -> None:
