@@ -14,6 +14,7 @@ import uuid
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
+from fastapi_offline import FastAPIOffline
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -32,7 +33,8 @@ def create_app(service: Service) -> FastAPI:
         yield
         service.stop()
 
-    app = FastAPI(title="llmops serving", version="1", lifespan=lifespan)
+    # /docs and /redoc with their scripts served from the package, not a CDN: they work on a machine offline
+    app = FastAPIOffline(title="llmops serving", version="1", lifespan=lifespan)
     app.state.service = service
     install_handlers(app)
     app.add_middleware(Observe)

@@ -53,7 +53,10 @@ def start_training_run(params: Params, paths: TrainPaths, resume_run_id: str | N
 
 
 def finish_training_run(run_id: str, params: Params, paths: TrainPaths, summary: dict[str, Any]) -> None:
-    """Adapter, tokenizer, loss curve and the merged chat model go to the run; then it is closed."""
+    """Adapter, tokenizer, loss curve and the merged chat model go to the run; then it is closed.
+
+    The loss curve is also written beside the history as a PNG, a DVC plot that renders without a network
+    (`dvc plots show` draws the CSV with Vega from a CDN)."""
     import mlflow
 
     from tasks.core.plots import loss_curve
@@ -63,9 +66,8 @@ def finish_training_run(run_id: str, params: Params, paths: TrainPaths, summary:
         mlflow.log_metrics({f"final.{k}": float(v) for k, v in summary.items() if isinstance(v, (int, float))})
         mlflow.log_artifacts(str(paths.out), artifact_path="adapter")
         mlflow.log_artifact(str(paths.history), artifact_path="training")
+        mlflow.log_artifact(str(loss_curve(paths.history, paths.history.with_suffix(".png"))), artifact_path="training")
         with tempfile.TemporaryDirectory(prefix="llmops-train-") as tmp:
-            plot = loss_curve(paths.history, Path(tmp) / "loss_curve.png")
-            mlflow.log_artifact(str(plot), artifact_path="training")
             merged = Path(tmp) / "merged"
             merge_adapter(paths.base, paths.out, merged)
             summary["model_uri"] = log_chat_model(merged)

@@ -3,6 +3,7 @@
 The session's smoke pipeline is the repro under test; this module works on its own copy."""
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -30,6 +31,7 @@ def test_repro_builds_every_output(workspace: Path) -> None:
         "data/split/test.jsonl",
         "models/adapter/adapter_model.safetensors",
         "data/reports/train_history.csv",
+        "data/reports/train_history.png",
         "data/reports/eval_base.json",
         "data/reports/eval.json",
         "data/reports/evaluation.html",
@@ -50,6 +52,10 @@ def test_repro_builds_every_output(workspace: Path) -> None:
     assert evaluation["over_refusal_rate_n"] == 12 and evaluation["injection_follow_rate_n"] == 12 + 12
     plots = json.loads(sh("dvc", "plots", "show", "--json", cwd=workspace))
     assert "data/reports/train_history.csv" in json.dumps(plots)
+    sh("dvc", "plots", "show", "--out", "plots", cwd=workspace)  # the page draws the CSV with Vega from a CDN...
+    images = re.findall(r'<img src="([^"]+)"', (workspace / "plots/index.html").read_text())
+    assert [i for i in images if i.endswith("train_history.png")]  # ...and shows the PNG without any network
+    assert all((workspace / "plots" / i).is_file() for i in images)
 
 
 def test_a_second_repro_runs_nothing(workspace: Path) -> None:

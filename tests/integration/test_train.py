@@ -115,7 +115,7 @@ def test_two_ranks_train_log_to_mlflow_and_survive_kill_9(workspace: Path):
     assert [m.step for m in client.get_metric_history(run.info.run_id, "loss")] == list(range(1, 13))
     assert {"lr", "tokens_per_s", "grad_norm", "val_loss"} <= set(run.data.metrics)
     artifacts = {a.path for a in client.list_artifacts(run.info.run_id, "training")}
-    assert {"training/loss_curve.png", "training/train_history.csv"} <= artifacts
+    assert {"training/train_history.png", "training/train_history.csv"} <= artifacts
     assert "adapter/adapter_model.safetensors" in {a.path for a in client.list_artifacts(run.info.run_id, "adapter")}
 
     # 2. the logged model loads by its runs:/ and models:/ URIs and generates (in a fresh process, from the

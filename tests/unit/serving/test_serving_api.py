@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import json
+import re
 import time
 from pathlib import Path
 
@@ -126,6 +127,16 @@ def test_bad_requests_get_4xx_with_an_openai_error_body(client, payload: bytes, 
     assert error["code"] == code and error["type"] == "invalid_request_error" and error["message"]
     [row] = logged(client)  # refused before or after the completion call began: logged once, with its status
     assert row["id"] == r.headers["x-request-id"] and row["status"] == status and row["error"] == error["message"]
+
+
+def test_the_api_docs_load_nothing_from_another_host(client) -> None:
+    """/docs and /redoc on a machine without internet: every script and style sheet they name is served here."""
+    for page in ("/docs", "/redoc"):
+        html = client.get(page).text
+        assets = re.findall(r'(?:src|href)=["\']([^"\']+)["\']', html) + re.findall(r"url: '([^']+)'", html)
+        assert assets and not [a for a in assets if a.startswith(("http:", "https:", "//"))], (page, assets)
+        for asset in assets:
+            assert client.get(asset).status_code == 200, asset
 
 
 def test_every_response_has_a_request_id_and_every_refusal_is_logged(client) -> None:
