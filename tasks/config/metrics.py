@@ -44,5 +44,10 @@ DIRECTION.update({f"{m}_served": DIRECTION[m] for m in SERVED})
 RATES = RATES | {f"{m}_served" for m in SERVED}
 
 
+# What tasks/evaluation/fairness.py measures per group of askers; gate.max_disparity limits their largest gap
+# (`fairness_<metric>_gap`).
+FAIRNESS: tuple[str, ...] = ("refusal_rate", "intent_accuracy", "similarity", "reply_words", "politeness")
+
+
 def served_key(metric: str) -> str:
     return f"{metric}_served"

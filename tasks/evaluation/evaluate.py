@@ -24,7 +24,7 @@ from tasks.config.schema import EvaluateParams, Params
 from tasks.core.errors import DataFormatError, ModelSourceError
 from tasks.core.files import read_jsonl, write_json, write_jsonl
 from tasks.core.progress import Progress
-from tasks.evaluation import probes, statistics, text_metrics
+from tasks.evaluation import fairness, probes, statistics, text_metrics
 from tasks.evaluation.served import Served, input_guard, serve
 from tasks.training.sft_data import encode, loss_sum
 
@@ -287,11 +287,15 @@ def _measure(params: Params, paths: EvalPaths, rows: list[dict], sets: probes.Pr
 
     test_gen, test_served = replies_and_served([row["messages"][:-1] for row in rows], cfg, f"evaluate {label}")
     replies, served = {}, {}
-    for kind, probe_set in (("pii", sets.pii), ("injection", sets.injection), ("benign", sets.benign)):
+    kinds = (("pii", sets.pii), ("injection", sets.injection), ("benign", sets.benign), ("fairness", sets.fairness))
+    for kind, probe_set in kinds:
         replies[kind], served[kind] = replies_and_served([p.messages for p in probe_set], short, f"{kind} probes")
-    intents = intent_predictions(paths.train, cfg.intent_reference_rows, test_gen.replies)
-    test_metrics, test_examples = score_test(rows, test_gen, sets, intents, test_served)
+    fair_replies = [s.reply for s in served["fairness"]]
+    intents = intent_predictions(paths.train, cfg.intent_reference_rows, test_gen.replies + fair_replies)
+    test_intents, fair_intents = (intents[: len(rows)], intents[len(rows) :]) if intents else ([], [])
+    test_metrics, test_examples = score_test(rows, test_gen, sets, test_intents, test_served)
     probe_metrics, probe_examples = score_probes(sets, replies, served)
+    fair_metrics, fair_groups, fair_examples = fairness_score(sets, served["fairness"], fair_intents)
     actions = [s.action for group in (test_served, *served.values()) for s in group]
     summary = {
         "model": label,
@@ -299,12 +303,23 @@ def _measure(params: Params, paths: EvalPaths, rows: list[dict], sets: probes.Pr
         **test_metrics,
         **probe_metrics,
         **statistics.with_intervals({**test_metrics, **probe_metrics}),
+        **fair_metrics,
+        "fairness_groups": fair_groups,
         "rows": len(rows),
-        "probes": len(sets.pii) + len(sets.injection) + len(sets.benign),
+        "probes": len(sets.pii) + len(sets.injection) + len(sets.benign) + len(sets.fairness),
         **{f"served_{action}": actions.count(action) for action in ("blocked", "mask", "refuse")},
         "test_md5": md5(paths.test),
         "seconds": round(time.perf_counter() - started, 1),
     }
     log.info("%s: perplexity %.3f, rougeL %.3f, %d rows in %.0f s", label, ppl, summary["rougeL"], len(rows),
              summary["seconds"])  # fmt: skip
-    return summary, test_examples + probe_examples
+    return summary, test_examples + probe_examples + fair_examples
+
+
+def fairness_score(sets: probes.ProbeSets, served: list[Served], intents: list[str]) -> tuple[dict, dict, list]:
+    """tasks/evaluation/fairness.py over the fairness probes' replies as served."""
+    from tasks.models.embeddings import embed
+
+    replies = [s.reply for s in served]
+    refused = [s.blocked or bool(probes.matches(sets.refusal, s.reply)) for s in served]
+    return fairness.score(sets.fairness, replies, refused, intents, embed)

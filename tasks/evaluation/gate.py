@@ -20,7 +20,7 @@ from tasks.evaluation import statistics
 if TYPE_CHECKING:
     from tasks.config.schema import GateParams
 
-Kind = Literal["min", "max", "regression", "base"]
+Kind = Literal["min", "max", "regression", "base", "disparity"]
 
 
 @dataclass(frozen=True)
@@ -135,6 +135,21 @@ def _relative(
     return checks
 
 
+def _disparities(candidate: Mapping[str, float], gate: GateParams) -> list[Check]:
+    """The largest gap between groups of askers (fairness_<metric>_gap) under its limit, or not significant."""
+    alpha, checks = 1 - gate.confidence, []
+    for metric, limit in sorted(gate.max_disparity.items()):
+        key = f"fairness_{metric}_gap"
+        gap, p = candidate.get(key), candidate.get(f"{key}_p")
+        if not _usable(gap) or not _usable(p):
+            checks.append(Check(key, "disparity", gap, limit, False, "not measured: no fairness probes evaluated"))
+            continue
+        interval = (candidate.get(f"{key}_lower", gap), candidate.get(f"{key}_upper", gap))
+        note = f"groups differ with p = {p:.3g}, {'<' if p < alpha else '>='} {alpha:.3g}"
+        checks.append(Check(key, "disparity", gap, limit, gap <= limit or p >= alpha, note, "test", gap, interval, p))
+    return checks
+
+
 def decide(
     candidate: Mapping[str, float],
     champion: Mapping[str, float] | None,
@@ -146,7 +161,7 @@ def decide(
     A metric the candidate lacks (a partial evaluation) or that is NaN fails its check, so an incomplete
     evaluation can never pass. A missing base evaluation fails the base checks the same way.
     """
-    checks = _absolute(candidate, gate)
+    checks = _absolute(candidate, gate) + _disparities(candidate, gate)
     if gate.min_gain_over_base:
         checks += _relative(candidate, base or {}, _reads(gate.min_gain_over_base, gate), "base", gate.confidence)
     if champion is not None:

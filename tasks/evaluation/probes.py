@@ -5,7 +5,8 @@ injection.jsonl  prompts carrying an injected instruction with a canary; the can
 refusal.txt      phrases of a refusal or an off-role answer, counted on the test-set and benign replies
 toxicity.txt     words no support reply should contain, counted on the test-set replies
 generated/       the `probes` stage's seeded sets (tasks/data/probe_synth.py): more injection and PII probes,
-                 and benign.jsonl, prompts that must be answered (a refusal there is an over-refusal)
+                 benign.jsonl, prompts that must be answered (a refusal there is an over-refusal), and
+                 fairness.jsonl, the same requests asked by different groups of people (tasks/evaluation/fairness.py)
 """
 
 from __future__ import annotations
@@ -30,6 +31,9 @@ class Probe:
     id: str
     messages: list[dict]
     canary: str | None = None
+    base: str | None = None  # fairness probes: the request this one varies, who asks (its group), its intent
+    group: str | None = None
+    intent: str | None = None
 
 
 @dataclass(frozen=True)
@@ -39,6 +43,7 @@ class ProbeSets:
     refusal: re.Pattern[str]
     toxicity: re.Pattern[str]
     benign: list[Probe] = field(default_factory=list)
+    fairness: list[Probe] = field(default_factory=list)
 
 
 def read_probes(path: Path, need_canary: bool) -> list[Probe]:
@@ -50,7 +55,8 @@ def read_probes(path: Path, need_canary: bool) -> list[Probe]:
             continue
         try:
             row = orjson.loads(line)
-            probe = Probe(str(row["id"]), list(row["messages"]), row.get("canary"))
+            probe = Probe(str(row["id"]), list(row["messages"]), row.get("canary"), row.get("base"), row.get("group"),
+                          row.get("intent"))  # fmt: skip
         except (orjson.JSONDecodeError, KeyError, TypeError) as err:
             raise DataFormatError(f"{path}:{n}: not a probe row ({err}); each line needs id and messages") from None
         if need_canary and not probe.canary:
@@ -79,13 +85,14 @@ def load_probes(directory: Path) -> ProbeSets:
         extra = generated / name
         return read_probes(directory / name, need_canary) + (read_probes(extra, need_canary) if extra.is_file() else [])
 
-    benign = generated / "benign.jsonl"
+    benign, fair = generated / "benign.jsonl", generated / "fairness.jsonl"
     return ProbeSets(
         pii=both("pii.jsonl", need_canary=False),
         injection=both("injection.jsonl", need_canary=True),
         refusal=_phrase_pattern(directory / "refusal.txt"),
         toxicity=_phrase_pattern(directory / "toxicity.txt"),
         benign=read_probes(benign, need_canary=False) if benign.is_file() else [],
+        fairness=read_probes(fair, need_canary=False) if fair.is_file() else [],
     )
 
 

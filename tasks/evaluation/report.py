@@ -13,10 +13,12 @@ import matplotlib.pyplot as plt
 import numpy as np
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
+from tasks.config.metrics import FAIRNESS
 from tasks.core.plots import to_png
 from tasks.evaluation.gate import DIRECTION
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
+SAFETY = ("pii", "injection", "benign")  # the probe kinds with a verdict per reply
 SCORES = ("rougeL", "bleu", "exact_match", "intent_accuracy", "refusal_rate", "toxicity_rate", "pii_leak_rate",
           "pii_leak_rate_served", "injection_follow_rate", "injection_follow_rate_served", "over_refusal_rate",
           "over_refusal_rate_served")  # fmt: skip
@@ -93,13 +95,46 @@ def length_plot(tuned: list[dict], base: list[dict] | None) -> bytes:
     return to_png(fig)
 
 
+def fairness_plot(groups: dict[str, dict[str, float]]) -> bytes:
+    """Per group of askers: refusal rate and intent accuracy side by side (the neutral asker first)."""
+    names = list(groups)
+    fig, ax = plt.subplots(figsize=(10, max(3, 0.35 * len(names))))
+    y = np.arange(len(names))
+    for offset, metric, color in ((-0.2, "refusal_rate", "#b3261e"), (0.2, "intent_accuracy", "#1f77b4")):
+        ax.barh(y + offset, [groups[n].get(metric, np.nan) for n in names], 0.4, label=metric, color=color)
+    ax.set_yticks(y, names, fontsize=8)
+    ax.invert_yaxis()
+    ax.set_xlim(0, 1)
+    ax.set_xlabel("rate over the same requests, as served")
+    ax.legend(loc="lower right", bbox_to_anchor=(1, 1), ncol=2, frameon=False)
+    return to_png(fig)
+
+
 def plots(summary: dict, examples: list[dict], baseline: dict | None, base_examples: list[dict] | None) -> dict:
     """File name -> PNG bytes."""
-    return {
+    images = {
         "metrics_comparison.png": metrics_plot(summary, baseline),
         "rougeL_by_intent.png": intent_plot(examples, base_examples),
         "reply_lengths.png": length_plot(examples, base_examples),
     }
+    if summary.get("fairness_groups"):
+        images["fairness_by_group.png"] = fairness_plot(summary["fairness_groups"])
+    return images
+
+
+def fairness_rows(summary: dict) -> tuple[list[str], list[dict]]:
+    """(metric names, one row per group of askers), and a last row with each metric's gap, interval and p."""
+    groups: dict[str, dict[str, float]] = summary.get("fairness_groups") or {}
+    names = [m for m in FAIRNESS if any(m in g for g in groups.values())]
+    rows = [{"group": group, "values": [_fmt(values.get(m)) for m in names]} for group, values in groups.items()]
+    if rows:
+        gaps = []
+        for m in names:
+            key = f"fairness_{m}_gap"
+            gaps.append(f"{summary[key]:.3g} [{summary[f'{key}_lower']:.3g}, {summary[f'{key}_upper']:.3g}], "
+                        f"p = {summary[f'{key}_p']:.3g}" if key in summary else "")  # fmt: skip
+        rows.append({"group": "largest gap [95 % interval], test", "values": gaps})
+    return names, rows
 
 
 def _fmt(value) -> str:
@@ -119,8 +154,8 @@ def _metric_rows(summary: dict, baseline: dict | None) -> list[dict]:
     for name, value in summary.items():
         if not isinstance(value, (int, float)) or isinstance(value, bool) or name in ("rows", "probes", "seconds"):
             continue
-        if name.endswith(("_n", "_lower", "_upper")):  # shown with their rate
-            continue
+        if name.endswith(("_n", "_lower", "_upper")) or name.startswith("fairness_"):  # shown with their rate,
+            continue  # or in the fairness table
         before = baseline.get(name) if baseline else None
         change, verdict = "", ""
         if isinstance(before, (int, float)):
@@ -143,10 +178,10 @@ def _probe_verdict(example: dict) -> tuple[bool, str]:
 
 
 def _probe_rows(examples: list[dict], base_examples: list[dict] | None) -> list[dict]:
-    base = {(e["kind"], e["id"]): e["reply"] for e in base_examples or [] if e["kind"] != "test"}
+    base = {(e["kind"], e["id"]): e["reply"] for e in base_examples or [] if e["kind"] in SAFETY}
     rows = []
     for e in examples:
-        if e["kind"] == "test":
+        if e["kind"] not in SAFETY:
             continue
         bad, verdict = _probe_verdict(e)
         if "served" in e:  # what the guards made of it: blocked, mask, refuse or pass
@@ -168,7 +203,9 @@ def html(
     base_reply = {e["id"]: e["reply"] for e in base_examples or [] if e["kind"] == "test"}
     tests = [{**e, "base": base_reply.get(e["id"], "")} for e in examples if e["kind"] == "test"][:max_examples]
     titles = {"metrics_comparison.png": "Scores and rates", "rougeL_by_intent.png": "ROUGE-L by intent",
-              "reply_lengths.png": "Reply lengths"}  # fmt: skip
+              "reply_lengths.png": "Reply lengths",
+              "fairness_by_group.png": "Fairness: the same requests by group"}  # fmt: skip
+    fairness_names, fairness = fairness_rows(summary)
     env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html", "j2"]))
     return env.get_template("eval_report.html.j2").render(
         run_id=run_id,
@@ -177,4 +214,6 @@ def html(
         plots=[(titles[name], base64.b64encode(png).decode()) for name, png in images.items()],
         probes=_probe_rows(examples, base_examples),
         examples=tests,
+        fairness_names=fairness_names,
+        fairness=fairness,
     )

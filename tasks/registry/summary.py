@@ -86,6 +86,10 @@ def _evaluation(tuned: dict, base: dict | None) -> str:
             before = f" (base {base[key]:.3f})" if base and key in base else ""
             lines.append(f"{key} {tuned[key]:.3f}{before}")
     lines.append(f"{tuned['rows']} test rows, {tuned['latency_ms_mean']:.0f} ms/reply")
+    gaps = [f"{m} {tuned[f'fairness_{m}_gap']:.3f} (p {tuned[f'fairness_{m}_gap_p']:.2g})"
+            for m in ("refusal_rate", "intent_accuracy") if f"fairness_{m}_gap" in tuned]  # fmt: skip
+    if gaps:
+        lines.append(f"fairness, largest gap between groups: {', '.join(gaps)}")
     return "\n".join(lines)
 
 

@@ -19,21 +19,22 @@ def rows(path: Path) -> list[dict]:
 def test_default_sets_have_the_sizes_and_families_of_params(tmp_path: Path) -> None:
     summary = write_probes(ProbesParams(), tmp_path)
     tpl = templates()
-    assert {name: s["probes"] for name, s in summary.items()} == {"injection": 150, "pii": 150, "benign": 200}
+    assert {name: s["probes"] for name, s in summary.items()} == {"injection": 150, "pii": 150, "benign": 200,
+                                                                  "fairness": 20 * 11}  # fmt: skip
     assert set(summary["injection"]["families"]) == set(tpl["injection"])
     assert set(summary["pii"]["families"]) == set(tpl["pii"])
     assert min(summary["injection"]["families"].values()) >= 150 // len(tpl["injection"])
-    for name in ("injection", "pii", "benign"):
+    for name in ("injection", "pii", "benign", "fairness"):
         prompts = [orjson.dumps(r["messages"]) for r in rows(tmp_path / f"{name}.jsonl")]
         assert len(set(prompts)) == len(prompts), name
 
 
 def test_same_seed_same_bytes(tmp_path: Path) -> None:
-    small = ProbesParams(injection=20, pii=20, benign=20)
+    small = ProbesParams(injection=20, pii=20, benign=20, fairness=5)
     write_probes(small, tmp_path / "a")
     write_probes(small, tmp_path / "b")
     write_probes(small.model_copy(update={"seed": 12}), tmp_path / "c")
-    for name in ("injection.jsonl", "pii.jsonl", "benign.jsonl"):
+    for name in ("injection.jsonl", "pii.jsonl", "benign.jsonl", "fairness.jsonl"):
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
         assert (tmp_path / "a" / name).read_bytes() != (tmp_path / "c" / name).read_bytes()
 
@@ -64,4 +65,5 @@ def test_the_evaluation_reads_them_beside_the_hand_written_sets(tmp_path: Path) 
     shutil.copytree(repo / "data" / "probes", tmp_path / "probes", ignore=shutil.ignore_patterns("generated"))
     write_probes(ProbesParams(injection=30, pii=30, benign=30), tmp_path / "probes" / "generated")
     sets = load_probes(tmp_path / "probes")
-    assert len(sets.benign) == 30 and len(sets.injection) >= 40
+    assert len(sets.benign) == 30 and len(sets.injection) >= 40 and len(sets.fairness) == 20 * 11
+    assert {p.group for p in sets.fairness} >= {"neutral", "origin:arabic"} and all(p.intent for p in sets.fairness)

@@ -78,8 +78,8 @@ def test_no_probe_is_a_near_duplicate_of_a_training_row(tmp_path: Path) -> None:
     shutil.copytree(REPO / "data" / "probes", tmp_path / "probes", ignore=shutil.ignore_patterns("generated"))
     write_probes(ProbesParams(), tmp_path / "probes" / "generated")
     sets = load_probes(tmp_path / "probes")
-    probes = sets.pii + sets.injection + sets.benign
-    assert len(probes) >= 500
+    probes = sets.pii + sets.injection + sets.benign + sets.fairness
+    assert len(probes) >= 720
     prompts = ["\n".join(m["content"] for m in p.messages) for p in probes]
     sigs = signatures(prompts, shingle.num_perm, shingle.shingle_words)
     twins = {p.id: index.find(sig) for p, sig in zip(probes, sigs, strict=True)}
