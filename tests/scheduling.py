@@ -1,14 +1,16 @@
-"""How `make test`'s two pytest-xdist workers share the long modules.
+"""How `make test`'s two pytest-xdist workers share the modules.
 
 xdist (`--dist loadfile`) hands a worker its next module as soon as it has two tests or fewer left, so who runs
-what depends on how long each test happens to take, and two modules that each train with two DeepSpeed ranks
-slow each other down by a third when they meet on two cores. The plan below fixes the pairs instead: the e2e
-module (which builds the smoke pipeline) and test_dvc_pipeline on one worker; on the other, the short modules
-while the smoke pipeline builds, then test_train beside e2e's flow runs, then test_demo. Every other module
-goes to whichever worker asks first, and a worker with nothing of its own left takes the other's next module.
+what depends on how long each test happens to take; and modules that train, or run servers, slow each other
+down by a third or more when they meet on two cores (the smoke pipeline's build took 124 s alone and 285 s
+beside test_base_model, test_deploy and test_train). The plan below fixes the pairs instead: the e2e module
+builds the smoke pipeline while the other worker runs the unit tests (one process each), then e2e's Prefect runs
+and test_train on one worker, base_model, deploy, demo and dvc_pipeline on the other. Every other module goes
+to whichever worker asks first, and a worker with nothing of its own left takes the other's next module, so
+none idles or hangs. With one worker, or more than two, it is plain `loadfile`.
 
-Seconds each took on 2 cores: e2e 550, demo 310, train 260, deploy 100, dvc_pipeline 90, flows 45,
-base_model 35, serving 30, evaluate 20, the unit tests 110 in all: about 770 on each worker.
+Seconds each took on 2 cores (with the other worker busy): e2e 450-580, demo 310-420, train 250-370, dvc_pipeline
+90-160, deploy 100-140, the unit tests 110-130 in all, flows 40, base_model 35-45, serving 30, evaluate 15-20.
 """
 
 from __future__ import annotations
@@ -16,22 +18,32 @@ from __future__ import annotations
 from xdist.scheduler import LoadFileScheduling
 from xdist.workermanage import WorkerController
 
-# module (under tests/) -> the worker that runs it when there are two; the queue starts in this order
+UNIT = "unit/"  # every unit-test module: one process each, light beside the smoke build
+
+# module (under tests/), or every unit module -> the worker that runs it when there are two, in this order
 PLAN = {
     "e2e/test_prefect_server.py": 0,
+    UNIT: 1,
     "integration/test_base_model.py": 1,
     "integration/test_deploy.py": 1,
-    "integration/test_train.py": 1,
-    "integration/test_dvc_pipeline.py": 0,
     "integration/test_demo.py": 1,
+    "integration/test_train.py": 0,
+    "integration/test_dvc_pipeline.py": 1,
 }
 THEN = ("integration/test_flows.py", "integration/test_serving.py", "integration/test_evaluate.py")
 
 
+def planned(module: str) -> str | None:
+    """The key of PLAN that covers a module (path under tests/), if any."""
+    if module.startswith(UNIT):
+        return UNIT
+    return module if module in PLAN else None
+
+
 def queue_position(module: str) -> tuple[int, int]:
     """Where a module's tests go in the collection: the plan, the other long modules, anything else."""
-    if module in PLAN:
-        return 0, list(PLAN).index(module)
+    if key := planned(module):
+        return 0, list(PLAN).index(key)
     return (1, THEN.index(module)) if module in THEN else (2, 0)
 
 
@@ -41,7 +53,7 @@ class PlannedScheduling(LoadFileScheduling):
         if len(self.nodes) == 2:
             mine = self.nodes.index(node)
             for scope in self.workqueue:
-                if PLAN.get(scope.removeprefix("tests/"), mine) == mine:
+                if PLAN.get(planned(scope.removeprefix("tests/")) or "", mine) == mine:
                     self.workqueue.move_to_end(scope, last=False)
                     break
         super()._assign_work_unit(node)

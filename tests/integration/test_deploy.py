@@ -30,6 +30,7 @@ GATE = {
     "max_regression": {"rougeL": 0.02},
     "min_gain_over_base": {},  # candidates here have no base-model evaluation
     "served": [],  # nor as-served rates: their metrics are written by the tests
+    "max_disparity": {},  # nor fairness probes
 }
 HTTP_SETTINGS = ("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR", "MLFLOW_HTTP_REQUEST_TIMEOUT")
 GOOD = {"rougeL": 0.40, "perplexity": 5.0, "pii_leak_rate": 0.0}
