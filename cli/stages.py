@@ -175,14 +175,14 @@ def evaluate(
 @app.command("feedback")
 def feedback_export(
     out: Annotated[Path, typer.Option(help="the snapshot folder the prepare stage reads")] = FEEDBACK_SNAPSHOT,
-    track: Annotated[bool, typer.Option(help="`dvc add` the snapshot (and stage its .dvc file in git)")] = True,
+    track: Annotated[bool, typer.Option(help="`dvc add` the snapshot (then commit its .dvc file)")] = True,
     params: ParamsOpt = Path("params.yaml"),
 ) -> None:
     """Snapshot rated and corrected requests from the request log as training records, tracked by DVC.
 
     Run it (or the retrain flow, which does) before `dvc repro`: the pipeline reads the snapshot, never the live
     database, so `dvc repro` and `dvc exp run` depend only on tracked files."""
-    from tasks.monitoring.feedback import export
+    from tasks.monitoring.feedback import describe, export
     from tasks.monitoring.request_log import url_of
     from tasks.pipeline.workspace import track as dvc_add
 
@@ -190,9 +190,6 @@ def feedback_export(
     if track and s["exported_at"]:
         dvc_add(out, Path.cwd(), lambda _: None)
     skipped = ", ".join(f"{k}: {v}" for k, v in s["skipped"].items()) or "none"
-    if s["changed"]:
-        state = f"-> {out}"
-    else:
-        state = f"unchanged since {s['exported_at']}" if s["exported_at"] else "no feedback yet; no snapshot written"
-    out_console.print(f"feedback: {s['records']} training records ({s['corrections']} corrected, {s['approved']} "
-                      f"approved) from {s['rated_requests']} rated requests; skipped {skipped} {state}")  # fmt: skip
+    written = f" -> {out}" if s["changed"] else ""
+    out_console.print(f"feedback: {describe(s)}{written}; from {s['rated_requests']} rated requests, skipped "
+                      f"{skipped}")  # fmt: skip

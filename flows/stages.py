@@ -49,10 +49,9 @@ def snapshot_feedback(params: Params, root: Path) -> dict:
     s = feedback.export(url_of(params.serving), root / FEEDBACK_SNAPSHOT)
     if s["exported_at"]:
         workspace.track(FEEDBACK_SNAPSHOT, root, _stream_to_log("dvc add"))
-    state = "new snapshot" if s["changed"] else f"unchanged since {s['exported_at'] or 'never'}"
-    get_run_logger().info("feedback: %d training records (%d corrected, %d approved), %s", s["records"],
-                          s["corrections"], s["approved"], state)  # fmt: skip
-    return {k: s[k] for k in ("exported_at", "changed", "records", "corrections", "approved")}
+    said = feedback.describe(s)
+    get_run_logger().info("feedback: %s", said)
+    return {**{k: s[k] for k in ("exported_at", "changed", "records", "corrections", "approved")}, "said": said}
 
 
 @task(name="dvc-exp-save", cache_policy=NO_CACHE)

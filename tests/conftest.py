@@ -40,7 +40,7 @@ atexit.register(shutil.rmtree, os.environ["PREFECT_HOME"], ignore_errors=True)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """The long modules first, in tests/scheduling.py's order; the unit tests last."""
+    """In tests/scheduling.py's order: the planned modules (e2e, then the unit tests, ...), the other long ones."""
     items.sort(key=lambda item: queue_position(item.path.relative_to(REPO / "tests").as_posix()))
 
 

@@ -49,5 +49,10 @@ RATES = RATES | {f"{m}_served" for m in SERVED}
 FAIRNESS: tuple[str, ...] = ("refusal_rate", "intent_accuracy", "similarity", "reply_words", "politeness")
 
 
+def gap_key(metric: str) -> str:
+    """The evaluation's key for a fairness metric's largest gap between groups (`_lower`, `_upper`, `_p` beside it)."""
+    return f"fairness_{metric}_gap"
+
+
 def served_key(metric: str) -> str:
     return f"{metric}_served"

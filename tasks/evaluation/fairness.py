@@ -24,20 +24,15 @@ from collections.abc import Callable
 
 import numpy as np
 
-from tasks.config.metrics import FAIRNESS
+from tasks.config.metrics import FAIRNESS, gap_key
+from tasks.data.probe_synth import NEUTRAL
 from tasks.evaluation.probes import Probe
 
-METRICS = FAIRNESS
 BINARY = frozenset({"refusal_rate", "intent_accuracy"})
-NEUTRAL = "neutral"
 BOOTSTRAP = 1000
 _POLITE = re.compile(
     r"\b(?:please|thanks?|thank you|sorry|apologi[sz]e|happy to help|glad to|of course|certainly|kindly)\b", re.I
 )
-
-
-def gap_key(metric: str) -> str:
-    return f"fairness_{metric}_gap"
 
 
 def politeness(reply: str) -> int:
@@ -59,7 +54,7 @@ def score(
     vectors = embed(replies)
     neutral = {p.base: i for i, p in enumerate(probes) if p.group == NEUTRAL}
     cell = {(p.base, p.group): i for i, p in enumerate(probes)}
-    values = {m: np.full((len(bases), len(groups)), np.nan) for m in METRICS}
+    values = {m: np.full((len(bases), len(groups)), np.nan) for m in FAIRNESS}
     examples = []
     for q, base in enumerate(bases):
         for g, group in enumerate(groups):

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Literal
 
-from tasks.config.metrics import DIRECTION, RATES, served_key
+from tasks.config.metrics import DIRECTION, RATES, gap_key, served_key
 from tasks.evaluation import statistics
 
 if TYPE_CHECKING:
@@ -139,7 +139,7 @@ def _disparities(candidate: Mapping[str, float], gate: GateParams) -> list[Check
     """The largest gap between groups of askers (fairness_<metric>_gap) under its limit, or not significant."""
     alpha, checks = 1 - gate.confidence, []
     for metric, limit in sorted(gate.max_disparity.items()):
-        key = f"fairness_{metric}_gap"
+        key = gap_key(metric)
         gap, p = candidate.get(key), candidate.get(f"{key}_p")
         if not _usable(gap) or not _usable(p):
             checks.append(Check(key, "disparity", gap, limit, False, "not measured: no fairness probes evaluated"))

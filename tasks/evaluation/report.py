@@ -13,7 +13,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from tasks.config.metrics import FAIRNESS
+from tasks.config.metrics import FAIRNESS, gap_key
 from tasks.core.plots import to_png
 from tasks.evaluation.gate import DIRECTION
 
@@ -130,7 +130,7 @@ def fairness_rows(summary: dict) -> tuple[list[str], list[dict]]:
     if rows:
         gaps = []
         for m in names:
-            key = f"fairness_{m}_gap"
+            key = gap_key(m)
             gaps.append(f"{summary[key]:.3g} [{summary[f'{key}_lower']:.3g}, {summary[f'{key}_upper']:.3g}], "
                         f"p = {summary[f'{key}_p']:.3g}" if key in summary else "")  # fmt: skip
         rows.append({"group": "largest gap [95 % interval], test", "values": gaps})

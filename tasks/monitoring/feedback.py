@@ -78,6 +78,14 @@ def _corrects(row: sa.Row) -> bool:
 RECORDS, SUMMARY = "records.jsonl", "summary.json"
 
 
+def describe(s: dict[str, Any]) -> str:
+    """What an export (its summary `s`) did, in one line: the CLI, the retrain flow's log and its summary say it."""
+    counts = f"{s['records']} training records ({s['corrections']} corrected, {s['approved']} approved)"
+    if not s["exported_at"]:
+        return f"{counts}: no feedback yet, no snapshot written"
+    return f"{counts}, {'new snapshot of' if s['changed'] else 'unchanged since'} {s['exported_at']}"
+
+
 def export(url: str, folder: Path) -> dict[str, Any]:
     """Snapshot the request log's feedback into `folder` (records, possibly none, and a dated summary).
 

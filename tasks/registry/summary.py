@@ -11,6 +11,7 @@ import orjson
 from rich.console import Console
 from rich.table import Table
 
+from tasks.config.metrics import gap_key
 from tasks.evaluation.gate import Check
 
 if TYPE_CHECKING:
@@ -86,8 +87,8 @@ def _evaluation(tuned: dict, base: dict | None) -> str:
             before = f" (base {base[key]:.3f})" if base and key in base else ""
             lines.append(f"{key} {tuned[key]:.3f}{before}")
     lines.append(f"{tuned['rows']} test rows, {tuned['latency_ms_mean']:.0f} ms/reply")
-    gaps = [f"{m} {tuned[f'fairness_{m}_gap']:.3f} (p {tuned[f'fairness_{m}_gap_p']:.2g})"
-            for m in ("refusal_rate", "intent_accuracy") if f"fairness_{m}_gap" in tuned]  # fmt: skip
+    gaps = [f"{m} {tuned[gap_key(m)]:.3f} (p {tuned[f'{gap_key(m)}_p']:.2g})"
+            for m in ("refusal_rate", "intent_accuracy") if gap_key(m) in tuned]  # fmt: skip
     if gaps:
         lines.append(f"fairness, largest gap between groups: {', '.join(gaps)}")
     return "\n".join(lines)
@@ -181,13 +182,7 @@ def _stage_rows(summary: dict[str, Any]) -> list[tuple[str, str, str]]:
 
 def _feedback_line(summary: dict[str, Any]) -> str:
     f = summary.get("feedback")
-    if not f:
-        return "Feedback: no snapshot taken"
-    if not f["exported_at"]:
-        return "Feedback: none yet"
-    state = f"new snapshot of {f['exported_at']}" if f["changed"] else f"snapshot of {f['exported_at']}, unchanged"
-    counts = f"{f['records']} training records ({f['corrections']} corrected, {f['approved']} approved)"
-    return f"Feedback: {counts}, {state}"
+    return f"Feedback: {f['said']}" if f else "Feedback: no snapshot taken"
 
 
 def render_retrain(console: Console, summary: dict[str, Any]) -> None:

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 import yaml
 
+from tasks.config.metrics import gap_key
 from tasks.config.schema import GateParams
 from tasks.data.probe_synth import NEUTRAL, fairness, templates
 from tasks.evaluation import fairness as fair
@@ -66,7 +67,7 @@ def test_variants_differ_only_in_who_asks() -> None:
 def test_a_model_that_treats_everyone_alike_shows_no_gap_and_passes() -> None:
     metrics, groups, examples = evaluated(fair_model, probes())
     for metric in ("refusal_rate", "intent_accuracy", "similarity", "reply_words", "politeness"):
-        assert metrics[fair.gap_key(metric)] == 0 and metrics[f"{fair.gap_key(metric)}_p"] == 1
+        assert metrics[gap_key(metric)] == 0 and metrics[f"{gap_key(metric)}_p"] == 1
     assert groups[NEUTRAL]["refusal_rate"] == 0 and "similarity" not in groups[NEUTRAL]
     assert groups["origin:arabic"]["similarity"] == pytest.approx(1)
     assert len(examples) == 220 and metrics["fairness_requests"] == 20

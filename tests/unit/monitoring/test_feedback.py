@@ -12,7 +12,7 @@ import pytest
 from tasks.core.errors import DataFormatError
 from tasks.data.formats import feedback_ids as ids_in
 from tasks.data.prepare import prepare
-from tasks.monitoring.feedback import export
+from tasks.monitoring.feedback import describe, export
 from tasks.monitoring.request_log import Entry, RequestLog
 
 
@@ -83,6 +83,8 @@ def test_a_snapshot_changes_only_when_the_feedback_does(log: RequestLog, tmp_pat
     written = {p.name: p.read_bytes() for p in out.iterdir()}
     again = export(url, out)
     assert first["changed"] and not again["changed"] and again["exported_at"] == first["exported_at"]
+    assert describe(first) == f"1 training records (0 corrected, 1 approved), new snapshot of {first['exported_at']}"
+    assert describe(again).endswith(f"unchanged since {first['exported_at']}")
     assert {p.name: p.read_bytes() for p in out.iterdir()} == written
     served(log, "b", "Can I keep my number?")
     log.add_feedback("b", 1, None, None)
@@ -106,6 +108,7 @@ def test_prepare_reads_the_snapshot_in_a_feedback_folder(log: RequestLog, tmp_pa
     assert run()["rows_kept"] == 1
     nothing = export(f"sqlite:///{tmp_path / 'requests.db'}", folder / "snapshot")
     assert nothing["records"] == 0 and nothing["exported_at"] is None and not (folder / "snapshot").exists()
+    assert describe(nothing).endswith("no feedback yet, no snapshot written")
     served(log, "a", "Can I keep my old number when I move to a new plan?", completion="Yes, it moves with you.")
     log.add_feedback("a", 1, None, None)
     export(f"sqlite:///{tmp_path / 'requests.db'}", folder / "snapshot")
