@@ -1,13 +1,16 @@
-"""Prompt-injection detector quality on attacks it was never given, and what a screen costs.
+"""Prompt-injection detector quality on text it was never trained on, and what a screen costs.
 
-    .venv/bin/python -m bench.guard
-    .venv/bin/python -m bench.guard --benign 2000 --thresholds 0.5 0.6 0.65 0.7
+    .venv/bin/python -m bench.guard                     # the classifier in models/guard (`dvc repro guard`)
+    .venv/bin/python -m bench.guard --holdout-each      # also: each attack family held out of training in turn
 
-Labelled set (`tasks.evaluation.guard_set`): attacks = data/guard/heldout_attacks.txt plus the evaluation's
-injection probes; benign = data/guard/hard_negatives.txt (support questions that share words with attacks) plus
-generated support traffic. None of it is in data/guard/attacks.txt, the set the detector compares against.
-Prints recall and false-positive rate for the rules alone, the similarity alone and both (what serving does),
-at each threshold, on the PII-redacted text as serving scores it, and the mean time of `Guard.screen` per request.
+Two sets, neither used to fit the classifier:
+- the corpus's test split (tasks/guard/corpus.py): templates, goals and support intents the classifier never saw,
+  by family, at the threshold chosen on the validation split;
+- the fixed set the guard was measured on before the classifier (`tasks.evaluation.guard_set`): hand-written
+  held-out attacks and the evaluation's injection probes against hard negatives and generated support traffic,
+  with the rules alone beside it (what a rule list catches).
+`--holdout-each` refits with one attack family left out of training and validation, and reports that family's
+recall: how the guard does on a kind of attack nobody showed it.
 """
 
 from __future__ import annotations
@@ -15,6 +18,8 @@ from __future__ import annotations
 import argparse
 import time
 from pathlib import Path
+
+import numpy as np
 
 from bench.hardware import describe
 
@@ -27,45 +32,87 @@ def rates(hits: list[bool], labels: list[bool]) -> tuple[float, float]:
     return sum(attacks) / len(attacks), sum(benign) / len(benign)
 
 
+def memo(embed):
+    """The encoder with a cache: refits in --holdout-each embed each sentence once."""
+    seen: dict[str, np.ndarray] = {}
+
+    def cached(texts: list[str]) -> np.ndarray:
+        missing = [t for t in dict.fromkeys(texts) if t not in seen]
+        if missing:
+            seen.update(zip(missing, embed(missing), strict=True))
+        return np.stack([seen[t] for t in texts])
+
+    return cached
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--params", type=Path, default=REPO / "params.yaml")
-    parser.add_argument("--benign", type=int, default=1000, help="generated traffic prompts among the benign")
-    parser.add_argument("--thresholds", type=float, nargs="+", default=[0.5, 0.6, 0.65, 0.7, 0.8])
+    parser.add_argument("--benign", type=int, default=1000, help="generated traffic prompts in the fixed set")
+    parser.add_argument("--holdout-each", action="store_true")
     args = parser.parse_args()
+
+    import torch
 
     from tasks.config.schema import load_params
     from tasks.data.pii import scrub
     from tasks.evaluation.guard_set import labelled_set
-    from tasks.guard.input_guard import Guard, matches_rule, read_attacks
+    from tasks.guard.build import build, measure
+    from tasks.guard.classifier import load
+    from tasks.guard.corpus import families, read_corpus, write_corpus
+    from tasks.guard.features import RULES
+    from tasks.guard.input_guard import Guard
     from tasks.models.embeddings import embed
 
-    print(f"hardware: {describe()}")
-    params = load_params(args.params).serving.guard
-    guard_dir = REPO / Path(params.attacks).parent
-    labelled = labelled_set(guard_dir, REPO / "data" / "probes" / "injection.jsonl", args.benign)
-    texts = [t for t, _ in labelled]
+    torch.set_num_threads(1)  # the goal is per core
+    print(f"hardware: {describe()}; torch threads 1")
+    params = load_params(args.params)
+    classifier = load(REPO / params.serving.guard.classifier)
+    threshold = params.serving.guard.injection_threshold or classifier.threshold
+    cached = memo(embed)
+
+    corpus = REPO / "data" / "guard" / "generated" / "corpus.jsonl"
+    test = [r for r in read_corpus(corpus) if r["split"] == "test"]
+    scores = classifier.scores([scrub(r["text"]) for r in test], cached)
+    m = measure(test, scores, threshold)
+    print(f"\ncorpus test split (unseen templates), threshold {threshold:.3f}: recall {m['recall']}, FPR {m['fpr']}")
+    for family, f in m["families"].items():
+        figure = f"recall {f['recall']}" if "recall" in f else f"FPR {f['fpr']}"
+        print(f"  {family:<22} {f['label']:<7} n={f['n']:<4} {figure}")
+
+    labelled = labelled_set(REPO / "data" / "guard", REPO / "data" / "probes" / "injection.jsonl", args.benign)
+    texts = [scrub(t) for t, _ in labelled]
     labels = [a for _, a in labelled]
-    guard = Guard(params, read_attacks(REPO / params.attacks), embed)
-    print(f"{sum(labels)} attacks, {len(labels) - sum(labels)} benign; {len(read_attacks(REPO / params.attacks))} "
-          f"known attacks; serving threshold {params.injection_similarity}")  # fmt: skip
+    print(f"\nfixed set: {sum(labels)} attacks, {len(labels) - sum(labels)} benign")
+    recall, fpr = rates([RULES.search(t) is not None for t in texts], labels)
+    print(f"  {'rules alone':<28} recall {recall:.3f}  FPR {fpr:.3f}")
+    fixed = classifier.scores(texts, cached)
+    for t in sorted({0.3, 0.5, 0.7, 0.9, round(threshold, 3)}):
+        recall, fpr = rates([s >= t for s in fixed], labels)
+        mark = "  <- serving" if t == round(threshold, 3) else ""
+        print(f"  {f'classifier >= {t}':<28} recall {recall:.3f}  FPR {fpr:.3f}{mark}")
 
-    redacted = [scrub(t) for t in texts]  # what serving scores: the text after PII redaction
-    rule = [matches_rule(t) for t in redacted]
-    similarity = [guard.similarity([t]) for t in redacted]
-    recall, fpr = rates(rule, labels)
-    print(f"  {'rules alone':<30} recall {recall:.3f}  false positives {fpr:.3f}")
-    for threshold in args.thresholds:
-        mark = "  <- serving" if threshold == params.injection_similarity else ""
-        recall, fpr = rates([s >= threshold for s in similarity], labels)
-        print(f"  {f'similarity >= {threshold}':<30} recall {recall:.3f}  false positives {fpr:.3f}")
-        recall, fpr = rates([r or s >= threshold for r, s in zip(rule, similarity, strict=True)], labels)
-        print(f"  {f'rules or similarity >= {threshold}':<30} recall {recall:.3f}  false positives {fpr:.3f}{mark}")
-
+    guard = Guard(params.serving.guard, classifier, embed)
+    sample = [t for t, _ in labelled][:200]
     started = time.perf_counter()
-    for text in texts:
+    for text in sample:
         guard.screen([{"role": "user", "content": text}])
-    print(f"  Guard.screen: {(time.perf_counter() - started) / len(texts) * 1000:.1f} ms per request (CPU)")
+    print(f"  Guard.screen: {(time.perf_counter() - started) / len(sample) * 1000:.1f} ms per request (one core)")
+
+    if args.holdout_each:
+        import tempfile
+
+        print("\neach attack family held out of training and validation (its recall on its test rows):")
+        with tempfile.TemporaryDirectory() as tmp:
+            for family in sorted(f for f, label in families().items() if label):
+                p = params.model_copy(
+                    update={"guard_model": params.guard_model.model_copy(update={"holdout_families": [family]})}
+                )
+                write_corpus(p.guard_model, Path(tmp) / "corpus.jsonl")
+                figures = build(p, Path(tmp) / "corpus.jsonl", Path(tmp) / "model", cached)
+                held = figures["heldout_families"]
+                print(f"  {family:<22} recall {held['recall']} (n={held['attacks']}); "
+                      f"others: recall {figures['test']['recall']}, FPR {figures['test']['fpr']}")  # fmt: skip
 
 
 if __name__ == "__main__":

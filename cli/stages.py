@@ -41,6 +41,37 @@ def probes(
 
 
 @app.command()
+def guard(
+    corpus: Annotated[Path, typer.Option(help="where to write the labelled corpus")] = Path(
+        "data/guard/generated/corpus.jsonl"
+    ),
+    out: Annotated[Path, typer.Option(help="folder for the classifier")] = Path("models/guard"),
+    metrics: Annotated[Path, typer.Option(help="validation and test figures (JSON)")] = Path("data/reports/guard.json"),
+    params: ParamsOpt = Path("params.yaml"),
+) -> None:
+    """Train the input guard's injection classifier: corpus, fit, threshold on validation, test by family."""
+    from tasks.core.files import write_json
+    from tasks.guard.build import build, track
+    from tasks.guard.corpus import write_corpus
+    from tasks.models.embeddings import embed
+
+    p = load(params)
+    counts = write_corpus(p.guard_model, corpus)
+    out_console.print(f"corpus: {', '.join(f'{k} {v}' for k, v in counts.items())} -> {corpus}")
+    figures = build(p, corpus, out, embed)
+    write_json(metrics, figures)
+    run_id = track(p, out, figures, metrics)
+    test, held = figures["test"], figures["heldout_families"]
+    out_console.print(
+        f"threshold {figures['threshold']:.3f} (validation FPR {figures['validation']['fpr']}); "
+        f"test recall {test['recall']}, FPR {test['fpr']}; {figures['ms_per_screen']} ms per screen"
+    )
+    if held:
+        out_console.print(f"held-out families {', '.join(p.guard_model.holdout_families)}: recall {held['recall']}")
+    out_console.print(f"-> {out} (MLflow run {run_id}, model {p.guard_model.model_name})")
+
+
+@app.command()
 def traffic(
     out: Annotated[Path, typer.Option(help="where to write the traffic set")] = Path("data/traffic/shifted.jsonl"),
     n: Annotated[int, typer.Option(min=1)] = 1000,

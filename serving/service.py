@@ -12,7 +12,7 @@ from serving.champion import Watcher
 from serving.engine import Engine, Loaded
 from serving.metrics import Metrics
 from tasks.config.schema import Params, ServingParams
-from tasks.guard.input_guard import Guard, read_attacks
+from tasks.guard.input_guard import Guard, load_guard
 from tasks.monitoring.request_log import RequestLog, url_of
 
 log = logging.getLogger(__name__)
@@ -74,7 +74,7 @@ def assemble(s: ServingParams, model_name: str, root: Path = Path(".")) -> Servi
         params=s,
         model_name=model_name,
         engine=engine,
-        guard=Guard(s.guard, read_attacks(root / s.guard.attacks), embed),
+        guard=load_guard(s.guard, root, embed),
         log=RequestLog(url_of(s), s.retention_days),
         metrics=Metrics(),
         limiter=RateLimiter(s.rate_limit_per_minute, s.rate_limit_burst),

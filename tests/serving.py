@@ -19,8 +19,11 @@ def load_tiny(model_dir: Path, version: str = "1") -> Loaded:
     return Loaded(NAME, version, model, AutoTokenizer.from_pretrained(model_dir))
 
 
-def make_service(tmp_path: Path, loaded: Loaded | None, **serving) -> Service:
-    service = assemble(ServingParams(request_log=f"sqlite:///{tmp_path / 'requests.db'}", **serving), NAME, REPO)
+def make_service(tmp_path: Path, loaded: Loaded | None, classifier: Path, **serving) -> Service:
+    """`classifier`: the session's `guard_classifier` fixture."""
+    guard = {"classifier": str(classifier), **serving.pop("guard", {})}
+    params = ServingParams(request_log=f"sqlite:///{tmp_path / 'requests.db'}", guard=guard, **serving)
+    service = assemble(params, NAME, REPO)
     if loaded is not None:
         service.engine.swap(loaded)
         service.on_model(loaded, None)

@@ -355,17 +355,40 @@ class GuardParams(_Section):
     pii: Literal["redact", "flag", "block"] = "redact"
     """redact: the model and the log see placeholders"""
     injection: Literal["block", "flag", "off"] = "block"
-    """block | flag | off: rules plus similarity to the known attacks."""
-    injection_similarity: float = Field(0.65, gt=0, le=1)
-    """cosine to the nearest known attack that counts as one"""
-    attacks: str = "data/guard/attacks.txt"
-    """known prompt-injection attacks, one per line"""
-    echo_similarity: float = Field(0.5, gt=0, le=1)
-    """a user sentence this close to a known attack is a suspect: a reply echoing its codes is refused"""
+    """block | flag | off: the injection classifier's verdict on the user turns."""
+    classifier: str = "models/guard"
+    """the injection classifier the `guard` stage trained"""
+    injection_threshold: float | None = Field(None, gt=0, lt=1)
+    """score that counts as an injection; null: the classifier's own, chosen on validation at guard_model.target_fpr"""
+    suspect_score: float = Field(0.2, gt=0, lt=1)
+    """a user sentence scoring this or more is a suspect: a reply echoing its codes is refused"""
     output: Literal["screen", "off"] = "screen"
     """screen: replies mask others' cards, IBANs, e-mails and phones; a prompt leak or an echoed code is refused"""
     leak_words: int = Field(8, ge=3)
     """this many consecutive words of a system message in a reply count as a prompt leak"""
+
+
+class GuardModelParams(_Section):
+    """The input guard's injection classifier (llmops guard): its corpus, its split and how it is fitted."""
+
+    seed: int = 5
+    """Seed of the corpus and its split."""
+    per_template: int = Field(8, ge=1)
+    """Rows generated from each attack template (and variants of each benign look-alike)."""
+    support_rows: int = Field(2000, ge=10)
+    """Generated support messages among the benign rows."""
+    holdout_families: list[str] = []
+    """Families kept out of training and validation entirely, to measure the guard on a kind of text it never saw."""
+    validation_fraction: float = Field(0.2, gt=0, lt=0.5)
+    """Share of templates, goals and support intents whose rows choose the threshold."""
+    test_fraction: float = Field(0.2, gt=0, lt=0.5)
+    """Share of templates, goals and support intents whose rows only measure."""
+    target_fpr: float = Field(0.04, gt=0, lt=0.5)
+    """The threshold is the lowest score that flags at most this share of the validation split's benign rows."""
+    regularization: float = Field(100.0, gt=0)
+    """Inverse regularisation strength (scikit-learn's C) of the logistic regression."""
+    model_name: str = "llmops-injection-guard"
+    """Registered model name of each trained classifier."""
 
 
 class ServingParams(_Section):
@@ -427,6 +450,7 @@ class Params(_Section):
     registry: RegistryParams = RegistryParams()
     drift: DriftParams = DriftParams()
     orchestration: OrchestrationParams = OrchestrationParams()
+    guard_model: GuardModelParams = GuardModelParams()
     serving: ServingParams = ServingParams()
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, use_attribute_docstrings=True)

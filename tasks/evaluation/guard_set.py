@@ -1,4 +1,5 @@
-"""The labelled set the serving guard is measured on (tests and bench/guard.py): none of it is a known attack.
+"""A fixed labelled set the serving guard is measured on (tests and bench/guard.py), apart from the injection
+classifier's corpus (tests/unit/guard/test_corpus.py checks that none of it is a near-duplicate of a corpus row).
 
 Attacks: data/guard/heldout_attacks.txt plus the evaluation's injection probes. Benign: hard negatives that share
 words with attacks, plus generated in-distribution traffic.

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tasks.config.schema import GuardParams
-from tasks.guard.input_guard import Guard, read_attacks
+from tasks.guard.input_guard import Guard, load_guard
 from tasks.guard.output_guard import screen_reply
 
 Conversation = list[dict[str, str]]
@@ -29,7 +29,7 @@ class Served:
 def input_guard(params: GuardParams, root: Path = Path(".")) -> Guard:
     from tasks.models.embeddings import embed
 
-    return Guard(params, read_attacks(root / params.attacks), embed)
+    return load_guard(params, root, embed)
 
 
 def serve(

@@ -45,13 +45,14 @@ def registry(tmp_path_factory: pytest.TempPathFactory, logged_tiny_model: str) -
 
 
 @pytest.fixture(scope="module")
-def server(registry, tmp_path_factory: pytest.TempPathFactory):
+def server(registry, tmp_path_factory: pytest.TempPathFactory, guard_classifier: Path):
     uri, client = registry
     root = tmp_path_factory.mktemp("serve")
     params = parse_params({
         "mlflow": {"tracking_uri": uri},
         "registry": {"model_name": NAME},
-        "serving": {"poll_s": 0.5, "request_log": f"sqlite:///{root / 'requests.db'}", "default_max_tokens": 8},
+        "serving": {"poll_s": 0.5, "request_log": f"sqlite:///{root / 'requests.db'}", "default_max_tokens": 8,
+                    "guard": {"classifier": str(guard_classifier)}},
     })  # fmt: skip
     service = build(params, root=REPO)
     port = free_port()
@@ -143,12 +144,12 @@ def _metrics(openai: OpenAI) -> str:
     return httpx.get(str(openai.base_url).replace("/v1/", "/metrics")).text
 
 
-def test_serve_without_a_champion_says_what_to_do(tmp_path: Path) -> None:
+def test_serve_without_a_champion_says_what_to_do(tmp_path: Path, guard_classifier: Path) -> None:
     (tmp_path / "params.yaml").write_text(yaml.safe_dump({
         "mlflow": {"tracking_uri": f"sqlite:///{tmp_path / 'empty.db'}"},
         "registry": {"model_name": "nothing-here"},
         "serving": {"request_log": f"sqlite:///{tmp_path / 'requests.db'}",
-                    "guard": {"attacks": str(REPO / "data/guard/attacks.txt")}},
+                    "guard": {"classifier": str(guard_classifier)}},
     }))  # fmt: skip
     env = {k: v for k, v in os.environ.items() if k != "MLFLOW_TRACKING_URI"}
     result = subprocess.run([str(Path(sys.executable).parent / "llmops"), "serve"], cwd=tmp_path, env=env,

