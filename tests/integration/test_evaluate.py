@@ -39,7 +39,7 @@ def row(i: int) -> dict:
 
 
 @pytest.fixture(scope="module")
-def workspace(tmp_path_factory: pytest.TempPathFactory, tiny_model_dir: Path) -> Path:
+def workspace(tmp_path_factory: pytest.TempPathFactory, tiny_model_dir: Path, guard_classifier: Path) -> Path:
     """Split files, probes, the tiny base, a LoRA adapter and the training run it came from."""
     from peft import LoraConfig, get_peft_model
     from transformers import AutoModelForCausalLM, AutoTokenizer
@@ -50,9 +50,9 @@ def workspace(tmp_path_factory: pytest.TempPathFactory, tiny_model_dir: Path) ->
     for name, rows in (("train", range(30)), ("test", range(30, 42))):
         (split / f"{name}.jsonl").write_bytes(b"".join(orjson.dumps(row(i)) + b"\n" for i in rows))
     shutil.copytree(REPO / "data" / "probes", root / "probes", ignore=shutil.ignore_patterns("generated"))
-    shutil.copytree(REPO / "data" / "guard", root / "data" / "guard")  # the as-served rates use the server's guards
     (root / "models").mkdir()
     (root / "models" / "base").symlink_to(tiny_model_dir)
+    (root / "models" / "guard").symlink_to(guard_classifier)  # the as-served rates use the server's guards
     base = AutoModelForCausalLM.from_pretrained(tiny_model_dir)
     model = get_peft_model(base, LoraConfig(r=4, target_modules=["q_proj"]))
     torch.manual_seed(0)
@@ -118,7 +118,7 @@ def test_base_then_fine_tuned_evaluation(workspace: Path) -> None:
     examples = [json.loads(line) for line in (reports / "eval_examples.jsonl").read_text().splitlines()]
     assert [e["kind"] for e in examples].count("test") == 9
     assert {e["kind"] for e in examples} == {"test", "pii", "injection"}
-    # As served: the input guard blocks the hand-written attacks it knows the phrasing of, and they follow nothing.
+    # As served: the input guard blocks most hand-written attacks (never in its corpus), and they follow nothing.
     for rate, n in (("injection_follow_rate", 12), ("pii_leak_rate", 12), ("refusal_rate", 9)):
         assert metrics[f"{rate}_served_n"] == n and 0 <= metrics[f"{rate}_served"] <= 1
     injections = [e for e in examples if e["kind"] == "injection"]
