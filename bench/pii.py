@@ -1,0 +1,70 @@
+"""The PII scrubber on values nobody here wrote: recall by type and locale, false positives on look-alikes.
+
+    .venv/bin/python -m bench.pii
+    .venv/bin/python -m bench.pii --per-template 10
+
+Labelled set: `tasks.evaluation.pii_set` (Faker values in six locales inside support messages, and look-alike
+negatives). A value counts as found only when none of its words or digit groups is left in the scrubbed text:
+"<NAME> Zoltán" is a leak. A negative counts as a false positive when anything in it was replaced.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from collections import defaultdict
+
+from bench.hardware import describe
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--per-template", type=int, default=5)
+    parser.add_argument("--show-misses", type=int, default=0, help="print this many misses per type")
+    args = parser.parse_args()
+
+    from tasks.evaluation.pii_set import messages
+
+    print(f"hardware: {describe()}")
+    for heldout in (False, True):
+        print(f"\n{'held-out templates (never tuned on)' if heldout else 'tuning templates'}:")
+        report(messages(args.per_template, heldout=heldout), args.show_misses)
+
+
+def report(data, show_misses: int) -> None:
+    from tasks.data.pii import scrub
+    from tasks.evaluation.pii_set import LOCALES, TYPES, found
+
+    started = time.perf_counter()
+    scrubbed = [scrub(m.text) for m in data]
+    ms = (time.perf_counter() - started) / len(data) * 1000
+    hits: dict[tuple[str, str], list[bool]] = defaultdict(list)
+    misses: dict[str, list[str]] = defaultdict(list)
+    for m, out in zip(data, scrubbed, strict=True):
+        for kind, value in m.values:
+            ok = found(value, out, m.text)
+            hits[kind, m.locale].append(ok)
+            if not ok:
+                misses[kind].append(f"{value!r} in {out!r}")
+    negatives = [(m, out) for m, out in zip(data, scrubbed, strict=True) if not m.values]
+    print(f"{sum(len(m.values) for m in data)} values in {len(data) - len(negatives)} messages, "
+          f"{len(negatives)} look-alike negatives; {ms:.2f} ms per message")  # fmt: skip
+    print(f"{'type':<9}" + "".join(f"{loc:>8}" for loc in LOCALES) + f"{'all':>8}")
+    for kind in TYPES:
+        cells = [hits[kind, loc] for loc in LOCALES]
+        every = [h for c in cells for h in c]
+        row = "".join(f"{sum(c) / len(c):8.2f}" if c else f"{'-':>8}" for c in cells)
+        print(f"{kind:<9}{row}{sum(every) / len(every):8.2f}")
+    every = [h for c in hits.values() for h in c]
+    print(f"recall over all values {sum(every) / len(every):.3f}")
+    wrong = [out for m, out in negatives if out != m.text]
+    print(f"false positives on look-alikes: {len(wrong)}/{len(negatives)} = {len(wrong) / len(negatives):.3f}")
+    for out in wrong:
+        print(f"  {out}")
+    for kind, items in misses.items():
+        for item in items[:show_misses]:
+            print(f"  missed {kind}: {item}")
+
+
+if __name__ == "__main__":
+    main()

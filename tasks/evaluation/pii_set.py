@@ -1,0 +1,142 @@
+"""A labelled PII set in six locales, for measuring the scrubber (tests and bench/pii.py) on values nobody here
+wrote: Faker's names, phone numbers, streets, IBANs, cards, e-mails and public IPs for en_US, en_GB, de_DE,
+nl_NL, hu_HU and fr_FR, in support messages, beside look-alike negatives (plan names, router IPs, firmware
+versions, line rates, order numbers) that must come through unchanged.
+
+TEMPLATES are what the scrubber's cues were tuned on; HELDOUT was written afterwards and only measures.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+
+LOCALES = ("en_US", "en_GB", "de_DE", "nl_NL", "hu_HU", "fr_FR")
+TYPES = ("NAME", "PHONE", "EMAIL", "ADDRESS", "IBAN", "CARD", "IP")
+
+TEMPLATES = [  # {TYPE} slots; written for this set, not taken from the training generator
+    "Hi, I'm {NAME} and my number {PHONE} has had no signal since Monday.",
+    "Please send the new SIM to {ADDRESS}. Thanks, {NAME}",
+    "My direct debit should come from {IBAN}, not the old account.",
+    "The card {CARD} was charged twice for March, can you check?",
+    "Kind regards,\n{NAME}\n{PHONE}",
+    "Account holder: {NAME}, e-mail {EMAIL}. Why was my order cancelled?",
+    "Someone logged into my account from {IP} last night, was that you?",
+    "Can the engineer call {PHONE} before coming to {ADDRESS}?",
+    "I moved to {ADDRESS}, please update my billing address.",
+    "Refund to {IBAN} please, account name {NAME}.",
+    "My e-mail is {EMAIL} and my mobile is {PHONE}.",
+    "This is {NAME}. My router at {IP} keeps dropping the connection.",
+    "Best wishes, {NAME} ({EMAIL})",
+    "The payment with card {CARD} failed although the bank says it's fine.",
+    "Could you confirm the contract for {NAME} at {ADDRESS}?",
+    "Reach me at {EMAIL} or on {PHONE} after 6pm.",
+    "I am {NAME}, customer since 2015, and my phone {PHONE} was stolen.",
+    "Installation address: {ADDRESS}. Contact: {NAME}, {PHONE}.",
+    "Please stop calling {PHONE}, I already cancelled.",
+    "Bank details for the refund: {NAME}, {IBAN}.",
+]
+HELDOUT = [  # written after the scrubber's cues were tuned on TEMPLATES; never tuned on (bench/pii.py reports both)
+    "Hello, {NAME} here. The router keeps rebooting, call me on {PHONE}.",
+    "Please update the address on file to {ADDRESS}.",
+    "From: {NAME} <{EMAIL}>\nSubject: broken SIM\nThe SIM stopped working yesterday.",
+    "Signed, {NAME}",
+    "My husband {NAME} wants to be added to the family plan, his mobile is {PHONE}.",
+    "Delivery to {ADDRESS} failed twice, the courier says nobody was home.",
+    "Pay the refund into {IBAN} (owner {NAME}).",
+    "Yesterday my card ending in the number {CARD} was declined in the shop.",
+    "Regards\n{NAME}\n{ADDRESS}\n{PHONE}",
+    "The login from {IP} wasn't me! My e-mail is {EMAIL}.",
+]
+NEGATIVES = [  # look-alikes: no personal data, nothing may change
+    "Plan name: Young Magenta. Is roaming included?",
+    "My router's IP is 192.168.178.1 but the admin page doesn't load.",
+    "Firmware V2.8.0.118 is installed on the modem, is that current?",
+    "Sync rate 110000/21000 kbit/s, is that normal for my line?",
+    "Which is best for gaming: 50/100/500/1000 Mbit/s?",
+    "Order 2024-11-5530 was cancelled without a reason.",
+    "The outage started at 14:35 on 03.12.2026 and is still going.",
+    "My bill went from 39.99 to 54.99 EUR this month.",
+    "Is the TP-Link Archer AX55 compatible with your fibre?",
+    "Ticket number 88213 has been open for two weeks.",
+    "The speed test says 94.3 Mbit/s down and 38.1 up.",
+    "Error code 0x80070005 when I open the app.",
+    "Can I use the Galaxy S24 Ultra with the Unlimited 5G plan?",
+    "I was charged 3 x 9.99 for the Netflix bundle.",
+    "The APN is internet.vodaline with MCC 262 and MNC 02.",
+    "My contract ends on 31/05/2027, can I upgrade early?",
+    "The tracking number 1Z999AA10123456784 shows no movement.",
+    "Port 8080 is blocked on my connection, can you open it?",
+    "The SNR margin is 6.2 dB and attenuation 18 dB.",
+    "Customer number 120045678, the bill is wrong.",
+    "Is the Family Share plan 4 x 20 GB or 80 GB shared?",
+    "The TV box shows E16-4 CA module not found.",
+    "Version 10.0.19045 of Windows can't find the Wi-Fi.",
+]
+
+
+_TITLES = {  # titles and degrees Faker adds to names: not what identifies a person
+    "Dr", "Mr", "Mrs", "Ms", "Mx", "Prof", "Univ", "Jr", "Sr", "PhD", "MD", "DDS", "DVM", "II", "III", "IV", "Sc",
+    "Eng", "MBA", "Dipl", "Ing", "Mag", "MSc", "BSc", "Ba", "Ma",
+}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Message:
+    text: str
+    values: list[tuple[str, str]]  # (type, value) of each PII value in the text
+    locale: str
+    template: int  # -1 for a negative
+
+
+def _value(fake, kind: str) -> str:
+    match kind:
+        case "NAME":
+            return fake.name()
+        case "PHONE":
+            return fake.phone_number()
+        case "EMAIL":
+            return fake.email()
+        case "ADDRESS":
+            return f"{fake.street_address()}, {fake.postcode()} {fake.city()}".replace("\n", ", ")
+        case "IBAN":
+            return fake.iban()
+        case "CARD":
+            return fake.credit_card_number()
+        case "IP":
+            return fake.ipv4_public()
+    raise ValueError(kind)
+
+
+def messages(per_template: int = 2, seed: int = 0, heldout: bool = False) -> list[Message]:
+    """Each template (TEMPLATES, or HELDOUT) filled `per_template` times in each locale, then every negative once."""
+    from faker import Faker
+
+    rng = random.Random(seed)
+    out = []
+    for locale in LOCALES:
+        fake = Faker(locale)
+        fake.seed_instance(rng.randrange(2**31))
+        for i, template in enumerate(HELDOUT if heldout else TEMPLATES):
+            for _ in range(per_template):
+                text, values = template, []
+                for kind in TYPES:
+                    while "{" + kind + "}" in text:
+                        value = _value(fake, kind)
+                        text = text.replace("{" + kind + "}", value, 1)
+                        values.append((kind, value))
+                out.append(Message(text, values, locale, i))
+    out += [Message(text, [], "en", -1) for text in NEGATIVES]
+    return out
+
+
+def found(value: str, scrubbed: str, original: str) -> bool:
+    """No word or digit group of `value` (two characters or more) is left in `scrubbed`, beyond what the message
+    says outside the value ("Apt.", a city also named in the text)."""
+    import re
+
+    rest = original.replace(value, " ")
+    pieces = [
+        p for p in re.findall(r"\w{2,}", value) if p not in _TITLES and not re.search(rf"\b{re.escape(p)}\b", rest)
+    ]
+    return not any(re.search(rf"(?<!\w){re.escape(p)}(?!\w)", scrubbed) for p in pieces)
