@@ -74,6 +74,7 @@ class CompletionCall:
         for check, verdict in screened.verdicts.items():
             s.metrics.guard.labels(check, verdict).inc()
         if screened.blocked:
+            s.metrics.blocks.labels(screened.category or "unknown").inc()
             raise self.fail(ApiError(400, f"blocked by the input guard: {screened.blocked}", "content_policy"))
         prompts = await run_in_threadpool(encode, loaded.tokenizer, screened.messages)
         longest = max(len(p) for p in prompts)

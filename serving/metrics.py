@@ -25,6 +25,10 @@ class Metrics:
                               registry=r)  # fmt: skip
         self.errors = Counter("llmops_errors", "Error responses by error code", ["code"], registry=r)
         self.guard = Counter("llmops_guard_verdicts", "Guard verdicts by check", ["check", "verdict"], registry=r)
+        self.blocks = Counter(
+            "llmops_guard_blocks", "Requests the input guard blocked, by category (attack family, or pii)",
+            ["category"], registry=r,
+        )  # fmt: skip
         self.model_version = Gauge("llmops_model_version", "1 for the registry version now serving",
                                    ["model", "version"], registry=r)  # fmt: skip
         self.model_load_failures = Counter("llmops_model_load_failures", "Alias checks or loads that failed",

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import time
 from collections import defaultdict
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +16,7 @@ import numpy as np
 
 from tasks.config.schema import Params
 from tasks.data.pii import scrub
-from tasks.guard.classifier import META, WEIGHTS, InjectionClassifier, fit, threshold_at_fpr
+from tasks.guard.classifier import META, WEIGHTS, fit, threshold_at_fpr
 from tasks.guard.corpus import read_corpus
 from tasks.guard.features import Embed
 
@@ -54,8 +55,9 @@ def build(params: Params, corpus: Path, out: Path, embed: Embed) -> dict[str, An
     split = {name: [r for r in rows if r["split"] == name] for name in ("train", "validation", "test")}
     texts = {name: [scrub(r["text"]) for r in part] for name, part in split.items()}
     train_labels = [r["label"] for r in split["train"]]
+    train_families = [r["family"] for r in split["train"]]
     started = time.perf_counter()
-    classifier = fit(texts["train"], train_labels, embed, p.regularization)
+    classifier = fit(texts["train"], train_labels, train_families, embed, p.regularization)
     fit_s = time.perf_counter() - started
     val_scores = classifier.scores(texts["validation"], embed)
     benign = val_scores[[r["label"] == 0 for r in split["validation"]]]
@@ -78,7 +80,7 @@ def build(params: Params, corpus: Path, out: Path, embed: Embed) -> dict[str, An
         "ms_per_screen": round(ms, 2),
     }
     meta = {"corpus_rows": len(rows), "params": p.model_dump(), "metrics": metrics}
-    InjectionClassifier(classifier.coef, classifier.intercept, threshold, meta).save(out)
+    replace(classifier, threshold=threshold, meta=meta).save(out)
     return metrics
 
 

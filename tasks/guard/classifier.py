@@ -15,7 +15,7 @@ import numpy as np
 
 from tasks.core.errors import ConfigError
 from tasks.core.files import write_json
-from tasks.guard.features import Embed, featurize
+from tasks.guard.features import EMBEDDING_DIM, Embed, featurize
 
 WEIGHTS = "classifier.npz"
 META = "classifier.json"
@@ -27,18 +27,28 @@ class InjectionClassifier:
     intercept: float
     threshold: float
     meta: dict[str, Any]
+    centroids: np.ndarray  # one unit row per attack family: the mean sentence embedding of its training rows
+    families: list[str]
 
     def scores(self, texts: list[str], embed: Embed) -> np.ndarray:
         """Probability of an injection for each text."""
+        return self.explain(texts, embed)[0]
+
+    def explain(self, texts: list[str], embed: Embed) -> tuple[np.ndarray, list[str]]:
+        """Each text's probability of an injection, and the attack family it is most like (what a block names)."""
         if not texts:
-            return np.zeros(0)
-        logits = featurize(texts, embed) @ self.coef + self.intercept
-        return 1.0 / (1.0 + np.exp(-np.asarray(logits).ravel()))
+            return np.zeros(0), []
+        features = featurize(texts, embed)
+        logits = np.asarray(features @ self.coef + self.intercept).ravel()
+        nearest = (features[:, :EMBEDDING_DIM].toarray() @ self.centroids.T).argmax(axis=1)
+        return 1.0 / (1.0 + np.exp(-logits)), [self.families[i] for i in nearest]
 
     def save(self, out: Path) -> None:
         out.mkdir(parents=True, exist_ok=True)
-        np.savez_compressed(out / WEIGHTS, coef=self.coef, intercept=np.array([self.intercept]))
-        write_json(out / META, {**self.meta, "threshold": self.threshold})
+        np.savez_compressed(
+            out / WEIGHTS, coef=self.coef, intercept=np.array([self.intercept]), centroids=self.centroids
+        )
+        write_json(out / META, {**self.meta, "threshold": self.threshold, "families": self.families})
 
 
 def load(path: Path) -> InjectionClassifier:
@@ -48,18 +58,26 @@ def load(path: Path) -> InjectionClassifier:
         )
     meta = json.loads((path / META).read_text())
     with np.load(path / WEIGHTS) as arrays:
-        coef, intercept = arrays["coef"], float(arrays["intercept"][0])
-    return InjectionClassifier(coef, intercept, float(meta["threshold"]), meta)
+        coef, intercept, centroids = arrays["coef"], float(arrays["intercept"][0]), arrays["centroids"]
+    return InjectionClassifier(coef, intercept, float(meta["threshold"]), meta, centroids, meta["families"])
 
 
-def fit(texts: list[str], labels: list[int], embed: Embed, regularization: float) -> InjectionClassifier:
-    """A balanced logistic regression (attacks and benign weigh the same however many of each); threshold 0.5
-    until `with_threshold` sets one from validation data."""
+def fit(
+    texts: list[str], labels: list[int], families: list[str], embed: Embed, regularization: float
+) -> InjectionClassifier:
+    """A balanced logistic regression (attacks and benign weigh the same however many of each), threshold 0.5
+    until the caller sets one from validation data; and each attack family's centroid."""
     from sklearn.linear_model import LogisticRegression
 
+    features = featurize(texts, embed)
     model = LogisticRegression(C=regularization, class_weight="balanced", max_iter=2000, solver="liblinear")
-    model.fit(featurize(texts, embed), np.asarray(labels))
-    return InjectionClassifier(model.coef_.ravel().astype(np.float32), float(model.intercept_[0]), 0.5, {})
+    model.fit(features, np.asarray(labels))
+    mean_embeddings = features[:, :EMBEDDING_DIM].toarray()
+    names = sorted({f for f, label in zip(families, labels, strict=True) if label})
+    centroids = np.stack([mean_embeddings[[f == name for f in families]].mean(axis=0) for name in names])
+    centroids /= np.linalg.norm(centroids, axis=1, keepdims=True)
+    coef = model.coef_.ravel().astype(np.float32)
+    return InjectionClassifier(coef, float(model.intercept_[0]), 0.5, {}, centroids.astype(np.float32), names)
 
 
 def threshold_at_fpr(benign_scores: np.ndarray, target_fpr: float) -> float:

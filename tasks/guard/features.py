@@ -95,6 +95,7 @@ _COMMON = frozenset(
     ]
 )
 MAX_SENTENCES = 16  # per text: embedding cost stays bounded for long inputs
+EMBEDDING_DIM = 384  # all-MiniLM-L6-v2; a row starts with the mean sentence embedding, then the max
 SIGNS = ("rule", "base64", "hex", "rot13", "reversed", "leet", "spaced", "tags", "invisible", "url")
 _HASHER = HashingVectorizer(
     analyzer="char_wb", ngram_range=(3, 5), n_features=2**18, alternate_sign=False, norm="l2", lowercase=True
@@ -176,7 +177,8 @@ def sentences(text: str) -> list[str]:
 
 
 def featurize(texts: list[str], embed: Embed) -> sparse.csr_matrix:
-    """One row per text: mean and max of its sentence embeddings, the signs, then hashed character n-grams.
+    """One row per text: mean and max of its sentence embeddings (EMBEDDING_DIM each), the signs, then hashed
+    character n-grams.
     Sentences, not whole texts, are embedded, so an attack hidden in a long benign message is not diluted;
     all sentences of all texts go to the encoder in one batch."""
     revealed = [reveal(t) for t in texts]

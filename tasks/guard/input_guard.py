@@ -31,6 +31,7 @@ class Screened:
     pii: Counter[str] = field(default_factory=Counter)
     injection_score: float = 0.0
     suspects: list[str] = field(default_factory=list)  # user text an injected instruction may sit in
+    category: str | None = None  # what a block was for: the attack family it is most like, or "pii"
 
 
 class Guard:
@@ -42,35 +43,39 @@ class Guard:
         self._embed = embed
         self.threshold = params.injection_threshold or (classifier.threshold if classifier else 1.0)
 
-    def _injection(self, texts: list[str]) -> tuple[float, list[str]]:
-        """(score, suspects): the highest score of any user turn, and the sentences scoring `suspect_score` or
-        more on their own. Turns and sentences are scored in one batch (their sentences embedded once)."""
+    def _injection(self, texts: list[str]) -> tuple[float, str | None, list[str]]:
+        """(score, family, suspects): the highest score of any user turn and the attack family that turn is most
+        like, and the turns and sentences scoring `suspect_score` or more on their own. Turns and sentences are
+        scored in one batch (their sentences embedded once)."""
         assert self.classifier is not None  # __init__ refuses injection checks without one
         parts = [s for text in texts for s in sentences(text) if s != text]
-        scores = self.classifier.scores(texts + parts, self._embed)
-        turns, alone = scores[: len(texts)], scores[len(texts) :]
-        suspects = [t for t, score in zip(texts, turns, strict=True) if score >= self.params.suspect_score]
-        suspects += [s for s, score in zip(parts, alone, strict=True) if score >= self.params.suspect_score]
-        return float(np.max(turns, initial=0.0)), suspects
+        scores, families = self.classifier.explain(texts + parts, self._embed)
+        suspects = [t for t, score in zip(texts + parts, scores, strict=True) if score >= self.params.suspect_score]
+        if not texts:
+            return 0.0, None, suspects
+        top = int(np.argmax(scores[: len(texts)]))
+        return float(scores[top]), families[top], suspects
 
     def screen(self, messages: list[dict[str, str]]) -> Screened:
         verdicts: dict[str, str] = {}
         blocked = None
         pii: Counter[str] = Counter()
         scrubbed = [{**m, "content": scrub(m["content"], pii)} if m["role"] == "user" else m for m in messages]
-        score, suspects = 0.0, []
+        score, suspects, category = 0.0, [], None
         if self.params.injection != "off" and self.classifier is not None:
             # Scored on the redacted text, as the classifier was trained: "my card number is <CARD>".
-            score, suspects = self._injection([m["content"] for m in scrubbed if m["role"] == "user"])
+            score, family, suspects = self._injection([m["content"] for m in scrubbed if m["role"] == "user"])
             hit = score >= self.threshold
             verdicts["injection"] = self.params.injection if hit else "pass"
             if hit and self.params.injection == "block":
-                blocked = f"the input looks like a prompt-injection attempt (classifier score {score:.2f})"
+                category = family
+                blocked = f"the input looks like a prompt-injection attempt ({family}, score {score:.2f})"
         verdicts["pii"] = ("redact" if self.params.pii == "redact" else self.params.pii) if pii else "pass"
         if pii and self.params.pii == "block" and blocked is None:
+            category = "pii"
             blocked = f"the input contains personal data ({', '.join(sorted(pii))}); remove it and retry"
         chosen = scrubbed if self.params.pii == "redact" else messages
-        return Screened(chosen, verdicts, blocked, pii, score, suspects)
+        return Screened(chosen, verdicts, blocked, pii, score, suspects, category)
 
 
 def load_guard(params: GuardParams, root: Path, embed: Embed) -> Guard:

@@ -286,6 +286,7 @@ def test_models_ready_and_metrics(client) -> None:
     assert 'llmops_requests_total{endpoint="/v1/chat/completions",status="200"} 1.0' in text
     assert 'llmops_guard_verdicts_total{check="injection",verdict="block"} 1.0' in text
     assert 'llmops_guard_verdicts_total{check="output",verdict="pass"} 1.0' in text  # the blocked one never got here
+    assert re.search(r'llmops_guard_blocks_total\{category="\w+"\} 1.0', text)  # the attack family it is most like
     assert 'llmops_errors_total{code="content_policy"} 1.0' in text
     assert 'llmops_tokens_total{direction="out"}' in text
 
