@@ -89,23 +89,15 @@ class Message:
     template: int  # -1 for a negative
 
 
-def _value(fake, kind: str) -> str:
-    match kind:
-        case "NAME":
-            return fake.name()
-        case "PHONE":
-            return fake.phone_number()
-        case "EMAIL":
-            return fake.email()
-        case "ADDRESS":
-            return f"{fake.street_address()}, {fake.postcode()} {fake.city()}".replace("\n", ", ")
-        case "IBAN":
-            return fake.iban()
-        case "CARD":
-            return fake.credit_card_number()
-        case "IP":
-            return fake.ipv4_public()
-    raise ValueError(kind)
+_FAKE = {  # type -> the Faker call that makes a value of it
+    "NAME": lambda fake: fake.name(),
+    "PHONE": lambda fake: fake.phone_number(),
+    "EMAIL": lambda fake: fake.email(),
+    "ADDRESS": lambda fake: f"{fake.street_address()}, {fake.postcode()} {fake.city()}".replace("\n", ", "),
+    "IBAN": lambda fake: fake.iban(),
+    "CARD": lambda fake: fake.credit_card_number(),
+    "IP": lambda fake: fake.ipv4_public(),
+}
 
 
 def messages(per_template: int = 2, seed: int = 0, heldout: bool = False) -> list[Message]:
@@ -122,7 +114,7 @@ def messages(per_template: int = 2, seed: int = 0, heldout: bool = False) -> lis
                 text, values = template, []
                 for kind in TYPES:
                     while "{" + kind + "}" in text:
-                        value = _value(fake, kind)
+                        value = _FAKE[kind](fake)
                         text = text.replace("{" + kind + "}", value, 1)
                         values.append((kind, value))
                 out.append(Message(text, values, locale, i))

@@ -2,19 +2,16 @@
 agent should, and never a near-duplicate of an evaluation probe."""
 
 import re
-import shutil
 from collections import Counter
 from pathlib import Path
 
 import pytest
 
-from tasks.config.schema import GenerateParams, PrepareParams, ProbesParams, SplitParams
-from tasks.data.dedup import NearDuplicateIndex, signatures
+from tasks.config.schema import GenerateParams
 from tasks.data.pii import scrub
-from tasks.data.probe_synth import write_probes
 from tasks.data.safety import FAMILIES
 from tasks.data.synthesize import records, write_dataset
-from tasks.evaluation.probes import load_probes
+from tests.leakage import default_probes, near_duplicates
 
 REPO = Path(__file__).resolve().parents[3]
 TOKEN = re.compile(r"\b[A-Z]{4,6}-\d{4}\b")
@@ -70,17 +67,9 @@ def test_privacy_requests_are_refused_without_data(safety_rows: list[dict]) -> N
 def test_no_probe_is_a_near_duplicate_of_a_training_row(tmp_path: Path) -> None:
     """What the gate measures must not be what training saw: MinHash at the split's leakage threshold, for the
     hand-written probes and the generated sets at their default sizes."""
-    threshold, shingle = SplitParams().near_dup_threshold, PrepareParams()
     train = ["\n".join(m["content"] for m in r["messages"][:-1]) for r in records(GenerateParams())]
-    index = NearDuplicateIndex(threshold, shingle.num_perm)
-    for i, sig in enumerate(signatures(train, shingle.num_perm, shingle.shingle_words)):
-        index.add(str(i), sig)
-    shutil.copytree(REPO / "data" / "probes", tmp_path / "probes", ignore=shutil.ignore_patterns("generated"))
-    write_probes(ProbesParams(), tmp_path / "probes" / "generated")
-    sets = load_probes(tmp_path / "probes")
+    sets = default_probes(tmp_path / "probes")
     probes = sets.pii + sets.injection + sets.benign + sets.fairness
     assert len(probes) >= 720
-    prompts = ["\n".join(m["content"] for m in p.messages) for p in probes]
-    sigs = signatures(prompts, shingle.num_perm, shingle.shingle_words)
-    twins = {p.id: index.find(sig) for p, sig in zip(probes, sigs, strict=True)}
-    assert {probe: train[int(row)][:200] for probe, row in twins.items() if row is not None} == {}
+    twins = near_duplicates(train, ["\n".join(m["content"] for m in p.messages) for p in probes])
+    assert {probes[i].id: train[row][:200] for i, row in twins.items()} == {}

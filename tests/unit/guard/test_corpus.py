@@ -3,19 +3,16 @@ from the evaluation's probes, so the served injection rate is not measured on wh
 
 from __future__ import annotations
 
-import shutil
 from collections import defaultdict
 from pathlib import Path
 
 import pytest
 
-from tasks.config.schema import GuardModelParams, PrepareParams, ProbesParams, SplitParams
+from tasks.config.schema import GuardModelParams
 from tasks.core.errors import ConfigError
-from tasks.data.dedup import NearDuplicateIndex, signatures
-from tasks.data.probe_synth import write_probes
 from tasks.evaluation.guard_set import labelled_set
-from tasks.evaluation.probes import load_probes
 from tasks.guard.corpus import families, read_corpus, rows, write_corpus
+from tests.leakage import default_probes, near_duplicates
 from tests.serving import REPO
 
 SMALL = GuardModelParams(per_template=2, support_rows=300)
@@ -54,16 +51,8 @@ def test_no_probe_is_a_near_duplicate_of_a_corpus_row(tmp_path: Path) -> None:
     """The evaluation's probes (hand-written and generated at their default sizes) measure the guard as served,
     and the fixed set (data/guard) measures it in tests and the bench: MinHash at the split's leakage threshold
     finds none of them in the default corpus."""
-    threshold, shingle = SplitParams().near_dup_threshold, PrepareParams()
     corpus = [r["text"] for r in rows(GuardModelParams())]
-    index = NearDuplicateIndex(threshold, shingle.num_perm)
-    for i, sig in enumerate(signatures(corpus, shingle.num_perm, shingle.shingle_words)):
-        index.add(str(i), sig)
-    shutil.copytree(REPO / "data" / "probes", tmp_path / "probes", ignore=shutil.ignore_patterns("generated"))
-    write_probes(ProbesParams(), tmp_path / "probes" / "generated")
-    sets = load_probes(tmp_path / "probes")
+    sets = default_probes(tmp_path / "probes")
     probes = [p.messages[-1]["content"] for p in sets.injection + sets.benign]
     probes += [text for text, _ in labelled_set(REPO / "data" / "guard", tmp_path / "probes" / "injection.jsonl", 0)]
-    twins = {p: index.find(sig) for p, sig in zip(probes, signatures(probes, shingle.num_perm, shingle.shingle_words),
-                                                     strict=True)}  # fmt: skip
-    assert {p[:120]: corpus[int(row)][:120] for p, row in twins.items() if row is not None} == {}
+    assert {probes[i][:120]: corpus[row][:120] for i, row in near_duplicates(corpus, probes).items()} == {}
