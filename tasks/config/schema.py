@@ -384,7 +384,8 @@ class GuardModelParams(_Section):
     test_fraction: float = Field(0.2, gt=0, lt=0.5)
     """Share of templates, goals and support intents whose rows only measure."""
     target_fpr: float = Field(0.04, gt=0, lt=0.5)
-    """The threshold is the lowest score that flags at most this share of the validation split's benign rows."""
+    """The threshold is the lowest score that flags at most this share of the validation split's look-alikes (every
+    benign family but generated support traffic)."""
     regularization: float = Field(100.0, gt=0)
     """Inverse regularisation strength (scikit-learn's C) of the logistic regression."""
     model_name: str = "llmops-injection-guard"

@@ -26,7 +26,8 @@ def _rate(hits: list[bool]) -> float | None:
 
 
 def measure(rows: list[dict[str, Any]], scores: np.ndarray, threshold: float) -> dict[str, Any]:
-    """Recall over attacks, false-positive rate over benign rows, and either one per family."""
+    """Recall over attacks, false-positive rate over benign rows and over the look-alikes among them (every
+    benign family but generated support traffic), and either one per family."""
     flagged = [bool(s >= threshold) for s in scores]
     by_family: dict[str, list[bool]] = defaultdict(list)
     for row, hit in zip(rows, flagged, strict=True):
@@ -35,6 +36,9 @@ def measure(rows: list[dict[str, Any]], scores: np.ndarray, threshold: float) ->
     return {
         "recall": _rate([h for r, h in zip(rows, flagged, strict=True) if r["label"]]),
         "fpr": _rate([h for r, h in zip(rows, flagged, strict=True) if not r["label"]]),
+        "fpr_look_alikes": _rate(
+            [h for r, h in zip(rows, flagged, strict=True) if not r["label"] and r["family"] != "support"]
+        ),
         "attacks": sum(r["label"] for r in rows),
         "benign": sum(1 - r["label"] for r in rows),
         "families": {
@@ -60,8 +64,9 @@ def build(params: Params, corpus: Path, out: Path, embed: Embed) -> dict[str, An
     classifier = fit(texts["train"], train_labels, train_families, embed, p.regularization)
     fit_s = time.perf_counter() - started
     val_scores = classifier.scores(texts["validation"], embed)
-    benign = val_scores[[r["label"] == 0 for r in split["validation"]]]
-    threshold = threshold_at_fpr(benign, p.target_fpr)
+    # Look-alikes, not generated support traffic (which almost never scores high), decide the threshold.
+    hard = val_scores[[r["label"] == 0 and r["family"] != "support" for r in split["validation"]]]
+    threshold = threshold_at_fpr(hard, p.target_fpr)
     test_scores = classifier.scores(texts["test"], embed)
     held = [i for i, r in enumerate(split["test"]) if r["family"] in p.holdout_families]
     seen = [i for i in range(len(split["test"])) if i not in set(held)]

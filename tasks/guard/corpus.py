@@ -27,6 +27,8 @@ from tasks.core.files import atomic_writer, read_jsonl
 from tasks.data.synthesize import traffic
 
 SPLITS = ("train", "validation", "test")
+CONNECTORS = ("", "", "By the way, ", "One more question: ", "Oh and ", "Another thing: ", "Plus, ", "Separately, ",
+              "While I have you, ", "Second question: ")  # fmt: skip
 _LEET = str.maketrans({"o": "0", "i": "1", "e": "3", "a": "4", "s": "5", "t": "7"})
 
 
@@ -99,8 +101,11 @@ class _Pools:
         return {"goal": goal, "canary": canary, "question": question[:1].lower() + question[1:]}
 
     def join(self, text: str) -> str:
-        question = self.rng.choice(self.questions)
-        return f"{question} {text}" if self.rng.random() < 0.5 else f"{text} {question}"
+        """`text` beside a support question, with a connector a customer might use: attacks and benign rows get
+        the same ones, so a second request in a message says nothing by itself."""
+        question, connector = self.rng.choice(self.questions), self.rng.choice(CONNECTORS)
+        first, second = (question, text) if self.rng.random() < 0.5 else (text, question)
+        return f"{first} {connector}{second[:1].lower() if connector else second[:1]}{second[1:]}"
 
 
 def _questions(n: int, seed: int) -> list[dict[str, Any]]:
@@ -161,9 +166,10 @@ def rows(p: GuardModelParams) -> Iterator[dict[str, Any]]:
                 yield {"text": variant, "label": 0, "family": family, "template": f"{family}/{i}", "split": split}
     if "support" in p.holdout_families:
         intent_split = dict.fromkeys(intent_split, "test")
-    for q in support:
+    for k, q in enumerate(support):
         split = intent_split[q["intent"]]
-        yield {"text": q["text"], "label": 0, "family": "support", "template": f"support/{q['intent']}", "split": split}
+        text = pools[split].join(q["text"]) if k % 3 == 0 else q["text"]  # a third ask two things at once
+        yield {"text": text, "label": 0, "family": "support", "template": f"support/{q['intent']}", "split": split}
 
 
 def write_corpus(p: GuardModelParams, out: Path) -> dict[str, Any]:
