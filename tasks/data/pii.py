@@ -193,8 +193,8 @@ _NOT_NAMES = {  # capitalised words that open or close a run of them in support 
     *_NAME_STOPWORDS, "Dear", "Hey", "Good", "Morning", "Evening", "Monday", "Tuesday", "Wednesday", "Thursday",
     "Friday", "Saturday", "Sunday", "January", "February", "March", "April", "June", "July", "August",
     "September", "October", "November", "December", "Kind", "Regards", "Best", "Wishes", "Yesterday", "Today",
-    "Account", "Holder", "Contact", "Signed", "From", "Subject", "Installation", "Bank", "Plan", "Could", "Can",
-    "Please", "Why", "What", "How", "When", "Where", "Who", "My", "I", "Mobile", "Unlimited", "Family", "Share",
+    "Account", "Holder", "Contact", "Signed", "Subject", "Installation", "Bank", "Plan", "Could", "Can",
+    "Why", "What", "How", "When", "Where", "Who", "My", "I", "Mobile", "Unlimited", "Family", "Share",
     "Young", "Smart", "Business", "Pro", "Travel", "Home", "Box", "Street", "Road", "Avenue", "Lane", "Galaxy",
     "Pixel", "Archer", "Netflix", "Disney", "Sport", "Sports", "Max", "Plus", "Ultra", "Mini", "Air", "Fibre",
 }  # fmt: skip
@@ -214,32 +214,38 @@ def first_names() -> frozenset[str]:
     return frozenset(names - _NOT_NAMES)
 
 
+def _words(text: str) -> list[re.Match[str]]:
+    """The words of a matched name with their positions, so a replacement keeps the text's own spacing."""
+    return list(re.finditer(r"\S+", text))
+
+
 def _scrub_known_names(text: str, counts: Counter[str]) -> str:
     """A run of capitalised words holding a known first name is a person's name, wherever it stands ("Logan
     Hicks here", "Kovács Erzsébet"); the words around it that are not names stay."""
     known = first_names()
 
     def _sub(m: re.Match[str]) -> str:
-        words = m.group().split()
-        start = next((i for i, w in enumerate(words) if w.rstrip(".") not in _NOT_NAMES), len(words))
-        end = len(words) - next((i for i, w in enumerate(reversed(words)) if w not in _NOT_NAMES), len(words))
-        core = words[start:end]
+        run = m.group()
+        words = _words(run)
+        start = next((i for i, w in enumerate(words) if w.group().rstrip(".") not in _NOT_NAMES), len(words))
+        end = len(words) - next((i for i, w in enumerate(reversed(words)) if w.group() not in _NOT_NAMES), len(words))
+        core = [w.group() for w in words[start:end]]
         if len(core) < 2 or not any(w in known for w in core):
-            return m.group()
+            return run
         counts["NAME"] += 1
-        return " ".join([*words[:start], "<NAME>", *words[end:]])
+        return f"{run[: words[start].start()]}<NAME>{run[words[end - 1].end() :]}"  # the spacing around stays
 
     return _CAPITALISED_RUN.sub(_sub, text)
 
 
 def _scrub_names(text: str, counts: Counter[str]) -> str:
     def _sub(m: re.Match[str]) -> str:
-        words = m.group("name").split()
-        kept = next((i for i, w in enumerate(words) if w in _NAME_STOPWORDS), len(words))
+        name = m.group("name")
+        words = _words(name)
+        kept = next((i for i, w in enumerate(words) if w.group() in _NAME_STOPWORDS), len(words))
         if kept == 0:
             return m.group()
         counts["NAME"] += 1
-        rest = m.group("name")[len(" ".join(words[:kept])) :] if kept < len(words) else ""
-        return f"{m.group('cue')}{m.group('sep')}<NAME>{rest}"
+        return f"{m.group('cue')}{m.group('sep')}<NAME>{name[words[kept - 1].end() :]}"
 
     return _scrub_known_names(NAME.sub(_sub, text), counts)

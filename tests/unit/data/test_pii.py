@@ -49,3 +49,15 @@ def test_false_positives_are_left_alone(text: str) -> None:
     counts: Counter[str] = Counter()
     assert scrub(text, counts) == text
     assert not counts
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Hi\nAnna Berg here, my router is down.", "Hi\n<NAME> here, my router is down."),
+        ("I am Anna  Berg Please call me", "I am <NAME> Please call me"),
+        ("Kind regards,\nLogan Hicks\n0161 496 0000", "Kind regards,\n<NAME>\n<PHONE>"),
+    ],
+)
+def test_a_redacted_name_keeps_the_texts_own_spacing(text: str, expected: str) -> None:
+    assert scrub(text) == expected
