@@ -117,7 +117,8 @@ def test_a_client_that_goes_away_frees_the_engine_and_is_logged_as_cancelled(ser
     request does not queue behind them, and both are logged as 499 (client closed request) and counted."""
     openai, service, _ = server
     base = str(openai.base_url)
-    long = {"model": NAME, "messages": [{"role": "user", "content": "How do I set up my new router?"}], "max_tokens": 512}
+    question = {"role": "user", "content": "How do I set up my new router?"}
+    long = {"model": NAME, "messages": [question], "max_tokens": 512}
     with pytest.raises(httpx.ReadTimeout):
         httpx.post(f"{base}chat/completions", json=long, timeout=httpx.Timeout(30, read=0.5))
     with httpx.stream("POST", f"{base}chat/completions", json={**long, "stream": True}, timeout=30) as stream:
