@@ -69,7 +69,7 @@ def build(params: Params, corpus: Path, out: Path, embed: Embed) -> dict[str, An
     threshold = threshold_at_fpr(hard, p.target_fpr)
     test_scores = classifier.scores(texts["test"], embed)
     held = [i for i, r in enumerate(split["test"]) if r["family"] in p.holdout_families]
-    seen = [i for i in range(len(split["test"])) if i not in set(held)]
+    seen = [i for i, r in enumerate(split["test"]) if r["family"] not in p.holdout_families]
     started = time.perf_counter()
     for text in texts["test"][:50]:
         classifier.scores([text], embed)

@@ -16,9 +16,9 @@ import numpy as np
 
 from tasks.config.schema import GuardParams
 from tasks.core.errors import ConfigError
-from tasks.data.pii import scrub
+from tasks.data.pii import first_names, scrub
 from tasks.guard.classifier import InjectionClassifier, load
-from tasks.guard.features import Embed, sentences
+from tasks.guard.features import MAX_SENTENCES, Embed, sentences
 
 
 @dataclass(frozen=True)
@@ -42,13 +42,14 @@ class Guard:
         self.classifier = classifier
         self._embed = embed
         self.threshold = params.injection_threshold or (classifier.threshold if classifier else 1.0)
+        first_names()  # the scrubber's name list, read here rather than on the first request (~0.6 s)
 
     def _injection(self, texts: list[str]) -> tuple[float, str | None, list[str]]:
         """(score, family, suspects): the highest score of any user turn and the attack family that turn is most
         like, and the turns and sentences scoring `suspect_score` or more on their own. Turns and sentences are
         scored in one batch (their sentences embedded once)."""
         assert self.classifier is not None  # __init__ refuses injection checks without one
-        parts = [s for text in texts for s in sentences(text) if s != text]
+        parts = [s for text in texts for s in sentences(text) if s != text][:MAX_SENTENCES]  # bounded per request
         scores, families = self.classifier.explain(texts + parts, self._embed)
         suspects = [t for t, score in zip(texts + parts, scores, strict=True) if score >= self.params.suspect_score]
         if not texts:

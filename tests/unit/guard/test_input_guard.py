@@ -12,7 +12,7 @@ from tasks.core.errors import ConfigError
 from tasks.data.pii import scrub
 from tasks.evaluation.guard_set import labelled_set
 from tasks.guard.classifier import InjectionClassifier, load
-from tasks.guard.features import sentences
+from tasks.guard.features import MAX_SENTENCES, sentences
 from tasks.guard.input_guard import Guard, load_guard
 from tasks.models.embeddings import embed
 from tests.serving import REPO
@@ -121,3 +121,19 @@ def test_detector_quality_on_a_fixed_held_out_set(guard, classifier) -> None:
     assert len(attacks) >= 30 and len(benign) >= 300
     assert sum(attacks) / len(attacks) >= RECALL_FLOOR
     assert sum(benign) / len(benign) <= FPR_CEILING
+
+
+def test_a_long_conversation_scores_at_most_max_sentences_beside_its_turns(
+    classifier, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    scored: list[int] = []
+    explain = InjectionClassifier.explain
+
+    def counting(self, texts: list[str], embed) -> tuple:
+        scored.append(len(texts))
+        return explain(self, texts, embed)
+
+    monkeypatch.setattr(InjectionClassifier, "explain", counting)
+    turn = " ".join(f"Sentence number {i} about my router." for i in range(12))
+    Guard(GuardParams(), classifier, embed).screen([{"role": "user", "content": turn}] * 3)
+    assert scored == [3 + MAX_SENTENCES]
