@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from tasks.config.schema import Params
+from tasks.core.errors import ConfigError
 from tasks.data.pii import scrub
 from tasks.guard.classifier import META, WEIGHTS, fit, threshold_at_fpr
 from tasks.guard.corpus import read_corpus
@@ -66,6 +67,11 @@ def build(params: Params, corpus: Path, out: Path, embed: Embed) -> dict[str, An
     val_scores = classifier.scores(texts["validation"], embed)
     # Look-alikes, not generated support traffic (which almost never scores high), decide the threshold.
     hard = val_scores[[r["label"] == 0 and r["family"] != "support" for r in split["validation"]]]
+    if not len(hard):
+        raise ConfigError(
+            f"{corpus}: the validation split has no look-alikes to choose the threshold on; keep some benign "
+            "families out of guard_model.holdout_families, or raise guard_model.validation_fraction"
+        )
     threshold = threshold_at_fpr(hard, p.target_fpr)
     test_scores = classifier.scores(texts["test"], embed)
     held = [i for i, r in enumerate(split["test"]) if r["family"] in p.holdout_families]

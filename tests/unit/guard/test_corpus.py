@@ -6,11 +6,13 @@ from __future__ import annotations
 from collections import defaultdict
 from pathlib import Path
 
+import numpy as np
 import pytest
 
-from tasks.config.schema import GuardModelParams
+from tasks.config.schema import GuardModelParams, Params
 from tasks.core.errors import ConfigError
 from tasks.evaluation.guard_set import labelled_set
+from tasks.guard.build import build
 from tasks.guard.corpus import families, read_corpus, rows, write_corpus
 from tests.leakage import default_probes, near_duplicates
 from tests.serving import REPO
@@ -56,3 +58,12 @@ def test_no_probe_is_a_near_duplicate_of_a_corpus_row(tmp_path: Path) -> None:
     probes = [p.messages[-1]["content"] for p in sets.injection + sets.benign]
     probes += [text for text, _ in labelled_set(REPO / "data" / "guard", tmp_path / "probes" / "injection.jsonl", 0)]
     assert {probes[i][:120]: corpus[row][:120] for i, row in near_duplicates(corpus, probes).items()} == {}
+
+
+def test_a_corpus_without_validation_look_alikes_is_refused_by_name(tmp_path: Path) -> None:
+    benign = [f for f, label in families().items() if not label and f != "support"]
+    params = Params(guard_model=SMALL.model_copy(update={"holdout_families": benign}))
+    write_corpus(params.guard_model, tmp_path / "corpus.jsonl")
+    with pytest.raises(ConfigError, match="no look-alikes to choose the threshold on"):
+        build(params, tmp_path / "corpus.jsonl", tmp_path / "model", lambda texts: np.ones((len(texts), 384)))
+    assert not (tmp_path / "model").exists()
