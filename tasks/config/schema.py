@@ -140,8 +140,9 @@ class LoraParams(_Section):
     """LoRA scaling (alpha / r multiplies the update)."""
     dropout: float = Field(0.05, ge=0, lt=1)
     """Dropout on the LoRA input."""
-    target_modules: list[str] = Field(["q_proj", "k_proj", "v_proj", "o_proj"], min_length=1)
-    """Module-name suffixes; checked against the base model before training starts."""
+    target_modules: list[str] = Field(["all-linear"], min_length=1)
+    """Module-name suffixes, checked against the base model before training starts; all-linear: every linear layer
+    but the output head (on SmolLM2, 30 steps reach validation loss 2.42 vs 2.87 on attention alone)."""
 
 
 class TrainParams(_Section):
@@ -167,8 +168,9 @@ class TrainParams(_Section):
     """Passes over the training split (max_steps stops earlier)."""
     max_steps: int | None = Field(30, ge=1)
     """optimizer steps; None: as many as `epochs` take"""
-    learning_rate: float = Field(3e-4, gt=0, lt=1)
-    """AdamW learning rate of the LoRA weights."""
+    learning_rate: float = Field(1e-3, gt=0, lt=1)
+    """AdamW learning rate of the LoRA weights (at 3e-4, 30 steps leave the base model's "as an AI, I'm unable"
+    refusals in 7 % of support answers; at 1e-3, none in 193)."""
     weight_decay: float = Field(0.0, ge=0)
     """AdamW weight decay."""
     scheduler: Literal["linear", "cosine", "constant"] = "cosine"
@@ -215,9 +217,10 @@ class MlflowParams(_Section):
 
 
 class EvaluateParams(_Section):
-    max_rows: int | None = Field(64, ge=1)
-    """the first N test rows; None: the whole test split"""
-    batch_size: int = Field(32, ge=1)
+    max_rows: int | None = Field(200, ge=1)
+    """the first N test rows; None: the whole test split. The gate reads rates' Wilson bounds, so this sets how
+    tight they are: 2 refusals in 61 rows have an upper bound of 0.11, in 193 rows 0.04."""
+    batch_size: int = Field(64, ge=1)
     """Replies generated together (prompts of similar length share a batch)."""
     max_new_tokens: int = Field(64, ge=1)
     """Longest generated reply, in tokens."""

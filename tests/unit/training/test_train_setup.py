@@ -161,7 +161,7 @@ def test_fingerprint_covers_data_base_weights_and_trajectory_settings(tmp_path: 
     paths = TrainPaths(tmp_path / "base", tmp_path / "split", *(tmp_path / n for n in "abcd"))
     first = fingerprint(params(), 1, paths)
     assert fingerprint(params(log_every=7, checkpoint_every=3, keep_checkpoints=5), 1, paths) == first
-    assert fingerprint(params(learning_rate=1e-3), 1, paths) != first
+    assert fingerprint(params(learning_rate=3e-4), 1, paths) != first
     assert fingerprint(params(), 2, paths) != first
     (tmp_path / "base/model.safetensors").write_text("other weights")
     assert fingerprint(params(), 1, paths) != first
