@@ -36,7 +36,7 @@ def main() -> None:
     parser.add_argument("--model", default=str(REPO / "models/base"), help="a model directory, or tiny")
     parser.add_argument("--rows", type=int, default=96)
     parser.add_argument("--max-new-tokens", type=int, default=64)
-    parser.add_argument("--batch-sizes", default="8,16,32")
+    parser.add_argument("--batch-sizes", default="8,32,64")
     args = parser.parse_args()
 
     import torch

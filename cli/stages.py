@@ -182,7 +182,7 @@ def evaluate(
     baseline: Annotated[Path | None, typer.Option(help="the base model's metrics, for comparison")] = None,
     run_from: Annotated[Path | None, typer.Option(help="training summary naming the MLflow run to log to")] = None,
     report_html: Annotated[Path | None, typer.Option("--report", help="HTML report to write")] = None,
-    data: Annotated[Path, typer.Option(help="split directory (test.jsonl, train.jsonl)")] = Path("data/split"),
+    data: Annotated[Path, typer.Option(help="split directory (test.jsonl, intents.jsonl)")] = Path("data/split"),
     base: Annotated[Path, typer.Option(help="materialised base model")] = Path("models/base"),
     probes: Annotated[Path, typer.Option(help="probe sets")] = Path("data/probes"),
     params: ParamsOpt = Path("params.yaml"),
@@ -191,7 +191,7 @@ def evaluate(
     from tasks.evaluation.evaluate import EvalPaths
     from tasks.evaluation.evaluate import evaluate as run
 
-    paths = EvalPaths(data / "test.jsonl", data / "train.jsonl", base, probes, out, adapter, baseline, run_from,
+    paths = EvalPaths(data / "test.jsonl", data / "intents.jsonl", base, probes, out, adapter, baseline, run_from,
                       report_html)  # fmt: skip
     s = run(load(params), paths)
     intent = f", intent accuracy {s['intent_accuracy']:.3f}" if "intent_accuracy" in s else ""

@@ -125,6 +125,9 @@ class SplitParams(_Section):
     """Share of rows in the test split."""
     near_dup_threshold: float = Field(0.7, gt=0, lt=1)
     """Prompts at least this similar (MinHash Jaccard) stay in one split."""
+    intent_reference_rows: int = Field(24, ge=1)
+    """Training replies per intent that define it for evaluation's intent_accuracy (intents.jsonl). Feedback rows
+    are left out, so a retrain on new feedback leaves the file, and the base model's evaluation, as they were."""
 
     @model_validator(mode="after")
     def _fractions(self) -> SplitParams:
@@ -228,8 +231,6 @@ class EvaluateParams(_Section):
     """Longest reply to a probe: a followed injection, a leak or a refusal shows in the first sentences."""
     max_seq_len: int = Field(512, ge=16)
     """perplexity: longer conversations are truncated"""
-    intent_reference_rows: int = Field(24, ge=1)
-    """training replies per intent that define its centroid"""
 
 
 class GateParams(_Section):

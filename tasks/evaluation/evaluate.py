@@ -34,7 +34,7 @@ log = logging.getLogger("llmops.evaluate")
 @dataclass(frozen=True)
 class EvalPaths:
     test: Path
-    train: Path
+    intents: Path
     base: Path
     probes: Path
     out: Path
@@ -134,21 +134,17 @@ def generate(model, tokenizer, conversations: list[list[dict]], cfg: EvaluatePar
     return Generated(replies, latency, new_tokens, time.perf_counter() - started)
 
 
-def intent_predictions(train: Path, per_intent: int, texts: list[str]) -> list[str]:
-    """Which intent each text answers: nearest centroid of training replies in MiniLM embedding space."""
+def intent_predictions(reference: Path, texts: list[str]) -> list[str]:
+    """Which intent each text answers: nearest centroid of the split's reference replies (intents.jsonl) in
+    MiniLM embedding space."""
     from tasks.models.embeddings import embed, nearest_centroid
 
-    seen: dict[str, int] = {}
-    refs, labels = [], []
-    for row in read_jsonl(train):
-        intent = row.get("intent")
-        if intent and seen.get(intent, 0) < per_intent:
-            seen[intent] = seen.get(intent, 0) + 1
-            refs.append(row["messages"][-1]["content"])
-            labels.append(intent)
-    if len(seen) < 2:
+    if not reference.is_file():
+        raise DataFormatError(f"{reference}: intent reference not found; run `dvc repro split` first")
+    rows = list(read_jsonl(reference))
+    if len({row["intent"] for row in rows}) < 2:
         return []
-    return nearest_centroid(embed(refs), labels, embed(texts))
+    return nearest_centroid(embed([row["reply"] for row in rows]), [row["intent"] for row in rows], embed(texts))
 
 
 def _rate(flags: list[bool]) -> float:
@@ -291,7 +287,7 @@ def _measure(params: Params, paths: EvalPaths, rows: list[dict], sets: probes.Pr
     for kind, probe_set in kinds:
         replies[kind], served[kind] = replies_and_served([p.messages for p in probe_set], short, f"{kind} probes")
     fair_replies = [s.reply for s in served["fairness"]]
-    intents = intent_predictions(paths.train, cfg.intent_reference_rows, test_gen.replies + fair_replies)
+    intents = intent_predictions(paths.intents, test_gen.replies + fair_replies)
     test_intents, fair_intents = (intents[: len(rows)], intents[len(rows) :]) if intents else ([], [])
     test_metrics, test_examples = score_test(rows, test_gen, sets, test_intents, test_served)
     probe_metrics, probe_examples = score_probes(sets, replies, served)

@@ -47,8 +47,9 @@ def workspace(tmp_path_factory: pytest.TempPathFactory, tiny_model_dir: Path, gu
     root = tmp_path_factory.mktemp("eval")
     split = root / "data" / "split"
     split.mkdir(parents=True)
-    for name, rows in (("train", range(30)), ("test", range(30, 42))):
-        (split / f"{name}.jsonl").write_bytes(b"".join(orjson.dumps(row(i)) + b"\n" for i in rows))
+    (split / "test.jsonl").write_bytes(b"".join(orjson.dumps(row(i)) + b"\n" for i in range(30, 42)))
+    reference = [{"intent": intent, "reply": reply} for intent, reply in INTENTS.items()]
+    (split / "intents.jsonl").write_bytes(b"".join(orjson.dumps(r) + b"\n" for r in reference))
     shutil.copytree(REPO / "data" / "probes", root / "probes", ignore=shutil.ignore_patterns("generated"))
     (root / "models").mkdir()
     (root / "models" / "base").symlink_to(tiny_model_dir)
@@ -64,7 +65,7 @@ def workspace(tmp_path_factory: pytest.TempPathFactory, tiny_model_dir: Path, gu
     uri = f"sqlite:///{root / 'mlflow.db'}"
     params = {
         "mlflow": {"tracking_uri": uri, "experiment": "eval"},
-        "evaluate": {"max_rows": 9, "batch_size": 4, "max_new_tokens": 8, "intent_reference_rows": 5},
+        "evaluate": {"max_rows": 9, "batch_size": 4, "max_new_tokens": 8},
     }
     (root / "params.yaml").write_text(yaml.safe_dump(params))
     mlflow.set_tracking_uri(uri)
@@ -153,6 +154,5 @@ def test_a_failed_evaluation_marks_the_run_so_the_gate_refuses_it(workspace: Pat
 
 def test_an_empty_test_split_is_a_clear_error(workspace: Path, tmp_path: Path) -> None:
     (tmp_path / "test.jsonl").write_text("")
-    (tmp_path / "train.jsonl").write_text("")
     result = llmops(workspace, "--data", str(tmp_path), "--out", str(tmp_path / "e.json"))
     assert result.returncode == 1 and "the test split is empty" in result.stderr

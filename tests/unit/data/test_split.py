@@ -119,9 +119,39 @@ def test_feedback_trains_and_leaves_the_other_splits_as_they_were(tmp_path: Path
     split(tmp_path / "before.jsonl", tmp_path / "a", SplitParams(), PREP)
     chat = lambda i: [{"role": "user", "content": f"How do I link streaming account {i}?"},  # noqa: E731
                       {"role": "assistant", "content": "In the app."}]  # fmt: skip
-    feedback = [{"id": f"fb-{i}", "messages": chat(i)} for i in range(40)]
-    write_jsonl(tmp_path / "after.jsonl", records + feedback)
+    feedback = [{"id": f"fb-{i}", "intent": "billing", "messages": chat(i)} for i in range(40)]
+    write_jsonl(tmp_path / "after.jsonl", feedback[:20] + records + feedback[20:])
     split(tmp_path / "after.jsonl", tmp_path / "b", SplitParams(), PREP)
     before, after = _load(tmp_path / "a"), _load(tmp_path / "b")
     assert after["test"] == before["test"] and after["validation"] == before["validation"]
-    assert after["train"] == before["train"] + feedback
+    assert after["train"] == feedback[:20] + before["train"] + feedback[20:]
+    # what defines an intent for evaluation stays too, so the base model's evaluation need not rerun
+    assert (tmp_path / "b/intents.jsonl").read_bytes() == (tmp_path / "a/intents.jsonl").read_bytes()
+
+
+def test_intent_reference_is_the_first_training_replies_of_each_intent(split_dir: Path) -> None:
+    reference = list(read_jsonl(split_dir / "intents.jsonl"))
+    train = _load(split_dir)["train"]
+    per_intent = Counter(r["intent"] for r in reference)
+    assert set(per_intent) == set(INTENTS) and set(per_intent.values()) == {SplitParams().intent_reference_rows}
+    for intent in INTENTS:
+        first = [r["messages"][-1]["content"] for r in train if r["intent"] == intent][: per_intent[intent]]
+        assert [r["reply"] for r in reference if r["intent"] == intent] == first
+
+
+def test_feedback_repeating_a_held_out_prompt_stays_out_of_training_and_moves_nothing(tmp_path: Path) -> None:
+    records = _records()
+    write_jsonl(tmp_path / "before.jsonl", records)
+    split(tmp_path / "before.jsonl", tmp_path / "a", SplitParams(), PREP)
+    before = _load(tmp_path / "a")
+    held_out = before["test"][0]
+    correction = {
+        **held_out,
+        "id": "fb-1",
+        "messages": [*held_out["messages"][:-1], {"role": "assistant", "content": "The corrected answer."}],
+    }
+    write_jsonl(tmp_path / "after.jsonl", [correction, *records])
+    split(tmp_path / "after.jsonl", tmp_path / "b", SplitParams(), PREP)
+    after = _load(tmp_path / "b")
+    assert after["test"] == [correction, *before["test"]]
+    assert after["train"] == before["train"] and after["validation"] == before["validation"]
