@@ -62,6 +62,10 @@ class Loop:
         except DemoStopped as stop:
             self.steps.append(Step(name, time.perf_counter() - started, stop.why, ok=False))
             raise
+        except Exception as err:  # a crash is a result too: the summary names the step and the error
+            why = f"{type(err).__name__}: {err}"
+            self.steps.append(Step(name, time.perf_counter() - started, why, ok=False))
+            raise DemoStopped(name, why) from err
         self.steps.append(Step(name, time.perf_counter() - started, result))
         return value
 
@@ -199,7 +203,7 @@ def demo(
     loop: Annotated[bool, typer.Option("--loop/--no-loop", help="--no-loop: the retrain alone")] = True,
     customers: Annotated[int, typer.Option(help="chats per traffic phase")] = 240,
     shift: Annotated[float, typer.Option(help="share of the second phase about new products")] = 0.6,
-    max_tokens: Annotated[int, typer.Option(help="reply length the customers ask for")] = 48,
+    max_tokens: Annotated[int, typer.Option(help="reply length the customers ask for, in tokens")] = 24,
     port: Annotated[int | None, typer.Option(help="default: a free loopback port")] = None,
     seed: Annotated[int, typer.Option(help="the customers' seed")] = 1,
     params: ParamsOpt = Path("params.yaml"),

@@ -8,13 +8,18 @@ review("http://127.0.0.1:8000", answers, seed=1)   # -> {"approved": 40, "correc
 from __future__ import annotations
 
 import random
+import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from importlib import resources
+from typing import TYPE_CHECKING
 
 import yaml
 
 from tasks.data.synthesize import traffic
+
+if TYPE_CHECKING:
+    import httpx
 
 CONCURRENCY = 8  # the server's default batch: customers arrive together
 
@@ -71,5 +76,16 @@ def review(base_url: str, answers: list[Answer], seed: int, approve_share: float
                 counts["approved"] += 1
             else:
                 continue
-            http.post("/feedback", json=body).raise_for_status()
+            _post_within_rate_limit(http, "/feedback", body)
     return counts
+
+
+def _post_within_rate_limit(http: httpx.Client, path: str, body: dict, attempts: int = 30) -> None:
+    """A well-behaved client: on 429 it waits what the server's Retry-After says, then asks again."""
+    for _ in range(attempts):
+        response = http.post(path, json=body)
+        if response.status_code != 429:
+            response.raise_for_status()
+            return
+        time.sleep(float(response.headers.get("retry-after", "1")))
+    response.raise_for_status()

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
 import pytest
 from rich.console import Console
 
 from cli import demo
-from tasks.data.customers import corrections
+from tasks.data.customers import Answer, corrections, review
 from tasks.data.synthesize import _templates
 
 
@@ -41,3 +45,44 @@ def test_the_summary_says_whether_the_loop_closed(monkeypatch: pytest.MonkeyPatc
 
 def test_every_new_product_has_a_correction() -> None:
     assert set(corrections()) == set(_templates()["shifted_intents"])
+
+
+def test_a_crash_in_a_step_is_recorded_and_stops_the_loop_with_its_error() -> None:
+    loop = demo.Loop()
+
+    def crashed():
+        raise ConnectionError("server went away")
+
+    with pytest.raises(demo.DemoStopped, match="the loop stopped at feedback: ConnectionError: server went away"):
+        loop.step("feedback", crashed)
+    assert [(s.name, s.ok) for s in loop.steps] == [("feedback", False)]
+
+
+def test_feedback_waits_out_the_servers_rate_limit() -> None:
+    """The server answers 429 with Retry-After once its bucket is empty; staff reviews are not lost to it."""
+    seen: list[dict] = []
+
+    class Limited(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # noqa: N802
+            body = json.loads(self.rfile.read(int(self.headers["content-length"])))
+            limited = len(seen) % 3 == 0 and not getattr(self.server, "waited", False)
+            self.server.waited = limited
+            if not limited:
+                seen.append(body)
+            self.send_response(429 if limited else 200)
+            self.send_header("retry-after", "0.01")
+            self.send_header("content-length", "0")
+            self.end_headers()
+
+        def log_message(self, *args) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Limited)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        product = next(iter(corrections()))
+        answers = [Answer(f"r-{i}", "1", product, "q", "a") for i in range(5)]
+        counts = review(f"http://127.0.0.1:{server.server_port}", answers, seed=1)
+    finally:
+        server.shutdown()
+    assert counts["corrected"] == 5 and [b["request_id"] for b in seen] == [f"r-{i}" for i in range(5)]
