@@ -63,7 +63,7 @@ def test_feedback_waits_out_the_servers_rate_limit() -> None:
     seen: list[dict] = []
 
     class Limited(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802
+        def do_POST(self) -> None:
             body = json.loads(self.rfile.read(int(self.headers["content-length"])))
             limited = len(seen) % 3 == 0 and not getattr(self.server, "waited", False)
             self.server.waited = limited
