@@ -126,8 +126,8 @@ class SplitParams(_Section):
     near_dup_threshold: float = Field(0.7, gt=0, lt=1)
     """Prompts at least this similar (MinHash Jaccard) stay in one split."""
     intent_reference_rows: int = Field(24, ge=1)
-    """Training replies per intent that define it for evaluation's intent_accuracy (intents.jsonl). Feedback rows
-    are left out, so a retrain on new feedback leaves the file, and the base model's evaluation, as they were."""
+    """Training replies per intent that define it for evaluation's intent_accuracy (intents.jsonl; feedback rows
+    are left out, so the file is the same for every model evaluated on the same data rows)."""
 
     @model_validator(mode="after")
     def _fractions(self) -> SplitParams:

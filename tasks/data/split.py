@@ -15,7 +15,7 @@ from typing import Any
 from tasks.config.schema import PrepareParams, SplitParams
 from tasks.core.errors import DataFormatError
 from tasks.core.files import read_jsonl, write_json, write_jsonl
-from tasks.data.dedup import near_duplicate_groups
+from tasks.data.dedup import NearDuplicateIndex, near_duplicate_groups, signatures
 from tasks.data.formats import FEEDBACK_PREFIX
 
 SPLITS = ("train", "validation", "test")
@@ -35,43 +35,53 @@ def leak_groups(records: list[dict[str, Any]], s: SplitParams, p: PrepareParams)
     return near_duplicate_groups(prompts, s.near_dup_threshold, p.num_perm, p.shingle_words)
 
 
-def assign(records: list[dict[str, Any]], groups: list[int], s: SplitParams) -> list[str]:
-    """Split name per record: groups shuffled within each intent by a generator of its own, cut at the fractions.
+def is_feedback(record: dict[str, Any]) -> bool:
+    return str(record.get("id", "")).startswith(FEEDBACK_PREFIX)
 
-    Feedback records (people's corrections from the request log) train, and neither their number nor their place
-    moves any other record: otherwise the test set would change with each retrain's traffic, and a candidate would
-    be compared with its champion on different questions. The one exception keeps the splits leak-free: a
-    correction that nearly repeats a held-out prompt joins that prompt's split.
-    """
+
+def assign(records: list[dict[str, Any]], groups: list[int], s: SplitParams) -> list[str]:
+    """Split name per record: groups shuffled within each intent by a generator of its own, cut at the fractions."""
     members: dict[int, list[int]] = defaultdict(list)
     for i, g in enumerate(groups):
         members[g].append(i)
     out = [""] * len(records)
     by_stratum: dict[str, list[int]] = defaultdict(list)
-    first: dict[int, int] = {}  # a group's place and size count its data rows only: feedback moves no other group
-    size: dict[int, int] = {}
     for g, idx in members.items():
-        data = [i for i in idx if not str(records[i].get("id", "")).startswith(FEEDBACK_PREFIX)]
-        if not data:
-            for i in idx:
-                out[i] = "train"
-            continue
-        first[g], size[g] = data[0], len(data)
-        by_stratum[records[data[0]].get("intent") or "_none"].append(g)
+        by_stratum[records[idx[0]].get("intent") or "_none"].append(g)
     cut_val = 1 - s.validation_fraction - s.test_fraction
     cut_test = 1 - s.test_fraction
     for stratum in sorted(by_stratum):
-        gs = sorted(by_stratum[stratum], key=first.__getitem__)
+        gs = sorted(by_stratum[stratum], key=lambda g: members[g][0])
         random.Random(f"{s.seed}/{stratum}").shuffle(gs)
-        total = sum(size[g] for g in gs)
+        total = sum(len(members[g]) for g in gs)
         seen = 0
         for g in gs:
-            middle = (seen + size[g] / 2) / total
+            middle = (seen + len(members[g]) / 2) / total
             name = "train" if middle < cut_val else "validation" if middle < cut_test else "test"
             for i in members[g]:
                 out[i] = name
-            seen += size[g]
+            seen += len(members[g])
     return out
+
+
+def place_feedback(feedback: list[dict[str, Any]], held_out: dict[str, str], s: SplitParams,
+                   p: PrepareParams) -> list[str]:  # fmt: skip
+    """Split name per feedback record (people's corrections from the request log): train, unless it nearly
+    repeats a held-out prompt (`held_out`: prompt -> its split), which it then joins so that none leaks."""
+    index = NearDuplicateIndex(s.near_dup_threshold, p.num_perm)
+    split_of: dict[str, str] = {}
+    for n, (prompt, sig) in enumerate(zip(held_out, signatures(held_out, p.num_perm, p.shingle_words), strict=True)):
+        index.add(str(n), sig)
+        split_of[str(n)] = held_out[prompt]
+    names = []
+    prompts = [prompt_text(r) for r in feedback]
+    for n, sig in enumerate(signatures(prompts, p.num_perm, p.shingle_words)):
+        hit = index.find(sig)
+        names.append(split_of[hit] if hit is not None else "train")
+        if hit is not None:
+            index.add(f"fb{n}", sig)
+            split_of[f"fb{n}"] = names[-1]
+    return names
 
 
 def split(data: Path, out_dir: Path, s: SplitParams, p: PrepareParams) -> dict[str, Any]:
@@ -80,8 +90,17 @@ def split(data: Path, out_dir: Path, s: SplitParams, p: PrepareParams) -> dict[s
     records = list(read_jsonl(data))
     if not records:
         raise DataFormatError(f"{data}: no records to split; check data/prepared/summary.json for why")
-    groups = leak_groups(records, s, p)
-    names = assign(records, groups, s)
+    # Feedback arrives with every retrain: the data rows are grouped and split without it, so that it cannot merge
+    # their groups and reshuffle an intent, and the test set a champion was measured on stays as it was.
+    data = [i for i, r in enumerate(records) if not is_feedback(r)]
+    groups = leak_groups([records[i] for i in data], s, p)
+    names = [""] * len(records)
+    for i, name in zip(data, assign([records[i] for i in data], groups, s), strict=True):
+        names[i] = name
+    held_out = {prompt_text(records[i]): names[i] for i in data if names[i] != "train"}
+    feedback = [i for i, r in enumerate(records) if is_feedback(r)]
+    for i, name in zip(feedback, place_feedback([records[i] for i in feedback], held_out, s, p), strict=True):
+        names[i] = name
     rows: dict[str, int] = {}
     for name in SPLITS:
         rows[name] = write_jsonl(
@@ -104,12 +123,12 @@ def split(data: Path, out_dir: Path, s: SplitParams, p: PrepareParams) -> dict[s
 def intent_reference(records: list[dict[str, Any]], names: list[str], s: SplitParams) -> Iterator[dict[str, str]]:
     """The first training replies of each intent, which define it for evaluation's intent_accuracy.
 
-    People's corrections are left out: they always train and arrive with every retrain, and with them in this
-    file the base model's evaluation, which reads it, would rerun for nothing."""
+    People's corrections are left out: they arrive with every retrain, and what an intent is should not move
+    with them."""
     seen: Counter[str] = Counter()
     for record, name in zip(records, names, strict=True):
         intent = record.get("intent")
-        if name != "train" or not intent or str(record.get("id", "")).startswith(FEEDBACK_PREFIX):
+        if name != "train" or not intent or is_feedback(record):
             continue
         if seen[intent] < s.intent_reference_rows:
             seen[intent] += 1

@@ -155,3 +155,36 @@ def test_feedback_repeating_a_held_out_prompt_stays_out_of_training_and_moves_no
     after = _load(tmp_path / "b")
     assert after["test"] == [correction, *before["test"]]
     assert after["train"] == before["train"] and after["validation"] == before["validation"]
+
+
+def test_feedback_bridging_groups_moves_no_data_row_and_leaks_nothing(tmp_path: Path) -> None:
+    """A correction can nearly repeat two data prompts at once; grouped with them, it would join their groups and
+    reshuffle a whole intent. Here every data row must stay where it was, and no training row may nearly repeat a
+    held-out prompt."""
+    records = _records()
+    write_jsonl(tmp_path / "before.jsonl", records)
+    split(tmp_path / "before.jsonl", tmp_path / "a", SplitParams(), PREP)
+    before = _load(tmp_path / "a")
+    prompts = [prompt_text(r) for r in records]
+    feedback = []
+    for n, (a, b) in enumerate(zip(prompts[::7], prompts[3::7], strict=False)):
+        words_a, words_b = a.split(), b.split()
+        bridge = " ".join(words_a[: len(words_a) * 3 // 4] + words_b[len(words_b) // 4 :])
+        feedback.append({"id": f"fb-{n}", "messages": [{"role": "user", "content": bridge},
+                                                       {"role": "assistant", "content": "Corrected."}]})  # fmt: skip
+    for n, prompt in enumerate(prompts[::5]):  # and corrections of questions asked again, some of them held out
+        again = [{"role": "user", "content": prompt + " thanks"}, {"role": "assistant", "content": "Corrected."}]
+        feedback.append({"id": f"fb-again-{n}", "messages": again})
+    write_jsonl(tmp_path / "after.jsonl", records + feedback)
+    split(tmp_path / "after.jsonl", tmp_path / "b", SplitParams(), PREP)
+    after = _load(tmp_path / "b")
+    for name in SPLITS:
+        assert [r for r in after[name] if not r["id"].startswith("fb-")] == before[name]
+    assert (tmp_path / "b/intents.jsonl").read_bytes() == (tmp_path / "a/intents.jsonl").read_bytes()
+    index = NearDuplicateIndex(0.7, PREP.num_perm)
+    held_out = [prompt_text(r) for r in after["validation"] + after["test"]]
+    for i, sig in enumerate(signatures(held_out, PREP.num_perm, PREP.shingle_words)):
+        index.add(str(i), sig)
+    train = [prompt_text(r) for r in after["train"]]
+    assert all(index.find(sig) is None for sig in signatures(train, PREP.num_perm, PREP.shingle_words))
+    assert sum(r["id"].startswith("fb-") for r in after["validation"] + after["test"]) > 0  # some did repeat one
