@@ -31,9 +31,16 @@ class Ui:
         self.http = httpx.Client(base_url=api, timeout=30)
 
     def _send(self, method: str, path: str, **kwargs) -> httpx.Response:
-        """Retries 502/503 as Prefect's own client does: a busy sqlite server answers 503 for a moment."""
+        """Retries 502/503 and timeouts as Prefect's own client does: a busy sqlite server answers 503, or nothing
+        within 30 s, for a moment."""
         for attempt in range(6):
-            response = self.http.request(method, path, **kwargs)
+            try:
+                response = self.http.request(method, path, **kwargs)
+            except (httpx.TimeoutException, httpx.RemoteProtocolError):
+                if attempt == 5:
+                    raise
+                time.sleep(2**attempt)
+                continue
             if response.status_code not in (502, 503) or attempt == 5:
                 break
             time.sleep(2**attempt)

@@ -30,7 +30,7 @@ def test_smoke_profile_sets_only_its_own_keys() -> None:
     smoke = profile_values(REPO / "params.yaml", "smoke")
     assert smoke["model.base"] == "tiny"
     assert smoke["generate.n_records"] < _shipped()["generate"]["n_records"]
-    assert not any(key.startswith("split.") for key in smoke)  # untouched keys keep the default's value
+    assert not any(key.startswith("lora.") for key in smoke)  # untouched keys keep the default's value
 
 
 def test_schema_defaults_are_the_shipped_params() -> None:
