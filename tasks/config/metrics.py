@@ -16,6 +16,8 @@ DIRECTION: dict[str, int] = {
     "refusal_rate": -1,
     "toxicity_rate": -1,
     "over_refusal_rate": -1,
+    "reply_cluster_purity": +1,  # replies cluster by the intent asked (tasks/evaluation/embedding_view.py)
+    "fairness_group_separation": -1,  # one group's replies sit apart from everyone else's
 }
 
 # Shares of n trials (n is reported as `<rate>_n`): the gate reads their Wilson bounds and tests differences.

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import io
+from collections import Counter
 from pathlib import Path
 
 import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
+import numpy as np
 import pandas as pd
 
 
@@ -36,3 +38,24 @@ def loss_curve(history_csv: Path, out: Path) -> Path:
     fig.savefig(out)
     plt.close(fig)
     return out
+
+
+def scatter_by_label(
+    ax, points, labels: list[str], title: str, top: int = 10, markers: list[str] | None = None
+) -> None:
+    """One colour per label (the `top` most common; the rest grey as "other"), an optional marker per point."""
+    common = [name for name, _ in Counter(labels).most_common(top)]
+    colours = dict(zip(common, plt.get_cmap("tab10").colors, strict=False))
+    groups: dict[tuple[str, str], list[int]] = {}
+    for i, label in enumerate(labels):
+        groups.setdefault((label if label in colours else "other", markers[i] if markers else "o"), []).append(i)
+    points = np.asarray(points)
+    named: set[str] = set()
+    for (name, marker), rows in sorted(groups.items(), key=lambda kv: kv[0][0] == "other"):
+        ax.scatter(points[rows, 0], points[rows, 1], s=12, alpha=0.7, marker=marker,
+                   color=colours.get(name, (0.75, 0.75, 0.75)), label=None if name in named else name)  # fmt: skip
+        named.add(name)
+    ax.set_title(title, fontsize=10)
+    ax.set_xticks([])
+    ax.set_yticks([])
+    ax.legend(fontsize=6, loc="best", markerscale=0.8, frameon=False)

@@ -24,7 +24,7 @@ from tasks.config.schema import EvaluateParams, Params
 from tasks.core.errors import DataFormatError, ModelSourceError
 from tasks.core.files import read_jsonl, write_json, write_jsonl
 from tasks.core.progress import Progress
-from tasks.evaluation import fairness, probes, statistics, text_metrics
+from tasks.evaluation import embedding_view, fairness, probes, statistics, text_metrics
 from tasks.evaluation.served import Served, input_guard, serve
 from tasks.training.sft_data import encode, loss_sum
 
@@ -268,6 +268,8 @@ def evaluate(params: Params, paths: EvalPaths) -> dict[str, Any]:
 
 
 def _measure(params: Params, paths: EvalPaths, rows: list[dict], sets: probes.ProbeSets) -> tuple[dict, list]:
+    from tasks.models.embeddings import embed
+
     cfg = params.evaluate
     label = "fine-tuned" if paths.adapter else "base"
     model, tokenizer = load_model(paths.base, paths.adapter)
@@ -292,6 +294,7 @@ def _measure(params: Params, paths: EvalPaths, rows: list[dict], sets: probes.Pr
     test_metrics, test_examples = score_test(rows, test_gen, sets, test_intents, test_served)
     probe_metrics, probe_examples = score_probes(sets, replies, served)
     fair_metrics, fair_groups, fair_examples = fairness_score(sets, served["fairness"], fair_intents)
+    examples = test_examples + probe_examples + fair_examples
     actions = [s.action for group in (test_served, *served.values()) for s in group]
     summary = {
         "model": label,
@@ -301,6 +304,7 @@ def _measure(params: Params, paths: EvalPaths, rows: list[dict], sets: probes.Pr
         **statistics.with_intervals({**test_metrics, **probe_metrics}),
         **fair_metrics,
         "fairness_groups": fair_groups,
+        **embedding_view.score(examples, embed),
         "rows": len(rows),
         "probes": len(sets.pii) + len(sets.injection) + len(sets.benign) + len(sets.fairness),
         **{f"served_{action}": actions.count(action) for action in ("blocked", "mask", "refuse")},
@@ -309,7 +313,7 @@ def _measure(params: Params, paths: EvalPaths, rows: list[dict], sets: probes.Pr
     }
     log.info("%s: perplexity %.3f, rougeL %.3f, %d rows in %.0f s", label, ppl, summary["rougeL"], len(rows),
              summary["seconds"])  # fmt: skip
-    return summary, test_examples + probe_examples + fair_examples
+    return summary, examples
 
 
 def fairness_score(sets: probes.ProbeSets, served: list[Served], intents: list[str]) -> tuple[dict, dict, list]:

@@ -14,7 +14,7 @@ import numpy as np
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from tasks.config.metrics import FAIRNESS, gap_key
-from tasks.core.plots import to_png
+from tasks.core.plots import scatter_by_label, to_png
 from tasks.evaluation.gate import DIRECTION
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -110,6 +110,26 @@ def fairness_plot(groups: dict[str, dict[str, float]]) -> bytes:
     return to_png(fig)
 
 
+def embedding_plot(examples: list[dict]) -> bytes | None:
+    """Prompts by intent; replies by the intent asked, an x where the reply answers another; fairness replies by
+    group of askers. One set of axes (PCA of the test prompts and replies)."""
+    tests = [e for e in examples if e["kind"] == "test" and "reply_xy" in e]
+    fair = [e for e in examples if e["kind"] == "fairness" and "reply_xy" in e]
+    if not tests:
+        return None
+    panels = 3 if fair else 2
+    fig, axes = plt.subplots(1, panels, figsize=(5 * panels, 4.6), sharex=True, sharey=True)
+    intents = [e.get("intent") or "unlabelled" for e in tests]
+    scatter_by_label(axes[0], [e["prompt_xy"] for e in tests], intents, "test prompts, by intent")
+    wrong = ["x" if e.get("predicted_intent") not in (None, e.get("intent")) else "o" for e in tests]
+    scatter_by_label(axes[1], [e["reply_xy"] for e in tests], intents,
+                     "replies, by intent asked (x: answers another)", markers=wrong)  # fmt: skip
+    if fair:
+        groups = [e["group"].split(":")[0] for e in fair]
+        scatter_by_label(axes[2], [e["reply_xy"] for e in fair], groups, "fairness replies, by kind of asker")
+    return to_png(fig)
+
+
 def plots(summary: dict, examples: list[dict], baseline: dict | None, base_examples: list[dict] | None) -> dict:
     """File name -> PNG bytes."""
     images = {
@@ -119,6 +139,8 @@ def plots(summary: dict, examples: list[dict], baseline: dict | None, base_examp
     }
     if summary.get("fairness_groups"):
         images["fairness_by_group.png"] = fairness_plot(summary["fairness_groups"])
+    if (embedding := embedding_plot(examples)) is not None:
+        images["embedding_map.png"] = embedding
     return images
 
 
@@ -204,7 +226,8 @@ def html(
     tests = [{**e, "base": base_reply.get(e["id"], "")} for e in examples if e["kind"] == "test"][:max_examples]
     titles = {"metrics_comparison.png": "Scores and rates", "rougeL_by_intent.png": "ROUGE-L by intent",
               "reply_lengths.png": "Reply lengths",
-              "fairness_by_group.png": "Fairness: the same requests by group"}  # fmt: skip
+              "fairness_by_group.png": "Fairness: the same requests by group",
+              "embedding_map.png": "Embedding map (MiniLM, PCA)"}  # fmt: skip
     fairness_names, fairness = fairness_rows(summary)
     env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html", "j2"]))
     return env.get_template("eval_report.html.j2").render(

@@ -30,8 +30,10 @@ from scipy import stats
 
 from tasks.config.schema import DriftParams
 from tasks.core.errors import DataFormatError
+from tasks.models import embedding_map
 
 OTHER = "other"
+CLUSTERS = 16  # the drift map's clusters of training and recent prompts together
 
 
 @dataclass(frozen=True)
@@ -61,7 +63,8 @@ class DriftResult:
     checks: list[Check] = field(default_factory=list)
     mix: dict[str, dict[str, float]] = field(default_factory=dict)  # intent -> {"reference": share, "window": share}
     lengths: dict[str, list[float]] = field(default_factory=dict)  # words-per-prompt histograms (shares) and edges
-    projection: dict[str, list[list[float]]] = field(default_factory=dict)  # 2-D PCA of sampled embeddings
+    projection: dict[str, list] = field(default_factory=dict)  # 2-D PCA of sampled embeddings, their clusters
+    clusters: list[dict] = field(default_factory=list)  # training vs recent share per cluster, largest gain first
 
     @property
     def drifted(self) -> bool:
@@ -72,7 +75,7 @@ class DriftResult:
 
     def summary(self) -> dict:
         """The decision and the checks, without the plot data: an event payload, a flow result."""
-        return {k: v for k, v in self.as_dict().items() if k not in ("mix", "lengths", "projection")}
+        return {k: v for k, v in self.as_dict().items() if k not in ("mix", "lengths", "projection", "clusters")}
 
     def check(self, name: str) -> Check | None:
         return next((c for c in self.checks if c.name == name), None)
@@ -272,17 +275,29 @@ def _histograms(ref: np.ndarray, win: np.ndarray, bins: int = 30) -> dict[str, l
     }
 
 
-def _projection(ref: np.ndarray, win: np.ndarray, seed: int, points: int = 400) -> dict[str, list[list[float]]]:
-    """Both sides on the reference's first two principal components, a sample of each."""
+def _map(
+    ref: np.ndarray, win: np.ndarray, win_texts: list[str], seed: int, points: int = 400
+) -> tuple[dict[str, list], list[dict]]:
+    """Both sides on the reference's first two principal components (a sample of each, with its cluster), and the
+    clusters of both together, those recent prompts crowd most first. A cluster is `new` (a topic training hardly
+    saw) when its recent share is at least three times its training share and 3 points above it."""
+    both = embedding_map.build(np.vstack([ref, win]), CLUSTERS, seed, fit_on=ref)
+    ref_c, win_c = both.clusters[: len(ref)], both.clusters[len(ref) :]
     rng = np.random.default_rng(seed)
-    ref_s = ref[rng.permutation(len(ref))[:points]]
-    win_s = win[rng.permutation(len(win))[:points]]
-    center = ref.mean(axis=0)
-    axes = np.linalg.svd(ref_s - center, full_matrices=False)[2][:2]
-    return {
-        "reference": ((ref_s - center) @ axes.T).round(4).tolist(),
-        "window": ((win_s - center) @ axes.T).round(4).tolist(),
+    ref_s, win_s = rng.permutation(len(ref))[:points], rng.permutation(len(win))[:points]
+    projection = {
+        "reference": both.points[: len(ref)][ref_s].round(4).tolist(),
+        "window": both.points[len(ref) :][win_s].round(4).tolist(),
+        "reference_cluster": ref_c[ref_s].tolist(),
+        "window_cluster": win_c[win_s].tolist(),
     }
+    clusters = []
+    for c in sorted(set(both.clusters.tolist())):
+        ref_share, win_share = float(np.mean(ref_c == c)), float(np.mean(win_c == c))
+        examples = [win_texts[i] for i in np.flatnonzero(win_c == c)[:3]]
+        clusters.append({"cluster": c, "reference": round(ref_share, 4), "window": round(win_share, 4),
+                         "new": win_share >= 3 * ref_share + 0.03, "examples": examples})  # fmt: skip
+    return projection, sorted(clusters, key=lambda r: r["reference"] - r["window"])
 
 
 def decide(violations: list[bool], k: int, n: int) -> bool:
@@ -309,7 +324,8 @@ def check(
     ref_texts = [reference.prompts[i] for i in pick]
     ref_intents = [reference.intents[i] for i in pick]
     ref_vecs = embed_cached(ref_texts, cache)
-    win_vecs = embed_cached(_sample(win, params.embed_rows, params.seed), None)
+    win_sample = _sample(win, params.embed_rows, params.seed)
+    win_vecs = embed_cached(win_sample, None)
     intent, mix = intent_check(ref_vecs, ref_intents, win_vecs, params)
     checks = [
         embedding_check(ref_vecs, win_vecs, params),
@@ -326,6 +342,6 @@ def check(
     reason = f"{head}: " + "; ".join(f"{c.name}: {c.detail}" for c in fired) + f" ({len(win)} recent vs {ref_n} "
     reason += f"training prompts; {rule})"
     lengths = _histograms(_words(ref_texts), _words(win))
-    projection = _projection(ref_vecs, win_vecs, params.seed)
+    projection, clusters = _map(ref_vecs, win_vecs, win_sample, params.seed)
     status = "drift" if drifted else "no_drift"
-    return DriftResult(status, reason, len(win), ref_n, violated, recent, checks, mix, lengths, projection)
+    return DriftResult(status, reason, len(win), ref_n, violated, recent, checks, mix, lengths, projection, clusters)

@@ -13,13 +13,13 @@ import numpy as np
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from tasks.core.files import write_json
-from tasks.core.plots import to_png
+from tasks.core.plots import scatter_by_label, to_png
 from tasks.monitoring.drift import OTHER, DriftResult
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 TITLES = {"intent_mix.png": "Intent mix: training vs recent prompts",
           "prompt_lengths.png": "Words per prompt",
-          "embedding_projection.png": "Embeddings on the training prompts' first two principal components"}  # fmt: skip
+          "embedding_projection.png": "Embedding map (the training prompts' two principal components)"}  # fmt: skip
 
 
 def intent_plot(result: DriftResult, top: int = 15) -> bytes:
@@ -49,14 +49,20 @@ def length_plot(result: DriftResult) -> bytes:
 
 
 def projection_plot(result: DriftResult) -> bytes:
-    fig, ax = plt.subplots(figsize=(6, 5))
+    """Left: training vs recent prompts; right: the recent ones by cluster (the table's numbers)."""
+    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 5), sharex=True, sharey=True)
     for side, color in (("reference", "#9e9e9e"), ("window", "#1f77b4")):
         points = np.array(result.projection[side])
-        ax.scatter(points[:, 0], points[:, 1], s=6, alpha=0.5, color=color,
-                   label="training" if side == "reference" else "recent")  # fmt: skip
-    ax.set_xlabel("PC 1")
-    ax.set_ylabel("PC 2")
-    ax.legend()
+        left.scatter(points[:, 0], points[:, 1], s=6, alpha=0.5, color=color,
+                     label="training" if side == "reference" else "recent")  # fmt: skip
+    left.set_xlabel("PC 1")
+    left.set_ylabel("PC 2")
+    left.legend()
+    reference = np.array(result.projection["reference"])
+    right.scatter(reference[:, 0], reference[:, 1], s=4, alpha=0.25, color="#cccccc")
+    clusters = [f"cluster {c}" for c in result.projection.get("window_cluster", [])]
+    if clusters:
+        scatter_by_label(right, result.projection["window"], clusters, "recent prompts by cluster (grey: training)")
     return to_png(fig)
 
 

@@ -91,6 +91,11 @@ def _evaluation(tuned: dict, base: dict | None) -> str:
             for m in ("refusal_rate", "intent_accuracy") if gap_key(m) in tuned]  # fmt: skip
     if gaps:
         lines.append(f"fairness, largest gap between groups: {', '.join(gaps)}")
+    if "reply_cluster_purity" in tuned:
+        apart = tuned.get("fairness_group_separation")
+        group = f", most apart: {tuned['fairness_group_separation_group']} {apart:.2f}" if apart is not None else ""
+        lines.append(f"embedding map: reply clusters {tuned['reply_cluster_purity']:.2f} pure by intent"
+                     f" (prompts {tuned['prompt_cluster_purity']:.2f}){group}")  # fmt: skip
     return "\n".join(lines)
 
 

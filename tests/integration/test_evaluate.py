@@ -136,7 +136,9 @@ def test_base_then_fine_tuned_evaluation(workspace: Path) -> None:
     assert run.data.metrics["eval.injection_follow_rate_n"] == run.data.metrics["eval_base.injection_follow_rate_n"]
     artifacts = {a.path for a in client.list_artifacts(run.info.run_id, "evaluation")}
     assert {"evaluation/report.html", "evaluation/examples.json", "evaluation/metrics_comparison.png",
-            "evaluation/rougeL_by_intent.png", "evaluation/reply_lengths.png"} <= artifacts  # fmt: skip
+            "evaluation/rougeL_by_intent.png", "evaluation/reply_lengths.png",
+            "evaluation/embedding_map.png"} <= artifacts  # fmt: skip
+    assert 0 < run.data.metrics["eval.reply_cluster_purity"] <= 1 and metrics["reply_clusters"]
     page = (reports / "evaluation.html").read_text()
     assert "Metrics: base model vs fine-tuned" in page and "inj-01" in page and "data:image/png;base64," in page
     assert f"{metrics['injection_follow_rate']:.4g} [" in page and "] of 12" in page  # rates with their intervals

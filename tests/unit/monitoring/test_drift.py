@@ -113,6 +113,10 @@ def test_shifted_traffic_drifts_and_in_distribution_does_not(tmp_path: Path) -> 
                                         "embedding_projection.png"}  # fmt: skip
     page = (tmp_path / "report" / "drift.html").read_text()
     assert "run-1" in page and "intent mix moved" in page and page.count("data:image/png;base64,") == 3
+    new_topic = result.clusters[0]  # the cluster recent prompts crowd most, first in the map's table
+    assert new_topic["new"] and any("bundle" in e or "5G" in e for e in new_topic["examples"]), result.clusters
+    assert "Clusters of training and recent prompts" in page and new_topic["examples"][0] in page
+    assert not any(c["new"] for c in calm.clusters), calm.clusters
 
 
 def test_the_window_comes_from_the_request_log(tmp_path: Path) -> None:
