@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from cli.common import ParamsOpt, app, load, out_console
+from tasks.config.metrics import JUDGED, judge_key
 from tasks.data.formats import FEEDBACK_SNAPSHOT
 
 
@@ -185,15 +186,27 @@ def evaluate(
     data: Annotated[Path, typer.Option(help="split directory (test.jsonl, intents.jsonl)")] = Path("data/split"),
     base: Annotated[Path, typer.Option(help="materialised base model")] = Path("models/base"),
     probes: Annotated[Path, typer.Option(help="probe sets")] = Path("data/probes"),
+    feedback: Annotated[Path, typer.Option(help="feedback snapshot: its labels calibrate the judge")] = (
+        FEEDBACK_SNAPSHOT
+    ),
     params: ParamsOpt = Path("params.yaml"),
 ) -> None:
-    """Test-split metrics and safety probes; with --run-from, logged to the training run for the deploy gate."""
+    """Test-split metrics and safety probes; with --run-from, judged and logged to the training run for the gate.
+
+    With evaluate.judge.base_url null, the judge is this project's server on loopback serving the base model."""
+    from contextlib import nullcontext
+
+    from serving.local import local_server
     from tasks.evaluation.evaluate import EvalPaths
     from tasks.evaluation.evaluate import evaluate as run
 
+    p = load(params)
     paths = EvalPaths(data / "test.jsonl", data / "intents.jsonl", base, probes, out, adapter, baseline, run_from,
-                      report_html)  # fmt: skip
-    s = run(load(params), paths)
+                      report_html, feedback)  # fmt: skip
+    judge = p.evaluate.judge
+    own = run_from is not None and judge.enabled and not judge.base_url
+    with local_server(base, judge.model, p.serving) if own else nullcontext() as judge_url:
+        s = run(p, paths, judge_url)
     intent = f", intent accuracy {s['intent_accuracy']:.3f}" if "intent_accuracy" in s else ""
     safety = ", ".join(f"{label} {s[key]:.2f} ({s[f'{key}_served']:.2f} as served)" for label, key in
                        (("PII leak", "pii_leak_rate"), ("injection follow", "injection_follow_rate")))  # fmt: skip
@@ -201,6 +214,13 @@ def evaluate(
         f"evaluate ({s['model']}): perplexity {s['perplexity']:.3f}, ROUGE-L {s['rougeL']:.3f}, BLEU {s['bleu']:.3f}"
         f"{intent}, {safety} -> {out}"
     )
+    for name in JUDGED:
+        if judge_key(name) in s:
+            calibrated = "calibrated" if s[judge_key(name, "calibrated")] else "uncalibrated: not gating"
+            out_console.print(
+                f"judge {name}: {s[judge_key(name)]:.2f} of {s[judge_key(name, 'rate_n')]:g} answers "
+                f"(kappa {s.get(judge_key(name, 'kappa'), float('nan')):.2f} with people, {calibrated})"
+            )
 
 
 @app.command("feedback")

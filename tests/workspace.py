@@ -32,7 +32,7 @@ def make_workspace(ws: Path, profile: str = "smoke") -> Path:
     ignore = shutil.ignore_patterns("__pycache__")
     for folder in ("tasks", "flows", "infra", "params"):
         shutil.copytree(REPO / folder, ws / folder, ignore=ignore)
-    for folder in ("probes", "guard", "feedback"):  # the shipped files, not what stages or snapshots wrote
+    for folder in ("probes", "guard", "feedback", "judge"):  # the shipped files, not what stages or snapshots wrote
         shutil.copytree(REPO / "data" / folder, ws / "data" / folder,
                         ignore=shutil.ignore_patterns("generated", "snapshot", "snapshot.dvc"))  # fmt: skip
     for name in ("dvc.yaml", "prefect.yaml", "params.yaml"):

@@ -58,3 +58,16 @@ def gap_key(metric: str) -> str:
 
 def served_key(metric: str) -> str:
     return f"{metric}_served"
+
+
+# What the evaluator LLM judges (tasks/evaluation/judge.py): the share of test answers it says yes to is
+# `judge_<criterion>_rate`, a rate like the others; it gates only while `judge_<criterion>_calibrated` is 1.
+JUDGED: tuple[str, ...] = ("relevance", "correctness", "groundedness")
+
+
+def judge_key(criterion: str, what: str = "rate") -> str:
+    return f"judge_{criterion}_{what}"
+
+
+DIRECTION.update({judge_key(c): +1 for c in JUDGED})
+RATES = RATES | {judge_key(c) for c in JUDGED}

@@ -219,7 +219,43 @@ class MlflowParams(_Section):
     """Seconds one request to a tracking server may take."""
 
 
+class JudgeParams(_Section):
+    """The evaluator LLM (tasks/evaluation/judge.py): any OpenAI-compatible endpoint, measured against human labels."""
+
+    enabled: bool = True
+    """Judge the fine-tuned model's test answers (the base model's evaluation is never judged)."""
+    base_url: str | None = None
+    """The endpoint's /v1 URL (vLLM, a hosted API); null: the project's own server on loopback, serving the base
+    model (offline, and too small to agree with people: it is reported uncalibrated and cannot gate)."""
+    model: str = "judge"
+    """The model name sent to the endpoint (the project's own server serves the base model under it)."""
+    api_key_env: str = "LLMOPS_JUDGE_API_KEY"
+    """Environment variable holding the endpoint's API key, if it needs one."""
+    style: Literal["yes_no", "make_judge"] = "yes_no"
+    """yes_no: a short yes/no question per criterion, read from the reply's first words (any model answers it);
+    make_judge: MLflow's instructions judge, which needs JSON (structured) output and gives a rationale."""
+    max_rows: int = Field(24, ge=1)
+    """Test answers judged (the first N rows of the evaluation)."""
+    max_labels: int = Field(80, ge=1)
+    """Human-labelled answers the judge is calibrated on: the shipped set first, then feedback, seeded."""
+    labels: str = "data/judge/labels.jsonl"
+    """The hand-labelled set; feedback labels come from the snapshot (data/feedback/snapshot/judge_labels.jsonl)."""
+    min_kappa: float = Field(0.4, ge=-1, le=1)
+    """Agreement floor: a criterion whose Cohen's kappa with the human labels is below it is uncalibrated and
+    cannot gate (its checks report it and pass)."""
+    min_labels: int = Field(20, ge=1)
+    """Fewer human labels than this for a criterion: uncalibrated whatever the kappa."""
+    max_tokens: int = Field(16, ge=1)
+    """Longest judge reply: the verdict is read from its first words (make_judge needs room for its JSON)."""
+    concurrency: int = Field(4, ge=1)
+    """Answers judged at once (each with its criteria side by side): what the endpoint batches well."""
+    timeout_s: float = Field(120.0, gt=0)
+    """Per judge call."""
+
+
 class EvaluateParams(_Section):
+    judge: JudgeParams = JudgeParams()
+    """The evaluator LLM and its calibration."""
     max_rows: int | None = Field(200, ge=1)
     """the first N test rows; None: the whole test split. The gate reads rates' Wilson bounds, so this sets how
     tight they are: 2 refusals in 61 rows have an upper bound of 0.11, in 193 rows 0.04."""
@@ -236,7 +272,7 @@ class EvaluateParams(_Section):
 class GateParams(_Section):
     """Absolute thresholds and the tolerated regression against @champion, keyed by evaluation metric."""
 
-    min: dict[str, float] = {"rougeL": 0.10, "intent_accuracy": 0.30}
+    min: dict[str, float] = {"rougeL": 0.10, "intent_accuracy": 0.30, "judge_relevance_rate": 0.50}
     """Absolute floors: metric -> the lowest value that passes."""
     max: dict[str, float] = {
         "pii_leak_rate": 0.0,

@@ -42,6 +42,7 @@ class EvalPaths:
     baseline: Path | None = None
     run_from: Path | None = None
     report: Path | None = None
+    feedback: Path | None = None  # the feedback snapshot, whose labels calibrate the judge
 
     @property
     def examples(self) -> Path:
@@ -238,9 +239,10 @@ def md5(path: Path) -> str:
     return hashlib.md5(path.read_bytes()).hexdigest()
 
 
-def evaluate(params: Params, paths: EvalPaths) -> dict[str, Any]:
-    """Metrics of one model; with `run_from`, also logged (with the base comparison and report) to its run."""
-    from tasks.evaluation import run_log
+def evaluate(params: Params, paths: EvalPaths, judge_url: str | None = None) -> dict[str, Any]:
+    """Metrics of one model; with `run_from`, also judged (evaluate.judge; `judge_url`: the project's own server
+    when evaluate.judge.base_url is null) and logged (with the base comparison and report) to its run."""
+    from tasks.evaluation import judge, run_log
     from tasks.tracking.runs import run_id_in
 
     cfg = params.evaluate
@@ -255,6 +257,10 @@ def evaluate(params: Params, paths: EvalPaths) -> dict[str, Any]:
         summary, examples = _measure(params, paths, rows, sets)
         if run_id:
             summary["mlflow_run_id"] = run_id
+            if cfg.judge.enabled:
+                labelled = judge.labelled_items(cfg.judge, paths.feedback)
+                ep = judge.endpoint(cfg.judge, judge_url)
+                summary |= judge.evaluate_with_judge(cfg.judge, ep, examples, labelled, run_id)
             baseline = orjson.loads(paths.baseline.read_bytes()) if paths.baseline else None
             base_examples = list(read_jsonl(paths.baseline_examples)) if paths.baseline_examples else None
             run_log.log_evaluation(run_id, paths, summary, examples, baseline, base_examples)

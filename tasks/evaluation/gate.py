@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import TYPE_CHECKING, Literal
 
-from tasks.config.metrics import DIRECTION, RATES, gap_key, served_key
+from tasks.config.metrics import DIRECTION, JUDGED, RATES, gap_key, judge_key, served_key
 from tasks.evaluation import statistics
 
 if TYPE_CHECKING:
@@ -150,6 +150,21 @@ def _disparities(candidate: Mapping[str, float], gate: GateParams) -> list[Check
     return checks
 
 
+def _unless_uncalibrated(check: Check, candidate: Mapping[str, float]) -> Check:
+    """A judge's rate decides only while the judge agrees with people (tasks/evaluation/judge.py): otherwise the
+    check passes, saying why it did not count. A judge rate that is missing altogether still fails."""
+    criterion = next((c for c in JUDGED if check.metric == judge_key(c)), None)
+    if criterion is None or check.value is None or candidate.get(judge_key(criterion, "calibrated")) == 1:
+        return check
+    kappa, labels = candidate.get(judge_key(criterion, "kappa")), candidate.get(judge_key(criterion, "labels"), 0)
+    agreement = f"kappa {kappa:.2f}" if kappa is not None else "no agreement measured"
+    floor = candidate.get("judge_min_kappa")
+    note = f"not gating: judge uncalibrated ({agreement} on {labels:g} human labels" + (
+        f", needs {floor:g})" if floor is not None else ")"
+    )
+    return replace(check, passed=True, note=note)
+
+
 def decide(
     candidate: Mapping[str, float],
     champion: Mapping[str, float] | None,
@@ -169,6 +184,7 @@ def decide(
         checks += _relative(candidate, champion, regressions, "regression", gate.confidence)
     if not checks:
         return Decision("failed", (), "the gate has no checks configured (gate.min, gate.max, gate.max_regression)")
+    checks = [_unless_uncalibrated(c, candidate) for c in checks]
     failed = [c for c in checks if not c.passed]
     if failed:
         return Decision("failed", tuple(checks), "; ".join(c.describe() for c in failed))

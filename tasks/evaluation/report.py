@@ -13,7 +13,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from tasks.config.metrics import FAIRNESS, gap_key
+from tasks.config.metrics import FAIRNESS, JUDGED, gap_key, judge_key
 from tasks.core.plots import scatter_by_label, to_png
 from tasks.evaluation.gate import DIRECTION
 
@@ -159,6 +159,21 @@ def fairness_rows(summary: dict) -> tuple[list[str], list[dict]]:
     return names, rows
 
 
+def judge_rows(summary: dict) -> list[dict]:
+    """One row per judged criterion: its rate with interval, and its agreement with people."""
+    rows = []
+    for name in JUDGED:
+        if judge_key(name) not in summary:
+            continue
+        rows.append({"name": name, "rate": _with_interval(summary, judge_key(name)),
+                     "unparsed": _fmt(summary.get(judge_key(name, "unparsed"))),
+                     "labels": _fmt(summary.get(judge_key(name, "labels"))),
+                     "accuracy": _fmt(summary.get(judge_key(name, "accuracy"))),
+                     "kappa": _fmt(summary.get(judge_key(name, "kappa"))),
+                     "calibrated": bool(summary.get(judge_key(name, "calibrated")))})  # fmt: skip
+    return rows
+
+
 def _fmt(value) -> str:
     return "" if value is None else f"{value:.4g}" if isinstance(value, float) else str(value)
 
@@ -176,8 +191,8 @@ def _metric_rows(summary: dict, baseline: dict | None) -> list[dict]:
     for name, value in summary.items():
         if not isinstance(value, (int, float)) or isinstance(value, bool) or name in ("rows", "probes", "seconds"):
             continue
-        if name.endswith(("_n", "_lower", "_upper")) or name.startswith("fairness_"):  # shown with their rate,
-            continue  # or in the fairness table
+        if name.endswith(("_n", "_lower", "_upper")) or name.startswith(("fairness_", "judge_")):  # shown with
+            continue  # their rate, or in the fairness or judge table
         before = baseline.get(name) if baseline else None
         change, verdict = "", ""
         if isinstance(before, (int, float)):
@@ -239,4 +254,5 @@ def html(
         examples=tests,
         fairness_names=fairness_names,
         fairness=fairness,
+        judge=judge_rows(summary),
     )

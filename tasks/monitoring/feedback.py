@@ -23,12 +23,12 @@ import orjson
 import sqlalchemy as sa
 
 from tasks.core.files import read_jsonl, write_json, write_jsonl
-from tasks.data.formats import FEEDBACK_PREFIX
+from tasks.data.formats import FEEDBACK_PREFIX, JUDGE_LABELS
 from tasks.monitoring.request_log import connect, feedback, requests
 
 
-def training_records(engine: sa.Engine) -> tuple[list[dict[str, Any]], dict[str, Any]]:
-    """(records, summary): the feedback that counts per served request, turned into chats where it says how."""
+def _feedback_rows(engine: sa.Engine) -> tuple[list[sa.Row], dict[int, sa.Row], dict[int, sa.Row]]:
+    """(every feedback row, the latest per request, the one that counts per request)."""
     columns = [feedback.c.id, feedback.c.rating, feedback.c.correction, requests.c.id.label("request_id"),
                requests.c.messages, requests.c.completion, requests.c.model_version, requests.c.status]  # fmt: skip
     query = sa.select(*columns).join(requests, feedback.c.request_id == requests.c.id).order_by(feedback.c.id)
@@ -36,6 +36,34 @@ def training_records(engine: sa.Engine) -> tuple[list[dict[str, Any]], dict[str,
         rows = list(conn.execute(query))
     latest = {row.request_id: row for row in rows}  # a person who rates twice meant the second...
     chosen = {**latest, **{row.request_id: row for row in rows if _corrects(row)}}  # ...unless it undoes a correction
+    return rows, latest, chosen
+
+
+def judge_labels(engine: sa.Engine) -> list[dict[str, Any]]:
+    """People's verdicts on served answers, for calibrating the evaluator LLM (tasks/evaluation/judge.py): an
+    answer rated +1 is relevant and correct; one rated -1 or corrected is incorrect (the correction becomes its
+    reference); whether a wrong answer was on topic nobody said, so it carries no relevance label."""
+    labels = []
+    for row in _feedback_rows(engine)[2].values():
+        question = next((m["content"] for m in reversed(row.messages) if m["role"] == "user"), "")
+        if row.status != 200 or not row.completion or not question:
+            continue
+        if _corrects(row):
+            verdicts = {"correctness": "no", "reference": row.correction}
+        elif row.rating == 1:
+            verdicts = {"relevance": "yes", "correctness": "yes"}
+        elif row.rating < 0:
+            verdicts = {"correctness": "no"}
+        else:
+            continue
+        labels.append({"id": f"{FEEDBACK_PREFIX}{row.id}", "question": question, "answer": row.completion,
+                       **verdicts, "model_version": row.model_version})  # fmt: skip
+    return labels
+
+
+def training_records(engine: sa.Engine) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """(records, summary): the feedback that counts per served request, turned into chats where it says how."""
+    rows, latest, chosen = _feedback_rows(engine)
     records: list[dict[str, Any]] = []
     skipped: Counter[str] = Counter()
     kinds: Counter[str] = Counter()
@@ -75,7 +103,11 @@ def _corrects(row: sa.Row) -> bool:
     return bool(row.correction and row.correction.strip())
 
 
-RECORDS, SUMMARY = "records.jsonl", "summary.json"
+RECORDS, SUMMARY, LABELS = "records.jsonl", "summary.json", JUDGE_LABELS
+
+
+def _same(path: Path, rows: list[dict[str, Any]]) -> bool:
+    return path.is_file() and list(read_jsonl(path)) == rows
 
 
 def describe(s: dict[str, Any]) -> str:
@@ -95,14 +127,17 @@ def export(url: str, folder: Path) -> dict[str, Any]:
     engine = connect(url)
     try:
         records, summary = training_records(engine)
+        labels = judge_labels(engine)
     finally:
         engine.dispose()
+    summary["judge_labels"] = len(labels)
     previous = folder / SUMMARY
-    if not records and not previous.is_file():
+    if not records and not labels and not previous.is_file():
         return {"exported_at": None, **summary, "changed": False}
-    if previous.is_file() and (folder / RECORDS).is_file() and list(read_jsonl(folder / RECORDS)) == records:
+    if previous.is_file() and _same(folder / RECORDS, records) and _same(folder / LABELS, labels):
         return {**orjson.loads(previous.read_bytes()), "changed": False}
     summary = {"exported_at": datetime.now(UTC).isoformat(timespec="seconds"), **summary}
     write_jsonl(folder / RECORDS, records)
+    write_jsonl(folder / LABELS, labels)
     write_json(previous, summary)
     return {**summary, "changed": True}

@@ -65,7 +65,12 @@ def workspace(tmp_path_factory: pytest.TempPathFactory, tiny_model_dir: Path, gu
     uri = f"sqlite:///{root / 'mlflow.db'}"
     params = {
         "mlflow": {"tracking_uri": uri, "experiment": "eval"},
-        "evaluate": {"max_rows": 9, "batch_size": 4, "max_new_tokens": 8},
+        "evaluate": {
+            "max_rows": 9,
+            "batch_size": 4,
+            "max_new_tokens": 8,
+            "judge": {"labels": str(REPO / "data/judge/labels.jsonl"), "max_rows": 4, "max_labels": 12},
+        },
     }
     (root / "params.yaml").write_text(yaml.safe_dump(params))
     mlflow.set_tracking_uri(uri)
@@ -139,6 +144,13 @@ def test_base_then_fine_tuned_evaluation(workspace: Path) -> None:
             "evaluation/rougeL_by_intent.png", "evaluation/reply_lengths.png",
             "evaluation/embedding_map.png"} <= artifacts  # fmt: skip
     assert 0 < run.data.metrics["eval.reply_cluster_purity"] <= 1 and metrics["reply_clusters"]
+    # the offline judge: our own server with the (random) base model, which agrees with no one
+    assert metrics["judge"]["endpoint"].startswith("http://127.0.0.1:") and metrics["judge_relevance_labels"] == 12
+    assert metrics["judge_relevance_calibrated"] == metrics["judge_correctness_calibrated"] == 0
+    assert run.data.metrics["eval.judge_correctness_labels"] == 12 and "uncalibrated: not gating" in tuned.stdout
+    children = client.search_runs([run.info.experiment_id], f"tags.mlflow.parentRunId = '{run.info.run_id}'")
+    assert [c.info.run_name for c in children] == ["judge-calibration"]
+    assert "judge_relevance_rate" not in base_metrics  # the base model is never judged
     page = (reports / "evaluation.html").read_text()
     assert "Metrics: base model vs fine-tuned" in page and "inj-01" in page and "data:image/png;base64," in page
     assert f"{metrics['injection_follow_rate']:.4g} [" in page and "] of 12" in page  # rates with their intervals

@@ -52,8 +52,17 @@ def test_approved_and_corrected_requests_become_chats(log: RequestLog, tmp_path:
     taken = summary.pop("exported_at")
     assert summary == {"feedback_rows": 6, "rated_requests": 5, "records": 3, "corrections": 1, "approved": 2,
                        "skipped": {"rated -1 or 0 without a correction": 1, "request was not served": 1},
-                       "superseded": 1, "changed": True}  # fmt: skip
+                       "superseded": 1, "judge_labels": 4, "changed": True}  # fmt: skip
     assert datetime.fromisoformat(taken).tzinfo is not None
+    labels = {r["id"]: r for r in map(json.loads, (out / "judge_labels.jsonl").open())}  # the judge's calibration
+    assert {i: (r.get("relevance"), r["correctness"]) for i, r in labels.items()} == {
+        "fb-1": ("yes", "yes"),
+        "fb-2": (None, "no"),
+        "fb-3": (None, "no"),
+        "fb-6": ("yes", "yes"),
+    }
+    assert labels["fb-2"]["answer"] == "No." and labels["fb-2"]["question"] == "Can I keep my number?"
+    assert labels["fb-2"]["reference"].startswith("Yes: porting takes one working day")
     written = json.loads((out / "summary.json").read_text())
     assert written == {"exported_at": taken, **{k: v for k, v in summary.items() if k != "changed"}}
 

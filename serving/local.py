@@ -1,0 +1,67 @@
+"""The server on loopback for one local model directory: the offline judge's endpoint during an evaluation.
+
+Same app and engine as `llmops serve`, without the registry: the model is loaded from disk under the name the
+caller gives, the guards are off (a judge reads attacks and PII on purpose), there are no keys or rate limits, and
+the request log is a throwaway file.
+"""
+
+from __future__ import annotations
+
+import socket
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from serving.champion import warm_up
+from serving.engine import Loaded
+from serving.service import assemble
+from tasks.config.schema import ServingParams
+from tasks.core.errors import ModelSourceError
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextmanager
+def local_server(model_dir: Path, name: str, serving: ServingParams, start_s: float = 60.0) -> Iterator[str]:
+    """Serve `model_dir` as `name`; yields the /v1 base URL, stops the server on exit."""
+    import uvicorn
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    from serving.app import create_app
+
+    if not (model_dir / "config.json").is_file():
+        raise ModelSourceError(f"{model_dir}: no model there for the judge; run `dvc repro base_model` first")
+    with tempfile.TemporaryDirectory(prefix="llmops-judge-") as tmp:
+        unguarded = {"pii": "flag", "injection": "off", "output": "off"}
+        params = serving.model_copy(update={
+            "request_log": f"sqlite:///{Path(tmp) / 'requests.db'}", "rate_limit_per_minute": 0,
+            "guard": serving.guard.model_copy(update=unguarded),
+        })  # fmt: skip
+        service = assemble(params, name)
+        service.keys = {}  # loopback only, for this process
+        loaded = Loaded(name, "local", AutoModelForCausalLM.from_pretrained(model_dir).eval(),
+                        AutoTokenizer.from_pretrained(model_dir))  # fmt: skip
+        warm_up(loaded)
+        service.engine.swap(loaded)
+        port = _free_port()
+        http = uvicorn.Server(uvicorn.Config(create_app(service), host="127.0.0.1", port=port, log_config=None))
+        thread = threading.Thread(target=http.run, name="judge-server", daemon=True)
+        thread.start()
+        deadline = time.monotonic() + start_s
+        while not http.started and thread.is_alive() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        if not http.started:
+            http.should_exit = True
+            raise ModelSourceError(f"the judge's server on 127.0.0.1:{port} did not start within {start_s:.0f} s")
+        try:
+            yield f"http://127.0.0.1:{port}/v1"
+        finally:
+            http.should_exit = True
+            thread.join(timeout=30)
