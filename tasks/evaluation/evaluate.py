@@ -257,6 +257,7 @@ def evaluate(params: Params, paths: EvalPaths, judge_url: str | None = None) -> 
         summary, examples = _measure(params, paths, rows, sets)
         if run_id:
             summary["mlflow_run_id"] = run_id
+            summary["judge_enabled"] = float(cfg.judge.enabled)
             if cfg.judge.enabled:
                 labelled = judge.labelled_items(cfg.judge, paths.feedback)
                 ep = judge.endpoint(cfg.judge, judge_url)

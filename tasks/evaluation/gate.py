@@ -151,9 +151,12 @@ def _disparities(candidate: Mapping[str, float], gate: GateParams) -> list[Check
 
 
 def _unless_uncalibrated(check: Check, candidate: Mapping[str, float]) -> Check:
-    """A judge's rate decides only while the judge agrees with people (tasks/evaluation/judge.py): otherwise the
-    check passes, saying why it did not count. A judge rate that is missing altogether still fails."""
+    """A judge's rate decides only while the judge agrees with people (tasks/evaluation/judge.py): otherwise, or
+    where the evaluation says no judge was asked for, the check passes, saying why it did not count. A judge rate
+    missing from an evaluation that does not say so (an older one, a partial one) still fails."""
     criterion = next((c for c in JUDGED if check.metric == judge_key(c)), None)
+    if criterion is not None and candidate.get("judge_enabled") == 0:
+        return replace(check, passed=True, note="not gating: no judge ran (evaluate.judge.enabled is false)")
     if criterion is None or check.value is None or candidate.get(judge_key(criterion, "calibrated")) == 1:
         return check
     kappa, labels = candidate.get(judge_key(criterion, "kappa")), candidate.get(judge_key(criterion, "labels"), 0)

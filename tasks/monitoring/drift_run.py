@@ -85,6 +85,9 @@ def run(params: Params, root: Path, window: str | None = None, reason: str = "")
         for c in result.checks:
             metrics |= {f"drift.{c.name}.p_value": c.p_value, f"drift.{c.name}.effect": c.effect,
                         f"drift.{c.name}.fired": float(c.fired)}  # fmt: skip
+        if result.clusters:  # the embedding map: how much recent traffic sits in topics training hardly saw
+            new = [c for c in result.clusters if c["new"]]
+            metrics |= {"drift.map.new_clusters": len(new), "drift.map.new_share": sum(c["window"] for c in new)}
         mlflow.log_metrics(metrics)
         for path in files:
             mlflow.log_artifact(str(path), artifact_path="drift")

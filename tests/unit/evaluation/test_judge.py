@@ -128,7 +128,9 @@ def test_a_judge_that_disagrees_with_people_is_reported_and_cannot_gate(run_id: 
     [check] = decision.checks
     assert check.note == "not gating: judge uncalibrated (kappa -1.00 on 24 human labels, needs 0.4)"
     missing = decide({}, None, only(min={"judge_correctness_rate": 0.7}))
-    assert not missing.passed  # no judge at all is not a judge that abstains
+    assert not missing.passed  # a judge that left no rate is not a judge that abstains...
+    off = decide({"judge_enabled": 0}, None, only(min={"judge_correctness_rate": 0.7}))
+    assert off.passed and "no judge ran" in off.checks[0].note  # ...unless the evaluation says none was asked for
 
 
 def test_mlflows_make_judge_style_needs_json_and_reads_it(run_id: str) -> None:
