@@ -51,7 +51,10 @@ def local_server(model_dir: Path, name: str, serving: ServingParams, start_s: fl
         warm_up(loaded)
         service.engine.swap(loaded)
         port = _free_port()
-        http = uvicorn.Server(uvicorn.Config(create_app(service), host="127.0.0.1", port=port, log_config=None))
+        config = uvicorn.Config(
+            create_app(service), host="127.0.0.1", port=port, log_config=None, log_level="warning", access_log=False
+        )
+        http = uvicorn.Server(config)
         thread = threading.Thread(target=http.run, name="judge-server", daemon=True)
         thread.start()
         deadline = time.monotonic() + start_s
