@@ -497,11 +497,17 @@ class Params(_Section):
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, use_attribute_docstrings=True)
 
 
+# Keys that moved: an old params.yaml gets told where its value goes now, not just "unknown key".
+MOVED = {"evaluate.intent_reference_rows": "split.intent_reference_rows"}
+
+
 def _format_errors(err: ValidationError, source: str) -> str:
     lines = []
     for e in err.errors():
         key = ".".join(str(p) for p in e["loc"]).replace("validate_", "validate")
-        if e["type"] == "extra_forbidden":
+        if e["type"] == "extra_forbidden" and key in MOVED:
+            lines.append(f"{key}: moved to {MOVED[key]}; put the value there")
+        elif e["type"] == "extra_forbidden":
             lines.append(f"{key}: unknown key (check spelling; see params.yaml for the known keys)")
         else:
             lines.append(f"{key}: {e['msg']} (got {e.get('input')!r})")

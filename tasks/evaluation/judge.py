@@ -33,7 +33,7 @@ import yaml
 
 from tasks.config.metrics import JUDGED, judge_key
 from tasks.config.schema import JudgeParams
-from tasks.core.errors import DataFormatError
+from tasks.core.errors import ConfigError, DataFormatError, ModelSourceError
 from tasks.core.files import read_jsonl
 from tasks.data.formats import JUDGE_LABELS
 from tasks.evaluation import statistics
@@ -76,8 +76,25 @@ def endpoint(cfg: JudgeParams, own_server: str | None) -> Endpoint:
     """The configured endpoint, or the project's own server the caller started."""
     url = cfg.base_url or own_server
     if not url:
-        raise DataFormatError("evaluate.judge.base_url: no judge endpoint; set one or leave it null for our server")
+        raise ConfigError("evaluate.judge: no endpoint; set base_url, or run `llmops evaluate`, which starts this "
+                          "project's server for the judge when base_url is null")  # fmt: skip
     return Endpoint(url.rstrip("/"), cfg.model, os.environ.get(cfg.api_key_env) or None)
+
+
+def reachable(cfg: JudgeParams, ep: Endpoint) -> None:
+    """One short call before any verdict: a judge that is down fails the evaluation (so the gate refuses it)
+    instead of leaving every verdict empty, which would read as an uncalibrated judge and pass its checks."""
+    from openai import APIError, OpenAI
+
+    client = OpenAI(base_url=ep.url, api_key=ep.api_key or "unused", timeout=cfg.timeout_s, max_retries=2)
+    try:
+        client.chat.completions.create(model=ep.model, messages=[{"role": "user", "content": "Answer yes or no: ok?"}],
+                                       max_tokens=1, temperature=0)  # fmt: skip
+    except APIError as err:
+        raise ModelSourceError(
+            f"evaluate.judge: the judge at {ep.url} (model {ep.model}) did not answer: {err}; "
+            "check evaluate.judge.base_url, model and its key in $" + cfg.api_key_env
+        ) from None
 
 
 def verdict(reply: str) -> str | None:
@@ -220,6 +237,7 @@ def evaluate_with_judge(
     import mlflow
 
     started = time.perf_counter()
+    reachable(cfg, ep)
     with mlflow.start_run(run_id=run_id):
         with mlflow.start_run(run_name="judge-calibration", nested=True):
             calibration = judge(cfg, ep, labelled)

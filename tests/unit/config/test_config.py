@@ -41,6 +41,8 @@ def test_schema_defaults_are_the_shipped_params() -> None:
 def test_unknown_key_is_named() -> None:
     with pytest.raises(ConfigError, match=r"prepare\.near_dup_treshold: unknown key"):
         parse_params({"prepare": {"near_dup_treshold": 0.8}})
+    with pytest.raises(ConfigError, match=r"evaluate\.intent_reference_rows: moved to split\.intent_reference_rows"):
+        parse_params({"evaluate": {"intent_reference_rows": 8}})
 
 
 def test_wrong_type_is_named() -> None:

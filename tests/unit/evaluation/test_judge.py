@@ -19,7 +19,7 @@ import uvicorn
 from fastapi import FastAPI, Request
 
 from tasks.config.schema import JudgeParams
-from tasks.core.errors import DataFormatError
+from tasks.core.errors import ConfigError, DataFormatError, ModelSourceError
 from tasks.evaluation import judge, report
 from tasks.evaluation.gate import decide
 from tests.unit.evaluation.gates import only
@@ -165,3 +165,14 @@ def test_the_shipped_labels_and_feedback_labels_are_read(tmp_path: Path) -> None
     (snapshot / "judge_labels.jsonl").write_text(json.dumps({"question": "q", "answer": "a"}))
     with pytest.raises(DataFormatError, match=r"judge_labels.jsonl:1: a label needs"):
         judge.labelled_items(cfg, snapshot)
+
+
+def test_a_judge_that_is_down_fails_the_evaluation_rather_than_abstaining(run_id: str) -> None:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        closed = f"http://127.0.0.1:{s.getsockname()[1]}/v1"
+    cfg = JudgeParams(base_url=closed, timeout_s=5)
+    with pytest.raises(ModelSourceError, match=r"the judge at http://127\.0\.0\.1:\d+/v1 \(model judge\) did not"):
+        judge.evaluate_with_judge(cfg, judge.endpoint(cfg, None), examples(2, 2), labelled(12), run_id)
+    with pytest.raises(ConfigError, match=r"evaluate\.judge: no endpoint"):
+        judge.endpoint(JudgeParams(), None)
