@@ -176,3 +176,13 @@ def test_a_judge_that_is_down_fails_the_evaluation_rather_than_abstaining(run_id
         judge.evaluate_with_judge(cfg, judge.endpoint(cfg, None), examples(2, 2), labelled(12), run_id)
     with pytest.raises(ConfigError, match=r"evaluate\.judge: no endpoint"):
         judge.endpoint(JudgeParams(), None)
+
+
+def test_groundedness_is_judged_only_where_there_is_context(run_id: str) -> None:
+    items = [judge.Item("a", "Price of roaming?", "RIGHT: 2 EUR a day", "2 EUR a day", "Roaming costs 2 EUR a day."),
+             judge.Item("b", "Price of roaming?", "5 EUR a day", "2 EUR a day")]  # fmt: skip
+    for url in endpoint(agrees):
+        cfg = JudgeParams(base_url=url, concurrency=2)
+        with mlflow.start_run(run_id=run_id):
+            verdicts = judge.judge(cfg, judge.endpoint(cfg, None), items)
+    assert verdicts["groundedness"] == {"a": "yes"} and verdicts["relevance"] == {"a": "yes", "b": "no"}
