@@ -27,24 +27,28 @@ from tasks.data.formats import FEEDBACK_PREFIX, JUDGE_LABELS
 from tasks.monitoring.request_log import connect, feedback, requests
 
 
-def _feedback_rows(engine: sa.Engine) -> tuple[list[sa.Row], dict[int, sa.Row], dict[int, sa.Row]]:
-    """(every feedback row, the latest per request, the one that counts per request)."""
+def _feedback_rows(engine: sa.Engine) -> list[sa.Row]:
+    """Every feedback row with the request it rates, oldest first."""
     columns = [feedback.c.id, feedback.c.rating, feedback.c.correction, requests.c.id.label("request_id"),
                requests.c.messages, requests.c.completion, requests.c.model_version, requests.c.status]  # fmt: skip
     query = sa.select(*columns).join(requests, feedback.c.request_id == requests.c.id).order_by(feedback.c.id)
     with engine.connect() as conn:
-        rows = list(conn.execute(query))
+        return list(conn.execute(query))
+
+
+def _counting(rows: list[sa.Row]) -> tuple[dict[int, sa.Row], dict[int, sa.Row]]:
+    """(the latest row per request, the one that counts per request)."""
     latest = {row.request_id: row for row in rows}  # a person who rates twice meant the second...
     chosen = {**latest, **{row.request_id: row for row in rows if _corrects(row)}}  # ...unless it undoes a correction
-    return rows, latest, chosen
+    return latest, chosen
 
 
-def judge_labels(engine: sa.Engine) -> list[dict[str, Any]]:
+def judge_labels(rows: list[sa.Row]) -> list[dict[str, Any]]:
     """People's verdicts on served answers, for calibrating the evaluator LLM (tasks/evaluation/judge.py): an
     answer rated +1 is relevant and correct; one rated -1 or corrected is incorrect (the correction becomes its
     reference); whether a wrong answer was on topic nobody said, so it carries no relevance label."""
     labels = []
-    for row in _feedback_rows(engine)[2].values():
+    for row in _counting(rows)[1].values():
         question = next((m["content"] for m in reversed(row.messages) if m["role"] == "user"), "")
         if row.status != 200 or not row.completion or not question:
             continue
@@ -61,9 +65,9 @@ def judge_labels(engine: sa.Engine) -> list[dict[str, Any]]:
     return labels
 
 
-def training_records(engine: sa.Engine) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+def training_records(rows: list[sa.Row]) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     """(records, summary): the feedback that counts per served request, turned into chats where it says how."""
-    rows, latest, chosen = _feedback_rows(engine)
+    latest, chosen = _counting(rows)
     records: list[dict[str, Any]] = []
     skipped: Counter[str] = Counter()
     kinds: Counter[str] = Counter()
@@ -126,10 +130,11 @@ def export(url: str, folder: Path) -> dict[str, Any]:
     stage downstream of it, stays the same."""
     engine = connect(url)
     try:
-        records, summary = training_records(engine)
-        labels = judge_labels(engine)
+        rows = _feedback_rows(engine)
     finally:
         engine.dispose()
+    records, summary = training_records(rows)
+    labels = judge_labels(rows)
     summary["judge_labels"] = len(labels)
     previous = folder / SUMMARY
     if not records and not labels and not previous.is_file():
