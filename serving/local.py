@@ -7,7 +7,6 @@ the request log is a throwaway file.
 
 from __future__ import annotations
 
-import socket
 import tempfile
 import threading
 import time
@@ -20,12 +19,7 @@ from serving.engine import Loaded
 from serving.service import assemble
 from tasks.config.schema import ServingParams
 from tasks.core.errors import ModelSourceError
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from tasks.core.processes import free_port
 
 
 @contextmanager
@@ -50,7 +44,7 @@ def local_server(model_dir: Path, name: str, serving: ServingParams, start_s: fl
                         AutoTokenizer.from_pretrained(model_dir))  # fmt: skip
         warm_up(loaded)
         service.engine.swap(loaded)
-        port = _free_port()
+        port = free_port()
         config = uvicorn.Config(
             create_app(service), host="127.0.0.1", port=port, log_config=None, log_level="warning", access_log=False
         )

@@ -7,7 +7,6 @@ by its own lights: one agrees with the labels, one says the opposite. The MLflow
 from __future__ import annotations
 
 import json
-import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -20,6 +19,7 @@ from fastapi import FastAPI, Request
 
 from tasks.config.schema import JudgeParams
 from tasks.core.errors import ConfigError, DataFormatError, ModelSourceError
+from tasks.core.processes import free_port
 from tasks.evaluation import judge, report
 from tasks.evaluation.gate import decide
 from tests.unit.evaluation.gates import only
@@ -41,9 +41,7 @@ def endpoint(rule: Callable[[str], str]) -> Iterator[str]:
                 "choices": [{"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}],
                 "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2}}  # fmt: skip
 
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
@@ -168,9 +166,7 @@ def test_the_shipped_labels_and_feedback_labels_are_read(tmp_path: Path) -> None
 
 
 def test_a_judge_that_is_down_fails_the_evaluation_rather_than_abstaining(run_id: str) -> None:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        closed = f"http://127.0.0.1:{s.getsockname()[1]}/v1"
+    closed = f"http://127.0.0.1:{free_port()}/v1"
     cfg = JudgeParams(base_url=closed, timeout_s=5)
     with pytest.raises(ModelSourceError, match=r"the judge at http://127\.0\.0\.1:\d+/v1 \(model judge\) did not"):
         judge.evaluate_with_judge(cfg, judge.endpoint(cfg, None), examples(2, 2), labelled(12), run_id)
