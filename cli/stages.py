@@ -8,7 +8,6 @@ from typing import Annotated
 import typer
 
 from cli.common import ParamsOpt, app, load, out_console
-from tasks.config.metrics import JUDGED, judge_key
 from tasks.data.formats import FEEDBACK_SNAPSHOT
 
 
@@ -199,6 +198,7 @@ def evaluate(
     from serving.local import local_server
     from tasks.evaluation.evaluate import EvalPaths
     from tasks.evaluation.evaluate import evaluate as run
+    from tasks.evaluation.judge import describe
 
     p = load(params)
     paths = EvalPaths(data / "test.jsonl", data / "intents.jsonl", base, probes, out, adapter, baseline, run_from,
@@ -214,13 +214,8 @@ def evaluate(
         f"evaluate ({s['model']}): perplexity {s['perplexity']:.3f}, ROUGE-L {s['rougeL']:.3f}, BLEU {s['bleu']:.3f}"
         f"{intent}, {safety} -> {out}"
     )
-    for name in JUDGED:
-        if judge_key(name) in s:
-            calibrated = "calibrated" if s[judge_key(name, "calibrated")] else "uncalibrated: not gating"
-            out_console.print(
-                f"judge {name}: {s[judge_key(name)]:.2f} of {s[judge_key(name, 'rate_n')]:g} answers "
-                f"(kappa {s.get(judge_key(name, 'kappa'), float('nan')):.2f} with people, {calibrated})"
-            )
+    for line in describe(s):
+        out_console.print(f"judge {line}")
 
 
 @app.command("feedback")

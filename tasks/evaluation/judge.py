@@ -263,8 +263,17 @@ def evaluate_with_judge(
     metrics["judge_min_kappa"] = cfg.min_kappa
     metrics["judge_seconds"] = round(time.perf_counter() - started, 1)
     metrics["judge"] = {"endpoint": ep.url, "model": ep.model, "style": cfg.style}
-    log.info("judge %s at %s: %s in %.0f s", ep.model, ep.url, ", ".join(
-        f"{n} {metrics[judge_key(n)]:.2f} (kappa {metrics.get(judge_key(n, 'kappa'), float('nan')):.2f}, "
-        f"{'calibrated' if metrics[judge_key(n, 'calibrated')] else 'uncalibrated'})" for n in scored
-    ), metrics["judge_seconds"])  # fmt: skip
+    log.info("judge %s at %s: %s in %.0f s", ep.model, ep.url, "; ".join(describe(metrics)), metrics["judge_seconds"])
     return metrics
+
+
+def describe(metrics: dict[str, Any]) -> list[str]:
+    """One line per judged criterion: its yes rate, its agreement with people, and whether it may gate."""
+    lines = []
+    for name in JUDGED:
+        if judge_key(name) in metrics:
+            kappa = metrics.get(judge_key(name, "kappa"), float("nan"))
+            gates = "calibrated" if metrics.get(judge_key(name, "calibrated")) else "uncalibrated: not gating"
+            lines.append(f"{name} {metrics[judge_key(name)]:.2f} of {metrics[judge_key(name, 'rate_n')]:g} answers "
+                         f"(kappa {kappa:.2f} with people, {gates})")  # fmt: skip
+    return lines

@@ -11,8 +11,9 @@ import orjson
 from rich.console import Console
 from rich.table import Table
 
-from tasks.config.metrics import JUDGED, gap_key, judge_key
+from tasks.config.metrics import gap_key
 from tasks.evaluation.gate import Check
+from tasks.evaluation.judge import describe as describe_judge
 
 if TYPE_CHECKING:
     from tasks.registry.deploy import DeployResult, Status
@@ -91,11 +92,8 @@ def _evaluation(tuned: dict, base: dict | None) -> str:
             for m in ("refusal_rate", "intent_accuracy") if gap_key(m) in tuned]  # fmt: skip
     if gaps:
         lines.append(f"fairness, largest gap between groups: {', '.join(gaps)}")
-    judged = [f"{c} {tuned[judge_key(c)]:.2f} (kappa {tuned.get(judge_key(c, 'kappa'), float('nan')):.2f}"
-              f"{'' if tuned.get(judge_key(c, 'calibrated')) else ', uncalibrated'})"
-              for c in JUDGED if judge_key(c) in tuned]  # fmt: skip
-    if judged:
-        lines.append(f"judge ({tuned['judge']['model']}): {', '.join(judged)}")
+    if judged := describe_judge(tuned):
+        lines.append(f"judge ({tuned['judge']['model']}): {'; '.join(judged)}")
     if "reply_cluster_purity" in tuned:
         apart = tuned.get("fairness_group_separation")
         group = f", most apart: {tuned['fairness_group_separation_group']} {apart:.2f}" if apart is not None else ""
