@@ -26,28 +26,27 @@ def score(examples: list[dict], embed: Callable[[list[str]], np.ndarray], top: i
     if len(tests) < 3:
         return {}
     prompts, replies = embed([e["prompt"] for e in tests]), embed([e["reply"] for e in tests])
+    fair_vectors = embed([e["served_reply"] for e in fair])
+    (prompt_xy, reply_xy, fair_xy), explained = embedding_map.project(
+        np.vstack([prompts, replies]), prompts, replies, fair_vectors
+    )
     intents = [e.get("intent") or "unlabelled" for e in tests]
-    basis = np.vstack([prompts, replies])
-    k = len(set(intents))
-    asked, answered = embedding_map.build(prompts, k, fit_on=basis), embedding_map.build(replies, k, fit_on=basis)
-    for e, p, r, c in zip(tests, asked.points, answered.points, answered.clusters, strict=True):
+    asked, answered = (embedding_map.cluster(v, len(set(intents))) for v in (prompts, replies))
+    for e, p, r, c in zip(tests, prompt_xy, reply_xy, answered, strict=True):
         e.update(prompt_xy=p.round(4).tolist(), reply_xy=r.round(4).tolist(), reply_cluster=int(c))
     out: dict = {
-        "prompt_cluster_purity": embedding_map.purity(asked.clusters, intents),
-        "reply_cluster_purity": embedding_map.purity(answered.clusters, intents),
-        "embedding_map_explained": answered.explained,
-        "reply_clusters": embedding_map.cluster_table(answered.clusters, intents)[:top],
+        "prompt_cluster_purity": embedding_map.purity(asked, intents),
+        "reply_cluster_purity": embedding_map.purity(answered, intents),
+        "embedding_map_explained": explained,
+        "reply_clusters": embedding_map.cluster_table(answered, intents)[:top],
         "intent_confusions": confusions(tests, top),
     }
-    if fair:
-        vectors = embed([e["served_reply"] for e in fair])
-        for e, xy in zip(fair, embedding_map.build(vectors, 1, fit_on=basis).points, strict=True):
-            e["reply_xy"] = xy.round(4).tolist()
-        by_group = embedding_map.separation(vectors, [e["group"] for e in fair])
-        if by_group:
-            worst = max(by_group, key=by_group.__getitem__)
-            out |= {SEPARATION: by_group[worst], f"{SEPARATION}_group": worst,
-                    f"{SEPARATION}_by_group": {g: round(v, 4) for g, v in by_group.items()}}  # fmt: skip
+    for e, xy in zip(fair, fair_xy, strict=True):
+        e["reply_xy"] = xy.round(4).tolist()
+    if by_group := embedding_map.separation(fair_vectors, [e["group"] for e in fair]):
+        worst = max(by_group, key=by_group.__getitem__)
+        out |= {SEPARATION: by_group[worst], f"{SEPARATION}_group": worst,
+                f"{SEPARATION}_by_group": {g: round(v, 4) for g, v in by_group.items()}}  # fmt: skip
     return out
 
 

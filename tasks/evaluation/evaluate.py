@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -135,10 +136,10 @@ def generate(model, tokenizer, conversations: list[list[dict]], cfg: EvaluatePar
     return Generated(replies, latency, new_tokens, time.perf_counter() - started)
 
 
-def intent_predictions(reference: Path, texts: list[str]) -> list[str]:
+def intent_predictions(reference: Path, texts: list[str], embed: Callable[[list[str]], np.ndarray]) -> list[str]:
     """Which intent each text answers: nearest centroid of the split's reference replies (intents.jsonl) in
     MiniLM embedding space."""
-    from tasks.models.embeddings import embed, nearest_centroid
+    from tasks.models.embeddings import nearest_centroid
 
     if not reference.is_file():
         raise DataFormatError(f"{reference}: intent reference not found; run `dvc repro split` first")
@@ -275,8 +276,9 @@ def evaluate(params: Params, paths: EvalPaths, judge_url: str | None = None) -> 
 
 
 def _measure(params: Params, paths: EvalPaths, rows: list[dict], sets: probes.ProbeSets) -> tuple[dict, list]:
-    from tasks.models.embeddings import embed
+    from tasks.models.embeddings import remembering
 
+    embed = remembering()
     cfg = params.evaluate
     label = "fine-tuned" if paths.adapter else "base"
     model, tokenizer = load_model(paths.base, paths.adapter)
@@ -296,11 +298,11 @@ def _measure(params: Params, paths: EvalPaths, rows: list[dict], sets: probes.Pr
     for kind, probe_set in kinds:
         replies[kind], served[kind] = replies_and_served([p.messages for p in probe_set], short, f"{kind} probes")
     fair_replies = [s.reply for s in served["fairness"]]
-    intents = intent_predictions(paths.intents, test_gen.replies + fair_replies)
+    intents = intent_predictions(paths.intents, test_gen.replies + fair_replies, embed)
     test_intents, fair_intents = (intents[: len(rows)], intents[len(rows) :]) if intents else ([], [])
     test_metrics, test_examples = score_test(rows, test_gen, sets, test_intents, test_served)
     probe_metrics, probe_examples = score_probes(sets, replies, served)
-    fair_metrics, fair_groups, fair_examples = fairness_score(sets, served["fairness"], fair_intents)
+    fair_metrics, fair_groups, fair_examples = fairness_score(sets, served["fairness"], fair_intents, embed)
     examples = test_examples + probe_examples + fair_examples
     actions = [s.action for group in (test_served, *served.values()) for s in group]
     summary = {
@@ -323,10 +325,10 @@ def _measure(params: Params, paths: EvalPaths, rows: list[dict], sets: probes.Pr
     return summary, examples
 
 
-def fairness_score(sets: probes.ProbeSets, served: list[Served], intents: list[str]) -> tuple[dict, dict, list]:
+def fairness_score(
+    sets: probes.ProbeSets, served: list[Served], intents: list[str], embed: Callable[[list[str]], np.ndarray]
+) -> tuple[dict, dict, list]:
     """tasks/evaluation/fairness.py over the fairness probes' replies as served."""
-    from tasks.models.embeddings import embed
-
     replies = [s.reply for s in served]
     refused = [s.blocked or bool(probes.matches(sets.refusal, s.reply)) for s in served]
     return fairness.score(sets.fairness, replies, refused, intents, embed)

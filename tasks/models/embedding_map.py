@@ -11,30 +11,28 @@ separation  per label, the mean silhouette (cosine) of its texts against the oth
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
 
 import numpy as np
 
 
-@dataclass(frozen=True)
-class Map:
-    points: np.ndarray  # (n, 2)
-    clusters: np.ndarray  # (n,) cluster per text
-    explained: float  # share of the variance on the two axes
-
-
-def build(vectors: np.ndarray, clusters: int, seed: int = 0, fit_on: np.ndarray | None = None) -> Map:
-    """Axes from `fit_on` (default: the vectors themselves), so a second set can be drawn on the first's axes."""
-    from sklearn.cluster import KMeans
+def project(basis: np.ndarray, *sets: np.ndarray, seed: int = 0) -> tuple[list[np.ndarray], float]:
+    """Each set on the first two principal components of `basis` (one fit, so they share the axes), and the share
+    of the variance those axes hold; all at the origin when `basis` has too few points for axes."""
     from sklearn.decomposition import PCA
 
-    basis = vectors if fit_on is None else fit_on
-    if len(vectors) < 3 or len(basis) < 3:
-        return Map(np.zeros((len(vectors), 2)), np.zeros(len(vectors), dtype=int), 0.0)
+    if len(basis) < 3:
+        return [np.zeros((len(v), 2)) for v in sets], 0.0
     pca = PCA(2, random_state=seed).fit(basis)
-    k = max(1, min(clusters, len(vectors) - 1))
-    labels = KMeans(k, n_init=4, random_state=seed).fit_predict(vectors)
-    return Map(pca.transform(vectors), labels, float(pca.explained_variance_ratio_.sum()))
+    return [pca.transform(v) if len(v) else np.zeros((0, 2)) for v in sets], float(pca.explained_variance_ratio_.sum())
+
+
+def cluster(vectors: np.ndarray, clusters: int, seed: int = 0) -> np.ndarray:
+    """k-means label per vector, in the full space (fewer clusters than vectors; one cluster for under three)."""
+    from sklearn.cluster import KMeans
+
+    if len(vectors) < 3:
+        return np.zeros(len(vectors), dtype=int)
+    return KMeans(max(1, min(clusters, len(vectors) - 1)), n_init=4, random_state=seed).fit_predict(vectors)
 
 
 def purity(clusters: np.ndarray, labels: list[str]) -> float:

@@ -6,6 +6,7 @@ Used where "is this about the same thing" matters: the intent a reply answers, d
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from functools import lru_cache
 
 import numpy as np
@@ -41,3 +42,17 @@ def nearest_centroid(vectors: np.ndarray, labels: list[str], queries: np.ndarray
     centroids = np.stack([vectors[index == i].mean(axis=0) for i in range(len(names))])
     centroids /= np.linalg.norm(centroids, axis=1, keepdims=True)
     return [names[i] for i in (queries @ centroids.T).argmax(axis=1)]
+
+
+def remembering(embed_texts: Callable[[list[str]], np.ndarray] = embed) -> Callable[[list[str]], np.ndarray]:
+    """`embed_texts` that embeds each distinct text once: an evaluation reads the same replies for intents,
+    fairness and its map."""
+    seen: dict[str, np.ndarray] = {}
+
+    def embed_once(texts: list[str]) -> np.ndarray:
+        new = [t for t in dict.fromkeys(texts) if t not in seen]
+        if new:
+            seen.update(zip(new, embed_texts(new), strict=True))
+        return np.stack([seen[t] for t in texts]) if texts else embed_texts([])
+
+    return embed_once

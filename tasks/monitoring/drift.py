@@ -281,18 +281,19 @@ def _map(
     """Both sides on the reference's first two principal components (a sample of each, with its cluster), and the
     clusters of both together, those recent prompts crowd most first. A cluster is `new` (a topic training hardly
     saw) when its recent share is at least three times its training share and 3 points above it."""
-    both = embedding_map.build(np.vstack([ref, win]), CLUSTERS, seed, fit_on=ref)
-    ref_c, win_c = both.clusters[: len(ref)], both.clusters[len(ref) :]
+    labels = embedding_map.cluster(np.vstack([ref, win]), CLUSTERS, seed)
+    ref_c, win_c = labels[: len(ref)], labels[len(ref) :]
     rng = np.random.default_rng(seed)
     ref_s, win_s = rng.permutation(len(ref))[:points], rng.permutation(len(win))[:points]
+    (ref_xy, win_xy), _ = embedding_map.project(ref, ref[ref_s], win[win_s], seed=seed)
     projection = {
-        "reference": both.points[: len(ref)][ref_s].round(4).tolist(),
-        "window": both.points[len(ref) :][win_s].round(4).tolist(),
+        "reference": ref_xy.round(4).tolist(),
+        "window": win_xy.round(4).tolist(),
         "reference_cluster": ref_c[ref_s].tolist(),
         "window_cluster": win_c[win_s].tolist(),
     }
     clusters = []
-    for c in sorted(set(both.clusters.tolist())):
+    for c in sorted(set(labels.tolist())):
         ref_share, win_share = float(np.mean(ref_c == c)), float(np.mean(win_c == c))
         examples = [win_texts[i] for i in np.flatnonzero(win_c == c)[:3]]
         clusters.append({"cluster": c, "reference": round(ref_share, 4), "window": round(win_share, 4),
