@@ -19,6 +19,7 @@ from tasks.data.dedup import NearDuplicateIndex, near_duplicate_groups, signatur
 from tasks.data.formats import FEEDBACK_PREFIX
 
 SPLITS = ("train", "validation", "test")
+HELD_BACK = "held_back"  # feedback that repeats a held-out prompt: in no split (held_back.jsonl)
 
 
 def prompt_text(record: dict[str, Any]) -> str:
@@ -64,23 +65,21 @@ def assign(records: list[dict[str, Any]], groups: list[int], s: SplitParams) -> 
     return out
 
 
-def place_feedback(feedback: list[dict[str, Any]], held_out: dict[str, str], s: SplitParams,
+def place_feedback(feedback: list[dict[str, Any]], held_out: list[str], s: SplitParams,
                    p: PrepareParams) -> list[str]:  # fmt: skip
     """Split name per feedback record (people's corrections from the request log): train, unless it nearly
-    repeats a held-out prompt (`held_out`: prompt -> its split), which it then joins so that none leaks."""
+    repeats a held-out (validation or test) prompt. Then it is held back from every split: in training it would
+    leak that prompt's answer, and in the test set it would change what a champion was measured on (and rerun the
+    base model's evaluation for nothing)."""
     index = NearDuplicateIndex(s.near_dup_threshold, p.num_perm)
-    split_of: dict[str, str] = {}
-    for n, (prompt, sig) in enumerate(zip(held_out, signatures(held_out, p.num_perm, p.shingle_words), strict=True)):
+    for n, sig in enumerate(signatures(held_out, p.num_perm, p.shingle_words)):
         index.add(str(n), sig)
-        split_of[str(n)] = held_out[prompt]
     names = []
     prompts = [prompt_text(r) for r in feedback]
     for n, sig in enumerate(signatures(prompts, p.num_perm, p.shingle_words)):
-        hit = index.find(sig)
-        names.append(split_of[hit] if hit is not None else "train")
-        if hit is not None:
+        names.append(HELD_BACK if index.find(sig) is not None else "train")
+        if names[-1] == HELD_BACK:  # a later correction repeating this one is held back too
             index.add(f"fb{n}", sig)
-            split_of[f"fb{n}"] = names[-1]
     return names
 
 
@@ -97,12 +96,12 @@ def split(data: Path, out_dir: Path, s: SplitParams, p: PrepareParams) -> dict[s
     names = [""] * len(records)
     for i, name in zip(data, assign([records[i] for i in data], groups, s), strict=True):
         names[i] = name
-    held_out = {prompt_text(records[i]): names[i] for i in data if names[i] != "train"}
+    held_out = [prompt_text(records[i]) for i in data if names[i] != "train"]
     feedback = [i for i, r in enumerate(records) if is_feedback(r)]
     for i, name in zip(feedback, place_feedback([records[i] for i in feedback], held_out, s, p), strict=True):
         names[i] = name
     rows: dict[str, int] = {}
-    for name in SPLITS:
+    for name in (*SPLITS, HELD_BACK):
         rows[name] = write_jsonl(
             out_dir / f"{name}.jsonl", (r for r, n in zip(records, names, strict=True) if n == name)
         )

@@ -1,6 +1,7 @@
 from collections import Counter
 from pathlib import Path
 
+import orjson
 import pytest
 
 from tasks.config.schema import PrepareParams, SplitParams
@@ -139,7 +140,9 @@ def test_intent_reference_is_the_first_training_replies_of_each_intent(split_dir
         assert [r["reply"] for r in reference if r["intent"] == intent] == first
 
 
-def test_feedback_repeating_a_held_out_prompt_stays_out_of_training_and_moves_nothing(tmp_path: Path) -> None:
+def test_feedback_repeating_a_held_out_prompt_is_held_back_and_changes_no_split(tmp_path: Path) -> None:
+    """Out of training (it would leak the answer) and out of the test set (a champion's measure stays the same,
+    and DVC's cached base-model evaluation with it)."""
     records = _records()
     write_jsonl(tmp_path / "before.jsonl", records)
     split(tmp_path / "before.jsonl", tmp_path / "a", SplitParams(), PREP)
@@ -152,9 +155,10 @@ def test_feedback_repeating_a_held_out_prompt_stays_out_of_training_and_moves_no
     }
     write_jsonl(tmp_path / "after.jsonl", [correction, *records])
     split(tmp_path / "after.jsonl", tmp_path / "b", SplitParams(), PREP)
-    after = _load(tmp_path / "b")
-    assert after["test"] == [correction, *before["test"]]
-    assert after["train"] == before["train"] and after["validation"] == before["validation"]
+    for name in SPLITS:
+        assert (tmp_path / f"b/{name}.jsonl").read_bytes() == (tmp_path / f"a/{name}.jsonl").read_bytes()
+    assert list(read_jsonl(tmp_path / "b/held_back.jsonl")) == [correction]
+    assert orjson.loads((tmp_path / "b/summary.json").read_bytes())["rows"]["held_back"] == 1
 
 
 def test_feedback_bridging_groups_moves_no_data_row_and_leaks_nothing(tmp_path: Path) -> None:
@@ -180,6 +184,7 @@ def test_feedback_bridging_groups_moves_no_data_row_and_leaks_nothing(tmp_path: 
     after = _load(tmp_path / "b")
     for name in SPLITS:
         assert [r for r in after[name] if not r["id"].startswith("fb-")] == before[name]
+    assert not any(r["id"].startswith("fb-") for r in after["validation"] + after["test"])
     assert (tmp_path / "b/intents.jsonl").read_bytes() == (tmp_path / "a/intents.jsonl").read_bytes()
     index = NearDuplicateIndex(0.7, PREP.num_perm)
     held_out = [prompt_text(r) for r in after["validation"] + after["test"]]
@@ -187,4 +192,6 @@ def test_feedback_bridging_groups_moves_no_data_row_and_leaks_nothing(tmp_path: 
         index.add(str(i), sig)
     train = [prompt_text(r) for r in after["train"]]
     assert all(index.find(sig) is None for sig in signatures(train, PREP.num_perm, PREP.shingle_words))
-    assert sum(r["id"].startswith("fb-") for r in after["validation"] + after["test"]) > 0  # some did repeat one
+    held_back = list(read_jsonl(tmp_path / "b/held_back.jsonl"))
+    assert held_back and all(r["id"].startswith("fb-") for r in held_back)  # some did repeat a held-out prompt
+    assert len(held_back) + sum(r["id"].startswith("fb-") for r in after["train"]) == len(feedback)
