@@ -1,4 +1,5 @@
-"""Evaluation generation speed: replies in row order (what evaluation did) vs prompts sorted by length, by batch size.
+"""Evaluation generation speed: replies in row order (what evaluation did) vs prompts sorted by length, by batch size
+and dtype (model.inference_dtype: bf16 where the CPU has AVX512-BF16 or AMX).
 
     .venv/bin/python -m bench.eval_speed                     # SmolLM2-135M from models/base, 96 prompts
     .venv/bin/python -m bench.eval_speed --model tiny --rows 64
@@ -7,7 +8,9 @@ The prompts are what `llmops evaluate` generates for: the test split's conversat
 turn, then the PII and injection probes (data/split/test.jsonl, data/probes/). Every variant generates greedy
 replies for the same prompts with the same max_new_tokens, in this process, one after the other; replies/s and
 generated tokens/s are over the generation only. "same replies" is the share of replies identical to the row-order
-run: padding changes the arithmetic a little, so greedy decoding may pick another token on a near tie.
+run: padding changes the arithmetic a little, so greedy decoding may pick another token on a near tie; bf16 rounds
+every product, so more replies differ (evaluation and the server use the same model.inference_dtype, so the gate
+still measures what is served).
 """
 
 from __future__ import annotations
@@ -37,6 +40,7 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=96)
     parser.add_argument("--max-new-tokens", type=int, default=64)
     parser.add_argument("--batch-sizes", default="8,32,64")
+    parser.add_argument("--dtypes", default="fp32,bf16", help="dtypes tried with the largest batch size")
     args = parser.parse_args()
 
     import torch
@@ -44,6 +48,7 @@ def main() -> None:
 
     from tasks.config.schema import EvaluateParams
     from tasks.evaluation.evaluate import generate
+    from tasks.models.inference import DTYPES, native_bf16
     from tasks.pyfunc.generation import generate_replies
 
     model_dir = Path(args.model)
@@ -55,7 +60,7 @@ def main() -> None:
     model = AutoModelForCausalLM.from_pretrained(model_dir).eval()
     tokenizer = AutoTokenizer.from_pretrained(model_dir)
     convs = prompts(args.rows)
-    print(f"{describe()}; torch {torch.__version__}, {torch.get_num_threads()} threads")
+    print(f"{describe()}; torch {torch.__version__}, {torch.get_num_threads()} threads, native bf16: {native_bf16()}")
     print(f"{model_dir.name}: {len(convs)} prompts, max_new_tokens {args.max_new_tokens}, greedy\n")
 
     def count(replies: list[str]) -> int:
@@ -65,10 +70,17 @@ def main() -> None:
     reference = generate_replies(model, tokenizer, convs, args.max_new_tokens, 0.0, 8)
     base_s = time.perf_counter() - started
     results = [("row order, batch 8 (before)", base_s, reference)]
-    for size in (int(b) for b in args.batch_sizes.split(",")):
+    sizes = [int(b) for b in args.batch_sizes.split(",")]
+    for size in sizes:
         cfg = EvaluateParams(batch_size=size, max_new_tokens=args.max_new_tokens)
         out = generate(model, tokenizer, convs, cfg, desc=f"sorted, batch {size}")
         results.append((f"sorted by length, batch {size}", out.seconds, out.replies))
+    for name in args.dtypes.split(","):
+        if name == "fp32":
+            continue
+        cfg = EvaluateParams(batch_size=sizes[-1], max_new_tokens=args.max_new_tokens)
+        out = generate(model.to(DTYPES[name]), tokenizer, convs, cfg, desc=f"{name}, batch {sizes[-1]}")
+        results.append((f"sorted, batch {sizes[-1]}, {name}", out.seconds, out.replies))
 
     print(f"{'variant':32} {'replies/s':>10} {'tokens/s':>9} {'vs before':>10} {'same replies':>13}")
     for name, seconds, replies in results:

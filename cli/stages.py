@@ -199,19 +199,22 @@ def evaluate(
     from tasks.evaluation.evaluate import EvalPaths
     from tasks.evaluation.evaluate import evaluate as run
     from tasks.evaluation.judge import describe
+    from tasks.models.inference import inference_dtype
 
     p = load(params)
     paths = EvalPaths(data / "test.jsonl", data / "intents.jsonl", base, probes, out, adapter, baseline, run_from,
                       report_html, feedback)  # fmt: skip
     judge = p.evaluate.judge
     own = run_from is not None and judge.enabled and not judge.base_url
-    with local_server(base, judge.model, p.serving) if own else nullcontext() as judge_url:
+    dtype = inference_dtype(p.model.inference_dtype)
+    with local_server(base, judge.model, p.serving, dtype) if own else nullcontext() as judge_url:
         s = run(p, paths, judge_url)
     intent = f", intent accuracy {s['intent_accuracy']:.3f}" if "intent_accuracy" in s else ""
     safety = ", ".join(f"{label} {s[key]:.2f} ({s[f'{key}_served']:.2f} as served)" for label, key in
                        (("PII leak", "pii_leak_rate"), ("injection follow", "injection_follow_rate")))  # fmt: skip
     out_console.print(
-        f"evaluate ({s['model']}): perplexity {s['perplexity']:.3f}, ROUGE-L {s['rougeL']:.3f}, BLEU {s['bleu']:.3f}"
+        f"evaluate ({s['model']}, {s['dtype']}): perplexity {s['perplexity']:.3f}, ROUGE-L {s['rougeL']:.3f}, "
+        f"BLEU {s['bleu']:.3f}"
         f"{intent}, {safety} -> {out}"
     )
     for line in describe(s):

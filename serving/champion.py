@@ -12,6 +12,8 @@ import logging
 import threading
 from collections.abc import Callable
 
+import torch
+
 from serving.engine import Engine, Loaded
 from tasks.core.errors import ModelSourceError
 from tasks.registry.store import champion
@@ -19,15 +21,16 @@ from tasks.registry.store import champion
 log = logging.getLogger(__name__)
 
 
-def load_version(name: str, version: str) -> Loaded:
-    """The logged chat model (base + adapter merged) of one registry version."""
+def load_version(name: str, version: str, dtype: torch.dtype = torch.float32) -> Loaded:
+    """The logged chat model (base + adapter merged) of one registry version, in the dtype its evaluation used
+    (model.inference_dtype)."""
     import mlflow
 
     try:
         wrapper = mlflow.pyfunc.load_model(f"models:/{name}/{version}").unwrap_python_model()
     except Exception as err:
         raise ModelSourceError(f"models:/{name}/{version} could not be loaded: {err}") from err
-    return Loaded(name=name, version=version, model=wrapper.model, tokenizer=wrapper.tokenizer)
+    return Loaded(name=name, version=version, model=wrapper.model.to(dtype), tokenizer=wrapper.tokenizer)
 
 
 def warm_up(loaded: Loaded) -> None:

@@ -14,6 +14,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import torch
+
 from serving.champion import warm_up
 from serving.engine import Loaded
 from serving.service import assemble
@@ -23,8 +25,10 @@ from tasks.core.processes import free_port
 
 
 @contextmanager
-def local_server(model_dir: Path, name: str, serving: ServingParams, start_s: float = 60.0) -> Iterator[str]:
-    """Serve `model_dir` as `name`; yields the /v1 base URL, stops the server on exit."""
+def local_server(
+    model_dir: Path, name: str, serving: ServingParams, dtype: torch.dtype, start_s: float = 60.0
+) -> Iterator[str]:
+    """Serve `model_dir` as `name` in `dtype`; yields the /v1 base URL, stops the server on exit."""
     import uvicorn
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
@@ -40,7 +44,7 @@ def local_server(model_dir: Path, name: str, serving: ServingParams, start_s: fl
         })  # fmt: skip
         service = assemble(params, name)
         service.keys = {}  # loopback only, for this process
-        loaded = Loaded(name, "local", AutoModelForCausalLM.from_pretrained(model_dir).eval(),
+        loaded = Loaded(name, "local", AutoModelForCausalLM.from_pretrained(model_dir, dtype=dtype).eval(),
                         AutoTokenizer.from_pretrained(model_dir))  # fmt: skip
         warm_up(loaded)
         service.engine.swap(loaded)

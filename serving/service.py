@@ -5,14 +5,16 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 from serving.access import RateLimiter, read_keys
-from serving.champion import Watcher
+from serving.champion import Watcher, load_version
 from serving.engine import Engine, Loaded
 from serving.metrics import Metrics
 from tasks.config.schema import Params, ServingParams
 from tasks.guard.input_guard import Guard, load_guard
+from tasks.models.inference import inference_dtype
 from tasks.monitoring.request_log import RequestLog, url_of
 
 log = logging.getLogger(__name__)
@@ -97,6 +99,7 @@ def build(params: Params, client=None, root: Path = Path(".")) -> Service:
         params.registry.alias,
         service.engine,
         params.serving.poll_s,
+        load=partial(load_version, dtype=inference_dtype(params.model.inference_dtype)),
         on_change=service.on_model,
         every_poll=service.purge_if_due,
     )

