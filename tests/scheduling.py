@@ -4,13 +4,14 @@ xdist (`--dist loadfile`) hands a worker its next module as soon as it has two t
 what depends on how long each test happens to take; and modules that train, or run servers, slow each other
 down by a third or more when they meet on two cores (the smoke pipeline's build took 124 s alone and 285 s
 beside test_base_model, test_deploy and test_train). The plan below fixes the pairs instead: the e2e module
-builds the smoke pipeline while the other worker runs the unit tests (one process each), then e2e's Prefect runs
-and test_train on one worker, base_model, deploy, demo and dvc_pipeline on the other. Every other module goes
+builds the smoke pipeline while the other worker runs the unit tests (one process each), then e2e's Prefect runs,
+test_train and base_model on one worker, deploy, demo and dvc_pipeline on the other. Every other module goes
 to whichever worker asks first, and a worker with nothing of its own left takes the other's next module, so
 none idles or hangs. With one worker, or more than two, it is plain `loadfile`.
 
-Seconds each took on 2 cores (with the other worker busy): e2e 450-580, demo 310-420, train 250-370, dvc_pipeline
-90-160, deploy 100-140, the unit tests 110-130 in all, flows 40, base_model 35-45, serving 30, evaluate 15-20.
+Seconds each took on 2 cores (with the other worker busy): e2e 550 (250 alone), demo 450-550 (260 alone), train
+250-370, the unit tests 170-220 in all, dvc_pipeline 90-160, deploy 100-170, base_model 35-55, flows 40, serving 30,
+evaluate 15-20.
 """
 
 from __future__ import annotations
@@ -24,10 +25,10 @@ UNIT = "unit/"  # every unit-test module: one process each, light beside the smo
 PLAN = {
     "e2e/test_prefect_server.py": 0,
     UNIT: 1,
-    "integration/test_base_model.py": 1,
     "integration/test_deploy.py": 1,
     "integration/test_demo.py": 1,
     "integration/test_train.py": 0,
+    "integration/test_base_model.py": 0,
     "integration/test_dvc_pipeline.py": 1,
 }
 THEN = ("integration/test_flows.py", "integration/test_serving.py", "integration/test_evaluate.py")

@@ -94,8 +94,9 @@ def champion(ws: Path) -> str | None:
 def ui(smoke_pipeline: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Ui]:
     ws = copy_workspace(smoke_pipeline, tmp_path_factory.mktemp("e2e") / "ws")
     port, home = free_port(), tmp_path_factory.mktemp("prefect-home")
+    # The tests use the API alone: the server need not build and serve the UI's files.
     env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
-           "PREFECT_HOME": str(home), "PREFECT_WORKER_QUERY_SECONDS": "2"}  # fmt: skip
+           "PREFECT_HOME": str(home), "PREFECT_WORKER_QUERY_SECONDS": "2", "PREFECT_UI_ENABLED": "false"}  # fmt: skip
     for leaked in ("MLFLOW_TRACKING_URI", "PREFECT_API_URL", "PREFECT_PROFILE"):
         env.pop(leaked, None)
     log = home / "ui.log"
@@ -145,36 +146,32 @@ def test_deployments_schedule_and_drift_trigger(ui: Ui) -> None:
 
 
 def test_a_refused_retrain_keeps_the_champion_and_its_model_is_gated_again(ui: Ui) -> None:
-    """One training for both outcomes: an impossible threshold fails the run that trained the candidate; the
-    same overrides without it find every stage unchanged and promote that candidate."""
+    """An override from the run form fails the gate of the model the session's smoke repro built (no stage reads
+    the gate, so DVC finds every stage unchanged and nothing retrains); the next run without it promotes that
+    same model. (A retrain that trains: tests/integration/test_demo.py.)"""
     params_before = (ui.ws / "params.yaml").read_text()
-    refused = ui.run("retrain", {"set_params": ["gate.min.rougeL=2"], "max_steps": 4, "reason": "e2e"})
+    refused = ui.run("retrain", {"set_params": ["gate.min.rougeL=2"], "reason": "e2e"})
     logs = ui.logs(refused["id"])
     assert refused["state"]["type"] == "FAILED", f"{refused['state']}\n{logs[-4000:]}\n{ui.tail()}"
     assert "gate failed: rougeL = 0" in logs and "needs >= 2" in logs
     assert champion(ui.ws) is None
     assert (ui.ws / "params.yaml").read_text() == params_before  # taken out again, failed or not
-    assert orjson.loads((ui.ws / "data/reports/train.json").read_bytes())["steps"] == 4  # the override trained it
-    for stage in ("generate", "prepare", "split"):  # built by the session's smoke repro; DVC says what is stale
+    for stage in ("generate", "prepare", "split", "train", "evaluate"):  # DVC says what is stale: nothing
         assert f"stage {stage}: unchanged" in logs
-    for stage in ("train", "evaluate"):  # the override makes these, and only these, stale
-        assert f"stage {stage}: ran" in logs
-    assert "train | " in logs and "launching 1 rank(s)" in logs  # the ranks' own output, streamed
 
-    run = ui.run("retrain", {"max_steps": 4, "reason": "e2e"})
+    run = ui.run("retrain", {"reason": "e2e"})
     logs = ui.logs(run["id"])
     assert run["state"]["type"] == "COMPLETED", f"{run['state']}\n{logs[-4000:]}\n{ui.tail()}"
-    for stage in ("train", "evaluate"):
-        assert f"stage {stage}: unchanged" in logs
-    assert champion(ui.ws) == "1"  # the run's one registration: refused before, promoted now
+    assert champion(ui.ws) == "1"  # one registration: refused before, promoted now
     summary = orjson.loads((ui.ws / "data/reports/retrain.json").read_bytes())
     assert summary["outcome"] == "promoted" and summary["flow_run"] == run["name"]
     assert f"prefect-{run['name']}" in sh("dvc", "exp", "list", "--all-commits", cwd=ui.ws)
     uri = f"sqlite:///{ui.ws / 'mlflow.db'}"
     tags = MlflowClient(tracking_uri=uri).get_run(summary["mlflow_run_id"]).data.tags
-    assert orjson.loads(tags["llmops.overrides"]) == {"train.max_steps": 4, "gate.min.rougeL": 2}  # what trained it
-    for flow_run in (refused, run):  # both flow runs that gated it
-        assert orjson.loads(tags[f"llmops.flow_run.{flow_run['id']}"])["reason"] == "e2e"
+    assert "llmops.overrides" not in tags  # neither flow run trained it
+    records = [orjson.loads(tags[f"llmops.flow_run.{flow_run['id']}"]) for flow_run in (refused, run)]
+    assert [r["overrides"] for r in records] == [{"gate.min.rougeL": 2}, {}]  # both flow runs that gated it
+    assert {r["reason"] for r in records} == {"e2e"}
 
 
 def test_drift_watch_triggers_a_retrain_and_cancelling_it_keeps_the_champion(ui: Ui) -> None:

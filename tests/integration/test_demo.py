@@ -27,7 +27,7 @@ def test_the_demo_closes_the_loop(smoke_pipeline: Path, tmp_path: Path) -> None:
     (ws / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
     sh("git", "commit", "-qam", "serving settings for the test", cwd=ws)
 
-    out = " ".join(sh("llmops", "demo", "--customers", "300", "--max-tokens", "8", cwd=ws, timeout=1500).split())
+    out = " ".join(sh("llmops", "demo", "--customers", "200", "--max-tokens", "8", cwd=ws, timeout=1500).split())
     assert "the loop closed" in out, out[-6000:]
     summary = orjson.loads((ws / "data/reports/demo/summary.json").read_bytes())
     steps = {step["name"]: step for step in summary["steps"]}
@@ -41,15 +41,21 @@ def test_the_demo_closes_the_loop(smoke_pipeline: Path, tmp_path: Path) -> None:
     first, second = (orjson.loads((ws / f"data/reports/demo/retrain-{i}.json").read_bytes()) for i in (1, 2))
     assert first["outcome"] == second["outcome"] == "promoted"
     assert first["reason"] == "demo" and second["reason"].startswith("drift: ")
-    assert [s["stage"] for s in second["stages"] if s["status"] == "ran"][:2] == ["prepare", "validate"]
+    ran = [s["stage"] for s in second["stages"] if s["status"] == "ran"]
+    assert ran[:2] == ["prepare", "validate"] and "evaluate" in ran
+    assert "evaluate_base" not in ran  # feedback repeating a test prompt is held back: the test split is the same
     assert first["feedback"]["exported_at"] is None and second["feedback"]["changed"]  # no feedback, no snapshot
-    assert second["feedback"]["corrections"] > 100  # every answer about a new product, corrected
+    assert second["feedback"]["corrections"] > 80  # every answer about a new product (60 % of 200), corrected
     snapshot = orjson.loads((ws / "data/feedback/snapshot/summary.json").read_bytes())
     assert snapshot["exported_at"] == second["feedback"]["exported_at"]
     assert (ws / "data/feedback/snapshot.dvc").is_file()
     uri = f"sqlite:///{ws / 'mlflow.db'}"
-    assert str(MlflowClient(tracking_uri=uri, registry_uri=uri).get_model_version_by_alias(
-        "llmops-support", "champion").version) == "2"  # fmt: skip
+    client = MlflowClient(tracking_uri=uri, registry_uri=uri)
+    assert str(client.get_model_version_by_alias("llmops-support", "champion").version) == "2"
+    tags = client.get_run(second["mlflow_run_id"]).data.tags  # the run the drift retrain trained
+    assert orjson.loads(tags["llmops.overrides"]) == {}
+    (record,) = [orjson.loads(v) for k, v in tags.items() if k.startswith("llmops.flow_run.")]
+    assert record["reason"] == second["reason"] and record["flow_run"] == second["flow_run"]
 
 
 def test_a_refusing_gate_stops_the_demo_at_its_step_with_exit_3(smoke_pipeline: Path, tmp_path: Path) -> None:

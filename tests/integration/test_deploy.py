@@ -191,7 +191,7 @@ def server(tmp_path_factory: pytest.TempPathFactory, tiny_model_dir: Path):
     proc = subprocess.Popen(
         [str(BIN / "mlflow"), "server", "--backend-store-uri", f"sqlite:///{root / 'mlflow.db'}",
          "--artifacts-destination", str(root / "artifacts"), "--host", "127.0.0.1", "--port", str(port),
-         "--workers", "2"],
+         "--workers", "1"],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
     uri = f"http://127.0.0.1:{port}"
