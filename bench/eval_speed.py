@@ -1,5 +1,5 @@
 """Evaluation generation speed: replies in row order (what evaluation did) vs prompts sorted by length, by batch size
-and dtype (model.inference_dtype: bf16 where the CPU has AVX512-BF16 or AMX).
+and dtype (model.inference_dtype).
 
     .venv/bin/python -m bench.eval_speed                     # SmolLM2-135M from models/base, 96 prompts
     .venv/bin/python -m bench.eval_speed --model tiny --rows 64
@@ -9,8 +9,7 @@ turn, then the PII and injection probes (data/split/test.jsonl, data/probes/). E
 replies for the same prompts with the same max_new_tokens, in this process, one after the other; replies/s and
 generated tokens/s are over the generation only. "same replies" is the share of replies identical to the row-order
 run: padding changes the arithmetic a little, so greedy decoding may pick another token on a near tie; bf16 rounds
-every product, so more replies differ (evaluation and the server use the same model.inference_dtype, so the gate
-still measures what is served).
+every product, so more replies differ. Generation alone is not an evaluation: docs/evaluation.md has both.
 """
 
 from __future__ import annotations
@@ -48,7 +47,7 @@ def main() -> None:
 
     from tasks.config.schema import EvaluateParams
     from tasks.evaluation.evaluate import generate
-    from tasks.models.inference import DTYPES, native_bf16
+    from tasks.models.inference import DTYPES
     from tasks.pyfunc.generation import generate_replies
 
     model_dir = Path(args.model)
@@ -60,7 +59,7 @@ def main() -> None:
     model = AutoModelForCausalLM.from_pretrained(model_dir).eval()
     tokenizer = AutoTokenizer.from_pretrained(model_dir)
     convs = prompts(args.rows)
-    print(f"{describe()}; torch {torch.__version__}, {torch.get_num_threads()} threads, native bf16: {native_bf16()}")
+    print(f"{describe()}; torch {torch.__version__}, {torch.get_num_threads()} threads")
     print(f"{model_dir.name}: {len(convs)} prompts, max_new_tokens {args.max_new_tokens}, greedy\n")
 
     def count(replies: list[str]) -> int:

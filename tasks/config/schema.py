@@ -70,8 +70,8 @@ class ModelParams(_Section):
     SmolLM2 tokenizer, for smoke runs), a local directory, or a hub id."""
     inference_dtype: Literal["auto", "bf16", "fp32"] = "auto"
     """What evaluation and the server compute in (both the same, so the gate measures what is served): auto is
-    bf16 where the hardware has it natively (a CPU with AVX512-BF16 or AMX, a GPU), else fp32. Training has
-    train.precision."""
+    bf16 on a GPU that has it, else fp32 (bf16 on a CPU is allowed, measured in docs/evaluation.md). Training
+    has train.precision."""
 
 
 class PrepareParams(_Section):

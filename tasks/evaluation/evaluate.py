@@ -289,11 +289,20 @@ def _measure(params: Params, paths: EvalPaths, rows: list[dict], sets: probes.Pr
     guard = input_guard(params.serving.guard)
     started = time.perf_counter()
     ppl = perplexity(model, tokenizer, [row["messages"] for row in rows], cfg)
+    phases = {"perplexity": time.perf_counter() - started, "generation": 0.0}
+    generated = 0
     short = cfg.model_copy(update={"max_new_tokens": cfg.probe_max_new_tokens})
 
-    def replies_and_served(conversations: list[list[dict]], c: EvaluateParams, desc: str) -> tuple[Generated, list]:
+    def timed(conversations: list[list[dict]], c: EvaluateParams, desc: str) -> Generated:
+        nonlocal generated
         gen = generate(model, tokenizer, conversations, c, desc)
-        again = lambda convs: generate(model, tokenizer, convs, c, f"{desc} as served").replies  # noqa: E731
+        phases["generation"] += gen.seconds
+        generated += len(conversations)
+        return gen
+
+    def replies_and_served(conversations: list[list[dict]], c: EvaluateParams, desc: str) -> tuple[Generated, list]:
+        gen = timed(conversations, c, desc)
+        again = lambda convs: timed(convs, c, f"{desc} as served").replies  # noqa: E731
         return gen, serve(conversations, gen.replies, guard, again)
 
     test_gen, test_served = replies_and_served([row["messages"][:-1] for row in rows], cfg, f"evaluate {label}")
@@ -324,9 +333,15 @@ def _measure(params: Params, paths: EvalPaths, rows: list[dict], sets: probes.Pr
         "test_md5": md5(paths.test),
         "dtype": dtype_name(dtype),
         "seconds": round(time.perf_counter() - started, 1),
+        "replies": generated,
+        "replies_per_s": generated / phases["generation"] if phases["generation"] else 0.0,
+        **{f"seconds_{phase}": round(s, 1) for phase, s in phases.items()},
     }
-    log.info("%s: perplexity %.3f, rougeL %.3f, %d rows in %.0f s", label, ppl, summary["rougeL"], len(rows),
-             summary["seconds"])  # fmt: skip
+    summary["seconds_guards_and_scoring"] = round(summary["seconds"] - sum(phases.values()), 1)
+    log.info("%s: perplexity %.3f, rougeL %.3f, %d rows in %.0f s: perplexity %.0f s, %d replies in %.0f s "
+             "(%.2f/s, %s), guards and scoring %.0f s", label, ppl, summary["rougeL"], len(rows), summary["seconds"],
+             phases["perplexity"], generated, phases["generation"], summary["replies_per_s"], summary["dtype"],
+             summary["seconds_guards_and_scoring"])  # fmt: skip
     return summary, examples
 
 
