@@ -111,8 +111,10 @@ def test_a_judge_that_agrees_with_people_is_calibrated_and_gates(run_id: str) ->
     assert child.info.run_name == "judge-calibration" and child.data.metrics["correctness_kappa"] == 1.0
     page = report.html(run_id, {"rows": 10, "probes": 0, "test_md5": "x", **metrics}, [], None, None, {})
     assert "Evaluator LLM" in page and page.count("no: cannot gate") == 1  # relevance, under min_kappa 0.6
+    # Under load a few more traces can land in the run (two CI runs found 12 and 13): the judged ones are these ten.
     traces = mlflow.search_traces(run_id=run_id, return_type="list")
-    assert len(traces) == 10 and {a.name for a in traces[0].info.assessments} >= {"relevance", "correctness"}
+    judged = [t for t in traces if {a.name for a in t.info.assessments} >= {"relevance", "correctness"}]
+    assert len(judged) == 10
 
 
 def test_a_judge_that_disagrees_with_people_is_reported_and_cannot_gate(run_id: str) -> None:
