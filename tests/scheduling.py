@@ -9,9 +9,9 @@ test_train and base_model on one worker, deploy, demo and dvc_pipeline on the ot
 to whichever worker asks first, and a worker with nothing of its own left takes the other's next module, so
 none idles or hangs. With one worker, or more than two, it is plain `loadfile`.
 
-Seconds each took on 2 cores (with the other worker busy): e2e 550 (250 alone), demo 450-550 (260 alone), train
-250-370, the unit tests 170-220 in all, dvc_pipeline 90-160, deploy 100-170, base_model 35-55, flows 40, serving 30,
-evaluate 15-20.
+Seconds each took in CI on 2 cores (with the other worker busy; 714 s in all): e2e 385 (250 alone), demo
+325 (260 alone), train 215, the unit tests 150-220 in all, dvc_pipeline 90, deploy 60, flows 40, serving 30, base_model
+25, evaluate 25.
 """
 
 from __future__ import annotations
