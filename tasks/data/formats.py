@@ -97,6 +97,12 @@ def metadata(obj: dict[str, Any]) -> dict[str, str | None]:
 
 
 FEEDBACK_PREFIX = "fb-"  # ids of records exported from the request log's human feedback
+
+
+def is_feedback_id(rid: Any) -> bool:
+    return str(rid or "").startswith(FEEDBACK_PREFIX)
+
+
 FEEDBACK = Path("data/feedback")  # the prepare stage's input: a README and, once feedback came in, the snapshot
 FEEDBACK_SNAPSHOT = FEEDBACK / "snapshot"  # `llmops feedback` writes it, `dvc add` tracks it
 JUDGE_LABELS = "judge_labels.jsonl"  # beside the records in a snapshot: people's verdicts for the evaluator LLM

@@ -31,7 +31,7 @@ from tasks.core.errors import DataFormatError
 from tasks.core.files import atomic_writer, write_json
 from tasks.core.text import dedup_key, language, normalize_text
 from tasks.data.dedup import NearDuplicateIndex, signatures
-from tasks.data.formats import EXPECTED, SchemaIssue, feedback_file, metadata, to_messages
+from tasks.data.formats import EXPECTED, SchemaIssue, feedback_file, is_feedback_id, metadata, to_messages
 from tasks.data.formats import detect as detect_format
 from tasks.data.loaders import BadRow, RawRow, Row, read_rows
 from tasks.data.pii import scrub
@@ -146,8 +146,10 @@ class _Candidate:
 @dataclass
 class _State:
     params: PrepareParams
-    near: NearDuplicateIndex | None
+    near: NearDuplicateIndex | None  # the data rows'
+    feedback_near: NearDuplicateIndex | None  # people's answers from the request log
     exact: dict[str, str] = field(default_factory=dict)
+    feedback_exact: dict[str, str] = field(default_factory=dict)
     ids: set[str] = field(default_factory=set)
     dropped: Counter[str] = field(default_factory=Counter)
     pii: Counter[str] = field(default_factory=Counter)
@@ -187,23 +189,28 @@ def _unique_id(c: _Candidate, state: _State) -> str:
 
 
 def _decide(c: _Candidate, outcome: Cleaned | Rejected, state: _State, sink: _Sink) -> bool:
-    """Deduplicate in input order and write the row to one of the two outputs; True when kept."""
+    """Deduplicate in input order and write the row to one of the two outputs; True when kept.
+
+    Data rows and feedback rows are deduplicated each among their own kind: a data row dropped for repeating a
+    person's answer would change the data rows, and with them the split's test set, at every retrain."""
     if isinstance(outcome, Rejected):
         sink.drop_candidate(c, outcome.reason, outcome.detail)
         return False
+    feedback = is_feedback_id(c.meta["id"])
+    exact, near = (state.feedback_exact, state.feedback_near) if feedback else (state.exact, state.near)
     key = outcome.key
-    if key in state.exact:
-        sink.drop_candidate(c, "duplicate", f"same text as kept record {state.exact[key]}")
+    if key in exact:
+        sink.drop_candidate(c, "duplicate", f"same text as kept record {exact[key]}")
         return False
-    if state.near is not None and (twin := state.near.find(outcome.signature)) is not None:
+    if near is not None and (twin := near.find(outcome.signature)) is not None:
         sink.drop_candidate(
-            c, "near_duplicate", f"near-duplicate of kept record {twin} (MinHash Jaccard >= {state.near.threshold})"
+            c, "near_duplicate", f"near-duplicate of kept record {twin} (MinHash Jaccard >= {near.threshold})"
         )
         return False
     rid = _unique_id(c, state)
-    state.exact[key] = rid
-    if state.near is not None:
-        state.near.add(rid, outcome.signature)
+    exact[key] = rid
+    if near is not None:
+        near.add(rid, outcome.signature)
     state.ids.add(rid)
     state.intents[c.meta["intent"] or "none"] += 1
     state.languages[outcome.lang] += 1
@@ -336,8 +343,9 @@ def prepare(
 ) -> dict[str, Any]:
     """Run the prepare stage over `inputs`; writes records, quarantine and summary into `out_dir`.
 
-    `feedback` (the folder `llmops feedback` snapshots the request log into) goes first, so a human-corrected
-    answer wins over a duplicate of it in the generated data; unlike the other inputs it may hold nothing yet.
+    `feedback` (the folder `llmops feedback` snapshots the request log into) goes first; unlike the other inputs
+    it may hold nothing yet. Its records are deduplicated among themselves, never against the data: training sees
+    a person's answer beside the data's, and the data rows stay the same from one retrain to the next.
     """
     from tasks.models.base_model import load_tokenizer
 
@@ -350,8 +358,11 @@ def prepare(
         if records is not None and records.read_bytes().strip():
             inputs = [records, *inputs]
     load_tokenizer(model_dir)  # fail here, with the fix, rather than inside a worker
-    near = NearDuplicateIndex(params.near_dup_threshold, params.num_perm) if params.near_dup_threshold else None
-    state = _State(params, near)
+
+    def index() -> NearDuplicateIndex | None:
+        return NearDuplicateIndex(params.near_dup_threshold, params.num_perm) if params.near_dup_threshold else None
+
+    state = _State(params, index(), index())
     workers = params.workers or os.cpu_count() or 1
     files: dict[str, dict[str, int]] = {}
     with (

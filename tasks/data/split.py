@@ -16,7 +16,7 @@ from tasks.config.schema import PrepareParams, SplitParams
 from tasks.core.errors import DataFormatError
 from tasks.core.files import read_jsonl, write_json, write_jsonl
 from tasks.data.dedup import NearDuplicateIndex, near_duplicate_groups, signatures
-from tasks.data.formats import FEEDBACK_PREFIX
+from tasks.data.formats import is_feedback_id
 
 SPLITS = ("train", "validation", "test")
 HELD_BACK = "held_back"  # feedback that repeats a held-out prompt: in no split (held_back.jsonl)
@@ -37,7 +37,7 @@ def leak_groups(records: list[dict[str, Any]], s: SplitParams, p: PrepareParams)
 
 
 def is_feedback(record: dict[str, Any]) -> bool:
-    return str(record.get("id", "")).startswith(FEEDBACK_PREFIX)
+    return is_feedback_id(record.get("id"))
 
 
 def assign(records: list[dict[str, Any]], groups: list[int], s: SplitParams) -> list[str]:

@@ -132,6 +132,32 @@ def test_prepare_reads_the_snapshot_in_a_feedback_folder(log: RequestLog, tmp_pa
         prepare([raw], tmp_path / "prepared", prepare_params, tiny_model_dir, feedback=raw)
 
 
+def test_feedback_repeating_a_data_row_leaves_every_data_row_in_place(
+    log: RequestLog, tmp_path: Path, tiny_model_dir: Path, prepare_params
+) -> None:
+    """A person approving the very answer a data row holds, twice: one feedback record is kept beside the data
+    row, which stays (dropped, it would move the split's test set at every retrain)."""
+    raw = tmp_path / "raw.jsonl"
+    question, answer = "How do I reset my router at home?", "Hold the reset button for ten seconds."
+    rows = [[question, answer], ["Can I keep my old number on a new plan?", "Yes, it moves with you."]]
+    system = {"role": "system", "content": "Be brief."}  # what served() logs as the request's system prompt
+    raw.write_text("".join(json.dumps({"id": f"d{i}", "messages": [system, {"role": "user", "content": q},
+                                                                    {"role": "assistant", "content": a}]}) + "\n"
+                           for i, (q, a) in enumerate(rows)))  # fmt: skip
+    prepare([raw], tmp_path / "alone", prepare_params, tiny_model_dir)
+    for rid in ("a", "b"):
+        served(log, rid, question, completion=answer)
+        log.add_feedback(rid, 1, None, None)
+    folder = tmp_path / "feedback"
+    export(f"sqlite:///{tmp_path / 'requests.db'}", folder / "snapshot")
+    summary = prepare([raw], tmp_path / "with", prepare_params, tiny_model_dir, feedback=folder)
+    kept = [json.loads(line) for line in (tmp_path / "with/records.jsonl").read_text().splitlines()]
+    data = [json.loads(line) for line in (tmp_path / "alone/records.jsonl").read_text().splitlines()]
+    assert [r for r in kept if not r["id"].startswith("fb-")] == data and len(data) == 2
+    assert [r["messages"] for r in kept if r["id"].startswith("fb-")] == [data[0]["messages"]]
+    assert summary["rows_kept"] == 3 and summary["rows_dropped"] == 1  # the second approval, a duplicate of the first
+
+
 def test_ids_in_a_split(tmp_path: Path) -> None:
     split = tmp_path / "train.jsonl"
     split.write_text('{"id": "sup-1", "messages": []}\n{"id": "fb-7", "messages": []}\n{"id": "x", "note": "fb-"}\n')
