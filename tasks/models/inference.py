@@ -8,9 +8,9 @@ DTYPES = {"bf16": torch.bfloat16, "fp32": torch.float32}
 
 
 def inference_dtype(setting: str) -> torch.dtype:
-    """`auto`: bf16 on a GPU that has it, else fp32. On these CPUs (AVX512-BF16, no AMX) bf16 made a whole
-    evaluation of SmolLM2-135M only 0-15 % faster, and its replies moved the default fine-tune's fairness gap
-    from 0.40 (p = 0.09) to 0.50 (p = 0.0002), so the gate refused it: fp32 stays the CPU default."""
+    """`auto`: bf16 on a GPU that has it, else fp32. On these CPUs (AVX512-BF16, no AMX) bf16 evaluates
+    SmolLM2-135M 1.7x faster, but its replies widened the default fine-tune's fairness gap to 0.50
+    (p = 0.0002) and the gate refused it (docs/evaluation.md): fp32 stays the CPU default."""
     if setting == "auto":
         return torch.bfloat16 if torch.cuda.is_available() and torch.cuda.is_bf16_supported() else torch.float32
     return DTYPES[setting]
