@@ -125,7 +125,7 @@ def feedback_ids(split: Path) -> list[str]:
     ids = []
     for line in split.read_bytes().splitlines():
         if FEEDBACK_PREFIX.encode() in line:
-            rid = orjson.loads(line).get("id", "")
-            if isinstance(rid, str) and rid.startswith(FEEDBACK_PREFIX):
+            rid = orjson.loads(line).get("id")
+            if is_feedback_id(rid):
                 ids.append(rid)
     return ids

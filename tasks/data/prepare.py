@@ -144,12 +144,18 @@ class _Candidate:
 
 
 @dataclass
+class _Kept:
+    """What one kind of row (the data, or people's feedback) has kept so far: its dedup keys and signatures."""
+
+    near: NearDuplicateIndex | None
+    exact: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
 class _State:
     params: PrepareParams
-    near: NearDuplicateIndex | None  # the data rows'
-    feedback_near: NearDuplicateIndex | None  # people's answers from the request log
-    exact: dict[str, str] = field(default_factory=dict)
-    feedback_exact: dict[str, str] = field(default_factory=dict)
+    data: _Kept
+    feedback: _Kept
     ids: set[str] = field(default_factory=set)
     dropped: Counter[str] = field(default_factory=Counter)
     pii: Counter[str] = field(default_factory=Counter)
@@ -196,8 +202,8 @@ def _decide(c: _Candidate, outcome: Cleaned | Rejected, state: _State, sink: _Si
     if isinstance(outcome, Rejected):
         sink.drop_candidate(c, outcome.reason, outcome.detail)
         return False
-    feedback = is_feedback_id(c.meta["id"])
-    exact, near = (state.feedback_exact, state.feedback_near) if feedback else (state.exact, state.near)
+    kept = state.feedback if is_feedback_id(c.meta["id"]) else state.data
+    exact, near = kept.exact, kept.near
     key = outcome.key
     if key in exact:
         sink.drop_candidate(c, "duplicate", f"same text as kept record {exact[key]}")
@@ -358,11 +364,7 @@ def prepare(
         if records is not None and records.read_bytes().strip():
             inputs = [records, *inputs]
     load_tokenizer(model_dir)  # fail here, with the fix, rather than inside a worker
-
-    def index() -> NearDuplicateIndex | None:
-        return NearDuplicateIndex(params.near_dup_threshold, params.num_perm) if params.near_dup_threshold else None
-
-    state = _State(params, index(), index())
+    state = _State(params, data=_Kept(_near_index(params)), feedback=_Kept(_near_index(params)))
     workers = params.workers or os.cpu_count() or 1
     files: dict[str, dict[str, int]] = {}
     with (
@@ -376,6 +378,10 @@ def prepare(
     summary = _summary(files, state)
     write_json(out_dir / SUMMARY, summary)
     return summary
+
+
+def _near_index(params: PrepareParams) -> NearDuplicateIndex | None:
+    return NearDuplicateIndex(params.near_dup_threshold, params.num_perm) if params.near_dup_threshold else None
 
 
 @contextmanager
