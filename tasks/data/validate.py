@@ -21,7 +21,7 @@ from tasks.core.errors import DataFormatError, DataValidationError
 from tasks.core.files import atomic_writer, read_jsonl, write_json
 from tasks.core.text import dedup_key
 from tasks.data.formats import FEEDBACK_PREFIX
-from tasks.data.pii import RESIDUAL_PATTERNS
+from tasks.data.pii_rules import RESIDUAL_PATTERNS
 
 log = logging.getLogger(__name__)
 

@@ -48,6 +48,32 @@ HELDOUT = [  # written after the scrubber's cues were tuned on TEMPLATES; never 
     "Regards\n{NAME}\n{ADDRESS}\n{PHONE}",
     "The login from {IP} wasn't me! My e-mail is {EMAIL}.",
 ]
+IN_LANGUAGE = {  # held out too: whole messages in the locale's language, written after the cues of every language
+    "de_DE": [
+        "Guten Tag, hier spricht {NAME}. Mein Anschluss ist seit gestern tot, bitte unter {PHONE} melden.",
+        "Bitte schicken Sie die Rechnung an {ADDRESS}, ich bin umgezogen.",
+        "Die Lastschrift soll ab jetzt von {IBAN} abgebucht werden.\nMit freundlichen Grüßen\n{NAME}",
+        "Meine Kreditkarte {CARD} wurde zweimal belastet. Antwort bitte an {EMAIL}.",
+    ],
+    "nl_NL": [
+        "Goedemiddag, u spreekt met {NAME}. Kunt u mij terugbellen op {PHONE}?",
+        "Mijn nieuwe adres is {ADDRESS}, wilt u dat aanpassen?",
+        "Het geld mag terug naar {IBAN}.\nGroeten,\n{NAME}",
+        "Er is ingelogd vanaf {IP}, dat was ik niet. Mail mij op {EMAIL}.",
+    ],
+    "hu_HU": [
+        "Jó napot, {NAME} vagyok, a {PHONE} számon nincs térerő.",
+        "Kérem, a számlát a {ADDRESS} címre küldjék.",
+        "A visszatérítést a {IBAN} számlára kérem.\nÜdvözlettel:\n{NAME}",
+        "A {CARD} kártyámat kétszer terhelték meg, kérem válaszoljanak: {EMAIL}",
+    ],
+    "fr_FR": [
+        "Bonjour, c'est {NAME}. Ma box ne marche plus, rappelez-moi au {PHONE}.",
+        "Merci d'envoyer la nouvelle carte SIM au {ADDRESS}.",
+        "Le remboursement doit aller sur {IBAN}.\nBien à vous,\n{NAME}",
+        "Quelqu'un s'est connecté depuis {IP}. Écrivez-moi à {EMAIL}.",
+    ],
+}
 NEGATIVES = [  # look-alikes: no personal data, nothing may change
     "Plan name: Young Magenta. Is roaming included?",
     "My router's IP is 192.168.178.1 but the admin page doesn't load.",
@@ -72,6 +98,16 @@ NEGATIVES = [  # look-alikes: no personal data, nothing may change
     "Is the Family Share plan 4 x 20 GB or 80 GB shared?",
     "The TV box shows E16-4 CA module not found.",
     "Version 10.0.19045 of Windows can't find the Wi-Fi.",
+    # in the other locales' languages, written with IN_LANGUAGE (never tuned on)
+    "Meine Kundennummer ist 3300 4711 02, der Tarif MagentaMobil M kostet 39,95 €.",
+    "Der Router Speedport Smart 4 zeigt DSL-Sync 250000/40000 kbit/s.",
+    "Auftragsnummer 0815-2024-77 wurde storniert, Vertragsbeginn war der 01.04.2025.",
+    "Mijn klantnummer is 0612349876 en de storing begon om 14:05.",
+    "Het abonnement Unlimited Max kost 45,00 per maand sinds 1 maart.",
+    "A rendelésszámom 0620123456, a Telekom Home csomagot kértem.",
+    "A router IP-címe 192.168.0.1, a firmware 7.29.",
+    "Numéro de commande 0612345678, livraison prévue le 12/05/2026.",
+    "Ma Livebox 6 affiche l'erreur 0x0000005e depuis la mise à jour 3.2.1.",
 ]
 
 
@@ -101,7 +137,8 @@ _FAKE = {  # type -> the Faker call that makes a value of it
 
 
 def messages(per_template: int = 2, seed: int = 0, heldout: bool = False) -> list[Message]:
-    """Each template (TEMPLATES, or HELDOUT) filled `per_template` times in each locale, then every negative once."""
+    """Each template (TEMPLATES, or HELDOUT and the locale's IN_LANGUAGE) filled `per_template` times in each locale,
+    then every negative once."""
     from faker import Faker
 
     rng = random.Random(seed)
@@ -109,7 +146,8 @@ def messages(per_template: int = 2, seed: int = 0, heldout: bool = False) -> lis
     for locale in LOCALES:
         fake = Faker(locale)
         fake.seed_instance(rng.randrange(2**31))
-        for i, template in enumerate(HELDOUT if heldout else TEMPLATES):
+        templates = [*HELDOUT, *IN_LANGUAGE.get(locale, [])] if heldout else TEMPLATES
+        for i, template in enumerate(templates):
             for _ in range(per_template):
                 text, values = template, []
                 for kind in TYPES:

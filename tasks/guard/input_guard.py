@@ -16,7 +16,8 @@ import numpy as np
 
 from tasks.config.schema import GuardParams
 from tasks.core.errors import ConfigError
-from tasks.data.pii import first_names, scrub
+from tasks.data.pii import scrub
+from tasks.data.pii_rules import first_names
 from tasks.guard.classifier import InjectionClassifier, load
 from tasks.guard.features import MAX_SENTENCES, Embed, sentences
 

@@ -61,3 +61,50 @@ def test_false_positives_are_left_alone(text: str) -> None:
 )
 def test_a_redacted_name_keeps_the_texts_own_spacing(text: str, expected: str) -> None:
     assert scrub(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Viele Grüße,\nJana", "Viele Grüße,\n<NAME>"),
+        ("Mein Name ist Jürgen Weiß.", "Mein Name ist <NAME>."),
+        ("Je m'appelle Émile Gautier.", "Je m'appelle <NAME>."),
+        ("Cordialement,\nMarie", "Cordialement,\n<NAME>"),
+        ("Met vriendelijke groet,\nSanne", "Met vriendelijke groet,\n<NAME>"),
+        ("Mijn naam is Daan de Vries.", "Mijn naam is <NAME>."),
+        ("Üdvözlettel:\nKovács Anna", "Üdvözlettel:\n<NAME>"),
+        ("Szalai Györgyné writes", "<NAME> writes"),  # a married name: György's wife
+        ("the contract for Joshua Townsend-O'Donnell at", "the contract for <NAME> at"),
+        ("Hello, Jean-Richard Baudry here.", "Hello, <NAME> here."),
+    ],
+)
+def test_names_in_each_locale_by_cue_or_first_name(text: str, expected: str) -> None:
+    assert scrub(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Ich bin Kunde seit 2019 und mein Vertrag läuft bald aus.",  # German nouns are capitalised
+        "Kundennummer 4711 0815 2342, bitte um Rückruf.",
+        "Numéro de commande 0612 345 678 toujours pas livré.",
+        "Mijn factuurnummer is 0612345678 en het bedrag klopt niet.",
+        "A számlaszám: 06 20 641 6988 nem stimmel.",
+        "Version 10.0.19045.3803 of Windows is installed.",
+        "Serial number SN 2204 1187 6690 on the modem.",
+        "Samsung Galaxy S23 Ultra and Google Pixel 8 Pro both lose signal.",
+    ],
+)
+def test_ids_labelled_in_any_locale_and_product_names_stay(text: str) -> None:
+    assert scrub(text) == text
+
+
+def test_a_bare_run_of_digits_is_a_phone_only_after_a_cue_and_in_a_numbering_plan() -> None:
+    assert scrub("Contact: Jacob Rodriguez, 4386515576.") == "Contact: <NAME>, <PHONE>."
+    assert scrub("The voucher 4386515576 did not work.") == "The voucher 4386515576 did not work."
+    assert scrub("Call me on 1111111111.") == "Call me on 1111111111."  # no plan has it
+
+
+def test_an_address_after_a_phone_is_found_whole() -> None:
+    text = "Can the engineer call 766.772.0990 before coming to 02998 Acevedo Court Suite 995, 90054 Whitefurt?"
+    assert scrub(text) == "Can the engineer call <PHONE> before coming to <ADDRESS>?"

@@ -11,7 +11,7 @@ import pytest
 from tasks.config.schema import GenerateParams, PrepareParams
 from tasks.core.errors import DataFormatError
 from tasks.core.files import read_jsonl
-from tasks.data.pii import RESIDUAL_PATTERNS
+from tasks.data.pii_rules import RESIDUAL_PATTERNS
 from tasks.data.prepare import QUARANTINE, RECORDS, SUMMARY, prepare
 from tasks.data.synthesize import records, write_dataset
 from tests.conftest import chat, write_lines

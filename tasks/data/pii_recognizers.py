@@ -1,0 +1,92 @@
+"""The PII rules as Presidio recognizers, and the analyzer and anonymizer that run them.
+
+Imported only when text is first screened: Presidio's import pulls in spaCy and parts of transformers (seconds),
+which a process that never scrubs should not pay.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+from presidio_analyzer import AnalyzerEngine, EntityRecognizer, LocalRecognizer, RecognizerRegistry
+from presidio_analyzer import RecognizerResult as Result
+from presidio_analyzer.context_aware_enhancers import ContextAwareEnhancer
+from presidio_analyzer.nlp_engine import NlpArtifacts, NoOpNlpEngine
+from presidio_anonymizer import AnonymizerEngine
+
+from tasks.data.pii_rules import DIGIT, RULES, SCORES, Accept, cued_names, first_names, known_names
+
+# One language for every recognizer: a support message's language is not known before it is screened, so each
+# recognizer carries the cue and context words of all the supported locales.
+LANGUAGE = "xx"
+
+
+class Rule(LocalRecognizer):
+    """A regex for candidates and a check that reads the text around each one (an "order no." before a number):
+    Presidio's own PatternRecognizer validates the matched value alone."""
+
+    def __init__(self, label: str, pattern: re.Pattern[str], accept: Accept, score: float) -> None:
+        self.pattern, self.accept, self.score = pattern, accept, score
+        super().__init__(supported_entities=[label], name=f"{label.lower()}:{pattern.pattern[:24]}",
+                         supported_language=LANGUAGE)  # fmt: skip
+
+    def load(self) -> None:
+        """Nothing to load: the pattern is compiled at import."""
+
+    def analyze(self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts | None = None) -> list[Result]:
+        if self.supported_entities[0] != "EMAIL" and not DIGIT.search(text):
+            return []  # every other type has digits: most support text is skipped here
+        label = self.supported_entities[0]
+        return [
+            Result(label, m.start(), m.end(), self.score) for m in self.pattern.finditer(text) if self.accept(m, text)
+        ]
+
+
+class Names(LocalRecognizer):
+    """Names: after a cue a person writes before a name (any capitalised words), or a run of capitalised words
+    holding a first name of the supported locales (wherever it stands: "Logan Hicks here", "Kovács Erzsébet")."""
+
+    def __init__(self) -> None:
+        super().__init__(supported_entities=["NAME"], name="name", supported_language=LANGUAGE)
+
+    def load(self) -> None:
+        first_names()
+
+    def analyze(self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts | None = None) -> list[Result]:
+        return [Result("NAME", start, end, SCORES["NAME"]) for start, end in [*cued_names(text), *known_names(text)]]
+
+
+class _OwnContext(ContextAwareEnhancer):
+    """Each rule reads the words around a candidate itself ("order no.", "card ending"), in every locale; Presidio's
+    lemma-based boost would need a spaCy model per language and has nothing to add."""
+
+    def __init__(self) -> None:
+        super().__init__(context_similarity_factor=0, min_score_with_context_similarity=0,
+                         context_prefix_count=0, context_suffix_count=0)  # fmt: skip
+
+    def enhance_using_context(
+        self,
+        text: str,
+        raw_results: list[Result],
+        nlp_artifacts: NlpArtifacts,
+        recognizers: list[EntityRecognizer],
+        context: list[str] | None = None,
+    ) -> list[Result]:
+        return raw_results
+
+
+@lru_cache(maxsize=1)
+def engines() -> tuple[AnalyzerEngine, AnonymizerEngine]:
+    """Presidio's analyzer with our recognizers and no NLP model (each recognizer reads the text itself), and
+    its anonymizer, which resolves overlaps by score."""
+    nlp = NoOpNlpEngine(models=[{"lang_code": LANGUAGE, "model_name": "none"}])
+    nlp.load()
+    registry = RecognizerRegistry(supported_languages=[LANGUAGE])
+    for label, pattern, accept in RULES:
+        registry.add_recognizer(Rule(label, pattern, accept, SCORES[label]))
+    registry.add_recognizer(Names())
+    analyzer = AnalyzerEngine(
+        registry=registry, nlp_engine=nlp, supported_languages=[LANGUAGE], context_aware_enhancer=_OwnContext()
+    )
+    return analyzer, AnonymizerEngine()

@@ -1,0 +1,253 @@
+"""What PII looks like in support messages, in the six supported locales: candidate patterns and the checks that
+reject look-alikes.
+
+Regexes find candidates; checksums (python-stdnum: Luhn for cards, ISO 7064 mod-97 for IBANs), libphonenumber's
+numbering plans and context (an "order"/"Bestellnummer"/"commande" number is not a phone or card) reject the false
+positives that matter in support data. Private/loopback IPs (a router's 192.168.0.1) are configuration, not
+personal data. Names are a cue and the words after it, or a run of capitalised words holding a first name of the
+supported locales. `tasks.data.pii_recognizers` wraps these as Presidio recognizers.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from collections.abc import Callable, Iterator
+from functools import lru_cache
+
+import phonenumbers
+from stdnum import iban, luhn
+
+Accept = Callable[[re.Match[str], str], bool]
+
+_NOT_PII_CONTEXT = re.compile(  # the label of an id before a number, in the six locales: not a phone or card
+    r"(?:order|ticket|case|invoice|ref(?:erence)?|tracking|contract|account|customer|serial|imei|sku|sn|s/n"
+    r"|version|firmware|build|model"
+    r"|bestell|auftrag|rechnung|kunden|vertrag|vorgang|sendung|serien|bestelling|factuur|klant|contract|dossier"
+    r"|zaak|referentie|volg|commande|facture|référence|contrat|client|suivi|série|rendelés|megrendelés|számla"
+    r"|ügyfél|szerződés|ügy|sorozat|hivatkozás)"
+    r"\w{0,8}\s*(?:no\.?|number|nr\.?|id|#|nummer|numéro|n°|n[or]\.|szám|száma|azonosító)?\s*(?:is|ist|est|lautet|was|=)?\s*[:#]?\s*$",
+    re.IGNORECASE,
+)
+
+EMAIL = re.compile(r"\b[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}\b")
+IBAN = re.compile(r"\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,4})?\b", re.IGNORECASE)
+CARD = re.compile(r"(?<![\d-])(?:\d[ -]?){11,18}\d(?![\d-])")
+IPV4 = re.compile(r"(?<![\w.])(?:\d{1,3}\.){3}\d{1,3}(?!\.?\d)")  # not a firmware version's tail
+IPV6 = re.compile(r"(?<![\w:])(?:[0-9A-Fa-f]{1,4}:){2,7}[0-9A-Fa-f]{1,4}(?![\w:])")
+PHONE = re.compile(r"(?<![\w+])(?:\+|00)?\(?\d[\d \-.()/]{6,18}\d(?:\s?(?:x|ext\.?)\s?\d{1,5})?(?![\w])")
+_STREET_SUFFIX = (
+    r"Street|St\.?|Avenue|Ave\.?|Road|Rd\.?|Lane|Ln\.?|Boulevard|Blvd\.?|Drive|Dr\.?|Court|Ct\.?"
+    r"|Way|Place|Pl\.?|Square|Sq\.?|Terrace|Close|Crescent"
+)
+ADDRESS = re.compile(
+    rf"(?<![\w.:/+-])(?<!\d\s)\b\d{{1,5}}[A-Za-z]?,?\s+(?:[A-Z][a-z]+\s+){{1,3}}(?:{_STREET_SUFFIX})(?=\W|$)"
+    r"|\b[A-Z][a-zäöüß]+(?:straße|strasse|weg|gasse|platz|allee)\s+\d{1,4}[a-z]?\b"
+    # lower-cased text: only suffixes that are not also common words ("place", "way", "close")
+    r"|\b\d{1,5}[a-z]?,?\s+(?:[a-z]+\s+){1,2}(?:street|avenue|road|lane|boulevard)\b"
+    r"|\b[a-zäöüß]+(?:straße|strasse)\s+\d{1,4}[a-z]?\b"
+)
+_UPPER = "A-ZÀ-ÖØ-ÞŐŰ"  # upper-case letters of the supported locales
+_LOWER = "a-zß-öø-ÿőű"
+# Jean-Richard, O'Donnell, McDonald, Townsend-O'Donnell: capitalised pieces joined by a hyphen or an apostrophe
+_WORD = rf"[{_UPPER}](?:[{_LOWER}'’]+|['’](?=[{_UPPER}]))(?:[-'’]?[{_UPPER}]?[{_LOWER}'’]+)*"
+_PARTICLE = r"(?:van|von|der|den|de|du|le|la|di|da|ter|ten|het|'t)"
+_TITLE = r"(?:Dr|Mr|Mrs|Ms|Mx|Prof|Ing|Mag)\.?"
+_POSTCODE = r"(?:H-\d{4}|\d{4}\s?[A-Z]{2}(?![a-z])|\d{5}|[A-Z]{1,2}\d[A-Z\d]?\s\d[A-Z]{2}|\d{4})"
+POSTAL_ADDRESS = re.compile(  # a street with its number, then postcode and town: the whole line, in six locales
+    r"(?:"
+    rf"(?:[{_UPPER}][\w'’.-]*|rue|avenue|boulevard|chemin|allée|place|impasse|quai)(?:[ -][\w'’.-]+){{0,3}}"
+    r"\s\d{1,5}(?:[-/]\d{1,4})?[a-zA-Z]?\.?"  # Paulo-Schleich-Straße 19, Ceglédi tér 11., Sennaweg 32
+    r"|(?<![\w.:/+-])(?<!\d\s)\d{1,5}[a-zA-Z]?,?\s(?:[\w'’.-]+\s){0,3}[\w'’.-]+(?:\s(?:Apt\.|Suite|Unit|Flat)\s\d+)?"
+    rf"|(?:rue|avenue|boulevard|chemin|allée|impasse|quai)\s(?:(?:de|du|des|la|le)\s|d'|l')?[{_UPPER}][\w'’-]+"
+    rf"(?:\s[{_UPPER}][\w'’-]+){{0,2}}"  # chemin Duhamel: a French street written without its number
+    rf"|(?:Flat|Studio|Apartment|Unit)\s\d+[A-Za-z]?,?\s(?:[{_UPPER}][\w'’-]*\s?){{1,3}}"  # Studio 9, Robson Dale
+    rf"),?\s+{_POSTCODE}\s+[{_UPPER}][\w'’-]+(?:\s[{_UPPER}][\w'’-]+){{0,2}}"
+)
+NAME = re.compile(  # a cue a person writes before their own or another's name, then the name
+    r"(?P<cue>\b(?:[Mm]y name is|(?<![Pp]lan )(?<![Pp]roduct )(?<![Tt]ariff )[Nn]ame:|[Tt]his is|I'm|I am|"
+    r"[Aa]ccount (?:holder|name):?|[Cc]ontact:|"
+    r"(?:[Kk]ind |[Bb]est |[Ww]arm )?[Rr]egards,|[Bb]est wishes,|[Tt]hanks,|[Tt]hank you,|[Cc]heers,|[Bb]est,|"
+    r"[Ss]incerely,|[Yy]ours,|"
+    # de, nl, fr, hu: introductions and sign-offs (German capitalises every noun: no "Ich bin" here)
+    r"[Mm]ein Name ist|[Ii]ch heiße|(?:[Vv]iele|[Bb]este|[Ll]iebe|[Ff]reundliche) Grüße,?|[Gg]rüßen,|[Gg]ruß,|"
+    r"[Mm]ijn naam is|[Ii]k heet|[Gg]roet(?:en|jes)?,|"
+    r"[Jj]e m'appelle|[Jj]e m’appelle|[Mm]on nom est|[Cc]ordialement,?|[Bb]ien à vous,|[Mm]erci,|"
+    rf"[Aa] nevem|[Nn]evem:?|[Üü]dvözlettel,?:?|[Tt]isztelettel,?:?|[Kk]öszönöm,)|\b{_TITLE}(?=\s))"
+    rf"(?P<sep>\s+)(?P<name>(?:{_TITLE}\s+)?(?:[{_UPPER}]\.\s+)*{_WORD}"
+    rf"(?:\s+(?:{_PARTICLE}\s+)*(?:[{_UPPER}]\.\s+)?{_WORD}){{0,3}})"
+)
+_NAME_STOPWORDS = {
+    "The", "This", "That", "Your", "Our", "Is", "Customer", "Support", "Team", "Vodaline", "Not", "Sorry", "Also",
+    "Still", "Here", "Just", "Very", "Really", "So", "On", "In", "From", "At", "With", "Writing", "Calling",
+    "Trying", "Having", "Using", "Looking", "Unable", "Happy", "Glad", "Please", "Hello", "Hi", "Thanks",
+}  # fmt: skip
+
+# Patterns that must not survive scrubbing; the validate stage checks the prepared data against them.
+RESIDUAL_PATTERNS: dict[str, str] = {
+    "email": EMAIL.pattern,
+    "card": r"\b(?:\d{4}[ -]){3}\d{4}\b",
+    "iban": r"(?i)\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){3,7}\b",
+}
+
+
+def _preceded_by_id_label(text: str, start: int) -> bool:
+    return bool(_NOT_PII_CONTEXT.search(text[max(0, start - 30) : start]))
+
+
+def _digits(s: str) -> str:
+    return re.sub(r"\D", "", s)
+
+
+_CARD_CUE = re.compile(
+    r"(?:card|karte|carte|kaart|kártya|maestro|visa|mastercard|amex)\w*\b[^.!?\n]{0,30}$", re.IGNORECASE
+)
+
+
+def _is_card(m: re.Match[str], text: str) -> bool:
+    digits = _digits(m.group())
+    if not 12 <= len(digits) <= 19 or not luhn.is_valid(digits) or _preceded_by_id_label(text, m.start()):
+        return False  # 12 digits (Maestro) only where the text says it is a card: most 12-digit runs are ids
+    return len(digits) >= 13 or bool(_CARD_CUE.search(text[max(0, m.start() - 40) : m.start()]))
+
+
+def _is_iban(m: re.Match[str], text: str) -> bool:
+    return iban.is_valid(m.group().replace(" ", "").upper())
+
+
+def _is_public_ip(m: re.Match[str], text: str) -> bool:
+    try:
+        ip = ipaddress.ip_address(m.group())
+    except ValueError:
+        return False
+    return not (ip.is_private or ip.is_loopback or ip.is_link_local or ip.is_multicast or ip.is_unspecified)
+
+
+DIGIT = re.compile(r"\d")
+_DAY, _MONTH = r"(?:0?[1-9]|[12]\d|3[01])", r"(?:0?[1-9]|1[0-2])"
+_DATE = re.compile(  # real days and months only: Hungarian "06-20/641 6988" is a phone, not a date
+    rf"(?<!\d)(?:\d{{4}}[-./]{_MONTH}[-./]{_DAY}|{_DAY}[-./]{_MONTH}[-./](?:\d{{4}}|\d{{2}})|{_MONTH}/{_DAY}/\d{{2,4}})"
+    r"(?!\d)|\d{1,2}:\d{2}"
+)
+PHONE_REGIONS = ("US", "GB", "DE", "NL", "HU", "FR", "IN", "ES", "IT", "PL", "PT", "TR")
+_PHONE_CUE = re.compile(
+    r"(?:phone|call|tel|mobile|cell|contact|reach|text me|whatsapp|telefon|handy|rufnummer|anruf|téléphone|portable"
+    r"|appel|joindre|mobiel|bellen|bel me|telefoonnummer|hív|mobil|elérhető)\w*\b[^.!?\n]{0,30}$",
+    re.IGNORECASE,
+)
+_EXTENSION = re.compile(r"\s?(?:x|ext\.?)\s?\d{1,5}$")
+_DOTTED_QUAD = re.compile(r"^\d{1,3}(?:\.\d{1,3}){3}$")
+
+
+def _is_phone(m: re.Match[str], text: str) -> bool:
+    s = _EXTENSION.sub("", m.group().strip())
+    digits = _digits(s)
+    if not 9 <= len(digits) <= 15 or _DATE.search(s) or _preceded_by_id_label(text, m.start()):
+        return False
+    if _DOTTED_QUAD.match(s):
+        return False  # an address like the router's 192.168.178.1, never a phone
+    separators = set(re.sub(r"[\d+]", "", s))
+    if separators == {"/"} and not s.startswith(("+", "0", "(")):
+        return False  # rates and tiers: "110000/21000", "50/100/500/1000"
+    # A bare run of digits is an id more often than a phone; real phones are written with a country prefix, a
+    # trunk 0, or separators. A bare run is a phone only after a phone cue and where a numbering plan has it.
+    if s.startswith(("+", "00", "0", "(")) or separators:
+        return True
+    return bool(_PHONE_CUE.search(text[max(0, m.start() - 40) : m.start()])) and _in_numbering_plan(s)
+
+
+def _in_numbering_plan(number: str) -> bool:
+    """libphonenumber: a valid number (length and prefixes) in one of the regions of the supported locales."""
+    for region in PHONE_REGIONS:
+        try:
+            if phonenumbers.is_valid_number(phonenumbers.parse(number, region)):
+                return True
+        except phonenumbers.NumberParseException:
+            continue
+    return False
+
+
+# Where two spans overlap, the higher score wins: an IBAN's digit groups are not a phone.
+SCORES = {"EMAIL": 1.0, "IBAN": 0.95, "CARD": 0.9, "IP": 0.85, "PHONE": 0.8, "ADDRESS": 0.7, "NAME": 0.6}
+RULES: list[tuple[str, re.Pattern[str], Accept]] = [
+    ("EMAIL", EMAIL, lambda m, text: True),
+    ("IBAN", IBAN, _is_iban),
+    ("CARD", CARD, _is_card),
+    ("IP", IPV4, _is_public_ip),
+    ("IP", IPV6, _is_public_ip),
+    ("PHONE", PHONE, _is_phone),
+    ("ADDRESS", POSTAL_ADDRESS, lambda m, text: True),
+    ("ADDRESS", ADDRESS, lambda m, text: True),
+]
+
+
+NAME_LOCALES = (
+    "en_US",
+    "en_GB",
+    "en_IN",
+    "de_DE",
+    "nl_NL",
+    "hu_HU",
+    "fr_FR",
+    "es_ES",
+    "it_IT",
+    "pl_PL",
+    "pt_PT",
+    "tr_TR",
+)
+_CAPITALISED_RUN = re.compile(  # two to five capitalised words, initials and name particles between them
+    rf"(?:(?:{_TITLE}|[{_UPPER}]\.)\s+)*{_WORD}(?:\s+(?:(?:{_PARTICLE}|{_TITLE}|[{_UPPER}]\.)\s+)*{_WORD}){{1,4}}"
+)
+_NOT_NAMES = {  # capitalised words that open or close a run of them in support messages without being a name
+    *_NAME_STOPWORDS, "Dear", "Hey", "Good", "Morning", "Evening", "Monday", "Tuesday", "Wednesday", "Thursday",
+    "Friday", "Saturday", "Sunday", "January", "February", "March", "April", "June", "July", "August",
+    "September", "October", "November", "December", "Kind", "Regards", "Best", "Wishes", "Yesterday", "Today",
+    "Account", "Holder", "Contact", "Signed", "Subject", "Installation", "Bank", "Plan", "Could", "Can",
+    "Why", "What", "How", "When", "Where", "Who", "My", "I", "Mobile", "Unlimited", "Family", "Share",
+    "Young", "Smart", "Business", "Pro", "Travel", "Home", "Box", "Street", "Road", "Avenue", "Lane", "Galaxy",
+    "Pixel", "Archer", "Netflix", "Disney", "Sport", "Sports", "Max", "Plus", "Ultra", "Mini", "Air", "Fibre",
+}  # fmt: skip
+
+
+@lru_cache(maxsize=1)
+def first_names() -> frozenset[str]:
+    """First names of the supported locales, from Faker's providers (census and register lists)."""
+    from faker import Faker
+
+    names: set[str] = set()
+    for locale in NAME_LOCALES:
+        for provider in Faker(locale).providers:
+            for attr in ("first_names", "first_names_male", "first_names_female"):
+                found = getattr(provider, attr, None) or ()
+                names.update(found.keys() if isinstance(found, dict) else found)
+    return frozenset(names - _NOT_NAMES)
+
+
+def _words(text: str) -> list[re.Match[str]]:
+    return list(re.finditer(r"\S+", text))
+
+
+def _is_first_name(word: str, known: frozenset[str]) -> bool:
+    """A first name, a part of a double one (Jean-Richard), or a Hungarian married name (Györgyné: György's wife)."""
+    parts = word.split("-")
+    return any(part in known or (part.endswith("né") and part[:-2] in known) for part in parts)
+
+
+def known_names(text: str) -> Iterator[tuple[int, int]]:
+    """Runs of capitalised words holding a known first name; the words around it that are not names stay."""
+    known = first_names()
+    for m in _CAPITALISED_RUN.finditer(text):
+        words = _words(m.group())
+        start = next((i for i, w in enumerate(words) if w.group().rstrip(".") not in _NOT_NAMES), len(words))
+        end = len(words) - next((i for i, w in enumerate(reversed(words)) if w.group() not in _NOT_NAMES), len(words))
+        if end - start >= 2 and any(_is_first_name(w.group(), known) for w in words[start:end]):
+            yield m.start() + words[start].start(), m.start() + words[end - 1].end()
+
+
+def cued_names(text: str) -> Iterator[tuple[int, int]]:
+    """The name after a cue, up to the first word that is not part of one ("This is Anna Berg Please call")."""
+    for m in NAME.finditer(text):
+        words = _words(m.group("name"))
+        kept = next((i for i, w in enumerate(words) if w.group() in _NAME_STOPWORDS), len(words))
+        if kept:
+            yield m.start("name"), m.start("name") + words[kept - 1].end()
