@@ -432,6 +432,15 @@ class GuardModelParams(_Section):
     benign family but generated support traffic)."""
     regularization: float = Field(100.0, gt=0)
     """Inverse regularisation strength (scikit-learn's C) of the logistic regression."""
+    encoder_epochs: int = Field(0, ge=0)
+    """Epochs of fine-tuning the sentence encoder on the train split before the classifier is fitted on its
+    embeddings (docs/guardrails.md measures 2); 0 keeps the shipped encoder."""
+    encoder_learning_rate: float = Field(5e-5, gt=0)
+    """AdamW learning rate of the encoder's fine-tuning (linear warm-up over a tenth of the steps, then decay)."""
+    encoder_batch_size: int = Field(16, ge=1)
+    """Texts per fine-tuning step."""
+    encoder_max_tokens: int = Field(128, ge=8)
+    """Tokens of each text the fine-tuning reads."""
     model_name: str = "llmops-injection-guard"
     """Registered model name of each trained classifier."""
 

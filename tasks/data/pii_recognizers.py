@@ -6,6 +6,7 @@ which a process that never scrubs should not pay.
 
 from __future__ import annotations
 
+import logging
 import re
 from functools import lru_cache
 
@@ -80,6 +81,7 @@ class _OwnContext(ContextAwareEnhancer):
 def engines() -> tuple[AnalyzerEngine, AnonymizerEngine]:
     """Presidio's analyzer with our recognizers and no NLP model (each recognizer reads the text itself), and
     its anonymizer, which resolves overlaps by score."""
+    logging.getLogger("presidio-analyzer").setLevel(logging.WARNING)  # not a line per recognizer in every stage log
     nlp = NoOpNlpEngine(models=[{"lang_code": LANGUAGE, "model_name": "none"}])
     nlp.load()
     registry = RecognizerRegistry(supported_languages=[LANGUAGE])

