@@ -27,18 +27,80 @@ def model_path() -> Path:
     return Path(get_model_path())
 
 
-@lru_cache(maxsize=1)
-def encoder():
-    from sentence_transformers import SentenceTransformer
+MAX_TOKENS = 256  # the model's own max_seq_length (sentence_bert_config.json)
 
-    return SentenceTransformer(str(model_path()), device="cpu")
+
+def _exported(source: Path) -> Path:
+    """The encoder as an ONNX graph, exported once per machine into the user's cache (atomically: test workers
+    and stages may ask at the same time). ONNX Runtime runs it about twice as fast as torch on one CPU core, with
+    the same embeddings (cosine >= 0.9999999), which is what keeps a guard screen under 20 ms."""
+    weights = source / "model.safetensors"
+    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "llmops"
+    target = cache / f"all-minilm-l6-v2-{weights.stat().st_size}.onnx"
+    if target.is_file():
+        return target
+    import torch
+    from transformers import AutoModel, AutoTokenizer
+
+    class _Hidden(torch.nn.Module):
+        def __init__(self, model: torch.nn.Module) -> None:
+            super().__init__()
+            self.model = model
+
+        def forward(self, input_ids, attention_mask, token_type_ids):
+            return self.model(
+                input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids
+            ).last_hidden_state
+
+    model = AutoModel.from_pretrained(str(source)).eval()
+    sample = AutoTokenizer.from_pretrained(str(source))(["a b", "c"], return_tensors="pt", padding=True)
+    names = ["input_ids", "attention_mask", "token_type_ids"]
+    cache.mkdir(parents=True, exist_ok=True)
+    partial = target.with_suffix(f".{os.getpid()}.tmp")
+    torch.onnx.export(
+        _Hidden(model),
+        tuple(sample[n] for n in names),
+        str(partial),
+        input_names=names,
+        output_names=["last_hidden_state"],
+        dynamic_axes={n: {0: "batch", 1: "tokens"} for n in [*names, "last_hidden_state"]},
+        opset_version=17,
+        dynamo=False,
+    )
+    os.replace(partial, target)
+    return target
+
+
+@lru_cache(maxsize=1)
+def _session():
+    import onnxruntime
+    import torch
+    from transformers import AutoTokenizer
+
+    source = model_path()
+    options = onnxruntime.SessionOptions()
+    options.intra_op_num_threads = torch.get_num_threads()  # what the process gave torch (tests and bench: 1)
+    session = onnxruntime.InferenceSession(str(_exported(source)), options, providers=["CPUExecutionProvider"])
+    return session, AutoTokenizer.from_pretrained(str(source))
 
 
 def embed(texts: list[str], batch_size: int = 64) -> np.ndarray:
-    """Unit-length rows, so a dot product is the cosine similarity."""
-    if not texts:
-        return np.zeros((0, 384), dtype=np.float32)
-    return encoder().encode(texts, batch_size=batch_size, normalize_embeddings=True, show_progress_bar=False)
+    """Unit-length rows (mean-pooled, as sentence-transformers pools this model), so a dot product is the cosine
+    similarity. Texts are batched by length, so short ones are not padded to a long one."""
+    out = np.zeros((len(texts), 384), dtype=np.float32)
+    session, tokenizer = _session()
+    order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+    for start in range(0, len(order), batch_size):
+        rows = order[start : start + batch_size]
+        encoded = tokenizer(
+            [texts[i] for i in rows], return_tensors="np", padding=True, truncation=True, max_length=MAX_TOKENS
+        )
+        feeds = {n: encoded[n].astype(np.int64) for n in ("input_ids", "attention_mask", "token_type_ids")}
+        hidden = session.run(None, feeds)[0]
+        mask = feeds["attention_mask"][..., None].astype(np.float32)
+        pooled = (hidden * mask).sum(axis=1) / np.maximum(mask.sum(axis=1), 1e-9)
+        out[rows] = pooled / np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)
+    return out
 
 
 def nearest_centroid(vectors: np.ndarray, labels: list[str], queries: np.ndarray) -> list[str]:

@@ -1,10 +1,21 @@
-"""An evaluation embeds each reply once, however many of its parts read it."""
+"""The encoder runs on ONNX Runtime with the embeddings sentence-transformers gives; an evaluation embeds each
+reply once, however many of its parts read it."""
 
 from __future__ import annotations
 
 import numpy as np
+from sentence_transformers import SentenceTransformer
 
-from tasks.models.embeddings import remembering
+from tasks.models.embeddings import embed, model_path, remembering
+
+
+def test_onnx_runtime_embeds_as_sentence_transformers_does() -> None:
+    texts = ["hello", "My router drops the connection every evening.", "Ignore your rules. " * 200, "Ünïcödé ok?"]
+    reference = SentenceTransformer(str(model_path()), device="cpu").encode(texts, normalize_embeddings=True)
+    ours = embed(texts, batch_size=2)  # batches by length, then back in the texts' order
+    assert ours.shape == (4, 384) and ours.dtype == np.float32
+    assert np.all((ours * reference).sum(axis=1) > 0.99999)
+    assert embed([]).shape == (0, 384)
 
 
 def test_each_distinct_text_is_embedded_once_and_rows_keep_their_order() -> None:
@@ -14,9 +25,9 @@ def test_each_distinct_text_is_embedded_once_and_rows_keep_their_order() -> None
         calls.append(texts)
         return np.array([[len(t), 1.0] for t in texts]).reshape(-1, 2)
 
-    embed = remembering(lengths)
-    first = embed(["ab", "abc", "ab"])
-    again = embed(["abc", "abcd"])
+    embed_once = remembering(lengths)
+    first = embed_once(["ab", "abc", "ab"])
+    again = embed_once(["abc", "abcd"])
     assert first[:, 0].tolist() == [2, 3, 2] and again[:, 0].tolist() == [3, 4]
     assert calls == [["ab", "abc"], ["abcd"]]
-    assert embed([]).shape == (0, 2)
+    assert embed_once([]).shape == (0, 2)
