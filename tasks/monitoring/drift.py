@@ -30,6 +30,7 @@ from scipy import stats
 
 from tasks.config.schema import DriftParams
 from tasks.core.errors import DataFormatError
+from tasks.data.safety import FAMILIES as SAFETY_INTENTS
 from tasks.models import embedding_map
 
 OTHER = "other"
@@ -108,8 +109,14 @@ def read_prompts(path: Path) -> list[str]:
 
 
 def read_reference(path: Path) -> Reference:
-    """The training prompts and their intents ("unknown" where a record has none)."""
-    records = [r for r in _jsonl(path, "the training split; run `dvc repro split`") if _last_user_turn(r).strip()]
+    """The training prompts and their intents ("unknown" where a record has none). The safety conversations are
+    left out: the generator adds them at a share of its own choosing (attacks answered, records masked), not as
+    a picture of traffic, and with them in the reference every ordinary window's intent mix looks shifted."""
+    records = [
+        r
+        for r in _jsonl(path, "the training split; run `dvc repro split`")
+        if _last_user_turn(r).strip() and r.get("intent") not in SAFETY_INTENTS
+    ]
     if not records:
         raise DataFormatError(f"{path}: no prompts to compare with; run `dvc repro split`")
     return Reference([_last_user_turn(r) for r in records], [str(r.get("intent") or "unknown") for r in records])
