@@ -47,7 +47,7 @@ def replace(
         return OperatorConfig("custom", {"lambda": _replace})
 
     _, anonymizer = engines()
-    return anonymizer.anonymize(text, results, operators={label: operator(label) for label in labels}).text
+    return anonymizer.anonymize(text, results, operators={r.entity_type: operator(r.entity_type) for r in results}).text
 
 
 def scrub(text: str, counts: Counter[str] | None = None) -> str:

@@ -27,8 +27,8 @@ class Rule(LocalRecognizer):
     """A regex for candidates and a check that reads the text around each one (an "order no." before a number):
     Presidio's own PatternRecognizer validates the matched value alone."""
 
-    def __init__(self, label: str, pattern: re.Pattern[str], accept: Accept, score: float) -> None:
-        self.pattern, self.accept, self.score = pattern, accept, score
+    def __init__(self, label: str, pattern: re.Pattern[str], accept: Accept) -> None:
+        self.pattern, self.accept = pattern, accept
         super().__init__(supported_entities=[label], name=f"{label.lower()}:{pattern.pattern[:24]}",
                          supported_language=LANGUAGE)  # fmt: skip
 
@@ -40,7 +40,9 @@ class Rule(LocalRecognizer):
             return []  # every other type has digits: most support text is skipped here
         label = self.supported_entities[0]
         return [
-            Result(label, m.start(), m.end(), self.score) for m in self.pattern.finditer(text) if self.accept(m, text)
+            Result(label, m.start(), m.end(), SCORES[label])
+            for m in self.pattern.finditer(text)
+            if self.accept(m, text)
         ]
 
 
@@ -86,7 +88,7 @@ def engines() -> tuple[AnalyzerEngine, AnonymizerEngine]:
     nlp.load()
     registry = RecognizerRegistry(supported_languages=[LANGUAGE])
     for label, pattern, accept in RULES:
-        registry.add_recognizer(Rule(label, pattern, accept, SCORES[label]))
+        registry.add_recognizer(Rule(label, pattern, accept))
     registry.add_recognizer(Names())
     analyzer = AnalyzerEngine(
         registry=registry, nlp_engine=nlp, supported_languages=[LANGUAGE], context_aware_enhancer=_OwnContext()

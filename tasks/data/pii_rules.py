@@ -169,15 +169,21 @@ def _in_numbering_plan(number: str) -> bool:
 
 # Where two spans overlap, the higher score wins: an IBAN's digit groups are not a phone.
 SCORES = {"EMAIL": 1.0, "IBAN": 0.95, "CARD": 0.9, "IP": 0.85, "PHONE": 0.8, "ADDRESS": 0.7, "NAME": 0.6}
+
+
+def _always(m: re.Match[str], text: str) -> bool:
+    return True
+
+
 RULES: list[tuple[str, re.Pattern[str], Accept]] = [
-    ("EMAIL", EMAIL, lambda m, text: True),
+    ("EMAIL", EMAIL, _always),
     ("IBAN", IBAN, _is_iban),
     ("CARD", CARD, _is_card),
     ("IP", IPV4, _is_public_ip),
     ("IP", IPV6, _is_public_ip),
     ("PHONE", PHONE, _is_phone),
-    ("ADDRESS", POSTAL_ADDRESS, lambda m, text: True),
-    ("ADDRESS", ADDRESS, lambda m, text: True),
+    ("ADDRESS", POSTAL_ADDRESS, _always),
+    ("ADDRESS", ADDRESS, _always),
 ]
 
 

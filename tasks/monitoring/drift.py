@@ -113,13 +113,13 @@ def read_reference(path: Path) -> Reference:
     left out: the generator adds them at a share of its own choosing (attacks answered, records masked), not as
     a picture of traffic, and with them in the reference every ordinary window's intent mix looks shifted."""
     records = [
-        r
+        (prompt, str(r.get("intent") or "unknown"))
         for r in _jsonl(path, "the training split; run `dvc repro split`")
-        if _last_user_turn(r).strip() and r.get("intent") not in SAFETY_INTENTS
+        if (prompt := _last_user_turn(r)).strip() and r.get("intent") not in SAFETY_INTENTS
     ]
     if not records:
         raise DataFormatError(f"{path}: no prompts to compare with; run `dvc repro split`")
-    return Reference([_last_user_turn(r) for r in records], [str(r.get("intent") or "unknown") for r in records])
+    return Reference([prompt for prompt, _ in records], [intent for _, intent in records])
 
 
 def recent_prompts(url: str, hours: float, limit: int, now: datetime | None = None) -> list[str]:
