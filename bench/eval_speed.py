@@ -43,10 +43,11 @@ def main() -> None:
     args = parser.parse_args()
 
     import torch
-    from transformers import AutoModelForCausalLM, AutoTokenizer
+    from transformers import AutoModelForCausalLM
 
     from tasks.config.schema import EvaluateParams
     from tasks.evaluation.evaluate import generate
+    from tasks.models.base_model import load_tokenizer
     from tasks.models.inference import DTYPES
     from tasks.pyfunc.generation import generate_replies
 
@@ -56,8 +57,9 @@ def main() -> None:
 
         model_dir = Path(tempfile.mkdtemp()) / "tiny"
         materialize("tiny", model_dir)
-    model = AutoModelForCausalLM.from_pretrained(model_dir).eval()
-    tokenizer = AutoTokenizer.from_pretrained(model_dir)
+    device = "cuda" if torch.cuda.is_available() else "cpu"
+    model = AutoModelForCausalLM.from_pretrained(model_dir).eval().to(device)
+    tokenizer = load_tokenizer(model_dir)
     convs = prompts(args.rows)
     print(f"{describe()}; torch {torch.__version__}, {torch.get_num_threads()} threads")
     print(f"{model_dir.name}: {len(convs)} prompts, max_new_tokens {args.max_new_tokens}, greedy\n")
@@ -77,7 +79,9 @@ def main() -> None:
         results.append((f"sorted by length, batch {size}", out.seconds, out.replies))
     for name in filter(None, args.dtypes.split(",")):
         cfg = EvaluateParams(batch_size=sizes[-1], max_new_tokens=args.max_new_tokens)
-        out = generate(model.to(DTYPES[name]), tokenizer, convs, cfg, desc=f"{name}, batch {sizes[-1]}")
+        model = model.to(DTYPES[name])
+        generate_replies(model, tokenizer, convs[: sizes[-1]], 8, 0.0, sizes[-1])  # the dtype's kernels warm up too
+        out = generate(model, tokenizer, convs, cfg, desc=f"{name}, batch {sizes[-1]}")
         results.append((f"sorted, batch {sizes[-1]}, {name}", out.seconds, out.replies))
 
     print(f"{'variant':32} {'replies/s':>10} {'tokens/s':>9} {'vs before':>10} {'same replies':>13}")

@@ -36,6 +36,7 @@ def bare_loop(args: argparse.Namespace) -> None:
 
     from tasks.config.schema import Params
     from tasks.models.base_model import load_tokenizer
+    from tasks.training.model_setup import lora_targets
     from tasks.training.sft_data import Schedule, collate, encode, load_conversations
 
     params = Params.model_validate_json(args.config.read_text(encoding="utf-8"))
@@ -51,9 +52,9 @@ def bare_loop(args: argparse.Namespace) -> None:
     dtype = torch.bfloat16 if cuda else torch.float32
     model = AutoModelForCausalLM.from_pretrained(args.base, dtype=dtype).to(device)
     lora = params.lora
+    targets = lora_targets(model, lora.target_modules, args.base)
     model = get_peft_model(
-        model,
-        LoraConfig(r=lora.r, lora_alpha=lora.alpha, lora_dropout=lora.dropout, target_modules=lora.target_modules),
+        model, LoraConfig(r=lora.r, lora_alpha=lora.alpha, lora_dropout=lora.dropout, target_modules=targets)
     )
     trainable = [p for p in model.parameters() if p.requires_grad]
     optimizer = torch.optim.AdamW(trainable, lr=cfg.learning_rate, weight_decay=cfg.weight_decay)
@@ -179,7 +180,7 @@ def bench_model(name: str, base: Path, args: argparse.Namespace, work: Path, gpu
         }
         (run_dir / "params.json").write_text(parse_params({"train": train}).model_dump_json(by_alias=True))
         metrics = run_dir / "metrics.json"
-        env = {**os.environ, "PYTHONPATH": str(REPO)}
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))}
         if not gpus:
             env.update(cpu_comm.build(), OMP_NUM_THREADS=str(threads_per_rank(world, cores)))
         common = ["--config", str(run_dir / "params.json"), "--base", str(base), "--data", str(args.data)]
