@@ -201,7 +201,7 @@ def _versions(answers: list) -> str:
 @app.command()
 def demo(
     loop: Annotated[bool, typer.Option("--loop/--no-loop", help="--no-loop: the retrain alone")] = True,
-    customers: Annotated[int, typer.Option(help="chats per traffic phase")] = 240,
+    customers: Annotated[int, typer.Option(help="chats per traffic phase")] = 120,
     shift: Annotated[float, typer.Option(help="share of the second phase about new products")] = 0.6,
     max_tokens: Annotated[int, typer.Option(help="reply length the customers ask for, in tokens")] = 24,
     port: Annotated[int | None, typer.Option(help="default: a free loopback port")] = None,

@@ -159,13 +159,16 @@ def train(
         "data/reports/train_history.csv"
     ),
     checkpoints: Annotated[Path, typer.Option(help="resumable checkpoints")] = Path("models/checkpoints"),
+    warm_start: Annotated[Path, typer.Option(help="@champion's adapter (llmops warm-start)")] = Path(
+        "models/warm_start"
+    ),
     params: ParamsOpt = Path("params.yaml"),
 ) -> None:
     """LoRA fine-tuning on DeepSpeed ranks; resumes from the last checkpoint after a crash; tracked in MLflow."""
     from tasks.training.launcher import TrainPaths
     from tasks.training.launcher import train as run
 
-    paths = TrainPaths(base, data, out, metrics, history, checkpoints)
+    paths = TrainPaths(base, data, out, metrics, history, checkpoints, warm_start)
     summary = run(load(params), paths)
     out_console.print(
         f"train: {summary['steps']} steps, val_loss {summary['initial_val_loss']} -> {summary['val_loss']}, "
@@ -219,6 +222,20 @@ def evaluate(
     )
     for line in describe(s):
         out_console.print(f"judge {line}")
+
+
+@app.command("warm-start")
+def warm_start_export(
+    out: Annotated[Path, typer.Option(help="the folder the train stage starts from")] = Path("models/warm_start"),
+    params: ParamsOpt = Path("params.yaml"),
+) -> None:
+    """Copy @champion's LoRA adapter where the train stage finds it (the retrain flow does this first).
+
+    Training continues from it for train.warm_start_steps when it fits the base model and params.lora."""
+    from tasks.training.warm_start import export
+
+    said = export(load(params), out)
+    out_console.print(f"warm-start: {said['why']}")
 
 
 @app.command("feedback")

@@ -18,7 +18,14 @@ from prefect.artifacts import create_markdown_artifact
 from prefect.logging import get_run_logger
 
 from flows.events import emit_decision
-from flows.stages import dvc_stage, gated_deploy, record_in_mlflow, save_experiment, snapshot_feedback
+from flows.stages import (
+    dvc_stage,
+    export_warm_start,
+    gated_deploy,
+    record_in_mlflow,
+    save_experiment,
+    snapshot_feedback,
+)
 from flows.workspace_lock import workspace_slot
 from tasks.config.overrides import overridden, preview_overrides, requested_overrides
 from tasks.config.schema import Params
@@ -80,14 +87,15 @@ def retrain(
     overrides = requested_overrides(epochs, learning_rate, max_steps, base_model, profile, set_params)
     summary: dict[str, Any] = {
         "flow_run": runtime.flow_run.name, "flow_run_id": runtime.flow_run.id,
-        "deployment": runtime.deployment.name, "overrides": overrides, "reason": reason, "feedback": None, "stages": [],
-        "experiment": None, "deploy": None, "outcome": "failed", "error": None,
+        "deployment": runtime.deployment.name, "overrides": overrides, "reason": reason, "feedback": None,
+        "warm_start": None, "stages": [], "experiment": None, "deploy": None, "outcome": "failed", "error": None,
     }  # fmt: skip
     get_run_logger().info("retrain in %s with overrides %s (%s)", root, overrides or "none", reason)
     try:
         wait_s = preview_overrides(root / "params.yaml", overrides).orchestration.workspace_wait_s  # bad ones fail now
         with workspace_slot(root, wait_s), overridden(root / "params.yaml", overrides) as params:
             summary["feedback"] = snapshot_feedback(params, root)
+            summary["warm_start"] = export_warm_start(params, root)
             _run_stages(root, params, summary["stages"])
             summary["experiment"] = save_experiment(root, f"prefect-{summary['flow_run']}")
             _deploy(root, params, summary, dry_run, reason)

@@ -23,6 +23,7 @@ from tasks.registry import deploy as deploying
 from tasks.registry.deploy import DeployResult
 from tasks.registry.store import Event
 from tasks.tracking import runs as tracking
+from tasks.training import warm_start
 
 
 def _stream_to_log(stage: str):
@@ -52,6 +53,14 @@ def snapshot_feedback(params: Params, root: Path) -> dict:
     said = feedback.describe(s)
     get_run_logger().info("feedback: %s", said)
     return {**{k: s[k] for k in ("exported_at", "changed", "records", "corrections", "approved")}, "said": said}
+
+
+@task(name="warm-start", cache_policy=NO_CACHE)
+def export_warm_start(params: Params, root: Path) -> dict:
+    """@champion's adapter into models/warm_start/ before the stages: training continues from it when it fits."""
+    said = warm_start.export(params, root / warm_start.WARM_START)
+    get_run_logger().info("warm start: %s", said["why"])
+    return said
 
 
 @task(name="dvc-exp-save", cache_policy=NO_CACHE)

@@ -37,6 +37,8 @@ def make_workspace(ws: Path, profile: str = "smoke") -> Path:
                         ignore=shutil.ignore_patterns("generated", "snapshot", "snapshot.dvc"))  # fmt: skip
     for name in ("dvc.yaml", "prefect.yaml", "params.yaml"):
         shutil.copy(REPO / name, ws)
+    (ws / "models" / "warm_start").mkdir(parents=True)
+    shutil.copy(REPO / "models" / "warm_start" / "README.md", ws / "models" / "warm_start")
     apply_overrides(ws / "params.yaml", {"profile": profile})
     (ws / ".gitignore").write_text("mlflow.db\nmlruns/\n/data/serving/\n")  # live stores: git must never swap them
     sh("git", "init", "-q", cwd=ws)

@@ -175,6 +175,11 @@ class TrainParams(_Section):
     """Passes over the training split (max_steps stops earlier)."""
     max_steps: int | None = Field(30, ge=1)
     """optimizer steps; None: as many as `epochs` take"""
+    warm_start: bool = True
+    """Continue from @champion's LoRA adapter (models/warm_start/, copied there by the retrain flow or `llmops
+    warm-start`) when it was trained on the same base model bytes with the same LoRA shape; else from zero."""
+    warm_start_steps: int | None = Field(10, ge=1)
+    """Optimizer steps of a warm-started run; None: max_steps."""
     learning_rate: float = Field(1e-3, gt=0, lt=1)
     """AdamW learning rate of the LoRA weights (at 3e-4, 30 steps leave the base model's "as an AI, I'm unable"
     refusals in 7 % of support answers; at 1e-3, none in 193)."""

@@ -21,7 +21,8 @@ from tasks.core.errors import ConfigError, TrainingError
 from tasks.core.files import atomic_writer, write_json
 from tasks.core.processes import die_with_parent, free_port
 from tasks.tracking import runs as tracking
-from tasks.training import checkpoints, cpu_comm, run_log
+from tasks.training import checkpoints, cpu_comm, run_log, warm_start
+from tasks.training.warm_start import WarmStart
 
 log = logging.getLogger("llmops.train")
 
@@ -34,6 +35,7 @@ class TrainPaths:
     metrics: Path
     history: Path
     checkpoints: Path
+    warm_start: Path | None = None
 
     @property
     def inputs(self) -> list[Path]:
@@ -81,13 +83,14 @@ def launch_command(rank_args: list[str], world: int, hostfile: str | None, port:
     ]
 
 
-def fingerprint(params: Params, world: int, paths: TrainPaths) -> str:
+def fingerprint(params: Params, world: int, paths: TrainPaths, start: WarmStart | None = None) -> str:
     """Settings that change the trajectory; logging and checkpoint cadence do not."""
     cadence = {"log_every", "checkpoint_every", "keep_checkpoints"}
     settings = {
         "lora": params.lora.model_dump(),
         "train": params.train.model_dump(exclude=cadence),
         "world_size": world,
+        "warm_start": start.run_id if start else None,
     }
     return checkpoints.fingerprint(settings, paths.fingerprinted)
 
@@ -122,6 +125,13 @@ def _check_inputs(paths: TrainPaths) -> None:
             raise ConfigError(f"{path}: not found; run `dvc repro {stage}` first")
 
 
+def _warm_start(params: Params, paths: TrainPaths) -> tuple[WarmStart | None, str]:
+    if not params.train.warm_start:
+        return None, "train.warm_start is off"
+    base_md5 = tracking.dvc_lock_tags([paths.base]).get(f"dvc.{paths.base}")
+    return warm_start.resolve(paths.warm_start, params.lora, base_md5)
+
+
 def train(params: Params, paths: TrainPaths) -> dict[str, Any]:
     """Run (or resume) LoRA training on `world` ranks; returns the metrics summary."""
     import torch
@@ -135,10 +145,15 @@ def train(params: Params, paths: TrainPaths) -> dict[str, Any]:
     check_lora_targets(params.lora.target_modules, paths.base)
     gpus = torch.cuda.device_count()
     world = world_size(params.train.world_size, gpus)
-    expected = fingerprint(params, world, paths)
+    start, why = _warm_start(params, paths)
+    if start:
+        params = warm_start.warm_params(params, start)
+    log.info("%s start: %s", "warm" if start else "cold", why)
+    expected = fingerprint(params, world, paths, start)
     resume = checkpoints.resumable(paths.checkpoints, expected)
     state = checkpoints.read_state(resume) if resume else None
-    run_id = run_log.start_training_run(params, paths, state["mlflow_run_id"] if state else None)
+    run_id = run_log.start_training_run(params, paths, state["mlflow_run_id"] if state else None,
+                                        start.describe() if start else f"none: {why}")  # fmt: skip
     flags = {
         "--config": _rank_config(params, paths.checkpoints), "--base": paths.base, "--data": paths.data,
         "--out": paths.out,
@@ -146,6 +161,8 @@ def train(params: Params, paths: TrainPaths) -> dict[str, Any]:
         "--fingerprint": expected, "--mlflow-run-id": run_id,
     }  # fmt: skip
     rank_args = [item for flag, value in flags.items() for item in (flag, str(value))]
+    if start:
+        rank_args += ["--warm-start", str(start.adapter)]
     if resume:
         rank_args += ["--resume", resume.name]
         log.info("resuming from %s (step %d)", resume, state["step"])

@@ -124,8 +124,9 @@ def check_qlora() -> None:
         raise ConfigError("train.qlora: bitsandbytes is not installed; pip install -e '.[gpu]'") from None
 
 
-def load_model(params: Params, model_dir: Path):
-    """Base model with LoRA adapters attached; QLoRA loads the base in 4 bits."""
+def load_model(params: Params, model_dir: Path, warm_start: Path | None = None):
+    """Base model with LoRA adapters attached (zero-initialised, or a warm start's weights); QLoRA loads the base
+    in 4 bits."""
     from peft import LoraConfig, get_peft_model, prepare_model_for_kbit_training
     from transformers import AutoModelForCausalLM
 
@@ -151,7 +152,21 @@ def load_model(params: Params, model_dir: Path):
         target_modules=lora_targets(model, lora.target_modules, model_dir),
         task_type="CAUSAL_LM",
     )
-    return get_peft_model(model, config)
+    model = get_peft_model(model, config)
+    if warm_start is not None:
+        _load_adapter(model, warm_start)
+    return model
+
+
+def _load_adapter(model, adapter_dir: Path) -> None:
+    from peft import set_peft_model_state_dict
+    from safetensors.torch import load_file
+
+    result = set_peft_model_state_dict(model, load_file(str(adapter_dir / "adapter_model.safetensors")))
+    if result.unexpected_keys:
+        first = result.unexpected_keys[0]
+        raise ConfigError(f"{adapter_dir}: {len(result.unexpected_keys)} adapter weights fit no LoRA module of the "
+                          f"model (e.g. {first}); remove the folder to train from zero")  # fmt: skip
 
 
 def lora_state(engine, zero_stage: int) -> dict[str, torch.Tensor]:

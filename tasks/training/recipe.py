@@ -170,7 +170,7 @@ class LoraRecipe:
         from transformers import get_scheduler
 
         cfg = self.cfg
-        model = load_model(self.params, self.args.base)
+        model = load_model(self.params, self.args.base, self.args.warm_start)
         if self.rank == 0:
             trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
             log.info("LoRA r=%d on %s: %s trainable parameters; %d ranks, %s, DeepSpeed %s (ZeRO-%d); %d steps",
@@ -347,6 +347,7 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--checkpoints", type=Path, required=True)
     parser.add_argument("--fingerprint", required=True)
     parser.add_argument("--resume", default=None, help="checkpoint tag to resume from")
+    parser.add_argument("--warm-start", type=Path, default=None, help="a LoRA adapter to start from")
     parser.add_argument("--mlflow-run-id", default=None)
     return parser.parse_args(argv)
 

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("llmops.tracking")
 
 
-def start_training_run(params: Params, paths: TrainPaths, resume_run_id: str | None) -> str:
+def start_training_run(params: Params, paths: TrainPaths, resume_run_id: str | None, warm_start: str) -> str:
     """A new run with params and lineage tags, or the interrupted run being resumed."""
     from mlflow.tracking import MlflowClient
 
@@ -38,6 +38,7 @@ def start_training_run(params: Params, paths: TrainPaths, resume_run_id: str | N
         "llmops.stage": "train",
         "llmops.profile": params.profile,
         "llmops.base_model": params.model.base,
+        "llmops.warm_start": warm_start,
         **git_tags(),
         **dvc_lock_tags([paths.data / "train.jsonl", paths.data / "validation.jsonl", paths.base, FEEDBACK]),
     }

@@ -44,6 +44,7 @@ def test_the_demo_closes_the_loop(smoke_pipeline: Path, tmp_path: Path) -> None:
     ran = [s["stage"] for s in second["stages"] if s["status"] == "ran"]
     assert ran[:2] == ["prepare", "validate"] and "evaluate" in ran
     assert "evaluate_base" not in ran  # feedback repeating a test prompt is held back: the test split is the same
+    assert not first["warm_start"]["exported"] and second["warm_start"]["version"] == 1
     assert first["feedback"]["exported_at"] is None and second["feedback"]["changed"]  # no feedback, no snapshot
     assert second["feedback"]["corrections"] > 80  # every answer about a new product (60 % of 200), corrected
     snapshot = orjson.loads((ws / "data/feedback/snapshot/summary.json").read_bytes())
@@ -54,6 +55,8 @@ def test_the_demo_closes_the_loop(smoke_pipeline: Path, tmp_path: Path) -> None:
     assert str(client.get_model_version_by_alias("llmops-support", "champion").version) == "2"
     tags = client.get_run(second["mlflow_run_id"]).data.tags  # the run the drift retrain trained
     assert orjson.loads(tags["llmops.overrides"]) == {}
+    assert tags["llmops.warm_start"].startswith("v1 (run ")  # and its warm_start_steps, logged as what it ran
+    assert client.get_run(second["mlflow_run_id"]).data.params["train.max_steps"] == "4"
     (record,) = [orjson.loads(v) for k, v in tags.items() if k.startswith("llmops.flow_run.")]
     assert record["reason"] == second["reason"] and record["flow_run"] == second["flow_run"]
 
