@@ -188,9 +188,11 @@ def _stage_rows(summary: dict[str, Any]) -> list[tuple[str, str, str]]:
     return [*rows, ("total", "", f"{total:.1f} s")]
 
 
-def _feedback_line(summary: dict[str, Any]) -> str:
-    f = summary.get("feedback")
-    return f"Feedback: {f['said']}" if f else "Feedback: no snapshot taken"
+def _inputs_line(summary: dict[str, Any]) -> str:
+    """What the flow took from outside DVC before the stages: the request log's feedback, @champion's adapter."""
+    f, w = summary.get("feedback"), summary.get("warm_start")
+    said = f"Feedback: {f['said']}" if f else "Feedback: no snapshot taken"
+    return f"{said}. Warm start: {w['why']}" if w else said
 
 
 def render_retrain(console: Console, summary: dict[str, Any]) -> None:
@@ -200,7 +202,7 @@ def render_retrain(console: Console, summary: dict[str, Any]) -> None:
         table.add_column(column, justify="right" if column == "time" else "left")
     for row in _stage_rows(summary):
         table.add_row(*row)
-    console.print(_feedback_line(summary))
+    console.print(_inputs_line(summary))
     if summary["stages"]:
         console.print(table)
     d = summary.get("deploy")
@@ -215,7 +217,7 @@ def render_retrain(console: Console, summary: dict[str, Any]) -> None:
 def retrain_markdown(summary: dict[str, Any]) -> str:
     """The same summary as a Prefect artifact on the flow run."""
     lines = [f"## retrain {summary['flow_run']}", "", f"**{retrain_verdict(summary)}**", "",
-             f"Overrides: `{summary['overrides'] or 'none'}`; reason: {summary['reason']}", "", _feedback_line(summary),
+             f"Overrides: `{summary['overrides'] or 'none'}`; reason: {summary['reason']}", "", _inputs_line(summary),
              "", "| stage | status | time |", "| --- | --- | ---: |"]  # fmt: skip
     lines += [f"| {a} | {b} | {c} |" for a, b, c in _stage_rows(summary)]
     d = summary.get("deploy")

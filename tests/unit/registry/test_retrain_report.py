@@ -49,6 +49,12 @@ def test_markdown_artifact_has_the_same_facts() -> None:
     assert "not promoted" in md and "`abc`" in md
 
 
+def test_both_say_what_came_from_outside_dvc() -> None:
+    fed = {**summary("refused"), "feedback": {"said": "12 corrections"}, "warm_start": {"why": "v1's adapter -> w"}}
+    assert "Feedback: 12 corrections. Warm start: v1's adapter -> w" in retrain_markdown(fed)
+    assert "Feedback: no snapshot taken\n" in retrain_markdown(summary("refused"))
+
+
 def test_status_never_cuts_a_number_in_a_reason() -> None:
     from tasks.registry.deploy import Status
     from tasks.registry.store import Event
