@@ -23,11 +23,14 @@ err_console = Console(stderr=True)
 out_console = Console()
 
 # Prefect's local mode: no telemetry from the temporary server or the client (nothing to send it to offline),
-# time for the server to start on a busy machine, and the `llmops.*` loggers of tasks/ in the flow run's logs.
+# time for the server to start on a busy machine, the `llmops.*` loggers of tasks/ in the flow run's logs, and
+# concurrency leases kept on disk (PREFECT_HOME): in the default in-memory storage a lease dies with the temporary
+# server, and the workspace slot of a killed `llmops retrain` stayed taken for good (flows/workspace_lock.py).
 PREFECT_LOCAL_DEFAULTS = {
     "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
     "DO_NOT_TRACK": "1",
     "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "120",
+    "PREFECT_SERVER_CONCURRENCY_LEASE_STORAGE": "prefect.server.concurrency.lease_storage.filesystem",
     "PREFECT_LOGGING_EXTRA_LOGGERS": "llmops",
 }
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
 import sys
 import threading
 from pathlib import Path
@@ -24,6 +26,25 @@ from tests.integration.test_deploy import GOOD, NAME, candidate, champion, write
 from tests.workspace import sh
 
 pytestmark = pytest.mark.integration
+
+HOLDER = """
+import os, sys, time
+from pathlib import Path
+from cli.common import prefect_local_mode
+prefect_local_mode()
+from prefect import flow
+from flows.workspace_lock import workspace_slot
+
+@flow
+def hold(mode: str) -> None:
+    started = time.monotonic()
+    with workspace_slot(Path(sys.argv[2]), wait_s=150):
+        print(f"{mode}: slot after {time.monotonic() - started:.0f} s", flush=True)
+        if mode == "crash":
+            os.killpg(0, 9)  # this process and its temporary Prefect server, as `kill -9 -PGID` would
+
+hold(sys.argv[1])
+"""
 
 FAILING_RANK = """
 import sys
@@ -100,6 +121,23 @@ def test_a_second_flow_run_waits_for_the_workspace_then_says_why(harness, tmp_pa
         release.set()
         thread.join(60)
     assert second(return_state=True).is_completed()  # free again once the holder is done
+
+
+def test_a_killed_local_run_gives_the_workspace_back_when_its_lease_runs_out(tmp_path: Path) -> None:
+    """Local mode, as `llmops retrain` runs: each process with its own temporary server. The first is killed with
+    its server while it holds the slot; the next one, with a new server, gets the slot once the lease ran out."""
+    (tmp_path / "hold.py").write_text(HOLDER)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_API")}
+    env |= {"PREFECT_HOME": str(tmp_path / "home"), "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+
+    def hold(mode: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, str(tmp_path / "hold.py"), mode, str(tmp_path)], env=env,
+                              capture_output=True, text=True, timeout=240, start_new_session=True)  # fmt: skip
+
+    killed = hold("crash")
+    assert killed.returncode == -9 and "crash: slot after" in killed.stdout, killed.stdout + killed.stderr[-3000:]
+    second = hold("wait")  # once the lease (60 s, Prefect's shortest) ran out, within a turn of 15 s
+    assert second.returncode == 0 and "wait: slot after" in second.stdout, second.stdout + second.stderr[-3000:]
 
 
 @pytest.fixture
