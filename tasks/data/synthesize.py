@@ -140,10 +140,10 @@ def _harmless_numbers(rng: random.Random) -> str:
 
 
 def _conversation(
-    rng: random.Random, intent: str, spec: dict[str, Any], tpl: dict[str, Any], p: GenerateParams
+    rng: random.Random, intent: str, spec: dict[str, Any], tpl: dict[str, Any], p: GenerateParams, asker: str = ""
 ) -> list[dict[str, str]]:
     slots = _pick(rng, tpl["slots"])
-    question = _fill(rng, rng.choice(_OPENERS) + rng.choice(_CONTEXT) + rng.choice(spec["questions"]), slots)
+    question = _fill(rng, rng.choice(_OPENERS) + asker + rng.choice(_CONTEXT) + rng.choice(spec["questions"]), slots)
     question += _harmless_numbers(rng) if rng.random() < 0.2 else ""
     if rng.random() < p.pii_rate:
         question += " " + _pii_sentence(rng)
@@ -198,6 +198,7 @@ def _intent_weights(rng: random.Random, intents: list[str]) -> list[float]:
 def records(p: GenerateParams) -> Iterator[dict[str, Any]]:
     """The dataset as dicts in chat `messages` format, with `intent` and `id`, dirt included."""
     rng = random.Random(p.seed)
+    askers = random.Random(p.seed + 1)  # its own stream: the rest of the dataset stays what the seed made it
     tpl, safety_tpl = _templates(), safety.templates()
     intents = sorted(tpl["intents"])
     weights = _intent_weights(rng, intents)
@@ -235,7 +236,9 @@ def records(p: GenerateParams) -> Iterator[dict[str, Any]]:
             rec = {"id": rid, "intent": intent, "messages": messages}
         else:
             intent = rng.choices(intents, weights)[0]
-            rec = {"id": rid, "intent": intent, "messages": _conversation(rng, intent, tpl["intents"][intent], tpl, p)}
+            asker = askers.choice(tpl["askers"]) if askers.random() < p.asker_rate else ""
+            messages = _conversation(rng, intent, tpl["intents"][intent], tpl, p, asker)
+            rec = {"id": rid, "intent": intent, "messages": messages}
             if len(history) < 5000:
                 history.append(rec)
             elif rng.random() < 0.1:
