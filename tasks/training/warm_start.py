@@ -90,6 +90,8 @@ def resolve(warm_dir: Path | None, lora: LoraParams, base_md5: str | None) -> tu
     if warm_dir is None or not (warm_dir / SOURCE).is_file():
         return None, "no champion adapter exported (llmops warm-start)"
     source = orjson.loads((warm_dir / SOURCE).read_bytes())
+    if not all((warm_dir / f).is_file() for f in ADAPTER_FILES):
+        return None, f"{warm_dir} lacks {' or '.join(ADAPTER_FILES)}; rerun `llmops warm-start`"
     if not base_md5 or source.get("base_md5") != base_md5:
         return None, f"v{source.get('version')} was trained on other base model bytes"
     config = orjson.loads((warm_dir / "adapter_config.json").read_bytes())

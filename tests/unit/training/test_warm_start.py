@@ -52,6 +52,8 @@ def test_what_does_not_fit_trains_from_zero_and_says_why(tiny_model_dir: Path, t
     nothing = (None, "no champion adapter exported (llmops warm-start)")
     assert warm_start.resolve(tmp_path, LoraParams(), "abc") == nothing
     assert warm_start.resolve(None, LoraParams(), "abc")[0] is None
+    _source(tmp_path)  # a source.json whose adapter files are gone
+    assert "rerun `llmops warm-start`" in warm_start.resolve(tmp_path, LoraParams(), "abc")[1]
     _adapter(tiny_model_dir, tmp_path)
     _source(tmp_path, base_md5="old")
     assert warm_start.resolve(tmp_path, LoraParams(), "abc") == (None, "v3 was trained on other base model bytes")
