@@ -3,6 +3,9 @@
     .venv/bin/python -m bench.pii
     .venv/bin/python -m bench.pii --per-template 10
 
+Then names from ten locales the learned name model (tasks.data.pii_names) is trained without, with no cue before
+them: the rules alone, and the rules with that model.
+
 Labelled set: `tasks.evaluation.pii_set` (Faker values in six locales inside support messages, and look-alike
 negatives). A value counts as found only when none of its words or digit groups is left in the scrubbed text:
 "<NAME> Zoltán" is a leak. A negative counts as a false positive when anything in it was replaced.
@@ -26,9 +29,14 @@ def main() -> None:
     from tasks.evaluation.pii_set import messages
 
     print(f"hardware: {describe()}")
+    from tasks.data import pii, pii_names
+
+    pii.scrub("Warm Up")  # Presidio's engines and the name model (trained on a machine's first use): not timed
+    pii_names.load()
     for heldout in (False, True):
         print(f"\n{'held-out templates (never tuned on)' if heldout else 'tuning templates'}:")
         report(messages(args.per_template, heldout=heldout), args.show_misses)
+    unseen(args.per_template)
 
 
 def report(data, show_misses: int) -> None:
@@ -64,6 +72,23 @@ def report(data, show_misses: int) -> None:
     for kind, items in misses.items():
         for item in items[:show_misses]:
             print(f"  missed {kind}: {item}")
+
+
+def unseen(per_template: int) -> None:
+    from tasks.data import pii_names
+    from tasks.evaluation.pii_set import UNSEEN_LOCALES, name_recall, unseen_names
+
+    data = unseen_names(per_template)
+    started = time.perf_counter()
+    model = pii_names.train([loc for loc in pii_names.LOCALES if loc not in UNSEEN_LOCALES])
+    seconds = time.perf_counter() - started
+    print(f"\nnames of locales the name model never saw, no cue (model trained in {seconds:.0f} s):")
+    print(f"{'':<13}" + "".join(f"{loc:>7}" for loc in UNSEEN_LOCALES) + f"{'all':>7}  look-alikes changed")
+    for label, used in (("rules", None), ("rules+model", model)):
+        recall, wrong = name_recall(data, used)
+        cells = "".join(f"{recall[loc]:7.2f}" for loc in UNSEEN_LOCALES)
+        negatives = sum(not m.values for m in data)
+        print(f"{label:<13}{cells}{sum(recall.values()) / len(recall):7.2f}  {len(wrong)}/{negatives}")
 
 
 if __name__ == "__main__":

@@ -16,6 +16,7 @@ from presidio_analyzer.context_aware_enhancers import ContextAwareEnhancer
 from presidio_analyzer.nlp_engine import NlpArtifacts, NoOpNlpEngine
 from presidio_anonymizer import AnonymizerEngine
 
+from tasks.data import pii_names
 from tasks.data.pii_rules import DIGIT, RULES, SCORES, Accept, cued_names, first_names, known_names
 
 # One language for every recognizer: a support message's language is not known before it is screened, so each
@@ -47,17 +48,21 @@ class Rule(LocalRecognizer):
 
 
 class Names(LocalRecognizer):
-    """Names: after a cue a person writes before a name (any capitalised words), or a run of capitalised words
-    holding a first name of the supported locales (wherever it stands: "Logan Hicks here", "Kovács Erzsébet")."""
+    """Names: after a cue a person writes before a name (any capitalised words), a run of capitalised words
+    holding a first name of the supported locales (wherever it stands: "Logan Hicks here", "Kovács Erzsébet"),
+    or a run the learned name model scores above its threshold (tasks.data.pii_names: "Vusumuzi Vabaza")."""
 
     def __init__(self) -> None:
         super().__init__(supported_entities=["NAME"], name="name", supported_language=LANGUAGE)
 
     def load(self) -> None:
         first_names()
+        pii_names.load()
 
     def analyze(self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts | None = None) -> list[Result]:
-        return [Result("NAME", start, end, SCORES["NAME"]) for start, end in [*cued_names(text), *known_names(text)]]
+        found = [*cued_names(text), *known_names(text)]
+        found += [(a, b) for a, b, _ in pii_names.names(text) if not any(a < e and b > s for s, e in found)]
+        return [Result("NAME", start, end, SCORES["NAME"]) for start, end in found]
 
 
 class _OwnContext(ContextAwareEnhancer):

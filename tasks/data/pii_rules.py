@@ -204,7 +204,7 @@ NAME_LOCALES = (
 _CAPITALISED_RUN = re.compile(  # two to five capitalised words, initials and name particles between them
     rf"(?:(?:{_TITLE}|[{_UPPER}]\.)\s+)*{_WORD}(?:\s+(?:(?:{_PARTICLE}|{_TITLE}|[{_UPPER}]\.)\s+)*{_WORD}){{1,4}}"
 )
-_NOT_NAMES = {  # capitalised words that open or close a run of them in support messages without being a name
+NOT_NAMES = {  # capitalised words that open or close a run of them in support messages without being a name
     *_NAME_STOPWORDS, "Dear", "Hey", "Good", "Morning", "Evening", "Monday", "Tuesday", "Wednesday", "Thursday",
     "Friday", "Saturday", "Sunday", "January", "February", "March", "April", "June", "July", "August",
     "September", "October", "November", "December", "Kind", "Regards", "Best", "Wishes", "Yesterday", "Today",
@@ -212,6 +212,9 @@ _NOT_NAMES = {  # capitalised words that open or close a run of them in support 
     "Why", "What", "How", "When", "Where", "Who", "My", "I", "Mobile", "Unlimited", "Family", "Share",
     "Young", "Smart", "Business", "Pro", "Travel", "Home", "Box", "Street", "Road", "Avenue", "Lane", "Galaxy",
     "Pixel", "Archer", "Netflix", "Disney", "Sport", "Sports", "Max", "Plus", "Ultra", "Mini", "Air", "Fibre",
+    # determiners and possessives that open a sentence in de/nl/fr/hu ("Ma Livebox", "Meine Kundennummer")
+    "Ma", "Mon", "Mes", "Notre", "Votre", "Cette", "Une", "Les", "Mein", "Meine", "Unser", "Unsere", "Ihr", "Ihre",
+    "Die", "Das", "Ein", "Eine", "Mijn", "Onze", "Uw", "Het", "Een", "Az", "Egy", "Ez",
 }  # fmt: skip
 
 
@@ -226,7 +229,7 @@ def first_names() -> frozenset[str]:
             for attr in ("first_names", "first_names_male", "first_names_female"):
                 found = getattr(provider, attr, None) or ()
                 names.update(found.keys() if isinstance(found, dict) else found)
-    return frozenset(names - _NOT_NAMES)
+    return frozenset(names - NOT_NAMES)
 
 
 def _words(text: str) -> list[re.Match[str]]:
@@ -244,8 +247,8 @@ def known_names(text: str) -> Iterator[tuple[int, int]]:
     known = first_names()
     for m in _CAPITALISED_RUN.finditer(text):
         words = _words(m.group())
-        start = next((i for i, w in enumerate(words) if w.group().rstrip(".") not in _NOT_NAMES), len(words))
-        end = len(words) - next((i for i, w in enumerate(reversed(words)) if w.group() not in _NOT_NAMES), len(words))
+        start = next((i for i, w in enumerate(words) if w.group().rstrip(".") not in NOT_NAMES), len(words))
+        end = len(words) - next((i for i, w in enumerate(reversed(words)) if w.group() not in NOT_NAMES), len(words))
         if end - start >= 2 and any(_is_first_name(w.group(), known) for w in words[start:end]):
             yield m.start() + words[start].start(), m.start() + words[end - 1].end()
 

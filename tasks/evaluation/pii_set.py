@@ -4,12 +4,18 @@ nl_NL, hu_HU and fr_FR, in support messages, beside look-alike negatives (plan n
 versions, line rates, order numbers) that must come through unchanged.
 
 TEMPLATES are what the scrubber's cues were tuned on; HELDOUT was written afterwards and only measures.
+NAME_TEMPLATES and NAME_NEGATIVES measure the learned name model on locales it was not trained on.
 """
 
 from __future__ import annotations
 
 import random
+from collections import defaultdict
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from tasks.data.pii_names import Model
 
 LOCALES = ("en_US", "en_GB", "de_DE", "nl_NL", "hu_HU", "fr_FR")
 TYPES = ("NAME", "PHONE", "EMAIL", "ADDRESS", "IBAN", "CARD", "IP")
@@ -109,6 +115,50 @@ NEGATIVES = [  # look-alikes: no personal data, nothing may change
     "Numéro de commande 0612345678, livraison prévue le 12/05/2026.",
     "Ma Livebox 6 affiche l'erreur 0x0000005e depuis la mise à jour 3.2.1.",
 ]
+# Names with no cue before them, from locales the learned name model (tasks.data.pii_names) is trained without in
+# bench/pii.py and tests/unit/data/test_pii_names.py, in sentences written apart from its training sentences:
+# what generalises past Faker's lists and the training templates. Written before either was measured.
+UNSEEN_LOCALES = ("cs_CZ", "sk_SK", "yo_NG", "zu_ZA", "el_GR", "vi_VN", "ga_IE", "lv_LV", "en_KE", "et_EE")
+NAME_TEMPLATES = [
+    "The SIM for {NAME} never arrived, can you check?",
+    "Why does the bill show a call from {NAME} at 3am?",
+    "Our lodger {NAME} wants his own contract.",
+    "{NAME} keeps calling my number by mistake.",
+    "Please remove {NAME} from the family plan.",
+    "Is it possible to give {NAME} access to the online account?",
+    "Yesterday {NAME} from your shop promised me a discount.",
+    "The technician, {NAME}, did not come on Tuesday.",
+    "My grandmother {NAME} cannot read the small print on the letter.",
+    "Change the owner of the line to {NAME}, she is over 18 now.",
+    "Können Sie {NAME} als zweiten Nutzer eintragen?",
+    "Onze buurvrouw {NAME} heeft dezelfde storing.",
+    "Le technicien {NAME} devait passer ce matin.",
+    "A számlát {NAME} fizeti ezentúl.",
+    "I'd like {NAME} to be able to call you about my account.",
+    "The parcel was signed for by {NAME}, who I don't know.",
+]
+NAME_NEGATIVES = [  # capitalised runs that are not people, in the same kind of sentences
+    "The signal in Hradec Králové is weak.",
+    "Does my plan work in Cape Town and Port Elizabeth?",
+    "I flew to Ho Chi Minh City and paid a fortune for roaming.",
+    "We are moving to Santa Cruz de Tenerife next month.",
+    "Is the Xperia Compact still supported by the update?",
+    "The Smart Family Pack went up by five euros.",
+    "Your Online Shop says Out Of Stock for a week.",
+    "I watched the Champions League Final and the stream froze.",
+    "Können Sie mir die Allgemeinen Geschäftsbedingungen schicken?",
+    "Unser Glasfaser Anschluss ist seit Montag gestört.",
+    "Werkt de Vodaline Thuis Router ook met Ziggo Sport?",
+    "Est-ce que la Freebox Pop marche avec mon forfait?",
+    "A Telekom Magenta Otthon csomag drága.",
+    "My Garmin Venu Sq can't get notifications.",
+    "The Air Canada lounge wifi blocks my hotspot.",
+    "Is Lyca Mobile using your network in Galway City?",
+    "The Easter Monday outage was never explained.",
+    "Why is Visual Voicemail greyed out on my Moto Razr?",
+    "Is the Red Cross donation line free to call?",
+    "I bought it at the Dublin Airport shop.",
+]
 
 
 _TITLES = {  # titles and degrees Faker adds to names: not what identifies a person
@@ -158,6 +208,53 @@ def messages(per_template: int = 2, seed: int = 0, heldout: bool = False) -> lis
                 out.append(Message(text, values, locale, i))
     out += [Message(text, [], "en", -1) for text in NEGATIVES]
     return out
+
+
+def unseen_names(per_template: int = 2, seed: int = 0) -> list[Message]:
+    """NAME_TEMPLATES filled with names of each UNSEEN_LOCALES locale, then NAME_NEGATIVES once."""
+    from faker import Faker
+
+    rng = random.Random(seed)
+    out = []
+    for locale in UNSEEN_LOCALES:
+        fake = Faker(locale)
+        fake.seed_instance(rng.randrange(2**31))
+        for i, template in enumerate(NAME_TEMPLATES):
+            for _ in range(per_template):
+                value = f"{fake.first_name()} {fake.last_name()}"
+                out.append(Message(template.replace("{NAME}", value), [("NAME", value)], locale, i))
+    return out + [Message(text, [], "en", -1) for text in NAME_NEGATIVES]
+
+
+def masked_names(text: str, model: Model | None) -> str:
+    """`text` with the names the rules find, and `model`'s where one is given, replaced by <NAME>."""
+    from tasks.data.pii_names import names
+    from tasks.data.pii_rules import cued_names, known_names
+
+    learned = [(a, b) for a, b, _ in names(text, model)] if model else []
+    spans = sorted([*cued_names(text), *known_names(text), *learned])
+    merged: list[list[int]] = []
+    for start, end in spans:
+        if merged and start <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], end)
+        else:
+            merged.append([start, end])
+    for start, end in reversed(merged):
+        text = f"{text[:start]}<NAME>{text[end:]}"
+    return text
+
+
+def name_recall(data: list[Message], model: Model | None) -> tuple[dict[str, float], list[str]]:
+    """Recall per locale of names found (the rules, plus `model`), and the negatives something was masked in."""
+    hits: dict[str, list[bool]] = defaultdict(list)
+    wrong = []
+    for m in data:
+        out = masked_names(m.text, model)
+        if m.values:
+            hits[m.locale].append(all(found(value, out, m.text) for _, value in m.values))
+        elif out != m.text:
+            wrong.append(out)
+    return {locale: sum(h) / len(h) for locale, h in hits.items()}, wrong
 
 
 def found(value: str, scrubbed: str, original: str) -> bool:

@@ -16,6 +16,7 @@ import numpy as np
 
 from tasks.config.schema import GuardParams
 from tasks.core.errors import ConfigError
+from tasks.data import pii_names
 from tasks.data.pii import scrub
 from tasks.data.pii_rules import first_names
 from tasks.guard.classifier import InjectionClassifier, load
@@ -43,7 +44,8 @@ class Guard:
         self.classifier = classifier
         self._embed = embed
         self.threshold = params.injection_threshold or (classifier.threshold if classifier else 1.0)
-        first_names()  # the scrubber's name list, read here rather than on the first request (~0.6 s)
+        first_names()  # the scrubber's name list and name model, read here rather than on the first request
+        pii_names.load()
 
     def _injection(self, texts: list[str]) -> tuple[float, str | None, list[str]]:
         """(score, family, suspects): the highest score of any user turn and the attack family that turn is most
