@@ -12,8 +12,6 @@ from __future__ import annotations
 import random
 from pathlib import Path
 
-import numpy as np
-
 from tasks.config.schema import GuardModelParams
 from tasks.core.progress import Progress
 from tasks.guard.features import Embed, reveal
@@ -75,14 +73,7 @@ def fine_tune(texts: list[str], labels: list[int], p: GuardModelParams, out: Pat
 
 
 def load_encoder(path: Path) -> Embed:
-    """The fine-tuned encoder at `path` as an `Embed`: unit-length rows, like the shipped one."""
-    from sentence_transformers import SentenceTransformer
+    """The fine-tuned encoder at `path` as an `Embed`: unit-length rows, like the shipped one, on ONNX Runtime."""
+    from tasks.models.embeddings import encoder
 
-    model = SentenceTransformer(str(path), device="cpu")
-
-    def embed(texts: list[str]) -> np.ndarray:
-        if not texts:
-            return np.zeros((0, model.get_sentence_embedding_dimension()), dtype=np.float32)
-        return model.encode(texts, batch_size=64, normalize_embeddings=True, show_progress_bar=False)
-
-    return embed
+    return encoder(path)

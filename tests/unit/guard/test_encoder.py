@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+from sentence_transformers import SentenceTransformer
 
 from tasks.config.schema import GuardModelParams
 from tasks.guard.classifier import fit, load
@@ -40,14 +41,18 @@ def _closeness(vectors: np.ndarray) -> float:
     return float(a @ b / np.linalg.norm(a) / np.linalg.norm(b))
 
 
-def test_fine_tuning_sets_attacks_apart_and_the_classifier_loads_it(tmp_path: Path) -> None:
+def test_fine_tuning_sets_attacks_apart_and_the_classifier_loads_it(tmp_path: Path, monkeypatch) -> None:
     texts, labels = ATTACKS + BENIGN, [1] * len(ATTACKS) + [0] * len(BENIGN)
     p = GuardModelParams(encoder_epochs=3, encoder_batch_size=8, encoder_max_tokens=32, encoder_learning_rate=1e-4)
     folder = fine_tune(texts, labels, p, tmp_path / "model" / ENCODER)
     assert any(folder.rglob("*.safetensors")) and not any(folder.rglob("*.bin"))  # loads without unpickling
-    tuned = load_encoder(folder)
+    with monkeypatch.context() as patch:
+        patch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))  # its ONNX graph, not in the user's cache
+        tuned = load_encoder(folder)
     vectors = tuned(texts)
     assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-4)
+    reference = SentenceTransformer(str(folder), device="cpu").encode(texts, normalize_embeddings=True)
+    assert np.min(np.sum(vectors * reference, axis=1)) > 0.9999  # ONNX Runtime embeds as sentence-transformers does
     assert _closeness(vectors) < _closeness(embed(texts)) - 0.05
     fit(texts, labels, ["override"] * len(ATTACKS) + ["support"] * len(BENIGN), tuned, 100.0).save(tmp_path / "model")
     assert load(tmp_path / "model").encoder is not None
