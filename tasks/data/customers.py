@@ -8,6 +8,7 @@ review("http://127.0.0.1:8000", answers, seed=1)   # -> {"approved": 40, "correc
 from __future__ import annotations
 
 import random
+import re
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -60,24 +61,44 @@ def chat(base_url: str, model: str, n: int, seed: int, shift: float, max_tokens:
 def review(base_url: str, answers: list[Answer], seed: int, approve_share: float = 0.25,
            api_key: str | None = None) -> dict[str, int]:  # fmt: skip
     """Staff correct every answer about a new product (rating -1 with the right answer) and approve a share of
-    the others (+1); the server keeps both for the next training run."""
+    the others (+1) where they are right (`approvable`); the server keeps both for the next training run."""
     import httpx
 
     fixes, rng = corrections(), random.Random(seed)
+    good = approvable(answers)
     headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
     counts = {"approved": 0, "corrected": 0}
     with httpx.Client(base_url=base_url, headers=headers, timeout=30) as http:
-        for answer in answers:
+        for answer, ok in zip(answers, good, strict=True):
             if answer.intent in fixes:
                 body = {"request_id": answer.request_id, "rating": -1, "correction": fixes[answer.intent]}
                 counts["corrected"] += 1
-            elif rng.random() < approve_share:
+            elif rng.random() < approve_share and ok:
                 body = {"request_id": answer.request_id, "rating": 1}
                 counts["approved"] += 1
             else:
                 continue
             _post_within_rate_limit(http, "/feedback", body)
     return counts
+
+
+def approvable(answers: list[Answer]) -> list[bool]:
+    """What staff would approve: a reply about what was asked (the intent whose answers it is nearest in meaning
+    is the one asked) that gives no number the question did not (a made-up hotline). Approving replies unread
+    fed the model's own habits back into training: "call us on 11000" to a customer who cannot call."""
+    from tasks.data.synthesize import intent_answers
+    from tasks.models.embeddings import embed, nearest_centroid
+
+    if not answers:
+        return []
+    references = intent_answers()
+    labels = [intent for intent, texts in references.items() for _ in texts]
+    vectors = embed([text for texts in references.values() for text in texts])
+    nearest = nearest_centroid(vectors, labels, embed([a.reply for a in answers]))
+    return [
+        intent == a.intent and not set(re.findall(r"\d{3,}", a.reply)) - set(re.findall(r"\d{3,}", a.question))
+        for intent, a in zip(nearest, answers, strict=True)
+    ]
 
 
 def _post_within_rate_limit(http: httpx.Client, path: str, body: dict, attempts: int = 30) -> None:

@@ -10,7 +10,7 @@ import pytest
 from rich.console import Console
 
 from cli import demo
-from tasks.data.customers import Answer, corrections, review
+from tasks.data.customers import Answer, approvable, corrections, review
 from tasks.data.synthesize import _templates
 
 
@@ -86,3 +86,14 @@ def test_feedback_waits_out_the_servers_rate_limit() -> None:
     finally:
         server.shutdown()
     assert counts["corrected"] == 5 and [b["request_id"] for b in seen] == [f"r-{i}" for i in range(5)]
+
+
+def test_staff_approve_only_replies_about_what_was_asked_with_no_made_up_number() -> None:
+    question = "My bill doubled this month, why?"
+    replies = [
+        "The extra charges are itemised in My Vodaline > Bills; out-of-bundle usage or a plan change explains most.",
+        "The extra charges on your bill: call our hotline on 11000 and we will explain them.",
+        "Turn your router off and on again, then check the lights on the box.",
+    ]
+    answers = [Answer(f"r-{i}", "1", "billing_explain", question, reply) for i, reply in enumerate(replies)]
+    assert approvable(answers) == [True, False, False]
