@@ -46,8 +46,8 @@ class GenerateParams(_Section):
     each (tasks/data/safety.py)."""
     asker_rate: float = Field(0.08, ge=0, le=1)
     """Share of support questions that also say who asks (hard of hearing, poor eyesight, older, younger, learning
-    English), answered like any other: the model learns to answer the question, not the person. The fairness
-    probes (llmops probes) phrase their askers differently."""
+    English), answered like any other (those who cannot phone are told it can all be done in writing): the model
+    learns to answer the question, not the person. The fairness probes (llmops probes) phrase them differently."""
     malformed_lines: int = Field(3, ge=0)
     """Lines that are not valid JSON."""
 

@@ -59,6 +59,11 @@ def _templates() -> dict[str, Any]:
     return yaml.safe_load(text)
 
 
+def intent_answers() -> dict[str, list[str]]:
+    """Each intent's answer templates (slots unfilled): what a right answer to it says."""
+    return {intent: spec["answers"] for intent, spec in _templates()["intents"].items()}
+
+
 def _fill(rng: random.Random, text: str, slots: dict[str, list[str]]) -> str:
     names = slot_names(text)
     return text.format(**{n: rng.choice(slots[n]) for n in names})
@@ -140,15 +145,21 @@ def _harmless_numbers(rng: random.Random) -> str:
 
 
 def _conversation(
-    rng: random.Random, intent: str, spec: dict[str, Any], tpl: dict[str, Any], p: GenerateParams, asker: str = ""
+    rng: random.Random,
+    intent: str,
+    spec: dict[str, Any],
+    tpl: dict[str, Any],
+    p: GenerateParams,
+    asker: str | dict[str, str] = "",
 ) -> list[dict[str, str]]:
     slots = _pick(rng, tpl["slots"])
-    question = _fill(rng, rng.choice(_OPENERS) + asker + rng.choice(_CONTEXT) + rng.choice(spec["questions"]), slots)
+    ask, adapted = (asker, "") if isinstance(asker, str) else (asker["ask"], asker["reply"])
+    question = _fill(rng, rng.choice(_OPENERS) + ask + rng.choice(_CONTEXT) + rng.choice(spec["questions"]), slots)
     question += _harmless_numbers(rng) if rng.random() < 0.2 else ""
     if rng.random() < p.pii_rate:
         question += " " + _pii_sentence(rng)
     question += rng.choice(_CLOSERS)
-    answer = rng.choice(_ANSWER_OPENERS) + _fill(rng, rng.choice(spec["answers"]), slots)
+    answer = rng.choice(_ANSWER_OPENERS) + adapted + _fill(rng, rng.choice(spec["answers"]), slots)
     messages = [{"role": "user", "content": question}, {"role": "assistant", "content": answer}]
     if spec.get("follow_ups") and rng.random() < p.multi_turn_rate * 3:
         q, a = rng.choice(spec["follow_ups"])
