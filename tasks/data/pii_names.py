@@ -8,15 +8,15 @@ what makes "Grzegorz Brzęczyszczykiewicz" a name and "Young Magenta" not, in an
 microseconds a run, and only text with a capitalised run pays at all.
 
 The model is trained on first use from Faker's person names in the cased-alphabet locales (positives) and
-capitalised look-alikes (companies, towns, streets, jobs, products, title-cased words: negatives), seeded, in
-seconds, and cached under ~/.cache/llmops keyed by this file and Faker's version. The threshold is chosen on
-held-back look-alikes for a false-positive rate (`TARGET_FPR`), never on the sets `bench/pii.py` reports.
+capitalised look-alikes (countries, jobs, towns, products, title-cased words: negatives), seeded, in seconds, and
+cached in the user's llmops cache (tasks.core.files.user_cache), keyed by this file and Faker's version. The
+threshold is chosen on held-back look-alikes for a false-positive rate (`TARGET_FPR`), never on the sets
+`bench/pii.py` reports.
 """
 
 from __future__ import annotations
 
 import hashlib
-import os
 import random
 import re
 import unicodedata
@@ -29,7 +29,8 @@ from pathlib import Path
 
 import numpy as np
 
-from tasks.data.pii_rules import NOT_NAMES
+from tasks.core.files import atomic_writer, user_cache
+from tasks.data.pii_rules import NOT_NAMES, cued_names, known_names
 
 _WORD = re.compile(r"[^\W\d_][\w'’.-]*")
 _UPPER = (
@@ -173,16 +174,26 @@ def names(text: str, model: Model | None = None) -> Iterator[tuple[int, int, flo
     first word ("Tell Anneke Berg"), and the better of the two is kept."""
     model = model or load()
     for start, end in runs(text, NOT_NAMES):
-        before = re.search(r"([^\W\d_]+)\s+$", text[max(0, start - 20) : start])
-        if before and before.group(1).lower() in _BEFORE_THINGS:
+        previous = re.search(r"([^\W\d_]+)\s+$", text[max(0, start - 20) : start])
+        if previous and previous.group(1).lower() in _BEFORE_THINGS:
             continue
         spans = [(start, end)]
-        before = text[:start].rstrip(" \t")
-        if (not before or before[-1] in ".!?:\n") and len(text[start:end].split()) >= 3:
-            spans.append((start + len(text[start:end].split()[0]) + 1, end))
+        opening = text[:start].rstrip(" \t")
+        first, *rest = text[start:end].split()
+        if (not opening or opening[-1] in ".!?:\n") and len(rest) >= 2:
+            spans.append((start + len(first) + 1, end))
         score, a, b = max((model.score(text, a, b), a, b) for a, b in spans)
         if score >= model.threshold:
             yield a, b, score
+
+
+def spans(text: str, model: Model | None) -> list[tuple[int, int]]:
+    """Every name in `text`: after a cue, holding a known first name, and (where `model` is given) the runs it
+    takes for names that neither of those found. Overlaps between the first two are left to the caller."""
+    found = [*cued_names(text), *known_names(text)]
+    if model is not None:
+        found += [(a, b) for a, b, _ in names(text, model) if not any(a < e and b > s for s, e in found)]
+    return found
 
 
 def examples(locales: Iterable[str], seed: int, per_locale: int = 300) -> tuple[list[tuple[str, int, int]], list[int]]:
@@ -259,14 +270,11 @@ def train(locales: Iterable[str] = LOCALES, seed: int = 0, per_locale: int = 300
 def load() -> Model:
     """The model trained on every locale, from the user's cache; trained and written there (atomically) first."""
     key = hashlib.sha256(Path(__file__).read_bytes() + version("faker").encode()).hexdigest()[:12]
-    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "llmops"
-    target = cache / f"pii-names-{key}.npz"
+    target = user_cache("pii-names") / f"{key}.npz"
     if not target.is_file():
         model = train()
-        cache.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_suffix(f".{os.getpid()}.npz")
-        np.savez_compressed(tmp, weights=model.weights, bias=model.bias, threshold=model.threshold)
-        tmp.replace(target)
+        with atomic_writer(target) as fh:
+            np.savez_compressed(fh, weights=model.weights, bias=model.bias, threshold=model.threshold)
         return model
     saved = np.load(target)
     return Model(saved["weights"], float(saved["bias"]), float(saved["threshold"]))

@@ -17,7 +17,7 @@ from presidio_analyzer.nlp_engine import NlpArtifacts, NoOpNlpEngine
 from presidio_anonymizer import AnonymizerEngine
 
 from tasks.data import pii_names
-from tasks.data.pii_rules import DIGIT, RULES, SCORES, Accept, cued_names, first_names, known_names
+from tasks.data.pii_rules import DIGIT, RULES, SCORES, Accept, first_names
 
 # One language for every recognizer: a support message's language is not known before it is screened, so each
 # recognizer carries the cue and context words of all the supported locales.
@@ -60,9 +60,7 @@ class Names(LocalRecognizer):
         pii_names.load()
 
     def analyze(self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts | None = None) -> list[Result]:
-        found = [*cued_names(text), *known_names(text)]
-        found += [(a, b) for a, b, _ in pii_names.names(text) if not any(a < e and b > s for s, e in found)]
-        return [Result("NAME", start, end, SCORES["NAME"]) for start, end in found]
+        return [Result("NAME", start, end, SCORES["NAME"]) for start, end in pii_names.spans(text, pii_names.load())]
 
 
 class _OwnContext(ContextAwareEnhancer):

@@ -228,13 +228,10 @@ def unseen_names(per_template: int = 2, seed: int = 0) -> list[Message]:
 
 def masked_names(text: str, model: Model | None) -> str:
     """`text` with the names the rules find, and `model`'s where one is given, replaced by <NAME>."""
-    from tasks.data.pii_names import names
-    from tasks.data.pii_rules import cued_names, known_names
+    from tasks.data.pii_names import spans
 
-    learned = [(a, b) for a, b, _ in names(text, model)] if model else []
-    spans = sorted([*cued_names(text), *known_names(text), *learned])
     merged: list[list[int]] = []
-    for start, end in spans:
+    for start, end in sorted(spans(text, model)):
         if merged and start <= merged[-1][1]:
             merged[-1][1] = max(merged[-1][1], end)
         else:

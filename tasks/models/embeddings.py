@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from tasks.core.errors import ModelSourceError
+from tasks.core.files import user_cache
 
 
 def model_path() -> Path:
@@ -35,8 +36,7 @@ def _exported(source: Path, name: str) -> Path:
     """The encoder at `source` as an ONNX graph, exported once per machine into the user's cache as `name`.onnx
     (atomically: test workers and stages may ask at the same time). ONNX Runtime runs it about twice as fast as
     torch on one CPU core, with the same embeddings (cosine >= 0.9999999), which keeps a guard screen under 20 ms."""
-    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "llmops"
-    target = cache / f"{name}.onnx"
+    target = user_cache("onnx") / f"{name}.onnx"
     if target.is_file():
         return target
     import torch
@@ -55,7 +55,7 @@ def _exported(source: Path, name: str) -> Path:
     model = AutoModel.from_pretrained(str(source)).eval()
     sample = AutoTokenizer.from_pretrained(str(source))(["a b", "c"], return_tensors="pt", padding=True)
     names = ["input_ids", "attention_mask", "token_type_ids"]
-    cache.mkdir(parents=True, exist_ok=True)
+    target.parent.mkdir(parents=True, exist_ok=True)
     partial = target.with_suffix(f".{os.getpid()}.tmp")
     torch.onnx.export(
         _Hidden(model),
