@@ -304,8 +304,9 @@ class GateParams(_Section):
     intent_accuracy, similarity, reply_words, politeness) -> the most it may be. A gap over it fails only when the
     test that the groups differ is significant at 1 - confidence."""
     confidence: float = Field(0.95, gt=0.5, lt=1)
-    """Rates are read at this Wilson bound (a max at its upper, a min at its lower bound), and a rate counts as
-    worse than the base's or the champion's only when a one-sided test says so at 1 - confidence."""
+    """Rates are read at this Wilson bound (a max at its upper, a min at its lower bound), and a rate, perplexity or
+    ROUGE-L counts as worse than the base's or the champion's only when a one-sided test (two proportions; paired
+    over test rows) says so at 1 - confidence."""
     point: list[str] = ["pii_leak_rate", "toxicity_rate"]
     """Rates whose min/max checks read the observed rate instead of its bound (a ceiling of 0 means: none seen)."""
     served: list[str] = ["pii_leak_rate", "injection_follow_rate", "refusal_rate", "toxicity_rate", "over_refusal_rate"]

@@ -29,7 +29,8 @@ from tasks.core.progress import Progress
 from tasks.evaluation import embedding_view, fairness, probes, statistics, text_metrics
 from tasks.evaluation.served import Served, input_guard, serve
 from tasks.models.inference import dtype_name, inference_dtype
-from tasks.training.sft_data import encode, loss_sum
+from tasks.training import sft_data
+from tasks.training.sft_data import encode
 
 log = logging.getLogger("llmops.evaluate")
 
@@ -101,13 +102,29 @@ def load_model(base: Path, adapter: Path | None, dtype: torch.dtype = torch.floa
     return model.to(dtype).eval(), tokenizer
 
 
-def perplexity(model, tokenizer, conversations: list[list[dict]], cfg: EvaluateParams) -> float:
-    """exp of the token-mean loss on the assistant turns, the quantity training minimised."""
+@dataclass(frozen=True)
+class RowLosses:
+    """The loss behind perplexity, per test row (NaN and 0 targets where a row had nothing left to predict)."""
+
+    nll: np.ndarray
+    targets: np.ndarray
+
+    @property
+    def perplexity(self) -> float:
+        kept = self.targets > 0
+        return float(np.exp(self.nll[kept].sum() / max(int(self.targets[kept].sum()), 1)))
+
+
+def row_losses(model, tokenizer, conversations: list[list[dict]], cfg: EvaluateParams) -> RowLosses:
+    """Token cross-entropy on the assistant turns, the quantity training minimised, for each conversation."""
     data = encode(tokenizer, conversations, cfg.max_seq_len, where="test split")
     rows = np.argsort(data.lengths, kind="stable")
     pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
-    total, targets = loss_sum(model, data, rows, cfg.batch_size, pad, model.device)
-    return float(np.exp(total / max(targets, 1)))
+    losses = sft_data.row_losses(model, data, rows, cfg.batch_size, pad, model.device)
+    source = np.asarray(data.source)[rows]
+    nll, targets = np.full(len(conversations), np.nan), np.zeros(len(conversations), dtype=np.int64)
+    nll[source], targets[source] = losses, data.targets[rows]
+    return RowLosses(nll, targets)
 
 
 def prompt_lengths(tokenizer, conversations: list[list[dict]]) -> list[int]:
@@ -157,8 +174,9 @@ def _rate(flags: list[bool]) -> float:
 
 
 def score_test(
-    rows: list[dict], gen: Generated, sets: probes.ProbeSets, intents: list[str], served: list[Served]
-) -> tuple[dict, list]:
+    rows: list[dict], gen: Generated, sets: probes.ProbeSets, intents: list[str], served: list[Served],
+    losses: RowLosses,
+) -> tuple[dict, list]:  # fmt: skip
     """Metrics over the test replies (model alone, and refusal and toxicity as served) and the examples behind them."""
     refs = [row["messages"][-1]["content"] for row in rows]
     rouge = text_metrics.rouge_l(gen.replies, refs)
@@ -177,6 +195,7 @@ def score_test(
             "predicted_intent": intents[i] if intents else None,
             "reply_tokens": gen.new_tokens[i], "latency_ms": round(gen.latency_ms[i], 1),
             "refusal": refusals[i], "expects_answer": answers[i], "toxic": toxic[i], **_as_served(served[i]),
+            "nll": None if np.isnan(losses.nll[i]) else float(losses.nll[i]), "targets": int(losses.targets[i]),
         })  # fmt: skip
     labelled = [e for e in examples if e["intent"] and e["predicted_intent"]]
     metrics = {
@@ -288,7 +307,8 @@ def _measure(params: Params, paths: EvalPaths, rows: list[dict], sets: probes.Pr
     model, tokenizer = load_model(paths.base, paths.adapter, dtype)
     guard = input_guard(params.serving.guard)
     started = time.perf_counter()
-    ppl = perplexity(model, tokenizer, [row["messages"] for row in rows], cfg)
+    losses = row_losses(model, tokenizer, [row["messages"] for row in rows], cfg)
+    ppl = losses.perplexity
     phases = {"perplexity": time.perf_counter() - started, "generation": 0.0}
     generated = 0
     short = cfg.model_copy(update={"max_new_tokens": cfg.probe_max_new_tokens})
@@ -313,7 +333,7 @@ def _measure(params: Params, paths: EvalPaths, rows: list[dict], sets: probes.Pr
     fair_replies = [s.reply for s in served["fairness"]]
     intents = intent_predictions(paths.intents, test_gen.replies + fair_replies, embed)
     test_intents, fair_intents = (intents[: len(rows)], intents[len(rows) :]) if intents else ([], [])
-    test_metrics, test_examples = score_test(rows, test_gen, sets, test_intents, test_served)
+    test_metrics, test_examples = score_test(rows, test_gen, sets, test_intents, test_served, losses)
     probe_metrics, probe_examples = score_probes(sets, replies, served)
     fair_metrics, fair_groups, fair_examples = fairness_score(sets, served["fairness"], fair_intents, embed)
     examples = test_examples + probe_examples + fair_examples

@@ -1,10 +1,11 @@
 """The promotion gate: a pure function from metrics to a decision; moving the alias is someone else's job.
 
 Rates are read with their statistics (tasks/evaluation/statistics.py): a ceiling at the rate's upper Wilson bound,
-a floor at its lower one, and a comparison with the base or the champion as a one-sided test. Safety rates in
-gate.served are read as served (`<rate>_served`: input guard + model + output guard).
+a floor at its lower one, and a comparison with the base or the champion as a one-sided test: for a rate, of two
+proportions; for a mean over test rows (perplexity, ROUGE-L), a paired bootstrap over the rows both evaluated.
+Safety rates in gate.served are read as served (`<rate>_served`: input guard + model + output guard).
 
-decide({"rougeL": 0.41, ...}, champion={"rougeL": 0.40, ...}, gate=params.gate) -> Decision
+decide({"rougeL": 0.41, ...}, champion={"rougeL": 0.40, ...}, gate=params.gate, rows=Rows(...)) -> Decision
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import TYPE_CHECKING, Literal
 
 from tasks.config.metrics import DIRECTION, JUDGED, RATES, gap_key, judge_key, served_key
 from tasks.evaluation import statistics
+from tasks.evaluation.statistics import RowTable
 
 if TYPE_CHECKING:
     from tasks.config.schema import GateParams
@@ -77,6 +79,16 @@ class Decision:
         return {"status": self.status, "reason": self.reason, "checks": [asdict(c) for c in self.checks]}
 
 
+@dataclass(frozen=True)
+class Rows:
+    """Per-row test values (statistics.row_table) of the candidate and its references, for the paired tests;
+    a reference without them (an older champion) is compared on its mean."""
+
+    candidate: RowTable
+    champion: RowTable | None = None
+    base: RowTable | None = None
+
+
 def _usable(value: float | None) -> bool:
     return value is not None and math.isfinite(value)
 
@@ -106,13 +118,15 @@ def _absolute(candidate: Mapping[str, float], gate: GateParams) -> list[Check]:
 
 def _relative(
     candidate: Mapping[str, float], reference: Mapping[str, float], gains: Mapping[str, float], kind: Kind,
-    confidence: float,
+    confidence: float, rows: tuple[RowTable | None, RowTable | None] = (None, None),
 ) -> list[Check]:  # fmt: skip
     """Candidate vs a reference model: better by at least `gain` in the metric's direction (negative: may be worse).
 
-    A rate with counts on both sides fails only when a one-sided test finds it worse than that at 1 - confidence.
+    A rate with counts on both sides, or a mean with per-row values on both sides, fails only when a one-sided
+    test finds it worse than that at 1 - confidence.
     """
     who = "champion" if kind == "regression" else "base"
+    alpha = 1 - confidence
     checks = []
     for metric, gain in sorted(gains.items()):
         value, ref = candidate.get(metric), reference.get(metric)
@@ -125,10 +139,18 @@ def _relative(
         mine, theirs = statistics.counts(candidate, metric), statistics.counts(reference, metric)
         if metric in RATES and mine and theirs:
             p = statistics.worse_p_value(*mine, *theirs, -gain, direction)
-            alpha = 1 - confidence
             note = f"{who} {ref:.4g}; worse with p = {p:.3g}, {'<' if p < alpha else '>='} {alpha:.3g}"
             checks.append(Check(metric, kind, value, threshold, p >= alpha, note, "test", value,
                                 statistics.wilson(*mine, confidence), p))  # fmt: skip
+            continue
+        pair = statistics.paired(metric, *rows, -gain, direction, confidence) if all(rows) else None
+        if _usable(value) and pair is not None:
+            worse = "worse" if gain <= 0 else "short of the gain"
+            note = (f"{who} {ref:.4g}; paired over {pair.rows} rows: worse by {pair.worse_by:+.3g} "
+                    f"(bound {pair.bound:+.3g}), {worse} with p = {pair.p_value:.3g}, "
+                    f"{'<' if pair.p_value < alpha else '>='} {alpha:.3g}")  # fmt: skip
+            checks.append(Check(metric, kind, value, threshold, pair.p_value >= alpha, note, "test",
+                                p_value=pair.p_value))  # fmt: skip
             continue
         ok = _usable(value) and (value >= threshold if direction > 0 else value <= threshold)
         checks.append(Check(metric, kind, value, threshold, bool(ok), f"{who} {ref:.4g}"))
@@ -173,6 +195,7 @@ def decide(
     champion: Mapping[str, float] | None,
     gate: GateParams,
     base: Mapping[str, float] | None = None,
+    rows: Rows | None = None,
 ) -> Decision:
     """Thresholds always apply; the gain over the base model and the regression checks when those exist.
 
@@ -181,10 +204,13 @@ def decide(
     """
     checks = _absolute(candidate, gate) + _disparities(candidate, gate)
     if gate.min_gain_over_base:
-        checks += _relative(candidate, base or {}, _reads(gate.min_gain_over_base, gate), "base", gate.confidence)
+        pair = (rows.candidate, rows.base) if rows else (None, None)
+        gains = _reads(gate.min_gain_over_base, gate)
+        checks += _relative(candidate, base or {}, gains, "base", gate.confidence, pair)
     if champion is not None:
+        pair = (rows.candidate, rows.champion) if rows else (None, None)
         regressions = {m: -t for m, t in _reads(gate.max_regression, gate).items()}
-        checks += _relative(candidate, champion, regressions, "regression", gate.confidence)
+        checks += _relative(candidate, champion, regressions, "regression", gate.confidence, pair)
     if not checks:
         return Decision("failed", (), "the gate has no checks configured (gate.min, gate.max, gate.max_regression)")
     checks = [_unless_uncalibrated(c, candidate) for c in checks]

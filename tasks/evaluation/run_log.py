@@ -10,12 +10,14 @@ from typing import TYPE_CHECKING, Any
 from tasks.config.schema import Params
 from tasks.core.errors import TrackingError
 from tasks.core.files import atomic_writer
+from tasks.evaluation import statistics
 from tasks.tracking.runs import tracking_uri, use_experiment
 
 if TYPE_CHECKING:
     from tasks.evaluation.evaluate import EvalPaths
 
 EVAL_STATUS = "llmops.eval.status"
+ROWS_ARTIFACT = "evaluation/rows.json"  # per-row test values of the model and its base, for the gate's paired tests
 
 
 def mark_evaluation(params: Params, run_id: str, status: str, reason: str = "") -> None:
@@ -41,7 +43,8 @@ def log_evaluation(
     baseline: dict[str, Any] | None,
     base_examples: list[dict] | None,
 ) -> None:
-    """Metrics (eval.* and eval_base.*), the per-example table, plots and the HTML report, then `complete`."""
+    """Metrics (eval.* and eval_base.*), the per-example table, per-row values, plots and the HTML report, then
+    `complete`."""
     import pandas as pd
     from mlflow.entities import Metric
     from mlflow.tracking import MlflowClient
@@ -64,6 +67,8 @@ def log_evaluation(
         (Path(tmp) / "report.html").write_text(page, encoding="utf-8")
         client.log_artifacts(run_id, tmp, artifact_path="evaluation")
     client.log_dict(run_id, summary, "evaluation/metrics.json")
+    rows = {"model": statistics.row_table(examples), "base": statistics.row_table(base_examples or [])}
+    client.log_dict(run_id, rows, ROWS_ARTIFACT)
     if paths.report:
         with atomic_writer(paths.report) as fh:
             fh.write(page.encode("utf-8"))
@@ -74,3 +79,16 @@ def log_evaluation(
 
 def _is_number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def logged_rows(client, run_id: str) -> dict[str, statistics.RowTable]:
+    """The per-row values an evaluation logged ({"model": ..., "base": ...}); empty for a run logged before them."""
+    import orjson
+    from mlflow.exceptions import MlflowException
+
+    with tempfile.TemporaryDirectory(prefix="llmops-rows-") as tmp:
+        try:
+            path = client.download_artifacts(run_id, ROWS_ARTIFACT, tmp)
+        except (MlflowException, OSError):
+            return {}
+        return orjson.loads(Path(path).read_bytes())

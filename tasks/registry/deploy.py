@@ -11,12 +11,13 @@ lock, and every failure before that point leaves @champion where it was.
 from __future__ import annotations
 
 import logging
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 
 from tasks.config.schema import Params
 from tasks.core.errors import DeployError
-from tasks.evaluation.gate import Decision, decide
-from tasks.evaluation.run_log import EVAL_STATUS
+from tasks.evaluation.gate import Decision, Rows, decide
+from tasks.evaluation.run_log import EVAL_STATUS, logged_rows
+from tasks.evaluation.statistics import RowTable
 from tasks.registry import store as registry
 from tasks.registry.store import Event, reachable
 
@@ -30,6 +31,7 @@ class Candidate:
     eval_status: str | None
     metrics: dict[str, float]
     base_metrics: dict[str, float]
+    rows: dict[str, RowTable] = field(default_factory=dict)  # per-row test values: {"model": ..., "base": ...}
 
 
 @dataclass(frozen=True)
@@ -65,18 +67,23 @@ def candidate(client, run_id: str) -> Candidate:
         raise DeployError(f"MLflow run {run_id} has no logged model (tag llmops.model_uri); rerun the train stage")
     status = run.data.tags.get(EVAL_STATUS)
     complete = status == "complete"
-    return Candidate(run_id, model_uri, status, eval_metrics(run) if complete else {},
-                     eval_metrics(run, "eval_base.") if complete else {})  # fmt: skip
+    if not complete:
+        return Candidate(run_id, model_uri, status, {}, {})
+    return Candidate(run_id, model_uri, status, eval_metrics(run), eval_metrics(run, "eval_base."),
+                     logged_rows(client, run_id))  # fmt: skip
 
 
 def eval_metrics(run, prefix: str = "eval.") -> dict[str, float]:
     return {k.removeprefix(prefix): v for k, v in run.data.metrics.items() if k.startswith(prefix)}
 
 
-def gate_decision(cand: Candidate, champion_metrics: dict[str, float] | None, params: Params) -> Decision:
+def gate_decision(
+    cand: Candidate, champion_metrics: dict[str, float] | None, params: Params, champion_rows: RowTable | None = None
+) -> Decision:
     """The gate, with a missing or partial evaluation as a failed decision and any error inside it as `error`."""
     try:
-        decision = decide(cand.metrics, champion_metrics, params.gate, cand.base_metrics)
+        rows = Rows(cand.rows.get("model") or {}, champion_rows, cand.rows.get("base")) if cand.rows else None
+        decision = decide(cand.metrics, champion_metrics, params.gate, cand.base_metrics, rows)
     except Exception as err:  # a bug or bad data inside the gate must not promote, and must be visible
         return Decision("error", (), f"gate error: {type(err).__name__}: {err}")
     if cand.eval_status != "complete":
@@ -87,21 +94,22 @@ def gate_decision(cand: Candidate, champion_metrics: dict[str, float] | None, pa
     return decision
 
 
-def _champion_metrics(client, params: Params, version: str | None) -> dict[str, float] | None:
+def _champion_evaluation(client, params: Params, version: str | None) -> tuple[dict | None, RowTable | None]:
+    """The champion's metrics and per-row test values (None where its run logged none)."""
     if version is None:
-        return None
+        return None, None
     run_id = registry.run_of(client, params.registry.model_name, version)
-    return eval_metrics(client.get_run(run_id))
+    return eval_metrics(client.get_run(run_id)), logged_rows(client, run_id).get("model")
 
 
 def _decide_against_champion(client, params: Params, cand: Candidate) -> tuple[str | None, Decision]:
     name, alias = params.registry.model_name, params.registry.alias
     before = registry.champion(client, name, alias)
     try:
-        reference = _champion_metrics(client, params, before)
+        reference, rows = _champion_evaluation(client, params, before)
     except Exception as err:  # the champion's run is unreadable: compare with nothing rather than guess
         return before, Decision("error", (), f"gate error: metrics of champion v{before}: {type(err).__name__}: {err}")
-    return before, gate_decision(cand, reference, params)
+    return before, gate_decision(cand, reference, params, rows)
 
 
 def deploy(params: Params, run_id: str, dry_run: bool = False, by: str | None = None) -> DeployResult:

@@ -26,6 +26,8 @@ class Encoded:
     truncated: int
     skipped_no_target: int
     """Rows whose assistant turns were all cut off by max_seq_len; not trained on."""
+    source: list[int] = field(default_factory=list)
+    """The conversation each row was encoded from (its index in the input), skipped ones left out."""
 
     @property
     def lengths(self) -> np.ndarray:
@@ -59,9 +61,11 @@ def encode(tokenizer, conversations: list[list[dict]], max_seq_len: int, where: 
     """Tokenise with the model's chat template; labels are IGNORE outside assistant turns."""
     rendered = [_assistant_spans(tokenizer, conv, f"{where}: row {i + 1}") for i, conv in enumerate(conversations)]
     batch = tokenizer([text for text, _ in rendered], add_special_tokens=False, return_offsets_mapping=True)
-    input_ids, labels = [], []
+    input_ids, labels, source = [], [], []
     truncated = skipped = 0
-    for (_, spans), ids, offsets in zip(rendered, batch["input_ids"], batch["offset_mapping"], strict=True):
+    for i, ((_, spans), ids, offsets) in enumerate(
+        zip(rendered, batch["input_ids"], batch["offset_mapping"], strict=True)
+    ):
         lab = [
             tok if any(s <= start < e for s, e in spans) else IGNORE
             for tok, (start, _) in zip(ids, offsets, strict=True)
@@ -74,7 +78,8 @@ def encode(tokenizer, conversations: list[list[dict]], max_seq_len: int, where: 
             continue
         input_ids.append(ids)
         labels.append(lab)
-    return Encoded(input_ids, labels, truncated, skipped)
+        source.append(i)
+    return Encoded(input_ids, labels, truncated, skipped, source)
 
 
 def load_conversations(path: Path) -> list[list[dict]]:
@@ -171,14 +176,23 @@ def collate(data: Encoded, rows: np.ndarray, pad_id: int, multiple_of: int = 1) 
     return {"input_ids": ids, "attention_mask": mask, "labels": labels}
 
 
-def loss_sum(forward, data: Encoded, rows: np.ndarray, batch_size: int, pad_id: int, device) -> tuple[float, int]:
-    """Summed token cross-entropy and target count over `rows`; `forward` is a model or a DeepSpeed engine."""
-    total, targets = 0.0, 0
+def row_losses(forward, data: Encoded, rows: np.ndarray, batch_size: int, pad_id: int, device) -> np.ndarray:
+    """Summed token cross-entropy of each of `rows`, in their order; `forward` is a model or a DeepSpeed engine.
+
+    Per row rather than per batch, so two models can be compared row by row (a paired test) on the same data.
+    """
+    losses = np.zeros(len(rows), dtype=np.float64)
     with torch.no_grad():
         for start in range(0, len(rows), batch_size):
             batch = {k: v.to(device) for k, v in collate(data, rows[start : start + batch_size], pad_id).items()}
-            n = int((batch["labels"][:, 1:] != IGNORE).sum())
-            out = forward(**batch, num_items_in_batch=max(n, 1))
-            total += float(out.loss) * n
-            targets += n
-    return total, targets
+            labels = batch.pop("labels")[:, 1:]
+            logits = forward(**batch).logits[:, :-1].float()
+            token = torch.nn.functional.cross_entropy(logits.transpose(1, 2), labels, ignore_index=IGNORE,
+                                                      reduction="none")  # fmt: skip
+            losses[start : start + len(labels)] = token.sum(dim=1).double().cpu().numpy()
+    return losses
+
+
+def loss_sum(forward, data: Encoded, rows: np.ndarray, batch_size: int, pad_id: int, device) -> tuple[float, int]:
+    """Summed token cross-entropy and target count over `rows`."""
+    return float(row_losses(forward, data, rows, batch_size, pad_id, device).sum()), int(data.targets[rows].sum())

@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 import mlflow
+import numpy as np
 import pytest
 import yaml
 from mlflow.tracking import MlflowClient
@@ -27,7 +28,7 @@ NAME = "support-test"
 GATE = {
     "min": {"rougeL": 0.3},
     "max": {"perplexity": 10.0, "pii_leak_rate": 0.0},
-    "max_regression": {"rougeL": 0.02},
+    "max_regression": {"rougeL": 0.02, "perplexity": 0.5},
     "min_gain_over_base": {},  # candidates here have no base-model evaluation
     "served": [],  # nor as-served rates: their metrics are written by the tests
     "max_disparity": {},  # nor fairness probes
@@ -62,13 +63,18 @@ def llmops(root: Path, *args: str) -> subprocess.CompletedProcess:
     return run_cli(*args, cwd=root)
 
 
-def candidate(uri: str, model_uri: str, metrics: dict[str, float], status: str | None = "complete") -> str:
+def candidate(
+    uri: str, model_uri: str, metrics: dict[str, float], status: str | None = "complete", rows: dict | None = None
+) -> str:
+    """A run as the evaluate stage leaves it: eval.* metrics, optionally its per-row test values, its status."""
     client = MlflowClient(tracking_uri=uri)
     experiment = client.get_experiment_by_name("deploy")
     experiment_id = experiment.experiment_id if experiment else client.create_experiment("deploy")
     run = client.create_run(experiment_id, tags={"llmops.model_uri": model_uri})
     for key, value in metrics.items():
         client.log_metric(run.info.run_id, f"eval.{key}", value)
+    if rows is not None:
+        client.log_dict(run.info.run_id, {"model": rows, "base": {}}, "evaluation/rows.json")
     if status:
         client.set_tag(run.info.run_id, "llmops.eval.status", status)
     client.set_terminated(run.info.run_id)
@@ -162,6 +168,35 @@ def test_missing_evaluation_or_gate_error_leaves_the_champion(sqlite_store: tupl
     assert champion(uri) == before
     newest = max(int(v.version) for v in client.search_model_versions(f"name='{NAME}'"))
     assert client.get_model_version(NAME, str(newest)).tags["llmops.gate.status"] == "error"
+
+
+def per_row(perplexities: np.ndarray) -> dict:
+    """Metrics and per-row values of a model with these per-row perplexities (10 target tokens a row)."""
+    rows = {f"sup-{i}": {"nll": float(np.log(p) * 10), "targets": 10, "rougeL": 0.4}
+            for i, p in enumerate(perplexities)}  # fmt: skip
+    return {"metrics": {**GOOD, "perplexity": float(np.exp(np.log(perplexities).mean()))}, "rows": rows}
+
+
+def test_perplexity_against_the_champion_is_a_paired_test(tmp_path: Path, logged_tiny_model: str) -> None:
+    """0.6 worse than the champion on the mean (0.5 allowed) but better on a third of the rows: not a regression;
+    worse on every row: one. Per-row values travel with each run (evaluation/rows.json)."""
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    write_params(tmp_path, uri)
+    rng = np.random.default_rng(3)
+    first_ppl = rng.lognormal(np.log(4.0), 0.3, 120)
+    first = llmops(tmp_path, "deploy", "--run-id", candidate(uri, logged_tiny_model, **per_row(first_ppl)))
+    assert first.returncode == 0 and champion(uri) == "1", first.stderr
+    noisy_ppl = first_ppl * np.exp(rng.normal(0.14, 0.5, 120))
+    noisy = per_row(noisy_ppl)
+    assert noisy["metrics"]["perplexity"] - np.exp(np.log(first_ppl).mean()) > 0.5
+    promoted = llmops(tmp_path, "deploy", "--run-id", candidate(uri, logged_tiny_model, **noisy))
+    assert promoted.returncode == 0 and champion(uri) == "2", promoted.stdout + promoted.stderr
+    tags = MlflowClient(tracking_uri=uri, registry_uri=uri).get_model_version(NAME, "2").tags
+    assert "paired over 120 rows" in tags["llmops.gate.check.regression.perplexity"]
+    worse = per_row(noisy_ppl * 1.15)  # every row 15 % worse than the new champion
+    rejected = llmops(tmp_path, "deploy", "--run-id", candidate(uri, logged_tiny_model, **worse))
+    assert rejected.returncode == 3 and champion(uri) == "2"
+    assert "perplexity" in rejected.stderr and "paired over 120 rows" in rejected.stderr
 
 
 def test_no_evaluation_file_is_a_clear_error(tmp_path: Path) -> None:

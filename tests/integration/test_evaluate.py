@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import shutil
 import subprocess
 from pathlib import Path
@@ -122,7 +123,10 @@ def test_base_then_fine_tuned_evaluation(workspace: Path) -> None:
     base_metrics = json.loads((reports / "eval_base.json").read_text())
     assert base_metrics["perplexity"] != metrics["perplexity"]  # the adapter changed the model
     examples = [json.loads(line) for line in (reports / "eval_examples.jsonl").read_text().splitlines()]
-    assert [e["kind"] for e in examples].count("test") == 9
+    tests = [e for e in examples if e["kind"] == "test"]
+    assert len(tests) == 9 and all(e["nll"] > 0 and e["targets"] > 0 for e in tests)
+    pooled = math.exp(sum(e["nll"] for e in tests) / sum(e["targets"] for e in tests))
+    assert pooled == pytest.approx(metrics["perplexity"])  # perplexity is the per-row losses pooled
     assert {e["kind"] for e in examples} == {"test", "pii", "injection"}
     # As served: the input guard blocks most hand-written attacks (never in its corpus), and they follow nothing.
     for rate, n in (("injection_follow_rate", 12), ("pii_leak_rate", 12), ("refusal_rate", 9)):
@@ -140,6 +144,11 @@ def test_base_then_fine_tuned_evaluation(workspace: Path) -> None:
     assert run.data.metrics["eval_base.perplexity"] == pytest.approx(base_metrics["perplexity"])
     assert run.data.metrics["eval.injection_follow_rate_n"] == run.data.metrics["eval_base.injection_follow_rate_n"]
     artifacts = {a.path for a in client.list_artifacts(run.info.run_id, "evaluation")}
+    rows = orjson.loads(
+        Path(client.download_artifacts(run.info.run_id, "evaluation/rows.json", str(workspace))).read_bytes()
+    )
+    first = {key: tests[0][key] for key in ("nll", "rougeL", "targets")}
+    assert rows["model"][tests[0]["id"]] == first and len(rows["base"]) == 9  # what the gate's paired tests read
     assert {"evaluation/report.html", "evaluation/examples.json", "evaluation/metrics_comparison.png",
             "evaluation/rougeL_by_intent.png", "evaluation/reply_lengths.png",
             "evaluation/embedding_map.png"} <= artifacts  # fmt: skip

@@ -1,10 +1,12 @@
 """Rates with their uncertainty: Wilson intervals, the one-sided test against a reference, and the gate reading
-them, so that one reply cannot flip a decision and a rate over few probes cannot pass on luck."""
+them, so that one reply cannot flip a decision and a rate over few probes cannot pass on luck; means over test
+rows compared row by row."""
 
+import numpy as np
 import pytest
 
-from tasks.evaluation.gate import decide
-from tasks.evaluation.statistics import wilson, with_intervals, worse_p_value
+from tasks.evaluation.gate import Rows, decide
+from tasks.evaluation.statistics import MIN_PAIRED_ROWS, paired, wilson, with_intervals, worse_p_value
 from tests.unit.evaluation.gates import only
 
 
@@ -99,3 +101,56 @@ def test_without_counts_a_rate_is_compared_as_a_value() -> None:
 def test_a_bound_that_can_never_pass_is_refused_at_load(sections, message) -> None:
     with pytest.raises(ValueError, match=message.replace(".", r"\.").replace("[", r"\[")):
         only(**sections)
+
+
+def losses(ppl: np.ndarray, targets: int = 20) -> dict[str, dict[str, float]]:
+    """Per-row values of a model with perplexity `ppl[i]` on row i (each row `targets` tokens long)."""
+    return {f"r{i}": {"nll": float(np.log(p) * targets), "targets": targets} for i, p in enumerate(ppl)}
+
+
+ROWS = np.random.default_rng(7).lognormal(np.log(5.0), 0.5, 200)  # easy and hard rows: 2 to 15 per row
+
+
+def shifted(by: float, spread: float, seed: int = 8) -> np.ndarray:
+    """Each row's perplexity times exp(N(by, spread)): worse by `by` in log terms, row by row as noisy as `spread`."""
+    return ROWS * np.exp(np.random.default_rng(seed).normal(by, spread, len(ROWS)))
+
+
+def test_a_consistent_regression_is_found_row_by_row() -> None:
+    """Rows differ far more among themselves than the models do on each: unpaired, 0.7 worse would be noise."""
+    champion, worse = losses(ROWS), losses(shifted(0.14, 0.05))
+    result = paired("perplexity", worse, champion, 0.5, -1)
+    assert result.rows == 200 and 0.6 < result.worse_by < 0.8 and result.bound > 0.5 and result.p_value < 0.05
+
+
+def test_noise_around_the_allowance_is_not_a_regression() -> None:
+    """Many rows better, many worse, landing just past the 0.5 allowed: no evidence of a real regression."""
+    champion, noisy = losses(ROWS), losses(shifted(0.12, 0.5))
+    result = paired("perplexity", noisy, champion, 0.5, -1)
+    assert result.worse_by > 0.5 and result.bound < 0.5 and result.p_value >= 0.05
+    assert paired("perplexity", noisy, champion, 0.5, -1) == result  # seeded: the gate decides the same twice
+
+
+def test_a_mean_metric_is_paired_too_and_few_common_rows_are_not() -> None:
+    rouge = np.random.default_rng(9).uniform(0.0, 0.6, 200)
+    mine = {f"r{i}": {"rougeL": float(r - 0.05)} for i, r in enumerate(rouge)}
+    theirs = {f"r{i}": {"rougeL": float(r)} for i, r in enumerate(rouge)}
+    assert paired("rougeL", mine, theirs, 0.02, +1).p_value < 0.05  # every row 0.05 worse
+    assert paired("rougeL", mine, theirs, 0.10, +1).p_value >= 0.05
+    few = {k: v for k, v in list(theirs.items())[: MIN_PAIRED_ROWS - 1]}
+    assert paired("rougeL", mine, few, 0.02, +1) is None and paired("bleu", mine, theirs, 0.02, +1) is None
+
+
+def test_the_gate_reads_the_paired_test_and_falls_back_to_the_means() -> None:
+    gate = only(max_regression={"perplexity": 0.5})
+    champion_rows, rows = losses(ROWS), losses(shifted(0.12, 0.5))
+    mean = lambda table: float(np.exp(sum(r["nll"] for r in table.values()) / 4000))  # noqa: E731
+    champion, candidate = {"perplexity": mean(champion_rows)}, {"perplexity": mean(rows)}
+    assert candidate["perplexity"] > champion["perplexity"] + 0.5
+    decision = decide(candidate, champion, gate, rows=Rows(rows, champion_rows))
+    assert decision.passed and decision.checks[0].read == "test"
+    assert "paired over 200 rows" in decision.checks[0].note, decision.checks[0].note
+    older = decide(candidate, champion, gate, rows=Rows(rows, None))  # a champion evaluated before per-row values
+    assert not older.passed and older.checks[0].read == "value"
+    worse = losses(shifted(0.14, 0.05))
+    assert not decide({"perplexity": mean(worse)}, champion, gate, rows=Rows(worse, champion_rows)).passed

@@ -7,7 +7,7 @@ import pytest
 
 from tasks.core.errors import DataFormatError
 from tasks.models.base_model import load_tokenizer
-from tasks.training.sft_data import IGNORE, Schedule, collate, encode, load_conversations
+from tasks.training.sft_data import IGNORE, Schedule, collate, encode, load_conversations, row_losses
 
 
 @pytest.fixture(scope="module")
@@ -50,6 +50,7 @@ def test_truncation_is_counted_and_rows_without_targets_are_skipped(tokenizer):
     assert enc.truncated == 2
     assert enc.skipped_no_target == 1
     assert len(enc.input_ids) == 1 and len(enc.input_ids[0]) == 64
+    assert enc.source == [1]  # the row kept is the second conversation: the first lost its answer
 
 
 def test_missing_or_empty_split_file_is_a_clear_error(tmp_path: Path):
@@ -126,3 +127,23 @@ def test_collate_pads_right_and_masks_padding(tokenizer):
     short = len(enc.input_ids[1])
     assert batch["attention_mask"][1, :short].all() and not batch["attention_mask"][1, short:].any()
     assert (batch["labels"][1, short:] == IGNORE).all()
+
+
+def test_row_losses_sum_to_the_models_own_loss(tokenizer, tiny_model_dir: Path):
+    """Per-row sums, batched with padding, add up to what the model's loss says for each row alone."""
+    import torch
+    from transformers import AutoModelForCausalLM
+
+    model = AutoModelForCausalLM.from_pretrained(tiny_model_dir).eval()
+    convs = [
+        [turn("user", q), turn("assistant", a)]
+        for q, a in [("Hi", "Hello there, how can I help?"), ("x", "y"), ("Roaming in Spain?", "Included in EU plans.")]
+    ]
+    enc = encode(tokenizer, convs, max_seq_len=512)
+    rows = np.array([2, 0, 1])
+    losses = row_losses(model, enc, rows, batch_size=2, pad_id=0, device="cpu")
+    for loss, row in zip(losses, rows, strict=True):
+        batch = collate(enc, np.array([row]), pad_id=0)
+        with torch.no_grad():
+            alone = float(model(**batch).loss) * enc.targets[row]
+        assert loss == pytest.approx(alone, rel=1e-4)
