@@ -11,6 +11,10 @@ The server runs in its own process (uvicorn, the app `llmops serve` builds, guar
 clients do not share its interpreter. Throughput counts completion tokens per second of wall time. The guard and
 request-log share comes from each response's Server-Timing header (in the request path) plus the log writer's
 own cost per entry, measured separately (it runs off the request path, in a background thread).
+
+With --trace-ratio R (> 0), 2. and 3. run twice, on a server without MLflow tracing and on one tracing a share R
+of requests into a sqlite store, and it prints the overhead and whether every sampled request became a trace
+(counted after the server's shutdown flush).
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from collections import Counter
 from pathlib import Path
 
 from bench.hardware import describe
+from serving.tracing import sampled
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -50,8 +55,16 @@ def serve(args: argparse.Namespace) -> None:
     from tasks.config.schema import ServingParams
 
     params = ServingParams(request_log=f"sqlite:///{args.work / 'requests.db'}", max_batch=args.max_batch,
-                           rate_limit_per_minute=0, max_queue=4096)  # fmt: skip
+                           rate_limit_per_minute=0, max_queue=4096,
+                           tracing={"sample_ratio": args.trace_ratio})  # fmt: skip
     service = assemble(params, NAME, REPO)
+    if args.trace_ratio > 0:
+        import mlflow
+
+        from serving.tracing import Tracer
+
+        mlflow.set_tracking_uri(f"sqlite:///{args.work / 'mlflow.db'}")
+        service.tracer = Tracer(params.tracing, service.metrics.traced)
     model = AutoModelForCausalLM.from_pretrained(args.model).eval()
     loaded = Loaded(NAME, "1", model, AutoTokenizer.from_pretrained(args.model))
     service.engine.swap(loaded)
@@ -97,6 +110,7 @@ async def drive(port: int, chats: list[list[dict[str, str]]], clients: int, max_
     import httpx
 
     pending = list(reversed(chats))
+    ids: list[str] = []
     latencies: list[float] = []
     shares: list[float] = []
     tokens = 0
@@ -110,6 +124,7 @@ async def drive(port: int, chats: list[list[dict[str, str]]], clients: int, max_
             r = await http.post("/v1/chat/completions", json={"model": NAME, "messages": chat,
                                                                "max_tokens": max_tokens, "temperature": 0})  # fmt: skip
             elapsed = time.perf_counter() - t0
+            ids.append(r.headers.get("x-request-id", ""))
             if r.status_code != 200:
                 errors[f"{r.status_code} {r.json()['error']['code']}"] += 1
                 continue
@@ -131,7 +146,46 @@ async def drive(port: int, chats: list[list[dict[str, str]]], clients: int, max_
         "p50": statistics.median(latencies),
         "p95": latencies[min(len(latencies) - 1, int(0.95 * len(latencies)))],
         "share": statistics.mean(shares),
+        "ids": ids,
     }
+
+
+def run_server(
+    args: argparse.Namespace, model: Path, work: Path, chats: list[list[dict[str, str]]], trace_ratio: float
+) -> tuple[dict, dict]:
+    """One server process: a warm-up, then one client and N clients; stopped (and its traces flushed) after."""
+    from tasks.core.processes import free_port, wait_until_ready
+
+    work.mkdir()
+    port = free_port()
+    cmd = [sys.executable, "-m", "bench.serve", "--serve", "--model", str(model), "--port", str(port),
+           "--work", str(work), "--max-batch", str(args.max_batch), "--trace-ratio", str(trace_ratio)]  # fmt: skip
+    server = subprocess.Popen(cmd, env={**os.environ, "TOKENIZERS_PARALLELISM": "false"})
+    try:
+        wait_until_ready(f"http://127.0.0.1:{port}/ready", server, timeout=300)
+        warm = asyncio.run(drive(port, chats[:2], 1, args.max_tokens))  # first guard embedding, first batch
+        one = asyncio.run(drive(port, chats[: args.sequential], 1, args.max_tokens))
+        many = asyncio.run(drive(port, chats[: args.requests], args.clients, args.max_tokens))
+    except (ChildProcessError, TimeoutError) as e:
+        sys.exit(f"the server did not start: {e}")
+    finally:
+        server.terminate()
+        server.wait(timeout=120)
+    one["warm_up"] = warm["ids"]
+    return one, many
+
+
+def count_traces(work: Path) -> int:
+    import mlflow
+
+    from tasks.config.schema import TracingParams
+
+    mlflow.set_tracking_uri(f"sqlite:///{work / 'mlflow.db'}")
+    experiment = mlflow.get_experiment_by_name(TracingParams().experiment)
+    if experiment is None:
+        return 0
+    return len(mlflow.search_traces(locations=[experiment.experiment_id], return_type="list", include_spans=False,
+                                    max_results=100_000))  # fmt: skip
 
 
 def log_writer_cost(work: Path, n: int = 2000) -> float:
@@ -150,8 +204,6 @@ def log_writer_cost(work: Path, n: int = 2000) -> float:
 
 
 def main() -> None:
-    from tasks.core.processes import free_port, wait_until_ready
-
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--model", default="models/base", help="a materialised model dir, or 'tiny'")
     parser.add_argument("--clients", type=int, default=16)
@@ -159,6 +211,8 @@ def main() -> None:
     parser.add_argument("--sequential", type=int, default=16, help="requests in each one-at-a-time run")
     parser.add_argument("--max-tokens", type=int, default=48)
     parser.add_argument("--max-batch", type=int, default=16, help="serving.max_batch for the server")
+    parser.add_argument("--trace-ratio", type=float, default=1.0,
+                        help="also run a server tracing this share of requests to MLflow (0: skip)")  # fmt: skip
     parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--work", type=Path, help=argparse.SUPPRESS)
@@ -185,20 +239,12 @@ def main() -> None:
         bare_tps = bare_tokens / bare_s
         print(f"  bare generate, one at a time     {bare_tps:8.1f} tokens/s  {args.sequential / bare_s:6.2f} req/s")
 
-        port = free_port()
-        cmd = [sys.executable, "-m", "bench.serve", "--serve", "--model", str(model), "--port", str(port),
-               "--work", str(work), "--max-batch", str(args.max_batch)]  # fmt: skip
-        server = subprocess.Popen(cmd, env={**os.environ, "TOKENIZERS_PARALLELISM": "false"})
-        try:
-            wait_until_ready(f"http://127.0.0.1:{port}/ready", server, timeout=300)
-            asyncio.run(drive(port, chats[:2], 1, args.max_tokens))  # warm-up: first guard embedding, first batch
-            one = asyncio.run(drive(port, chats[: args.sequential], 1, args.max_tokens))
-            many = asyncio.run(drive(port, chats[: args.requests], args.clients, args.max_tokens))
-        except (ChildProcessError, TimeoutError) as e:
-            sys.exit(f"the server did not start: {e}")
-        finally:
-            server.terminate()
-            server.wait(timeout=60)
+        one, many = run_server(args, model, work / "plain", chats, 0.0)
+        if args.trace_ratio > 0:
+            traced_one, traced_many = run_server(args, model, work / "traced", chats, args.trace_ratio)
+            sent = [i for r in (traced_one, traced_many) for i in r["ids"]] + traced_one["warm_up"]
+            expected = sum(sampled(i, args.trace_ratio) for i in sent)
+            written = count_traces(work / "traced")
         writer = log_writer_cost(work)
 
     for label, r, n in [("server, 1 client", one, args.sequential),
@@ -212,6 +258,12 @@ def main() -> None:
     writer_share = writer / one["p50"]
     print(f"  guard + request log, share of request time (1 client): {one['share']:.1%} in the request path "
           f"+ {writer_share:.1%} writer thread ({writer * 1000:.2f} ms/entry)  (goal < 5%)")  # fmt: skip
+    if args.trace_ratio > 0:
+        for label, plain, traced in (("1 client", one, traced_one), (f"{args.clients} clients", many, traced_many)):
+            cost = (plain["tokens"] / plain["wall"]) / (traced["tokens"] / traced["wall"]) - 1
+            print(f"  MLflow tracing ({args.trace_ratio:.0%} sampled), {label}: tokens/s {cost:+.1%}, "
+                  f"p50 {traced['p50'] / plain['p50'] - 1:+.1%}  (goal < 5%)")  # fmt: skip
+        print(f"  traces written: {written} of {expected} sampled requests ({len(sent)} sent)")
 
 
 if __name__ == "__main__":

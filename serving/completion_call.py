@@ -17,6 +17,7 @@ from serving.engine import Job, QueueFullError
 from serving.errors import ApiError, error_body
 from serving.schemas import _Sampling
 from serving.service import Service
+from serving.tracing import Record, Step, step
 from tasks.guard.output_guard import ScreenedReply, StreamScreen, screen_reply
 from tasks.monitoring.request_log import Entry
 
@@ -34,7 +35,7 @@ class CompletionCall:
     def __init__(self, service: Service, body: _Sampling, request: Request, kid: str, endpoint: str,
                  messages: list[dict[str, str]]) -> None:  # fmt: skip
         self.service, self.body, self.endpoint = service, body, endpoint
-        self.started = time.perf_counter()
+        self.started, self.started_ns = time.perf_counter(), time.time_ns()
         self.prefix = "chatcmpl" if endpoint == "chat" else "cmpl"
         self.id = f"{self.prefix}-{uuid.uuid4().hex}"
         self.created = int(time.time())
@@ -45,6 +46,8 @@ class CompletionCall:
         self.timing: dict[str, float] = {}
         self.suspects: list[str] = []  # from the input guard, for the output guard
         self.served: list[str] = []  # the replies as the output guard let them out
+        self.steps: list[Step] = []  # what the trace shows (serving/tracing.py)
+        self.finish_reasons: list[str] = []
         self.request = request
         request.state.request_id = self.id  # every response answers with it (the middleware's x-request-id)
 
@@ -69,6 +72,8 @@ class CompletionCall:
         t0 = time.perf_counter()
         screened = await run_in_threadpool(s.guard.screen, self.entry.messages)
         self.timing["guard"] = time.perf_counter() - t0
+        self.steps.append(step("input_guard", "GUARDRAIL", t0, **screened.verdicts,
+                               blocked=screened.blocked or "", category=screened.category or ""))  # fmt: skip
         self.entry.guard = screened.verdicts
         self.suspects = screened.suspects
         for check, verdict in screened.verdicts.items():
@@ -76,7 +81,9 @@ class CompletionCall:
         if screened.blocked:
             s.metrics.blocks.labels(screened.category or "unknown").inc()
             raise self.fail(ApiError(400, f"blocked by the input guard: {screened.blocked}", "content_policy"))
+        t1 = time.perf_counter()
         prompts = await run_in_threadpool(encode, loaded.tokenizer, screened.messages)
+        self.steps.append(step("prompt", "PARSER", t1, prompt_tokens=sum(len(p) for p in prompts)))
         longest = max(len(p) for p in prompts)
         if longest > s.params.max_input_tokens:
             raise self.fail(ApiError(400, f"the prompt has {longest} tokens; at most {s.params.max_input_tokens} "
@@ -155,7 +162,7 @@ class CompletionCall:
                     break
             if text := screen.finish():
                 yield delta(text)
-            self._screened([screen.result])
+            self._screened([screen.result], time.perf_counter())
             yield self._chunk(version, self._choice(0, None, job.finish_reason, delta=True))
             options = self.body.stream_options
             if options and options.include_usage:
@@ -206,19 +213,21 @@ class CompletionCall:
                 raise self.fail(ApiError(500, f"generation failed: {value}", "generation_failed"))
         version = versions[-1]
         self.entry.model_version = version
-        guard = self.service.params.guard
+        guard, t0 = self.service.params.guard, time.perf_counter()
         replies = [screen_reply(j.text, self.entry.messages, self.suspects, guard) for j in jobs]
-        self._screened(replies)
+        self._screened(replies, t0)
         self._complete(jobs, version)
         pairs = enumerate(zip(jobs, replies, strict=True))
         choices = [self._choice(i, reply.text, job.finish_reason, delta=False) for i, (job, reply) in pairs]
         body = {**self._envelope(version, choices, streamed=False), "usage": self._usage(jobs)}
         return JSONResponse(body, headers=self.headers(version))
 
-    def _screened(self, replies: list[ScreenedReply]) -> None:
-        """What the output guard did, in /metrics and in the request log, which keeps the reply as served."""
+    def _screened(self, replies: list[ScreenedReply], started: float) -> None:
+        """What the output guard did, in /metrics and in the request log, which keeps the reply as served. A
+        stream's screen runs as its tokens arrive: its step is the last look, at the end."""
         actions = [r.action for r in replies]
         action = "refuse" if "refuse" in actions else "mask" if "mask" in actions else "pass"
+        self.steps.append(step("output_guard", "GUARDRAIL", started, action=action))
         self.entry.guard = {**self.entry.guard, "output": action}
         self.service.metrics.guard.labels("output", action).inc()
         self.served = [r.text for r in replies]
@@ -227,9 +236,16 @@ class CompletionCall:
         self.entry.model_version = version
         self.entry.completion = "\n".join(self.served)
         self.entry.completion_tokens = sum(len(j.tokens) for j in jobs)
-        queued = min(j.started_at for j in jobs) - min(j.queued_at for j in jobs)
-        self.timing["queue"] = max(0.0, queued)
-        self.timing["generate"] = time.perf_counter() - min(j.started_at for j in jobs)
+        queued_at, started_at = min(j.queued_at for j in jobs), min(j.started_at for j in jobs)
+        self.timing["queue"] = max(0.0, started_at - queued_at)
+        self.timing["generate"] = time.perf_counter() - started_at
+        self.finish_reasons = [j.finish_reason or "" for j in jobs]
+        first = min((j.first_token_at for j in jobs if j.first_token_at), default=0.0)
+        ttft_ms = round((first - self.started) * 1000, 2) if first else -1
+        self.steps.append(Step("queue", "UNKNOWN", queued_at, started_at, {"jobs": len(jobs)}))
+        self.steps.append(step("generate", "LLM", started_at, completion_tokens=self.entry.completion_tokens,
+                               finish_reason=",".join(self.finish_reasons),
+                               time_to_first_token_ms=ttft_ms))  # fmt: skip
         m = self.service.metrics
         m.tokens.labels("in").inc(self.entry.prompt_tokens or 0)
         m.tokens.labels("out").inc(self.entry.completion_tokens)
@@ -241,3 +257,23 @@ class CompletionCall:
         self.service.log.record(self.entry)
         self.request.state.logged = True
         self.timing["log"] = time.perf_counter() - t0
+        self.steps.append(step("request_log", "UNKNOWN", t0))
+        if self.service.tracer:
+            self.service.tracer.submit(self._record())
+
+    def _record(self) -> Record:
+        e = self.entry
+        version = e.model_version or ""
+        generated = next((s for s in self.steps if s.name == "generate"), None)
+        attributes = {
+            "model": self.service.model_name, "model_version": version, "request_id": self.id,
+            "prompt_tokens": e.prompt_tokens or 0, "completion_tokens": e.completion_tokens or 0,
+            "latency_ms": round(e.latency_ms or 0.0, 2), "status": e.status,
+            "time_to_first_token_ms": generated.attributes["time_to_first_token_ms"] if generated else -1,
+            "finish_reason": ",".join(self.finish_reasons), "guard": dict(e.guard or {}),
+            "end_user": self.body.user or "", "request_metadata": dict(self.body.metadata or {}),
+        }  # fmt: skip
+        metadata = {"model_version": version, "endpoint": self.endpoint, "status": str(e.status)}
+        return Record(self.id, f"{self.endpoint}.completions" if self.endpoint == "chat" else self.endpoint,
+                      self.started_ns, self.started, time.perf_counter(), e.status, e.messages, e.completion,
+                      self.conversation, e.api_key_id, metadata, attributes, self.steps, e.error)  # fmt: skip

@@ -56,6 +56,7 @@ class Job:
     finish_reason: str | None = None
     queued_at: float = field(default_factory=time.perf_counter)
     started_at: float = 0.0
+    first_token_at: float = 0.0
     cancelled: bool = False  # the client went away: its row stops at the next step, a queued job never starts
 
     def emit(self, kind: str, value: Any = None) -> None:
@@ -93,6 +94,8 @@ class _Splitter(BaseStreamer, StoppingCriteria):
         if token in self.eos:
             self._finish(job, "stop")
             return
+        if not job.tokens:
+            job.first_token_at = time.perf_counter()
         job.tokens.append(token)
         job.text = self.tokenizer.decode(job.tokens, skip_special_tokens=True)
         cut = min((i for i in (job.text.find(s) for s in job.stop) if i >= 0), default=-1)

@@ -37,12 +37,19 @@ class Metrics:
                                     buckets=(1, 2, 4, 8, 16, 32, 64), registry=r)  # fmt: skip
         self.queue_depth = Gauge("llmops_queue_depth", "Requests waiting for the model", registry=r)
         self.feedback = Counter("llmops_feedback", "Feedback by rating", ["rating"], registry=r)
+        self.traces = Counter(
+            "llmops_traces", "MLflow traces and ratings on them by outcome (trace_logged, trace_failed, "
+            "feedback_logged, feedback_failed, purge_failed, dropped)", ["outcome"], registry=r,
+        )  # fmt: skip
         self.cancelled = Counter("llmops_requests_cancelled", "Requests whose client went away mid-reply; generation "
                                  "stopped at the next step", ["endpoint"], registry=r)  # fmt: skip
 
     def serving(self, model: str, version: str) -> None:
         self.model_version.clear()
         self.model_version.labels(model, version).set(1)
+
+    def traced(self, outcome: str) -> None:
+        self.traces.labels(outcome).inc()
 
     def batch(self, size: int, depth: int) -> None:
         self.batch_size.observe(size)

@@ -12,6 +12,7 @@ from serving.access import RateLimiter, read_keys
 from serving.champion import Watcher, load_version
 from serving.engine import Engine, Loaded
 from serving.metrics import Metrics
+from serving.tracing import Tracer
 from tasks.config.schema import Params, ServingParams
 from tasks.guard.input_guard import Guard, load_guard
 from tasks.models.inference import inference_dtype
@@ -34,6 +35,7 @@ class Service:
     auth_failures: RateLimiter
     keys: dict[str, str]
     watcher: Watcher | None = None
+    tracer: Tracer | None = None  # None: no MLflow traces (a server without a registry, or sample_ratio 0)
     last_purge: float = 0.0
 
     @property
@@ -44,12 +46,16 @@ class Service:
         self.engine.start()
         if self.watcher:
             self.watcher.start()
+        if self.tracer:
+            self.tracer.start()
         self.purge_if_due()
 
     def purge_if_due(self) -> None:
         if time.monotonic() - self.last_purge < PURGE_EVERY_S and self.last_purge:
             return
         self.last_purge = time.monotonic()
+        if self.tracer:
+            self.tracer.purge(self.params.retention_days)
         purged = self.log.purge()
         if purged:
             log.info("request log: %d requests older than %s days deleted", purged, self.params.retention_days)
@@ -58,6 +64,8 @@ class Service:
         if self.watcher:
             self.watcher.stop()
         self.engine.stop()
+        if self.tracer:
+            self.tracer.close()
         self.log.close()
 
     def on_model(self, loaded: Loaded | None, error: str | None) -> None:
@@ -103,6 +111,8 @@ def build(params: Params, client=None, root: Path = Path(".")) -> Service:
         on_change=service.on_model,
         every_poll=service.purge_if_due,
     )
+    if params.serving.tracing.sample_ratio > 0:
+        service.tracer = Tracer(params.serving.tracing, service.metrics.traced)
     try:
         service.watcher.resolve()
     except Exception:

@@ -455,6 +455,15 @@ class GuardModelParams(_Section):
     """Registered model name of each trained classifier."""
 
 
+class TracingParams(_Section):
+    sample_ratio: float = Field(1.0, ge=0, le=1)
+    """share of requests written as MLflow traces (decided by request id); 0: none"""
+    experiment: str = "llmops-serving"
+    """the MLflow experiment (in mlflow.tracking_uri's store) that holds the traces"""
+    queue: int = Field(10_000, ge=1)
+    """traces and ratings waiting to be written; beyond it they are dropped, and counted in /metrics"""
+
+
 class ServingParams(_Section):
     host: str = "127.0.0.1"
     """Address the API listens on."""
@@ -489,6 +498,7 @@ class ServingParams(_Section):
     auth_failures_per_minute: int = Field(10, ge=0)
     """bad or missing keys per client address (as a burst too); beyond it the address gets 429; 0: off"""
     guard: GuardParams = GuardParams()
+    tracing: TracingParams = TracingParams()
 
     @model_validator(mode="after")
     def _tokens(self) -> ServingParams:

@@ -134,6 +134,42 @@ def test_a_client_that_goes_away_frees_the_engine_and_is_logged_as_cancelled(ser
     assert 'llmops_requests_cancelled_total{endpoint="chat"} 2.0' in _metrics(openai)
 
 
+def test_each_request_is_a_trace_and_its_rating_an_assessment(server) -> None:
+    """What the request log, the trace and /metrics say about one request agree, and share its id."""
+    openai, service, _ = server
+    raw = openai.chat.completions.with_raw_response.create(
+        model=NAME, messages=[{"role": "user", "content": "Why is my bill higher?"}], max_tokens=4,
+        metadata={"conversation_id": "c-traced"}, user="customer-7",
+    )  # fmt: skip
+    reply, request_id = raw.parse(), raw.headers["x-request-id"]
+    rated = httpx.post(str(openai.base_url).replace("/v1/", "/feedback"), timeout=30,
+                       json={"request_id": request_id, "rating": -1, "correction": "Roaming was added."})  # fmt: skip
+    assert rated.status_code == 200, rated.text
+    session = "metadata.`mlflow.trace.session` = 'c-traced'"
+    deadline, traces = time.monotonic() + 60, []
+    while time.monotonic() < deadline and not (traces and len(traces[0].info.assessments) == 2):
+        time.sleep(0.5)
+        traces = mlflow.search_traces(filter_string=session, return_type="list", locations=[_traces(service)])
+    [trace] = traces
+    logged = next(r for r in _logged(service) if r["id"] == request_id)
+    assert trace.info.client_request_id == request_id
+    assert trace.info.trace_metadata["mlflow.trace.user"] == "ip:127.0.0.1"  # no API keys: the caller's address
+    root = next(s for s in trace.data.spans if s.parent_id is None)
+    assert {s.name for s in trace.data.spans} == {"chat.completions", "input_guard", "prompt", "queue", "generate",
+                                                  "output_guard", "request_log"}  # fmt: skip
+    assert root.attributes["completion_tokens"] == reply.usage.completion_tokens == logged["completion_tokens"]
+    assert root.attributes["prompt_tokens"] == reply.usage.prompt_tokens == logged["prompt_tokens"]
+    assert f"{NAME}/v{root.attributes['model_version']}" == reply.system_fingerprint
+    assert root.attributes["end_user"] == "customer-7"
+    assert root.attributes["guard"]["output"] == logged["guard"]["output"]
+    assert {a.name: a.value for a in trace.info.assessments} == {"rating": -1, "correction": "Roaming was added."}
+    assert 'llmops_traces_total{outcome="feedback_logged"} 1.0' in _metrics(openai)
+
+
+def _traces(service) -> str:
+    return mlflow.get_experiment_by_name(service.params.tracing.experiment).experiment_id
+
+
 def _logged(service) -> list[dict]:
     from tasks.monitoring.request_log import rows
 
