@@ -244,15 +244,17 @@ def feedback_export(
     track: Annotated[bool, typer.Option(help="`dvc add` the snapshot (then commit its .dvc file)")] = True,
     params: ParamsOpt = Path("params.yaml"),
 ) -> None:
-    """Snapshot rated and corrected requests from the request log as training records, tracked by DVC.
+    """Snapshot rated and corrected requests (the request log's, and reviews on the traces in MLflow) as training
+    records, tracked by DVC.
 
     Run it (or the retrain flow, which does) before `dvc repro`: the pipeline reads the snapshot, never the live
     database, so `dvc repro` and `dvc exp run` depend only on tracked files."""
-    from tasks.monitoring.feedback import describe, export
+    from tasks.monitoring.feedback import describe, export, traces_of
     from tasks.monitoring.request_log import url_of
     from tasks.pipeline.workspace import track as dvc_add
 
-    s = export(url_of(load(params).serving), out)
+    p = load(params)
+    s = export(url_of(p.serving), out, traces_of(p))
     if track and s["exported_at"]:
         dvc_add(out, Path.cwd(), lambda _: None)
     skipped = ", ".join(f"{k}: {v}" for k, v in s["skipped"].items()) or "none"

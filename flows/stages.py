@@ -47,7 +47,7 @@ def dvc_stage(stage: str, root: Path) -> StageRun:
 @task(name="feedback-snapshot", cache_policy=NO_CACHE)
 def snapshot_feedback(params: Params, root: Path) -> dict:
     """The request log's feedback as a DVC-tracked snapshot, before any stage runs (DVC never reads the database)."""
-    s = feedback.export(url_of(params.serving), root / FEEDBACK_SNAPSHOT)
+    s = feedback.export(url_of(params.serving), root / FEEDBACK_SNAPSHOT, feedback.traces_of(params))
     if s["exported_at"]:
         workspace.track(FEEDBACK_SNAPSHOT, root, _stream_to_log("dvc add"))
     said = feedback.describe(s)

@@ -26,6 +26,7 @@ from typing import Any
 
 from tasks.config.schema import TracingParams
 from tasks.data.pii import scrub
+from tasks.monitoring.feedback import CORRECTIONS, FEEDBACK_ID, RATING
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +71,7 @@ class Feedback:
     rating: int | None
     correction: str | None
     comment: str | None
+    feedback_id: int | None = None  # its row in the request log: the feedback export then counts it once
 
 
 @dataclass(frozen=True)
@@ -197,10 +199,13 @@ class Tracer:
             raise LookupError("no trace with this client request id")
         source = AssessmentSource(source_type="HUMAN", source_id=f.reviewer)
         comment = scrub(f.comment) if f.comment else None
+        logged = {FEEDBACK_ID: str(f.feedback_id)} if f.feedback_id is not None else None
         if f.rating is not None:
-            mlflow.log_feedback(trace_id=trace_id, name="rating", value=f.rating, source=source, rationale=comment)
+            mlflow.log_feedback(trace_id=trace_id, name=RATING, value=f.rating, source=source, rationale=comment,
+                                metadata=logged)  # fmt: skip
         if f.correction:
-            mlflow.log_expectation(trace_id=trace_id, name="correction", value=scrub(f.correction), source=source)
+            mlflow.log_expectation(trace_id=trace_id, name=CORRECTIONS[0], value=scrub(f.correction), source=source,
+                                   metadata=logged)  # fmt: skip
 
     def _trace_of(self, request_id: str) -> str | None:
         import mlflow

@@ -27,5 +27,5 @@ async def feedback(body: FeedbackRequest, kid: CallerDep,
         raise ApiError(404, str(err), "request_not_found", "request_id") from None
     service.metrics.feedback.labels(str(body.rating)).inc()
     if service.tracer:  # also an assessment on the request's trace, by whoever holds the key
-        service.tracer.feedback(Feedback(body.request_id, kid, body.rating, body.correction, body.comment))
+        service.tracer.feedback(Feedback(body.request_id, kid, body.rating, body.correction, body.comment, fid))
     return {"object": "feedback", "id": fid, "request_id": body.request_id}

@@ -52,7 +52,7 @@ def test_approved_and_corrected_requests_become_chats(log: RequestLog, tmp_path:
     taken = summary.pop("exported_at")
     assert summary == {"feedback_rows": 6, "rated_requests": 5, "records": 3, "corrections": 1, "approved": 2,
                        "skipped": {"rated -1 or 0 without a correction": 1, "request was not served": 1},
-                       "superseded": 1, "judge_labels": 4, "changed": True}  # fmt: skip
+                       "superseded": 1, "reviewed_in_mlflow": 0, "judge_labels": 4, "changed": True}  # fmt: skip
     assert datetime.fromisoformat(taken).tzinfo is not None
     labels = {r["id"]: r for r in map(json.loads, (out / "judge_labels.jsonl").open())}  # the judge's calibration
     assert {i: (r.get("relevance"), r["correctness"]) for i, r in labels.items()} == {
@@ -163,3 +163,44 @@ def test_ids_in_a_split(tmp_path: Path) -> None:
     split.write_text('{"id": "sup-1", "messages": []}\n{"id": "fb-7", "messages": []}\n{"id": "x", "note": "fb-"}\n')
     assert ids_in(split) == ["fb-7"]
     assert ids_in(tmp_path / "missing.jsonl") == []
+
+
+def test_reviews_added_in_mlflow_join_the_request_logs_feedback(log: RequestLog, tmp_path: Path, monkeypatch) -> None:
+    """A rating through /feedback reaches the request log and its trace, and is counted once; a correction a
+    reviewer added to another trace in the MLflow UI (an expectation, no request-log row) becomes a record too."""
+    import mlflow
+    from mlflow.entities import AssessmentSource
+
+    from serving.tracing import Feedback, Tracer
+    from tasks.config.schema import TracingParams
+    from tests.unit.serving.test_tracing import record
+
+    monkeypatch.chdir(tmp_path)
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    mlflow.set_tracking_uri(uri)
+    try:
+        tracer = Tracer(TracingParams(experiment="traces"), lambda outcome: None)
+        tracer.start()
+        for rid in ("chatcmpl-a", "chatcmpl-b"):
+            served(log, rid, "Is roaming included?")
+            tracer.submit(record(rid, f"conv-{rid}"))
+        fid = log.add_feedback("chatcmpl-a", 1, None, None)
+        tracer.feedback(Feedback("chatcmpl-a", "key-1", 1, None, None, fid))
+        tracer.close()
+        [trace] = mlflow.search_traces(filter_string="trace.client_request_id = 'chatcmpl-b'", return_type="list",
+                                       locations=[mlflow.get_experiment_by_name("traces").experiment_id])  # fmt: skip
+        reviewer = AssessmentSource(source_type="HUMAN", source_id="reviewer@example.com")
+        mlflow.log_expectation(trace_id=trace.info.trace_id, name="correction", source=reviewer,
+                               value="Yes, roaming in the EU is included in every plan.")  # fmt: skip
+        out = tmp_path / "snapshot"
+        summary = export(f"sqlite:///{tmp_path / 'requests.db'}", out, (uri, "traces"))
+    finally:
+        mlflow.set_tracking_uri(None)
+    records = {r["request_id"]: r for r in map(json.loads, (out / "records.jsonl").open())}
+    assert set(records) == {"chatcmpl-a", "chatcmpl-b"} and summary["reviewed_in_mlflow"] == 1
+    assert records["chatcmpl-a"]["id"] == f"fb-{fid}" and records["chatcmpl-a"]["feedback"] == "approved"
+    corrected = records["chatcmpl-b"]
+    assert corrected["id"].startswith("fb-mlflow-a-") and corrected["feedback"] == "correction"
+    assert corrected["messages"][-1]["content"] == "Yes, roaming in the EU is included in every plan."
+    assert corrected["messages"][0]["content"].startswith("Is roaming included?")  # the trace's (redacted) prompt
+    assert corrected["model_version"] == "3"
