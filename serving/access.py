@@ -1,5 +1,5 @@
-"""Who may call, and how often: API keys from the environment, a token bucket per key, and one per client
-address for failed authentications, so that guessing keys is throttled too."""
+"""Who may call, and how often: API keys from the environment, a token bucket per key, one per client address
+for failed authentications, so that guessing keys is throttled too, and a daily token budget per key."""
 
 from __future__ import annotations
 
@@ -8,6 +8,8 @@ import hmac
 import os
 import threading
 import time
+from collections.abc import Callable
+from datetime import UTC, datetime
 
 
 def key_id(key: str) -> str:
@@ -61,3 +63,38 @@ class RateLimiter:
                 return 0.0
             self._buckets[caller] = (tokens, now)
             return (1 - tokens) / self.rate
+
+
+class TokenBudget:
+    """Tokens (prompt + completion) per caller per UTC day. A caller's count starts from what the request log
+    says it used today (`used_since`), so a restart does not hand out a fresh budget."""
+
+    def __init__(self, per_day: int, used_since: Callable[[str, datetime], int]) -> None:
+        self.per_day = per_day
+        self.used_since = used_since
+        self._used: dict[str, tuple[datetime, int]] = {}
+        self._lock = threading.Lock()
+
+    def spent(self, caller: str) -> bool:
+        return self.per_day > 0 and self._today(caller) >= self.per_day
+
+    def add(self, caller: str, tokens: int) -> None:
+        if self.per_day > 0:
+            used = self._today(caller)
+            with self._lock:
+                self._used[caller] = (_midnight(), used + tokens)
+
+    def _today(self, caller: str) -> int:
+        day = _midnight()
+        with self._lock:
+            known = self._used.get(caller)
+        if known is not None and known[0] == day:
+            return known[1]
+        used = self.used_since(caller, day)
+        with self._lock:
+            self._used[caller] = (day, used)
+        return used
+
+
+def _midnight() -> datetime:
+    return datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)

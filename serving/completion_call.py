@@ -48,6 +48,7 @@ class CompletionCall:
         self.served: list[str] = []  # the replies as the output guard let them out
         self.steps: list[Step] = []  # what the trace shows (serving/tracing.py)
         self.finish_reasons: list[str] = []
+        self.cost = 0.0
         self.request = request
         request.state.request_id = self.id  # every response answers with it (the middleware's x-request-id)
 
@@ -65,6 +66,12 @@ class CompletionCall:
         loaded = s.loaded
         if loaded is None:
             raise self.fail(ApiError(503, "no model loaded yet", "not_ready"))
+        kid = self.entry.api_key_id or ""
+        if await run_in_threadpool(s.budget.spent, kid):
+            s.metrics.budget_refusals.labels(kid).inc()
+            raise self.fail(ApiError(429, f"this API key's daily budget of {s.params.daily_tokens_per_key} tokens is "
+                                     "spent (serving.daily_tokens_per_key); it renews at 00:00 UTC",
+                                     "insufficient_quota"))  # fmt: skip
         max_tokens = max_completion_tokens or body.max_tokens or s.params.default_max_tokens
         if max_tokens > s.params.max_new_tokens:
             raise self.fail(ApiError(400, f"max_tokens: at most {s.params.max_new_tokens} (serving.max_new_tokens)",
@@ -246,9 +253,18 @@ class CompletionCall:
         self.steps.append(step("generate", "LLM", started_at, completion_tokens=self.entry.completion_tokens,
                                finish_reason=",".join(self.finish_reasons),
                                time_to_first_token_ms=ttft_ms))  # fmt: skip
-        m = self.service.metrics
-        m.tokens.labels("in").inc(self.entry.prompt_tokens or 0)
-        m.tokens.labels("out").inc(self.entry.completion_tokens)
+        m, kid = self.service.metrics, self.entry.api_key_id or ""
+        tokens_in, tokens_out = self.entry.prompt_tokens or 0, self.entry.completion_tokens
+        m.tokens.labels("in").inc(tokens_in)
+        m.tokens.labels("out").inc(tokens_out)
+        m.key_tokens.labels(kid, "in").inc(tokens_in)
+        m.key_tokens.labels(kid, "out").inc(tokens_out)
+        price = self.service.params.cost
+        self.cost = (tokens_in * price.input_per_1k_tokens + tokens_out * price.output_per_1k_tokens) / 1000 + (
+            self.timing["generate"] * price.per_generation_second
+        )
+        m.cost.labels(kid, version, price.currency).inc(self.cost)
+        self.service.budget.add(kid, tokens_in + tokens_out)
         self.finish()
 
     def finish(self) -> None:
@@ -272,6 +288,7 @@ class CompletionCall:
             "time_to_first_token_ms": generated.attributes["time_to_first_token_ms"] if generated else -1,
             "finish_reason": ",".join(self.finish_reasons), "guard": dict(e.guard or {}),
             "end_user": self.body.user or "", "request_metadata": dict(self.body.metadata or {}),
+            "cost": round(self.cost, 8), "currency": self.service.params.cost.currency,
         }  # fmt: skip
         metadata = {"model_version": version, "endpoint": self.endpoint, "status": str(e.status)}
         return Record(self.id, f"{self.endpoint}.completions" if self.endpoint == "chat" else self.endpoint,

@@ -37,6 +37,12 @@ class Metrics:
                                     buckets=(1, 2, 4, 8, 16, 32, 64), registry=r)  # fmt: skip
         self.queue_depth = Gauge("llmops_queue_depth", "Requests waiting for the model", registry=r)
         self.feedback = Counter("llmops_feedback", "Feedback by rating", ["rating"], registry=r)
+        self.key_tokens = Counter("llmops_key_tokens", "Tokens by API key id (or client address) and direction",
+                                  ["api_key", "direction"], registry=r)  # fmt: skip
+        self.cost = Counter("llmops_cost", "Cost of served requests (serving.cost), by API key id and model version",
+                            ["api_key", "model_version", "currency"], registry=r)  # fmt: skip
+        self.budget_refusals = Counter("llmops_budget_refusals", "Requests refused: the key's daily token budget "
+                                       "was spent", ["api_key"], registry=r)  # fmt: skip
         self.traces = Counter(
             "llmops_traces", "MLflow traces and ratings on them by outcome (trace_logged, trace_failed, "
             "feedback_logged, feedback_failed, purge_failed, dropped)", ["outcome"], registry=r,

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 
-from serving.access import RateLimiter, read_keys
+from serving.access import RateLimiter, TokenBudget, read_keys
 from serving.champion import Watcher, load_version
 from serving.engine import Engine, Loaded
 from serving.metrics import Metrics
@@ -34,6 +34,7 @@ class Service:
     limiter: RateLimiter
     auth_failures: RateLimiter
     keys: dict[str, str]
+    budget: TokenBudget
     watcher: Watcher | None = None
     tracer: Tracer | None = None  # None: no MLflow traces (a server without a registry, or sample_ratio 0)
     last_purge: float = 0.0
@@ -80,16 +81,18 @@ def assemble(s: ServingParams, model_name: str, root: Path = Path(".")) -> Servi
     from tasks.models.embeddings import embed
 
     engine = Engine(s.max_batch, s.batch_wait_ms, s.max_queue)
+    request_log = RequestLog(url_of(s), s.retention_days)
     service = Service(
         params=s,
         model_name=model_name,
         engine=engine,
         guard=load_guard(s.guard, root, embed),
-        log=RequestLog(url_of(s), s.retention_days),
+        log=request_log,
         metrics=Metrics(),
         limiter=RateLimiter(s.rate_limit_per_minute, s.rate_limit_burst),
         auth_failures=RateLimiter(s.auth_failures_per_minute, s.auth_failures_per_minute),
         keys=read_keys(s.api_keys_env),
+        budget=TokenBudget(s.daily_tokens_per_key, request_log.tokens_since),
     )
     engine.on_batch = service.metrics.batch
     return service

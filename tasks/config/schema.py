@@ -464,6 +464,16 @@ class TracingParams(_Section):
     """traces and ratings waiting to be written; beyond it they are dropped, and counted in /metrics"""
 
 
+class CostParams(_Section):
+    input_per_1k_tokens: float = Field(0.0, ge=0)
+    """price of 1,000 prompt tokens (a hosted model's list price, or your own estimate)"""
+    output_per_1k_tokens: float = Field(0.0, ge=0)
+    """price of 1,000 completion tokens"""
+    per_generation_second: float = Field(0.0, ge=0)
+    """self-hosted: the price of a second of generation (e.g. a GPU's hourly price / 3600 / max_batch)"""
+    currency: str = "USD"
+
+
 class ServingParams(_Section):
     host: str = "127.0.0.1"
     """Address the API listens on."""
@@ -497,8 +507,11 @@ class ServingParams(_Section):
     """requests a caller may send at once before the per-minute rate applies"""
     auth_failures_per_minute: int = Field(10, ge=0)
     """bad or missing keys per client address (as a burst too); beyond it the address gets 429; 0: off"""
+    daily_tokens_per_key: int = Field(0, ge=0)
+    """prompt + completion tokens an API key (or client address) may use per UTC day; then 429; 0: no budget"""
     guard: GuardParams = GuardParams()
     tracing: TracingParams = TracingParams()
+    cost: CostParams = CostParams()
 
     @model_validator(mode="after")
     def _tokens(self) -> ServingParams:

@@ -191,6 +191,15 @@ class RequestLog:
             }
             return conn.execute(feedback.insert().values(**row)).inserted_primary_key[0]
 
+    def tokens_since(self, api_key_id: str, since: datetime) -> int:
+        """Prompt and completion tokens a key used since `since`: where a restarted server's budgets start."""
+        self.flush()
+        used = sa.func.coalesce(sa.func.sum(sa.func.coalesce(requests.c.prompt_tokens, 0)
+                                            + sa.func.coalesce(requests.c.completion_tokens, 0)), 0)  # fmt: skip
+        query = sa.select(used).where(requests.c.api_key_id == api_key_id, requests.c.created_at >= since)
+        with self.engine.connect() as conn:
+            return int(conn.execute(query).scalar_one())
+
     def purge(self, now: datetime | None = None) -> int:
         """Delete requests (and their feedback) older than the retention; returns how many requests went."""
         cutoff = (now or datetime.now(UTC)) - self.retention

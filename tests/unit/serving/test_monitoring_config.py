@@ -28,6 +28,10 @@ def exposed() -> set[str]:
     m.model_load_failures.inc()
     m.batch(2, 0)
     m.feedback.labels("1").inc()
+    m.key_tokens.labels("key", "in").inc()
+    m.cost.labels("key", "1", "USD").inc()
+    m.budget_refusals.labels("key").inc()
+    m.traced("trace_logged")
     text = generate_latest(m.registry).decode()
     return {line.split("{")[0].split(" ")[0] for line in text.splitlines() if line and not line.startswith("#")}
 

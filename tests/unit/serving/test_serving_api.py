@@ -248,6 +248,35 @@ def test_api_keys_and_rate_limit(
         assert c.get("/v1/models", headers={"authorization": "Bearer k-beta"}).status_code == 200  # its own bucket
 
 
+def test_a_spent_daily_budget_is_429_and_cost_is_counted_per_key_and_version(
+    tmp_path: Path, guard_classifier: Path, tiny: Loaded, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TEST_LLMOPS_KEYS", "k-alpha, k-beta")
+    price = {"input_per_1k_tokens": 0.5, "output_per_1k_tokens": 2.0, "currency": "EUR"}
+    service = make_service(tmp_path, tiny, guard_classifier, api_keys_env="TEST_LLMOPS_KEYS",
+                           daily_tokens_per_key=40, cost=price)  # fmt: skip
+    alpha, beta = {"authorization": "Bearer k-alpha"}, {"authorization": "Bearer k-beta"}
+    with TestClient(create_app(service)) as c:
+        first = c.post("/v1/chat/completions", json=chat("My router blinks red, what now?"), headers=alpha)
+        assert first.status_code == 200 and first.json()["usage"]["total_tokens"] >= 40  # one request may overshoot
+        spent = c.post("/v1/chat/completions", json=chat("And now?"), headers=alpha)
+        assert spent.status_code == 429 and spent.json()["error"]["code"] == "insufficient_quota"
+        assert "daily budget of 40 tokens is spent" in spent.json()["error"]["message"]
+        assert c.post("/v1/chat/completions", json=chat("Hello"), headers=beta).status_code == 200  # its own budget
+        usage = first.json()["usage"]
+        expected = (usage["prompt_tokens"] * 0.5 + usage["completion_tokens"] * 2.0) / 1000
+        text = c.get("/metrics").text
+    kid = service.keys["k-alpha"]
+    cost = re.search(rf'llmops_cost_total{{api_key="{kid}",currency="EUR",model_version="1"}} (\S+)', text)
+    assert cost and float(cost.group(1)) == pytest.approx(expected)
+    assert f'llmops_budget_refusals_total{{api_key="{kid}"}} 1.0' in text
+    assert f'llmops_key_tokens_total{{api_key="{kid}",direction="out"}} {usage["completion_tokens"]:.1f}' in text
+    restarted = make_service(tmp_path, tiny, guard_classifier, api_keys_env="TEST_LLMOPS_KEYS",
+                             daily_tokens_per_key=40)  # fmt: skip
+    with TestClient(create_app(restarted)) as c:  # the same request log: today's use is remembered
+        assert c.post("/v1/chat/completions", json=chat("Hi"), headers=alpha).status_code == 429
+
+
 def test_guessing_keys_is_throttled_per_address(
     tmp_path: Path, guard_classifier: Path, tiny: Loaded, monkeypatch: pytest.MonkeyPatch
 ) -> None:
