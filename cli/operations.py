@@ -109,6 +109,8 @@ def drift(
     color = {"drift": "red", "no_drift": "green"}.get(result.status, "yellow")
     head, _, rest = result.reason.partition(":")
     out_console.print(f"[{color}]{head}[/]:{rest}")
+    for line in outcome.answers_table():
+        out_console.print(f"answers {line}")
     out_console.print(f"report: {outcome.report}; MLflow run {outcome.run_id} (`make mlflow-ui`)")
 
 

@@ -27,11 +27,15 @@ def check(root: Path, window: str | None, params: Params) -> drift_check.Outcome
     log.info("window: %s", outcome.source)
     log.info(outcome.result.reason)
     log.info("report: %s (MLflow run %s)", outcome.report, outcome.run_id)
+    for line in outcome.answers_table():
+        log.info("answers %s", line)
     rows = "\n".join(f"| {c.name} | {'yes' if c.fired else 'no'} | {c.p_value:.3g} | {c.detail} |"
                      for c in outcome.result.checks)  # fmt: skip
+    answers = "".join(f"\n- {line}" for line in outcome.answers_table())
     create_markdown_artifact(
         f"**{outcome.result.status}**: {outcome.result.reason}\n\n| check | fired | p | detail |\n|---|---|---|---|\n"
-        f"{rows}\n\nReport: `{outcome.report}`, MLflow run `{outcome.run_id}`",
+        f"{rows}\n\nAnswers in the window, per model version (online scores):{answers or ' none'}\n\n"
+        f"Report: `{outcome.report}`, MLflow run `{outcome.run_id}`",
         key="drift-check",
         description="drift check decision",
     )

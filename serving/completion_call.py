@@ -20,6 +20,7 @@ from serving.service import Service
 from serving.tracing import Record, Step, step
 from tasks.guard.output_guard import ScreenedReply, StreamScreen, screen_reply
 from tasks.monitoring.request_log import Entry
+from tasks.monitoring.response_scores import FLAGS, score
 
 CLIENT_GONE = 499  # nginx's "client closed request": logged, never seen by the client
 
@@ -49,6 +50,7 @@ class CompletionCall:
         self.steps: list[Step] = []  # what the trace shows (serving/tracing.py)
         self.finish_reasons: list[str] = []
         self.cost = 0.0
+        self.flags: list[dict[str, Any]] = []  # online scores of each answer
         self.request = request
         request.state.request_id = self.id  # every response answers with it (the middleware's x-request-id)
 
@@ -265,7 +267,21 @@ class CompletionCall:
         )
         m.cost.labels(kid, version, price.currency).inc(self.cost)
         self.service.budget.add(kid, tokens_in + tokens_out)
+        self._score(jobs, version)
         self.finish()
+
+    def _score(self, jobs: list[Job], version: str) -> None:
+        """Online flags of each answer as served (tasks/monitoring/response_scores.py), into /metrics and the trace."""
+        s = self.service
+        typical = s.lengths.typical(version)
+        for job, reply in zip(jobs, self.served, strict=False):
+            flags = score(s.scorer, reply, job.finish_reason, typical)
+            s.lengths.add(version, flags["words"])
+            s.metrics.reply_words.labels(version).observe(flags["words"])
+            for flag in FLAGS:
+                if flags[flag]:
+                    s.metrics.response_flags.labels(flag, version).inc()
+            self.flags.append(flags)
 
     def finish(self) -> None:
         t0 = time.perf_counter()
@@ -289,6 +305,7 @@ class CompletionCall:
             "finish_reason": ",".join(self.finish_reasons), "guard": dict(e.guard or {}),
             "end_user": self.body.user or "", "request_metadata": dict(self.body.metadata or {}),
             "cost": round(self.cost, 8), "currency": self.service.params.cost.currency,
+            "response_flags": [[f for f in FLAGS if flags[f]] for flags in self.flags],
         }  # fmt: skip
         metadata = {"model_version": version, "endpoint": self.endpoint, "status": str(e.status)}
         return Record(self.id, f"{self.endpoint}.completions" if self.endpoint == "chat" else self.endpoint,

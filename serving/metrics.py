@@ -43,6 +43,12 @@ class Metrics:
                             ["api_key", "model_version", "currency"], registry=r)  # fmt: skip
         self.budget_refusals = Counter("llmops_budget_refusals", "Requests refused: the key's daily token budget "
                                        "was spent", ["api_key"], registry=r)  # fmt: skip
+        self.response_flags = Counter(
+            "llmops_response_flags", "Served answers flagged online (refusal, toxic, empty, truncated, long), by model "
+            "version", ["flag", "model_version"], registry=r,
+        )  # fmt: skip
+        self.reply_words = Histogram("llmops_reply_words", "Words per served answer", ["model_version"],
+                                     buckets=(0, 5, 10, 20, 40, 80, 160, 320), registry=r)  # fmt: skip
         self.traces = Counter(
             "llmops_traces", "MLflow traces and ratings on them by outcome (trace_logged, trace_failed, "
             "feedback_logged, feedback_failed, purge_failed, dropped)", ["outcome"], registry=r,

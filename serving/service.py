@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 
@@ -17,6 +17,7 @@ from tasks.config.schema import Params, ServingParams
 from tasks.guard.input_guard import Guard, load_guard
 from tasks.models.inference import inference_dtype
 from tasks.monitoring.request_log import RequestLog, url_of
+from tasks.monitoring.response_scores import Lengths, Scorer, load_scorer
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +36,8 @@ class Service:
     auth_failures: RateLimiter
     keys: dict[str, str]
     budget: TokenBudget
+    scorer: Scorer
+    lengths: Lengths = field(default_factory=Lengths)
     watcher: Watcher | None = None
     tracer: Tracer | None = None  # None: no MLflow traces (a server without a registry, or sample_ratio 0)
     last_purge: float = 0.0
@@ -93,6 +96,7 @@ def assemble(s: ServingParams, model_name: str, root: Path = Path(".")) -> Servi
         auth_failures=RateLimiter(s.auth_failures_per_minute, s.auth_failures_per_minute),
         keys=read_keys(s.api_keys_env),
         budget=TokenBudget(s.daily_tokens_per_key, request_log.tokens_since),
+        scorer=load_scorer(root / s.probes),
     )
     engine.on_batch = service.metrics.batch
     return service

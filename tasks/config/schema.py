@@ -507,6 +507,8 @@ class ServingParams(_Section):
     """requests a caller may send at once before the per-minute rate applies"""
     auth_failures_per_minute: int = Field(10, ge=0)
     """bad or missing keys per client address (as a burst too); beyond it the address gets 429; 0: off"""
+    probes: str = "data/probes"
+    """the evaluation's word lists (refusal.txt, toxicity.txt) that score every served answer online"""
     daily_tokens_per_key: int = Field(0, ge=0)
     """prompt + completion tokens an API key (or client address) may use per UTC day; then 429; 0: no budget"""
     guard: GuardParams = GuardParams()

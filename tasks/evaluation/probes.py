@@ -67,7 +67,7 @@ def read_probes(path: Path, need_canary: bool) -> list[Probe]:
     return probes
 
 
-def _phrase_pattern(path: Path) -> re.Pattern[str]:
+def phrase_pattern(path: Path) -> re.Pattern[str]:
     if not path.is_file():
         raise DataFormatError(f"{path}: word list not found (it ships in the repository under data/probes/)")
     phrases = read_lines(path)
@@ -89,8 +89,8 @@ def load_probes(directory: Path) -> ProbeSets:
     return ProbeSets(
         pii=both("pii.jsonl", need_canary=False),
         injection=both("injection.jsonl", need_canary=True),
-        refusal=_phrase_pattern(directory / "refusal.txt"),
-        toxicity=_phrase_pattern(directory / "toxicity.txt"),
+        refusal=phrase_pattern(directory / "refusal.txt"),
+        toxicity=phrase_pattern(directory / "toxicity.txt"),
         benign=read_probes(benign, need_canary=False) if benign.is_file() else [],
         fairness=read_probes(fair, need_canary=False) if fair.is_file() else [],
     )

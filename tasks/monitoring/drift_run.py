@@ -6,7 +6,7 @@ k-of-n rule, are the tags of earlier drift runs in MLflow, so every check is a r
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from tasks.config.schema import Params
@@ -28,6 +28,13 @@ class Outcome:
     run_id: str
     report: Path  # drift.html
     source: str
+    answers: dict[str, dict[str, float]] = field(default_factory=dict)  # per model version (response_scores.trend)
+
+    def answers_table(self) -> list[str]:
+        """The window's answers per model version, one line each: how their online scores trend."""
+        return [f"v{version}: {a['answers']:.0f} answers, refusal {a['refusal_rate']:.1%}, toxic {a['toxic_rate']:.1%}"
+                f", empty {a['empty_rate']:.1%}, overlong {a['long_rate']:.1%}, {a['words_mean']:.0f} words on average"
+                for version, a in self.answers.items()]  # fmt: skip
 
 
 def window_prompts(params: Params, root: Path, window: str | None) -> tuple[list[str], str]:
@@ -67,7 +74,13 @@ def run(params: Params, root: Path, window: str | None = None, reason: str = "")
 
     from tasks.monitoring import drift_report
 
+    from tasks.monitoring import response_scores
+
     prompts, source = window_prompts(params, root, window)
+    answers = {}
+    if (window or params.drift.window) == REQUEST_LOG:
+        scorer = response_scores.load_scorer(root / params.serving.probes)
+        answers = response_scores.trend(url_of(params.serving), params.drift.window_hours, scorer)
     reference = read_reference(root / "data" / "split" / "train.jsonl")
     earlier = history(params, params.drift.decide_n - 1)
     result = check(reference, prompts, params.drift, earlier, user_cache("embeddings"))
@@ -88,7 +101,9 @@ def run(params: Params, root: Path, window: str | None = None, reason: str = "")
         if result.clusters:  # the embedding map: how much recent traffic sits in topics training hardly saw
             new = [c for c in result.clusters if c["new"]]
             metrics |= {"drift.map.new_clusters": len(new), "drift.map.new_share": sum(c["window"] for c in new)}
+        for version, scores in answers.items():
+            metrics |= {f"answers.v{version}.{k}": v for k, v in scores.items()}
         mlflow.log_metrics(metrics)
         for path in files:
             mlflow.log_artifact(str(path), artifact_path="drift")
-    return Outcome(result, run_id, out / "drift.html", source)
+    return Outcome(result, run_id, out / "drift.html", source, answers)

@@ -32,6 +32,8 @@ def exposed() -> set[str]:
     m.cost.labels("key", "1", "USD").inc()
     m.budget_refusals.labels("key").inc()
     m.traced("trace_logged")
+    m.response_flags.labels("refusal", "1").inc()
+    m.reply_words.labels("1").observe(12)
     text = generate_latest(m.registry).decode()
     return {line.split("{")[0].split(" ")[0] for line in text.splitlines() if line and not line.startswith("#")}
 

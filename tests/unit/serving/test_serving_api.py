@@ -270,6 +270,7 @@ def test_a_spent_daily_budget_is_429_and_cost_is_counted_per_key_and_version(
     cost = re.search(rf'llmops_cost_total{{api_key="{kid}",currency="EUR",model_version="1"}} (\S+)', text)
     assert cost and float(cost.group(1)) == pytest.approx(expected)
     assert f'llmops_budget_refusals_total{{api_key="{kid}"}} 1.0' in text
+    assert 'llmops_reply_words_count{model_version="1"} 2.0' in text  # each answer scored online
     assert f'llmops_key_tokens_total{{api_key="{kid}",direction="out"}} {usage["completion_tokens"]:.1f}' in text
     restarted = make_service(tmp_path, tiny, guard_classifier, api_keys_env="TEST_LLMOPS_KEYS",
                              daily_tokens_per_key=40)  # fmt: skip
