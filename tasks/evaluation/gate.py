@@ -145,9 +145,10 @@ def _relative(
             continue
         pair = statistics.paired(metric, *rows, -gain, direction, confidence) if all(rows) else None
         if _usable(value) and pair is not None:
-            worse = "worse" if gain <= 0 else "short of the gain"
-            note = (f"{who} {ref:.4g}; paired over {pair.rows} rows: worse by {pair.worse_by:+.3g} "
-                    f"(bound {pair.bound:+.3g}), {worse} with p = {pair.p_value:.3g}, "
+            claim = f"worse by more than {-gain:.3g}" if gain <= 0 else f"short of a {gain:.3g} gain"
+            at_least = f"{'>=' if direction < 0 else '<='} {-direction * pair.bound:+.3g} at {confidence:.0%}"
+            note = (f"{who} {ref:.4g}; paired over {pair.rows} rows, candidate - {who} = "
+                    f"{-direction * pair.worse_by:+.3g} ({at_least}): {claim} with p = {pair.p_value:.3g}, "
                     f"{'<' if pair.p_value < alpha else '>='} {alpha:.3g}")  # fmt: skip
             checks.append(Check(metric, kind, value, threshold, pair.p_value >= alpha, note, "test",
                                 p_value=pair.p_value))  # fmt: skip
