@@ -72,9 +72,7 @@ def run(params: Params, root: Path, window: str | None = None, reason: str = "")
     """Check, write data/reports/drift/*, and record the check as an MLflow run with the report attached."""
     import mlflow
 
-    from tasks.monitoring import drift_report
-
-    from tasks.monitoring import response_scores
+    from tasks.monitoring import drift_report, response_scores
 
     prompts, source = window_prompts(params, root, window)
     answers = {}

@@ -28,9 +28,9 @@ from typing import TYPE_CHECKING, Any
 import orjson
 import sqlalchemy as sa
 
+from tasks.core.errors import TrackingError
 from tasks.core.files import read_jsonl, write_json, write_jsonl
 from tasks.data.formats import FEEDBACK_PREFIX, JUDGE_LABELS
-from tasks.core.errors import TrackingError
 from tasks.monitoring.request_log import connect, feedback, requests
 
 if TYPE_CHECKING:
