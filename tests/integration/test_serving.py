@@ -201,7 +201,7 @@ def test_serve_without_a_champion_says_what_to_do(tmp_path: Path, guard_classifi
     (tmp_path / "params.yaml").write_text(yaml.safe_dump({
         "mlflow": {"tracking_uri": f"sqlite:///{tmp_path / 'empty.db'}"},
         "registry": {"model_name": "nothing-here"},
-        "serving": {"request_log": f"sqlite:///{tmp_path / 'requests.db'}",
+        "serving": {"request_log": f"sqlite:///{tmp_path / 'requests.db'}", "probes": str(REPO / "data" / "probes"),
                     "guard": {"classifier": str(guard_classifier)}},
     }))  # fmt: skip
     env = {k: v for k, v in os.environ.items() if k != "MLFLOW_TRACKING_URI"}
