@@ -10,7 +10,7 @@ while that is still being exported. Traces older than the request log's retentio
 Reviewers find traces in the MLflow UI or with `mlflow.search_traces` (docs/monitoring.md):
     metadata.`mlflow.trace.session` = 'conv-42'     one conversation
     metadata.model_version = '3'                    one model version
-    feedback.rating = '-1'                          the answers people rated down
+    feedback.rating < 0                          the answers people rated down
 """
 
 from __future__ import annotations

@@ -94,10 +94,22 @@ def shoot(url: str, out: Path, chromium: str) -> None:
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=chromium, headless=True)
         page = browser.new_page(viewport={"width": 1600, "height": 1000}, device_scale_factor=1)
-        page.goto(url)
-        page.wait_for_load_state("networkidle")
-        page.get_by_text("correction", exact=False).first.wait_for(timeout=60_000)
-        time.sleep(2)  # the span tree and assessment panel settle
+        page.goto(url, wait_until="load")  # the UI polls: the network never goes idle
+        try:
+            page.get_by_text(QUESTIONS[0]).first.wait_for(timeout=60_000)
+            time.sleep(2)
+            if page.get_by_text("Got it").count():  # a first-visit tip
+                page.get_by_text("Got it").first.click()
+            if page.get_by_text("MLflow Assistant").count():  # a side panel that would cover half of the trace
+                page.mouse.click(1563, 36)
+            page.get_by_text(QUESTIONS[0]).first.click()  # the conversation's first answer: rated down, corrected
+            page.get_by_text("chat.completions").first.wait_for(timeout=30_000)
+            page.get_by_text("Assess").first.click()  # the assessments: the rating and the correction
+            page.get_by_text(CORRECTION[:40]).first.wait_for(timeout=30_000)
+            time.sleep(2)
+        except Exception:
+            page.screenshot(path="/tmp/review-screenshot-failed.png")
+            raise
         out.parent.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(out))
         browser.close()
@@ -119,12 +131,14 @@ def main() -> None:
             http, base = serve(args.model, work)
             rated = converse(base)
             http.should_exit = True  # the lifespan's shutdown flushes the traces and their assessments
-            time.sleep(5)
             experiment = mlflow.get_experiment_by_name("llmops-serving").experiment_id
-            [trace] = mlflow.search_traces(locations=[experiment], return_type="list",
-                                           filter_string=f"trace.client_request_id = '{rated}'")  # fmt: skip
-            shoot(f"{uri}/#/experiments/{experiment}/traces?selectedEvaluationId={trace.info.trace_id}", args.out,
-                  args.chromium)  # fmt: skip
+            where, deadline = f"trace.client_request_id = '{rated}'", time.monotonic() + 120
+            while not any(len(t.info.assessments) == 2 for t in mlflow.search_traces(
+                    locations=[experiment], filter_string=where, return_type="list")):  # fmt: skip
+                if time.monotonic() > deadline:
+                    sys.exit(f"no trace with its rating for request {rated} after 120 s")
+                time.sleep(1)
+            shoot(f"{uri}/#/experiments/{experiment}/traces", args.out, args.chromium)
         finally:
             tracking.terminate()
             tracking.wait(timeout=60)

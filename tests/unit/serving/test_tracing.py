@@ -59,7 +59,7 @@ def test_a_record_becomes_a_trace_and_a_rating_its_assessment(tmp_path: Path, mo
         assert rated["rating"].value == -1 and rated["rating"].source.source_type == "HUMAN"
         assert rated["rating"].source.source_id == "key-2" and rated["rating"].rationale == "wrong"
         assert rated["correction"].value == "Roaming costs 2 EUR a day in Spain."
-        low = mlflow.search_traces(locations=[experiment], filter_string="feedback.rating = '-1'",
+        low = mlflow.search_traces(locations=[experiment], filter_string="feedback.rating < 0",
                                    return_type="list")  # fmt: skip
         assert [t.info.client_request_id for t in low] == ["chatcmpl-abc"]
         assert outcomes == ["trace_logged", "feedback_logged", "feedback_failed", "trace_logged"]
