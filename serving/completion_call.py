@@ -273,6 +273,8 @@ class CompletionCall:
     def _score(self, jobs: list[Job], version: str) -> None:
         """Online flags of each answer as served (tasks/monitoring/response_scores.py), into /metrics and the trace."""
         s = self.service
+        if s.scorer is None:
+            return
         typical = s.lengths.typical(version)
         for job, reply in zip(jobs, self.served, strict=False):
             flags = score(s.scorer, reply, job.finish_reason, typical)

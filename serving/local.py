@@ -42,7 +42,7 @@ def local_server(
             "request_log": f"sqlite:///{Path(tmp) / 'requests.db'}", "rate_limit_per_minute": 0,
             "guard": serving.guard.model_copy(update=unguarded),
         })  # fmt: skip
-        service = assemble(params, name)
+        service = assemble(params, name, score_answers=False)
         service.keys = {}  # loopback only, for this process
         loaded = Loaded(name, "local", AutoModelForCausalLM.from_pretrained(model_dir, dtype=dtype).eval(),
                         AutoTokenizer.from_pretrained(model_dir))  # fmt: skip

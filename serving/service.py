@@ -36,7 +36,7 @@ class Service:
     auth_failures: RateLimiter
     keys: dict[str, str]
     budget: TokenBudget
-    scorer: Scorer
+    scorer: Scorer | None  # None: answers are not scored online (the evaluation's own judge server)
     lengths: Lengths = field(default_factory=Lengths)
     watcher: Watcher | None = None
     tracer: Tracer | None = None  # None: no MLflow traces (a server without a registry, or sample_ratio 0)
@@ -79,7 +79,7 @@ class Service:
             self.metrics.model_load_failures.inc()
 
 
-def assemble(s: ServingParams, model_name: str, root: Path = Path(".")) -> Service:
+def assemble(s: ServingParams, model_name: str, root: Path = Path("."), score_answers: bool = True) -> Service:
     """Every part but the registry: no model yet (the watcher, or a test, swaps one in)."""
     from tasks.models.embeddings import embed
 
@@ -96,7 +96,7 @@ def assemble(s: ServingParams, model_name: str, root: Path = Path(".")) -> Servi
         auth_failures=RateLimiter(s.auth_failures_per_minute, s.auth_failures_per_minute),
         keys=read_keys(s.api_keys_env),
         budget=TokenBudget(s.daily_tokens_per_key, request_log.tokens_since),
-        scorer=load_scorer(root / s.probes),
+        scorer=load_scorer(root / s.probes) if score_answers else None,
     )
     engine.on_batch = service.metrics.batch
     return service
