@@ -80,9 +80,10 @@ class TokenBudget:
 
     def add(self, caller: str, tokens: int) -> None:
         if self.per_day > 0:
-            used = self._today(caller)
-            with self._lock:
-                self._used[caller] = (_midnight(), used + tokens)
+            self._today(caller)  # today's count is known from here on
+            with self._lock:  # read and written under one lock: concurrent requests all count
+                day, used = self._used[caller]
+                self._used[caller] = (day, used + tokens)
 
     def _today(self, caller: str) -> int:
         day = _midnight()

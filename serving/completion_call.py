@@ -69,7 +69,7 @@ class CompletionCall:
         if loaded is None:
             raise self.fail(ApiError(503, "no model loaded yet", "not_ready"))
         kid = self.entry.api_key_id or ""
-        if await run_in_threadpool(s.budget.spent, kid):
+        if s.budget.per_day and await run_in_threadpool(s.budget.spent, kid):  # it may read the request log
             s.metrics.budget_refusals.labels(kid).inc()
             raise self.fail(ApiError(429, f"this API key's daily budget of {s.params.daily_tokens_per_key} tokens is "
                                      "spent (serving.daily_tokens_per_key); it renews at 00:00 UTC",
@@ -92,12 +92,13 @@ class CompletionCall:
             raise self.fail(ApiError(400, f"blocked by the input guard: {screened.blocked}", "content_policy"))
         t1 = time.perf_counter()
         prompts = await run_in_threadpool(encode, loaded.tokenizer, screened.messages)
-        self.steps.append(step("prompt", "PARSER", t1, prompt_tokens=sum(len(p) for p in prompts)))
+        prompt_tokens = sum(len(p) for p in prompts)
+        self.steps.append(step("prompt", "PARSER", t1, prompt_tokens=prompt_tokens))
         longest = max(len(p) for p in prompts)
         if longest > s.params.max_input_tokens:
             raise self.fail(ApiError(400, f"the prompt has {longest} tokens; at most {s.params.max_input_tokens} "
                                      "(serving.max_input_tokens)", "context_length_exceeded", "messages"))  # fmt: skip
-        self.entry.prompt_tokens = sum(len(p) for p in prompts)
+        self.entry.prompt_tokens = prompt_tokens
         loop = asyncio.get_running_loop()
         jobs = [Job(p, max_tokens, body.temperature, body.stops(), loop) for p in prompts]
         try:

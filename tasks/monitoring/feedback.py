@@ -111,7 +111,7 @@ def _reviews(trace) -> list[Rated]:
             continue
         at = datetime.fromtimestamp(a.create_time_ms / 1000, UTC)
         value = a.value
-        if a.name == RATING and isinstance(value, (bool, int, float)) and value is not None:
+        if a.name == RATING and isinstance(value, (bool, int, float)):
             rating = (1 if value else -1) if isinstance(value, bool) else max(-1, min(1, round(value)))
             out.append(Rated(f"mlflow-{a.assessment_id}", at, rating, None, **served))
         elif a.name in CORRECTIONS and isinstance(value, str) and value.strip():
