@@ -15,7 +15,18 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install -q -e '.[dev]'
 	touch $(STAMP)
 
-setup: $(STAMP)
+# llama.cpp's GGUF converter and the gguf-py it was written against, from the llama-cpp-python sdist (no build).
+LLAMA_CPP_SDIST := llama-cpp-python==0.3.36
+CONVERTER := $(VENV)/share/llama.cpp/convert_hf_to_gguf.py
+
+$(CONVERTER): $(STAMP)
+	tmp=$$(mktemp -d) && trap 'rm -rf $$tmp' EXIT && \
+	$(BIN)/python -m pip download -q --no-deps --no-binary :all: "$(LLAMA_CPP_SDIST)" -d $$tmp && \
+	tar xzf $$tmp/*.tar.gz -C $$tmp --wildcards '*/vendor/llama.cpp/convert_hf_to_gguf.py' \
+	    '*/vendor/llama.cpp/conversion/*' '*/vendor/llama.cpp/gguf-py/gguf/*' && \
+	mkdir -p $(VENV)/share/llama.cpp && cp -r $$tmp/*/vendor/llama.cpp/. $(VENV)/share/llama.cpp/
+
+setup: $(STAMP) $(CONVERTER)
 
 # The retrain flow in Prefect's local mode: every DVC stage, evaluation, the gated deploy, a summary table.
 # The whole loop (llmops demo); it exits 0 only when the loop closed, 3 when a gate refused (the summary says

@@ -33,12 +33,6 @@ def load_version(name: str, version: str, dtype: torch.dtype = torch.float32) ->
     return Loaded(name=name, version=version, model=wrapper.model.to(dtype), tokenizer=wrapper.tokenizer)
 
 
-def warm_up(loaded: Loaded) -> None:
-    """One short generation, so the first request after a swap does not pay for lazy initialisation."""
-    ids = loaded.tokenizer("hello", return_tensors="pt")
-    loaded.model.generate(**ids, max_new_tokens=2, do_sample=False, pad_token_id=loaded.tokenizer.eos_token_id)
-
-
 class Watcher:
     def __init__(
         self,
@@ -84,7 +78,7 @@ class Watcher:
 
     def _swap(self, version: str) -> Loaded:
         loaded = self._load(self.name, version)
-        warm_up(loaded)
+        self.engine.warm_up(loaded)
         self.engine.swap(loaded)
         log.info("serving %s", loaded.label)
         self._on_change(loaded, None)

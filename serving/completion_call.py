@@ -187,7 +187,7 @@ class CompletionCall:
             self._complete([job], version)
 
     def _usage(self, jobs: list[Job]) -> dict[str, int]:
-        out = sum(len(j.tokens) for j in jobs)
+        out = sum(j.completion_tokens for j in jobs)
         prompt = self.entry.prompt_tokens or 0
         return {"prompt_tokens": prompt, "completion_tokens": out, "total_tokens": prompt + out}
 
@@ -202,7 +202,7 @@ class CompletionCall:
             return work.result()
         work.cancel()
         self._client_gone(jobs)
-        self.entry.completion_tokens = sum(len(j.tokens) for j in jobs)
+        self.entry.completion_tokens = sum(j.completion_tokens for j in jobs)
         self.finish()
         return Response(status_code=CLIENT_GONE)
 
@@ -245,7 +245,7 @@ class CompletionCall:
     def _complete(self, jobs: list[Job], version: str) -> None:
         self.entry.model_version = version
         self.entry.completion = "\n".join(self.served)
-        self.entry.completion_tokens = sum(len(j.tokens) for j in jobs)
+        self.entry.completion_tokens = sum(j.completion_tokens for j in jobs)
         queued_at, started_at = min(j.queued_at for j in jobs), min(j.started_at for j in jobs)
         self.timing["queue"] = max(0.0, started_at - queued_at)
         self.timing["generate"] = time.perf_counter() - started_at

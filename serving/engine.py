@@ -1,4 +1,8 @@
-"""Dynamic request batching: concurrent requests share one `generate` call, and each still streams its tokens.
+"""The engines behind the gateway, and the transformers one: concurrent requests share one `generate` call, and
+each still streams its tokens.
+
+Every engine takes `Job`s (prompt token ids, budget, stops) and answers on each job's event queue: ("start",
+version), ("delta", text)..., then ("done", version) or ("error", exception). `serving.engine` picks one.
 
 One worker thread owns the model. It takes whatever requests are queued (waiting up to `batch_wait_ms` for more,
 up to `max_batch`), left-pads them into one batch, and generates. A streamer splits every step's tokens back to
@@ -15,7 +19,7 @@ import threading
 import time
 from collections import deque
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import torch
 from transformers import StoppingCriteria, StoppingCriteriaList
@@ -58,6 +62,11 @@ class Job:
     started_at: float = 0.0
     first_token_at: float = 0.0
     cancelled: bool = False  # the client went away: its row stops at the next step, a queued job never starts
+    counted: int | None = None  # an engine that reports how many tokens it generated rather than their ids
+
+    @property
+    def completion_tokens(self) -> int:
+        return len(self.tokens) if self.counted is None else self.counted
 
     def emit(self, kind: str, value: Any = None) -> None:
         self.loop.call_soon_threadsafe(self.events.put_nowait, (kind, value))
@@ -134,7 +143,20 @@ def _eos_ids(tokenizer) -> list[int]:
     return [i for i in (tokenizer.eos_token_id, tokenizer.pad_token_id) if i is not None]
 
 
-class Engine:
+class Engine(Protocol):
+    current: Loaded | None
+    on_batch: Any  # callback(requests generating together, queue depth) for metrics
+
+    def start(self) -> None: ...
+    def stop(self) -> None: ...
+    def swap(self, loaded: Loaded) -> None: ...
+    def submit(self, job: Job) -> None: ...
+    def warm_up(self, loaded: Loaded) -> None: ...
+    @property
+    def depth(self) -> int: ...
+
+
+class TransformersEngine:
     def __init__(self, max_batch: int, batch_wait_ms: float, max_queue: int) -> None:
         self.max_batch = max_batch
         self.batch_wait = batch_wait_ms / 1000
@@ -159,6 +181,12 @@ class Engine:
     @property
     def depth(self) -> int:
         return self._queue.qsize() + len(self._held)
+
+    def warm_up(self, loaded: Loaded) -> None:
+        """One short generation, so the first request after a swap does not pay for lazy initialisation."""
+        ids = loaded.tokenizer("hello", return_tensors="pt")
+        with torch.inference_mode():
+            loaded.model.generate(**ids, max_new_tokens=2, do_sample=False, pad_token_id=loaded.tokenizer.eos_token_id)
 
     def submit(self, job: Job) -> None:
         if self.depth >= self.max_queue:

@@ -16,7 +16,6 @@ from pathlib import Path
 
 import torch
 
-from serving.champion import warm_up
 from serving.engine import Loaded
 from serving.service import assemble
 from tasks.config.schema import ServingParams
@@ -46,7 +45,7 @@ def local_server(
         service.keys = {}  # loopback only, for this process
         loaded = Loaded(name, "local", AutoModelForCausalLM.from_pretrained(model_dir, dtype=dtype).eval(),
                         AutoTokenizer.from_pretrained(model_dir))  # fmt: skip
-        warm_up(loaded)
+        service.engine.warm_up(loaded)
         service.engine.swap(loaded)
         port = free_port()
         config = uvicorn.Config(

@@ -10,7 +10,9 @@ from pathlib import Path
 
 from serving.access import RateLimiter, TokenBudget, read_keys
 from serving.champion import Watcher, load_version
-from serving.engine import Engine, Loaded
+from serving.engine import Engine, Loaded, TransformersEngine
+from serving.gguf_engine import LlamaCppEngine
+from serving.gguf_engine import load_version as load_gguf_version
 from serving.metrics import Metrics
 from serving.tracing import Tracer
 from tasks.config.schema import Params, ServingParams
@@ -83,7 +85,11 @@ def assemble(s: ServingParams, model_name: str, root: Path = Path("."), score_an
     """Every part but the registry: no model yet (the watcher, or a test, swaps one in)."""
     from tasks.models.embeddings import embed
 
-    engine = Engine(s.max_batch, s.batch_wait_ms, s.max_queue)
+    engine: Engine = (
+        LlamaCppEngine(s.max_batch, s.max_queue)
+        if s.engine == "llamacpp"
+        else TransformersEngine(s.max_batch, s.batch_wait_ms, s.max_queue)
+    )
     request_log = RequestLog(url_of(s), s.retention_days)
     service = Service(
         params=s,
@@ -108,13 +114,17 @@ def build(params: Params, client=None, root: Path = Path(".")) -> Service:
     from tasks.registry.store import connect
 
     service = assemble(params.serving, params.registry.model_name, root)
+    if params.serving.engine == "llamacpp":
+        load = partial(load_gguf_version, serving=params.serving)
+    else:
+        load = partial(load_version, dtype=inference_dtype(params.model.inference_dtype))
     service.watcher = Watcher(
         client or connect(params),
         params.registry.model_name,
         params.registry.alias,
         service.engine,
         params.serving.poll_s,
-        load=partial(load_version, dtype=inference_dtype(params.model.inference_dtype)),
+        load=load,
         on_change=service.on_model,
         every_poll=service.purge_if_due,
     )

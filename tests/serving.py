@@ -12,16 +12,31 @@ REPO = Path(__file__).resolve().parents[1]
 NAME = "llmops-support"
 
 
-def load_tiny(model_dir: Path, version: str = "1") -> Loaded:
+ENGINES = ("transformers", "llamacpp")
+
+
+def load_tiny(model_dir: Path, version: str = "1", engine: str = "transformers") -> Loaded:
+    """The tiny model in `engine`; llamacpp: its q8_0 GGUF with the default serving params' slots."""
     from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    if engine == "llamacpp":
+        from serving.gguf_engine import load_gguf
+
+        return load_gguf(model_dir, NAME, version, ServingParams())
 
     model = AutoModelForCausalLM.from_pretrained(model_dir).eval()
     return Loaded(NAME, version, model, AutoTokenizer.from_pretrained(model_dir))
 
 
+def engine_of(loaded: Loaded) -> str:
+    return "llamacpp" if type(loaded.model).__name__ == "GgufServer" else "transformers"
+
+
 def make_service(tmp_path: Path, loaded: Loaded | None, classifier: Path, **serving) -> Service:
     """`classifier`: the session's `guard_classifier` fixture."""
     guard = {"classifier": str(classifier), **serving.pop("guard", {})}
+    if loaded is not None:
+        serving.setdefault("engine", engine_of(loaded))
     params = ServingParams(request_log=f"sqlite:///{tmp_path / 'requests.db'}", guard=guard, **serving)
     service = assemble(params, NAME, REPO)
     if loaded is not None:

@@ -485,8 +485,13 @@ class ServingParams(_Section):
     """older requests and their feedback are deleted"""
     poll_s: float = Field(30, gt=0)
     """how often the registry alias is checked for a new champion"""
+    engine: Literal["transformers", "llamacpp"] = "transformers"
+    """what generates: transformers (the logged model, model.inference_dtype), or llamacpp (its GGUF, gguf_type,
+    through llama.cpp's continuous batching; 5x the tokens/s on a CPU core: docs/serving.md)"""
+    gguf_type: Literal["q8_0", "f16", "bf16", "f32"] = "q8_0"
+    """the llamacpp engine's weights: q8_0 halves fp16's memory (k-quants need 256-wide rows; SmolLM2 has 576)"""
     max_batch: int = Field(8, ge=1, le=256)
-    """requests generated together"""
+    """requests generated together (llamacpp: its parallel slots)"""
     batch_wait_ms: float = Field(5, ge=0, le=1000)
     """how long a batch waits to fill once a request is queued"""
     max_queue: int = Field(256, ge=1)

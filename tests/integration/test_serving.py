@@ -22,7 +22,7 @@ from serving.app import create_app
 from serving.service import build
 from tasks.config.schema import parse_params
 from tasks.core.processes import free_port
-from tests.serving import REPO
+from tests.serving import ENGINES, REPO
 
 pytestmark = pytest.mark.integration
 
@@ -44,15 +44,18 @@ def registry(tmp_path_factory: pytest.TempPathFactory, logged_tiny_model: str) -
     return uri, client
 
 
-@pytest.fixture(scope="module")
-def server(registry, tmp_path_factory: pytest.TempPathFactory, guard_classifier: Path):
+@pytest.fixture(scope="module", params=ENGINES)
+def server(request: pytest.FixtureRequest, registry, tmp_path_factory: pytest.TempPathFactory, guard_classifier: Path):
+    """`llmops serve` on the registry's @champion (v1), once per engine: the llamacpp one converts each version it
+    loads to GGUF."""
     uri, client = registry
+    client.set_registered_model_alias(NAME, "champion", "1")
     root = tmp_path_factory.mktemp("serve")
     params = parse_params({
         "mlflow": {"tracking_uri": uri},
         "registry": {"model_name": NAME},
-        "serving": {"poll_s": 0.5, "request_log": f"sqlite:///{root / 'requests.db'}", "default_max_tokens": 8,
-                    "guard": {"classifier": str(guard_classifier)}},
+        "serving": {"engine": request.param, "poll_s": 0.5, "request_log": f"sqlite:///{root / 'requests.db'}",
+                    "default_max_tokens": 8, "guard": {"classifier": str(guard_classifier)}},
     })  # fmt: skip
     service = build(params, root=REPO)
     port = free_port()
@@ -138,7 +141,8 @@ def test_each_request_is_a_trace_and_its_rating_an_assessment(server) -> None:
     """The request log, the traces, their assessments and /metrics tell the same story of one conversation: a
     reply that is rated and corrected, a streamed one, and a blocked one, each under the id its client got."""
     openai, service, _ = server
-    conversation = {"metadata": {"conversation_id": "c-traced"}, "user": "customer-7", "max_tokens": 4}
+    cid = f"c-traced-{service.params.engine}"  # one tracking store for both engines' servers
+    conversation = {"metadata": {"conversation_id": cid}, "user": "customer-7", "max_tokens": 4}
     raw = openai.chat.completions.with_raw_response.create(
         model=NAME, messages=[{"role": "user", "content": "Why is my bill higher?"}], **conversation
     )
@@ -154,8 +158,8 @@ def test_each_request_is_a_trace_and_its_rating_an_assessment(server) -> None:
     rated = httpx.post(str(openai.base_url).replace("/v1/", "/feedback"), timeout=30,
                        json={"request_id": request_id, "rating": -1, "correction": "Roaming was added."})  # fmt: skip
     assert rated.status_code == 200, rated.text
-    logged = {r["id"]: r for r in _logged(service) if r["conversation_id"] == "c-traced"}
-    session = "metadata.`mlflow.trace.session` = 'c-traced'"
+    logged = {r["id"]: r for r in _logged(service) if r["conversation_id"] == cid}
+    session = f"metadata.`mlflow.trace.session` = '{cid}'"
     deadline, traces = time.monotonic() + 60, []
     while time.monotonic() < deadline and not (len(traces) == 3 and any(len(t.info.assessments) == 2 for t in traces)):
         time.sleep(0.5)

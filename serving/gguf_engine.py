@@ -1,0 +1,131 @@
+"""The llama.cpp engine: a registry version's GGUF served by llama.cpp's continuous batching (`serving.engine:
+llamacpp`).
+
+`serving.max_batch` worker threads each carry one request at a time into llama.cpp, which decodes all of them
+together, a request joining or leaving the batch between steps. A swap takes effect for the next request; the ones
+in flight finish on the GGUF they started with.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from pathlib import Path
+
+import yaml
+
+from serving.engine import Job, Loaded, QueueFullError
+from tasks.config.schema import ServingParams
+from tasks.core.errors import ModelSourceError
+from tasks.models.gguf import cached_gguf
+from tasks.models.llamacpp import GgufServer
+
+log = logging.getLogger(__name__)
+
+
+def merged_dir(model_root: Path) -> Path:
+    """The merged transformers folder inside a downloaded logged model (its pyfunc `model` artifact)."""
+    spec = yaml.safe_load((model_root / "MLmodel").read_text())
+    try:
+        relative = spec["flavors"]["python_function"]["artifacts"]["model"]["path"]
+    except (KeyError, TypeError) as err:
+        raise ModelSourceError(f"{model_root}: not a model this project logged (no pyfunc `model` artifact)") from err
+    return model_root / relative
+
+
+def load_gguf(model_dir: Path, name: str, version: str, serving: ServingParams) -> Loaded:
+    """`model_dir` as GGUF (serving.gguf_type), with a KV-cache slot per serving.max_batch for the longest request."""
+    from transformers import AutoTokenizer
+
+    context = serving.max_input_tokens + serving.max_new_tokens
+    server = GgufServer(cached_gguf(model_dir, serving.gguf_type), serving.max_batch, context)
+    return Loaded(name=name, version=version, model=server, tokenizer=AutoTokenizer.from_pretrained(model_dir))
+
+
+def load_version(name: str, version: str, serving: ServingParams) -> Loaded:
+    """A registry version as GGUF: converted once per version's weights (tasks.models.gguf), then loaded."""
+    import mlflow
+
+    try:
+        root = Path(mlflow.artifacts.download_artifacts(f"models:/{name}/{version}"))
+    except Exception as err:
+        raise ModelSourceError(f"models:/{name}/{version} could not be downloaded: {err}") from err
+    return load_gguf(merged_dir(root), name, version, serving)
+
+
+class LlamaCppEngine:
+    def __init__(self, slots: int, max_queue: int) -> None:
+        self.slots = slots
+        self.max_queue = max_queue
+        self.current: Loaded | None = None
+        self.on_batch = None
+        self._queue: queue.Queue[Job | None] = queue.Queue()
+        self._busy = 0
+        self._lock = threading.Lock()
+        self._threads = [threading.Thread(target=self._run, name=f"gguf-{i}", daemon=True) for i in range(slots)]
+
+    def start(self) -> None:
+        for thread in self._threads:
+            thread.start()
+
+    def stop(self) -> None:
+        for _ in self._threads:
+            self._queue.put(None)
+        for thread in self._threads:
+            thread.join(timeout=60)
+
+    def swap(self, loaded: Loaded) -> None:
+        self.current = loaded
+
+    @property
+    def depth(self) -> int:
+        return self._queue.qsize()
+
+    def submit(self, job: Job) -> None:
+        if self.depth >= self.max_queue:
+            raise QueueFullError(f"{self.depth} requests are already waiting")
+        self._queue.put(job)
+
+    def warm_up(self, loaded: Loaded) -> None:
+        loaded.model.complete(loaded.tokenizer("hello")["input_ids"], 2)
+
+    def _run(self) -> None:
+        while (job := self._queue.get()) is not None:
+            if job.cancelled:
+                job.finish_reason = "cancelled"
+                job.emit("done", None)
+                continue
+            loaded = self.current
+            with self._lock:
+                self._busy += 1
+                busy = self._busy
+            if self.on_batch:
+                self.on_batch(busy, self.depth)
+            try:
+                self._generate(loaded, job)
+            except Exception as err:
+                log.exception("generation failed on %s", loaded.label)
+                job.emit("error", err)
+            else:
+                job.emit("done", loaded.version)
+            finally:
+                with self._lock:
+                    self._busy -= 1
+
+    def _generate(self, loaded: Loaded, job: Job) -> None:
+        job.started_at = time.perf_counter()
+        job.emit("start", loaded.version)
+
+        def on_text(piece: str) -> bool:
+            if not job.text:
+                job.first_token_at = time.perf_counter()
+            job.text += piece
+            job.emit("delta", piece)
+            job.sent = len(job.text)
+            return job.cancelled
+
+        done = loaded.model.complete(job.prompt_ids, job.max_new_tokens, job.temperature, job.stop, on_text)
+        job.finish_reason = done.finish_reason
+        job.counted = done.tokens

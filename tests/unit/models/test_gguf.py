@@ -1,0 +1,88 @@
+"""GGUF export with llama.cpp's converter, and llama.cpp answering the prompt transformers answers."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+import torch
+
+from serving.engine import encode_chat
+from tasks.core.errors import ModelSourceError
+from tasks.models.gguf import cached_gguf, export_gguf, weights_digest
+from tasks.models.llamacpp import GgufServer
+
+
+@pytest.fixture(scope="module")
+def f32_gguf(tiny_model_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return export_gguf(tiny_model_dir, tmp_path_factory.mktemp("gguf") / "tiny-f32.gguf", "f32")
+
+
+def test_export_writes_the_requested_type(tiny_model_dir: Path, tmp_path: Path) -> None:
+    from gguf import GGMLQuantizationType, GGUFReader
+
+    out = export_gguf(tiny_model_dir, tmp_path / "tiny.gguf")
+    reader = GGUFReader(out)
+    types = {t.name: t.tensor_type for t in reader.tensors}
+    assert types["blk.0.attn_q.weight"] == GGMLQuantizationType.Q8_0  # 2-D weights quantized, norms kept in f32
+    assert types["blk.0.attn_norm.weight"] == GGMLQuantizationType.F32
+    assert [p.name for p in tmp_path.iterdir()] == ["tiny.gguf"]  # no temporary file left behind
+
+
+def test_greedy_replies_match_transformers_on_the_f32_gguf(tiny_model_dir: Path, f32_gguf: Path) -> None:
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(tiny_model_dir)
+    model = AutoModelForCausalLM.from_pretrained(tiny_model_dir).eval()
+    server = GgufServer(f32_gguf, slots=2, ctx_per_slot=256)
+    for question in ("My router is down", "Why is my bill higher this month?"):
+        ids = encode_chat(tokenizer, [{"role": "user", "content": question}])
+        with torch.inference_mode():
+            out = model.generate(torch.tensor([ids]), max_new_tokens=8, do_sample=False,
+                                 pad_token_id=tokenizer.eos_token_id)  # fmt: skip
+        done = server.complete(ids, 8)
+        assert done.text == tokenizer.decode(out[0, len(ids) :], skip_special_tokens=True)
+        assert done.finish_reason == "length" and done.tokens == 8
+
+
+def test_a_callback_that_returns_true_cancels(tiny_model_dir: Path, f32_gguf: Path) -> None:
+    from transformers import AutoTokenizer
+
+    ids = encode_chat(AutoTokenizer.from_pretrained(tiny_model_dir), [{"role": "user", "content": "hello"}])
+    server = GgufServer(f32_gguf, slots=1, ctx_per_slot=256)
+    pieces: list[str] = []
+    done = server.complete(ids, 64, on_text=lambda piece: pieces.append(piece) or len(pieces) == 2)
+    assert done.finish_reason == "cancelled" and len(pieces) == 2
+
+
+def test_a_prompt_longer_than_the_slot_is_refused_in_llamas_words(f32_gguf: Path) -> None:
+    from tasks.models.llamacpp import GenerationError
+
+    server = GgufServer(f32_gguf, slots=1, ctx_per_slot=256)
+    with pytest.raises(GenerationError, match="context"):
+        server.complete(list(range(1000)), 4)
+
+
+def test_the_cache_converts_once_per_content(tiny_model_dir: Path, tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    copy = shutil.copytree(tiny_model_dir, tmp_path / "copy")
+    first = cached_gguf(copy)
+    assert cached_gguf(copy) == first and first.stat().st_mtime_ns == cached_gguf(copy).stat().st_mtime_ns
+    config = json.loads((copy / "config.json").read_text())
+    (copy / "config.json").write_text(json.dumps({**config, "rms_norm_eps": 1e-5}))
+    assert weights_digest(copy) not in first.name
+
+
+def test_bad_inputs_name_what_to_do(tmp_path: Path) -> None:
+    with pytest.raises(ModelSourceError, match="no transformers model there"):
+        export_gguf(tmp_path, tmp_path / "x.gguf")
+    (tmp_path / "config.json").write_text('{"architectures": ["NoSuchForCausalLM"]}')
+    with pytest.raises(ModelSourceError, match="converter failed"):
+        export_gguf(tmp_path, tmp_path / "x.gguf")
+    with pytest.raises(ModelSourceError, match="q4_k"):
+        export_gguf(tmp_path, tmp_path / "x.gguf", "q4_k")
+    with pytest.raises(ModelSourceError, match="no GGUF file"):
+        GgufServer(tmp_path / "missing.gguf", slots=1)
+    assert not list(tmp_path.glob("*.gguf*"))
