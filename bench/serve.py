@@ -1,20 +1,21 @@
-"""Serving throughput: N concurrent clients against `llmops serve`'s app vs one request at a time.
+"""Serving throughput: N concurrent clients against `llmops serve`'s app vs one request at a time, per engine.
 
-    .venv/bin/python -m bench.serve                      # SmolLM2-135M from models/base, 16 clients
-    .venv/bin/python -m bench.serve --model tiny --clients 32 --requests 128
+    .venv/bin/python -m bench.serve                      # SmolLM2-135M from models/base, 16 clients, both engines
+    .venv/bin/python -m bench.serve --model tiny --clients 32 --requests 128 --engines llamacpp
 
-Three measurements on the same prompts (generated support traffic), greedy, the same max_tokens:
+Measurements on the same prompts (generated support traffic), greedy, the same max_tokens:
   1. bare `model.generate`, one prompt at a time, in this process (what serving without batching costs);
-  2. the server with one client (sequential requests over HTTP);
-  3. the server with N concurrent clients (the engine batches what arrives together).
-The server runs in its own process (uvicorn, the app `llmops serve` builds, guard and request log on), so the
-clients do not share its interpreter. Throughput counts completion tokens per second of wall time. The guard and
-request-log share comes from each response's Server-Timing header (in the request path) plus the log writer's
-own cost per entry, measured separately (it runs off the request path, in a background thread).
+  2. per engine (serving.engine), the server with one client (sequential requests over HTTP);
+  3. per engine, the server with N concurrent clients (the engine batches what arrives together);
+and each server's peak resident memory. The server runs in its own process (uvicorn, the app `llmops serve` builds,
+guard and request log on), so the clients do not share its interpreter. Throughput counts completion tokens per
+second of wall time. The guard and request-log share comes from each response's Server-Timing header (in the request
+path) plus the log writer's own cost per entry, measured separately (it runs off the request path, in a background
+thread).
 
-With --trace-ratio R (> 0), 2. and 3. run twice, on a server without MLflow tracing and on one tracing a share R
-of requests into a sqlite store, and it prints the overhead and whether every sampled request became a trace
-(counted after the server's shutdown flush).
+With --trace-ratio R (> 0), 2. and 3. of the first engine run twice, on a server without MLflow tracing and on one
+tracing a share R of requests into a sqlite store, and it prints the overhead and whether every sampled request
+became a trace (counted after the server's shutdown flush).
 """
 
 from __future__ import annotations
@@ -55,7 +56,7 @@ def serve(args: argparse.Namespace) -> None:
     from tasks.config.schema import ServingParams
 
     params = ServingParams(request_log=f"sqlite:///{args.work / 'requests.db'}", max_batch=args.max_batch,
-                           rate_limit_per_minute=0, max_queue=4096,
+                           rate_limit_per_minute=0, max_queue=4096, engine=args.engine,
                            tracing={"sample_ratio": args.trace_ratio})  # fmt: skip
     service = assemble(params, NAME, REPO)
     if args.trace_ratio > 0:
@@ -65,8 +66,13 @@ def serve(args: argparse.Namespace) -> None:
 
         mlflow.set_tracking_uri(f"sqlite:///{args.work / 'mlflow.db'}")
         service.tracer = Tracer(params.tracing, service.metrics.traced)
-    model = AutoModelForCausalLM.from_pretrained(args.model).eval()
-    loaded = Loaded(NAME, "1", model, AutoTokenizer.from_pretrained(args.model))
+    if args.engine == "llamacpp":
+        from serving.gguf_engine import load_gguf
+
+        loaded = load_gguf(Path(args.model), NAME, "1", params)
+    else:
+        model = AutoModelForCausalLM.from_pretrained(args.model).eval()
+        loaded = Loaded(NAME, "1", model, AutoTokenizer.from_pretrained(args.model))
     service.engine.swap(loaded)
     service.on_model(loaded, None)
     uvicorn.run(create_app(service), host="127.0.0.1", port=args.port, log_level="warning")
@@ -150,22 +156,30 @@ async def drive(port: int, chats: list[list[dict[str, str]]], clients: int, max_
     }
 
 
+def peak_rss_mb(pid: int) -> float:
+    status = Path(f"/proc/{pid}/status").read_text()
+    return int(next(line.split()[1] for line in status.splitlines() if line.startswith("VmHWM:"))) / 1024
+
+
 def run_server(
-    args: argparse.Namespace, model: Path, work: Path, chats: list[list[dict[str, str]]], trace_ratio: float
-) -> tuple[dict, dict]:
+    args: argparse.Namespace, model: Path, work: Path, chats: list[list[dict[str, str]]], trace_ratio: float,
+    engine: str,
+) -> tuple[dict, dict]:  # fmt: skip
     """One server process: a warm-up, then one client and N clients; stopped (and its traces flushed) after."""
     from tasks.core.processes import free_port, wait_until_ready
 
     work.mkdir()
     port = free_port()
     cmd = [sys.executable, "-m", "bench.serve", "--serve", "--model", str(model), "--port", str(port),
-           "--work", str(work), "--max-batch", str(args.max_batch), "--trace-ratio", str(trace_ratio)]  # fmt: skip
+           "--work", str(work), "--max-batch", str(args.max_batch), "--trace-ratio", str(trace_ratio),
+           "--engine", engine]  # fmt: skip
     server = subprocess.Popen(cmd, env={**os.environ, "TOKENIZERS_PARALLELISM": "false"})
     try:
         wait_until_ready(f"http://127.0.0.1:{port}/ready", server, timeout=300)
         warm = asyncio.run(drive(port, chats[:2], 1, args.max_tokens))  # first guard embedding, first batch
         one = asyncio.run(drive(port, chats[: args.sequential], 1, args.max_tokens))
         many = asyncio.run(drive(port, chats[: args.requests], args.clients, args.max_tokens))
+        many["rss_mb"] = peak_rss_mb(server.pid)
     except (ChildProcessError, TimeoutError) as e:
         sys.exit(f"the server did not start: {e}")
     finally:
@@ -245,6 +259,8 @@ def main() -> None:
     parser.add_argument("--max-batch", type=int, default=16, help="serving.max_batch for the server")
     parser.add_argument("--trace-ratio", type=float, default=1.0,
                         help="also run a server tracing this share of requests to MLflow (0: skip)")  # fmt: skip
+    parser.add_argument("--engines", default="transformers,llamacpp", help="serving.engine values, in order")
+    parser.add_argument("--engine", default="transformers", help=argparse.SUPPRESS)
     parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--work", type=Path, help=argparse.SUPPRESS)
@@ -271,23 +287,30 @@ def main() -> None:
         bare_tps = bare_tokens / bare_s
         print(f"  bare generate, one at a time     {bare_tps:8.1f} tokens/s  {args.sequential / bare_s:6.2f} req/s")
 
-        one, many = run_server(args, model, work / "plain", chats, 0.0)
+        engines = args.engines.split(",")
+        results = {e: run_server(args, model, work / e, chats, 0.0, e) for e in engines}
+        one, many = results[engines[0]]
         if args.trace_ratio > 0:
-            traced_one, traced_many = run_server(args, model, work / "traced", chats, args.trace_ratio)
+            traced_one, traced_many = run_server(args, model, work / "traced", chats, args.trace_ratio, engines[0])
             sent = [i for r in (traced_one, traced_many) for i in r["ids"]] + traced_one["warm_up"]
             expected = sum(sampled(i, args.trace_ratio) for i in sent)
             written = count_traces(work / "traced")
             build_s, export_s = tracer_cost(work)
         writer = log_writer_cost(work)
 
-    for label, r, n in [("server, 1 client", one, args.sequential),
-                        (f"server, {args.clients} clients", many, args.requests)]:  # fmt: skip
-        tps = r["tokens"] / r["wall"]
-        print(f"  {label:<32} {tps:8.1f} tokens/s  {n / r['wall']:6.2f} req/s  p50 {r['p50']:.2f} s  "
-              f"p95 {r['p95']:.2f} s  errors {sum(r['errors'].values())} {dict(r['errors']) or ''}")  # fmt: skip
+    for engine, (e_one, e_many) in results.items():
+        print(f"  engine {engine}: peak memory {e_many['rss_mb']:.0f} MB (server process)")
+        for label, r, n in [("server, 1 client", e_one, args.sequential),
+                            (f"server, {args.clients} clients", e_many, args.requests)]:  # fmt: skip
+            tps = r["tokens"] / r["wall"]
+            print(f"    {label:<30} {tps:8.1f} tokens/s ({tps / bare_tps:5.2f}x bare)  {n / r['wall']:6.2f} req/s  "
+                  f"p50 {r['p50']:.2f} s  p95 {r['p95']:.2f} s  "
+                  f"errors {sum(r['errors'].values())} {dict(r['errors']) or ''}")  # fmt: skip
     many_tps = many["tokens"] / many["wall"]
-    print(f"  throughput {args.clients} clients / bare sequential:  {many_tps / bare_tps:.2f}x")
-    print(f"  throughput {args.clients} clients / server 1 client:  {many_tps / (one['tokens'] / one['wall']):.2f}x")
+    for engine, (_, e_many) in list(results.items())[1:]:
+        ratio = (e_many["tokens"] / e_many["wall"]) / many_tps
+        print(f"  {engine} / {engines[0]}, {args.clients} clients: {ratio:.2f}x tokens/s, "
+              f"{e_many['p95'] / many['p95']:.2f}x p95, {e_many['rss_mb'] / many['rss_mb']:.2f}x memory")  # fmt: skip
     writer_share = writer / one["p50"]
     print(f"  guard + request log, share of request time (1 client): {one['share']:.1%} in the request path "
           f"+ {writer_share:.1%} writer thread ({writer * 1000:.2f} ms/entry)  (goal < 5%)")  # fmt: skip

@@ -1,8 +1,8 @@
 """The server on loopback for one local model directory: the offline judge's endpoint during an evaluation.
 
-Same app and engine as `llmops serve`, without the registry: the model is loaded from disk under the name the
-caller gives, the guards are off (a judge reads attacks and PII on purpose), there are no keys or rate limits, and
-the request log is a throwaway file.
+Same app and engine (serving.engine) as `llmops serve`, without the registry: the model is loaded from disk under
+the name the caller gives, the guards are off (a judge reads attacks and PII on purpose), there are no keys or rate
+limits, and the request log is a throwaway file.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from pathlib import Path
 import torch
 
 from serving.engine import Loaded
+from serving.gguf_engine import load_gguf
 from serving.service import assemble
 from tasks.config.schema import ServingParams
 from tasks.core.errors import ModelSourceError
@@ -43,8 +44,11 @@ def local_server(
         })  # fmt: skip
         service = assemble(params, name, score_answers=False)
         service.keys = {}  # loopback only, for this process
-        loaded = Loaded(name, "local", AutoModelForCausalLM.from_pretrained(model_dir, dtype=dtype).eval(),
-                        AutoTokenizer.from_pretrained(model_dir))  # fmt: skip
+        if params.engine == "llamacpp":
+            loaded = load_gguf(model_dir, name, "local", params)
+        else:
+            loaded = Loaded(name, "local", AutoModelForCausalLM.from_pretrained(model_dir, dtype=dtype).eval(),
+                            AutoTokenizer.from_pretrained(model_dir))  # fmt: skip
         service.engine.warm_up(loaded)
         service.engine.swap(loaded)
         port = free_port()

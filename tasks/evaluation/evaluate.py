@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -29,6 +30,7 @@ from tasks.core.progress import Progress
 from tasks.evaluation import embedding_view, fairness, probes, statistics, text_metrics
 from tasks.evaluation.served import Served, input_guard, serve
 from tasks.models.inference import dtype_name, inference_dtype
+from tasks.models.llamacpp import GgufServer
 from tasks.training import sft_data
 from tasks.training.sft_data import encode
 
@@ -132,9 +134,36 @@ def prompt_lengths(tokenizer, conversations: list[list[dict]]) -> list[int]:
     return [len(ids) for ids in tokenizer(texts, add_special_tokens=False)["input_ids"]] if texts else []
 
 
-def generate(model, tokenizer, conversations: list[list[dict]], cfg: EvaluateParams, desc: str) -> Generated:
-    """Batched greedy replies, in the callers' order. Prompts of similar length share a batch, so little of a
-    batch is padding (bench/eval_speed.py); each row's latency is its batch's wall time shared over the batch."""
+def generate(
+    model, tokenizer, conversations: list[list[dict]], cfg: EvaluateParams, desc: str, gguf: GgufServer | None = None
+) -> Generated:
+    """Batched greedy replies, in the callers' order, from the engine that will serve them: the transformers
+    model, or (serving.engine llamacpp) its GGUF in llama.cpp."""
+    if gguf is not None:
+        return _generate_gguf(gguf, tokenizer, conversations, cfg, desc)
+    return _generate_transformers(model, tokenizer, conversations, cfg, desc)
+
+
+def _generate_gguf(
+    gguf: GgufServer, tokenizer, conversations: list[list[dict]], cfg: EvaluateParams, desc: str
+) -> Generated:
+    """llama.cpp's slots take the prompts as they free up; each row's latency is its own request's."""
+    prompts = [tokenizer.apply_chat_template(c, tokenize=True, add_generation_prompt=True, return_dict=False)
+               for c in conversations]  # fmt: skip
+    progress = Progress(len(conversations), desc=desc, unit="reply", every=gguf.slots * 4)
+    count = iter(range(1, len(prompts) + 1))
+    started = time.perf_counter()
+    done = gguf.complete_all(prompts, cfg.max_new_tokens, lambda: progress.update(next(count)))
+    progress.close()
+    return Generated([d.text.strip() for d in done], [d.seconds * 1000 for d in done], [d.tokens for d in done],
+                     time.perf_counter() - started)  # fmt: skip
+
+
+def _generate_transformers(
+    model, tokenizer, conversations: list[list[dict]], cfg: EvaluateParams, desc: str
+) -> Generated:
+    """Prompts of similar length share a batch, so little of a batch is padding (bench/eval_speed.py); each row's
+    latency is its batch's wall time shared over the batch."""
     from tasks.pyfunc.generation import generate_replies
 
     lengths = prompt_lengths(tokenizer, conversations)
@@ -305,6 +334,7 @@ def _measure(params: Params, paths: EvalPaths, rows: list[dict], sets: probes.Pr
     label = "fine-tuned" if paths.adapter else "base"
     dtype = inference_dtype(params.model.inference_dtype)
     model, tokenizer = load_model(paths.base, paths.adapter, dtype)
+    gguf = served_gguf(params, paths, model, tokenizer)
     guard = input_guard(params.serving.guard)
     started = time.perf_counter()
     losses = row_losses(model, tokenizer, [row["messages"] for row in rows], cfg)
@@ -315,7 +345,7 @@ def _measure(params: Params, paths: EvalPaths, rows: list[dict], sets: probes.Pr
 
     def timed(conversations: list[list[dict]], c: EvaluateParams, desc: str) -> Generated:
         nonlocal generated
-        gen = generate(model, tokenizer, conversations, c, desc)
+        gen = generate(model, tokenizer, conversations, c, desc, gguf)
         phases["generation"] += gen.seconds
         generated += len(conversations)
         return gen
@@ -352,6 +382,8 @@ def _measure(params: Params, paths: EvalPaths, rows: list[dict], sets: probes.Pr
         **{f"served_{action}": actions.count(action) for action in ("blocked", "mask", "refuse")},
         "test_md5": md5(paths.test),
         "dtype": dtype_name(dtype),
+        "engine": params.serving.engine,
+        **({"gguf_type": params.serving.gguf_type} if gguf else {}),
         "seconds": round(time.perf_counter() - started, 1),
         "replies": generated,
         "replies_per_s": generated / phases["generation"] if phases["generation"] else 0.0,
@@ -363,6 +395,24 @@ def _measure(params: Params, paths: EvalPaths, rows: list[dict], sets: probes.Pr
              phases["perplexity"], generated, phases["generation"], summary["replies_per_s"], summary["dtype"],
              summary["seconds_guards_and_scoring"])  # fmt: skip
     return summary, examples
+
+
+def served_gguf(params: Params, paths: EvalPaths, model, tokenizer) -> GgufServer | None:
+    """With serving.engine llamacpp, the model's GGUF in llama.cpp (replies only: perplexity stays the
+    transformers model's, the quantity training minimised)."""
+    if params.serving.engine != "llamacpp":
+        return None
+    from tasks.models.gguf import cached_gguf
+
+    cfg = params.evaluate
+    context = params.serving.max_input_tokens + max(cfg.max_new_tokens, cfg.probe_max_new_tokens)
+    slots = min(cfg.batch_size, params.serving.max_batch)
+    if paths.adapter is None:
+        return GgufServer(cached_gguf(paths.base, params.serving.gguf_type), slots, context)
+    with tempfile.TemporaryDirectory(prefix="llmops-merged-") as tmp:
+        model.save_pretrained(tmp)
+        tokenizer.save_pretrained(tmp)
+        return GgufServer(cached_gguf(Path(tmp), params.serving.gguf_type), slots, context)
 
 
 def fairness_score(

@@ -8,16 +8,17 @@ the model's Hugging Face tokenizer and chat template, so every engine answers ex
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tasks.core.errors import ModelSourceError
+from tasks.core.errors import LlmopsError, ModelSourceError
 
 
-class GenerationError(RuntimeError):
+class GenerationError(LlmopsError):
     """llama.cpp refused or failed a request; the message is its own."""
 
 
@@ -26,6 +27,7 @@ class Completion:
     text: str
     finish_reason: str  # stop | length | cancelled
     tokens: int
+    seconds: float
 
 
 class GgufServer:
@@ -65,6 +67,7 @@ class GgufServer:
             "stream": True, "cache_prompt": True,
             "top_k": 0, "top_p": 1.0, "min_p": 0.0,  # plain sampling from the whole distribution, as transformers
         }  # fmt: skip
+        started = time.perf_counter()
         pieces: list[str] = []
         state = {"finish": None, "tokens": 0, "error": None, "cancelled": False}
 
@@ -89,17 +92,17 @@ class GgufServer:
         if state["error"]:
             raise GenerationError(str(state["error"]))
         finish = "cancelled" if state["cancelled"] else state["finish"] or "length"
-        return Completion("".join(pieces), finish, state["tokens"])
+        return Completion("".join(pieces), finish, state["tokens"], time.perf_counter() - started)
 
-    def complete_all(self, prompts: list[list[int]], max_tokens: int, progress: Callable[[], None]) -> list[str]:
+    def complete_all(self, prompts: list[list[int]], max_tokens: int, progress: Callable[[], None]) -> list[Completion]:
         """Greedy replies for many prompts, `slots` at a time, in the callers' order."""
         done = threading.Lock()
 
-        def one(ids: list[int]) -> str:
-            text = self.complete(ids, max_tokens).text
+        def one(ids: list[int]) -> Completion:
+            completion = self.complete(ids, max_tokens)
             with done:
                 progress()
-            return text
+            return completion
 
         with ThreadPoolExecutor(self.slots, thread_name_prefix="gguf") as pool:
             return list(pool.map(one, prompts))

@@ -179,3 +179,38 @@ def test_an_empty_test_split_is_a_clear_error(workspace: Path, tmp_path: Path) -
     (tmp_path / "test.jsonl").write_text("")
     result = llmops(workspace, "--data", str(tmp_path), "--out", str(tmp_path / "e.json"))
     assert result.returncode == 1 and "the test split is empty" in result.stderr
+
+
+def test_the_llamacpp_engine_evaluates_the_replies_it_will_serve(workspace: Path, tmp_path: Path) -> None:
+    """serving.engine llamacpp: the fine-tuned model's replies come from its GGUF in llama.cpp, the server's
+    engine (the judge's local server too), while perplexity stays the transformers model's."""
+    from transformers import AutoTokenizer
+
+    from tasks.evaluation.evaluate import load_model
+    from tasks.models.gguf import cached_gguf
+    from tasks.models.llamacpp import GgufServer
+
+    root = shutil.copytree(workspace, tmp_path / "ws", symlinks=True)
+    params = yaml.safe_load((root / "params.yaml").read_text())
+    (root / "params.yaml").write_text(yaml.safe_dump({**params, "serving": {"engine": "llamacpp"}}))
+    result = llmops(root, *FINE_TUNED, "--out", "data/reports/gguf.json")
+    assert result.returncode == 0, result.stderr
+    metrics = json.loads((root / "data" / "reports" / "gguf.json").read_text())
+    assert metrics["engine"] == "llamacpp" and metrics["gguf_type"] == "q8_0"
+    assert metrics["judge"]["endpoint"].startswith("http://127.0.0.1:") and metrics["judge_relevance_labels"] == 12
+    examples = [
+        json.loads(line) for line in (root / "data" / "reports" / "gguf_examples.jsonl").read_text().splitlines()
+    ]
+    tests = [e for e in examples if e["kind"] == "test"]
+    model, tokenizer = load_model(root / "models" / "base", root / "models" / "adapter")
+    merged = tmp_path / "merged"
+    model.save_pretrained(merged)
+    AutoTokenizer.from_pretrained(root / "models" / "adapter").save_pretrained(merged)
+    server = GgufServer(cached_gguf(merged), slots=1, ctx_per_slot=512)
+    rows = {r["id"]: r for r in map(json.loads, (root / "data" / "split" / "test.jsonl").read_text().splitlines())}
+    for e in tests[:3]:
+        prompt = tokenizer.apply_chat_template(rows[e["id"]]["messages"][:-1], add_generation_prompt=True,
+                                               return_dict=False)  # fmt: skip
+        assert e["reply"] == server.complete(prompt, 8).text.strip()
+    transformers = json.loads((workspace / "data" / "reports" / "eval.json").read_text())
+    assert metrics["perplexity"] == pytest.approx(transformers["perplexity"])
