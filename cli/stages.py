@@ -224,6 +224,29 @@ def evaluate(
         out_console.print(f"judge {line}")
 
 
+@app.command()
+def parity(
+    out: Annotated[Path, typer.Option(help="the verdict (DVC metrics)")] = Path("data/reports/parity.json"),
+    served: Annotated[Path, typer.Option(help="the evaluate stage's metrics (the served engine's replies)")] = Path(
+        "data/reports/eval.json"
+    ),
+    adapter: Annotated[Path | None, typer.Option(help="LoRA adapter of the evaluated model; omit for the base")] = None,
+    data: Annotated[Path, typer.Option(help="split directory (test.jsonl, intents.jsonl)")] = Path("data/split"),
+    base: Annotated[Path, typer.Option(help="materialised base model")] = Path("models/base"),
+    probes: Annotated[Path, typer.Option(help="probe sets")] = Path("data/probes"),
+    params: ParamsOpt = Path("params.yaml"),
+) -> None:
+    """serving.engine llamacpp: the GGUF's replies against the transformers model's (gate.parity), logged to the
+    evaluated run with the GGUF; `llmops deploy` refuses a model whose GGUF failed (this command exits 0 either way,
+    like evaluate). With serving.engine transformers it only says there is nothing to compare."""
+    from tasks.evaluation.evaluate import EvalPaths
+    from tasks.evaluation.parity import ParityPaths, check
+
+    paths = ParityPaths(EvalPaths(data / "test.jsonl", data / "intents.jsonl", base, probes, served, adapter), out)
+    s = check(load(params), paths)
+    out_console.print(f"parity: {s['status']}: {s['reason']} -> {out}")
+
+
 @app.command("warm-start")
 def warm_start_export(
     out: Annotated[Path, typer.Option(help="the folder the train stage starts from")] = Path("models/warm_start"),

@@ -9,7 +9,9 @@ in flight finish on the GGUF they started with.
 from __future__ import annotations
 
 import logging
+import os
 import queue
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -19,7 +21,8 @@ import yaml
 from serving.engine import Job, Loaded, QueueFullError
 from tasks.config.schema import ServingParams
 from tasks.core.errors import ModelSourceError
-from tasks.models.gguf import cached_gguf
+from tasks.core.files import user_cache
+from tasks.models.gguf import GGUF_TAG, cached_gguf, gguf_file
 from tasks.models.llamacpp import GgufServer
 
 log = logging.getLogger(__name__)
@@ -45,14 +48,41 @@ def load_gguf(model_dir: Path, name: str, version: str, serving: ServingParams) 
 
 
 def load_version(name: str, version: str, serving: ServingParams) -> Loaded:
-    """A registry version as GGUF: converted once per version's weights (tasks.models.gguf), then loaded."""
+    """A registry version as GGUF: the variant its parity check evaluated (version tag llmops.gguf), else its
+    weights converted here, with a warning that this GGUF's replies were never evaluated."""
     import mlflow
+    from mlflow.tracking import MlflowClient
+    from transformers import AutoTokenizer
 
     try:
         root = Path(mlflow.artifacts.download_artifacts(f"models:/{name}/{version}"))
+        variant = MlflowClient().get_model_version(name, version).tags.get(GGUF_TAG)
+        gguf = evaluated_gguf(variant, serving.gguf_type) if variant else None
     except Exception as err:
         raise ModelSourceError(f"models:/{name}/{version} could not be downloaded: {err}") from err
-    return load_gguf(merged_dir(root), name, version, serving)
+    if gguf is None:
+        log.warning("models:/%s/%s has no %s GGUF that passed the parity check (tag %s); converting its weights, "
+                    "whose GGUF replies were never evaluated", name, version, serving.gguf_type, GGUF_TAG)  # fmt: skip
+        return load_gguf(merged_dir(root), name, version, serving)
+    context = serving.max_input_tokens + serving.max_new_tokens
+    tokenizer = AutoTokenizer.from_pretrained(merged_dir(root))
+    return Loaded(name, version, GgufServer(gguf, serving.max_batch, context), tokenizer)
+
+
+def evaluated_gguf(variant: str, gguf_type: str) -> Path | None:
+    """The variant's file, downloaded once into the user's cache; None when it is of another type."""
+    import mlflow
+
+    if not variant.endswith(gguf_file(gguf_type)):
+        return None
+    run_id = variant.removeprefix("runs:/").split("/", 1)[0]
+    cached = user_cache("gguf") / f"run-{run_id}-{gguf_type}.gguf"
+    if not cached.is_file():
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(dir=cached.parent) as tmp:
+            downloaded = Path(mlflow.artifacts.download_artifacts(variant, dst_path=tmp))
+            os.replace(downloaded, cached)
+    return cached
 
 
 class LlamaCppEngine:

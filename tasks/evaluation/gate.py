@@ -22,7 +22,8 @@ from tasks.evaluation.statistics import RowTable
 if TYPE_CHECKING:
     from tasks.config.schema import GateParams
 
-Kind = Literal["min", "max", "regression", "base", "disparity"]
+Kind = Literal["min", "max", "regression", "base", "disparity", "parity"]
+AGAINST = {"regression": "champion", "base": "base", "parity": "transformers"}
 
 
 @dataclass(frozen=True)
@@ -51,9 +52,10 @@ class Check:
 
     def describe(self) -> str:
         value = self.shown()
-        if self.kind in ("regression", "base"):
+        if self.kind in AGAINST:
             op = ">=" if DIRECTION[self.metric] > 0 else "<="
-            against = "no regression vs champion" if self.kind == "regression" else "gain over the base model"
+            against = {"regression": "no regression vs champion", "base": "gain over the base model",
+                       "parity": "parity with the transformers model"}[self.kind]  # fmt: skip
             rule = f"{op} {self.threshold:.4g} ({against})"
         else:
             rule = f"{'>=' if self.kind == 'min' else '<='} {self.threshold:.4g}"
@@ -125,13 +127,13 @@ def _relative(
     A rate with counts on both sides, or a mean with per-row values on both sides, fails only when a one-sided
     test finds it worse than that at 1 - confidence.
     """
-    who = "champion" if kind == "regression" else "base"
+    who = AGAINST[kind]
     alpha = 1 - confidence
     checks = []
     for metric, gain in sorted(gains.items()):
         value, ref = candidate.get(metric), reference.get(metric)
         if not _usable(ref):  # an older champion may lack a metric; a missing base evaluation is a partial one
-            passes = _usable(value) and kind == "regression"
+            passes = _usable(value) and kind != "base"
             checks.append(Check(metric, kind, value, math.nan, passes, f"{who} has no value"))
             continue
         direction = DIRECTION[metric]
@@ -220,3 +222,32 @@ def decide(
         return Decision("failed", tuple(checks), "; ".join(c.describe() for c in failed))
     against = "thresholds and no regression vs champion" if champion is not None else "thresholds (no champion yet)"
     return Decision("passed", tuple(checks), f"all {len(checks)} checks passed: {against}")
+
+
+def parity(
+    served: Mapping[str, float], reference: Mapping[str, float], gate: GateParams,
+    rows: tuple[RowTable | None, RowTable | None] = (None, None),
+) -> Decision:  # fmt: skip
+    """The engine that serves (a quantized GGUF in llama.cpp) against the transformers model it was converted from,
+    on the same test rows and probes: worse by no more than gate.parity, by the same one-sided tests as the
+    champion comparison (paired over rows for ROUGE-L, two proportions for rates)."""
+    if not gate.parity:
+        return Decision("failed", (), "gate.parity names no metric to compare")
+    allowed = {m: -t for m, t in gate.parity.items()}
+    checks = _relative(served, reference, allowed, "parity", gate.confidence, rows)
+    failed = [c for c in checks if not c.passed]
+    if failed:
+        return Decision("failed", tuple(checks), "; ".join(c.describe() for c in failed))
+    return Decision("passed", tuple(checks), f"all {len(checks)} parity checks passed")
+
+
+def require_parity(decision: Decision, status: str | None, reason: str | None) -> Decision:
+    """A model served as GGUF (serving.engine llamacpp) passes only when its GGUF passed the parity gate."""
+    passed = status == "passed"
+    note = reason or ("no parity check logged on the run: run `dvc repro parity`" if status is None else status)
+    check = Check("gguf_parity", "min", 1.0 if passed else 0.0, 1.0, passed, note)
+    checks = (*decision.checks, check)
+    if passed or decision.status == "error":
+        return replace(decision, checks=checks)
+    failed = "; ".join(c.describe() for c in checks if not c.passed)
+    return Decision("failed", checks, failed)

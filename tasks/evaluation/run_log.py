@@ -17,6 +17,8 @@ if TYPE_CHECKING:
     from tasks.evaluation.evaluate import EvalPaths
 
 EVAL_STATUS = "llmops.eval.status"
+PARITY_TAG = "llmops.parity"  # passed | failed: the served GGUF against the transformers model (evaluation.parity)
+PARITY_REASON_TAG = "llmops.parity.reason"
 ROWS_ARTIFACT = "evaluation/rows.json"  # per-row test values of the model and its base, for the gate's paired tests
 
 
@@ -29,6 +31,11 @@ def mark_evaluation(params: Params, run_id: str, status: str, reason: str = "") 
     client = MlflowClient()
     try:
         client.set_tag(run_id, EVAL_STATUS, status)
+        if status == "running":
+            tags = client.get_run(run_id).data.tags
+            for tag in (PARITY_TAG, PARITY_REASON_TAG):  # a new evaluation needs its own parity check
+                if tag in tags:
+                    client.delete_tag(run_id, tag)
         if reason:
             client.set_tag(run_id, "llmops.eval.error", reason[:5000])
     except Exception as err:  # the run or the store is gone: the caller's evaluation cannot be recorded

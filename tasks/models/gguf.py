@@ -23,6 +23,12 @@ log = logging.getLogger(__name__)
 
 CONVERTER = Path(sys.prefix) / "share" / "llama.cpp"
 OUTTYPES = ("q8_0", "f16", "bf16", "f32")
+GGUF_DIR = "gguf"  # a training run's artifact folder for the GGUF its parity check evaluated
+GGUF_TAG = "llmops.gguf"  # on a model version: runs:/RUN/gguf/model-TYPE.gguf, its llamacpp variant
+
+
+def gguf_file(gguf_type: str) -> str:
+    return f"model-{gguf_type}.gguf"
 
 
 def converter() -> Path:

@@ -15,9 +15,10 @@ from dataclasses import asdict, dataclass, field
 
 from tasks.config.schema import Params
 from tasks.core.errors import DeployError
-from tasks.evaluation.gate import Decision, Rows, decide
-from tasks.evaluation.run_log import EVAL_STATUS, logged_rows
+from tasks.evaluation.gate import Decision, Rows, decide, require_parity
+from tasks.evaluation.run_log import EVAL_STATUS, PARITY_REASON_TAG, PARITY_TAG, logged_rows
 from tasks.evaluation.statistics import RowTable
+from tasks.models.gguf import GGUF_DIR, GGUF_TAG, gguf_file
 from tasks.registry import store as registry
 from tasks.registry.store import Event, reachable
 
@@ -32,6 +33,7 @@ class Candidate:
     metrics: dict[str, float]
     base_metrics: dict[str, float]
     rows: dict[str, RowTable] = field(default_factory=dict)  # per-row test values: {"model": ..., "base": ...}
+    parity: tuple[str | None, str | None] = (None, None)  # the GGUF parity check's status and reason (tags)
 
 
 @dataclass(frozen=True)
@@ -69,8 +71,9 @@ def candidate(client, run_id: str) -> Candidate:
     complete = status == "complete"
     if not complete:
         return Candidate(run_id, model_uri, status, {}, {})
+    parity = (run.data.tags.get(PARITY_TAG), run.data.tags.get(PARITY_REASON_TAG))
     return Candidate(run_id, model_uri, status, eval_metrics(run), eval_metrics(run, "eval_base."),
-                     logged_rows(client, run_id))  # fmt: skip
+                     logged_rows(client, run_id), parity)  # fmt: skip
 
 
 def eval_metrics(run, prefix: str = "eval.") -> dict[str, float]:
@@ -84,6 +87,8 @@ def gate_decision(
     try:
         rows = Rows(cand.rows.get("model") or {}, champion_rows, cand.rows.get("base")) if cand.rows else None
         decision = decide(cand.metrics, champion_metrics, params.gate, cand.base_metrics, rows)
+        if params.serving.engine == "llamacpp":
+            decision = require_parity(decision, *cand.parity)
     except Exception as err:  # a bug or bad data inside the gate must not promote, and must be visible
         return Decision("error", (), f"gate error: {type(err).__name__}: {err}")
     if cand.eval_status != "complete":
@@ -131,6 +136,9 @@ def deploy(params: Params, run_id: str, dry_run: bool = False, by: str | None = 
         if version is None:
             version = registry.register(client, name, cand.model_uri, run_id, by)
             log.info("registered %s version %s from run %s", name, version, run_id)
+            if cand.parity[0] == "passed":  # its GGUF, evaluated and at parity, is the version's llamacpp variant
+                variant = f"runs:/{run_id}/{GGUF_DIR}/{gguf_file(params.serving.gguf_type)}"
+                client.set_model_version_tag(name, version, GGUF_TAG, variant)
         else:
             log.info("run %s is %s version %s already; deciding on it again", run_id, name, version)
     state = f"version {version} is registered but undecided (tag llmops.gate.status=pending); @{alias} did not move"

@@ -69,7 +69,8 @@ def test_a_second_repro_runs_nothing(workspace: Path) -> None:
 
 def test_a_key_makes_stale_only_the_stages_that_read_it(workspace: Path) -> None:
     """The smoke profile is plain values in params.yaml, so a stage lists only its own keys: a gate threshold
-    (read by no stage) makes nothing stale; an evaluation key makes exactly the two evaluations stale. (`dvc status`
+    (read by no stage) makes nothing stale, a parity tolerance only the parity check; an evaluation key makes exactly
+    the two evaluations and the parity check (which evaluates again with transformers) stale. (`dvc status`
     lists the stages whose own inputs changed; what runs downstream of them is test_feedback's subject.)"""
 
     def stale() -> set[str]:
@@ -79,7 +80,8 @@ def test_a_key_makes_stale_only_the_stages_that_read_it(workspace: Path) -> None
     original = params.read_text()
     cases = [
         ({"gate.min.rougeL": 0.5}, set()),
-        ({"evaluate.max_new_tokens": 12}, {"evaluate_base", "evaluate"}),
+        ({"gate.parity.rougeL": 0.05}, {"parity"}),
+        ({"evaluate.max_new_tokens": 12}, {"evaluate_base", "evaluate", "parity"}),
         ({"split.seed": 5}, {"split"}),
         ({"profile": "smoke", "train.learning_rate": 0.01}, {"train"}),  # the profile again changes nothing
     ]

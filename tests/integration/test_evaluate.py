@@ -214,3 +214,26 @@ def test_the_llamacpp_engine_evaluates_the_replies_it_will_serve(workspace: Path
         assert e["reply"] == server.complete(prompt, 8).text.strip()
     transformers = json.loads((workspace / "data" / "reports" / "eval.json").read_text())
     assert metrics["perplexity"] == pytest.approx(transformers["perplexity"])
+    served = ("--served", "data/reports/gguf.json", "--adapter", "models/adapter", "--probes", "probes")
+    parity = run_cli("parity", *served, cwd=root)
+    assert parity.returncode == 0, parity.stderr
+    verdict = json.loads((root / "data" / "reports" / "parity.json").read_text())
+    assert verdict["status"] in {"passed", "failed"} and set(verdict["metrics"]) == set(params_of(root).gate.parity)
+    client = MlflowClient(tracking_uri=f"sqlite:///{workspace / 'mlflow.db'}")
+    run = client.get_run(metrics["mlflow_run_id"])
+    assert run.data.tags["llmops.parity"] == verdict["status"] and run.data.metrics["parity_fp32.rougeL"] >= 0
+    logged = client.download_artifacts(run.info.run_id, "gguf/model-q8_0.gguf", str(tmp_path))
+    assert Path(logged).read_bytes() == cached_gguf(merged).read_bytes()  # the file served is the file evaluated
+
+
+def test_parity_has_nothing_to_compare_on_the_transformers_engine(workspace: Path) -> None:
+    result = run_cli("parity", "--served", "data/reports/eval.json", "--out", "data/reports/parity.json",
+                     cwd=workspace)  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert json.loads((workspace / "data" / "reports" / "parity.json").read_text())["status"] == "not_needed"
+
+
+def params_of(root: Path):
+    from tasks.config.schema import parse_params
+
+    return parse_params(yaml.safe_load((root / "params.yaml").read_text()))

@@ -214,3 +214,28 @@ def test_serve_without_a_champion_says_what_to_do(tmp_path: Path, guard_classifi
     assert result.returncode == 1
     assert "models:/nothing-here@champion does not exist" in result.stderr and "llmops deploy" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_the_llamacpp_engine_serves_the_variant_its_parity_check_evaluated(
+    registry, tiny_model_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A version tagged with its evaluated GGUF (llmops.gguf, as `llmops deploy` tags it) is served from that file,
+    not from a new conversion; an untagged one is converted."""
+    from serving.gguf_engine import load_version
+    from tasks.config.schema import ServingParams
+    from tasks.models.gguf import GGUF_TAG, export_gguf
+
+    _, client = registry
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    evaluated = export_gguf(tiny_model_dir, tmp_path / "model-q8_0.gguf")
+    with mlflow.start_run() as run:
+        mlflow.log_artifact(str(evaluated), "gguf")
+    client.set_model_version_tag(NAME, "2", GGUF_TAG, f"runs:/{run.info.run_id}/gguf/model-q8_0.gguf")
+    tagged = load_version(NAME, "2", ServingParams(max_batch=2))
+    assert tagged.model.gguf.name == f"run-{run.info.run_id}-q8_0.gguf"
+    assert tagged.model.gguf.read_bytes() == evaluated.read_bytes()
+    assert tagged.model.complete(tagged.tokenizer("hello")["input_ids"], 3).tokens > 0
+    untagged = load_version(NAME, "1", ServingParams(max_batch=2))
+    assert untagged.model.gguf.parent == tmp_path / "cache" / "llmops" / "gguf" and untagged.model.gguf.name.endswith(
+        "-q8_0.gguf"
+    )
