@@ -10,11 +10,12 @@ from pathlib import Path
 
 from serving.access import RateLimiter, TokenBudget, read_keys
 from serving.champion import Watcher, load_version
-from serving.engine import Engine, Loaded, TransformersEngine
+from serving.engine import Engine, Loaded
 from serving.gguf_engine import LlamaCppEngine
 from serving.gguf_engine import load_version as load_gguf_version
 from serving.metrics import Metrics
 from serving.tracing import Tracer
+from serving.transformers_engine import TransformersEngine
 from tasks.config.schema import Params, ServingParams
 from tasks.guard.input_guard import Guard, load_guard
 from tasks.models.inference import inference_dtype

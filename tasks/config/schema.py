@@ -505,7 +505,7 @@ class ServingParams(_Section):
     max_batch: int = Field(8, ge=1, le=256)
     """requests generated together (llamacpp: its parallel slots)"""
     batch_wait_ms: float = Field(5, ge=0, le=1000)
-    """how long a batch waits to fill once a request is queued"""
+    """how long an idle transformers engine waits for more requests to prefill with the first"""
     max_queue: int = Field(256, ge=1)
     """requests waiting beyond this get 503 and Retry-After"""
     default_max_tokens: int = Field(128, ge=1)
