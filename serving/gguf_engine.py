@@ -43,7 +43,8 @@ def load_gguf(model_dir: Path, name: str, version: str, serving: ServingParams) 
     from transformers import AutoTokenizer
 
     context = serving.max_input_tokens + serving.max_new_tokens
-    server = GgufServer(cached_gguf(model_dir, serving.gguf_type), serving.max_batch, context)
+    server = GgufServer(cached_gguf(model_dir, serving.gguf_type), serving.max_batch, context,
+                        kv_cache=serving.gguf_kv_cache)  # fmt: skip
     return Loaded(name=name, version=version, model=server, tokenizer=AutoTokenizer.from_pretrained(model_dir))
 
 
@@ -66,7 +67,8 @@ def load_version(name: str, version: str, serving: ServingParams) -> Loaded:
         return load_gguf(merged_dir(root), name, version, serving)
     context = serving.max_input_tokens + serving.max_new_tokens
     tokenizer = AutoTokenizer.from_pretrained(merged_dir(root))
-    return Loaded(name, version, GgufServer(gguf, serving.max_batch, context), tokenizer)
+    server = GgufServer(gguf, serving.max_batch, context, kv_cache=serving.gguf_kv_cache)
+    return Loaded(name, version, server, tokenizer)
 
 
 def evaluated_gguf(variant: str, gguf_type: str) -> Path | None:

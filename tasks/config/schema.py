@@ -502,6 +502,8 @@ class ServingParams(_Section):
     through llama.cpp's continuous batching; 5x the tokens/s on a CPU core: docs/serving.md)"""
     gguf_type: Literal["q8_0", "f16", "bf16", "f32"] = "q8_0"
     """the llamacpp engine's weights: q8_0 halves fp16's memory (k-quants need 256-wide rows; SmolLM2 has 576)"""
+    gguf_kv_cache: Literal["f16", "q8_0"] = "f16"
+    """the llamacpp engine's KV cache: q8_0 takes half the memory (its replies go through the parity check too)"""
     max_batch: int = Field(8, ge=1, le=256)
     """requests generated together (llamacpp: its parallel slots)"""
     batch_wait_ms: float = Field(5, ge=0, le=1000)

@@ -383,7 +383,7 @@ def _measure(params: Params, paths: EvalPaths, rows: list[dict], sets: probes.Pr
         "test_md5": md5(paths.test),
         "dtype": dtype_name(dtype),
         "engine": params.serving.engine,
-        **({"gguf_type": params.serving.gguf_type} if gguf else {}),
+        **({"gguf_type": params.serving.gguf_type, "gguf_kv_cache": params.serving.gguf_kv_cache} if gguf else {}),
         "seconds": round(time.perf_counter() - started, 1),
         "replies": generated,
         "replies_per_s": generated / phases["generation"] if phases["generation"] else 0.0,
@@ -406,13 +406,13 @@ def served_gguf(params: Params, paths: EvalPaths, model, tokenizer) -> GgufServe
 
     cfg = params.evaluate
     context = params.serving.max_input_tokens + max(cfg.max_new_tokens, cfg.probe_max_new_tokens)
-    slots = min(cfg.batch_size, params.serving.max_batch)
+    slots, kv = min(cfg.batch_size, params.serving.max_batch), params.serving.gguf_kv_cache
     if paths.adapter is None:
-        return GgufServer(cached_gguf(paths.base, params.serving.gguf_type), slots, context)
+        return GgufServer(cached_gguf(paths.base, params.serving.gguf_type), slots, context, kv_cache=kv)
     with tempfile.TemporaryDirectory(prefix="llmops-merged-") as tmp:
         model.save_pretrained(tmp)
         tokenizer.save_pretrained(tmp)
-        return GgufServer(cached_gguf(Path(tmp), params.serving.gguf_type), slots, context)
+        return GgufServer(cached_gguf(Path(tmp), params.serving.gguf_type), slots, context, kv_cache=kv)
 
 
 def fairness_score(

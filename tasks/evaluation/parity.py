@@ -61,7 +61,7 @@ def check(params: Params, paths: ParityPaths) -> dict[str, Any]:
     compared = {m: {"gguf": served.get(m), "transformers": reference.get(m)} for m in params.gate.parity}
     summary = {
         "status": decision.status, "reason": decision.reason, "engine": engine,
-        "gguf_type": params.serving.gguf_type, "metrics": compared,
+        "gguf_type": params.serving.gguf_type, "gguf_kv_cache": params.serving.gguf_kv_cache, "metrics": compared,
         "checks": [asdict(c) for c in decision.checks],
     }  # fmt: skip
     run_id = served.get("mlflow_run_id")

@@ -33,7 +33,10 @@ class Completion:
 class GgufServer:
     """One loaded GGUF; `complete` is thread-safe and blocks its caller while llama.cpp decodes."""
 
-    def __init__(self, gguf: Path, slots: int, ctx_per_slot: int = 2048, threads: int | None = None) -> None:
+    def __init__(
+        self, gguf: Path, slots: int, ctx_per_slot: int = 2048, threads: int | None = None, kv_cache: str = "f16"
+    ) -> None:
+        """`kv_cache` q8_0 stores keys and values in 8 bits: 16 SmolLM2 slots of 1,536 tokens take 290 MB less."""
         import os
 
         import xllamacpp
@@ -47,11 +50,13 @@ class GgufServer:
         p.cpuparams.n_threads = p.cpuparams_batch.n_threads = threads or len(os.sched_getaffinity(0))
         p.port = 0  # its own HTTP listener takes a free loopback port; nothing here uses it
         p.verbosity = -1
+        p.cache_type_k = p.cache_type_v = getattr(xllamacpp.ggml_type, f"GGML_TYPE_{kv_cache.upper()}")
         self.gguf, self.slots = gguf, slots
         try:
             self._server = xllamacpp.Server(p)
         except Exception as err:
-            raise ModelSourceError(f"{gguf}: llama.cpp could not load it: {err}") from err
+            hint = " (a q8_0 KV cache needs attention heads of a multiple of 32 values)" if kv_cache != "f16" else ""
+            raise ModelSourceError(f"{gguf}: llama.cpp could not load it{hint}: {err}") from err
 
     def complete(
         self,

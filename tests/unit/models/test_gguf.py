@@ -47,6 +47,12 @@ def test_greedy_replies_match_transformers_on_the_f32_gguf(tiny_model_dir: Path,
         assert done.finish_reason == "length" and done.tokens == 8
 
 
+def test_a_q8_0_kv_cache_needs_heads_it_can_quantize(f32_gguf: Path) -> None:
+    """The tiny model's 16-value heads cannot be stored in q8_0's 32-value blocks (SmolLM2's 64 can)."""
+    with pytest.raises(ModelSourceError, match="multiple of 32"):
+        GgufServer(f32_gguf, slots=1, ctx_per_slot=256, kv_cache="q8_0")
+
+
 def test_a_callback_that_returns_true_cancels(tiny_model_dir: Path, f32_gguf: Path) -> None:
     from transformers import AutoTokenizer
 
