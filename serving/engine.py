@@ -8,6 +8,7 @@ serving/transformers_engine.py or serving/gguf_engine.py.
 from __future__ import annotations
 
 import asyncio
+import queue
 import time
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -76,3 +77,26 @@ class Engine(Protocol):
     def warm_up(self, loaded: Loaded) -> None: ...
     @property
     def depth(self) -> int: ...
+
+
+class QueuedEngine:
+    """The queue every engine keeps in front of its model: beyond `max_queue` waiting jobs, `submit` refuses."""
+
+    def __init__(self, max_queue: int) -> None:
+        self.max_queue = max_queue
+        self.current: Loaded | None = None
+        self.on_batch = None  # callback(requests generating together, queue depth) for metrics
+        self._queue: queue.Queue[Job | None] = queue.Queue()
+
+    def swap(self, loaded: Loaded) -> None:
+        """Jobs from now on use `loaded`; those generating finish on the model they started with."""
+        self.current = loaded
+
+    @property
+    def depth(self) -> int:
+        return self._queue.qsize()
+
+    def submit(self, job: Job) -> None:
+        if self.depth >= self.max_queue:
+            raise QueueFullError(f"{self.depth} requests are already waiting")
+        self._queue.put(job)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 import os
-import queue
 import tempfile
 import threading
 import time
@@ -18,7 +17,7 @@ from pathlib import Path
 
 import yaml
 
-from serving.engine import Job, Loaded, QueueFullError
+from serving.engine import Job, Loaded, QueuedEngine
 from tasks.config.schema import ServingParams
 from tasks.core.errors import ModelSourceError
 from tasks.core.files import user_cache
@@ -87,13 +86,10 @@ def evaluated_gguf(variant: str, gguf_type: str) -> Path | None:
     return cached
 
 
-class LlamaCppEngine:
+class LlamaCppEngine(QueuedEngine):
     def __init__(self, slots: int, max_queue: int) -> None:
+        super().__init__(max_queue)
         self.slots = slots
-        self.max_queue = max_queue
-        self.current: Loaded | None = None
-        self.on_batch = None
-        self._queue: queue.Queue[Job | None] = queue.Queue()
         self._busy = 0
         self._lock = threading.Lock()
         self._threads = [threading.Thread(target=self._run, name=f"gguf-{i}", daemon=True) for i in range(slots)]
@@ -107,18 +103,6 @@ class LlamaCppEngine:
             self._queue.put(None)
         for thread in self._threads:
             thread.join(timeout=60)
-
-    def swap(self, loaded: Loaded) -> None:
-        self.current = loaded
-
-    @property
-    def depth(self) -> int:
-        return self._queue.qsize()
-
-    def submit(self, job: Job) -> None:
-        if self.depth >= self.max_queue:
-            raise QueueFullError(f"{self.depth} requests are already waiting")
-        self._queue.put(job)
 
     def warm_up(self, loaded: Loaded) -> None:
         loaded.model.complete(loaded.tokenizer("hello")["input_ids"], 2)

@@ -21,7 +21,7 @@ import time
 import torch
 import torch.nn.functional as F
 
-from serving.engine import Job, Loaded, QueueFullError
+from serving.engine import Job, Loaded, QueuedEngine
 
 log = logging.getLogger(__name__)
 
@@ -157,14 +157,11 @@ class Decoder:
             job.sent = len(job.text)
 
 
-class TransformersEngine:
+class TransformersEngine(QueuedEngine):
     def __init__(self, max_batch: int, batch_wait_ms: float, max_queue: int) -> None:
+        super().__init__(max_queue)
         self.max_batch = max_batch
         self.batch_wait = batch_wait_ms / 1000
-        self.max_queue = max_queue
-        self.current: Loaded | None = None
-        self.on_batch = None  # callback(rows generating, queue depth) for metrics, each time requests join
-        self._queue: queue.Queue[Job | None] = queue.Queue()
         self._stopping = False
         self._thread = threading.Thread(target=self._run, name="generate", daemon=True)
 
@@ -175,24 +172,11 @@ class TransformersEngine:
         self._queue.put(None)
         self._thread.join(timeout=60)
 
-    def swap(self, loaded: Loaded) -> None:
-        """Requests from now on use `loaded`, once the batch running on the old model has drained."""
-        self.current = loaded
-
-    @property
-    def depth(self) -> int:
-        return self._queue.qsize()
-
     def warm_up(self, loaded: Loaded) -> None:
         """One short generation, so the first request after a swap does not pay for lazy initialisation."""
         ids = loaded.tokenizer("hello", return_tensors="pt")
         with torch.inference_mode():
             loaded.model.generate(**ids, max_new_tokens=2, do_sample=False, pad_token_id=loaded.tokenizer.eos_token_id)
-
-    def submit(self, job: Job) -> None:
-        if self.depth >= self.max_queue:
-            raise QueueFullError(f"{self.depth} requests are already waiting")
-        self._queue.put(job)
 
     def _take(self, batch: Batch | None) -> list[Job]:
         """Queued jobs that may join: blocking (then `batch_wait`) when idle, without waiting while a batch runs."""
