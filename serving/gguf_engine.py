@@ -37,13 +37,14 @@ def merged_dir(model_root: Path) -> Path:
     return model_root / relative
 
 
-def load_gguf(model_dir: Path, name: str, version: str, serving: ServingParams) -> Loaded:
-    """`model_dir` as GGUF (serving.gguf_type), with a KV-cache slot per serving.max_batch for the longest request."""
+def load_gguf(model_dir: Path, name: str, version: str, serving: ServingParams, gguf: Path | None = None) -> Loaded:
+    """`gguf` (default: `model_dir` converted to serving.gguf_type) with `model_dir`'s tokenizer, and a KV-cache slot
+    per serving.max_batch for the longest request."""
     from transformers import AutoTokenizer
 
+    gguf = gguf or cached_gguf(model_dir, serving.gguf_type)
     context = serving.max_input_tokens + serving.max_new_tokens
-    server = GgufServer(cached_gguf(model_dir, serving.gguf_type), serving.max_batch, context,
-                        kv_cache=serving.gguf_kv_cache)  # fmt: skip
+    server = GgufServer(gguf, serving.max_batch, context, kv_cache=serving.gguf_kv_cache)
     return Loaded(name=name, version=version, model=server, tokenizer=AutoTokenizer.from_pretrained(model_dir))
 
 
@@ -52,7 +53,6 @@ def load_version(name: str, version: str, serving: ServingParams) -> Loaded:
     weights converted here, with a warning that this GGUF's replies were never evaluated."""
     import mlflow
     from mlflow.tracking import MlflowClient
-    from transformers import AutoTokenizer
 
     try:
         root = Path(mlflow.artifacts.download_artifacts(f"models:/{name}/{version}"))
@@ -63,11 +63,7 @@ def load_version(name: str, version: str, serving: ServingParams) -> Loaded:
     if gguf is None:
         log.warning("models:/%s/%s has no %s GGUF that passed the parity check (tag %s); converting its weights, "
                     "whose GGUF replies were never evaluated", name, version, serving.gguf_type, GGUF_TAG)  # fmt: skip
-        return load_gguf(merged_dir(root), name, version, serving)
-    context = serving.max_input_tokens + serving.max_new_tokens
-    tokenizer = AutoTokenizer.from_pretrained(merged_dir(root))
-    server = GgufServer(gguf, serving.max_batch, context, kv_cache=serving.gguf_kv_cache)
-    return Loaded(name, version, server, tokenizer)
+    return load_gguf(merged_dir(root), name, version, serving, gguf)
 
 
 def evaluated_gguf(variant: str, gguf_type: str) -> Path | None:

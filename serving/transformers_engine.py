@@ -31,6 +31,7 @@ class Batch:
 
     def __init__(self, loaded: Loaded) -> None:
         self.loaded = loaded
+        self.decoder = Decoder(loaded.tokenizer)
         self.jobs: list[Job] = []
         self.cache = None
         self.mask = torch.zeros(0, 0, dtype=torch.long)
@@ -234,11 +235,7 @@ class TransformersEngine(QueuedEngine):
             job.emit("start", batch.loaded.version)
         with torch.inference_mode():
             logits = batch.admit(jobs)
-        tokens = choose(logits, jobs)
-        batch.feed(tokens)
-        decoder = Decoder(batch.loaded.tokenizer)
-        for job, token in zip(jobs, tokens.tolist(), strict=True):
-            decoder.advance(job, token)
+        _decode(batch, jobs, logits)
         if self.on_batch:
             self.on_batch(len(batch), self.depth)
         _retire(batch)
@@ -246,12 +243,16 @@ class TransformersEngine(QueuedEngine):
     def _step(self, batch: Batch) -> None:
         with torch.inference_mode():
             logits = batch.step()
-        tokens = choose(logits, batch.jobs)
-        batch.feed(tokens)
-        decoder = Decoder(batch.loaded.tokenizer)
-        for job, token in zip(batch.jobs, tokens.tolist(), strict=True):
-            decoder.advance(job, token)
+        _decode(batch, batch.jobs, logits)
         _retire(batch)
+
+
+def _decode(batch: Batch, jobs: list[Job], logits: torch.Tensor) -> None:
+    """The next token of each of `jobs` (the batch's last rows) chosen, fed back and turned into text."""
+    tokens = choose(logits, jobs)
+    batch.feed(tokens)
+    for job, token in zip(jobs, tokens.tolist(), strict=True):
+        batch.decoder.advance(job, token)
 
 
 def _retire(batch: Batch) -> None:

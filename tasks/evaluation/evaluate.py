@@ -402,17 +402,23 @@ def served_gguf(params: Params, paths: EvalPaths, model, tokenizer) -> GgufServe
     transformers model's, the quantity training minimised)."""
     if params.serving.engine != "llamacpp":
         return None
-    from tasks.models.gguf import cached_gguf
-
     cfg = params.evaluate
     context = params.serving.max_input_tokens + max(cfg.max_new_tokens, cfg.probe_max_new_tokens)
-    slots, kv = min(cfg.batch_size, params.serving.max_batch), params.serving.gguf_kv_cache
+    slots = min(cfg.batch_size, params.serving.max_batch)
+    gguf = merged_gguf(paths, model, tokenizer, params.serving.gguf_type)
+    return GgufServer(gguf, slots, context, kv_cache=params.serving.gguf_kv_cache)
+
+
+def merged_gguf(paths: EvalPaths, model, tokenizer, gguf_type: str) -> Path:
+    """The GGUF of the evaluated model (base, or base + adapter as loaded), from the conversion cache."""
+    from tasks.models.gguf import cached_gguf
+
     if paths.adapter is None:
-        return GgufServer(cached_gguf(paths.base, params.serving.gguf_type), slots, context, kv_cache=kv)
+        return cached_gguf(paths.base, gguf_type)
     with tempfile.TemporaryDirectory(prefix="llmops-merged-") as tmp:
         model.save_pretrained(tmp)
         tokenizer.save_pretrained(tmp)
-        return GgufServer(cached_gguf(Path(tmp), params.serving.gguf_type), slots, context, kv_cache=kv)
+        return cached_gguf(Path(tmp), gguf_type)
 
 
 def fairness_score(

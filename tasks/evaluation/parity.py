@@ -24,9 +24,9 @@ from tasks.config.schema import Params
 from tasks.core.errors import DataFormatError
 from tasks.core.files import read_jsonl, write_json
 from tasks.evaluation import gate, probes, statistics
-from tasks.evaluation.evaluate import EvalPaths, _measure, examples_of, load_model, test_rows
+from tasks.evaluation.evaluate import EvalPaths, _measure, examples_of, load_model, merged_gguf, test_rows
 from tasks.evaluation.run_log import PARITY_REASON_TAG, PARITY_TAG
-from tasks.models.gguf import GGUF_DIR, cached_gguf, gguf_file
+from tasks.models.gguf import GGUF_DIR, gguf_file
 from tasks.models.inference import inference_dtype
 
 log = logging.getLogger("llmops.parity")
@@ -85,12 +85,10 @@ def _log(params: Params, run_id: str, paths: ParityPaths, summary: dict, referen
     client.log_batch(run_id, metrics=[Metric(f"parity_fp32.{k}", v, 0, 0) for k, v in numbers.items()])
     client.log_dict(run_id, summary, "evaluation/parity.json")
     model, tokenizer = load_model(paths.eval.base, paths.eval.adapter, inference_dtype(params.model.inference_dtype))
+    evaluated = merged_gguf(paths.eval, model, tokenizer, params.serving.gguf_type)
     with tempfile.TemporaryDirectory(prefix="llmops-parity-") as tmp:
-        merged = Path(tmp) / "merged"
-        model.save_pretrained(merged)
-        tokenizer.save_pretrained(merged)
         named = Path(tmp) / gguf_file(params.serving.gguf_type)
-        os.link(cached_gguf(merged, params.serving.gguf_type), named)  # the evaluated file, under a stable name
+        os.link(evaluated, named)  # the evaluated file, under a stable name
         client.log_artifact(run_id, str(named), GGUF_DIR)
     client.set_tag(run_id, PARITY_REASON_TAG, summary["reason"][:5000])
     client.set_tag(run_id, PARITY_TAG, summary["status"])
