@@ -46,10 +46,12 @@ def guard(
         "data/guard/generated/corpus.jsonl"
     ),
     out: Annotated[Path, typer.Option(help="folder for the classifier")] = Path("models/guard"),
-    metrics: Annotated[Path, typer.Option(help="validation and test figures (JSON)")] = Path("data/reports/guard.json"),
+    metrics: Annotated[Path, typer.Option(help="cross-validation and test figures (JSON)")] = Path(
+        "data/reports/guard.json"
+    ),
     params: ParamsOpt = Path("params.yaml"),
 ) -> None:
-    """Train the input guard's injection classifier: corpus, fit, threshold on validation, test by family."""
+    """Train the input guard's injection classifier: corpus, threshold by cross-validation, fit, test by family."""
     from tasks.core.files import write_json
     from tasks.guard.build import build, track
     from tasks.guard.corpus import write_corpus
@@ -63,7 +65,7 @@ def guard(
     run_id = track(p, out, figures, metrics)
     test, held = figures["test"], figures["heldout_families"]
     out_console.print(
-        f"threshold {figures['threshold']:.3f} (validation FPR {figures['validation']['fpr']}); "
+        f"threshold {figures['threshold']:.3f} (cross-validated FPR {figures['cross_validation']['fpr']}); "
         f"test recall {test['recall']}, FPR {test['fpr']}; {figures['ms_per_screen']} ms per screen"
     )
     if held:

@@ -446,12 +446,14 @@ class GuardModelParams(_Section):
     holdout_families: list[str] = []
     """Families kept out of training and validation entirely, to measure the guard on a kind of text it never saw."""
     validation_fraction: float = Field(0.2, gt=0, lt=0.5)
-    """Share of templates, goals and support intents whose rows choose the threshold."""
+    """Share of templates, goals and support intents a fine-tuned encoder never sees (its threshold's rows)."""
     test_fraction: float = Field(0.2, gt=0, lt=0.5)
     """Share of templates, goals and support intents whose rows only measure."""
     target_fpr: float = Field(0.04, gt=0, lt=0.5)
-    """The threshold is the lowest score that flags at most this share of the validation split's look-alikes (every
-    benign family but generated support traffic)."""
+    """The threshold is the lowest score that flags at most this share of the look-alikes (every benign family but
+    generated support traffic) of the train and validation splits, scored out of fold."""
+    threshold_folds: int = Field(5, ge=2)
+    """Folds (by template) whose out-of-fold scores choose the threshold: one more fit each."""
     regularization: float = Field(100.0, gt=0)
     """Inverse regularisation strength (scikit-learn's C) of the logistic regression."""
     encoder_epochs: int = Field(0, ge=0)

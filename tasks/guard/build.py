@@ -1,5 +1,6 @@
-"""The `guard` stage: fit the injection classifier on the corpus's train split, choose its threshold on the
-validation split, measure it on the test split (by family, held-out families apart), and track it in MLflow.
+"""The `guard` stage: choose the injection classifier's threshold by cross-validation over the corpus's train and
+validation splits, fit it on both, measure it on the test split (by family, held-out families apart), and track
+it in MLflow.
 
 Texts are scored as the server scores them: after PII redaction, so "my card is <CARD>" is what both see.
 """
@@ -14,14 +15,15 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from scipy import sparse
 
-from tasks.config.schema import Params
+from tasks.config.schema import GuardModelParams, Params
 from tasks.core.errors import ConfigError
 from tasks.data.pii import scrub
-from tasks.guard.classifier import META, WEIGHTS, fit, threshold_at_fpr
+from tasks.guard.classifier import META, WEIGHTS, fit_features, threshold_at_fpr
 from tasks.guard.corpus import read_corpus
 from tasks.guard.encoder import ENCODER, fine_tune, load_encoder
-from tasks.guard.features import Embed
+from tasks.guard.features import Embed, featurize
 
 
 def _rate(hits: list[bool]) -> float | None:
@@ -55,45 +57,76 @@ def measure(rows: list[dict[str, Any]], scores: np.ndarray, threshold: float) ->
     }
 
 
+def out_of_fold(features: sparse.csr_matrix, rows: list[dict[str, Any]], p: GuardModelParams) -> np.ndarray:
+    """Each row scored by a classifier fitted without its template (its group of folds): scores for rows the
+    classifier never saw, from every template of the development splits rather than from one small split."""
+    from sklearn.model_selection import GroupKFold
+
+    scores = np.zeros(len(rows))
+    groups = [r["template"] for r in rows]
+    folds = GroupKFold(n_splits=min(p.threshold_folds, len(set(groups))))
+    for fitted, held in folds.split(rows, groups=groups):
+        part = [rows[i] for i in fitted]
+        classifier = fit_features(
+            features[fitted], [r["label"] for r in part], [r["family"] for r in part], p.regularization
+        )
+        scores[held] = classifier.score_features(features[held])
+    return scores
+
+
 def build(params: Params, corpus: Path, out: Path, embed: Embed) -> dict[str, Any]:
-    """Fit, choose the threshold, measure; writes the classifier into `out` and returns the metrics."""
+    """Fit, choose the threshold, measure; writes the classifier into `out` and returns the metrics.
+
+    The threshold comes from out-of-fold scores over the train and validation splits (folds by template): the
+    4 % quantile of a few hundred look-alike templates lands where it is aimed on unseen text, where one
+    validation split of a few dozen templates swung it from 0.7 to 0.95 between seeds. The classifier is then
+    fitted on both splits."""
     p = params.guard_model
     rows = read_corpus(corpus)
-    split = {name: [r for r in rows if r["split"] == name] for name in ("train", "validation", "test")}
-    texts = {name: [scrub(r["text"]) for r in part] for name, part in split.items()}
-    train_labels = [r["label"] for r in split["train"]]
-    train_families = [r["family"] for r in split["train"]]
-    # Look-alikes, not generated support traffic (which almost never scores high), decide the threshold.
-    look_alikes = [r["label"] == 0 and r["family"] != "support" for r in split["validation"]]
-    if not any(look_alikes):
+    dev = [r for r in rows if r["split"] != "test"]
+    test = [r for r in rows if r["split"] == "test"]
+    dev_texts = [scrub(r["text"]) for r in dev]
+    test_texts = [scrub(r["text"]) for r in test]
+    # Look-alikes, not generated support traffic (which almost never scores high), decide the threshold; with a
+    # fine-tuned encoder, only the validation split's, which the encoder never saw.
+    pool = np.array(
+        [
+            r["label"] == 0 and r["family"] != "support" and (not p.encoder_epochs or r["split"] == "validation")
+            for r in dev
+        ]
+    )
+    if not pool.any():
         raise ConfigError(
-            f"{corpus}: the validation split has no look-alikes to choose the threshold on; keep some benign "
-            "families out of guard_model.holdout_families, or raise guard_model.validation_fraction"
+            f"{corpus}: no look-alikes outside the test split to choose the threshold on; keep some benign "
+            "families out of guard_model.holdout_families"
         )
     started = time.perf_counter()
     shutil.rmtree(out / ENCODER, ignore_errors=True)  # a stale encoder would be read with the new weights
     if p.encoder_epochs:
-        embed = load_encoder(fine_tune(texts["train"], train_labels, p, out / ENCODER))
+        train = [i for i, r in enumerate(dev) if r["split"] == "train"]
+        tuned = fine_tune([dev_texts[i] for i in train], [dev[i]["label"] for i in train], p, out / ENCODER)
+        embed = load_encoder(tuned)
     encoder_s = time.perf_counter() - started
     started = time.perf_counter()
-    classifier = fit(texts["train"], train_labels, train_families, embed, p.regularization)
+    features = featurize(dev_texts, embed)
+    oof = out_of_fold(features, dev, p)
+    threshold = threshold_at_fpr(oof[pool], p.target_fpr)
+    classifier = fit_features(features, [r["label"] for r in dev], [r["family"] for r in dev], p.regularization)
     fit_s = time.perf_counter() - started
-    val_scores = classifier.scores(texts["validation"], embed)
-    threshold = threshold_at_fpr(val_scores[look_alikes], p.target_fpr)
-    test_scores = classifier.scores(texts["test"], embed)
-    held = [i for i, r in enumerate(split["test"]) if r["family"] in p.holdout_families]
-    seen = [i for i, r in enumerate(split["test"]) if r["family"] not in p.holdout_families]
+    test_scores = classifier.scores(test_texts, embed)
+    held = [i for i, r in enumerate(test) if r["family"] in p.holdout_families]
+    seen = [i for i, r in enumerate(test) if r["family"] not in p.holdout_families]
     started = time.perf_counter()
-    for text in texts["test"][:50]:
+    for text in test_texts[:50]:
         classifier.scores([text], embed)
-    ms = (time.perf_counter() - started) / max(min(len(texts["test"]), 50), 1) * 1000
+    ms = (time.perf_counter() - started) / max(min(len(test_texts), 50), 1) * 1000
     metrics = {
-        "rows": {name: len(part) for name, part in split.items()},
+        "rows": {name: sum(r["split"] == name for r in rows) for name in ("train", "validation", "test")},
         "threshold": round(threshold, 4),
         "target_fpr": p.target_fpr,
-        "validation": measure(split["validation"], val_scores, threshold),
-        "test": measure([split["test"][i] for i in seen], test_scores[seen], threshold),
-        "heldout_families": measure([split["test"][i] for i in held], test_scores[held], threshold) if held else None,
+        "cross_validation": measure(dev, oof, threshold),
+        "test": measure([test[i] for i in seen], test_scores[seen], threshold),
+        "heldout_families": measure([test[i] for i in held], test_scores[held], threshold) if held else None,
         "encoder_s": round(encoder_s, 1),
         "fit_s": round(fit_s, 1),
         "ms_per_screen": round(ms, 2),
@@ -106,7 +139,7 @@ def build(params: Params, corpus: Path, out: Path, embed: Embed) -> dict[str, An
 def flat_metrics(metrics: dict[str, Any]) -> dict[str, float]:
     """The figures worth a chart in MLflow: per split and per family."""
     flat = {"threshold": metrics["threshold"], "ms_per_screen": metrics["ms_per_screen"]}
-    for split in ("validation", "test", "heldout_families"):
+    for split in ("cross_validation", "test", "heldout_families"):
         m = metrics.get(split)
         if not m:
             continue

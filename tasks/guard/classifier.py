@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from scipy import sparse
 
 from tasks.core.errors import ConfigError
 from tasks.core.files import write_json
@@ -43,9 +44,12 @@ class InjectionClassifier:
         if not texts:
             return np.zeros(0), []
         features = featurize(texts, self.encoder or embed)
-        logits = np.asarray(features @ self.coef + self.intercept).ravel()
         nearest = (features[:, :EMBEDDING_DIM].toarray() @ self.centroids.T).argmax(axis=1)
-        return 1.0 / (1.0 + np.exp(-logits)), [self.families[i] for i in nearest]
+        return self.score_features(features), [self.families[i] for i in nearest]
+
+    def score_features(self, features: sparse.csr_matrix) -> np.ndarray:
+        logits = np.asarray(features @ self.coef + self.intercept).ravel()
+        return 1.0 / (1.0 + np.exp(-logits))
 
     def save(self, out: Path) -> None:
         out.mkdir(parents=True, exist_ok=True)
@@ -70,11 +74,16 @@ def load(path: Path) -> InjectionClassifier:
 def fit(
     texts: list[str], labels: list[int], families: list[str], embed: Embed, regularization: float
 ) -> InjectionClassifier:
+    return fit_features(featurize(texts, embed), labels, families, regularization)
+
+
+def fit_features(
+    features: sparse.csr_matrix, labels: list[int], families: list[str], regularization: float
+) -> InjectionClassifier:
     """A balanced logistic regression (attacks and benign weigh the same however many of each), threshold 0.5
-    until the caller sets one from validation data; and each attack family's centroid."""
+    until the caller sets one from held-out scores; and each attack family's centroid."""
     from sklearn.linear_model import LogisticRegression
 
-    features = featurize(texts, embed)
     model = LogisticRegression(C=regularization, class_weight="balanced", max_iter=2000, solver="liblinear")
     model.fit(features, np.asarray(labels))
     mean_embeddings = features[:, :EMBEDDING_DIM].toarray()

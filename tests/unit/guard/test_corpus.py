@@ -60,10 +60,10 @@ def test_no_probe_is_a_near_duplicate_of_a_corpus_row(tmp_path: Path) -> None:
     assert {probes[i][:120]: corpus[row][:120] for i, row in near_duplicates(corpus, probes).items()} == {}
 
 
-def test_a_corpus_without_validation_look_alikes_is_refused_by_name(tmp_path: Path) -> None:
+def test_a_corpus_without_look_alikes_to_fit_on_is_refused_by_name(tmp_path: Path) -> None:
     benign = [f for f, label in families().items() if not label and f != "support"]
     params = Params(guard_model=SMALL.model_copy(update={"holdout_families": benign}))
     write_corpus(params.guard_model, tmp_path / "corpus.jsonl")
-    with pytest.raises(ConfigError, match="no look-alikes to choose the threshold on"):
+    with pytest.raises(ConfigError, match="no look-alikes outside the test split"):
         build(params, tmp_path / "corpus.jsonl", tmp_path / "model", lambda texts: np.ones((len(texts), 384)))
     assert not (tmp_path / "model").exists()

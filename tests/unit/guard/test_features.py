@@ -65,3 +65,26 @@ def test_threshold_flags_at_most_the_target_share_of_benign_scores() -> None:
     benign = np.linspace(0, 1, 101)
     threshold = threshold_at_fpr(benign, 0.05)
     assert np.mean(benign >= threshold) <= 0.05 and np.mean(benign >= threshold - 0.011) > 0.05
+
+
+def test_out_of_fold_scores_come_from_classifiers_that_never_saw_the_row_s_template() -> None:
+    """Each template owns one feature that gives its label away: a classifier that saw the template scores its
+    rows apart, one that did not has no weight on that feature and scores every row alike."""
+    from scipy import sparse
+
+    from tasks.config.schema import GuardModelParams
+    from tasks.guard.build import out_of_fold
+    from tasks.guard.classifier import fit_features
+
+    templates = 10
+    rows = [
+        {"template": f"t/{t}", "label": t % 2, "family": "override" if t % 2 else "support"}
+        for t in range(templates)
+        for _ in range(3)
+    ]
+    features = sparse.csr_matrix(np.eye(templates)[[int(r["template"][2:]) for r in rows]])
+    labels = [r["label"] for r in rows]
+    seen = fit_features(features, labels, [r["family"] for r in rows], 100.0).score_features(features)
+    unseen = out_of_fold(features, rows, GuardModelParams(threshold_folds=5))
+    assert all((s > 0.9) == bool(label) for s, label in zip(seen, labels, strict=True))
+    assert np.ptp(unseen) < 0.2
