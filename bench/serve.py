@@ -48,11 +48,9 @@ def prompts(n: int) -> list[list[dict[str, str]]]:
 def serve(args: argparse.Namespace) -> None:
     """The server process: the app `llmops serve` builds, with the model swapped in instead of the registry's."""
     import uvicorn
-    from transformers import AutoModelForCausalLM, AutoTokenizer
 
     from serving.app import create_app
-    from serving.engine import Loaded
-    from serving.service import assemble
+    from serving.service import assemble, load_dir
     from tasks.config.schema import ServingParams
 
     params = ServingParams(request_log=f"sqlite:///{args.work / 'requests.db'}", max_batch=args.max_batch,
@@ -66,13 +64,7 @@ def serve(args: argparse.Namespace) -> None:
 
         mlflow.set_tracking_uri(f"sqlite:///{args.work / 'mlflow.db'}")
         service.tracer = Tracer(params.tracing, service.metrics.traced)
-    if args.engine == "llamacpp":
-        from serving.gguf_engine import load_gguf
-
-        loaded = load_gguf(Path(args.model), NAME, "1", params)
-    else:
-        model = AutoModelForCausalLM.from_pretrained(args.model).eval()
-        loaded = Loaded(NAME, "1", model, AutoTokenizer.from_pretrained(args.model))
+    loaded = load_dir(Path(args.model), NAME, "1", params)
     service.engine.swap(loaded)
     service.on_model(loaded, None)
     uvicorn.run(create_app(service), host="127.0.0.1", port=args.port, log_level="warning")

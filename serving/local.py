@@ -16,9 +16,7 @@ from pathlib import Path
 
 import torch
 
-from serving.engine import Loaded
-from serving.gguf_engine import load_gguf
-from serving.service import assemble
+from serving.service import assemble, load_dir
 from tasks.config.schema import ServingParams
 from tasks.core.errors import ModelSourceError
 from tasks.core.processes import free_port
@@ -30,7 +28,6 @@ def local_server(
 ) -> Iterator[str]:
     """Serve `model_dir` as `name` in `dtype`; yields the /v1 base URL, stops the server on exit."""
     import uvicorn
-    from transformers import AutoModelForCausalLM, AutoTokenizer
 
     from serving.app import create_app
 
@@ -44,11 +41,7 @@ def local_server(
         })  # fmt: skip
         service = assemble(params, name, score_answers=False)
         service.keys = {}  # loopback only, for this process
-        if params.engine == "llamacpp":
-            loaded = load_gguf(model_dir, name, "local", params)
-        else:
-            loaded = Loaded(name, "local", AutoModelForCausalLM.from_pretrained(model_dir, dtype=dtype).eval(),
-                            AutoTokenizer.from_pretrained(model_dir))  # fmt: skip
+        loaded = load_dir(model_dir, name, "local", params, dtype)
         service.engine.warm_up(loaded)
         service.engine.swap(loaded)
         port = free_port()

@@ -8,10 +8,12 @@ from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 
+import torch
+
 from serving.access import RateLimiter, TokenBudget, read_keys
 from serving.champion import Watcher, load_version
 from serving.engine import Engine, Loaded
-from serving.gguf_engine import LlamaCppEngine
+from serving.gguf_engine import LlamaCppEngine, load_gguf
 from serving.gguf_engine import load_version as load_gguf_version
 from serving.metrics import Metrics
 from serving.tracing import Tracer
@@ -107,6 +109,17 @@ def assemble(s: ServingParams, model_name: str, root: Path = Path("."), score_an
     )
     engine.on_batch = service.metrics.batch
     return service
+
+
+def load_dir(model_dir: Path, name: str, version: str, s: ServingParams, dtype: torch.dtype | None = None) -> Loaded:
+    """A model folder from disk, not the registry, for the engine `s.engine` names: the offline judge, the bench
+    and the tests serve one this way."""
+    if s.engine == "llamacpp":
+        return load_gguf(model_dir, name, version, s)
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    model = AutoModelForCausalLM.from_pretrained(model_dir, **({"dtype": dtype} if dtype else {})).eval()
+    return Loaded(name, version, model, AutoTokenizer.from_pretrained(model_dir))
 
 
 def build(params: Params, client=None, root: Path = Path(".")) -> Service:

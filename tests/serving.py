@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from serving.engine import Loaded
-from serving.service import Service, assemble
+from serving.service import Service, assemble, load_dir
 from tasks.config.schema import ServingParams
 
 REPO = Path(__file__).resolve().parents[1]
@@ -17,15 +17,7 @@ ENGINES = ("transformers", "llamacpp")
 
 def load_tiny(model_dir: Path, version: str = "1", engine: str = "transformers") -> Loaded:
     """The tiny model in `engine`; llamacpp: its q8_0 GGUF with the default serving params' slots."""
-    from transformers import AutoModelForCausalLM, AutoTokenizer
-
-    if engine == "llamacpp":
-        from serving.gguf_engine import load_gguf
-
-        return load_gguf(model_dir, NAME, version, ServingParams())
-
-    model = AutoModelForCausalLM.from_pretrained(model_dir).eval()
-    return Loaded(NAME, version, model, AutoTokenizer.from_pretrained(model_dir))
+    return load_dir(model_dir, NAME, version, ServingParams(engine=engine))
 
 
 def engine_of(loaded: Loaded) -> str:
