@@ -9,7 +9,8 @@ Two sets, neither used to fit the classifier:
   by family, at the threshold chosen on the validation split;
 - the fixed set the guard was measured on before the classifier (`tasks.evaluation.guard_set`): hand-written
   held-out attacks and the evaluation's injection probes against hard negatives and generated support traffic,
-  with the rules alone beside it (what a rule list catches).
+  with the rules alone beside it (what a rule list catches), and again after 3 and 10 generated support messages
+  (padding that would dilute an attack in a whole-text score).
 `--holdout-each` refits with one attack family left out of training and validation, and reports that family's
 recall: how the guard does on a kind of attack nobody showed it. `--seeds` refits on the corpus dealt to the splits
 with other seeds (other templates, goals and intents in the test split): one split's figure moves by several
@@ -97,6 +98,15 @@ def main() -> None:
         recall, fpr = rates([s >= t for s in fixed], labels)
         mark = "  <- serving" if t == round(threshold, 3) else ""
         print(f"  {f'classifier >= {t}':<28} recall {recall:.3f}  FPR {fpr:.3f}{mark}")
+
+    from tasks.data.synthesize import traffic
+
+    filler = [r["messages"][-1]["content"] for r in traffic(400, seed=99, shift_share=0.0)]
+    rng = np.random.default_rng(0)
+    for n in (3, 10):  # a long message of support text with the attack (or the look-alike) at its end
+        padded = [" ".join([*rng.choice(filler, n), t]) for t in texts]
+        recall, fpr = rates([s >= threshold for s in classifier.scores(padded, cached)], labels)
+        print(f"  {f'after {n} support messages':<28} recall {recall:.3f}  FPR {fpr:.3f}")
 
     guard = Guard(params.serving.guard, classifier, embed)
     sample = [t for t, _ in labelled][:200]

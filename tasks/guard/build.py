@@ -23,7 +23,7 @@ from tasks.data.pii import scrub
 from tasks.guard.classifier import META, WEIGHTS, fit_features, threshold_at_fpr
 from tasks.guard.corpus import read_corpus
 from tasks.guard.encoder import ENCODER, fine_tune, load_encoder
-from tasks.guard.features import Embed, featurize
+from tasks.guard.features import Embed, featurize, pieces
 
 
 def _rate(hits: list[bool]) -> float | None:
@@ -57,9 +57,12 @@ def measure(rows: list[dict[str, Any]], scores: np.ndarray, threshold: float) ->
     }
 
 
-def out_of_fold(features: sparse.csr_matrix, rows: list[dict[str, Any]], p: GuardModelParams) -> np.ndarray:
-    """Each row scored by a classifier fitted without its template (its group of folds): scores for rows the
-    classifier never saw, from every template of the development splits rather than from one small split."""
+def out_of_fold(
+    features: sparse.csr_matrix, owner: np.ndarray, rows: list[dict[str, Any]], p: GuardModelParams
+) -> np.ndarray:
+    """Each row scored (as its highest piece: `features.pieces`) by a classifier fitted without its template (its
+    group of folds): scores for rows the classifier never saw, from every template of the development splits
+    rather than from one small split. `features` holds the rows' pieces, the whole rows first."""
     from sklearn.model_selection import GroupKFold
 
     scores = np.zeros(len(rows))
@@ -70,7 +73,9 @@ def out_of_fold(features: sparse.csr_matrix, rows: list[dict[str, Any]], p: Guar
         classifier = fit_features(
             features[fitted], [r["label"] for r in part], [r["family"] for r in part], p.regularization
         )
-        scores[held] = classifier.score_features(features[held])
+        scored = np.flatnonzero(np.isin(owner, held))
+        piece_scores = classifier.score_features(features[scored])
+        np.maximum.at(scores, owner[scored], piece_scores)
     return scores
 
 
@@ -108,10 +113,12 @@ def build(params: Params, corpus: Path, out: Path, embed: Embed) -> dict[str, An
         embed = load_encoder(tuned)
     encoder_s = time.perf_counter() - started
     started = time.perf_counter()
-    features = featurize(dev_texts, embed)
-    oof = out_of_fold(features, dev, p)
+    parts, owner = pieces(dev_texts)
+    features = featurize(parts, embed)
+    oof = out_of_fold(features, owner, dev, p)
     threshold = threshold_at_fpr(oof[pool], p.target_fpr)
-    classifier = fit_features(features, [r["label"] for r in dev], [r["family"] for r in dev], p.regularization)
+    whole = features[: len(dev)]
+    classifier = fit_features(whole, [r["label"] for r in dev], [r["family"] for r in dev], p.regularization)
     fit_s = time.perf_counter() - started
     test_scores = classifier.scores(test_texts, embed)
     held = [i for i, r in enumerate(test) if r["family"] in p.holdout_families]

@@ -18,7 +18,7 @@ from scipy import sparse
 from tasks.core.errors import ConfigError
 from tasks.core.files import write_json
 from tasks.guard.encoder import ENCODER, load_encoder
-from tasks.guard.features import EMBEDDING_DIM, Embed, featurize
+from tasks.guard.features import EMBEDDING_DIM, Embed, featurize, pieces
 
 WEIGHTS = "classifier.npz"
 META = "classifier.json"
@@ -39,13 +39,15 @@ class InjectionClassifier:
         return self.explain(texts, embed)[0]
 
     def explain(self, texts: list[str], embed: Embed) -> tuple[np.ndarray, list[str]]:
-        """Each text's probability of an injection, and the attack family it is most like (what a block names).
+        """Each text's probability of an injection (its highest piece's: `features.pieces`), and the attack family
+        the whole text is most like (what a block names).
         `embed` is the shipped encoder, used when the classifier carries no fine-tuned one of its own."""
         if not texts:
             return np.zeros(0), []
-        features = featurize(texts, self.encoder or embed)
-        nearest = (features[:, :EMBEDDING_DIM].toarray() @ self.centroids.T).argmax(axis=1)
-        return self.score_features(features), [self.families[i] for i in nearest]
+        parts, owner = pieces(texts)
+        features = featurize(parts, self.encoder or embed)
+        nearest = (features[: len(texts), :EMBEDDING_DIM].toarray() @ self.centroids.T).argmax(axis=1)
+        return highest(self.score_features(features), owner, len(texts)), [self.families[i] for i in nearest]
 
     def score_features(self, features: sparse.csr_matrix) -> np.ndarray:
         logits = np.asarray(features @ self.coef + self.intercept).ravel()
@@ -57,6 +59,13 @@ class InjectionClassifier:
             out / WEIGHTS, coef=self.coef, intercept=np.array([self.intercept]), centroids=self.centroids
         )
         write_json(out / META, {**self.meta, "threshold": self.threshold, "families": self.families})
+
+
+def highest(scores: np.ndarray, owner: np.ndarray, n: int) -> np.ndarray:
+    """Per text, the highest score among its pieces."""
+    out = np.zeros(n)
+    np.maximum.at(out, owner, scores)
+    return out
 
 
 def load(path: Path) -> InjectionClassifier:

@@ -94,7 +94,7 @@ _COMMON = frozenset(
         "new",
     ]
 )
-MAX_SENTENCES = 16  # per text and per request: embedding cost stays bounded for long inputs
+MAX_SENTENCES = 16  # pieces per text and per request: embedding cost stays bounded for long inputs
 EMBEDDING_DIM = 384  # all-MiniLM-L6-v2; a row starts with the mean sentence embedding, then the max
 SIGNS = ("rule", "base64", "hex", "rot13", "reversed", "leet", "spaced", "tags", "invisible", "url")
 _HASHER = HashingVectorizer(
@@ -172,8 +172,27 @@ def reveal(text: str) -> tuple[str, dict[str, float]]:
 
 
 def sentences(text: str) -> list[str]:
+    """At most MAX_SENTENCES pieces that cover the whole text: past that, neighbouring sentences share a piece, so
+    padding a message with benign text does not push an attack out of what is read."""
     parts = [p.strip() for p in _SENTENCE.split(text)]
-    return [p for p in parts if len(p) > 3][:MAX_SENTENCES] or [text]
+    parts = [p for p in parts if len(p) > 3] or [text]
+    if len(parts) <= MAX_SENTENCES:
+        return parts
+    size = -(-len(parts) // MAX_SENTENCES)
+    return [" ".join(parts[i : i + size]) for i in range(0, len(parts), size)]
+
+
+def pieces(texts: list[str]) -> tuple[list[str], np.ndarray]:
+    """The texts, then the sentences of each text that has several, and which text each piece comes from: a text
+    scores as high as its highest piece, so one attacking sentence in a long, otherwise benign message counts in
+    full rather than as a sixteenth of the mean."""
+    parts, owner = list(texts), list(range(len(texts)))
+    for i, text in enumerate(texts):
+        split = sentences(text)
+        if len(split) > 1:
+            parts += split
+            owner += [i] * len(split)
+    return parts, np.asarray(owner)
 
 
 def featurize(texts: list[str], embed: Embed) -> sparse.csr_matrix:

@@ -85,6 +85,18 @@ def test_out_of_fold_scores_come_from_classifiers_that_never_saw_the_row_s_templ
     features = sparse.csr_matrix(np.eye(templates)[[int(r["template"][2:]) for r in rows]])
     labels = [r["label"] for r in rows]
     seen = fit_features(features, labels, [r["family"] for r in rows], 100.0).score_features(features)
-    unseen = out_of_fold(features, rows, GuardModelParams(threshold_folds=5))
+    unseen = out_of_fold(features, np.arange(len(rows)), rows, GuardModelParams(threshold_folds=5))
     assert all((s > 0.9) == bool(label) for s, label in zip(seen, labels, strict=True))
     assert np.ptp(unseen) < 0.2
+
+
+def test_a_long_text_is_read_whole_in_at_most_max_sentences_pieces() -> None:
+    """Padding a message with benign sentences must not push the attack at its end out of what is scored."""
+    from tasks.guard.features import MAX_SENTENCES, pieces, sentences
+
+    text = " ".join(f"Sentence number {i} is about my router." for i in range(40)) + " " + ATTACK + "."
+    split = sentences(text)
+    assert len(split) <= MAX_SENTENCES and ATTACK in split[-1]
+    assert " ".join(split).split() == text.split()
+    parts, owner = pieces([text, "Short one."])
+    assert parts[:2] == [text, "Short one."] and list(owner) == [0, 1] + [0] * len(split)
