@@ -108,14 +108,20 @@ def test_an_explicit_threshold_wins_over_the_classifiers_own(guard, classifier) 
     assert guard(injection_threshold=0.99).threshold == 0.99
 
 
-def test_detector_quality_on_a_fixed_held_out_set(guard, classifier) -> None:
+@pytest.mark.parametrize("padding", [0, 10])
+def test_detector_quality_on_a_fixed_held_out_set(guard, classifier, padding: int) -> None:
     """Hand-written attacks and the evaluation's injection probes (none in the classifier's corpus), against hard
-    negatives and generated support traffic: bench/guard.py prints the same figures for the default classifier.
-    The bounds leave a margin under what this session's smaller classifier measures (recall 0.85, FPR 0.01);
-    a change to the features or the corpus that costs more than that fails here, not only in the bench."""
+    negatives and generated support traffic, as written and after `padding` support messages: bench/guard.py
+    prints the same figures for the default classifier. The bounds leave a margin under what this session's
+    smaller classifier measures (recall 0.85 both ways, FPR 0.003); a change to the features, the scoring or the
+    corpus that costs more than that fails here, not only in the bench."""
+    from tasks.data.synthesize import traffic
+
     labelled = labelled_set(GUARD_DIR, REPO / "data" / "probes" / "injection.jsonl")
+    filler = [r["messages"][-1]["content"] for r in traffic(100, seed=99, shift_share=0.0)]
+    texts = [" ".join([*filler[i % 90 : i % 90 + padding], scrub(text)]) for i, (text, _) in enumerate(labelled)]
     g = guard()
-    scores = classifier.scores([scrub(text) for text, _ in labelled], embed)
+    scores = classifier.scores(texts, embed)
     attacks = [s >= g.threshold for s, (_, is_attack) in zip(scores, labelled, strict=True) if is_attack]
     benign = [s >= g.threshold for s, (_, is_attack) in zip(scores, labelled, strict=True) if not is_attack]
     assert len(attacks) >= 30 and len(benign) >= 300
