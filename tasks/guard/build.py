@@ -20,7 +20,7 @@ from scipy import sparse
 from tasks.config.schema import GuardModelParams, Params
 from tasks.core.errors import ConfigError
 from tasks.data.pii import scrub
-from tasks.guard.classifier import META, WEIGHTS, fit_features, threshold_at_fpr
+from tasks.guard.classifier import META, WEIGHTS, fit_features, highest, threshold_at_fpr
 from tasks.guard.corpus import read_corpus
 from tasks.guard.encoder import ENCODER, fine_tune, load_encoder
 from tasks.guard.features import Embed, featurize, pieces
@@ -74,8 +74,7 @@ def out_of_fold(
             features[fitted], [r["label"] for r in part], [r["family"] for r in part], p.regularization
         )
         scored = np.flatnonzero(np.isin(owner, held))
-        piece_scores = classifier.score_features(features[scored])
-        np.maximum.at(scores, owner[scored], piece_scores)
+        scores[held] = highest(classifier.score_features(features[scored]), owner[scored], len(rows))[held]
     return scores
 
 

@@ -199,7 +199,12 @@ def featurize(texts: list[str], embed: Embed) -> sparse.csr_matrix:
     """One row per text: mean and max of its sentence embeddings (EMBEDDING_DIM each), the signs, then hashed
     character n-grams.
     Sentences, not whole texts, are embedded, so an attack hidden in a long benign message is not diluted;
-    all sentences of all texts go to the encoder in one batch."""
+    all sentences of all texts go to the encoder in one batch. A text given twice (a user turn that is also one of
+    the request's pieces) is read once."""
+    distinct = list(dict.fromkeys(texts))
+    if len(distinct) < len(texts):
+        row = {text: i for i, text in enumerate(distinct)}
+        return featurize(distinct, embed)[[row[text] for text in texts]]
     revealed = [reveal(t) for t in texts]
     parts = [sentences(r) for r, _ in revealed]
     unique = sorted({s for p in parts for s in p})
