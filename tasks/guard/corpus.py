@@ -122,20 +122,21 @@ def rows(p: GuardModelParams) -> Iterator[dict[str, Any]]:
     unknown = sorted(set(p.holdout_families) - set(families()))
     if unknown:
         raise ConfigError(f"guard_model.holdout_families: unknown {unknown}; the families are {sorted(families())}")
-    rng = random.Random(p.seed)
+    rng = random.Random(p.seed)  # the rows' content
+    deal = random.Random(p.seed + 1)  # which split each template goes to: not moved by what the content draws
     support = _questions(p.support_rows, p.seed)
-    intents = assign(sorted({q["intent"] for q in support}), rng, p)
+    intents = assign(sorted({q["intent"] for q in support}), deal, p)
     intent_split = {intent: split for split, names in intents.items() for intent in names}
     questions = {s: [q["text"] for q in support if intent_split[q["intent"]] == s] for s in SPLITS}
-    goals = assign(tpl["goals"], rng, p)
-    canaries = assign(tpl["canaries"], rng, p)
+    goals = assign(tpl["goals"], deal, p)
+    canaries = assign(tpl["canaries"], deal, p)
     pools = {s: _Pools(rng, goals[s], questions[s], canaries[s]) for s in SPLITS}
 
     def dealt(family: str, items: list[Any]) -> Iterator[tuple[str, Any]]:
         if family in p.holdout_families:
             yield from (("test", item) for item in items)
             return
-        for split, chosen in assign(items, rng, p).items():
+        for split, chosen in assign(items, deal, p).items():
             yield from ((split, item) for item in chosen)
 
     def expand(family: str, template_id: str, split: str, template: str, goals: list[str] | None = None):
@@ -155,7 +156,7 @@ def rows(p: GuardModelParams) -> Iterator[dict[str, Any]]:
             text = _fill(template, {**slots, "encoded": _encode(scheme, attack)})
             yield {"text": text, "label": 1, "family": "encoded", "template": f"encoded/{scheme}/{i}", "split": split}
     for lang, spec in tpl["multilingual"].items():
-        lang_goals = assign(spec["goals"], rng, p)
+        lang_goals = assign(spec["goals"], deal, p)
         for split, (i, template) in dealt("multilingual", list(enumerate(spec["templates"]))):
             yield from expand("multilingual", f"multilingual/{lang}/{i}", split, template, lang_goals[split])
     for family, items in tpl["benign"].items():

@@ -94,7 +94,7 @@ _COMMON = frozenset(
         "new",
     ]
 )
-MAX_SENTENCES = 16  # pieces per text and per request: embedding cost stays bounded for long inputs
+MAX_SENTENCES = 32  # pieces per text and per request: embedding cost stays bounded for long inputs
 EMBEDDING_DIM = 384  # all-MiniLM-L6-v2; a row starts with the mean sentence embedding, then the max
 SIGNS = ("rule", "base64", "hex", "rot13", "reversed", "leet", "spaced", "tags", "invisible", "url")
 _HASHER = HashingVectorizer(
