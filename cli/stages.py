@@ -41,6 +41,60 @@ def probes(
 
 
 @app.command()
+def kb(
+    out: Annotated[Path, typer.Option(help="folder for the help centre's Markdown articles")] = Path("data/kb"),
+) -> None:
+    """Write the help centre's articles from the facts the generated answers quote (docs/knowledge.md)."""
+    from tasks.data.synthesize import intent_templates
+    from tasks.knowledge.articles import write_kb
+
+    summary = write_kb(intent_templates(), out)
+    out_console.print(f"wrote {summary.pop('articles')} articles ({', '.join(f'{n} {k}' for k, n in summary.items())})"
+                      f" to {out}")  # fmt: skip
+
+
+@app.command()
+def index(
+    kb: Annotated[Path | None, typer.Option(help="the articles (default: index.kb)")] = None,
+    metrics: Annotated[Path, typer.Option(help="chunks, tokens and build rate (JSON)")] = Path(
+        "data/reports/index.json"
+    ),
+    params: ParamsOpt = Path("params.yaml"),
+) -> None:
+    """Chunk the knowledge base by heading, embed it with MiniLM and write the LanceDB table at index.uri."""
+    from tasks.core.files import write_json
+    from tasks.knowledge.index import build
+
+    p = load(params).index
+    figures = build(kb or Path(p.kb), p)
+    write_json(metrics, figures)
+    out_console.print(f"indexed {figures['chunks']} chunks ({figures['tokens']} tokens) of {figures['articles']} "
+                      f"articles at {figures['chunks_per_s']} chunks/s -> {p.uri} "
+                      f"(version {figures['version']})")  # fmt: skip
+
+
+@app.command()
+def retrieval(
+    test: Annotated[Path, typer.Option(help="the test split")] = Path("data/split/test.jsonl"),
+    metrics: Annotated[Path, typer.Option(help="hit@k and MRR, overall and per intent (JSON)")] = Path(
+        "data/reports/retrieval.json"
+    ),
+    params: ParamsOpt = Path("params.yaml"),
+) -> None:
+    """Measure the index on the test split: is a question's source article among the top chunks?"""
+    from tasks.core.files import write_json
+    from tasks.evaluation.retrieval import questions, retrieval_quality
+    from tasks.knowledge.retrieve import Retriever
+    from tasks.models.embeddings import embed
+
+    p = load(params).index
+    figures = retrieval_quality(Retriever(p.uri, p.table, embed), questions(test))
+    write_json(metrics, figures)
+    out_console.print(f"{figures['questions']} questions: hit@1 {figures.get('hit@1')}, hit@3 {figures.get('hit@3')}, "
+                      f"MRR {figures.get('mrr')} -> {metrics}")  # fmt: skip
+
+
+@app.command()
 def guard(
     corpus: Annotated[Path, typer.Option(help="where to write the labelled corpus")] = Path(
         "data/guard/generated/corpus.jsonl"

@@ -7,6 +7,7 @@ import time
 import uuid
 from collections.abc import AsyncIterator
 from typing import Any
+from urllib.parse import quote
 
 import orjson
 from fastapi import Request
@@ -19,6 +20,8 @@ from serving.schemas import _Sampling
 from serving.service import Service
 from serving.tracing import Record, Step, step
 from tasks.guard.output_guard import ScreenedReply, StreamScreen, screen_reply
+from tasks.knowledge.context import with_context
+from tasks.knowledge.retrieve import query_text
 from tasks.monitoring.request_log import Entry
 from tasks.monitoring.response_scores import FLAGS, score
 
@@ -51,6 +54,7 @@ class CompletionCall:
         self.finish_reasons: list[str] = []
         self.cost = 0.0
         self.flags: list[dict[str, Any]] = []  # online scores of each answer
+        self.sources: list[dict[str, Any]] = []  # the knowledge base chunks the prompt carried
         self.request = request
         request.state.request_id = self.id  # every response answers with it (the middleware's x-request-id)
 
@@ -90,8 +94,11 @@ class CompletionCall:
         if screened.blocked:
             s.metrics.blocks.labels(screened.category or "unknown").inc()
             raise self.fail(ApiError(400, f"blocked by the input guard: {screened.blocked}", "content_policy"))
+        messages = screened.messages
+        if s.retriever is not None and self.endpoint == "chat":
+            messages = await run_in_threadpool(self._retrieve, messages)
         t1 = time.perf_counter()
-        prompts = await run_in_threadpool(encode, loaded.tokenizer, screened.messages)
+        prompts = await run_in_threadpool(encode, loaded.tokenizer, messages)
         prompt_tokens = sum(len(p) for p in prompts)
         self.steps.append(step("prompt", "PARSER", t1, prompt_tokens=prompt_tokens))
         longest = max(len(p) for p in prompts)
@@ -109,10 +116,29 @@ class CompletionCall:
                                      **{"retry-after": "1"})) from None  # fmt: skip
         return jobs
 
+    def _retrieve(self, messages: list[dict[str, str]]) -> list[dict[str, str]]:
+        """The help centre's top chunks for the conversation (already screened: no PII reaches the index), before
+        it; their ids, titles and scores go to the response, the log, the trace and /metrics."""
+        s, r = self.service, self.service.params.retrieval
+        t0 = time.perf_counter()
+        hits = s.retriever.search(query_text(messages, r.query_turns), r.top_k, r.min_score)
+        self.timing["retrieval"] = time.perf_counter() - t0
+        s.metrics.retrieval.observe(self.timing["retrieval"])
+        s.metrics.retrieved.observe(len(hits))
+        self.sources = [h.source() for h in hits]
+        self.entry.sources, self.entry.index_version = self.sources, s.retriever.version
+        self.steps.append(step("retrieval", "RETRIEVER", t0, chunks=len(hits), index_version=s.retriever.version,
+                               sources=",".join(h.id for h in hits)))  # fmt: skip
+        return with_context(messages, hits)
+
     def headers(self, version: str) -> dict[str, str]:
         timing = ", ".join(f"{k};dur={v * 1000:.2f}" for k, v in self.timing.items())
-        return {"x-request-id": self.id, "x-model-version": version, "x-conversation-id": self.conversation,
-                "server-timing": timing}  # fmt: skip
+        headers = {"x-request-id": self.id, "x-model-version": version, "x-conversation-id": self.conversation,
+                   "server-timing": timing}  # fmt: skip
+        if self.service.retriever is not None and self.endpoint == "chat":
+            headers["x-index-version"] = self.service.retriever.version
+            headers["x-sources"] = ", ".join(f"{quote(x['id'], safe='#/')};score={x['score']}" for x in self.sources)
+        return headers
 
     async def _version(self, job: Job) -> str:
         kind, value = await job.events.get()
@@ -230,6 +256,8 @@ class CompletionCall:
         pairs = enumerate(zip(jobs, replies, strict=True))
         choices = [self._choice(i, reply.text, job.finish_reason, delta=False) for i, (job, reply) in pairs]
         body = {**self._envelope(version, choices, streamed=False), "usage": self._usage(jobs)}
+        if self.service.retriever is not None and self.endpoint == "chat":
+            body["sources"] = self.sources
         return JSONResponse(body, headers=self.headers(version))
 
     def _screened(self, replies: list[ScreenedReply], started: float) -> None:

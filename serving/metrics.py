@@ -53,6 +53,11 @@ class Metrics:
             "llmops_traces", "MLflow traces and ratings on them by outcome (trace_logged, trace_failed, "
             "feedback_logged, feedback_failed, purge_failed, dropped)", ["outcome"], registry=r,
         )  # fmt: skip
+        self.retrieval = Histogram("llmops_retrieval_seconds", "Knowledge base retrieval per chat request (embed "
+                                   "and search)", buckets=(0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1),
+                                   registry=r)  # fmt: skip
+        self.retrieved = Histogram("llmops_retrieved_chunks", "Chunks put in the prompt per chat request",
+                                   buckets=(0, 1, 2, 3, 5, 10), registry=r)  # fmt: skip
         self.cancelled = Counter("llmops_requests_cancelled", "Requests whose client went away mid-reply; generation "
                                  "stopped at the next step", ["endpoint"], registry=r)  # fmt: skip
 

@@ -18,8 +18,9 @@ from serving.gguf_engine import load_version as load_gguf_version
 from serving.metrics import Metrics
 from serving.tracing import Tracer
 from serving.transformers_engine import TransformersEngine
-from tasks.config.schema import Params, ServingParams
+from tasks.config.schema import IndexParams, Params, ServingParams
 from tasks.guard.input_guard import Guard, load_guard
+from tasks.knowledge.retrieve import Retriever
 from tasks.models.inference import inference_dtype
 from tasks.monitoring.request_log import RequestLog, url_of
 from tasks.monitoring.response_scores import Lengths, Scorer, load_scorer
@@ -45,6 +46,7 @@ class Service:
     lengths: Lengths = field(default_factory=Lengths)
     watcher: Watcher | None = None
     tracer: Tracer | None = None  # None: no MLflow traces (a server without a registry, or sample_ratio 0)
+    retriever: Retriever | None = None  # None: no retrieval (serving.retrieval.top_k 0)
     last_purge: float = 0.0
 
     @property
@@ -84,7 +86,15 @@ class Service:
             self.metrics.model_load_failures.inc()
 
 
-def assemble(s: ServingParams, model_name: str, root: Path = Path("."), score_answers: bool = True) -> Service:
+def _retriever(s: ServingParams, index: IndexParams, root: Path, embed) -> Retriever | None:
+    if not s.retrieval.top_k:
+        return None
+    uri = index.uri if "://" in index.uri else str(root / index.uri)
+    return Retriever(uri, index.table, embed, s.retrieval.refresh_s)
+
+
+def assemble(s: ServingParams, model_name: str, root: Path = Path("."), score_answers: bool = True,
+             index: IndexParams | None = None) -> Service:  # fmt: skip
     """Every part but the registry: no model yet (the watcher, or a test, swaps one in)."""
     from tasks.models.embeddings import embed
 
@@ -106,6 +116,7 @@ def assemble(s: ServingParams, model_name: str, root: Path = Path("."), score_an
         keys=read_keys(s.api_keys_env),
         budget=TokenBudget(s.daily_tokens_per_key, request_log.tokens_since),
         scorer=load_scorer(root / s.probes) if score_answers else None,
+        retriever=_retriever(s, index or IndexParams(), root, embed),
     )
     engine.on_batch = service.metrics.batch
     return service
@@ -127,7 +138,7 @@ def build(params: Params, client=None, root: Path = Path(".")) -> Service:
     does not exist."""
     from tasks.registry.store import connect
 
-    service = assemble(params.serving, params.registry.model_name, root)
+    service = assemble(params.serving, params.registry.model_name, root, index=params.index)
     if params.serving.engine == "llamacpp":
         load = partial(load_gguf_version, serving=params.serving)
     else:

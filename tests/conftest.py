@@ -112,6 +112,21 @@ def guard_classifier(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
+def kb_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The generated help centre (kb/) and its LanceDB index (index/), built once per session."""
+    from tasks.config.schema import IndexParams
+    from tasks.data.synthesize import intent_templates
+    from tasks.knowledge.articles import write_kb
+    from tasks.knowledge.index import build
+
+    def index(root: Path) -> None:
+        write_kb(intent_templates(), root / "kb")
+        build(root / "kb", IndexParams(uri=str(root / "index")))
+
+    return built_once(tmp_path_factory, "kb-index", index)
+
+
+@pytest.fixture(scope="session")
 def smoke_pipeline(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """`dvc repro` of the smoke profile, once per session, in a committed git + DVC workspace.
 

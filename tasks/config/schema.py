@@ -469,6 +469,30 @@ class GuardModelParams(_Section):
     """Registered model name of each trained classifier."""
 
 
+class IndexParams(_Section):
+    """The knowledge base's vector index (llmops index): data/kb's articles, chunked by heading, embedded."""
+
+    kb: str = "data/kb"
+    """the articles (Markdown or HTML) the index is built from"""
+    uri: str = "data/index"
+    """where LanceDB writes the table: a folder (a DVC output), or an object-store URI (s3://bucket/index)"""
+    table: str = "chunks"
+    """the table's name at uri"""
+    chunk_words: int = Field(180, ge=20, le=400)
+    """a section longer than this is cut at block boundaries (MiniLM reads 256 word pieces)"""
+
+
+class RetrievalParams(_Section):
+    top_k: int = Field(0, ge=0, le=50)
+    """chunks retrieved for each chat request and put before the conversation; 0: no retrieval"""
+    min_score: float = Field(0.35, ge=-1, le=1)
+    """chunks less similar than this (cosine) are left out: a question the knowledge base does not cover gets none"""
+    query_turns: int = Field(2, ge=1)
+    """the last user turns the query is made of (a follow-up carries its question's topic)"""
+    refresh_s: float = Field(30, gt=0)
+    """how often the index is reopened: a rebuilt index serves within this, without a restart"""
+
+
 class TracingParams(_Section):
     sample_ratio: float = Field(1.0, ge=0, le=1)
     """share of requests written as MLflow traces (decided by request id); 0: none"""
@@ -533,6 +557,7 @@ class ServingParams(_Section):
     daily_tokens_per_key: int = Field(0, ge=0)
     """prompt + completion tokens an API key (or client address) may use per UTC day; then 429; 0: no budget"""
     guard: GuardParams = GuardParams()
+    retrieval: RetrievalParams = RetrievalParams()
     tracing: TracingParams = TracingParams()
     cost: CostParams = CostParams()
 
@@ -561,6 +586,7 @@ class Params(_Section):
     drift: DriftParams = DriftParams()
     orchestration: OrchestrationParams = OrchestrationParams()
     guard_model: GuardModelParams = GuardModelParams()
+    index: IndexParams = IndexParams()
     serving: ServingParams = ServingParams()
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, use_attribute_docstrings=True)

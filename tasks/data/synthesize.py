@@ -24,6 +24,7 @@ from tasks.config.schema import GenerateParams
 from tasks.core.files import atomic_writer
 from tasks.core.text import slot_names
 from tasks.data import safety
+from tasks.knowledge import facts
 
 _OPENERS = ["", "", "Hi, ", "Hello, ", "Good morning. ", "Hey there, ", "Hi team, ", "Quick question: "]
 _CONTEXT = [
@@ -56,12 +57,25 @@ _DE_STREETS = ["Hauptstraße", "Bahnhofstraße", "Lindenweg", "Schillerplatz"]
 
 def _templates() -> dict[str, Any]:
     text = resources.files("tasks.data").joinpath("templates/telecom.yaml").read_text(encoding="utf-8")
-    return yaml.safe_load(text)
+    tpl = yaml.safe_load(text)
+    tpl["slots"] = {**tpl["slots"], **facts.entity_values()}
+    return tpl
 
 
 def intent_answers() -> dict[str, list[str]]:
     """Each intent's answer templates (slots unfilled): what a right answer to it says."""
     return {intent: spec["answers"] for intent, spec in _templates()["intents"].items()}
+
+
+def intent_templates() -> dict[str, dict[str, Any]]:
+    """Each intent's questions, answers and follow-ups (slots unfilled)."""
+    return _templates()["intents"]
+
+
+def reply_templates() -> dict[str, list[str]]:
+    """Each intent's replies, follow-ups' included: every fact a conversation about it may quote."""
+    return {intent: spec["answers"] + [a for _, a in spec.get("follow_ups", [])]
+            for intent, spec in _templates()["intents"].items()}  # fmt: skip
 
 
 def _fill(rng: random.Random, text: str, slots: dict[str, list[str]]) -> str:
@@ -70,8 +84,10 @@ def _fill(rng: random.Random, text: str, slots: dict[str, list[str]]) -> str:
 
 
 def _pick(rng: random.Random, slots: dict[str, list[str]]) -> dict[str, list[str]]:
-    """One value per slot, so every turn of a conversation speaks of the same router, plan, country."""
-    return {name: [rng.choice(values)] for name, values in sorted(slots.items())}
+    """One value per slot, so every turn of a conversation speaks of the same router, plan, country, and the
+    help centre's facts about them, so every answer says what the knowledge base says."""
+    picked = {name: rng.choice(values) for name, values in sorted(slots.items())}
+    return {name: [value] for name, value in {**picked, **facts.derived(picked)}.items()}
 
 
 def _luhn_complete(prefix: str) -> str:

@@ -98,6 +98,12 @@ def embed(texts: list[str], batch_size: int = 64) -> np.ndarray:
     return _embed(texts, *_shipped(), batch_size)
 
 
+def token_counts(texts: list[str]) -> list[int]:
+    """Word pieces of each text under the shipped encoder's tokenizer (before its MAX_TOKENS truncation)."""
+    tokenizer = _shipped()[1]
+    return [len(ids) for ids in tokenizer(texts, add_special_tokens=False)["input_ids"]]
+
+
 def encoder(source: Path) -> Callable[[list[str]], np.ndarray]:
     """`embed` for a fine-tuned copy of the shipped encoder (a sentence-transformers folder at `source`), exported
     to ONNX like it, keyed by its weights' hash."""

@@ -46,6 +46,8 @@ requests = sa.Table(
     sa.Column("guard", sa.JSON),  # {check: outcome}
     sa.Column("end_user", sa.String(256)),  # OpenAI's `user`: the client's id for its own end user
     sa.Column("request_metadata", sa.JSON),  # OpenAI's `metadata`, values redacted
+    sa.Column("sources", sa.JSON),  # the knowledge base chunks put in the prompt: [{id, title, score}]
+    sa.Column("index_version", sa.String(32)),  # the index they came from
 )
 
 feedback = sa.Table(
@@ -82,6 +84,8 @@ class Entry:
     guard: dict[str, str] = field(default_factory=dict)
     end_user: str | None = None
     request_metadata: dict[str, str] | None = None
+    sources: list[dict[str, str | float]] | None = None
+    index_version: str | None = None
 
     def redacted(self) -> dict[str, Any]:
         row = dict(self.__dict__)

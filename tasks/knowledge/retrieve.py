@@ -1,0 +1,80 @@
+"""Retrieval over the index: the top-k chunks for a query, by cosine similarity in LanceDB.
+
+The server holds one Retriever; it reopens the table every `refresh_s`, so an index rebuilt by `dvc repro` (or
+written to the same object-store URI by another machine) serves without a restart, and its version moves with it.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from tasks.core.errors import ModelSourceError
+from tasks.knowledge.index import VERSION_KEY, connect
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    id: str
+    article: str
+    title: str
+    heading: str
+    text: str
+    score: float  # cosine similarity
+
+    def source(self) -> dict[str, str | float]:
+        """What a response and the request log show of it."""
+        return {"id": self.id, "title": self.title, "score": round(self.score, 4)}
+
+
+def query_text(messages: list[dict[str, str]], turns: int) -> str:
+    """The last `turns` user turns, latest last: a follow-up ("and how much is it?") keeps its topic."""
+    users = [m["content"] for m in messages if m.get("role") == "user" and m.get("content")]
+    return "\n".join(users[-turns:])
+
+
+class Retriever:
+    def __init__(self, uri: str, table: str, embed: Callable[[list[str]], np.ndarray], refresh_s: float = 30.0):
+        self.uri, self.table_name, self.embed, self.refresh_s = uri, table, embed, refresh_s
+        self._lock = threading.Lock()
+        self._opened_at = 0.0
+        self._table = None
+        self.version = ""
+        self._open()
+
+    def _open(self) -> None:
+        try:
+            table = connect(self.uri).open_table(self.table_name)
+        except (FileNotFoundError, ValueError) as err:
+            raise ModelSourceError(
+                f"index {self.uri!r} has no table {self.table_name!r} ({err}); build it with `dvc repro index` "
+                "(or `llmops index`), or set serving.retrieval.top_k: 0"
+            ) from None
+        version = (table.schema.metadata or {}).get(VERSION_KEY, b"").decode()
+        with self._lock:
+            self._table, self.version, self._opened_at = table, version, time.monotonic()
+
+    def refresh_if_due(self) -> None:
+        if time.monotonic() - self._opened_at >= self.refresh_s:
+            self._open()
+
+    def search(self, query: str, k: int, min_score: float = -1.0) -> list[Hit]:
+        self.refresh_if_due()
+        return self.search_vector(self.embed([query])[0], k, min_score)
+
+    def search_vector(self, vector: np.ndarray, k: int, min_score: float = -1.0) -> list[Hit]:
+        with self._lock:
+            table = self._table
+        rows = (
+            table.search(vector.astype(np.float32))
+            .distance_type("cosine")
+            .select(["id", "article", "title", "heading", "text", "_distance"])
+            .limit(k)
+            .to_list()
+        )
+        hits = [Hit(r["id"], r["article"], r["title"], r["heading"], r["text"], 1.0 - r["_distance"]) for r in rows]
+        return [h for h in hits if h.score >= min_score]

@@ -1,0 +1,133 @@
+"""The knowledge base: articles that agree with the answers, chunks by heading, the LanceDB index, retrieval."""
+
+from __future__ import annotations
+
+import itertools
+import re
+from pathlib import Path
+
+import pytest
+
+from tasks.config.schema import GenerateParams, IndexParams
+from tasks.core.errors import DataFormatError, ModelSourceError
+from tasks.core.files import write_jsonl
+from tasks.data.synthesize import intent_templates, records, reply_templates
+from tasks.evaluation.retrieval import questions, retrieval_quality
+from tasks.knowledge import facts
+from tasks.knowledge.articles import articles
+from tasks.knowledge.chunks import article_chunks, kb_files
+from tasks.knowledge.context import with_context
+from tasks.knowledge.index import build
+from tasks.knowledge.retrieve import Hit, Retriever, query_text
+from tasks.models.embeddings import embed
+
+
+def test_every_fact_an_answer_quotes_is_in_the_articles_its_conversation_points_at() -> None:
+    kb = articles(intent_templates())
+    assert len(kb) >= 60
+    checked = 0
+    for intent, templates in reply_templates().items():
+        quoted = {name for t in templates for name in re.findall(r"\{(\w+)\}", t)}
+        for kind, names in facts.entity_values().items():
+            for name in names:
+                picked = {k: v[0] for k, v in facts.entity_values().items()} | {kind: name}
+                values = facts.derived(picked)
+                text = f"{intent} {name}"
+                sources = facts.sources(intent, text, templates)
+                context = " ".join(kb[s] for s in sources)
+                for slot in quoted & set(values):
+                    assert values[slot] in context, (intent, name, slot, sources)
+                    checked += 1
+    assert checked > 500
+
+
+def test_generated_answers_quote_the_help_centre_not_random_numbers() -> None:
+    """A roaming price, a plan price, a deadline: the same in every conversation that names it."""
+    prices: dict[str, set[str]] = {}
+    for r in itertools.islice(records(GenerateParams(n_records=1500, seed=3)), 1500):
+        if r.get("intent") != "plan_change":
+            continue
+        for m in r["messages"]:
+            if found := re.search(r"The (.+?) plan costs ([\d.]+) EUR", m["content"]):
+                prices.setdefault(found[1], set()).add(found[2])
+    assert prices and all(len(v) == 1 for v in prices.values()), prices
+    assert prices == {k: {facts.helpcentre()["plans"][k]["price"]} for k in prices}
+
+
+def test_markdown_is_chunked_by_heading_and_long_sections_are_cut(tmp_path: Path) -> None:
+    body = " ".join(f"Step {i} of the reset." for i in range(60))
+    (tmp_path / "reset.md").write_text(f"# Resetting the box\n\nIntro line.\n\n## Steps\n\n{body}\n\n- one\n- two\n")
+    chunks = article_chunks(tmp_path / "reset.md", tmp_path, max_words=100)
+    assert [c.id for c in chunks] == ["reset#top", "reset#steps", "reset#steps-2", "reset#steps-3", "reset#steps-4"]
+    assert all(c.title == "Resetting the box" and len(c.text.split()) <= 100 for c in chunks)
+    assert " ".join(c.text for c in chunks[1:]) == f"{body} one two"
+    assert chunks[1].embedded().startswith("Resetting the box. Steps. Step 0 of the reset.")
+
+
+def test_html_articles_lose_their_scripts_and_navigation(tmp_path: Path) -> None:
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "pin.html").write_text(
+        "<html><head><script>var x = 1;</script></head><body><nav>Home | Help</nav><h1>PIN and PUK</h1>"
+        "<h2>Blocked SIM</h2><ul><li><p>Enter the PUK from the SIM card holder.</p></li></ul>"
+        "<p>Then   choose a new PIN.</p></body></html>"
+    )
+    [chunk] = article_chunks(tmp_path / "sub" / "pin.html", tmp_path, 180)
+    assert (chunk.id, chunk.title, chunk.heading) == ("sub/pin#blocked-sim", "PIN and PUK", "Blocked SIM")
+    assert chunk.text == "Enter the PUK from the SIM card holder. Then choose a new PIN."
+
+
+def test_unreadable_and_missing_knowledge_bases_are_named(tmp_path: Path) -> None:
+    with pytest.raises(DataFormatError, match="no such folder"):
+        kb_files(tmp_path / "kb")
+    (tmp_path / "kb").mkdir()
+    with pytest.raises(DataFormatError, match=r"no \.md or \.html"):
+        kb_files(tmp_path / "kb")
+    (tmp_path / "kb" / "latin.md").write_bytes("# Caf\xe9\n".encode("latin-1"))
+    with pytest.raises(DataFormatError, match=r"latin.md: not UTF-8"):
+        article_chunks(tmp_path / "kb" / "latin.md", tmp_path / "kb", 180)
+    with pytest.raises(ModelSourceError, match="dvc repro index"):
+        Retriever(str(tmp_path / "index"), "chunks", embed)
+
+
+def test_retrieval_finds_the_entity_article_and_a_rebuilt_index_serves_after_refresh(tmp_path: Path) -> None:
+    kb = tmp_path / "kb"
+    kb.mkdir()
+    (kb / "roaming-japan.md").write_text("# Roaming in Japan\n\n## Prices\n\nA Travel Day Pass costs 14.99 EUR.\n")
+    (kb / "router-fritzbox.md").write_text("# Setting up the FritzBox\n\n## Admin page\n\nOpen http://192.168.178.1.\n")
+    p = IndexParams(uri=str(tmp_path / "index"))
+    first = build(kb, p)
+    retriever = Retriever(p.uri, p.table, embed, refresh_s=0)
+    [top] = retriever.search("how much is roaming in Japan per day?", k=1)
+    assert (top.id, top.article) == ("roaming-japan#prices", "roaming-japan") and 0 < top.score <= 1
+    assert retriever.search("how much is roaming in Japan per day?", k=2, min_score=top.score)[0] == top
+    (kb / "roaming-japan.md").write_text("# Roaming in Japan\n\n## Prices\n\nA Travel Day Pass costs 12.99 EUR.\n")
+    second = build(kb, p)
+    assert second["version"] != first["version"] and second["chunks"] == 2
+    [top] = retriever.search("how much is roaming in Japan per day?", k=1)
+    assert "12.99" in top.text and retriever.version == second["version"]
+
+
+def test_context_goes_after_the_system_message_and_the_query_keeps_the_topic() -> None:
+    hit = Hit("a#b", "a", "Roaming in Japan", "Prices", "14.99 EUR per day.", 0.8)
+    conversation = [{"role": "system", "content": "You are Vodaline's assistant."},
+                    {"role": "user", "content": "I'm going to Japan."}, {"role": "assistant", "content": "Great."},
+                    {"role": "user", "content": "How much is it?"}]  # fmt: skip
+    system, *rest = with_context(conversation, [hit])
+    assert (
+        system["content"].startswith("You are Vodaline's assistant.")
+        and "[1] Roaming in Japan > Prices" in system["content"]
+    )
+    assert rest == conversation[1:]
+    assert query_text(conversation, 2) == "I'm going to Japan.\nHow much is it?"
+    assert with_context(conversation[1:], [])[0]["role"] == "system"
+
+
+def test_the_generated_help_centre_answers_held_out_questions(tmp_path: Path, kb_index: Path) -> None:
+    """A regression floor for the retrieval bench: questions of a seed the index never saw, by source article."""
+    rows = [r for r in itertools.islice(records(GenerateParams(n_records=900, seed=41)), 900) if r.get("intent")]
+    write_jsonl(tmp_path / "test.jsonl", rows)
+    asked = questions(tmp_path / "test.jsonl")
+    assert len(asked) > 500
+    figures = retrieval_quality(Retriever(str(kb_index / "index"), "chunks", embed), asked)
+    assert figures["hit@3"] >= 0.85 and figures["mrr"] >= 0.75, figures
+    assert figures["per_intent"]["roaming_charges"]["hit@3"] >= 0.8 and figures["questions"] == len(asked)
