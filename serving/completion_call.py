@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 from urllib.parse import quote
 
+import numpy as np
 import orjson
 from fastapi import Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
@@ -20,7 +21,8 @@ from serving.schemas import _Sampling
 from serving.service import Service
 from serving.tracing import Record, Step, step
 from tasks.guard.output_guard import ScreenedReply, StreamScreen, screen_reply
-from tasks.knowledge.context import with_context
+from tasks.knowledge.answer_cache import Cached, Hit, numbers
+from tasks.knowledge.context import PROMPT_VERSION, with_context
 from tasks.knowledge.retrieve import query_text
 from tasks.monitoring.request_log import Entry
 from tasks.monitoring.response_scores import FLAGS, score
@@ -55,6 +57,9 @@ class CompletionCall:
         self.cost = 0.0
         self.flags: list[dict[str, Any]] = []  # online scores of each answer
         self.sources: list[dict[str, Any]] = []  # the knowledge base chunks the prompt carried
+        self.cache_key: tuple[str, ...] | None = None  # set when the request may be answered from the cache
+        self.cache_vector: np.ndarray | None = None
+        self.cache_hit: Hit | None = None
         self.request = request
         request.state.request_id = self.id  # every response answers with it (the middleware's x-request-id)
 
@@ -95,8 +100,13 @@ class CompletionCall:
             s.metrics.blocks.labels(screened.category or "unknown").inc()
             raise self.fail(ApiError(400, f"blocked by the input guard: {screened.blocked}", "content_policy"))
         messages = screened.messages
+        vector = None
+        if s.cache is not None:
+            vector = await run_in_threadpool(self._cache_lookup, screened, loaded.version)
+            if self.cache_hit is not None:
+                return []
         if s.retriever is not None and self.endpoint == "chat":
-            messages = await run_in_threadpool(self._retrieve, messages)
+            messages = await run_in_threadpool(self._retrieve, messages, vector)
         t1 = time.perf_counter()
         prompts = await run_in_threadpool(encode, loaded.tokenizer, messages)
         prompt_tokens = sum(len(p) for p in prompts)
@@ -116,12 +126,90 @@ class CompletionCall:
                                      **{"retry-after": "1"})) from None  # fmt: skip
         return jobs
 
-    def _retrieve(self, messages: list[dict[str, str]]) -> list[dict[str, str]]:
+    def _cacheable(self, screened) -> str | None:
+        """The question when one earlier answer fits every asker: one user turn (beside a system message), no
+        personal data, no injection suspicion, greedy and not streamed."""
+        body, messages = self.body, screened.messages
+        users = [m for m in messages if m["role"] == "user"]
+        if self.endpoint != "chat" or body.stream or body.temperature > 0 or len(users) != 1:
+            return None
+        if any(m["role"] not in ("user", "system") for m in messages) or screened.pii or screened.suspects:
+            return None
+        return users[0]["content"]
+
+    def _cache_lookup(self, screened, version: str) -> np.ndarray | None:
+        """Under the key of everything that shapes the answer (model, prompt, index, system message, the
+        question's numbers), the most similar earlier question's answer, if similar enough; the question's
+        embedding, which retrieval reuses."""
+        s = self.service
+        question = self._cacheable(screened)
+        if question is None:
+            s.metrics.cache.labels("skip").inc()
+            return None
+        t0 = time.perf_counter()
+        vector = s.embed([question])[0]
+        system = "\n".join(m["content"] for m in screened.messages if m["role"] == "system")
+        index = s.retriever.version if s.retriever is not None else ""
+        stops = "\x00".join(self.body.stops() or [])
+        self.cache_key = (version, PROMPT_VERSION, index, system, stops, ",".join(sorted(numbers(question))))
+        self.cache_vector = vector
+        hit = s.cache.lookup(self.cache_key, vector)
+        self.timing["cache"] = time.perf_counter() - t0
+        if hit is not None and hit.entry.completion_tokens > self._max_tokens():
+            hit = None  # it was longer than this request allows
+        self.cache_hit = hit
+        s.metrics.cache.labels("hit" if hit else "miss").inc()
+        self.steps.append(step("cache", "RETRIEVER", t0, hit=bool(hit),
+                               similarity=round(hit.similarity, 4) if hit else 0.0))  # fmt: skip
+        return vector if query_text(screened.messages, s.params.retrieval.query_turns) == question else None
+
+    def _max_tokens(self) -> int:
+        body = self.body
+        return getattr(body, "max_completion_tokens", None) or body.max_tokens or self.service.params.default_max_tokens
+
+    def from_cache(self) -> JSONResponse:
+        """The earlier answer, screened again against this conversation, logged and counted like a generation."""
+        hit, s = self.cache_hit, self.service
+        version = self.cache_key[0]
+        entry = hit.entry
+        t0 = time.perf_counter()
+        reply = screen_reply(entry.answer, self.entry.messages, self.suspects, s.params.guard)
+        self._screened([reply], t0)
+        self.sources = entry.extra.get("sources", [])
+        self.entry.sources = self.sources or None
+        self.entry.index_version = self.cache_key[2] or None
+        self.entry.model_version, self.entry.completion = version, "\n".join(self.served)
+        self.entry.completion_tokens, self.finish_reasons = entry.completion_tokens, ["stop"]
+        s.metrics.cache_saved.inc(entry.generation_s)
+        self.finish()
+        choice = self._choice(0, self.served[0], "stop", delta=False)
+        usage = {"prompt_tokens": 0, "completion_tokens": entry.completion_tokens,
+                 "total_tokens": entry.completion_tokens}  # fmt: skip
+        cache = {"hit": True, "similarity": round(hit.similarity, 4), "request_id": entry.request_id}
+        body = {**self._envelope(version, [choice], streamed=False), "usage": usage, "cache": cache}
+        if s.retriever is not None:
+            body["sources"] = self.sources
+        return JSONResponse(body, headers=self.headers(version))
+
+    def _remember(self, jobs: list[Job], replies: list[ScreenedReply]) -> None:
+        """A finished, unmasked answer to a cacheable question, for the next question that means the same."""
+        if self.cache_key is None or len(jobs) != 1 or jobs[0].finish_reason != "stop" or replies[0].action != "pass":
+            return
+        if not replies[0].text.strip():
+            return
+        entry = Cached(replies[0].text, self.id, jobs[0].completion_tokens, self.timing.get("generate", 0.0),
+                       {"sources": self.sources})  # fmt: skip
+        self.service.cache.add(self.cache_key, self.cache_vector, entry)
+
+    def _retrieve(self, messages: list[dict[str, str]], vector: np.ndarray | None) -> list[dict[str, str]]:
         """The help centre's top chunks for the conversation (already screened: no PII reaches the index), before
         it; their ids, titles and scores go to the response, the log, the trace and /metrics."""
         s, r = self.service, self.service.params.retrieval
         t0 = time.perf_counter()
-        hits = s.retriever.search(query_text(messages, r.query_turns), r.top_k, r.min_score)
+        if vector is None:
+            vector = s.embed([query_text(messages, r.query_turns)])[0]
+        s.retriever.refresh_if_due()
+        hits = s.retriever.search_vector(vector, r.top_k, r.min_score)
         self.timing["retrieval"] = time.perf_counter() - t0
         s.metrics.retrieval.observe(self.timing["retrieval"])
         s.metrics.retrieved.observe(len(hits))
@@ -135,6 +223,8 @@ class CompletionCall:
         timing = ", ".join(f"{k};dur={v * 1000:.2f}" for k, v in self.timing.items())
         headers = {"x-request-id": self.id, "x-model-version": version, "x-conversation-id": self.conversation,
                    "server-timing": timing}  # fmt: skip
+        if self.cache_key is not None:
+            headers["x-cache"] = "hit" if self.cache_hit else "miss"
         if self.service.retriever is not None and self.endpoint == "chat":
             headers["x-index-version"] = self.service.retriever.version
             headers["x-sources"] = ", ".join(f"{quote(x['id'], safe='#/')};score={x['score']}" for x in self.sources)
@@ -253,6 +343,8 @@ class CompletionCall:
         replies = [screen_reply(j.text, self.entry.messages, self.suspects, guard) for j in jobs]
         self._screened(replies, t0)
         self._complete(jobs, version)
+        if self.service.cache is not None:
+            self._remember(jobs, replies)
         pairs = enumerate(zip(jobs, replies, strict=True))
         choices = [self._choice(i, reply.text, job.finish_reason, delta=False) for i, (job, reply) in pairs]
         body = {**self._envelope(version, choices, streamed=False), "usage": self._usage(jobs)}

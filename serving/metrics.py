@@ -58,6 +58,10 @@ class Metrics:
                                    registry=r)  # fmt: skip
         self.retrieved = Histogram("llmops_retrieved_chunks", "Chunks put in the prompt per chat request",
                                    buckets=(0, 1, 2, 3, 5, 10), registry=r)  # fmt: skip
+        self.cache = Counter("llmops_answer_cache", "Chat requests by semantic cache outcome (hit, miss; skip: not "
+                             "cacheable)", ["outcome"], registry=r)  # fmt: skip
+        self.cache_saved = Counter("llmops_answer_cache_saved_seconds", "Generation time the cache's hits did not "
+                                   "spend (what generating each reused answer took)", registry=r)  # fmt: skip
         self.cancelled = Counter("llmops_requests_cancelled", "Requests whose client went away mid-reply; generation "
                                  "stopped at the next step", ["endpoint"], registry=r)  # fmt: skip
 

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 
+import numpy as np
 import torch
 
 from serving.access import RateLimiter, TokenBudget, read_keys
@@ -20,6 +22,7 @@ from serving.tracing import Tracer
 from serving.transformers_engine import TransformersEngine
 from tasks.config.schema import IndexParams, Params, ServingParams
 from tasks.guard.input_guard import Guard, load_guard
+from tasks.knowledge.answer_cache import AnswerCache
 from tasks.knowledge.retrieve import Retriever
 from tasks.models.inference import inference_dtype
 from tasks.monitoring.request_log import RequestLog, url_of
@@ -47,6 +50,8 @@ class Service:
     watcher: Watcher | None = None
     tracer: Tracer | None = None  # None: no MLflow traces (a server without a registry, or sample_ratio 0)
     retriever: Retriever | None = None  # None: no retrieval (serving.retrieval.top_k 0)
+    cache: AnswerCache | None = None  # None: no semantic answer cache (serving.cache.enabled false)
+    embed: Callable[[list[str]], np.ndarray] | None = None  # the query encoder of retrieval and the cache
     last_purge: float = 0.0
 
     @property
@@ -90,7 +95,8 @@ def _retriever(s: ServingParams, index: IndexParams, root: Path, embed) -> Retri
     if not s.retrieval.top_k:
         return None
     uri = index.uri if "://" in index.uri else str(root / index.uri)
-    return Retriever(uri, index.table, embed, s.retrieval.refresh_s)
+    r = s.retrieval
+    return Retriever(uri, index.table, embed, r.refresh_s, r.nprobes, r.refine_factor)
 
 
 def assemble(s: ServingParams, model_name: str, root: Path = Path("."), score_answers: bool = True,
@@ -117,6 +123,8 @@ def assemble(s: ServingParams, model_name: str, root: Path = Path("."), score_an
         budget=TokenBudget(s.daily_tokens_per_key, request_log.tokens_since),
         scorer=load_scorer(root / s.probes) if score_answers else None,
         retriever=_retriever(s, index or IndexParams(), root, embed),
+        cache=AnswerCache(s.cache.similarity, s.cache.max_entries, s.cache.ttl_s) if s.cache.enabled else None,
+        embed=embed,
     )
     engine.on_batch = service.metrics.batch
     return service

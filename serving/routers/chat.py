@@ -19,6 +19,8 @@ async def chat(body: ChatCompletionRequest, request: Request, kid: CallerDep,
     messages = [{"role": "system" if x.role == "developer" else x.role, "content": x.text()} for x in body.messages]
     call = CompletionCall(service, body, request, kid, "chat", messages)
     jobs = await call.admit(lambda tok, msgs: [encode_chat(tok, msgs)], body.max_completion_tokens)
+    if call.cache_hit is not None:
+        return call.from_cache()
     if body.stream:
         return await call.stream(jobs[0])
     return await call.respond(jobs)

@@ -491,6 +491,21 @@ class RetrievalParams(_Section):
     """the last user turns the query is made of (a follow-up carries its question's topic)"""
     refresh_s: float = Field(30, gt=0)
     """how often the index is reopened: a rebuilt index serves within this, without a restart"""
+    nprobes: int = Field(20, ge=1)
+    """an ANN-indexed table (IVF_PQ, large knowledge bases): partitions searched per query"""
+    refine_factor: int = Field(10, ge=1)
+    """an ANN-indexed table: top_k x this candidates re-ranked by their exact vectors (PQ alone loses the order)"""
+
+
+class CacheParams(_Section):
+    enabled: bool = False
+    """reuse an earlier answer for a question that means the same (single-turn, no personal data, greedy)"""
+    similarity: float = Field(0.95, gt=0, le=1)
+    """cosine similarity of the questions' embeddings at which an answer is reused (their numbers must match too)"""
+    max_entries: int = Field(10_000, ge=1)
+    """answers kept; past it the oldest go (an old model, prompt or index version's first)"""
+    ttl_s: float = Field(86_400, gt=0)
+    """an answer older than this is not reused"""
 
 
 class TracingParams(_Section):
@@ -558,6 +573,7 @@ class ServingParams(_Section):
     """prompt + completion tokens an API key (or client address) may use per UTC day; then 429; 0: no budget"""
     guard: GuardParams = GuardParams()
     retrieval: RetrievalParams = RetrievalParams()
+    cache: CacheParams = CacheParams()
     tracing: TracingParams = TracingParams()
     cost: CostParams = CostParams()
 

@@ -3,6 +3,8 @@ tells the model to answer from them and to say so when they do not cover the que
 
 from __future__ import annotations
 
+import hashlib
+
 from tasks.knowledge.retrieve import Hit
 
 INSTRUCTION = (
@@ -10,6 +12,9 @@ INSTRUCTION = (
     "and deadlines exactly as written. If they do not cover it, say you do not know and offer to pass the question "
     "to a colleague."
 )
+
+
+PROMPT_VERSION = "builtin-" + hashlib.sha256(INSTRUCTION.encode()).hexdigest()[:8]  # until the Prompt Registry
 
 
 def context_message(hits: list[Hit]) -> str:

@@ -38,8 +38,10 @@ def query_text(messages: list[dict[str, str]], turns: int) -> str:
 
 
 class Retriever:
-    def __init__(self, uri: str, table: str, embed: Callable[[list[str]], np.ndarray], refresh_s: float = 30.0):
+    def __init__(self, uri: str, table: str, embed: Callable[[list[str]], np.ndarray], refresh_s: float = 30.0,
+                 nprobes: int = 20, refine_factor: int = 10) -> None:  # fmt: skip
         self.uri, self.table_name, self.embed, self.refresh_s = uri, table, embed, refresh_s
+        self.nprobes, self.refine_factor = nprobes, refine_factor
         self._lock = threading.Lock()
         self._opened_at = 0.0
         self._table = None
@@ -72,6 +74,8 @@ class Retriever:
         rows = (
             table.search(vector.astype(np.float32))
             .distance_type("cosine")
+            .nprobes(self.nprobes)
+            .refine_factor(self.refine_factor)
             .select(["id", "article", "title", "heading", "text", "_distance"])
             .limit(k)
             .to_list()

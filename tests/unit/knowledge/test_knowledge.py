@@ -6,6 +6,7 @@ import itertools
 import re
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from tasks.config.schema import GenerateParams, IndexParams
@@ -14,6 +15,7 @@ from tasks.core.files import write_jsonl
 from tasks.data.synthesize import intent_templates, records, reply_templates
 from tasks.evaluation.retrieval import questions, retrieval_quality
 from tasks.knowledge import facts
+from tasks.knowledge.answer_cache import AnswerCache, Cached, numbers
 from tasks.knowledge.articles import articles
 from tasks.knowledge.chunks import article_chunks, kb_files
 from tasks.knowledge.context import with_context
@@ -131,3 +133,28 @@ def test_the_generated_help_centre_answers_held_out_questions(tmp_path: Path, kb
     figures = retrieval_quality(Retriever(str(kb_index / "index"), "chunks", embed), asked)
     assert figures["hit@3"] >= 0.85 and figures["mrr"] >= 0.75, figures
     assert figures["per_intent"]["roaming_charges"]["hit@3"] >= 0.8 and figures["questions"] == len(asked)
+
+
+def unit(*values: float) -> np.ndarray:
+    v = np.asarray(values, dtype=np.float32)
+    return v / np.linalg.norm(v)
+
+
+def test_the_answer_cache_reuses_only_what_is_similar_enough_under_the_same_key(monkeypatch) -> None:
+    cache = AnswerCache(0.95, max_entries=3, ttl_s=60)
+    key = ("v1", "p1", "i1", "", "")
+    cache.add(key, unit(1, 0, 0), Cached("Go to Settings.", "req-1", 4, 0.8))
+    hit = cache.lookup(key, unit(1, 0.05, 0))
+    assert hit is not None and hit.entry.request_id == "req-1" and hit.similarity >= 0.95
+    assert cache.lookup(key, unit(1, 0.5, 0)) is None  # similar, not enough
+    assert cache.lookup(("v2", "p1", "i1", "", ""), unit(1, 0, 0)) is None  # a new model version starts empty
+    for i in range(3):
+        cache.add(("v2", "p1", "i1", "", ""), unit(0, 1, i), Cached(f"a{i}", f"r{i}", 1, 0.1))
+    assert len(cache) == 3 and cache.lookup(key, unit(1, 0, 0)) is None  # the old version's entries went first
+    clock = [1000.0]
+    monkeypatch.setattr("tasks.knowledge.answer_cache.time.monotonic", lambda: clock[0])
+    fresh = AnswerCache(0.95, 10, ttl_s=60)
+    fresh.add(key, unit(1, 0, 0), Cached("x", "r", 1, 0.1))
+    clock[0] += 61
+    assert fresh.lookup(key, unit(1, 0, 0)) is None
+    assert numbers("A refund of 12.50 EUR for my Moto G54") == {"12.50", "54"}

@@ -1,5 +1,6 @@
-"""Retrieval in the gateway: the help centre's chunks go into the prompt, and the response, the request log,
-the trace and /metrics say which."""
+"""Retrieval and the semantic answer cache in the gateway: the help centre's chunks go into the prompt, and the
+response, the request log, the trace and /metrics say which; an earlier answer serves a question that means the
+same, and says so."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import json
 from pathlib import Path
 
 import pytest
+import torch
 from fastapi.testclient import TestClient
 
 from serving.app import create_app
@@ -19,7 +21,8 @@ from tests.serving import NAME, load_tiny, make_service
 def client(tmp_path: Path, guard_classifier: Path, tiny_model_dir: Path, kb_index: Path):
     index = IndexParams(uri=str(kb_index / "index"))
     service = make_service(tmp_path, load_tiny(tiny_model_dir), guard_classifier, index=index, max_new_tokens=8,
-                           default_max_tokens=4, retrieval={"top_k": 2, "min_score": 0.3})  # fmt: skip
+                           default_max_tokens=4, retrieval={"top_k": 2, "min_score": 0.3},
+                           cache={"enabled": True})  # fmt: skip
     with TestClient(create_app(service)) as c:
         c.service = service
         yield c
@@ -53,3 +56,43 @@ def test_the_prompt_carries_the_retrieved_sections(client: TestClient) -> None:
     uncovered = ask(client, "Write me a poem about the sea.").json()
     assert uncovered["sources"] == []
     assert covered["usage"]["prompt_tokens"] > uncovered["usage"]["prompt_tokens"] + 30
+
+
+class OneWord(torch.nn.Module):
+    """An output layer that always picks one token: the tiny model then says " Sure Sure ...", which a stop
+    sequence finishes ("stop", not "length"), the only kind of answer the cache keeps."""
+
+    def __init__(self, vocab: int, token: int) -> None:
+        super().__init__()
+        self.vocab, self.token = vocab, token
+
+    def forward(self, hidden: torch.Tensor) -> torch.Tensor:
+        logits = torch.zeros(*hidden.shape[:-1], self.vocab, dtype=hidden.dtype)
+        logits[..., self.token] = 1.0
+        return logits
+
+
+def saying_sure(tiny_model_dir: Path, version: str):
+    loaded = load_tiny(tiny_model_dir, version=version)
+    [token] = loaded.tokenizer.encode(" Sure", add_special_tokens=False)
+    loaded.model.lm_head = OneWord(loaded.model.config.vocab_size, token)
+    return loaded
+
+
+def test_a_question_that_means_the_same_is_answered_from_the_cache(client: TestClient, tiny_model_dir: Path) -> None:
+    client.service.engine.swap(saying_sure(tiny_model_dir, "2"))
+    stop = {"stop": ["e S"], "max_tokens": 8}
+    first = ask(client, "How do I change my Wi-Fi password?", **stop)
+    assert first.headers["x-cache"] == "miss" and first.json()["choices"][0]["finish_reason"] == "stop"
+    again = ask(client, "How can I change my Wi-Fi password?", **stop)
+    assert again.headers["x-cache"] == "hit" and again.json()["cache"]["request_id"] == first.json()["id"]
+    assert again.json()["choices"][0]["message"]["content"] == first.json()["choices"][0]["message"]["content"]
+    assert again.json()["sources"] == first.json()["sources"]
+    assert ask(client, "How can I change my Wi-Fi password?", max_tokens=8).headers["x-cache"] == "miss"  # no stop
+    personal = ask(client, "How do I change my Wi-Fi password? I'm jo@example.com", **stop)
+    assert "x-cache" not in personal.headers  # personal data: not cacheable
+    client.service.engine.swap(saying_sure(tiny_model_dir, "3"))
+    assert ask(client, "How can I change my Wi-Fi password?", **stop).headers["x-cache"] == "miss"
+    metrics = client.get("/metrics").text
+    assert 'llmops_answer_cache_total{outcome="hit"} 1.0' in metrics
+    assert 'llmops_answer_cache_total{outcome="skip"} 1.0' in metrics
