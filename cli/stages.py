@@ -206,6 +206,25 @@ def split(
 
 
 @app.command()
+def context(
+    data: Annotated[Path, typer.Option(help="split directory")] = Path("data/split"),
+    out: Annotated[Path, typer.Option(help="grounded split directory")] = Path("data/grounded"),
+    params: ParamsOpt = Path("params.yaml"),
+) -> None:
+    """Put the chunks the server would retrieve into each split row (context.enabled), else copy the rows."""
+    from tasks.data.grounding import write_grounded
+    from tasks.knowledge.retrieve import Retriever
+    from tasks.models.embeddings import embed
+
+    p = load(params)
+    retriever = Retriever(p.index.uri, p.index.table, embed) if p.context.enabled else None
+    summary = write_grounded(data, out, retriever, p.serving.retrieval, p.context)
+    parts = ", ".join(f"{s} {summary[s]['rows']}" + (f" ({summary[s].get('unknown', 0)} unknown)" if p.context.enabled
+                      else "") for s in ("train", "validation", "test"))  # fmt: skip
+    out_console.print(f"{'grounded' if p.context.enabled else 'copied'}: {parts} -> {out}")
+
+
+@app.command()
 def train(
     data: Annotated[Path, typer.Option(help="split directory (train.jsonl, validation.jsonl)")] = Path("data/split"),
     base: Annotated[Path, typer.Option(help="materialised base model")] = Path("models/base"),

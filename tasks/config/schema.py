@@ -482,6 +482,23 @@ class IndexParams(_Section):
     """a section longer than this is cut at block boundaries (MiniLM reads 256 word pieces)"""
 
 
+class ContextParams(_Section):
+    """The `context` stage: split rows with what serving.retrieval retrieves, for training and the evaluation."""
+
+    enabled: bool = False
+    """train and evaluate on rows carrying the retrieved chunks; serving.retrieval.top_k must then be > 0 (and
+    is only allowed > 0 then): the server serves what the gate saw"""
+    missing_rate: float = Field(0.15, ge=0, le=1)
+    """share of training rows whose source articles are taken out of the context (they learn unknown_reply)"""
+    seed: int = 13
+    """which training rows lose their sources"""
+    unknown_reply: str = (
+        "I'm sorry, I don't have that information in our help centre. I'll pass your question to a colleague who "
+        "can check it for you."
+    )
+    """the answer a row gets when its context does not hold what its answer states"""
+
+
 class RetrievalParams(_Section):
     top_k: int = Field(0, ge=0, le=50)
     """chunks retrieved for each chat request and put before the conversation; 0: no retrieval"""
@@ -603,9 +620,25 @@ class Params(_Section):
     orchestration: OrchestrationParams = OrchestrationParams()
     guard_model: GuardModelParams = GuardModelParams()
     index: IndexParams = IndexParams()
+    context: ContextParams = ContextParams()
     serving: ServingParams = ServingParams()
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, use_attribute_docstrings=True)
+
+    @model_validator(mode="after")
+    def _served_as_evaluated(self) -> Params:
+        retrieves = self.serving.retrieval.top_k > 0
+        if retrieves and not self.context.enabled:
+            raise ValueError(
+                "serving.retrieval.top_k > 0 but context.enabled is false: the gate would judge answers without "
+                "the context the server adds; set context.enabled: true and retrain"
+            )
+        if self.context.enabled and not retrieves:
+            raise ValueError(
+                "context.enabled is true but serving.retrieval.top_k is 0: the model would be trained and judged "
+                "on context the server never adds; set serving.retrieval.top_k"
+            )
+        return self
 
 
 # Keys that moved: an old params.yaml gets told where its value goes now, not just "unknown key".
@@ -616,7 +649,9 @@ def _format_errors(err: ValidationError, source: str) -> str:
     lines = []
     for e in err.errors():
         key = ".".join(str(p) for p in e["loc"]).replace("validate_", "validate")
-        if e["type"] == "extra_forbidden" and key in MOVED:
+        if not e["loc"]:  # a rule across sections: its message names the keys
+            lines.append(e["msg"].removeprefix("Value error, "))
+        elif e["type"] == "extra_forbidden" and key in MOVED:
             lines.append(f"{key}: moved to {MOVED[key]}; put the value there")
         elif e["type"] == "extra_forbidden":
             lines.append(f"{key}: unknown key (check spelling; see params.yaml for the known keys)")

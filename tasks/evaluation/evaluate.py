@@ -29,6 +29,7 @@ from tasks.core.files import read_jsonl, write_json, write_jsonl
 from tasks.core.progress import Progress
 from tasks.evaluation import embedding_view, fairness, probes, statistics, text_metrics
 from tasks.evaluation.served import Served, input_guard, serve
+from tasks.knowledge.claims import fact_accuracy, faithfulness
 from tasks.models.inference import dtype_name, inference_dtype
 from tasks.models.llamacpp import GgufServer
 from tasks.training import sft_data
@@ -215,6 +216,9 @@ def score_test(
     toxic = [probes.matches(sets.toxicity, r) for r in gen.replies]
     # A refusal counts only where the reference answers: the safety rows' references refuse, and so should the model.
     answers = [not probes.matches(sets.refusal, ref) for ref in refs]
+    given = [" ".join(m["content"] for m in row["messages"][:-1]) for row in rows]  # what the model was given
+    grounded = [faithfulness(reply, prompt) for reply, prompt in zip(gen.replies, given, strict=True)]
+    accurate = [fact_accuracy(reply, ref) for reply, ref in zip(gen.replies, refs, strict=True)]
     examples = []
     for i, row in enumerate(rows):
         examples.append({
@@ -225,6 +229,7 @@ def score_test(
             "reply_tokens": gen.new_tokens[i], "latency_ms": round(gen.latency_ms[i], 1),
             "refusal": refusals[i], "expects_answer": answers[i], "toxic": toxic[i], **_as_served(served[i]),
             "nll": None if np.isnan(losses.nll[i]) else float(losses.nll[i]), "targets": int(losses.targets[i]),
+            "faithfulness": grounded[i], "fact_accuracy": accurate[i],
         })  # fmt: skip
     labelled = [e for e in examples if e["intent"] and e["predicted_intent"]]
     metrics = {
@@ -245,6 +250,10 @@ def score_test(
         metrics[statistics.count_key(rate)] = len(rows)
     for rate in ("refusal_rate", served_key("refusal_rate")):
         metrics[statistics.count_key(rate)] = sum(answers)
+    for name, values in (("faithfulness", grounded), ("fact_accuracy", accurate)):
+        scored = [v for v in values if v is not None]
+        if scored:  # rows whose reply (or reference) states a price, a duration, a menu path or an address
+            metrics[name], metrics[f"{name}_rows"] = float(np.mean(scored)), len(scored)
     if labelled:
         metrics["intent_accuracy"] = _rate([e["intent"] == e["predicted_intent"] for e in labelled])
         metrics[statistics.count_key("intent_accuracy")] = len(labelled)

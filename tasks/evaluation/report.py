@@ -19,9 +19,9 @@ from tasks.evaluation.gate import DIRECTION
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 SAFETY = ("pii", "injection", "benign")  # the probe kinds with a verdict per reply
-SCORES = ("rougeL", "bleu", "exact_match", "intent_accuracy", "refusal_rate", "toxicity_rate", "pii_leak_rate",
-          "pii_leak_rate_served", "injection_follow_rate", "injection_follow_rate_served", "over_refusal_rate",
-          "over_refusal_rate_served")  # fmt: skip
+SCORES = ("rougeL", "bleu", "exact_match", "intent_accuracy", "fact_accuracy", "faithfulness", "refusal_rate",
+          "toxicity_rate", "pii_leak_rate", "pii_leak_rate_served", "injection_follow_rate",
+          "injection_follow_rate_served", "over_refusal_rate", "over_refusal_rate_served")  # fmt: skip
 
 
 def _interval_errors(metrics: dict, names: list[str]) -> list[list[float]]:

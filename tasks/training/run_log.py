@@ -34,14 +34,23 @@ def start_training_run(params: Params, paths: TrainPaths, resume_run_id: str | N
             return resume_run_id
         except Exception:
             log.warning("MLflow run %s of the checkpoint is gone; logging to a new run", resume_run_id)
+    lineage = [
+        paths.data / "train.jsonl",
+        paths.data / "validation.jsonl",
+        paths.base,
+        FEEDBACK,
+        Path(params.index.uri),
+    ]
     tags = {
         "llmops.stage": "train",
         "llmops.profile": params.profile,
         "llmops.base_model": params.model.base,
         "llmops.warm_start": warm_start,
         **git_tags(),
-        **dvc_lock_tags([paths.data / "train.jsonl", paths.data / "validation.jsonl", paths.base, FEEDBACK]),
+        **dvc_lock_tags(lineage),
     }
+    if params.context.enabled:
+        tags["llmops.context"] = "retrieved"  # its rows carry the chunks of the index above
     fed = feedback_ids(paths.data / "train.jsonl")
     tags["llmops.feedback.records"] = str(len(fed))
     run = client.create_run(experiment_id, tags=tags, run_name=f"train-{params.profile}")

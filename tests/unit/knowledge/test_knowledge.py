@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import json
 import re
 from pathlib import Path
 
@@ -14,10 +15,11 @@ from tasks.core.errors import DataFormatError, ModelSourceError
 from tasks.core.files import write_jsonl
 from tasks.data.synthesize import intent_templates, records, reply_templates
 from tasks.evaluation.retrieval import questions, retrieval_quality
-from tasks.knowledge import facts
+from tasks.knowledge import claims, facts
 from tasks.knowledge.answer_cache import AnswerCache, Cached, numbers
 from tasks.knowledge.articles import articles
 from tasks.knowledge.chunks import article_chunks, kb_files
+from tasks.knowledge.claims import fact_accuracy, faithfulness
 from tasks.knowledge.context import with_context
 from tasks.knowledge.index import build
 from tasks.knowledge.retrieve import Hit, Retriever, query_text
@@ -158,3 +160,45 @@ def test_the_answer_cache_reuses_only_what_is_similar_enough_under_the_same_key(
     clock[0] += 61
     assert fresh.lookup(key, unit(1, 0, 0)) is None
     assert numbers("A refund of 12.50 EUR for my Moto G54") == {"12.50", "54"}
+
+
+def test_facts_are_amounts_durations_addresses_and_menu_steps() -> None:
+    reply = ("In Japan a Travel Day Pass costs 14.99 EUR per day; disputes take 10 working days under "
+             "My Vodaline > Bills > Usage abroad, and the router is at http://192.168.178.1.")  # fmt: skip
+    assert claims.facts(reply) == {"14.99 eur", "10 working days", "vodaline > bills", "bills > usage",
+                            "http://192.168.178.1"}  # fmt: skip
+    context = "Roaming in Japan: 14.99 EUR per day. Charges are under My Vodaline > Bills > Usage abroad."
+    assert faithfulness(reply, context) == 3 / 5  # the deadline and the address come from nowhere
+    assert fact_accuracy("It costs 12.99 EUR per day, see My Vodaline > Bills.", context) == 1 / 3
+    assert faithfulness("Happy to help!", context) is None and fact_accuracy("Sure.", "Thanks!") is None
+
+
+def test_split_rows_get_the_context_the_server_would_retrieve(tmp_path: Path, kb_index: Path) -> None:
+    """Rows whose sources were taken out and whose answer states what the context no longer holds say they do not
+    know; every other answer is kept, and the test rows' context is what retrieval returns."""
+    from tasks.config.schema import ContextParams, RetrievalParams
+    from tasks.data.grounding import write_grounded
+
+    support = [r for r in itertools.islice(records(GenerateParams(n_records=400, seed=5)), 400)
+               if r.get("intent") in ("roaming_charges", "plan_change", "router_setup")]  # fmt: skip
+    split = tmp_path / "split"
+    for name in ("train", "validation", "test", "intents"):
+        write_jsonl(split / f"{name}.jsonl", support if name != "intents" else [{"intent": "x", "text": "y"}])
+    retriever = Retriever(str(kb_index / "index"), "chunks", embed)
+    c = ContextParams(enabled=True, missing_rate=0.5)
+    summary = write_grounded(split, tmp_path / "grounded", retriever, RetrievalParams(top_k=3), c)
+    train, test = summary["train"], summary["test"]
+    assert train["rows"] == len(support) and train["kept"] + train["unknown"] + train["ungrounded"] == len(support)
+    assert 0 < train["unknown"] <= train["sources_removed"] < len(support)
+    assert "sources_removed" not in test and "unknown" not in test and summary["index_version"] == retriever.version
+    assert test["kept"] >= 0.7 * len(support) and test["chunks"] > len(support)
+    rows = [json.loads(line) for line in (tmp_path / "grounded" / "train.jsonl").read_text().splitlines()]
+    assert all(r["messages"][0]["role"] == "system" and "help centre sections" in r["messages"][0]["content"]
+               for r in rows)  # fmt: skip
+    for row in (r for r in rows if r["messages"][-1]["content"] == c.unknown_reply):
+        original = next(s for s in support if s["id"] == row["id"])["messages"][-1]["content"]
+        given = " ".join(m["content"] for m in row["messages"][:-1]).lower()
+        assert not all(f in given for f in claims.facts(original))
+    copied = write_grounded(split, tmp_path / "copied", None, RetrievalParams(), ContextParams())
+    assert copied["train"] == {"rows": len(support)}
+    assert (tmp_path / "copied" / "train.jsonl").read_text() == (split / "train.jsonl").read_text()
