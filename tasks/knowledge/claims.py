@@ -26,17 +26,16 @@ def facts(text: str) -> set[str]:
     return {_normal(m.group() + (m.group(1) or "")) for m in _FACT.finditer(text)}
 
 
-def faithfulness(reply: str, context: str) -> float | None:
-    stated = facts(reply)
-    if not stated:
+def _share(wanted: set[str], text: str) -> float | None:
+    if not wanted:
         return None
-    known = _normal(context)
-    return sum(f in known for f in stated) / len(stated)
+    known = _normal(text)
+    return sum(fact in known for fact in wanted) / len(wanted)
+
+
+def faithfulness(reply: str, context: str) -> float | None:
+    return _share(facts(reply), context)
 
 
 def fact_accuracy(reply: str, reference: str) -> float | None:
-    wanted = facts(reference)
-    if not wanted:
-        return None
-    said = _normal(reply)
-    return sum(f in said for f in wanted) / len(wanted)
+    return _share(facts(reference), reply)
