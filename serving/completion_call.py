@@ -191,15 +191,16 @@ class CompletionCall:
             body["sources"] = self.sources
         return JSONResponse(body, headers=self.headers(version))
 
-    def _remember(self, jobs: list[Job], replies: list[ScreenedReply]) -> None:
-        """A finished, unmasked answer to a cacheable question, for the next question that means the same."""
+    def _remember(self, jobs: list[Job], replies: list[ScreenedReply], version: str) -> None:
+        """A finished, unmasked answer to a cacheable question, for the next question that means the same; under
+        the version that generated it (a hot swap may have come between admission and generation)."""
         if self.cache_key is None or len(jobs) != 1 or jobs[0].finish_reason != "stop" or replies[0].action != "pass":
             return
         if not replies[0].text.strip():
             return
         entry = Cached(replies[0].text, self.id, jobs[0].completion_tokens, self.timing.get("generate", 0.0),
                        {"sources": self.sources})  # fmt: skip
-        self.service.cache.add(self.cache_key, self.cache_vector, entry)
+        self.service.cache.add((version, *self.cache_key[1:]), self.cache_vector, entry)
 
     def _retrieve(self, messages: list[dict[str, str]], vector: np.ndarray | None) -> list[dict[str, str]]:
         """The help centre's top chunks for the conversation (already screened: no PII reaches the index), before
@@ -344,7 +345,7 @@ class CompletionCall:
         self._screened(replies, t0)
         self._complete(jobs, version)
         if self.service.cache is not None:
-            self._remember(jobs, replies)
+            self._remember(jobs, replies, version)
         pairs = enumerate(zip(jobs, replies, strict=True))
         choices = [self._choice(i, reply.text, job.finish_reason, delta=False) for i, (job, reply) in pairs]
         body = {**self._envelope(version, choices, streamed=False), "usage": self._usage(jobs)}
