@@ -84,6 +84,7 @@ class CompletionCall:
                                      "spent (serving.daily_tokens_per_key); it renews at 00:00 UTC",
                                      "insufficient_quota"))  # fmt: skip
         max_tokens = max_completion_tokens or body.max_tokens or s.params.default_max_tokens
+        self.max_tokens = max_tokens
         if max_tokens > s.params.max_new_tokens:
             raise self.fail(ApiError(400, f"max_tokens: at most {s.params.max_new_tokens} (serving.max_new_tokens)",
                                      "invalid_request", "max_tokens"))  # fmt: skip
@@ -155,17 +156,13 @@ class CompletionCall:
         self.cache_vector = vector
         hit = s.cache.lookup(self.cache_key, vector)
         self.timing["cache"] = time.perf_counter() - t0
-        if hit is not None and hit.entry.completion_tokens > self._max_tokens():
+        if hit is not None and hit.entry.completion_tokens > self.max_tokens:
             hit = None  # it was longer than this request allows
         self.cache_hit = hit
         s.metrics.cache.labels("hit" if hit else "miss").inc()
         self.steps.append(step("cache", "RETRIEVER", t0, hit=bool(hit),
                                similarity=round(hit.similarity, 4) if hit else 0.0))  # fmt: skip
         return vector if query_text(screened.messages, s.params.retrieval.query_turns) == question else None
-
-    def _max_tokens(self) -> int:
-        body = self.body
-        return getattr(body, "max_completion_tokens", None) or body.max_tokens or self.service.params.default_max_tokens
 
     def from_cache(self) -> JSONResponse:
         """The earlier answer, screened again against this conversation, logged and counted like a generation."""
