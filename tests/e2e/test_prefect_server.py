@@ -71,13 +71,20 @@ class Ui:
             time.sleep(2)
         raise AssertionError(f"flow run {run_id} not finished after {timeout} s; worker log:\n{self.tail()}")
 
-    def logs(self, run_id: str) -> str:
-        lines, offset = [], 0
-        while batch := self.post("/logs/filter", {"logs": {"flow_run_id": {"any_": [run_id]}}, "limit": 200,
-                                                 "offset": offset, "sort": "TIMESTAMP_ASC"}):  # fmt: skip
-            lines += [entry["message"] for entry in batch]
-            offset += len(batch)
-        return "\n".join(lines)
+    def logs(self, run_id: str, until: str = "", timeout: float = 60) -> str:
+        """A run's logs; with `until`, read again until that text is there: the run process ships its last lines
+        in a batch after the server already shows the final state."""
+        deadline = time.monotonic() + timeout
+        while True:
+            lines, offset = [], 0
+            while batch := self.post("/logs/filter", {"logs": {"flow_run_id": {"any_": [run_id]}}, "limit": 200,
+                                                     "offset": offset, "sort": "TIMESTAMP_ASC"}):  # fmt: skip
+                lines += [entry["message"] for entry in batch]
+                offset += len(batch)
+            text = "\n".join(lines)
+            if until in text or time.monotonic() > deadline:
+                return text
+            time.sleep(2)
 
     def tail(self) -> str:
         return self.log.read_text(errors="replace")[-6000:]
@@ -151,7 +158,7 @@ def test_a_refused_retrain_keeps_the_champion_and_its_model_is_gated_again(ui: U
     same model. (A retrain that trains: tests/integration/test_demo.py.)"""
     params_before = (ui.ws / "params.yaml").read_text()
     refused = ui.run("retrain", {"set_params": ["gate.min.rougeL=2"], "reason": "e2e"})
-    logs = ui.logs(refused["id"])
+    logs = ui.logs(refused["id"], until="gate failed")
     assert refused["state"]["type"] == "FAILED", f"{refused['state']}\n{logs[-4000:]}\n{ui.tail()}"
     assert "gate failed: rougeL = 0" in logs and "needs >= 2" in logs
     assert champion(ui.ws) is None
