@@ -29,13 +29,6 @@ from tasks.knowledge.retrieve import Hit, Retriever, query_text
 SPLITS = ("train", "validation", "test")
 
 
-def _sources(record: dict[str, Any], templates: dict[str, list[str]]) -> set[str]:
-    intent = record.get("intent")
-    if intent not in templates:
-        return set()
-    return set(facts.sources(intent, " ".join(m["content"] for m in record["messages"]), templates[intent]))
-
-
 def ground(record: dict[str, Any], hits: list[Hit], unknown_reply: str | None) -> tuple[dict[str, Any], str]:
     """The record with `hits` before its conversation, and what became of its last answer where it states something
     neither the context nor the conversation holds: rewritten to `unknown_reply`, or (None) kept as ungrounded."""
@@ -67,7 +60,7 @@ def write_grounded(data: Path, out: Path, retriever: Retriever | None, r: Retrie
         for row, vector in zip(rows, vectors, strict=True):
             hits = retriever.search_vector(vector, r.top_k + 3, r.min_score)
             unknown = None
-            if split == "train" and rng.random() < c.missing_rate and (sources := _sources(row, templates)):
+            if split == "train" and rng.random() < c.missing_rate and (sources := facts.record_sources(row, templates)):
                 hits, unknown = [h for h in hits if h.article not in sources], c.unknown_reply
                 counts["sources_removed"] += 1
             row, outcome = ground(row, hits[: r.top_k], unknown)

@@ -30,12 +30,9 @@ def questions(test: Path) -> list[dict[str, Any]]:
     templates = reply_templates()
     rows = []
     for record in read_jsonl(test):
-        intent = record.get("intent")
-        if intent not in templates:
-            continue
-        text = " ".join(m["content"] for m in record["messages"])
-        rows.append({"id": record["id"], "intent": intent, "query": _first_question(record["messages"]),
-                     "sources": facts.sources(intent, text, templates[intent])})  # fmt: skip
+        if found := facts.record_sources(record, templates):
+            rows.append({"id": record["id"], "intent": record["intent"], "query": _first_question(record["messages"]),
+                         "sources": found})  # fmt: skip
     return rows
 
 

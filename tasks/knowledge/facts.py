@@ -83,3 +83,12 @@ def sources(intent: str, text: str, answer_templates: list[str]) -> list[str]:
         names = entity_values()[kind]
         found += [entity_id(kind, n) for n in names if re.search(rf"\b{re.escape(n.lower())}\b", lowered)]
     return found
+
+
+def record_sources(record: dict[str, Any], answer_templates: dict[str, list[str]]) -> list[str]:
+    """`sources` of a labelled chat record (its intent's answer templates from `answer_templates`); none for a
+    record whose intent has no templates (safety, unlabelled)."""
+    intent = record.get("intent")
+    if intent not in answer_templates:
+        return []
+    return sources(intent, " ".join(m["content"] for m in record["messages"]), answer_templates[intent])
