@@ -22,7 +22,7 @@ from serving.service import Service
 from serving.tracing import Record, Step, step
 from tasks.guard.output_guard import ScreenedReply, StreamScreen, screen_reply
 from tasks.knowledge.answer_cache import Cached, Hit, numbers
-from tasks.knowledge.context import PROMPT_VERSION, with_context
+from tasks.knowledge.context import with_context
 from tasks.knowledge.retrieve import query_text
 from tasks.monitoring.request_log import Entry
 from tasks.monitoring.response_scores import FLAGS, score
@@ -152,7 +152,7 @@ class CompletionCall:
         system = "\n".join(m["content"] for m in screened.messages if m["role"] == "system")
         index = s.retriever.version if s.retriever is not None else ""
         stops = "\x00".join(self.body.stops() or [])
-        self.cache_key = (version, PROMPT_VERSION, index, system, stops, ",".join(sorted(numbers(question))))
+        self.cache_key = (version, s.prompt.version, index, system, stops, ",".join(sorted(numbers(question))))
         self.cache_vector = vector
         hit = s.cache.lookup(self.cache_key, vector)
         self.timing["cache"] = time.perf_counter() - t0
@@ -175,6 +175,7 @@ class CompletionCall:
         self.sources = entry.extra.get("sources", [])
         self.entry.sources = self.sources or None
         self.entry.index_version = self.cache_key[2] or None
+        self.entry.prompt_version = self.cache_key[1] if s.retriever is not None else None
         self.entry.model_version, self.entry.completion = version, "\n".join(self.served)
         self.entry.completion_tokens, self.finish_reasons = entry.completion_tokens, ["stop"]
         s.metrics.cache_saved.inc(entry.generation_s)
@@ -212,10 +213,14 @@ class CompletionCall:
         s.metrics.retrieval.observe(self.timing["retrieval"])
         s.metrics.retrieved.observe(len(hits))
         self.sources = [h.source() for h in hits]
+        prompt = s.prompt  # one version for this request, whatever a poll swaps in meanwhile
         self.entry.sources, self.entry.index_version = self.sources, s.retriever.version
+        self.entry.prompt_version = prompt.version
+        if self.cache_key is not None:  # remembered under the version that rendered it
+            self.cache_key = (self.cache_key[0], prompt.version, *self.cache_key[2:])
         self.steps.append(step("retrieval", "RETRIEVER", t0, chunks=len(hits), index_version=s.retriever.version,
-                               sources=",".join(h.id for h in hits)))  # fmt: skip
-        return with_context(messages, hits)
+                               prompt_version=prompt.version, sources=",".join(h.id for h in hits)))  # fmt: skip
+        return with_context(messages, hits, prompt)
 
     def headers(self, version: str) -> dict[str, str]:
         timing = ", ".join(f"{k};dur={v * 1000:.2f}" for k, v in self.timing.items())
@@ -225,6 +230,7 @@ class CompletionCall:
             headers["x-cache"] = "hit" if self.cache_hit else "miss"
         if self.service.retriever is not None and self.endpoint == "chat":
             headers["x-index-version"] = self.service.retriever.version
+            headers["x-prompt-version"] = self.entry.prompt_version or self.service.prompt.version
             headers["x-sources"] = ", ".join(f"{quote(x['id'], safe='#/')};score={x['score']}" for x in self.sources)
         return headers
 

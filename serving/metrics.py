@@ -31,6 +31,8 @@ class Metrics:
         )  # fmt: skip
         self.model_version = Gauge("llmops_model_version", "1 for the registry version now serving",
                                    ["model", "version"], registry=r)  # fmt: skip
+        self.prompt_version = Gauge("llmops_prompt_version", "1 for the context prompt version now rendering",
+                                    ["version"], registry=r)  # fmt: skip
         self.model_load_failures = Counter("llmops_model_load_failures", "Alias checks or loads that failed",
                                            registry=r)  # fmt: skip
         self.batch_size = Histogram("llmops_batch_size", "Requests per generate call",
@@ -68,6 +70,10 @@ class Metrics:
     def serving(self, model: str, version: str) -> None:
         self.model_version.clear()
         self.model_version.labels(model, version).set(1)
+
+    def prompt(self, version: str) -> None:
+        self.prompt_version.clear()
+        self.prompt_version.labels(version).set(1)
 
     def traced(self, outcome: str) -> None:
         self.traces.labels(outcome).inc()

@@ -23,10 +23,13 @@ from serving.transformers_engine import TransformersEngine
 from tasks.config.schema import IndexParams, Params, ServingParams
 from tasks.guard.input_guard import Guard, load_guard
 from tasks.knowledge.answer_cache import AnswerCache
+from tasks.knowledge.context import Prompt, shipped
 from tasks.knowledge.retrieve import Retriever
 from tasks.models.inference import inference_dtype
 from tasks.monitoring.request_log import RequestLog, url_of
 from tasks.monitoring.response_scores import Lengths, Scorer, load_scorer
+from tasks.tracking import prompts
+from tasks.tracking.prompts import PromptRef
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +55,8 @@ class Service:
     retriever: Retriever | None = None  # None: no retrieval (serving.retrieval.top_k 0)
     cache: AnswerCache | None = None  # None: no semantic answer cache (serving.cache.enabled false)
     embed: Callable[[list[str]], np.ndarray] | None = None  # the query encoder of retrieval and the cache
+    prompt: Prompt = field(default_factory=shipped)  # what retrieved chunks are rendered with
+    prompt_source: Callable[[], PromptRef | None] | None = None  # the registry's @alias version; None: shipped text
     last_purge: float = 0.0
 
     @property
@@ -65,6 +70,29 @@ class Service:
         if self.tracer:
             self.tracer.start()
         self.purge_if_due()
+
+    def every_poll(self) -> None:
+        self.refresh_prompt()
+        self.purge_if_due()
+
+    def refresh_prompt(self) -> None:
+        """Render with the version the prompt's alias names now: a prompt deploy reaches the server within a poll,
+        without a restart. Where the registry has none, the shipped text; a registry error keeps the current one."""
+        if self.prompt_source is None:
+            return
+        try:
+            ref = self.prompt_source()
+        except Exception as err:
+            log.error("context prompt: keeping version %s: %s", self.prompt.version, err)
+            return
+        if ref is None:
+            if self.prompt != (fallback := shipped()):
+                log.warning("context prompt: its alias is gone; rendering the shipped text (%s)", fallback.version)
+                self.prompt = fallback
+        elif ref.version != self.prompt.version:
+            log.info("context prompt: %s version %s (was %s)", ref.name, ref.version, self.prompt.version)
+            self.prompt = Prompt(ref.template, ref.version)
+        self.metrics.prompt(self.prompt.version)
 
     def purge_if_due(self) -> None:
         if time.monotonic() - self.last_purge < PURGE_EVERY_S and self.last_purge:
@@ -159,8 +187,16 @@ def build(params: Params, client=None, root: Path = Path(".")) -> Service:
         params.serving.poll_s,
         load=load,
         on_change=service.on_model,
-        every_poll=service.purge_if_due,
+        every_poll=service.every_poll,
     )
+    if service.retriever is not None:
+        name = prompts.prompt_name(params.registry.model_name, "context")
+        service.prompt_source = partial(prompts.load, service.watcher.client, name, params.registry.alias)
+        service.refresh_prompt()
+        if service.prompt == shipped():
+            log.warning("context prompt: %s@%s is not in the registry (a champion trained before prompts were "
+                        "registered); rendering the shipped text (%s)", name, params.registry.alias,
+                        service.prompt.version)  # fmt: skip
     if params.serving.tracing.sample_ratio > 0:
         service.tracer = Tracer(params.serving.tracing, service.metrics.traced)
     try:

@@ -48,6 +48,7 @@ requests = sa.Table(
     sa.Column("request_metadata", sa.JSON),  # OpenAI's `metadata`, values redacted
     sa.Column("sources", sa.JSON),  # the knowledge base chunks put in the prompt: [{id, title, score}]
     sa.Column("index_version", sa.String(32)),  # the index they came from
+    sa.Column("prompt_version", sa.String(32)),  # the context prompt's version they were rendered with
 )
 
 feedback = sa.Table(
@@ -86,6 +87,7 @@ class Entry:
     request_metadata: dict[str, str] | None = None
     sources: list[dict[str, str | float]] | None = None
     index_version: str | None = None
+    prompt_version: str | None = None
 
     def redacted(self) -> dict[str, Any]:
         row = dict(self.__dict__)

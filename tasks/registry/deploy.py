@@ -21,6 +21,7 @@ from tasks.evaluation.statistics import RowTable
 from tasks.models.gguf import GGUF_DIR, GGUF_TAG, gguf_file
 from tasks.registry import store as registry
 from tasks.registry.store import Event, reachable
+from tasks.tracking import prompts
 
 log = logging.getLogger("llmops.deploy")
 
@@ -34,6 +35,7 @@ class Candidate:
     base_metrics: dict[str, float]
     rows: dict[str, RowTable] = field(default_factory=dict)  # per-row test values: {"model": ..., "base": ...}
     parity: tuple[str | None, str | None] = (None, None)  # the GGUF parity check's status and reason (tags)
+    prompts: dict[str, str] = field(default_factory=dict)  # {prompt name: version} the run trained with
 
 
 @dataclass(frozen=True)
@@ -68,12 +70,12 @@ def candidate(client, run_id: str) -> Candidate:
     if not model_uri:
         raise DeployError(f"MLflow run {run_id} has no logged model (tag llmops.model_uri); rerun the train stage")
     status = run.data.tags.get(EVAL_STATUS)
-    complete = status == "complete"
-    if not complete:
-        return Candidate(run_id, model_uri, status, {}, {})
+    used = prompts.of_run(run.data.tags)
+    if status != "complete":
+        return Candidate(run_id, model_uri, status, {}, {}, prompts=used)
     parity = (run.data.tags.get(PARITY_TAG), run.data.tags.get(PARITY_REASON_TAG))
     return Candidate(run_id, model_uri, status, eval_metrics(run), eval_metrics(run, "eval_base."),
-                     logged_rows(client, run_id), parity)  # fmt: skip
+                     logged_rows(client, run_id), parity, used)  # fmt: skip
 
 
 def eval_metrics(run, prefix: str = "eval.") -> dict[str, float]:
@@ -136,6 +138,7 @@ def deploy(params: Params, run_id: str, dry_run: bool = False, by: str | None = 
         if version is None:
             version = registry.register(client, name, cand.model_uri, run_id, by)
             log.info("registered %s version %s from run %s", name, version, run_id)
+            prompts.record_on_model_version(client, name, version, cand.prompts, cand.model_uri)
             if cand.parity[0] == "passed":  # its GGUF, evaluated and at parity, is the version's llamacpp variant
                 variant = f"runs:/{run_id}/{GGUF_DIR}/{gguf_file(params.serving.gguf_type)}"
                 client.set_model_version_tag(name, version, GGUF_TAG, variant)

@@ -26,6 +26,7 @@ from typing import Any
 from tasks.config.schema import Params
 from tasks.core.errors import RegistryBusyError, TrackingError
 from tasks.evaluation.gate import Decision
+from tasks.tracking import prompts
 
 log = logging.getLogger("llmops.registry")
 
@@ -154,10 +155,13 @@ def record_decision(client, name: str, version: str, decision: Decision, by: str
 
 
 def move_alias(client, name: str, alias: str, version: str | None) -> None:
+    """The model's alias, and with it the alias of each prompt the version was trained with (tasks/tracking/prompts.py):
+    the server renders what the champion was evaluated with."""
     if version is None:
         client.delete_registered_model_alias(name, alias)
     else:
         client.set_registered_model_alias(name, alias, version)
+        prompts.follow(client, name, alias, version)
 
 
 def append_history(client, name: str, event: Event) -> None:

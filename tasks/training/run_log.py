@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING, Any
 from tasks.config.profiles import flatten
 from tasks.config.schema import Params
 from tasks.data.formats import FEEDBACK, feedback_ids
+from tasks.knowledge.context import shipped_prompts
+from tasks.tracking import prompts
 from tasks.tracking.runs import dvc_lock_tags, git_tags, use_experiment
 
 if TYPE_CHECKING:
@@ -59,6 +61,11 @@ def start_training_run(params: Params, paths: TrainPaths, resume_run_id: str | N
     from mlflow.entities import Param
 
     client.log_batch(run.info.run_id, params=[Param(k, str(v)[:6000]) for k, v in flat.items()])
+    if params.context.enabled:  # its rows were rendered with the shipped context prompt: that version, registered
+        shipped_prompt = shipped_prompts()["context"]
+        name = prompts.prompt_name(params.registry.model_name, "context")
+        ref = prompts.register(client, name, shipped_prompt["template"], shipped_prompt["description"])
+        prompts.record_on_run(client, run.info.run_id, ref)
     return run.info.run_id
 
 

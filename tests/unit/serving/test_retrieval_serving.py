@@ -13,7 +13,9 @@ from fastapi.testclient import TestClient
 
 from serving.app import create_app
 from tasks.config.schema import IndexParams
+from tasks.knowledge.context import shipped
 from tasks.monitoring.request_log import rows
+from tasks.tracking.prompts import PromptRef
 from tests.serving import NAME, load_tiny, make_service
 
 
@@ -56,6 +58,33 @@ def test_the_prompt_carries_the_retrieved_sections(client: TestClient) -> None:
     uncovered = ask(client, "Write me a poem about the sea.").json()
     assert uncovered["sources"] == []
     assert covered["usage"]["prompt_tokens"] > uncovered["usage"]["prompt_tokens"] + 30
+
+
+def test_a_new_prompt_version_renders_from_the_next_poll_without_a_restart(client: TestClient) -> None:
+    """What the context prompt's alias names is what the next request renders with: its version in the header,
+    the log and /metrics; a registry that cannot answer keeps the version serving."""
+    service = client.service
+    question = "How much does roaming cost in Japan?"
+    assert ask(client, question).headers["x-prompt-version"] == shipped().version  # no registry: the shipped text
+    named = {"ref": PromptRef("support-context", "4", "Sections:\n{{sections}}")}
+
+    def registry() -> PromptRef:
+        if named["ref"] is None:
+            raise ConnectionError("registry down")
+        return named["ref"]
+
+    service.prompt_source = registry
+    before = ask(client, question).json()["usage"]["prompt_tokens"]
+    service.every_poll()
+    after = ask(client, question)
+    assert after.headers["x-prompt-version"] == "4"
+    assert after.json()["usage"]["prompt_tokens"] < before - 20  # the shipped instruction is gone from the prompt
+    named["ref"] = None
+    service.every_poll()
+    assert ask(client, question).headers["x-prompt-version"] == "4"
+    service.log.flush()
+    assert [r["prompt_version"] for r in rows(service.log.engine)][-2:] == ["4", "4"]
+    assert 'llmops_prompt_version{version="4"} 1.0' in client.get("/metrics").text
 
 
 class OneWord(torch.nn.Module):
