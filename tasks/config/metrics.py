@@ -70,4 +70,9 @@ def judge_key(criterion: str, what: str = "rate") -> str:
 
 
 DIRECTION.update({judge_key(c): +1 for c in JUDGED})
+
+# Is the answer grounded (tasks/knowledge/claims.py): means over the test rows whose reply (or reference) states a
+# fact. They gate only where the evaluation's rows carried retrieved context (`grounded` is 1: context.enabled).
+GROUNDED: tuple[str, ...] = ("faithfulness", "fact_accuracy")
+DIRECTION.update(dict.fromkeys(GROUNDED, +1))
 RATES = RATES | {judge_key(c) for c in JUDGED}

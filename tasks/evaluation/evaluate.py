@@ -316,6 +316,7 @@ def evaluate(params: Params, paths: EvalPaths, judge_url: str | None = None) -> 
         run_log.mark_evaluation(params, run_id, "running")
     try:
         summary, examples = _measure(params, paths, rows, sets)
+        summary["grounded"] = float(params.context.enabled)  # the test rows carry retrieved context
         if run_id:
             summary["mlflow_run_id"] = run_id
             summary["judge_enabled"] = float(cfg.judge.enabled)

@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, replace
 from typing import TYPE_CHECKING, Literal
 
-from tasks.config.metrics import DIRECTION, JUDGED, RATES, gap_key, judge_key, served_key
+from tasks.config.metrics import DIRECTION, GROUNDED, JUDGED, RATES, gap_key, judge_key, served_key
 from tasks.evaluation import statistics
 from tasks.evaluation.statistics import RowTable
 
@@ -193,6 +193,15 @@ def _unless_uncalibrated(check: Check, candidate: Mapping[str, float]) -> Check:
     return replace(check, passed=True, note=note)
 
 
+def _unless_ungrounded(check: Check, candidate: Mapping[str, float]) -> Check:
+    """Faithfulness to a context the model was never given says nothing: without retrieved context in the test
+    rows (the evaluation says `grounded` 0), a grounding check passes, saying why it did not count."""
+    if check.metric in GROUNDED and candidate.get("grounded") == 0:
+        return replace(check, passed=True, note="not gating: the test rows carried no retrieved context "
+                                                "(context.enabled is false)")  # fmt: skip
+    return check
+
+
 def decide(
     candidate: Mapping[str, float],
     champion: Mapping[str, float] | None,
@@ -216,7 +225,7 @@ def decide(
         checks += _relative(candidate, champion, regressions, "regression", gate.confidence, pair)
     if not checks:
         return Decision("failed", (), "the gate has no checks configured (gate.min, gate.max, gate.max_regression)")
-    checks = [_unless_uncalibrated(c, candidate) for c in checks]
+    checks = [_unless_ungrounded(_unless_uncalibrated(c, candidate), candidate) for c in checks]
     failed = [c for c in checks if not c.passed]
     if failed:
         return Decision("failed", tuple(checks), "; ".join(c.describe() for c in failed))

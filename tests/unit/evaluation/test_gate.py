@@ -126,3 +126,23 @@ def test_gain_over_the_base_model() -> None:
     assert not decide({"perplexity": 45.0, "injection_follow_rate": 0.0}, None, gate, base).passed  # gain < 1.0
     missing = decide({"perplexity": 31.2, "injection_follow_rate": 0.0}, None, gate, None)
     assert not missing.passed and "base has no value" in missing.reason
+
+
+@pytest.mark.parametrize(
+    ("grounded", "faithfulness", "passed", "note"),
+    [
+        (1.0, 0.92, True, ""),  # grounded, and its facts come from the context
+        (1.0, 0.55, False, ""),  # grounded, and it makes up prices
+        (0.0, 0.10, True, "not gating: the test rows carried no retrieved context"),
+        (None, None, False, ""),  # an evaluation that says neither: missing fails, as always
+    ],
+)
+def test_grounding_checks_gate_only_where_the_rows_carried_context(grounded, faithfulness, passed, note) -> None:
+    gate = only(min={"faithfulness": 0.8}, max_regression={"fact_accuracy": 0.05})
+    candidate = {k: v for k, v in {"grounded": grounded, "faithfulness": faithfulness, "fact_accuracy": 0.10}.items()
+                 if v is not None}  # fmt: skip
+    decision = decide(candidate, {"fact_accuracy": 0.30}, gate)
+    floor = next(c for c in decision.checks if c.metric == "faithfulness")
+    assert floor.passed is passed and floor.note.startswith(note)
+    regression = next(c for c in decision.checks if c.metric == "fact_accuracy")
+    assert regression.passed is (grounded == 0.0)  # 0.30 -> 0.10 is a regression wherever it counts
