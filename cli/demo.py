@@ -212,7 +212,8 @@ def demo(
     from tasks.core.processes import free_port
     from tasks.data.customers import chat, review
 
-    name = load(params).registry.model_name
+    cfg = load(params)
+    name = cfg.registry.model_name
     run, proc, closed = Loop(), None, False
 
     def first_champion() -> tuple[dict, str]:
@@ -224,7 +225,7 @@ def demo(
         return started, f"{started[1]}/v1 (log: {REPORTS / 'serve.log'})"
 
     def talk(phase_seed: int, share: float) -> tuple[list, str]:
-        answers = chat(base, name, customers, phase_seed, share, max_tokens)
+        answers = chat(base, name, customers, phase_seed, share, cfg.generate, max_tokens)
         return answers, f"{len(answers)} chats ({share:.0%} about new products), answered by {_versions(answers)}"
 
     def drift_and_retrain() -> tuple[dict, str]:

@@ -135,10 +135,10 @@ def traffic(
     shift_share: Annotated[float, typer.Option(min=0.0, max=1.0)] = 0.2,
     params: ParamsOpt = Path("params.yaml"),
 ) -> None:
-    """Write production-like prompts (the training data's intent mix) with a share about new products."""
+    """Write production-like prompts (the training data's intent and asker mix) with a share about new products."""
     from tasks.data.synthesize import write_traffic
 
-    write_traffic(n, seed, shift_share, out, load(params).generate.seed)
+    write_traffic(n, seed, shift_share, out, load(params).generate)
     out_console.print(f"wrote {n} prompts ({shift_share:.0%} shifted) to {out}")
 
 

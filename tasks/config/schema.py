@@ -44,7 +44,7 @@ class GenerateParams(_Section):
     safety_rate: float = Field(0.09, ge=0, le=0.5)
     """Share of safety conversations: resisted injections, privacy refusals and masked customer records, a third
     each (tasks/data/safety.py)."""
-    asker_rate: float = Field(0.08, ge=0, le=1)
+    asker_rate: float = Field(0.2, ge=0, le=1)
     """Share of support questions that also say who asks (hard of hearing, poor eyesight, older, younger, learning
     English), answered like any other (those who cannot phone are told it can all be done in writing): the model
     learns to answer the question, not the person. The fairness probes (llmops probes) phrase them differently."""

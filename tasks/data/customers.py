@@ -22,6 +22,8 @@ from tasks.data.synthesize import traffic
 if TYPE_CHECKING:
     import httpx
 
+    from tasks.config.schema import GenerateParams
+
 CONCURRENCY = 8  # the server's default batch: customers arrive together
 
 
@@ -40,9 +42,10 @@ def corrections() -> dict[str, str]:
     return yaml.safe_load(text)
 
 
-def chat(base_url: str, model: str, n: int, seed: int, shift: float, max_tokens: int | None = None,
-         api_key: str = "none") -> list[Answer]:  # fmt: skip
-    """`n` chats of generated traffic (`shift` of them about new products), CONCURRENCY at a time."""
+def chat(base_url: str, model: str, n: int, seed: int, shift: float, data: GenerateParams,
+         max_tokens: int | None = None, api_key: str = "none") -> list[Answer]:  # fmt: skip
+    """`n` chats of the traffic that follows the dataset `data` (`shift` of them about new products), CONCURRENCY
+    at a time."""
     from openai import OpenAI
 
     client = OpenAI(base_url=f"{base_url}/v1", api_key=api_key, max_retries=2)
@@ -55,7 +58,7 @@ def chat(base_url: str, model: str, n: int, seed: int, shift: float, max_tokens:
                       record["messages"][-1]["content"], reply)  # fmt: skip
 
     with ThreadPoolExecutor(max_workers=CONCURRENCY) as pool:
-        return list(pool.map(ask, traffic(n, seed, shift)))
+        return list(pool.map(ask, traffic(n, seed, shift, data)))
 
 
 def review(base_url: str, answers: list[Answer], seed: int, approve_share: float = 0.25,

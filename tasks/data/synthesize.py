@@ -299,14 +299,15 @@ def write_dataset(p: GenerateParams, out: Path) -> dict[str, int]:
     return {"records": p.n_records, "malformed_lines": len(bad_at), "intents": len(intents), "safety": kept_safety}
 
 
-def traffic(n: int, seed: int, shift_share: float, data_seed: int = GenerateParams().seed) -> Iterator[dict[str, Any]]:
-    """Production-like prompts: the intent mix of the dataset generated with `data_seed`, and `shift_share` of
-    them about newly launched products."""
-    rng = random.Random(seed)
+def traffic(n: int, seed: int, shift_share: float, data: GenerateParams | None = None) -> Iterator[dict[str, Any]]:
+    """Production-like prompts: the intent mix and the share of askers who say who they are of the dataset `data`
+    (the defaults when None) generates, and `shift_share` of them about newly launched products."""
+    data = data or GenerateParams()
+    rng, askers = random.Random(seed), random.Random(seed + 1)
     tpl = _templates()
     p = GenerateParams(seed=seed, n_records=max(n, 50))
     intents = sorted(tpl["intents"])
-    weights = _intent_weights(random.Random(data_seed), intents)
+    weights = _intent_weights(random.Random(data.seed), intents)
     shifted = sorted(tpl["shifted_intents"])
     for i in range(n):
         if rng.random() < shift_share:
@@ -314,12 +315,13 @@ def traffic(n: int, seed: int, shift_share: float, data_seed: int = GeneratePara
             prompt = _fill(rng, rng.choice(_OPENERS) + rng.choice(tpl["shifted_intents"][intent]), tpl["slots"])
         else:
             intent = rng.choices(intents, weights)[0]
-            prompt = _conversation(rng, intent, tpl["intents"][intent], tpl, p)[-2]["content"]
+            asker = askers.choice(tpl["askers"]) if askers.random() < data.asker_rate else ""
+            prompt = _conversation(rng, intent, tpl["intents"][intent], tpl, p, asker)[-2]["content"]
         yield {"id": f"req-{i:07d}", "intent": intent, "messages": [{"role": "user", "content": prompt}]}
 
 
-def write_traffic(n: int, seed: int, shift_share: float, out: Path, data_seed: int) -> dict[str, int]:
+def write_traffic(n: int, seed: int, shift_share: float, out: Path, data: GenerateParams) -> dict[str, int]:
     with atomic_writer(out) as fh:
-        for rec in traffic(n, seed, shift_share, data_seed):
+        for rec in traffic(n, seed, shift_share, data):
             fh.write(orjson.dumps(rec) + b"\n")
     return {"records": n}
