@@ -57,6 +57,7 @@ class CompletionCall:
         self.cost = 0.0
         self.flags: list[dict[str, Any]] = []  # online scores of each answer
         self.sources: list[dict[str, Any]] = []  # the knowledge base chunks the prompt carried
+        self.given: str | None = None  # with retrieval: the text the model was given, to check its facts against
         self.cache_key: tuple[str, ...] | None = None  # set when the request may be answered from the cache
         self.cache_vector: np.ndarray | None = None
         self.cache_hit: Hit | None = None
@@ -220,7 +221,9 @@ class CompletionCall:
             self.cache_key = (self.cache_key[0], prompt.version, *self.cache_key[2:])
         self.steps.append(step("retrieval", "RETRIEVER", t0, chunks=len(hits), index_version=s.retriever.version,
                                prompt_version=prompt.version, sources=",".join(h.id for h in hits)))  # fmt: skip
-        return with_context(messages, hits, prompt)
+        grounded = with_context(messages, hits, prompt)
+        self.given = " ".join(m["content"] for m in grounded)
+        return grounded
 
     def headers(self, version: str) -> dict[str, str]:
         timing = ", ".join(f"{k};dur={v * 1000:.2f}" for k, v in self.timing.items())
@@ -402,9 +405,11 @@ class CompletionCall:
             return
         typical = s.lengths.typical(version)
         for job, reply in zip(jobs, self.served, strict=False):
-            flags = score(s.scorer, reply, job.finish_reason, typical)
+            flags = score(s.scorer, reply, job.finish_reason, typical, self.given)
             s.lengths.add(version, flags["words"])
             s.metrics.reply_words.labels(version).observe(flags["words"])
+            if flags["faithfulness"] is not None:
+                s.metrics.faithfulness.labels(version).observe(flags["faithfulness"])
             for flag in FLAGS:
                 if flags[flag]:
                     s.metrics.response_flags.labels(flag, version).inc()
@@ -433,6 +438,7 @@ class CompletionCall:
             "end_user": self.body.user or "", "request_metadata": dict(self.body.metadata or {}),
             "cost": round(self.cost, 8), "currency": self.service.params.cost.currency,
             "response_flags": [[f for f in FLAGS if flags[f]] for flags in self.flags],
+            "faithfulness": [flags["faithfulness"] for flags in self.flags],
         }  # fmt: skip
         metadata = {"model_version": version, "endpoint": self.endpoint, "status": str(e.status)}
         return Record(self.id, f"{self.endpoint}.completions" if self.endpoint == "chat" else self.endpoint,

@@ -46,9 +46,13 @@ class Metrics:
         self.budget_refusals = Counter("llmops_budget_refusals", "Requests refused: the key's daily token budget "
                                        "was spent", ["api_key"], registry=r)  # fmt: skip
         self.response_flags = Counter(
-            "llmops_response_flags", "Served answers flagged online (refusal, toxic, empty, truncated, long), by model "
-            "version", ["flag", "model_version"], registry=r,
+            "llmops_response_flags", "Served answers flagged online (refusal, toxic, empty, truncated, long, "
+            "ungrounded), by model version", ["flag", "model_version"], registry=r,
         )  # fmt: skip
+        self.faithfulness = Histogram("llmops_answer_faithfulness", "Share of a served answer's facts (prices, "
+                                      "durations, menu paths) found in its retrieved context and conversation, for "
+                                      "answers that state one", ["model_version"],
+                                      buckets=(0.0, 0.25, 0.5, 0.75, 0.99, 1.0), registry=r)  # fmt: skip
         self.reply_words = Histogram("llmops_reply_words", "Words per served answer", ["model_version"],
                                      buckets=(0, 5, 10, 20, 40, 80, 160, 320), registry=r)  # fmt: skip
         self.traces = Counter(

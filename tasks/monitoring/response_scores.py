@@ -1,4 +1,6 @@
-"""Cheap scores of every served answer, online: a refusal, a toxic phrase, an empty or cut-off or overlong reply.
+"""Cheap scores of every served answer, online: a refusal, a toxic phrase, an empty or cut-off or overlong reply,
+and, where retrieval put help-centre sections in the prompt, a fact (price, duration, menu path) that neither they
+nor the conversation state (`ungrounded`, with the reply's faithfulness: tasks/knowledge/claims.py).
 
 They use the evaluation's own word lists (data/probes/refusal.txt, toxicity.txt), so a rate seen in traffic
 means what the gate's rate means. The server scores each answer as it leaves (its trace and /metrics carry the
@@ -20,8 +22,10 @@ from statistics import median
 from typing import Any
 
 from tasks.evaluation.probes import matches, phrase_pattern
+from tasks.knowledge.claims import faithfulness
 
-FLAGS = ("refusal", "toxic", "empty", "truncated", "long")
+FLAGS = ("refusal", "toxic", "empty", "truncated", "long", "ungrounded")
+ONLINE_ONLY = ("truncated", "ungrounded")  # need what only the server knows (finish reason, the prompt's context)
 LONG = 3.0  # a reply over this many times a version's median length (of its last replies) is overlong
 MIN_HISTORY = 50  # replies a version needs before its median says what is long
 
@@ -36,15 +40,20 @@ def load_scorer(probes: Path) -> Scorer:
     return Scorer(phrase_pattern(probes / "refusal.txt"), phrase_pattern(probes / "toxicity.txt"))
 
 
-def score(scorer: Scorer, reply: str, finish_reason: str | None, typical_words: float | None) -> dict[str, Any]:
-    """Flags of one reply; `typical_words`: its version's median reply length, None while too few are known."""
+def score(scorer: Scorer, reply: str, finish_reason: str | None, typical_words: float | None,
+          given: str | None = None) -> dict[str, Any]:  # fmt: skip
+    """Flags of one reply; `typical_words`: its version's median reply length, None while too few are known;
+    `given`: what the model was given (conversation and retrieved context), None without retrieval."""
     words = len(reply.split())
+    grounded = faithfulness(reply, given) if given is not None else None  # None: no fact stated, or no context
     return {
         "refusal": bool(matches(scorer.refusal, reply)),
         "toxic": bool(matches(scorer.toxicity, reply)),
         "empty": words == 0,
         "truncated": finish_reason == "length",
         "long": typical_words is not None and words > LONG * max(typical_words, 1.0),
+        "ungrounded": grounded is not None and grounded < 1.0,
+        "faithfulness": grounded,
         "words": words,
     }
 
@@ -96,6 +105,6 @@ def trend(url: str, hours: float, scorer: Scorer, now: datetime | None = None) -
         scored = [score(scorer, r, None, typical if len(replies) >= MIN_HISTORY else None) for r in replies]
         out[version] = {"answers": float(len(replies)),
                         **{f"{flag}_rate": sum(s[flag] for s in scored) / len(scored) for flag in FLAGS
-                           if flag != "truncated"},
+                           if flag not in ONLINE_ONLY},
                         "words_mean": sum(s["words"] for s in scored) / len(scored)}  # fmt: skip
     return out

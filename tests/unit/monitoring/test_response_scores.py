@@ -47,3 +47,13 @@ def test_the_window_trend_compares_versions(tmp_path: Path) -> None:
     assert set(out) == {"1", "2"} and out["2"]["answers"] == 8
     assert out["1"]["refusal_rate"] == 0 and out["2"]["refusal_rate"] == pytest.approx(0.25)
     assert out["1"]["words_mean"] == 6
+
+
+def test_a_fact_the_retrieved_context_does_not_state_is_ungrounded() -> None:
+    given = "Roaming in Japan > Prices: a day pass costs 9.99 EUR. How much is roaming in Japan?"
+    quoted = score(SCORER, "A day pass in Japan costs 9.99 EUR.", "stop", None, given)
+    invented = score(SCORER, "A day pass in Japan costs 4.99 EUR and lasts 7 days.", "stop", None, given)
+    assert (quoted["ungrounded"], quoted["faithfulness"]) == (False, 1.0)
+    assert (invented["ungrounded"], invented["faithfulness"]) == (True, 0.0)
+    assert score(SCORER, "Please restart the router.", "stop", None, given)["faithfulness"] is None  # no fact stated
+    assert not score(SCORER, "It costs 4.99 EUR.", "stop", None)["ungrounded"]  # no retrieval: nothing to check

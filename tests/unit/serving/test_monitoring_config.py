@@ -34,6 +34,8 @@ def exposed() -> set[str]:
     m.traced("trace_logged")
     m.response_flags.labels("refusal", "1").inc()
     m.reply_words.labels("1").observe(12)
+    m.faithfulness.labels("1").observe(1.0)
+    m.prompt("3")
     m.cache.labels("hit").inc()
     text = generate_latest(m.registry).decode()
     return {line.split("{")[0].split(" ")[0] for line in text.splitlines() if line and not line.startswith("#")}
