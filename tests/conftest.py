@@ -10,7 +10,7 @@ import atexit
 import os
 import shutil
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import mlflow
@@ -21,6 +21,7 @@ from filelock import FileLock
 
 from tasks.config.schema import PrepareParams
 from tasks.models.base_model import materialize
+from tests.postgres import Postgres
 from tests.scheduling import PlannedScheduling, queue_position
 
 REPO = Path(__file__).resolve().parents[1]
@@ -141,6 +142,20 @@ def smoke_pipeline(tmp_path_factory: pytest.TempPathFactory) -> Path:
         sh("dvc", "repro", cwd=ws)
 
     return built_once(tmp_path_factory, "smoke", repro) / "ws"
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[Postgres]:
+    """A PostgreSQL cluster on loopback for this worker's session (tests/postgres.py); create a database per use."""
+    from tests.postgres import binaries, cluster
+
+    bin_dir = binaries()
+    if bin_dir is None:
+        if os.environ.get("CI"):
+            pytest.fail("PostgreSQL server binaries (initdb, pg_ctl) not found: .ci/run installs Debian's postgresql")
+        pytest.skip("PostgreSQL server binaries (initdb, pg_ctl) are not installed")
+    with cluster(bin_dir) as server:
+        yield server
 
 
 @pytest.fixture(scope="module", autouse=True)

@@ -218,13 +218,17 @@ def test_an_unreachable_server_fails_fast_and_clearly(tmp_path: Path) -> None:
     assert time.perf_counter() - started < 60
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory, tiny_model_dir: Path):
-    """A real `mlflow server` (sqlite backend, proxied artifacts) on a free loopback port."""
+@pytest.fixture(scope="module", params=["sqlite", "postgres"])
+def server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, tiny_model_dir: Path):
+    """A real `mlflow server` (proxied artifacts) on a free loopback port, with a SQLite file or a PostgreSQL
+    database as its backend store (runs, registry, aliases, tags)."""
     root = tmp_path_factory.mktemp("server")
     port = free_port()
+    store = f"sqlite:///{root / 'mlflow.db'}"
+    if request.param == "postgres":
+        store = request.getfixturevalue("postgres").create(f"mlflow_{root.name.lower()}"[:60])
     proc = subprocess.Popen(
-        [str(BIN / "mlflow"), "server", "--backend-store-uri", f"sqlite:///{root / 'mlflow.db'}",
+        [str(BIN / "mlflow"), "server", "--backend-store-uri", store,
          "--artifacts-destination", str(root / "artifacts"), "--host", "127.0.0.1", "--port", str(port),
          "--workers", "1"],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,

@@ -1,4 +1,5 @@
-"""The request log on a real SQLite file: redaction, batching writer, feedback, retention."""
+"""The request log on a real SQLite file and a real PostgreSQL database: redaction, batching writer, feedback,
+retention."""
 
 from __future__ import annotations
 
@@ -11,9 +12,14 @@ from tasks.core.errors import ConfigError
 from tasks.monitoring.request_log import Entry, RequestLog, UnknownRequestError, connect, feedback, requests, rows
 
 
-@pytest.fixture
-def store(tmp_path: Path):
-    log = RequestLog(f"sqlite:///{tmp_path / 'deep' / 'requests.db'}", retention_days=7)
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.integration)])
+def store(request: pytest.FixtureRequest, tmp_path: Path):
+    """The default SQLite file, and a PostgreSQL database (LLMOPS_REQUEST_LOG_URL past one machine)."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'deep' / 'requests.db'}"
+    else:
+        url = request.getfixturevalue("postgres").create(f"requests_{tmp_path.name.lower()}"[:60])
+    log = RequestLog(url, retention_days=7)
     yield log
     log.close()
 
