@@ -266,6 +266,7 @@ def status(params: Params) -> Status:
                 "version": str(v.version),
                 "status": v.tags.get(f"{registry.GATE}status", ""),
                 "run_id": v.tags.get(f"{registry.GATE}run_id") or v.run_id or "",
+                "prompts": ", ".join(f"{p} v{pv}" for p, pv in sorted(prompts.of_run(v.tags).items())),
             }
             for v in client.search_model_versions(f"name='{name}'")
         ]

@@ -152,10 +152,10 @@ def render_status(console: Console, status: Status, limit: int = 20) -> None:
         history.add_row(e.at[:19].replace("T", " "), e.action, e.version, move, e.by, _shorten(e.reason))
     console.print(history)
     versions = Table(title="versions")
-    for column in ("version", "gate", "run"):
+    for column in ("version", "gate", "run", "prompts (moved with @" + status.alias + ")"):
         versions.add_column(column)
     for v in status.versions[-limit:]:
-        versions.add_row(v["version"], v["status"], v["run_id"])
+        versions.add_row(v["version"], v["status"], v["run_id"], v.get("prompts") or "-")
     console.print(versions)
 
 

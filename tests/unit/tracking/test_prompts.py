@@ -8,7 +8,9 @@ from pathlib import Path
 import mlflow
 import pytest
 
+from tasks.config.schema import parse_params
 from tasks.knowledge.context import Prompt, shipped
+from tasks.registry.deploy import status
 from tasks.registry.store import move_alias
 from tasks.tracking import prompts
 
@@ -72,6 +74,8 @@ def test_the_prompt_alias_follows_the_champion_and_the_server_reads_it_without_c
     move_alias(client, NAME, "champion", without)  # a model trained without context leaves the prompt alone
     assert prompts.load(client, PROMPT, "champion").version == "1"
     assert client.get_model_version(NAME, trained_with_two).tags[prompts.RUN_TAG + PROMPT] == "2"
+    shown = status(parse_params({"registry": {"model_name": NAME}}))  # what `llmops status` lists per version
+    assert [v["prompts"] for v in shown.versions] == [f"{PROMPT} v1", f"{PROMPT} v2", ""]
 
 
 def test_the_shipped_prompt_renders_the_sections_where_the_template_says() -> None:
