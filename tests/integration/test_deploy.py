@@ -218,15 +218,8 @@ def test_an_unreachable_server_fails_fast_and_clearly(tmp_path: Path) -> None:
     assert time.perf_counter() - started < 60
 
 
-@pytest.fixture(scope="module", params=["sqlite", "postgres"])
-def server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, tiny_model_dir: Path):
-    """A real `mlflow server` (proxied artifacts) on a free loopback port, with a SQLite file or a PostgreSQL
-    database as its backend store (runs, registry, aliases, tags)."""
-    root = tmp_path_factory.mktemp("server")
+def _mlflow_server(root: Path, store: str) -> tuple[subprocess.Popen, str]:
     port = free_port()
-    store = f"sqlite:///{root / 'mlflow.db'}"
-    if request.param == "postgres":
-        store = request.getfixturevalue("postgres").create(f"mlflow_{root.name.lower()}"[:60])
     proc = subprocess.Popen(
         [str(BIN / "mlflow"), "server", "--backend-store-uri", store,
          "--artifacts-destination", str(root / "artifacts"), "--host", "127.0.0.1", "--port", str(port),
@@ -240,6 +233,14 @@ def server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
         proc.kill()
         pytest.fail(f"mlflow server did not start: {e}")
     write_params(root, uri)
+    return proc, uri
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory, tiny_model_dir: Path):
+    """A real `mlflow server` (sqlite backend, proxied artifacts) on a free loopback port."""
+    root = tmp_path_factory.mktemp("server")
+    proc, uri = _mlflow_server(root, f"sqlite:///{root / 'mlflow.db'}")
     try:
         yield root, uri, log_model(uri, tiny_model_dir)
     finally:
@@ -247,8 +248,26 @@ def server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
         proc.wait(timeout=30)
 
 
-def test_concurrent_deploys_end_with_one_consistent_champion(server) -> None:
-    root, uri, model_uri = server
+@pytest.fixture(scope="module")
+def postgres_server(tmp_path_factory: pytest.TempPathFactory, postgres, tiny_model_dir: Path):
+    """The same server with a PostgreSQL database as its backend store (runs, registry, aliases, tags)."""
+    root = tmp_path_factory.mktemp("pg-server")
+    proc, uri = _mlflow_server(root, postgres.create(f"mlflow_{root.name.lower()}"[:60]))
+    try:
+        yield root, uri, log_model(uri, tiny_model_dir)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def any_server(request: pytest.FixtureRequest):
+    """What the registry's concurrency rests on, once per backend store."""
+    return request.getfixturevalue("server" if request.param == "sqlite" else "postgres_server")
+
+
+def test_concurrent_deploys_end_with_one_consistent_champion(any_server) -> None:
+    root, uri, model_uri = any_server
     runs = [candidate(uri, model_uri, {**GOOD, "rougeL": score}) for score in (0.41, 0.42)]
     env = {**os.environ, "PATH": f"{BIN}:{os.environ['PATH']}", "MLFLOW_TRACKING_URI": uri}
     procs = [
@@ -284,8 +303,8 @@ def test_champion_loads_in_a_fresh_process(server) -> None:
     assert result.stdout.startswith("ok")
 
 
-def test_a_crashed_holders_lock_is_broken_and_a_live_one_waited_for(server) -> None:
-    root, uri, model_uri = server
+def test_a_crashed_holders_lock_is_broken_and_a_live_one_waited_for(any_server) -> None:
+    root, uri, model_uri = any_server
     client = MlflowClient(tracking_uri=uri, registry_uri=uri)
     held = {"llmops.lock.owner": "crashed", "llmops.lock.token": "x"}
     client.create_registered_model(f"{NAME}-deploy-lock", tags=held)
