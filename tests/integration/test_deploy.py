@@ -218,13 +218,16 @@ def test_an_unreachable_server_fails_fast_and_clearly(tmp_path: Path) -> None:
     assert time.perf_counter() - started < 60
 
 
-def _mlflow_server(root: Path, store: str) -> tuple[subprocess.Popen, str]:
+def mlflow_server(root: Path, store: str, artifacts: str | None = None,
+                  env: dict[str, str] | None = None) -> tuple[subprocess.Popen, str]:  # fmt: skip
+    """`mlflow server` on a free loopback port with `store` as its backend store and proxied artifacts (a folder in
+    `root` unless `artifacts` names a destination), its URI written to `root`'s params.yaml."""
     port = free_port()
     proc = subprocess.Popen(
         [str(BIN / "mlflow"), "server", "--backend-store-uri", store,
-         "--artifacts-destination", str(root / "artifacts"), "--host", "127.0.0.1", "--port", str(port),
+         "--artifacts-destination", artifacts or str(root / "artifacts"), "--host", "127.0.0.1", "--port", str(port),
          "--workers", "1"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env,
     )  # fmt: skip
     uri = f"http://127.0.0.1:{port}"
     try:
@@ -240,7 +243,7 @@ def _mlflow_server(root: Path, store: str) -> tuple[subprocess.Popen, str]:
 def server(tmp_path_factory: pytest.TempPathFactory, tiny_model_dir: Path):
     """A real `mlflow server` (sqlite backend, proxied artifacts) on a free loopback port."""
     root = tmp_path_factory.mktemp("server")
-    proc, uri = _mlflow_server(root, f"sqlite:///{root / 'mlflow.db'}")
+    proc, uri = mlflow_server(root, f"sqlite:///{root / 'mlflow.db'}")
     try:
         yield root, uri, log_model(uri, tiny_model_dir)
     finally:
@@ -252,7 +255,7 @@ def server(tmp_path_factory: pytest.TempPathFactory, tiny_model_dir: Path):
 def postgres_server(tmp_path_factory: pytest.TempPathFactory, postgres, tiny_model_dir: Path):
     """The same server with a PostgreSQL database as its backend store (runs, registry, aliases, tags)."""
     root = tmp_path_factory.mktemp("pg-server")
-    proc, uri = _mlflow_server(root, postgres.create(f"mlflow_{root.name.lower()}"[:60]))
+    proc, uri = mlflow_server(root, postgres.create(f"mlflow_{root.name.lower()}"[:60]))
     try:
         yield root, uri, log_model(uri, tiny_model_dir)
     finally:

@@ -16,7 +16,7 @@ import pytest
 
 from tasks.core.processes import free_port, wait_until_ready
 from tests.cli import llmops
-from tests.integration.test_deploy import GOOD, NAME, candidate, log_model, write_params
+from tests.integration.test_deploy import GOOD, NAME, candidate, log_model, mlflow_server
 from tests.workspace import copy_workspace, sh
 
 pytestmark = pytest.mark.integration
@@ -84,14 +84,8 @@ def test_a_fresh_clone_pulls_every_stage_output_from_the_s3_remote(s3: str, smok
 def test_models_logged_through_the_mlflow_server_live_in_s3_and_serve_from_there(
     s3: str, tmp_path: Path, tiny_model_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    port = free_port()
-    uri = f"http://127.0.0.1:{port}"
-    server = _serve(
-        [str(BIN / "mlflow"), "server", "--backend-store-uri", f"sqlite:///{tmp_path / 'mlflow.db'}",
-         "--artifacts-destination", "s3://llmops-mlflow/artifacts", "--host", "127.0.0.1", "--port", str(port),
-         "--workers", "1"],
-        f"{uri}/health", tmp_path / "mlflow.log", {**os.environ, "MLFLOW_S3_ENDPOINT_URL": s3},
-    )  # fmt: skip
+    server, uri = mlflow_server(tmp_path, f"sqlite:///{tmp_path / 'mlflow.db'}", "s3://llmops-mlflow/artifacts",
+                               {**os.environ, "MLFLOW_S3_ENDPOINT_URL": s3})  # fmt: skip
     try:
         monkeypatch.setenv("LLMOPS_ACTOR", "tester")
         for key in ("MLFLOW_TRACKING_URI", "MLFLOW_REGISTRY_URI"):
@@ -100,7 +94,6 @@ def test_models_logged_through_the_mlflow_server_live_in_s3_and_serve_from_there
         stored = objects(s3, "llmops-mlflow")
         assert any(key.endswith("model.safetensors") for key in stored), stored[:20]
 
-        write_params(tmp_path, uri)
         deployed = llmops("deploy", "--run-id", candidate(uri, model_uri, GOOD), cwd=tmp_path)
         assert deployed.returncode == 0, deployed.stderr
         script = (
