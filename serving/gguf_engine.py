@@ -15,26 +15,15 @@ import threading
 import time
 from pathlib import Path
 
-import yaml
-
 from serving.engine import Job, Loaded, QueuedEngine
 from tasks.config.schema import ServingParams
 from tasks.core.errors import ModelSourceError
 from tasks.core.files import user_cache
+from tasks.models.downloaded import download
 from tasks.models.gguf import GGUF_TAG, cached_gguf, gguf_file
 from tasks.models.llamacpp import GgufServer
 
 log = logging.getLogger(__name__)
-
-
-def merged_dir(model_root: Path) -> Path:
-    """The merged transformers folder inside a downloaded logged model (its pyfunc `model` artifact)."""
-    spec = yaml.safe_load((model_root / "MLmodel").read_text())
-    try:
-        relative = spec["flavors"]["python_function"]["artifacts"]["model"]["path"]
-    except (KeyError, TypeError) as err:
-        raise ModelSourceError(f"{model_root}: not a model this project logged (no pyfunc `model` artifact)") from err
-    return model_root / relative
 
 
 def load_gguf(model_dir: Path, name: str, version: str, serving: ServingParams, gguf: Path | None = None) -> Loaded:
@@ -51,11 +40,10 @@ def load_gguf(model_dir: Path, name: str, version: str, serving: ServingParams, 
 def load_version(name: str, version: str, serving: ServingParams) -> Loaded:
     """A registry version as GGUF: the variant its parity check evaluated (version tag llmops.gguf), else its
     weights converted here, with a warning that this GGUF's replies were never evaluated."""
-    import mlflow
     from mlflow.tracking import MlflowClient
 
     try:
-        root = Path(mlflow.artifacts.download_artifacts(f"models:/{name}/{version}"))
+        _, merged = download(name, version)
         variant = MlflowClient().get_model_version(name, version).tags.get(GGUF_TAG)
         gguf = evaluated_gguf(variant, serving.gguf_type) if variant else None
     except Exception as err:
@@ -63,7 +51,7 @@ def load_version(name: str, version: str, serving: ServingParams) -> Loaded:
     if gguf is None:
         log.warning("models:/%s/%s has no %s GGUF that passed the parity check (tag %s); converting its weights, "
                     "whose GGUF replies were never evaluated", name, version, serving.gguf_type, GGUF_TAG)  # fmt: skip
-    return load_gguf(merged_dir(root), name, version, serving, gguf)
+    return load_gguf(merged, name, version, serving, gguf)
 
 
 def evaluated_gguf(variant: str, gguf_type: str) -> Path | None:
