@@ -9,6 +9,8 @@ import typer
 
 from cli.common import ParamsOpt, app, load, out_console
 
+PROMPT_HELP = "deploy this version of the context prompt instead: evaluated with the champion model, gated alike"
+
 
 @app.command()
 def deploy(
@@ -19,10 +21,12 @@ def deploy(
     record: Annotated[Path, typer.Option(help="where the decision is written for `llmops report`")] = Path(
         "data/reports/deploy.json"
     ),
+    prompt: Annotated[str | None, typer.Option(help=PROMPT_HELP)] = None,
     params: ParamsOpt = Path("params.yaml"),
 ) -> None:
     """Register the evaluated model (once per run); @champion moves only if every gate check passes.
 
+    With --prompt VERSION, the prompt's @champion moves instead (docs/knowledge.md, "Prompt versions").
     Exit 0 when it was promoted (or already is the champion), 3 when the gate refused it or could not decide,
     1 on any other error.
     """
@@ -33,9 +37,25 @@ def deploy(
     from tasks.tracking.runs import run_id_in
 
     cfg = load(params)
+    if prompt is not None:
+        _deploy_prompt(cfg, prompt, dry_run, by, record.with_name("prompt_deploy.json"))
+        return
     result = run(cfg, run_id or run_id_in(eval_metrics, "evaluate"), dry_run, by)
     render_decision(out_console, result, cfg.registry.model_name, cfg.registry.alias)
     write_json(record, result.summary(cfg.registry.model_name, cfg.registry.alias))
+    if not result.decision.passed:
+        raise GateRefusedError(f"gate {result.decision.status}: {result.decision.reason}")
+
+
+def _deploy_prompt(cfg, version: str, dry_run: bool, by: str | None, record: Path) -> None:
+    from tasks.core.errors import GateRefusedError
+    from tasks.core.files import write_json
+    from tasks.registry.prompt_deploy import deploy_prompt
+    from tasks.registry.summary import render_prompt_decision
+
+    result = deploy_prompt(cfg, version, dry_run=dry_run, by=by)
+    render_prompt_decision(out_console, result, cfg.registry.alias)
+    write_json(record, result.summary())
     if not result.decision.passed:
         raise GateRefusedError(f"gate {result.decision.status}: {result.decision.reason}")
 
@@ -46,14 +66,17 @@ def rollback(
     reason: Annotated[str, typer.Option(help="recorded in the history")] = "",
     force: Annotated[bool, typer.Option(help="allow a version that did not pass the gate")] = False,
     by: Annotated[str | None, typer.Option(help="who rolls back (default: $LLMOPS_ACTOR or user@host)")] = None,
+    prompt: Annotated[bool, typer.Option("--prompt", help="roll back the context prompt's @champion instead")] = False,
     params: ParamsOpt = Path("params.yaml"),
 ) -> None:
     """Move @champion back (to the previous champion, or --to VERSION); recorded in the history."""
     from tasks.registry.deploy import rollback as run
+    from tasks.registry.prompt_deploy import rollback_prompt
 
     cfg = load(params)
-    event = run(cfg, to, reason, force, by)
-    out_console.print(f"rolled back: @{cfg.registry.alias} v{event.previous} -> v{event.champion} ({event.reason})")
+    event = (rollback_prompt if prompt else run)(cfg, to, reason, force, by)
+    what = f"prompt @{cfg.registry.alias}" if prompt else f"@{cfg.registry.alias}"
+    out_console.print(f"rolled back: {what} v{event.previous} -> v{event.champion} ({event.reason})")
 
 
 @app.command()

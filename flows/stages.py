@@ -15,12 +15,15 @@ from prefect.logging import get_run_logger
 
 from tasks.config.schema import Params
 from tasks.data.formats import FEEDBACK_SNAPSHOT
+from tasks.evaluation.gate import Decision
 from tasks.monitoring import feedback
 from tasks.monitoring.request_log import url_of
 from tasks.pipeline import workspace
 from tasks.pipeline.workspace import StageRun
 from tasks.registry import deploy as deploying
+from tasks.registry import prompt_deploy as prompt_deploying
 from tasks.registry.deploy import DeployResult
+from tasks.registry.prompt_deploy import PromptDeployResult
 from tasks.registry.store import Event
 from tasks.tracking import runs as tracking
 from tasks.training import warm_start
@@ -80,13 +83,25 @@ def record_in_mlflow(params: Params, run_id: str, record: dict, trained: bool) -
 @task(name="gated-deploy", cache_policy=NO_CACHE)
 def gated_deploy(params: Params, run_id: str, dry_run: bool, by: str) -> DeployResult:
     result = deploying.deploy(params, run_id, dry_run, by)
-    logger = get_run_logger()
-    for check in result.decision.checks:
-        (logger.info if check.passed else logger.error)("gate: %s", check.describe())
-    logger.info("gate %s: %s", result.decision.status, result.decision.reason)
+    _log_decision(result.decision)
     return result
 
 
+def _log_decision(decision: Decision, where: str = "") -> None:
+    """Each check on its own line in the flow run's log, failures as errors, then the verdict."""
+    logger = get_run_logger()
+    for check in decision.checks:
+        (logger.info if check.passed else logger.error)("gate: %s", check.describe())
+    logger.info("gate %s: %s%s", decision.status, decision.reason, where)
+
+
 @task(name="rollback", cache_policy=NO_CACHE)
-def roll_back(params: Params, to: str | None, reason: str, force: bool, by: str) -> Event:
-    return deploying.rollback(params, to, reason, force, by)
+def roll_back(params: Params, to: str | None, reason: str, force: bool, by: str, prompt: bool = False) -> Event:
+    return (prompt_deploying.rollback_prompt if prompt else deploying.rollback)(params, to, reason, force, by)
+
+
+@task(name="gated-prompt-deploy", cache_policy=NO_CACHE)
+def gated_prompt_deploy(params: Params, version: str, dry_run: bool, by: str) -> PromptDeployResult:
+    result = prompt_deploying.deploy_prompt(params, version, dry_run=dry_run, by=by)
+    _log_decision(result.decision, f" (evaluation: MLflow run {result.run_id})" if result.run_id else "")
+    return result

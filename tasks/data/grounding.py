@@ -23,17 +23,19 @@ from tasks.core.files import read_jsonl, write_json, write_jsonl
 from tasks.data.synthesize import reply_templates
 from tasks.knowledge import facts
 from tasks.knowledge.claims import facts as claims
-from tasks.knowledge.context import with_context
+from tasks.knowledge.context import Prompt, with_context
 from tasks.knowledge.retrieve import Hit, Retriever, query_text
 
 SPLITS = ("train", "validation", "test")
 
 
-def ground(record: dict[str, Any], hits: list[Hit], unknown_reply: str | None) -> tuple[dict[str, Any], str]:
+def ground(
+    record: dict[str, Any], hits: list[Hit], unknown_reply: str | None, prompt: Prompt | None = None
+) -> tuple[dict[str, Any], str]:
     """The record with `hits` before its conversation, and what became of its last answer where it states something
     neither the context nor the conversation holds: rewritten to `unknown_reply`, or (None) kept as ungrounded."""
     *asked, answer = record["messages"]
-    context = with_context(asked, hits)
+    context = with_context(asked, hits, prompt)
     given = " ".join(m["content"] for m in context).lower()
     if all(fact in given for fact in claims(answer["content"])):
         return {**record, "messages": [*context, answer]}, "kept"
@@ -42,13 +44,22 @@ def ground(record: dict[str, Any], hits: list[Hit], unknown_reply: str | None) -
     return {**record, "messages": [*context, {"role": "assistant", "content": unknown_reply}]}, "unknown"
 
 
-def write_grounded(data: Path, out: Path, retriever: Retriever | None, r: RetrievalParams, c: ContextParams) -> dict:
-    """Each split's rows grounded (or copied as they are when context.enabled is false); the counts by outcome."""
+def write_grounded(
+    data: Path,
+    out: Path,
+    retriever: Retriever | None,
+    r: RetrievalParams,
+    c: ContextParams,
+    splits: tuple[str, ...] = SPLITS,
+    prompt: Prompt | None = None,
+) -> dict:
+    """Each split's rows grounded (or copied as they are when context.enabled is false); the counts by outcome.
+    `prompt`: the context prompt's text to render (default: the shipped one), as a prompt deploy evaluates it."""
     out.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(data / "intents.jsonl", out / "intents.jsonl")
     rng, templates = random.Random(c.seed), reply_templates()
     summary: dict[str, Any] = {"enabled": c.enabled, "index_version": retriever.version if retriever else None}
-    for split in SPLITS:
+    for split in splits:
         rows = list(read_jsonl(data / f"{split}.jsonl"))
         if retriever is None:
             summary[split] = {"rows": write_jsonl(out / f"{split}.jsonl", rows)}
@@ -63,7 +74,7 @@ def write_grounded(data: Path, out: Path, retriever: Retriever | None, r: Retrie
             if split == "train" and rng.random() < c.missing_rate and (sources := facts.record_sources(row, templates)):
                 hits, unknown = [h for h in hits if h.article not in sources], c.unknown_reply
                 counts["sources_removed"] += 1
-            row, outcome = ground(row, hits[: r.top_k], unknown)
+            row, outcome = ground(row, hits[: r.top_k], unknown, prompt)
             counts[outcome] += 1
             counts["chunks"] += len(hits[: r.top_k])
             grounded.append(row)

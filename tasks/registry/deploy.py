@@ -236,6 +236,9 @@ class Status:
     metrics: dict[str, float]
     history: list[Event]
     versions: list[dict[str, str]]
+    prompt: str = ""
+    prompt_champion: str | None = None
+    prompt_history: list[Event] = field(default_factory=list)  # prompt deploys and rollbacks (prompt_deploy.py)
 
 
 def _metrics_if_readable(client, run_id: str | None) -> dict[str, float]:
@@ -270,5 +273,9 @@ def status(params: Params) -> Status:
             }
             for v in client.search_model_versions(f"name='{name}'")
         ]
+        prompt = prompts.prompt_name(name, "context")
+        served = prompts.load(client, prompt, alias)
+        prompt_events = registry.prompt_history(client, prompt)
     versions.sort(key=lambda v: int(v["version"]))
-    return Status(name, alias, current, run_id, metrics, events, versions)
+    return Status(name, alias, current, run_id, metrics, events, versions, prompt, served and served.version,
+                  prompt_events)  # fmt: skip

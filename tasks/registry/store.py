@@ -46,6 +46,7 @@ class Event:
     by: str
     reason: str
     run_id: str | None = None
+    model_version: str | None = None  # a prompt's event: the model version it was decided with
 
 
 def actor() -> str:
@@ -164,9 +165,16 @@ def move_alias(client, name: str, alias: str, version: str | None) -> None:
         prompts.follow(client, name, alias, version)
 
 
+def _history_tag(event: Event) -> tuple[str, str]:
+    return f"{HISTORY}{event.at}.{uuid.uuid4().hex[:8]}", json.dumps(asdict(event))
+
+
+def _events(tags: dict[str, str]) -> list[Event]:
+    return [Event(**json.loads(tags[k])) for k in sorted(k for k in tags if k.startswith(HISTORY))]
+
+
 def append_history(client, name: str, event: Event) -> None:
-    key = f"{HISTORY}{event.at}.{uuid.uuid4().hex[:8]}"
-    client.set_registered_model_tag(name, key, json.dumps(asdict(event)))
+    client.set_registered_model_tag(name, *_history_tag(event))
 
 
 def history(client, name: str) -> list[Event]:
@@ -179,7 +187,24 @@ def history(client, name: str) -> list[Event]:
         if _missing(err):
             return []
         raise
-    return [Event(**json.loads(tags[k])) for k in sorted(k for k in tags if k.startswith(HISTORY))]
+    return _events(tags)
+
+
+def append_prompt_history(client, prompt: str, event: Event) -> None:
+    """A prompt's decisions and alias moves live on the prompt, as the model's live on the registered model."""
+    client.set_prompt_tag(prompt, *_history_tag(event))
+
+
+def prompt_history(client, prompt: str) -> list[Event]:
+    from mlflow.exceptions import MlflowException
+
+    try:
+        found = client.get_prompt(prompt)
+    except MlflowException as err:
+        if _missing(err):
+            return []
+        raise
+    return _events(found.tags if found else {})
 
 
 def _lock_name(name: str) -> str:

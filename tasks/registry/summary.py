@@ -17,6 +17,7 @@ from tasks.evaluation.judge import describe as describe_judge
 
 if TYPE_CHECKING:
     from tasks.registry.deploy import DeployResult, Status
+    from tasks.registry.prompt_deploy import PromptDeployResult
 
 
 def _load(path: Path) -> dict | None:
@@ -133,6 +134,26 @@ def render_decision(console: Console, result: DeployResult, name: str, alias: st
         console.print(f"[red]not promoted[/] ({decision.status}): @{alias} stays at {before}")
 
 
+def render_prompt_decision(console: Console, result: PromptDeployResult, alias: str) -> None:
+    """The gate's checks for a prompt version with the champion model, then what happened to the prompt's alias."""
+    decision, before = result.decision, f"v{result.before}" if result.before else "none"
+    if decision.checks:
+        title = f"gate for {result.prompt} version {result.version} with model v{result.model_version}"
+        console.print(_checks_table(title, decision.checks))
+    if result.run_id:
+        console.print(f"evaluation logged to MLflow run {result.run_id}")
+    if result.run_id is None:
+        console.print(decision.reason)
+    elif result.dry_run:
+        outcome = f"would move to v{result.version}" if decision.passed else f"would stay at {before}"
+        console.print(f"dry run: gate {decision.status}; @{alias} of {result.prompt} {outcome}; nothing was changed")
+    elif decision.passed:
+        console.print(f"[green]promoted[/]: {result.prompt} @{alias} {before} -> v{result.after}; the server "
+                      "renders it from its next poll")  # fmt: skip
+    else:
+        console.print(f"[red]not promoted[/] ({decision.status}): {result.prompt} @{alias} stays at {before}")
+
+
 def _shorten(reason: str, width: int = 160) -> str:
     """At a word boundary, so a number is never cut in half ("injection_follow_rate = 0." read as zero)."""
     return textwrap.shorten(reason, width, placeholder=" …")
@@ -157,6 +178,17 @@ def render_status(console: Console, status: Status, limit: int = 20) -> None:
     for v in status.versions[-limit:]:
         versions.add_row(v["version"], v["status"], v["run_id"], v.get("prompts") or "-")
     console.print(versions)
+    if status.prompt_champion or status.prompt_history:
+        console.print(f"[bold]{status.prompt}[/] @{status.alias}: v{status.prompt_champion or '-'}")
+    if status.prompt_history:
+        prompt_moves = Table(title=f"prompt deploys and rollbacks (last {limit})")
+        for column in ("when (UTC)", "action", "prompt version", "with model", "before -> after", "by", "reason"):
+            prompt_moves.add_column(column)
+        for e in status.prompt_history[-limit:]:
+            move = f"{e.previous or '-'} -> {e.champion or '-'}"
+            prompt_moves.add_row(e.at[:19].replace("T", " "), e.action, e.version, f"v{e.model_version}", move, e.by,
+                                 _shorten(e.reason))  # fmt: skip
+        console.print(prompt_moves)
 
 
 MLFLOW_UI = "make mlflow-ui  (then open http://127.0.0.1:5000)"

@@ -97,3 +97,16 @@ def load(client, name: str, alias: str) -> PromptRef | None:
             return None
         raise
     return PromptRef(name, str(version.version), version.template)
+
+
+def get(client, name: str, version: str) -> PromptRef | None:
+    """One version of a prompt; None where the prompt or the version does not exist."""
+    from mlflow.exceptions import MlflowException
+
+    try:
+        found = client.get_prompt_version(name, version)
+    except MlflowException as err:
+        if err.error_code in ("RESOURCE_DOES_NOT_EXIST", "INVALID_PARAMETER_VALUE"):
+            return None
+        raise
+    return None if found is None else PromptRef(name, str(found.version), found.template)
