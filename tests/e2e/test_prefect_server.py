@@ -113,7 +113,7 @@ def ui(smoke_pipeline: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterat
     ui = Ui(ws, f"http://127.0.0.1:{port}/api", log)
     try:
         deadline = time.monotonic() + 300
-        while "Worker" not in log.read_text(errors="replace") or len(_deployments(ui)) < 4:
+        while "Worker" not in log.read_text(errors="replace") or len(_deployments(ui)) < 5:
             assert proc.poll() is None, f"make ui's script exited:\n{ui.tail()}"
             assert time.monotonic() < deadline, f"deployments not served after 300 s:\n{ui.tail()}"
             time.sleep(2)
@@ -131,7 +131,7 @@ def _deployments(ui: Ui) -> list[str]:
 
 
 def test_deployments_schedule_and_drift_trigger(ui: Ui) -> None:
-    assert sorted(_deployments(ui)) == ["deploy", "drift-watch", "retrain", "rollback"]
+    assert sorted(_deployments(ui)) == ["deploy", "deploy-prompt", "drift-watch", "retrain", "rollback"]
     watch = ui.deployment("drift-watch")
     assert [s["schedule"]["cron"] for s in watch["schedules"]] == ["0 */6 * * *"]  # from params.yaml
     assert watch["work_pool_name"] == "llmops-local"
