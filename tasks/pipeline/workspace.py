@@ -52,6 +52,23 @@ def stage_order(root: Path) -> list[str]:
         return [s.name for s in ordered if getattr(s, "cmd", None)]
 
 
+def settled_stages(root: Path) -> set[str]:
+    """Stages `dvc status` finds unchanged whose upstream stages are all unchanged too: nothing in this run can
+    change their inputs, so they need no `dvc repro` of their own (half a second each, most of a retrain that
+    finds nothing to do). A stage below a changed one is left to DVC: its inputs change when that one runs."""
+    import networkx as nx
+    from dvc.repo import Repo
+
+    with Repo(str(root)) as repo:
+        changed = set(repo.status())
+        graph = repo.index.graph
+        return {
+            s.name for s in graph
+            if getattr(s, "cmd", None) and s.addressing not in changed
+            and not any(upstream.addressing in changed for upstream in nx.descendants(graph, s))
+        }  # fmt: skip
+
+
 def tool_env(extra: dict[str, str] | None = None) -> dict[str, str]:
     """This interpreter's scripts (dvc, llmops) first on PATH, unbuffered output, a console wide enough for logs."""
     bin_dir = str(Path(sys.executable).parent)

@@ -1,7 +1,10 @@
+import subprocess
 import sys
 from pathlib import Path
 
-from tasks.pipeline.workspace import error_of, status_of, stream
+import yaml
+
+from tasks.pipeline.workspace import error_of, settled_stages, status_of, stream
 
 
 def test_our_error_line_beats_dvcs_summary() -> None:
@@ -27,3 +30,26 @@ def test_stream_passes_every_line_as_it_comes(tmp_path: Path) -> None:
     code, tail = stream([sys.executable, "-c", script], tmp_path, seen.append)
     assert code == 4
     assert seen == tail == ["line 0", "line 1", "line 2", "oops"]
+
+
+def test_only_stages_with_nothing_changed_upstream_are_settled(tmp_path: Path) -> None:
+    """a -> b -> c, and d on its own, in a real git + DVC repository."""
+    copy = "import shutil, sys; shutil.copy(sys.argv[1], sys.argv[2])"
+    stages = {
+        "a": {"cmd": f'python -c "{copy}" in.txt a.txt', "deps": ["in.txt"], "outs": ["a.txt"]},
+        "b": {"cmd": f'python -c "{copy}" a.txt b.txt', "deps": ["a.txt"], "outs": ["b.txt"]},
+        "c": {"cmd": f'python -c "{copy}" b.txt c.txt', "deps": ["b.txt"], "params": ["c.n"], "outs": ["c.txt"]},
+        "d": {"cmd": f'python -c "{copy}" other.txt d.txt', "deps": ["other.txt"], "outs": ["d.txt"]},
+    }
+    (tmp_path / "dvc.yaml").write_text(yaml.safe_dump({"stages": stages}))
+    (tmp_path / "params.yaml").write_text("c: {n: 1}\n")
+    (tmp_path / "in.txt").write_text("in")
+    (tmp_path / "other.txt").write_text("other")
+    dvc = [sys.executable, "-m", "dvc"]
+    for cmd in (["git", "init", "-q"], [*dvc, "init", "-q"], [*dvc, "repro", "-q"]):
+        subprocess.run(cmd, cwd=tmp_path, check=True, capture_output=True)
+    assert settled_stages(tmp_path) == {"a", "b", "c", "d"}
+    (tmp_path / "params.yaml").write_text("c: {n: 2}\n")
+    assert settled_stages(tmp_path) == {"a", "b", "d"}
+    (tmp_path / "in.txt").write_text("changed")
+    assert settled_stages(tmp_path) == {"d"}  # b and c are unchanged now, but a is about to rewrite their inputs
