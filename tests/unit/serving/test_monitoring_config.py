@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 import re
+import shutil
+import subprocess
 
 import pytest
 import yaml
@@ -70,3 +73,29 @@ def test_prometheus_scrapes_the_metrics_endpoint_and_loads_the_alerts() -> None:
     [job] = config["scrape_configs"]
     assert job["metrics_path"] == "/metrics"
     assert config["rule_files"] == ["alerts.yml"]
+
+
+def promtool(*args: str) -> subprocess.CompletedProcess:
+    """Prometheus's own checker (Debian's `prometheus` package; .ci/run installs it where it is missing)."""
+    tool = shutil.which("promtool")
+    if tool is None:
+        if os.environ.get("CI"):
+            pytest.fail("promtool not found: .ci/run installs Debian's prometheus package, which carries it")
+        pytest.skip("promtool is not installed (apt-get install prometheus)")
+    return subprocess.run([tool, *args], cwd=INFRA / "prometheus", capture_output=True, text=True, timeout=120)
+
+
+def test_promtool_accepts_the_alert_rules() -> None:
+    checked = promtool("check", "rules", "alerts.yml")
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    assert f"SUCCESS: {len(alert_exprs())} rules found" in checked.stdout
+
+
+def test_the_alerts_fire_on_the_series_that_should_fire_them_and_only_those() -> None:
+    """infra/prometheus/alerts.test.yml: error rate, p95 latency, token burn and spent budgets, each beside a healthy
+    instance that must stay quiet."""
+    tested = promtool("test", "rules", "alerts.test.yml")
+    assert tested.returncode == 0, tested.stdout + tested.stderr
+    cases = yaml.safe_load((INFRA / "prometheus" / "alerts.test.yml").read_text())["tests"]
+    alerts = {t["alertname"] for case in cases for t in case["alert_rule_test"]}
+    assert {"LlmopsServerErrors", "LlmopsSlowRequests", "LlmopsTokenBurn"} <= alerts
