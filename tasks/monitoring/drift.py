@@ -314,6 +314,31 @@ def decide(violations: list[bool], k: int, n: int) -> bool:
     return bool(recent) and recent[-1] and sum(recent) >= k
 
 
+@dataclass(frozen=True)
+class Sample:
+    """What the checks compare: the training prompts drawn, the window, and the embeddings of both (empty when the
+    window is too small to check)."""
+
+    reference: list[str]
+    reference_intents: list[str]
+    reference_vectors: np.ndarray
+    window: list[str]  # every recent prompt the checks read (max_window)
+    drawn: list[str]  # the ones embedded (embed_rows)
+    vectors: np.ndarray
+
+
+def draw(reference: Reference, window: list[str], params: DriftParams, cache: Path | None = None) -> Sample:
+    win = window[-params.max_window :]
+    rng = np.random.default_rng(params.seed)
+    pick = sorted(rng.permutation(len(reference.prompts))[: params.reference_rows])
+    ref_texts = [reference.prompts[i] for i in pick]
+    ref_intents = [reference.intents[i] for i in pick]
+    if len(win) < params.min_window:
+        return Sample(ref_texts, ref_intents, np.empty((0, 0)), win, [], np.empty((0, 0)))
+    drawn = _sample(win, params.embed_rows, params.seed)
+    return Sample(ref_texts, ref_intents, embed_cached(ref_texts, cache), win, drawn, embed_cached(drawn, None))
+
+
 def check(
     reference: Reference,
     window: list[str],
@@ -322,19 +347,16 @@ def check(
     cache: Path | None = None,
 ) -> DriftResult:
     """`history`: whether each earlier window violated, oldest first (too-little-traffic windows left out)."""
-    win = window[-params.max_window :]
-    ref_n = min(len(reference.prompts), params.reference_rows)
+    return judge(draw(reference, window, params, cache), params, history)
+
+
+def judge(sample: Sample, params: DriftParams, history: list[bool] | None = None) -> DriftResult:
+    win, ref_texts, ref_vecs, win_vecs = sample.window, sample.reference, sample.reference_vectors, sample.vectors
+    ref_n = len(ref_texts)
     if len(win) < params.min_window:
         reason = f"too little traffic: {len(win)} prompts in the window, {params.min_window} needed"
         return DriftResult("insufficient", reason, len(win), ref_n)
-    rng = np.random.default_rng(params.seed)
-    pick = sorted(rng.permutation(len(reference.prompts))[: params.reference_rows])
-    ref_texts = [reference.prompts[i] for i in pick]
-    ref_intents = [reference.intents[i] for i in pick]
-    ref_vecs = embed_cached(ref_texts, cache)
-    win_sample = _sample(win, params.embed_rows, params.seed)
-    win_vecs = embed_cached(win_sample, None)
-    intent, mix = intent_check(ref_vecs, ref_intents, win_vecs, params)
+    intent, mix = intent_check(ref_vecs, sample.reference_intents, win_vecs, params)
     checks = [
         embedding_check(ref_vecs, win_vecs, params),
         intent,
@@ -350,6 +372,6 @@ def check(
     reason = f"{head}: " + "; ".join(f"{c.name}: {c.detail}" for c in fired) + f" ({len(win)} recent vs {ref_n} "
     reason += f"training prompts; {rule})"
     lengths = _histograms(_words(ref_texts), _words(win))
-    projection, clusters = _map(ref_vecs, win_vecs, win_sample, params.seed)
+    projection, clusters = _map(ref_vecs, win_vecs, sample.drawn, params.seed)
     status = "drift" if drifted else "no_drift"
     return DriftResult(status, reason, len(win), ref_n, violated, recent, checks, mix, lengths, projection, clusters)

@@ -1,8 +1,8 @@
-"""What a person looks at after a drift check: three plots and one self-contained HTML page, plus the JSON."""
+"""What a person looks at after a drift check: the Evidently report (drift.html, tasks/monitoring/evidently_report.py),
+three plots of the project's own checks, and the JSON."""
 
 from __future__ import annotations
 
-import base64
 from pathlib import Path
 
 import matplotlib
@@ -10,16 +10,10 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
-from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from tasks.core.files import write_json
 from tasks.core.plots import scatter_by_label, to_png
-from tasks.monitoring.drift import OTHER, DriftResult
-
-TEMPLATES = Path(__file__).resolve().parent / "templates"
-TITLES = {"intent_mix.png": "Intent mix: training vs recent prompts",
-          "prompt_lengths.png": "Words per prompt",
-          "embedding_projection.png": "Embedding map (the training prompts' two principal components)"}  # fmt: skip
+from tasks.monitoring.drift import OTHER, DriftResult, Sample
 
 
 def intent_plot(result: DriftResult, top: int = 15) -> bytes:
@@ -66,24 +60,18 @@ def projection_plot(result: DriftResult) -> bytes:
     return to_png(fig)
 
 
-def write(result: DriftResult, out_dir: Path, run_id: str | None = None) -> list[Path]:
+def write(result: DriftResult, sample: Sample, out_dir: Path) -> list[Path]:
     """drift.json, drift.html and the PNGs under `out_dir`; the paths, to log as artifacts."""
+    from tasks.monitoring import evidently_report
+
     out_dir.mkdir(parents=True, exist_ok=True)
     write_json(out_dir / "drift.json", result.as_dict())
     paths = [out_dir / "drift.json"]
-    if result.status == "insufficient":
-        images: dict[str, bytes] = {}
-    else:
+    if result.status != "insufficient":
         images = {"intent_mix.png": intent_plot(result), "prompt_lengths.png": length_plot(result),
                   "embedding_projection.png": projection_plot(result)}  # fmt: skip
-    for name, png in images.items():
-        (out_dir / name).write_bytes(png)
-        paths.append(out_dir / name)
-    env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html", "j2"]))
-    page = env.get_template("drift_report.html.j2").render(
-        result=result,
-        run_id=run_id,
-        plots=[(TITLES[name], base64.b64encode(png).decode()) for name, png in images.items()],
-    )
-    (out_dir / "drift.html").write_text(page, encoding="utf-8")
+        for name, png in images.items():
+            (out_dir / name).write_bytes(png)
+            paths.append(out_dir / name)
+    (out_dir / "drift.html").write_text(evidently_report.html(result, sample), encoding="utf-8")
     return [*paths, out_dir / "drift.html"]

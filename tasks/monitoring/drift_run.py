@@ -12,7 +12,7 @@ from pathlib import Path
 from tasks.config.schema import Params
 from tasks.core.errors import TrackingError
 from tasks.core.files import user_cache
-from tasks.monitoring.drift import DriftResult, check, read_prompts, read_reference, recent_prompts
+from tasks.monitoring.drift import DriftResult, draw, judge, read_prompts, read_reference, recent_prompts
 from tasks.monitoring.request_log import url_of
 from tasks.tracking.runs import tracking_uri, use_experiment
 
@@ -26,7 +26,7 @@ VIOLATED = "llmops.drift.violated"
 class Outcome:
     result: DriftResult
     run_id: str
-    report: Path  # drift.html
+    report: Path  # drift.html, the Evidently report
     source: str
     answers: dict[str, dict[str, float]] = field(default_factory=dict)  # per model version (response_scores.trend)
 
@@ -81,12 +81,13 @@ def run(params: Params, root: Path, window: str | None = None, reason: str = "")
         answers = response_scores.trend(url_of(params.serving), params.drift.window_hours, scorer)
     reference = read_reference(root / "data" / "split" / "train.jsonl")
     earlier = history(params, params.drift.decide_n - 1)
-    result = check(reference, prompts, params.drift, earlier, user_cache("embeddings"))
+    sample = draw(reference, prompts, params.drift, user_cache("embeddings"))
+    result = judge(sample, params.drift, earlier)
     out = root / "data" / "reports" / "drift"
     use_experiment(params)
     with mlflow.start_run(run_name="drift-check") as active:
         run_id = active.info.run_id
-        files = drift_report.write(result, out, run_id)
+        files = drift_report.write(result, sample, out)
         mlflow.set_tags({KIND: "drift", STATUS: result.status, VIOLATED: str(result.violated).lower(),
                          "llmops.drift.reason": result.reason[:5000], "llmops.drift.source": source,
                          "llmops.drift.trigger": reason or "manual"})  # fmt: skip
