@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from tasks.monitoring.drift import DriftResult, Sample
 
 EMBEDDINGS = "minilm"
+NEW = " (a topic training hardly saw)"
 
 
 class ProjectCheck(SingleValueMetric):
@@ -48,8 +49,8 @@ def _ours(result: DriftResult) -> list[ProjectCheck]:
     decision = ProjectCheck(title=f"llmops decision: {result.reason}", fired=float(result.drifted), tests=[eq(0)])
     checks = [ProjectCheck(title=f"llmops check {c.name}: {c.detail} (effect {c.effect:.3g}, p = {c.p_value:.3g})",
                            fired=float(c.fired), tests=[eq(0)]) for c in result.checks]  # fmt: skip
-    clusters = [ProjectCheck(title=f"llmops map, cluster {c['cluster']}{' (a topic training hardly saw)' if c['new'] else ''}: "
-                                   f"{c['window']:.0%} of recent vs {c['reference']:.0%} of training prompts, e.g. "
+    clusters = [ProjectCheck(title=f"llmops map, cluster {c['cluster']}{NEW if c['new'] else ''}: {c['window']:.0%} "
+                                   f"of recent vs {c['reference']:.0%} of training prompts, e.g. "
                                    f"{'; '.join(c['examples'][:2])!r}", fired=float(c["new"]), tests=[eq(0)])
                 for c in result.clusters]  # fmt: skip
     return [decision, *checks, *clusters]
