@@ -33,12 +33,13 @@ def deploy(
     from tasks.core.errors import GateRefusedError
     from tasks.core.files import write_json
     from tasks.registry.deploy import deploy as run
+    from tasks.registry.prompt_deploy import PROMPT_DECISION
     from tasks.registry.summary import render_decision
     from tasks.tracking.runs import run_id_in
 
     cfg = load(params)
     if prompt is not None:
-        _deploy_prompt(cfg, prompt, dry_run, by, record.with_name("prompt_deploy.json"))
+        _deploy_prompt(cfg, prompt, dry_run, by, record.with_name(PROMPT_DECISION.name))
         return
     result = run(cfg, run_id or run_id_in(eval_metrics, "evaluate"), dry_run, by)
     render_decision(out_console, result, cfg.registry.model_name, cfg.registry.alias)
@@ -48,12 +49,14 @@ def deploy(
 
 
 def _deploy_prompt(cfg, version: str, dry_run: bool, by: str | None, record: Path) -> None:
+    from serving.local import judge_server
     from tasks.core.errors import GateRefusedError
     from tasks.core.files import write_json
-    from tasks.registry.prompt_deploy import deploy_prompt
+    from tasks.registry.prompt_deploy import Inputs, deploy_prompt
     from tasks.registry.summary import render_prompt_decision
 
-    result = deploy_prompt(cfg, version, dry_run=dry_run, by=by)
+    with judge_server(cfg) as judge_url:
+        result = deploy_prompt(cfg, version, Inputs(judge_url=judge_url), dry_run=dry_run, by=by)
     render_prompt_decision(out_console, result, cfg.registry.alias)
     write_json(record, result.summary())
     if not result.decision.passed:

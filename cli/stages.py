@@ -273,19 +273,15 @@ def evaluate(
     With evaluate.judge.base_url null, the judge is this project's server on loopback serving the base model."""
     from contextlib import nullcontext
 
-    from serving.local import local_server
+    from serving.local import judge_server
     from tasks.evaluation.evaluate import EvalPaths
     from tasks.evaluation.evaluate import evaluate as run
     from tasks.evaluation.judge import describe
-    from tasks.models.inference import inference_dtype
 
     p = load(params)
     paths = EvalPaths(data / "test.jsonl", data / "intents.jsonl", base, probes, out, adapter, baseline, run_from,
                       report_html, feedback)  # fmt: skip
-    judge = p.evaluate.judge
-    own = run_from is not None and judge.enabled and not judge.base_url
-    dtype = inference_dtype(p.model.inference_dtype)
-    with local_server(base, judge.model, p.serving, dtype) if own else nullcontext() as judge_url:
+    with judge_server(p, base) if run_from is not None else nullcontext() as judge_url:
         s = run(p, paths, judge_url)
     intent = f", intent accuracy {s['intent_accuracy']:.3f}" if "intent_accuracy" in s else ""
     safety = ", ".join(f"{label} {s[key]:.2f} ({s[f'{key}_served']:.2f} as served)" for label, key in

@@ -49,11 +49,10 @@ def deploy_prompt(version: str, dry_run: bool = False) -> dict[str, Any]:
         version: the prompt version (MLflow Prompt Registry, `<model>-context`) to deploy.
         dry_run: evaluate and show the decision; move nothing.
     """
-    params = load_params(Path.cwd() / "params.yaml")
-    result = gated_prompt_deploy(params, version, dry_run, _actor())
-    if not result.decision.passed:
-        raise GateRefusedError(f"gate {result.decision.status}: {result.decision.reason}")
-    return result.summary()
+    result = gated_prompt_deploy(Path.cwd(), version, dry_run, _actor())
+    if result["status"] != "passed":
+        raise GateRefusedError(f"gate {result['status']}: {result['reason']}")
+    return result
 
 
 @flow(name="rollback")

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import orjson
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 from prefect.logging import get_run_logger
 
 from tasks.config.schema import Params
+from tasks.core.errors import DeployError, GateRefusedError
 from tasks.data.formats import FEEDBACK_SNAPSHOT
-from tasks.evaluation.gate import Decision
 from tasks.monitoring import feedback
 from tasks.monitoring.request_log import url_of
 from tasks.pipeline import workspace
@@ -23,7 +24,7 @@ from tasks.pipeline.workspace import StageRun
 from tasks.registry import deploy as deploying
 from tasks.registry import prompt_deploy as prompt_deploying
 from tasks.registry.deploy import DeployResult
-from tasks.registry.prompt_deploy import PromptDeployResult
+from tasks.registry.prompt_deploy import PROMPT_DECISION
 from tasks.registry.store import Event
 from tasks.tracking import runs as tracking
 from tasks.training import warm_start
@@ -87,16 +88,11 @@ def record_in_mlflow(params: Params, run_id: str, record: dict, trained: bool) -
 @task(name="gated-deploy", cache_policy=NO_CACHE)
 def gated_deploy(params: Params, run_id: str, dry_run: bool, by: str) -> DeployResult:
     result = deploying.deploy(params, run_id, dry_run, by)
-    _log_decision(result.decision)
-    return result
-
-
-def _log_decision(decision: Decision, where: str = "") -> None:
-    """Each check on its own line in the flow run's log, failures as errors, then the verdict."""
     logger = get_run_logger()
-    for check in decision.checks:
+    for check in result.decision.checks:
         (logger.info if check.passed else logger.error)("gate: %s", check.describe())
-    logger.info("gate %s: %s%s", decision.status, decision.reason, where)
+    logger.info("gate %s: %s", result.decision.status, result.decision.reason)
+    return result
 
 
 @task(name="rollback", cache_policy=NO_CACHE)
@@ -105,7 +101,13 @@ def roll_back(params: Params, to: str | None, reason: str, force: bool, by: str,
 
 
 @task(name="gated-prompt-deploy", cache_policy=NO_CACHE)
-def gated_prompt_deploy(params: Params, version: str, dry_run: bool, by: str) -> PromptDeployResult:
-    result = prompt_deploying.deploy_prompt(params, version, dry_run=dry_run, by=by)
-    _log_decision(result.decision, f" (evaluation: MLflow run {result.run_id})" if result.run_id else "")
-    return result
+def gated_prompt_deploy(root: Path, version: str, dry_run: bool, by: str) -> dict:
+    """`llmops deploy --prompt VERSION`, its output in this task's log: the CLI serves the base model for the judge
+    as `llmops evaluate` does (a flow does not import the server); its decision record is the result."""
+    record = root / PROMPT_DECISION
+    record.unlink(missing_ok=True)
+    cmd = [workspace.tool("llmops"), "deploy", "--prompt", version, "--by", by, *(["--dry-run"] if dry_run else [])]
+    code, lines = workspace.stream(cmd, root, _stream_to_log("deploy-prompt"))
+    if code not in (0, GateRefusedError.exit_code) or not record.is_file():
+        raise DeployError(f"llmops deploy --prompt {version}: {workspace.error_of(lines)}")
+    return orjson.loads(record.read_bytes())

@@ -17,9 +17,10 @@ from pathlib import Path
 import torch
 
 from serving.service import assemble, load_dir
-from tasks.config.schema import ServingParams
+from tasks.config.schema import Params, ServingParams
 from tasks.core.errors import ModelSourceError
 from tasks.core.processes import free_port
+from tasks.models.inference import inference_dtype
 
 
 @contextmanager
@@ -62,3 +63,15 @@ def local_server(
         finally:
             http.should_exit = True
             thread.join(timeout=30)
+
+
+@contextmanager
+def judge_server(params: Params, base: Path = Path("models/base")) -> Iterator[str | None]:
+    """The judge's endpoint an evaluation needs: this project's server with the base model when evaluate.judge is
+    enabled with no base_url of its own (as `llmops evaluate` runs it), else None."""
+    judge = params.evaluate.judge
+    if not judge.enabled or judge.base_url:
+        yield None
+        return
+    with local_server(base, judge.model, params.serving, inference_dtype(params.model.inference_dtype)) as url:
+        yield url

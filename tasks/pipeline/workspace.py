@@ -69,6 +69,11 @@ def settled_stages(root: Path) -> set[str]:
         }  # fmt: skip
 
 
+def tool(name: str) -> str:
+    """A console script of this interpreter's environment (llmops, dvc)."""
+    return str(Path(sys.executable).parent / name)
+
+
 def tool_env(extra: dict[str, str] | None = None) -> dict[str, str]:
     """This interpreter's scripts (dvc, llmops) first on PATH, unbuffered output, a console wide enough for logs."""
     bin_dir = str(Path(sys.executable).parent)

@@ -25,6 +25,7 @@ from typing import Any
 from tasks.config.schema import Params
 from tasks.core.errors import DeployError
 from tasks.core.files import read_jsonl
+from tasks.data.formats import FEEDBACK_SNAPSHOT
 from tasks.evaluation.gate import Decision
 from tasks.evaluation.run_log import PARITY_REASON_TAG, PARITY_TAG, logged_rows
 from tasks.evaluation.statistics import row_table
@@ -36,6 +37,7 @@ from tasks.tracking import prompts
 log = logging.getLogger("llmops.deploy")
 
 KIND = "context"
+PROMPT_DECISION = Path("data/reports/prompt_deploy.json")  # what `llmops deploy --prompt` decided, for a flow
 MODEL_VERSION_TAG = "llmops.prompt_deploy.model_version"  # on the evaluation run: the model it answered with
 
 
@@ -46,10 +48,14 @@ def gate_tag(model_version: str, key: str) -> str:
 
 @dataclass(frozen=True)
 class Inputs:
-    """The workspace files a prompt evaluation reads: the split before grounding, the probes, the index (params)."""
+    """What a prompt evaluation reads besides params: the split before grounding, the probes, the feedback snapshot
+    (its labels calibrate the judge), and the judge's endpoint when evaluate.judge.base_url is null (`llmops deploy
+    --prompt` serves the base model for it, as `llmops evaluate` does)."""
 
     split: Path = Path("data/split")
     probes: Path = Path("data/probes")
+    feedback: Path | None = FEEDBACK_SNAPSHOT
+    judge_url: str | None = None
 
 
 @dataclass(frozen=True)
@@ -167,7 +173,7 @@ def _evaluate(
     import mlflow
 
     from tasks.data.grounding import write_grounded
-    from tasks.evaluation import run_log
+    from tasks.evaluation import judge, run_log
     from tasks.evaluation.evaluate import EvalPaths, evaluate
     from tasks.knowledge.context import Prompt
     from tasks.knowledge.retrieve import Retriever
@@ -197,6 +203,12 @@ def _evaluate(
             )
             run_id = run.info.run_id
             prompts.record_on_run(client, run_id, ref)
+            summary["judge_enabled"] = float(params.evaluate.judge.enabled)
+            if params.evaluate.judge.enabled:  # the champion's evaluation was judged: so is this one, alike
+                cfg = params.evaluate.judge
+                labelled = judge.labelled_items(cfg, inputs.feedback)
+                summary |= judge.evaluate_with_judge(cfg, judge.endpoint(cfg, inputs.judge_url), examples, labelled,
+                                                     run_id)  # fmt: skip
             run_log.log_evaluation(run_id, paths, summary, examples, champ.base_metrics, None)
             client.set_terminated(run_id)
     return run_id, row_table(examples)

@@ -12,7 +12,9 @@ import mlflow
 import pytest
 import yaml
 from mlflow.tracking import MlflowClient
+from prefect.testing.utilities import prefect_test_harness
 
+from flows.deploy import deploy_prompt as deploy_prompt_flow
 from tasks.config.schema import GenerateParams, Params, parse_params
 from tasks.core.errors import DeployError
 from tasks.core.files import read_jsonl, write_jsonl
@@ -22,7 +24,6 @@ from tasks.models.downloaded import merged_dir
 from tasks.registry.deploy import deploy, status
 from tasks.registry.prompt_deploy import Inputs, deploy_prompt, gate_tag, rollback_prompt
 from tasks.registry.store import move_alias
-from tests.cli import llmops as run_cli
 
 pytestmark = pytest.mark.integration
 
@@ -43,7 +44,13 @@ def settings(root: Path, kb_index: Path, guard: Path, gate: dict) -> dict:
         "context": {"enabled": True},
         "index": {"uri": str(kb_index / "index")},
         "serving": {"guard": {"classifier": str(guard)}, "retrieval": {"top_k": 3}},
-        "evaluate": {"max_rows": 6, "batch_size": 6, "max_new_tokens": 6, "probe_max_new_tokens": 6},
+        "evaluate": {
+            "max_rows": 6,
+            "batch_size": 6,
+            "max_new_tokens": 6,
+            "probe_max_new_tokens": 6,
+            "judge": {"enabled": False},
+        },  # the judge's own tests: tests/unit/evaluation/test_judge.py
         "gate": gate,
     }
 
@@ -116,10 +123,11 @@ def test_a_prompt_version_is_evaluated_with_the_champion_gated_and_rolled_back(i
     assert f'"version": "{two}"' in run.data.tags["mlflow.linkedPrompts"]  # the prompt's page lists its evaluations
     assert client.get_prompt_version(PROMPT, two).tags[gate_tag("1", "status")] == "failed"
 
-    result = run_cli("deploy", "--prompt", str(two), cwd=root)  # the CLI, gated with the workspace's params
-    assert result.returncode == 0, result.stdout + result.stderr
-    assert f"promoted: {PROMPT} @champion v1 -> v{two}" in " ".join(result.stdout.split())
+    with prefect_test_harness(server_startup_timeout=120):  # the Prefect flow, which runs `llmops deploy --prompt`
+        promoted = deploy_prompt_flow(version=str(two))
+    assert promoted["status"] == "passed" and (promoted["before"], promoted["after"]) == ("1", str(two))
     assert served(client) == str(two)
+    assert f"prompt {PROMPT} v{two} with {NAME} v1" == client.get_run(promoted["run_id"]).info.run_name
     model_version = client.get_model_version(NAME, "1")
     assert model_version.tags[f"llmops.prompt.{PROMPT}"] == str(two)  # what a later rollback to v1 brings back
     move_alias(client, NAME, "champion", "1")
