@@ -170,8 +170,6 @@ def _evaluate(
 ) -> tuple[str, dict[str, dict[str, float]]]:
     """The champion's merged model on the test split grounded with `ref`, logged to a new run: (its id, per-row
     values)."""
-    import mlflow
-
     from tasks.data.grounding import write_grounded
     from tasks.evaluation import judge, run_log
     from tasks.evaluation.evaluate import EvalPaths, evaluate
@@ -194,22 +192,27 @@ def _evaluate(
         log.info("evaluating %s version %s with %s v%s", ref.name, ref.version, name, champ.version)
         summary = evaluate(params, paths) | {"model": f"v{champ.version} with {ref.name} v{ref.version}"}
         examples = list(read_jsonl(paths.examples))
-        use_experiment(params)
         with reachable(client, "logging the prompt's evaluation"):
             run = client.create_run(
-                mlflow.get_experiment_by_name(params.mlflow.experiment).experiment_id,
+                use_experiment(params),
                 run_name=f"prompt {ref.name} v{ref.version} with {name} v{champ.version}",
                 tags={MODEL_VERSION_TAG: champ.version, "llmops.prompt_deploy.champion_run": champ.run_id},
             )
             run_id = run.info.run_id
-            prompts.record_on_run(client, run_id, ref)
-            summary["judge_enabled"] = float(params.evaluate.judge.enabled)
-            if params.evaluate.judge.enabled:  # the champion's evaluation was judged: so is this one, alike
-                cfg = params.evaluate.judge
-                labelled = judge.labelled_items(cfg, inputs.feedback)
-                summary |= judge.evaluate_with_judge(cfg, judge.endpoint(cfg, inputs.judge_url), examples, labelled,
-                                                     run_id)  # fmt: skip
-            run_log.log_evaluation(run_id, paths, summary, examples, champ.base_metrics, None)
+            try:
+                prompts.record_on_run(client, run_id, ref)
+                summary["judge_enabled"] = float(params.evaluate.judge.enabled)
+                if params.evaluate.judge.enabled:  # the champion's evaluation was judged: so is this one, alike
+                    cfg = params.evaluate.judge
+                    ep = judge.endpoint(cfg, inputs.judge_url)
+                    summary |= judge.evaluate_with_judge(cfg, ep, examples, judge.labelled_items(cfg, inputs.feedback),
+                                                         run_id)  # fmt: skip
+                run_log.log_evaluation(run_id, paths, summary, examples, champ.base_metrics, None)
+            except BaseException as err:  # a half-logged evaluation is marked so, as the evaluate stage marks its own
+                client.set_tag(run_id, run_log.EVAL_STATUS, "failed")
+                client.set_tag(run_id, "llmops.eval.error", f"{type(err).__name__}: {err}"[:5000])
+                client.set_terminated(run_id, "FAILED")
+                raise
             client.set_terminated(run_id)
     return run_id, row_table(examples)
 
