@@ -26,7 +26,8 @@ def deploy(
 ) -> None:
     """Register the evaluated model (once per run); @champion moves only if every gate check passes.
 
-    With --prompt VERSION, the prompt's @champion moves instead (docs/knowledge.md, "Prompt versions").
+    With --prompt VERSION, the context prompt's @champion moves instead (docs/knowledge.md, "Deploying a prompt
+    version").
     Exit 0 when it was promoted (or already is the champion), 3 when the gate refused it or could not decide,
     1 on any other error.
     """
