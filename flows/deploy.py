@@ -12,10 +12,12 @@ from typing import Any
 
 from prefect import flow, runtime
 
-from flows.events import emit_decision, emit_rollback
+from flows.events import emit_decision, emit_prompt_decision, emit_prompt_rollback, emit_rollback
 from flows.stages import gated_deploy, gated_prompt_deploy, roll_back
 from tasks.config.schema import load_params
 from tasks.core.errors import GateRefusedError
+from tasks.registry.prompt_deploy import KIND
+from tasks.tracking.prompts import prompt_name
 from tasks.tracking.runs import run_id_in
 
 
@@ -49,7 +51,9 @@ def deploy_prompt(version: str, dry_run: bool = False) -> dict[str, Any]:
         version: the prompt version (MLflow Prompt Registry, `<model>-context`) to deploy.
         dry_run: evaluate and show the decision; move nothing.
     """
+    params = load_params(Path.cwd() / "params.yaml")
     result = gated_prompt_deploy(Path.cwd(), version, dry_run, _actor())
+    emit_prompt_decision(params.registry.model_name, result)
     if result["status"] != "passed":
         raise GateRefusedError(f"gate {result['status']}: {result['reason']}")
     return result
@@ -67,6 +71,8 @@ def rollback(to: str | None = None, reason: str = "", force: bool = False, promp
     """
     params = load_params(Path.cwd() / "params.yaml")
     event = roll_back(params, to, reason, force, _actor(), prompt)
-    if not prompt:
+    if prompt:
+        emit_prompt_rollback(params.registry.model_name, prompt_name(params.registry.model_name, KIND), event)
+    else:
         emit_rollback(params.registry.model_name, event)
     return {"champion": event.champion, "previous": event.previous, "reason": event.reason}

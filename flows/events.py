@@ -3,9 +3,13 @@
 llmops.model.promoted     @champion moved to a new version that passed the gate
 llmops.gate.failed        the gate refused a candidate (or could not judge it); @champion stayed
 llmops.model.rolled_back  @champion moved back by a rollback
+llmops.prompt.promoted    the context prompt's @champion moved to a version that passed the gate with the champion
+llmops.prompt.refused     the gate refused a prompt version (or could not judge it); the prompt's @champion stayed
+llmops.prompt.rolled_back the context prompt's @champion moved back by a rollback
 llmops.drift.detected     production traffic drifted from the training data (the retrain deployment's trigger)
 
-Each names the registered model as its resource (`llmops.model.<name>`), so one automation can follow a model.
+Each names the registered model as its resource (`llmops.model.<name>`), so one automation can follow a model;
+a prompt's events name the prompt as a related resource (`mlflow.prompt.<name>`).
 """
 
 from __future__ import annotations
@@ -53,3 +57,29 @@ def emit_rollback(name: str, event: Event) -> str:
 def emit_drift(name: str, payload: dict[str, Any]) -> str:
     emit_event("llmops.drift.detected", resource=model_resource(name), payload=payload)
     return "llmops.drift.detected"
+
+
+def _prompt_related(prompt: str, run_id: str | None = None) -> list[dict[str, str]]:
+    return [{"prefect.resource.id": f"mlflow.prompt.{prompt}", "prefect.resource.role": "prompt"},
+            *_run_related(run_id)]  # fmt: skip
+
+
+def emit_prompt_decision(name: str, decision: dict[str, Any]) -> str | None:
+    """The event for a prompt deploy's decision (`PromptDeployResult.summary()`), or None when nothing was decided
+    (a dry run, or the version already serves)."""
+    if decision["dry_run"] or decision["run_id"] is None:
+        return None
+    event = "llmops.prompt.promoted" if decision["status"] == "passed" else "llmops.prompt.refused"
+    payload = {k: decision[k] for k in ("version", "model_version", "before", "after", "status", "reason",
+                                        "failed_checks", "run_id")}  # fmt: skip
+    emit_event(event, resource=model_resource(name), related=_prompt_related(decision["prompt"], decision["run_id"]),
+               payload=payload)  # fmt: skip
+    return event
+
+
+def emit_prompt_rollback(name: str, prompt: str, event: Event) -> str:
+    payload = {"version": event.champion, "before": event.previous, "model_version": event.model_version,
+               "reason": event.reason, "by": event.by}  # fmt: skip
+    emit_event("llmops.prompt.rolled_back", resource=model_resource(name), related=_prompt_related(prompt),
+               payload=payload)  # fmt: skip
+    return "llmops.prompt.rolled_back"

@@ -186,3 +186,24 @@ def chat(user: str, assistant: str, **extra) -> bytes:
     return orjson.dumps(
         {"messages": [{"role": "user", "content": user}, {"role": "assistant", "content": assistant}], **extra}
     )
+
+
+@pytest.fixture(scope="session")
+def harness():
+    """A temporary Prefect server for the flows this worker runs (request it before `emitted`)."""
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=120):
+        yield
+
+
+@pytest.fixture
+def emitted(monkeypatch: pytest.MonkeyPatch):
+    """Events the flows emit, captured by Prefect's own asserting client (its `asserting_events_worker`)."""
+    from prefect.events.clients import AssertingEventsClient
+    from prefect.events.worker import EventsWorker
+
+    worker = EventsWorker.instance(AssertingEventsClient)
+    monkeypatch.setattr(EventsWorker, "instance", lambda *_: worker)
+    yield worker
+    worker.drain()

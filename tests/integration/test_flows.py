@@ -12,10 +12,7 @@ import pytest
 from prefect import flow
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.filters import LogFilter, LogFilterFlowRunId
-from prefect.events.clients import AssertingEventsClient
-from prefect.events.worker import EventsWorker
 from prefect.logging.handlers import APILogWorker
-from prefect.testing.utilities import prefect_test_harness
 
 from flows.deploy import deploy, rollback
 from flows.retrain import _run_stages
@@ -53,12 +50,6 @@ print("step 1 loss 3.2", flush=True)
 print("error: training failed: rank 1 failed: RuntimeError: boom", file=sys.stderr)
 sys.exit(1)
 """
-
-
-@pytest.fixture(scope="session")
-def harness():
-    with prefect_test_harness(server_startup_timeout=120):
-        yield
 
 
 @pytest.fixture
@@ -138,15 +129,6 @@ def test_a_killed_local_run_gives_the_workspace_back_when_its_lease_runs_out(tmp
     assert killed.returncode == -9 and "crash: slot after" in killed.stdout, killed.stdout + killed.stderr[-3000:]
     second = hold("wait")  # once the lease (60 s, Prefect's shortest) ran out, within a turn of 15 s
     assert second.returncode == 0 and "wait: slot after" in second.stdout, second.stdout + second.stderr[-3000:]
-
-
-@pytest.fixture
-def emitted(monkeypatch: pytest.MonkeyPatch):
-    """Events the flows emit, captured by Prefect's own asserting client (its `asserting_events_worker`)."""
-    worker = EventsWorker.instance(AssertingEventsClient)
-    monkeypatch.setattr(EventsWorker, "instance", lambda *_: worker)
-    yield worker
-    worker.drain()
 
 
 @pytest.fixture

@@ -12,9 +12,9 @@ import mlflow
 import pytest
 import yaml
 from mlflow.tracking import MlflowClient
-from prefect.testing.utilities import prefect_test_harness
 
 from flows.deploy import deploy_prompt as deploy_prompt_flow
+from flows.deploy import rollback as rollback_flow
 from tasks.config.schema import GenerateParams, Params, parse_params
 from tasks.core.errors import DeployError
 from tasks.core.files import read_jsonl, write_jsonl
@@ -109,7 +109,7 @@ def served(client: MlflowClient) -> str:
     return str(client.get_prompt_version_by_alias(PROMPT, "champion").version)
 
 
-def test_a_prompt_version_is_evaluated_with_the_champion_gated_and_rolled_back(inside) -> None:
+def test_a_prompt_version_is_evaluated_with_the_champion_gated_and_rolled_back(inside, harness, emitted) -> None:
     root, params, client = inside
     assert served(client) == "1"  # the model's promotion took the prompt it was trained with along
     two = client.register_prompt(PROMPT, REWORDED).version
@@ -123,8 +123,7 @@ def test_a_prompt_version_is_evaluated_with_the_champion_gated_and_rolled_back(i
     assert f'"version": "{two}"' in run.data.tags["mlflow.linkedPrompts"]  # the prompt's page lists its evaluations
     assert client.get_prompt_version(PROMPT, two).tags[gate_tag("1", "status")] == "failed"
 
-    with prefect_test_harness(server_startup_timeout=120):  # the Prefect flow, which runs `llmops deploy --prompt`
-        promoted = deploy_prompt_flow(version=str(two))
+    promoted = deploy_prompt_flow(version=str(two))  # the Prefect flow; it runs `llmops deploy --prompt`
     assert promoted["status"] == "passed" and (promoted["before"], promoted["after"]) == ("1", str(two))
     assert served(client) == str(two)
     assert f"prompt {PROMPT} v{two} with {NAME} v1" == client.get_run(promoted["run_id"]).info.run_name
@@ -137,13 +136,19 @@ def test_a_prompt_version_is_evaluated_with_the_champion_gated_and_rolled_back(i
         rollback_prompt(params, to=str(two))
     with pytest.raises(DeployError, match="no version 9"):
         rollback_prompt(params, to="9")
-    back = rollback_prompt(params, reason="customers liked v1 better")
-    assert (back.previous, back.champion, back.model_version) == (str(two), "1", "1")
+    back = rollback_flow(reason="customers liked v1 better", prompt=True)
+    assert back == {"champion": "1", "previous": str(two), "reason": "customers liked v1 better"}
     assert served(client) == "1"
     history = status(params).prompt_history
-    assert [(e.action, e.version, e.previous, e.champion) for e in history] == [
-        ("reject", str(two), "1", "1"), ("promote", str(two), "1", str(two)), ("rollback", "1", str(two), "1")
+    assert [(e.action, e.version, e.previous, e.champion, e.model_version) for e in history] == [
+        ("reject", str(two), "1", "1", "1"), ("promote", str(two), "1", str(two), "1"),
+        ("rollback", "1", str(two), "1", "1"),
     ]  # fmt: skip
+    emitted.drain()
+    events = [e for e in emitted._client.events if e.event.startswith("llmops.")]
+    assert [e.event for e in events] == ["llmops.prompt.promoted", "llmops.prompt.rolled_back"]
+    assert all(e.resource.id == f"llmops.model.{NAME}" for e in events)
+    assert {f"mlflow.prompt.{PROMPT}", f"mlflow.run.{promoted['run_id']}"} <= {r.id for r in events[0].related}
     again = deploy_prompt(params, "1", Inputs(root / "data/split", root / "data/probes"))
     assert again.run_id is None and "already @champion" in again.decision.reason  # nothing evaluated
 
