@@ -115,6 +115,9 @@ def test_a_prompt_version_is_evaluated_with_the_champion_gated_and_rolled_back(i
     two = client.register_prompt(PROMPT, REWORDED).version
     impossible = params.model_copy(update={"gate": parse_params({"gate": {**GATE, "min": {"rougeL": 2}}}).gate})
 
+    looked = deploy_prompt(params, str(two), Inputs(root / "data/split", root / "data/probes"), dry_run=True)
+    assert looked.decision.passed and looked.after == "1" and served(client) == "1"  # a dry run moves nothing
+    assert gate_tag("1", "status") not in client.get_prompt_version(PROMPT, two).tags  # and records no decision
     refused = deploy_prompt(impossible, str(two), Inputs(root / "data/split", root / "data/probes"))
     assert refused.decision.status == "failed" and "rougeL" in refused.decision.reason
     assert served(client) == "1" and refused.after == "1"  # never promoted by accident
