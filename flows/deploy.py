@@ -16,8 +16,7 @@ from flows.events import emit_decision, emit_prompt_decision, emit_prompt_rollba
 from flows.stages import gated_deploy, gated_prompt_deploy, roll_back
 from tasks.config.schema import load_params
 from tasks.core.errors import GateRefusedError
-from tasks.registry.prompt_deploy import KIND
-from tasks.tracking.prompts import prompt_name
+from tasks.tracking.prompts import context_prompt
 from tasks.tracking.runs import run_id_in
 
 
@@ -72,7 +71,7 @@ def rollback(to: str | None = None, reason: str = "", force: bool = False, promp
     params = load_params(Path.cwd() / "params.yaml")
     event = roll_back(params, to, reason, force, _actor(), prompt)
     if prompt:
-        emit_prompt_rollback(params.registry.model_name, prompt_name(params.registry.model_name, KIND), event)
+        emit_prompt_rollback(params.registry.model_name, context_prompt(params.registry.model_name), event)
     else:
         emit_rollback(params.registry.model_name, event)
     return {"champion": event.champion, "previous": event.previous, "reason": event.reason}

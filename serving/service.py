@@ -190,7 +190,7 @@ def build(params: Params, client=None, root: Path = Path(".")) -> Service:
         every_poll=service.every_poll,
     )
     if service.retriever is not None:
-        name = prompts.prompt_name(params.registry.model_name, "context")
+        name = prompts.context_prompt(params.registry.model_name)
         service.prompt_source = partial(prompts.load, service.watcher.client, name, params.registry.alias)
         service.refresh_prompt()
         if service.prompt == shipped():

@@ -145,7 +145,7 @@ def deploy(params: Params, run_id: str, dry_run: bool = False, by: str | None = 
         else:
             log.info("run %s is %s version %s already; deciding on it again", run_id, name, version)
     state = f"version {version} is registered but undecided (tag llmops.gate.status=pending); @{alias} did not move"
-    with reachable(client, "deciding on the new version", state), _locked(client, params, by):
+    with reachable(client, "deciding on the new version", state), locked(client, params, by):
         before, decision = _decide_against_champion(client, params, cand)
         registry.record_decision(client, name, version, decision, by)
         after = version if decision.passed else before
@@ -157,7 +157,8 @@ def deploy(params: Params, run_id: str, dry_run: bool = False, by: str | None = 
     return DeployResult(version, decision, before, after, dry_run=False)
 
 
-def _locked(client, params: Params, by: str):
+def locked(client, params: Params, by: str):
+    """The registry lock every move of an alias (a model's or its prompt's) is made under."""
     cfg = params.registry
     return registry.lock(client, cfg.model_name, cfg.lock_wait_s, cfg.lock_stale_s, by)
 
@@ -195,7 +196,7 @@ def rollback(
     by = by or registry.actor()
     name, alias = params.registry.model_name, params.registry.alias
     client = registry.connect(params)
-    with reachable(client, "rolling back", f"@{alias} did not move"), _locked(client, params, by):
+    with reachable(client, "rolling back", f"@{alias} did not move"), locked(client, params, by):
         current = registry.champion(client, name, alias)
         target = to or previous_champion(registry.history(client, name), current)
         if target is None:
@@ -273,7 +274,7 @@ def status(params: Params) -> Status:
             }
             for v in client.search_model_versions(f"name='{name}'")
         ]
-        prompt = prompts.prompt_name(name, "context")
+        prompt = prompts.context_prompt(name)
         served = prompts.load(client, prompt, alias)
         prompt_events = registry.prompt_history(client, prompt)
     versions.sort(key=lambda v: int(v["version"]))

@@ -30,13 +30,12 @@ from tasks.evaluation.gate import Decision
 from tasks.evaluation.run_log import PARITY_REASON_TAG, PARITY_TAG, logged_rows
 from tasks.evaluation.statistics import row_table
 from tasks.registry import store as registry
-from tasks.registry.deploy import Candidate, eval_metrics, gate_decision, previous_champion
+from tasks.registry.deploy import Candidate, eval_metrics, gate_decision, locked, previous_champion
 from tasks.registry.store import Event, reachable
 from tasks.tracking import prompts
 
 log = logging.getLogger("llmops.deploy")
 
-KIND = "context"
 PROMPT_DECISION = Path("data/reports/prompt_deploy.json")  # what `llmops deploy --prompt` decided, for a flow
 MODEL_VERSION_TAG = "llmops.prompt_deploy.model_version"  # on the evaluation run: the model it answered with
 
@@ -124,7 +123,7 @@ def deploy_prompt(
     """Evaluate prompt `version` with @champion's model and move the prompt's @champion only if the gate passes."""
     by = by or registry.actor()
     alias = params.registry.alias
-    prompt = prompts.prompt_name(params.registry.model_name, KIND)
+    prompt = prompts.context_prompt(params.registry.model_name)
     client = registry.connect(params)
     with reachable(client, "reading the prompt version and the champion"):
         ref = _require(params, prompts.get(client, prompt, version), prompt, version)
@@ -144,7 +143,7 @@ def deploy_prompt(
                      {"model": model_rows, "base": champ.rows.get("base") or {}}, champ.parity,
                      {prompt: ref.version})  # fmt: skip
     state = f"@{alias} of {prompt} did not move"
-    with reachable(client, "deciding on the prompt version", state), _locked(client, params, by):
+    with reachable(client, "deciding on the prompt version", state), locked(client, params, by):
         now = registry.champion(client, params.registry.model_name, alias)
         if now != champ.version:
             decision = Decision("error", (), f"@{alias} moved from model v{champ.version} to v{now} while the prompt "
@@ -227,11 +226,6 @@ def _serve(client, params: Params, prompt: str, model_version: str, version: str
     client.set_model_version_tag(params.registry.model_name, model_version, prompts.RUN_TAG + prompt, version)
 
 
-def _locked(client, params: Params, by: str):
-    cfg = params.registry
-    return registry.lock(client, cfg.model_name, cfg.lock_wait_s, cfg.lock_stale_s, by)
-
-
 def _append_or_undo(client, prompt: str, event: Event, undo: Callable[[], None]) -> None:
     """History is part of the move: if it cannot be written, the alias goes back to where it was."""
     try:
@@ -249,11 +243,11 @@ def rollback_prompt(
     trained with), or to `to`; a version that never passed the gate with this model needs `force`."""
     by = by or registry.actor()
     alias = params.registry.alias
-    prompt = prompts.prompt_name(params.registry.model_name, KIND)
+    prompt = prompts.context_prompt(params.registry.model_name)
     client = registry.connect(params)
     with (
         reachable(client, "rolling back the prompt", f"@{alias} of {prompt} did not move"),
-        _locked(client, params, by),
+        locked(client, params, by),
     ):
         champ = _champion(client, params, prompt)
         current = prompts.load(client, prompt, alias)
@@ -267,7 +261,7 @@ def rollback_prompt(
         ref = prompts.get(client, prompt, target)
         if ref is None:
             raise DeployError(f"prompt {prompt} has no version {target}")
-        status = (client.get_prompt_version(prompt, target).tags or {}).get(gate_tag(champ.version, "status"))
+        status = ref.tags.get(gate_tag(champ.version, "status"))
         if target != champ.trained_with and status != "passed" and not force:
             raise DeployError(f"{prompt} version {target} did not pass the gate with model v{champ.version} (status "
                               f"{status or 'never evaluated'}); pass --force to serve it anyway")  # fmt: skip

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
 
 log = logging.getLogger("llmops.prompts")
 
@@ -22,10 +24,12 @@ class PromptRef:
     name: str
     version: str
     template: str
+    tags: dict[str, str] = field(default_factory=dict, compare=False)  # the version's tags when it was read
 
 
-def prompt_name(model_name: str, kind: str) -> str:
-    return f"{model_name}-{kind}"
+def context_prompt(model_name: str) -> str:
+    """The registry name of a model's context prompt (the RAG template the server renders retrieved sections with)."""
+    return f"{model_name}-context"
 
 
 def _sha(template: str) -> str:
@@ -88,25 +92,21 @@ def follow(client, model_name: str, alias: str, version: str | None) -> dict[str
 def load(client, name: str, alias: str) -> PromptRef | None:
     """The version `alias` names now (no MLflow alias cache: the server polls at its own pace); None where the
     prompt or the alias does not exist."""
-    from mlflow.exceptions import MlflowException
-
-    try:
-        version = client.get_prompt_version_by_alias(name, alias)
-    except MlflowException as err:
-        if err.error_code in ("RESOURCE_DOES_NOT_EXIST", "INVALID_PARAMETER_VALUE"):  # no prompt, or no alias
-            return None
-        raise
-    return PromptRef(name, str(version.version), version.template)
+    return _read(name, lambda: client.get_prompt_version_by_alias(name, alias))
 
 
 def get(client, name: str, version: str) -> PromptRef | None:
     """One version of a prompt; None where the prompt or the version does not exist."""
+    return _read(name, lambda: client.get_prompt_version(name, version))
+
+
+def _read(name: str, fetch: Callable[[], Any]) -> PromptRef | None:
     from mlflow.exceptions import MlflowException
 
     try:
-        found = client.get_prompt_version(name, version)
+        found = fetch()
     except MlflowException as err:
-        if err.error_code in ("RESOURCE_DOES_NOT_EXIST", "INVALID_PARAMETER_VALUE"):
+        if err.error_code in ("RESOURCE_DOES_NOT_EXIST", "INVALID_PARAMETER_VALUE"):  # no prompt, version or alias
             return None
         raise
-    return None if found is None else PromptRef(name, str(found.version), found.template)
+    return None if found is None else PromptRef(name, str(found.version), found.template, dict(found.tags or {}))

@@ -63,7 +63,7 @@ def start_training_run(params: Params, paths: TrainPaths, resume_run_id: str | N
     client.log_batch(run.info.run_id, params=[Param(k, str(v)[:6000]) for k, v in flat.items()])
     if params.context.enabled:  # its rows were rendered with the shipped context prompt: that version, registered
         shipped_prompt = shipped_prompts()["context"]
-        name = prompts.prompt_name(params.registry.model_name, "context")
+        name = prompts.context_prompt(params.registry.model_name)
         ref = prompts.register(client, name, shipped_prompt["template"], shipped_prompt["description"])
         prompts.record_on_run(client, run.info.run_id, ref)
     return run.info.run_id

@@ -15,7 +15,7 @@ from tasks.registry.store import move_alias
 from tasks.tracking import prompts
 
 NAME = "support"
-PROMPT = prompts.prompt_name(NAME, "context")
+PROMPT = prompts.context_prompt(NAME)
 
 
 @pytest.fixture
