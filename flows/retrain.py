@@ -31,7 +31,7 @@ from tasks.config.overrides import overridden, preview_overrides, requested_over
 from tasks.config.schema import Params
 from tasks.core.errors import GateRefusedError, StageError
 from tasks.core.files import write_json
-from tasks.pipeline.workspace import StageRun, settled_stages, stage_order
+from tasks.pipeline.workspace import StageRun, stage_plan
 from tasks.registry.summary import retrain_markdown
 from tasks.tracking.runs import run_id_in
 
@@ -40,11 +40,10 @@ SUMMARY = Path("data/reports/retrain.json")
 
 def _run_stages(root: Path, params: Params, done: list[dict[str, Any]]) -> None:
     """In DVC's order, one task each; `done` gets every stage's result, the failed one included."""
-    settled = settled_stages(root)
-    for stage in stage_order(root):
+    for stage, settled in stage_plan(root):
         task = dvc_stage.with_options(retries=params.orchestration.train_retries) if stage == "train" else dvc_stage
         try:
-            done.append(task(stage, root, stage in settled).as_dict())
+            done.append(task(stage, root, settled).as_dict())
         except StageError as err:
             done.append(StageRun(stage, "failed", err.seconds, err.reason).as_dict())
             raise

@@ -43,7 +43,7 @@ def _stream_to_log(stage: str):
 @task(name="dvc-stage", cache_policy=NO_CACHE, task_run_name="{stage}")
 def dvc_stage(stage: str, root: Path, settled: bool = False) -> StageRun:
     """`dvc repro --single-item STAGE`, its output (every rank's, for training) streamed into this task's log;
-    `settled` (workspace.settled_stages): unchanged, and so is everything upstream, so DVC need not be asked."""
+    `settled` (workspace.stage_plan): unchanged, and so is everything upstream, so DVC need not be asked."""
     if settled:
         get_run_logger().info("stage %s: unchanged (dvc status: it and every stage upstream)", stage)
         return StageRun(stage, "unchanged", 0.0)

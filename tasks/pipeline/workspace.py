@@ -41,32 +41,20 @@ class StageRun:
         return asdict(self)
 
 
-def stage_order(root: Path) -> list[str]:
-    """Pipeline stages of dvc.yaml, upstream first, as `dvc repro` would run them."""
-    import networkx as nx
-    from dvc.repo import Repo
-
-    with Repo(str(root)) as repo:
-        graph = repo.index.graph
-        ordered = reversed(list(nx.topological_sort(graph)))  # DVC's edges point from a stage to its inputs
-        return [s.name for s in ordered if getattr(s, "cmd", None)]
-
-
-def settled_stages(root: Path) -> set[str]:
-    """Stages `dvc status` finds unchanged whose upstream stages are all unchanged too: nothing in this run can
-    change their inputs, so they need no `dvc repro` of their own (half a second each, most of a retrain that
-    finds nothing to do). A stage below a changed one is left to DVC: its inputs change when that one runs."""
+def stage_plan(root: Path) -> list[tuple[str, bool]]:
+    """Pipeline stages of dvc.yaml, upstream first, as `dvc repro` would run them, each with whether it is settled:
+    `dvc status` finds it unchanged and every stage upstream of it unchanged too, so nothing in this run can change
+    its inputs and it needs no `dvc repro` of its own (half a second each, most of a retrain that finds nothing to
+    do). A stage below a changed one is left to DVC: its inputs change when that one runs."""
     import networkx as nx
     from dvc.repo import Repo
 
     with Repo(str(root)) as repo:
         changed = set(repo.status())
         graph = repo.index.graph
-        return {
-            s.name for s in graph
-            if getattr(s, "cmd", None) and s.addressing not in changed
-            and not any(upstream.addressing in changed for upstream in nx.descendants(graph, s))
-        }  # fmt: skip
+        stale = {s for s in graph if s.addressing in changed}
+        ordered = reversed(list(nx.topological_sort(graph)))  # DVC's edges point from a stage to its inputs
+        return [(s.name, not stale & {s, *nx.descendants(graph, s)}) for s in ordered if getattr(s, "cmd", None)]
 
 
 def tool(name: str) -> str:

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import yaml
 
-from tasks.pipeline.workspace import error_of, settled_stages, status_of, stream
+from tasks.pipeline.workspace import error_of, stage_plan, status_of, stream
 
 
 def test_our_error_line_beats_dvcs_summary() -> None:
@@ -48,8 +48,14 @@ def test_only_stages_with_nothing_changed_upstream_are_settled(tmp_path: Path) -
     dvc = [sys.executable, "-m", "dvc"]
     for cmd in (["git", "init", "-q"], [*dvc, "init", "-q"], [*dvc, "repro", "-q"]):
         subprocess.run(cmd, cwd=tmp_path, check=True, capture_output=True)
-    assert settled_stages(tmp_path) == {"a", "b", "c", "d"}
+
+    def settled() -> set[str]:
+        return {stage for stage, done in stage_plan(tmp_path) if done}
+
+    order = [stage for stage, _ in stage_plan(tmp_path)]
+    assert sorted(order) == ["a", "b", "c", "d"] and order.index("a") < order.index("b") < order.index("c")
+    assert settled() == {"a", "b", "c", "d"}
     (tmp_path / "params.yaml").write_text("c: {n: 2}\n")
-    assert settled_stages(tmp_path) == {"a", "b", "d"}
+    assert settled() == {"a", "b", "d"}
     (tmp_path / "in.txt").write_text("changed")
-    assert settled_stages(tmp_path) == {"d"}  # b and c are unchanged now, but a is about to rewrite their inputs
+    assert settled() == {"d"}  # b and c are unchanged now, but a is about to rewrite their inputs
