@@ -59,10 +59,11 @@ def _ours(result: DriftResult) -> list[ProjectCheck]:
 def html(result: DriftResult, sample: Sample) -> str:
     """The whole report as one self-contained page."""
     ours = _ours(result)
-    if result.status == "insufficient":
-        current = pd.DataFrame({"prompt": sample.window or [""]})
+    if result.status == "insufficient":  # the decision alone: too few prompts to compare
         report = Report(ours)
-        return report.run(Dataset.from_pandas(current, DataDefinition(text_columns=["prompt"]))).get_html_str(False)
+        current = Dataset.from_pandas(pd.DataFrame({"prompt": sample.window or [""]}),
+                                      DataDefinition(text_columns=["prompt"]))  # fmt: skip
+        return report.run(current).get_html_str(as_iframe=False)
     reference, current = _frame(sample.reference, sample.reference_vectors), _frame(sample.drawn, sample.vectors)
     embedded = [c for c in reference.columns if c.startswith(EMBEDDINGS)]
     definition = DataDefinition(text_columns=["prompt"], numerical_columns=["words"], embeddings={EMBEDDINGS: embedded})

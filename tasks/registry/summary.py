@@ -140,11 +140,11 @@ def render_prompt_decision(console: Console, result: PromptDeployResult, alias: 
     if decision.checks:
         title = f"gate for {result.prompt} version {result.version} with model v{result.model_version}"
         console.print(_checks_table(title, decision.checks))
-    if result.run_id:
-        console.print(f"evaluation logged to MLflow run {result.run_id}")
-    if result.run_id is None:
+    if result.run_id is None:  # nothing was evaluated: the version already serves
         console.print(decision.reason)
-    elif result.dry_run:
+        return
+    console.print(f"evaluation logged to MLflow run {result.run_id}")
+    if result.dry_run:
         outcome = f"would move to v{result.version}" if decision.passed else f"would stay at {before}"
         console.print(f"dry run: gate {decision.status}; @{alias} of {result.prompt} {outcome}; nothing was changed")
     elif decision.passed:
