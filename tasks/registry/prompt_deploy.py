@@ -136,6 +136,9 @@ def deploy_prompt(
     if before == ref.version:
         same = Decision("passed", (), f"{prompt} version {ref.version} is already @{alias}; nothing to do")
         return PromptDeployResult(prompt, ref.version, champ.version, None, same, before, before, dry_run)
+    if not (inputs.split / "test.jsonl").is_file():
+        raise DeployError(f"{inputs.split / 'test.jsonl'}: the test split a prompt is evaluated on is missing; run "
+                          "`dvc repro split` first")  # fmt: skip
     run_id, model_rows = _evaluate(params, inputs, client, champ, ref)
     with reachable(client, "reading the prompt's evaluation"):
         metrics = eval_metrics(client.get_run(run_id))

@@ -162,6 +162,9 @@ def test_prompt_versions_that_cannot_work_are_refused_before_any_evaluation(insi
     blind = client.register_prompt(PROMPT, "Answer politely and briefly.").version
     with pytest.raises(DeployError, match="no \\{\\{sections\\}\\}"):
         deploy_prompt(params, str(blind))
+    fine = client.register_prompt(PROMPT, REWORDED.replace("sections", "parts", 1)).version
+    with pytest.raises(DeployError, match=r"nowhere/test\.jsonl: the test split .* run `dvc repro split` first"):
+        deploy_prompt(params, str(fine), Inputs(split=Path("nowhere")))
     with pytest.raises(DeployError, match="has no version 99"):
         deploy_prompt(params, "99")
     off = params.model_copy(update={"context": params.context.model_copy(update={"enabled": False})})
