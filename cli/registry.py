@@ -80,7 +80,8 @@ def rollback(
     cfg = load(params)
     event = (rollback_prompt if prompt else run)(cfg, to, reason, force, by)
     what = f"prompt @{cfg.registry.alias}" if prompt else f"@{cfg.registry.alias}"
-    out_console.print(f"rolled back: {what} v{event.previous} -> v{event.champion} ({event.reason})")
+    before = f"v{event.previous}" if event.previous else "none"  # a prompt with no alias before the rollback
+    out_console.print(f"rolled back: {what} {before} -> v{event.champion} ({event.reason})")
 
 
 @app.command()

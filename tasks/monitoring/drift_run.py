@@ -87,7 +87,7 @@ def run(params: Params, root: Path, window: str | None = None, reason: str = "")
     use_experiment(params)
     with mlflow.start_run(run_name="drift-check") as active:
         run_id = active.info.run_id
-        files = drift_report.write(result, sample, out)
+        files = drift_report.write(result, sample, out, params.drift.html_report)
         mlflow.set_tags({KIND: "drift", STATUS: result.status, VIOLATED: str(result.violated).lower(),
                          "llmops.drift.reason": result.reason[:5000], "llmops.drift.source": source,
                          "llmops.drift.trigger": reason or "manual"})  # fmt: skip
@@ -105,4 +105,4 @@ def run(params: Params, root: Path, window: str | None = None, reason: str = "")
         mlflow.log_metrics(metrics)
         for path in files:
             mlflow.log_artifact(str(path), artifact_path="drift")
-    return Outcome(result, run_id, out / "drift.html", source, answers)
+    return Outcome(result, run_id, files[-1], source, answers)

@@ -90,3 +90,15 @@ def test_retrain_with_a_bad_override_fails_before_any_stage(tmp_path: Path) -> N
     _assert_clean_failure(result, "train.epoch: unknown key")
     assert (tmp_path / "params.yaml").read_text() == before
     assert "Running stage" not in result.stdout + result.stderr
+
+
+def test_a_prompt_rollback_from_no_alias_says_none(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from tasks.registry import prompt_deploy
+    from tasks.registry.store import Event
+
+    event = Event("2026-12-05T00:00:00Z", "rollback", "2", None, "2", "ops", "rollback to v2", None, "1")
+    monkeypatch.setattr(prompt_deploy, "rollback_prompt", lambda *args: event)
+    (tmp_path / "params.yaml").write_text("{}\n")
+    result = llmops("rollback", "--prompt", "--to", "2", "--params", str(tmp_path / "params.yaml"))
+    assert result.returncode == 0, result.stderr
+    assert "rolled back: prompt @champion none -> v2 (rollback to v2)" in " ".join(result.stdout.split())

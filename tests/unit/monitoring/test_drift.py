@@ -100,6 +100,8 @@ def test_too_little_traffic_decides_nothing(tmp_path: Path) -> None:
     files = drift_report.write(result, sample, tmp_path)
     assert [p.name for p in files] == ["drift.json", "drift.html"]
     assert "too little traffic: 5 prompts" in (tmp_path / "drift.html").read_text()
+    assert drift_report.write(result, sample, tmp_path, html=False) == [tmp_path / "drift.json"]  # html_report off
+    assert not (tmp_path / "drift.html").exists()  # the earlier check's report does not pass for this one's
 
 
 def test_shifted_traffic_drifts_and_in_distribution_does_not(tmp_path: Path) -> None:
