@@ -9,6 +9,8 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import mlflow
@@ -218,10 +220,11 @@ def test_an_unreachable_server_fails_fast_and_clearly(tmp_path: Path) -> None:
     assert time.perf_counter() - started < 60
 
 
+@contextmanager
 def mlflow_server(root: Path, store: str, artifacts: str | None = None,
-                  env: dict[str, str] | None = None) -> tuple[subprocess.Popen, str]:  # fmt: skip
+                  env: dict[str, str] | None = None) -> Iterator[str]:  # fmt: skip
     """`mlflow server` on a free loopback port with `store` as its backend store and proxied artifacts (a folder in
-    `root` unless `artifacts` names a destination), its URI written to `root`'s params.yaml."""
+    `root` unless `artifacts` names a destination), its URI written to `root`'s params.yaml; stopped on exit."""
     port = free_port()
     proc = subprocess.Popen(
         [str(BIN / "mlflow"), "server", "--backend-store-uri", store,
@@ -236,31 +239,27 @@ def mlflow_server(root: Path, store: str, artifacts: str | None = None,
         proc.kill()
         pytest.fail(f"mlflow server did not start: {e}")
     write_params(root, uri)
-    return proc, uri
+    try:
+        yield uri
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory, tiny_model_dir: Path):
     """A real `mlflow server` (sqlite backend, proxied artifacts) on a free loopback port."""
     root = tmp_path_factory.mktemp("server")
-    proc, uri = mlflow_server(root, f"sqlite:///{root / 'mlflow.db'}")
-    try:
+    with mlflow_server(root, f"sqlite:///{root / 'mlflow.db'}") as uri:
         yield root, uri, log_model(uri, tiny_model_dir)
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
 
 
 @pytest.fixture(scope="module")
 def postgres_server(tmp_path_factory: pytest.TempPathFactory, postgres, tiny_model_dir: Path):
     """The same server with a PostgreSQL database as its backend store (runs, registry, aliases, tags)."""
     root = tmp_path_factory.mktemp("pg-server")
-    proc, uri = mlflow_server(root, postgres.create(f"mlflow_{root.name.lower()}"[:60]))
-    try:
+    with mlflow_server(root, postgres.create(f"mlflow_{root.name.lower()}"[:60])) as uri:
         yield root, uri, log_model(uri, tiny_model_dir)
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
 
 
 @pytest.fixture(params=["sqlite", "postgres"])

@@ -84,9 +84,8 @@ def test_a_fresh_clone_pulls_every_stage_output_from_the_s3_remote(s3: str, smok
 def test_models_logged_through_the_mlflow_server_live_in_s3_and_serve_from_there(
     s3: str, tmp_path: Path, tiny_model_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    server, uri = mlflow_server(tmp_path, f"sqlite:///{tmp_path / 'mlflow.db'}", "s3://llmops-mlflow/artifacts",
-                               {**os.environ, "MLFLOW_S3_ENDPOINT_URL": s3})  # fmt: skip
-    try:
+    with mlflow_server(tmp_path, f"sqlite:///{tmp_path / 'mlflow.db'}", "s3://llmops-mlflow/artifacts",
+                       {**os.environ, "MLFLOW_S3_ENDPOINT_URL": s3}) as uri:  # fmt: skip
         monkeypatch.setenv("LLMOPS_ACTOR", "tester")
         for key in ("MLFLOW_TRACKING_URI", "MLFLOW_REGISTRY_URI"):
             monkeypatch.setenv(key, "")  # undone after the test: llmops sets them for itself
@@ -108,6 +107,3 @@ def test_models_logged_through_the_mlflow_server_live_in_s3_and_serve_from_there
                                 env={**env, "MLFLOW_TRACKING_URI": uri}, timeout=300)  # fmt: skip
         assert loaded.returncode == 0, loaded.stderr[-3000:]
         assert loaded.stdout.startswith("ok True")
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
