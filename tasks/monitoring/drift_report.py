@@ -63,8 +63,6 @@ def projection_plot(result: DriftResult) -> bytes:
 def write(result: DriftResult, sample: Sample, out_dir: Path, html: bool = True) -> list[Path]:
     """drift.json, the PNGs and (with `html`) drift.html under `out_dir`; the paths, to log as artifacts, the
     report a person opens last."""
-    from tasks.monitoring import evidently_report
-
     out_dir.mkdir(parents=True, exist_ok=True)
     write_json(out_dir / "drift.json", result.as_dict())
     paths = [out_dir / "drift.json"]
@@ -77,5 +75,7 @@ def write(result: DriftResult, sample: Sample, out_dir: Path, html: bool = True)
     if not html:
         (out_dir / "drift.html").unlink(missing_ok=True)  # an earlier check's report would pass for this one's
         return paths
+    from tasks.monitoring import evidently_report  # Evidently's import alone is about 5 CPU-seconds
+
     (out_dir / "drift.html").write_text(evidently_report.html(result, sample), encoding="utf-8")
     return [*paths, out_dir / "drift.html"]
