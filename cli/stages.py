@@ -213,15 +213,36 @@ def context(
 ) -> None:
     """Put the chunks the server would retrieve into each split row (context.enabled), else copy the rows."""
     from tasks.data.grounding import write_grounded
+    from tasks.knowledge.pin import pinned
     from tasks.knowledge.retrieve import Retriever
     from tasks.models.embeddings import embed
 
     p = load(params)
     retriever = Retriever(p.index.uri, p.index.table, embed) if p.context.enabled else None
-    summary = write_grounded(data, out, retriever, p.serving.retrieval, p.context)
+    pin = Retriever(p.context.pinned_index, p.index.table, embed) if retriever and pinned(p) else None
+    summary = write_grounded(data, out, retriever, p.serving.retrieval, p.context, pinned=pin)
     parts = ", ".join(f"{s} {summary[s]['rows']}" + (f" ({summary[s].get('unknown', 0)} unknown)" if p.context.enabled
                       else "") for s in ("train", "validation", "test"))  # fmt: skip
-    out_console.print(f"{'grounded' if p.context.enabled else 'copied'}: {parts} -> {out}")
+    out_console.print(f"{'grounded' if p.context.enabled else 'copied'}: {parts} -> {out}"
+                      + (f" (training rows on the pinned index {pin.version})" if pin else ""))  # fmt: skip
+
+
+@app.command("pin-index")
+def pin_index(
+    clear: Annotated[bool, typer.Option(help="unpin: training rows follow the live index again")] = False,
+    params: ParamsOpt = Path("params.yaml"),
+) -> None:
+    """Ground training rows on a copy of today's index: a help-centre edit then re-evaluates without retraining."""
+    from tasks.knowledge.pin import pin, unpin
+
+    p = load(params)
+    if clear:
+        unpin(p)
+        out_console.print(f"unpinned: training rows follow {p.index.uri} again")
+        return
+    record = pin(p)
+    out_console.print(f"pinned index version {record['version']} ({record['chunks']} chunks) from {record['source']} "
+                      f"-> {p.context.pinned_index}; `dvc repro` grounds training rows on it")  # fmt: skip
 
 
 @app.command()

@@ -23,6 +23,7 @@ from flows.stages import (
     export_warm_start,
     gated_deploy,
     record_in_mlflow,
+    refresh_pin,
     save_experiment,
     snapshot_feedback,
 )
@@ -39,7 +40,9 @@ SUMMARY = Path("data/reports/retrain.json")
 
 
 def _run_stages(root: Path, params: Params, done: list[dict[str, Any]]) -> None:
-    """In DVC's order, one task each; `done` gets every stage's result, the failed one included."""
+    """In DVC's order, one task each; `done` gets every stage's result, the failed one included. A pinned index
+    follows the live one before the training rows are grounded: a retrain learns what the help centre says now."""
+    refresh_pin(params)
     for stage, settled in stage_plan(root):
         task = dvc_stage.with_options(retries=params.orchestration.train_retries) if stage == "train" else dvc_stage
         try:
@@ -47,6 +50,8 @@ def _run_stages(root: Path, params: Params, done: list[dict[str, Any]]) -> None:
         except StageError as err:
             done.append(StageRun(stage, "failed", err.seconds, err.reason).as_dict())
             raise
+        if stage == "index" and done[-1]["status"] == "ran":
+            refresh_pin(params)
 
 
 def _deploy(root: Path, params: Params, summary: dict[str, Any], dry_run: bool, reason: str) -> None:

@@ -17,6 +17,8 @@ from prefect.logging import get_run_logger
 from tasks.config.schema import Params
 from tasks.core.errors import DeployError, GateRefusedError
 from tasks.data.formats import FEEDBACK_SNAPSHOT
+from tasks.knowledge import pin
+from tasks.knowledge.pin import pinned
 from tasks.monitoring import feedback
 from tasks.monitoring.request_log import url_of
 from tasks.pipeline import workspace
@@ -69,6 +71,16 @@ def export_warm_start(params: Params, root: Path) -> dict:
     said = warm_start.export(params, root / warm_start.WARM_START)
     get_run_logger().info("warm start: %s", said["why"])
     return said
+
+
+@task(name="pin-index", cache_policy=NO_CACHE)
+def refresh_pin(params: Params) -> dict | None:
+    """A pinned training index (tasks/knowledge/pin.py) moved to the live index before the rows are grounded."""
+    before = pinned(params)
+    record = pin.refresh(params)
+    if record is not None and record != before:
+        get_run_logger().info("pinned index %s -> %s for the training rows", before["version"], record["version"])
+    return record
 
 
 @task(name="dvc-exp-save", cache_policy=NO_CACHE)

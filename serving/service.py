@@ -57,6 +57,7 @@ class Service:
     embed: Callable[[list[str]], np.ndarray] | None = None  # the query encoder of retrieval and the cache
     prompt: Prompt = field(default_factory=shipped)  # what retrieved chunks are rendered with
     prompt_source: Callable[[], PromptRef | None] | None = None  # the registry's @alias version; None: shipped text
+    index_source: Callable[[], str | None] | None = None  # the index version @alias passed the gate on
     last_purge: float = 0.0
 
     @property
@@ -73,7 +74,18 @@ class Service:
 
     def every_poll(self) -> None:
         self.refresh_prompt()
+        self.refresh_index()
         self.purge_if_due()
+
+    def refresh_index(self) -> None:
+        """Retrieve from the index version the champion passed the gate on: a rebuilt index serves once `llmops
+        deploy` has decided on it (tasks/knowledge/retrieve.py); a registry error keeps the one serving."""
+        if self.index_source is None or self.retriever is None:
+            return
+        try:
+            self.retriever.follow(self.index_source())
+        except Exception as err:
+            log.error("index: keeping version %s: %s", self.retriever.version, err)
 
     def refresh_prompt(self) -> None:
         """Render with the version the prompt's alias names now: a prompt deploy reaches the server within a poll,
@@ -172,7 +184,7 @@ def load_dir(model_dir: Path, name: str, version: str, s: ServingParams, dtype: 
 def build(params: Params, client=None, root: Path = Path(".")) -> Service:
     """A service for the registry's alias, which it loads once started; fails with ModelSourceError when the alias
     does not exist."""
-    from tasks.registry.store import connect
+    from tasks.registry.store import approved_index, connect
 
     service = assemble(params.serving, params.registry.model_name, root, index=params.index)
     if params.serving.engine == "llamacpp":
@@ -193,6 +205,9 @@ def build(params: Params, client=None, root: Path = Path(".")) -> Service:
         name = prompts.context_prompt(params.registry.model_name)
         service.prompt_source = partial(prompts.load, service.watcher.client, name, params.registry.alias)
         service.refresh_prompt()
+        service.index_source = partial(approved_index, service.watcher.client, params.registry.model_name,
+                                       params.registry.alias)  # fmt: skip
+        service.refresh_index()
         if service.prompt == shipped():
             log.warning("context prompt: %s@%s is not in the registry (a champion trained before prompts were "
                         "registered); rendering the shipped text (%s)", name, params.registry.alias,

@@ -39,6 +39,8 @@ def make_workspace(ws: Path, profile: str = "smoke") -> Path:
         shutil.copy(REPO / name, ws)
     (ws / "models" / "warm_start").mkdir(parents=True)
     shutil.copy(REPO / "models" / "warm_start" / "README.md", ws / "models" / "warm_start")
+    (ws / "data" / "index_train").mkdir(parents=True)
+    shutil.copy(REPO / "data" / "index_train" / "README.md", ws / "data" / "index_train")
     apply_overrides(ws / "params.yaml", {"profile": profile})
     (ws / ".gitignore").write_text("mlflow.db\nmlruns/\n/data/serving/\n")  # live stores: git must never swap them
     sh("git", "init", "-q", cwd=ws)

@@ -514,6 +514,9 @@ class ContextParams(_Section):
         "can check it for you."
     )
     """the answer a row gets when its context does not hold what its answer states"""
+    pinned_index: str = "data/index_train"
+    """training and validation rows are grounded on the index copied here by `llmops pin-index` (while it holds
+    one), so a help-centre edit re-evaluates the champion without retraining it; else on index.uri"""
 
 
 class RetrievalParams(_Section):
@@ -524,7 +527,8 @@ class RetrievalParams(_Section):
     query_turns: int = Field(2, ge=1)
     """the last user turns the query is made of (a follow-up carries its question's topic)"""
     refresh_s: float = Field(30, gt=0)
-    """how often the index is reopened: a rebuilt index serves within this, without a restart"""
+    """how often the index is reopened: a rebuilt index serves within this, without a restart, once @champion passed
+    the gate on it (until then the version it passed on serves)"""
     nprobes: int = Field(20, ge=1)
     """an ANN-indexed table (IVF_PQ, large knowledge bases): partitions searched per query"""
     refine_factor: int = Field(10, ge=1)

@@ -52,24 +52,29 @@ def write_grounded(
     c: ContextParams,
     splits: tuple[str, ...] = SPLITS,
     prompt: Prompt | None = None,
+    pinned: Retriever | None = None,
 ) -> dict:
     """Each split's rows grounded (or copied as they are when context.enabled is false); the counts by outcome.
-    `prompt`: the context prompt's text to render (default: the shipped one), as a prompt deploy evaluates it."""
+    `prompt`: the context prompt's text to render (default: the shipped one), as a prompt deploy evaluates it.
+    `pinned`: the index training and validation rows are grounded on (tasks/knowledge/pin.py), else `retriever`."""
     out.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(data / "intents.jsonl", out / "intents.jsonl")
     rng, templates = random.Random(c.seed), reply_templates()
     summary: dict[str, Any] = {"enabled": c.enabled, "index_version": retriever.version if retriever else None}
+    if retriever is not None:
+        summary["train_index_version"] = (pinned or retriever).version
     for split in splits:
         rows = list(read_jsonl(data / f"{split}.jsonl"))
         if retriever is None:
             summary[split] = {"rows": write_jsonl(out / f"{split}.jsonl", rows)}
             continue
+        source = pinned if pinned is not None and split != "test" else retriever
         queries = [query_text(row["messages"][:-1], r.query_turns) or " " for row in rows]
-        vectors = retriever.embed(queries)
+        vectors = source.embed(queries)
         counts: Counter[str] = Counter()
         grounded = []
         for row, vector in zip(rows, vectors, strict=True):
-            hits = retriever.search_vector(vector, r.top_k + 3, r.min_score)
+            hits = source.search_vector(vector, r.top_k + 3, r.min_score)
             unknown = None
             if split == "train" and rng.random() < c.missing_rate and (sources := facts.record_sources(row, templates)):
                 hits, unknown = [h for h in hits if h.article not in sources], c.unknown_reply

@@ -38,6 +38,12 @@ from tasks.training.sft_data import encode
 log = logging.getLogger("llmops.evaluate")
 
 
+def _grounded_on(test: Path) -> str | None:
+    """The index the test rows' context came from (the `context` stage's summary), None where they carry none."""
+    summary = test.parent / "summary.json"
+    return orjson.loads(summary.read_bytes()).get("index_version") if summary.is_file() else None
+
+
 @dataclass(frozen=True)
 class EvalPaths:
     test: Path
@@ -391,6 +397,7 @@ def _measure(params: Params, paths: EvalPaths, rows: list[dict], sets: probes.Pr
         "probes": len(sets.pii) + len(sets.injection) + len(sets.benign) + len(sets.fairness),
         **{f"served_{action}": actions.count(action) for action in ("blocked", "mask", "refuse")},
         "test_md5": md5(paths.test),
+        "index_version": _grounded_on(paths.test),
         "dtype": dtype_name(dtype),
         "engine": params.serving.engine,
         **({"gguf_type": params.serving.gguf_type, "gguf_kv_cache": params.serving.gguf_kv_cache} if gguf else {}),

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from tasks.evaluation.evaluate import EvalPaths
 
 EVAL_STATUS = "llmops.eval.status"
+TEST_MD5, INDEX_VERSION = "llmops.eval.test_md5", "llmops.eval.index_version"  # what the run was evaluated on
 PARITY_TAG = "llmops.parity"  # passed | failed: the served GGUF against the transformers model (evaluation.parity)
 PARITY_REASON_TAG = "llmops.parity.reason"
 ROWS_ARTIFACT = "evaluation/rows.json"  # per-row test values of the model and its base, for the gate's paired tests
@@ -79,7 +80,8 @@ def log_evaluation(
     if paths.report:
         with atomic_writer(paths.report) as fh:
             fh.write(page.encode("utf-8"))
-    client.set_tag(run_id, "llmops.eval.test_md5", summary["test_md5"])
+    client.set_tag(run_id, TEST_MD5, summary["test_md5"])
+    client.set_tag(run_id, INDEX_VERSION, summary.get("index_version") or "none")
     client.set_tag(run_id, "llmops.eval.dtype", summary["dtype"])
     client.set_tag(run_id, EVAL_STATUS, "complete")
 

@@ -2,10 +2,14 @@
 
 The server holds one Retriever; it reopens the table every `refresh_s`, so an index rebuilt by `dvc repro` (or
 written to the same object-store URI by another machine) serves without a restart, and its version moves with it.
+Where the champion passed the gate on one index version (`approved`), the server serves that one: each build is
+a new version of the same LanceDB table, and an older one is read by LanceDB's time travel (`checkout`) until the
+gate has decided on the newest.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Callable
@@ -15,6 +19,8 @@ import numpy as np
 
 from tasks.core.errors import ModelSourceError
 from tasks.knowledge.index import VERSION_KEY, connect
+
+log = logging.getLogger("llmops.retrieval")
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,6 +35,11 @@ class Hit:
     def source(self) -> dict[str, str | float]:
         """What a response and the request log show of it."""
         return {"id": self.id, "title": self.title, "score": round(self.score, 4)}
+
+
+def content_version(table) -> str:
+    """What was embedded (tasks/knowledge/index.py), from the table's schema metadata."""
+    return (table.schema.metadata or {}).get(VERSION_KEY, b"").decode()
 
 
 def query_text(messages: list[dict[str, str]], turns: int) -> str:
@@ -46,6 +57,9 @@ class Retriever:
         self._opened_at = 0.0
         self._table = None
         self.version = ""
+        self.approved: str | None = None  # the index version the champion passed the gate on; None: the newest
+        self._contents: dict[tuple[int, object], str] = {}  # (LanceDB version, its time) -> index version
+        self._missing: str | None = None
         self._open()
 
     def _open(self) -> None:
@@ -56,9 +70,34 @@ class Retriever:
                 f"index {self.uri!r} has no table {self.table_name!r} ({err}); build it with `dvc repro index` "
                 "(or `llmops index`), or set serving.retrieval.top_k: 0"
             ) from None
-        version = (table.schema.metadata or {}).get(VERSION_KEY, b"").decode()
+        version = content_version(table)
+        if self.approved and version != self.approved:
+            version = self._checkout(table, self.approved) or version
         with self._lock:
             self._table, self.version, self._opened_at = table, version, time.monotonic()
+
+    def _checkout(self, table, wanted: str) -> str | None:
+        """The table at its newest LanceDB version holding `wanted`; None (left at the newest) where none does."""
+        for entry in sorted(table.list_versions(), key=lambda e: e["version"], reverse=True)[1:]:
+            key = (entry["version"], entry["timestamp"])
+            if key not in self._contents:
+                table.checkout(entry["version"])
+                self._contents[key] = content_version(table)
+            if self._contents[key] == wanted:
+                table.checkout(entry["version"])
+                return wanted
+        table.checkout_latest()
+        if self._missing != wanted:
+            self._missing = wanted
+            log.warning("index %s has no version %s, the one @champion passed the gate on; serving the newest, %s, "
+                        "which the gate has not decided on", self.uri, wanted, content_version(table))  # fmt: skip
+        return None
+
+    def follow(self, approved: str | None) -> None:
+        """Serve `approved` (None: the newest) from now on: reopened at once when it moved."""
+        if approved != self.approved:
+            self.approved = approved
+            self._open()
 
     def refresh_if_due(self) -> None:
         if time.monotonic() - self._opened_at >= self.refresh_s:

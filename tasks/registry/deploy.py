@@ -10,17 +10,25 @@ lock, and every failure before that point leaves @champion where it was.
 
 from __future__ import annotations
 
+import json
 import logging
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 
 from tasks.config.schema import Params
 from tasks.core.errors import DeployError
 from tasks.evaluation.gate import Decision, Rows, decide, require_parity
-from tasks.evaluation.run_log import EVAL_STATUS, PARITY_REASON_TAG, PARITY_TAG, logged_rows
+from tasks.evaluation.run_log import (
+    EVAL_STATUS,
+    INDEX_VERSION,
+    PARITY_REASON_TAG,
+    PARITY_TAG,
+    TEST_MD5,
+    logged_rows,
+)
 from tasks.evaluation.statistics import RowTable
 from tasks.models.gguf import GGUF_DIR, GGUF_TAG, gguf_file
 from tasks.registry import store as registry
-from tasks.registry.store import Event, reachable
+from tasks.registry.store import APPROVED_METRICS, APPROVED_ON, Event, reachable
 from tasks.tracking import prompts
 
 log = logging.getLogger("llmops.deploy")
@@ -36,6 +44,7 @@ class Candidate:
     rows: dict[str, RowTable] = field(default_factory=dict)  # per-row test values: {"model": ..., "base": ...}
     parity: tuple[str | None, str | None] = (None, None)  # the GGUF parity check's status and reason (tags)
     prompts: dict[str, str] = field(default_factory=dict)  # {prompt name: version} the run trained with
+    evaluated_on: tuple[str | None, str | None] = (None, None)  # the test rows' md5 and their index version
 
 
 @dataclass(frozen=True)
@@ -69,13 +78,15 @@ def candidate(client, run_id: str) -> Candidate:
     model_uri = run.data.tags.get("llmops.model_uri")
     if not model_uri:
         raise DeployError(f"MLflow run {run_id} has no logged model (tag llmops.model_uri); rerun the train stage")
-    status = run.data.tags.get(EVAL_STATUS)
-    used = prompts.of_run(run.data.tags)
+    tags = run.data.tags
+    status = tags.get(EVAL_STATUS)
+    used = prompts.of_run(tags)
+    on = (tags.get(TEST_MD5), tags.get(INDEX_VERSION))
     if status != "complete":
-        return Candidate(run_id, model_uri, status, {}, {}, prompts=used)
-    parity = (run.data.tags.get(PARITY_TAG), run.data.tags.get(PARITY_REASON_TAG))
+        return Candidate(run_id, model_uri, status, {}, {}, prompts=used, evaluated_on=on)
+    parity = (tags.get(PARITY_TAG), tags.get(PARITY_REASON_TAG))
     return Candidate(run_id, model_uri, status, eval_metrics(run), eval_metrics(run, "eval_base."),
-                     logged_rows(client, run_id), parity, used)  # fmt: skip
+                     logged_rows(client, run_id), parity, used, on)  # fmt: skip
 
 
 def eval_metrics(run, prefix: str = "eval.") -> dict[str, float]:
@@ -129,8 +140,11 @@ def deploy(params: Params, run_id: str, dry_run: bool = False, by: str | None = 
         cand = candidate(client, run_id)
         current = registry.champion(client, name, alias)
         if current is not None and registry.run_of(client, name, current) == run_id:
-            same = Decision("passed", (), f"run {run_id} is already @{alias} as version {current}; nothing to do")
-            return DeployResult(current, same, current, current, dry_run)
+            approved = client.get_model_version(name, current).tags
+            if approved.get(APPROVED_ON, "") in ("", _on(cand)):
+                same = Decision("passed", (), f"run {run_id} is already @{alias} as version {current}; nothing to do")
+                return DeployResult(current, same, current, current, dry_run)
+            return _recheck(client, params, cand, current, approved, dry_run, by)
         if dry_run:
             before, decision = _decide_against_champion(client, params, cand)
             return DeployResult(None, decision, before, before, dry_run=True)
@@ -150,11 +164,56 @@ def deploy(params: Params, run_id: str, dry_run: bool = False, by: str | None = 
         registry.record_decision(client, name, version, decision, by)
         after = version if decision.passed else before
         if decision.passed:
+            _approve(client, params, version, cand)
             registry.move_alias(client, name, alias, version)
         action = {"passed": "promote", "failed": "reject", "error": "error"}[decision.status]
         event = Event(registry.now(), action, version, before, after, by, decision.reason, run_id)
         _append_or_undo(client, params, event, before)
     return DeployResult(version, decision, before, after, dry_run=False)
+
+
+def _on(cand: Candidate) -> str:
+    return "|".join(v or "" for v in cand.evaluated_on)
+
+
+def _approve(client, params: Params, version: str, cand: Candidate) -> None:
+    """What the version passed on: its test rows (with the index their context came from) and the metrics a later
+    recheck of it compares with (those gate.max_regression reads, with their counts and intervals)."""
+    watched = tuple(params.gate.max_regression)
+    kept = {k: v for k, v in cand.metrics.items() if k.startswith(watched)}
+    client.set_model_version_tag(params.registry.model_name, version, APPROVED_ON, _on(cand))
+    client.set_model_version_tag(params.registry.model_name, version, APPROVED_METRICS, json.dumps(kept))
+
+
+def _recheck(client, params: Params, cand: Candidate, version: str, approved: dict[str, str], dry_run: bool,
+             by: str) -> DeployResult:  # fmt: skip
+    """The champion's own run was evaluated again on other test rows (a help-centre edit moved the index, and
+    `dvc repro` re-evaluated the same model without retraining it): the gate decides on it again, against what it
+    passed with before. Passed: it stays @champion on the new rows. Failed: it stays too (no earlier model was
+    judged on them), marked failed, and the deploy exits non-zero; undo the edit or retrain."""
+    name, alias = params.registry.model_name, params.registry.alias
+    reference = json.loads(approved.get(APPROVED_METRICS) or "{}") or None
+    index = cand.evaluated_on[1] or "none"
+    log.info("%s version %s (@%s) was evaluated again (index %s); deciding on it again", name, version, alias, index)
+
+    def decide_again() -> Decision:
+        decision = gate_decision(cand, reference, params)
+        stays = "stays @" + alias + ("" if decision.passed else ", marked failed")
+        return replace(decision, reason=f"v{version} evaluated again on index {index}: {stays}: {decision.reason}")
+
+    if dry_run:
+        return DeployResult(version, decide_again(), version, version, dry_run=True)
+    with reachable(client, "rechecking the champion", f"@{alias} did not move"), locked(client, params, by):
+        if registry.champion(client, name, alias) != version:
+            raise DeployError(f"@{alias} moved while version {version} was being rechecked; deploy again")
+        decision = decide_again()
+        registry.record_decision(client, name, version, decision, by)
+        if decision.passed:
+            _approve(client, params, version, cand)
+        action = "recheck" if decision.passed else f"recheck-{decision.status}"
+        event = Event(registry.now(), action, version, version, version, by, decision.reason, cand.run_id)
+        registry.append_history(client, name, event)
+    return DeployResult(version, decision, version, version, dry_run=False)
 
 
 def locked(client, params: Params, by: str):

@@ -32,6 +32,8 @@ log = logging.getLogger("llmops.registry")
 
 HISTORY = "llmops.history."
 GATE = "llmops.gate."
+APPROVED_ON = f"{GATE}approved_on"  # on a model version: "<test rows md5>|<index version>" of its last pass
+APPROVED_METRICS = f"{GATE}approved_metrics"  # ...and the metrics a recheck of it compares with
 
 
 @dataclass(frozen=True)
@@ -39,7 +41,7 @@ class Event:
     """One decision or alias move, as `llmops status` shows it."""
 
     at: str
-    action: str  # promote | reject | error | rollback
+    action: str  # promote | reject | error | rollback | recheck | recheck-failed | recheck-error
     version: str
     previous: str | None
     champion: str | None
@@ -99,6 +101,16 @@ def reachable(client, doing: str, state: str = "nothing was changed") -> Iterato
 
 def _missing(err: Exception) -> bool:
     return getattr(err, "error_code", "") == "RESOURCE_DOES_NOT_EXIST"
+
+
+def approved_index(client, name: str, alias: str) -> str | None:
+    """The index version `alias`'s model version last passed the gate on (tasks/registry/deploy.py); None where
+    it passed on rows without retrieved context, or before this was recorded: the server follows the newest."""
+    version = champion(client, name, alias)
+    if version is None:
+        return None
+    index = client.get_model_version(name, version).tags.get(APPROVED_ON, "").partition("|")[2]
+    return None if index in ("", "none") else index
 
 
 def champion(client, name: str, alias: str) -> str | None:

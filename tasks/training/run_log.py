@@ -14,6 +14,7 @@ from tasks.config.profiles import flatten
 from tasks.config.schema import Params
 from tasks.data.formats import FEEDBACK, feedback_ids
 from tasks.knowledge.context import shipped_prompts
+from tasks.knowledge.pin import pinned
 from tasks.tracking import prompts
 from tasks.tracking.runs import dvc_lock_tags, git_tags, use_experiment
 
@@ -42,6 +43,7 @@ def start_training_run(params: Params, paths: TrainPaths, resume_run_id: str | N
         paths.base,
         FEEDBACK,
         Path(params.index.uri),
+        Path(params.context.pinned_index),
     ]
     tags = {
         "llmops.stage": "train",
@@ -53,6 +55,8 @@ def start_training_run(params: Params, paths: TrainPaths, resume_run_id: str | N
     }
     if params.context.enabled:
         tags["llmops.context"] = "retrieved"  # its rows carry the chunks of the index above
+        if pin := pinned(params):
+            tags["llmops.context.pinned_index"] = pin["version"]  # ...of the pinned copy (tasks/knowledge/pin.py)
     fed = feedback_ids(paths.data / "train.jsonl")
     tags["llmops.feedback.records"] = str(len(fed))
     run = client.create_run(experiment_id, tags=tags, run_name=f"train-{params.profile}")

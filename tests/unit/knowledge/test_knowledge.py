@@ -202,3 +202,58 @@ def test_split_rows_get_the_context_the_server_would_retrieve(tmp_path: Path, kb
     copied = write_grounded(split, tmp_path / "copied", None, RetrievalParams(), ContextParams())
     assert copied["train"] == {"rows": len(support)}
     assert (tmp_path / "copied" / "train.jsonl").read_text() == (split / "train.jsonl").read_text()
+
+
+def two_articles(kb: Path, price: str = "14.99") -> Path:
+    kb.mkdir(exist_ok=True)
+    (kb / "roaming-japan.md").write_text(f"# Roaming in Japan\n\n## Prices\n\nA Travel Day Pass costs {price} EUR.\n")
+    (kb / "wifi.md").write_text("# Wi-Fi\n\n## Password\n\nOpen My Vodaline > Router > Wi-Fi to change it.\n")
+    return kb
+
+
+def test_the_server_retrieves_from_the_index_version_the_champion_passed_on(tmp_path: Path) -> None:
+    """Each build is a new version of one LanceDB table; the retriever serves the passed one by time travel until
+    the gate has passed a newer one, and the newest where none passed (or the passed one is gone)."""
+    live = IndexParams(uri=str(tmp_path / "index"))
+    passed = build(two_articles(tmp_path / "kb"), live)["version"]
+    newest = build(two_articles(tmp_path / "kb", "17.49"), live)["version"]
+    retriever = Retriever(live.uri, "chunks", embed, refresh_s=0.0)
+    assert retriever.version == newest
+    retriever.follow(passed)
+    [hit] = retriever.search("day pass price in Japan", 1)
+    assert retriever.version == passed and "14.99" in hit.text
+    retriever.refresh_if_due()  # a reopen keeps the passed version
+    assert retriever.version == passed and "14.99" in retriever.search("day pass price in Japan", 1)[0].text
+    retriever.follow(newest)  # the recheck passed on the new build
+    assert retriever.version == newest and "17.49" in retriever.search("day pass price in Japan", 1)[0].text
+    retriever.follow("0123456789abcdef")  # a version the table no longer holds: the newest, with a warning
+    assert retriever.version == newest
+    retriever.follow(None)
+    assert retriever.version == newest
+
+
+def test_a_pinned_index_moves_only_when_the_live_one_did(tmp_path: Path) -> None:
+    """`llmops pin-index` copies the live table; a retrain's refresh copies again only when the live version moved,
+    so an unchanged pin is unchanged for DVC too."""
+    from tasks.config.schema import ContextParams, Params
+    from tasks.knowledge import pin
+
+    kb = two_articles(tmp_path / "kb")
+    live = IndexParams(uri=str(tmp_path / "live"))
+    p = Params(index=live, context=ContextParams(pinned_index=str(tmp_path / "pin")))
+    with pytest.raises(ModelSourceError, match="dvc repro index"):
+        pin.pin(p)
+    build(kb, live)
+    assert pin.pinned(p) is None and pin.refresh(p) is None  # nothing pinned: the training rows follow the live one
+    record = pin.pin(p)
+    assert record["version"] == Retriever(live.uri, "chunks", embed).version and pin.pinned(p) == record
+    assert Retriever(p.context.pinned_index, "chunks", embed).version == record["version"]
+    assert pin.refresh(p) == record  # the same version: not copied again
+
+    moved = build(two_articles(kb, "17.49"), live)["version"]
+    assert pin.pinned(p)["version"] == record["version"] != moved  # the pin stays until a retrain refreshes it
+    assert pin.refresh(p)["version"] == moved
+    [hit] = Retriever(p.context.pinned_index, "chunks", embed).search("day pass price in Japan", 1)
+    assert "17.49" in hit.text
+    pin.unpin(p)
+    assert pin.pinned(p) is None and not (tmp_path / "pin" / "chunks.lance").exists()
