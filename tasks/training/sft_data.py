@@ -186,9 +186,11 @@ def row_losses(forward, data: Encoded, rows: np.ndarray, batch_size: int, pad_id
         for start in range(0, len(rows), batch_size):
             batch = {k: v.to(device) for k, v in collate(data, rows[start : start + batch_size], pad_id).items()}
             labels = batch.pop("labels")[:, 1:]
-            logits = forward(**batch).logits[:, :-1].float()
-            token = torch.nn.functional.cross_entropy(logits.transpose(1, 2), labels, ignore_index=IGNORE,
-                                                      reduction="none")  # fmt: skip
+            logits = forward(**batch).logits[:, :-1]
+            targets = labels != IGNORE  # the vocabulary-wide softmax only where a token is scored: few positions
+            token = torch.zeros(labels.shape, dtype=torch.float32, device=labels.device)
+            token[targets] = torch.nn.functional.cross_entropy(logits[targets].float(), labels[targets],
+                                                               reduction="none")  # fmt: skip
             losses[start : start + len(labels)] = token.sum(dim=1).double().cpu().numpy()
     return losses
 
