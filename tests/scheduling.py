@@ -5,9 +5,9 @@ what depends on how long each test happens to take; and modules that train, or r
 down by a third or more when they meet on two cores (the smoke pipeline's build took 124 s alone and 285 s
 beside test_base_model, test_deploy and test_train). The plan below fixes the pairs instead: the e2e module
 builds the smoke pipeline while the other worker runs the unit tests (one process each), then e2e's Prefect runs,
-test_train, base_model and knowledge_update on one worker, deploy, demo and dvc_pipeline on the other. Every other module goes
-to whichever worker asks first, and a worker with nothing of its own left takes the other's next module, so
-none idles or hangs. With one worker, or more than two, it is plain `loadfile`.
+test_train, base_model and knowledge_update on one worker, deploy, demo and dvc_pipeline on the other. Every other
+module goes to whichever worker asks first, and a worker with nothing of its own left takes the other's next
+module, so none idles or hangs. With one worker, or more than two, it is plain `loadfile`.
 
 Seconds each took in CI on 2 cores (with the other worker busy; 714 s in all): e2e 385 (250 alone), demo
 325 (260 alone), train 215, the unit tests 150-220 in all, dvc_pipeline 90, deploy 60, flows 40, serving 30, base_model
