@@ -5,7 +5,7 @@ what depends on how long each test happens to take; and modules that train, or r
 down by a third or more when they meet on two cores (the smoke pipeline's build took 124 s alone and 285 s
 beside test_base_model, test_deploy and test_train). The plan below fixes the pairs instead: the e2e module
 builds the smoke pipeline while the other worker runs the unit tests (one process each), then e2e's Prefect runs,
-test_train, base_model and knowledge_update on one worker, deploy, demo and dvc_pipeline on the other. Every other
+test_train and base_model on one worker, deploy, demo and dvc_pipeline on the other. Every other
 module goes to whichever worker asks first, and a worker with nothing of its own left takes the other's next
 module, so none idles or hangs. With one worker, or more than two, it is plain `loadfile`.
 
@@ -29,7 +29,6 @@ PLAN = {
     "integration/test_demo.py": 1,
     "integration/test_train.py": 0,
     "integration/test_base_model.py": 0,
-    "integration/test_knowledge_update.py": 0,
     "integration/test_dvc_pipeline.py": 1,
 }
 THEN = ("integration/test_flows.py", "integration/test_serving.py", "integration/test_evaluate.py")

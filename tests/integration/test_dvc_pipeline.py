@@ -4,15 +4,26 @@ The session's smoke pipeline is the repro under test; this module works on its o
 
 import json
 import re
+import time
+from functools import partial
 from pathlib import Path
 
 import pytest
+from fastapi.testclient import TestClient
+from mlflow.tracking import MlflowClient
 
+from serving.app import create_app
 from tasks.config.overrides import apply_overrides
+from tasks.config.schema import IndexParams
+from tasks.registry import store
+from tasks.registry.store import APPROVED_ON
 from tests.cli import llmops
+from tests.serving import NAME, load_tiny, make_service
 from tests.workspace import copy_workspace, sh
 
 pytestmark = pytest.mark.integration
+
+RETRIEVAL = ("-S", "context.enabled=true", "-S", "serving.retrieval.top_k=3")
 
 
 @pytest.fixture(scope="module")
@@ -107,12 +118,11 @@ def test_deploy_promotes_the_evaluated_smoke_model(workspace: Path) -> None:
 
 
 def test_feedback_and_a_param_change_rerun_only_downstream_with_lineage(workspace: Path) -> None:
-    """An experiment with a new split seed after feedback came in: rated and corrected requests in the request log
-    change nothing until `llmops feedback` snapshots them; the snapshot reaches the splits through prepare,
-    everything upstream is reused, the training run lists the feedback ids its train split holds, and in DVC's
-    temporary workspace (`dvc exp run --temp`, as `--queue` runs), which has no request log, the committed
-    experiment is up to date."""
-    from mlflow.tracking import MlflowClient
+    """An experiment with retrieved context after feedback came in: rated and corrected requests in the request log
+    change nothing until `llmops feedback` snapshots them; the snapshot reaches the splits through prepare, the
+    rows are grounded on the help centre, everything upstream is reused, the training run lists the feedback ids
+    its train split holds, and in DVC's temporary workspace (`dvc exp run --temp`, as `--queue` runs), which has no
+    request log, the committed experiment is up to date."""
 
     from tasks.monitoring.request_log import Entry, RequestLog
 
@@ -138,16 +148,16 @@ def test_feedback_and_a_param_change_rerun_only_downstream_with_lineage(workspac
     assert "-> data/feedback/snapshot" in first.stdout and "unchanged since" in again.stdout
     sh("git", "add", "-A", cwd=workspace)
     sh("git", "commit", "-qm", "feedback snapshot", cwd=workspace)
-    out = sh("dvc", "exp", "run", "train", "-S", "split.seed=5", cwd=workspace)  # the lineage ends at training
-    for stage in ("prepare", "validate", "split", "train"):
+    out = sh("dvc", "exp", "run", "train", *RETRIEVAL, cwd=workspace)  # the lineage ends at training
+    for stage in ("prepare", "validate", "split", "context", "train"):
         assert f"Running stage '{stage}'" in out
-    for upstream in ("generate", "base_model"):
+    for upstream in ("generate", "base_model", "index"):
         assert f"Running stage '{upstream}'" not in out
     sh("git", "add", "-A", cwd=workspace)
-    sh("git", "commit", "-qm", "split seed 5 with feedback", cwd=workspace)
-    temp = sh("dvc", "exp", "run", "--temp", "train", "-S", "split.seed=5", cwd=workspace)  # a copy, no database
+    sh("git", "commit", "-qm", "retrieved context, with feedback", cwd=workspace)
+    temp = sh("dvc", "exp", "run", "--temp", "train", *RETRIEVAL, cwd=workspace)  # a copy, no database
     assert "Running stage" not in temp and "Stage 'train' didn't change" in temp
-    assert "split.seed" in sh("dvc", "exp", "show", "--csv", cwd=workspace)
+    assert "context.enabled" in sh("dvc", "exp", "show", "--csv", cwd=workspace)
     summary = json.loads((workspace / "data/feedback/snapshot/summary.json").read_text())
     assert summary["records"] == 2 and summary["corrections"] == 1 and summary["approved"] == 1
     assert summary["skipped"] == {"rated -1 or 0 without a correction": 1}
@@ -163,6 +173,73 @@ def test_feedback_and_a_param_change_rerun_only_downstream_with_lineage(workspac
     [run] = client.search_runs([experiment.experiment_id], "tags.`llmops.stage` = 'train'",
                                order_by=["attributes.start_time DESC"], max_results=1)  # fmt: skip
     assert run.data.tags["llmops.feedback.records"] == str(len(in_train))
+    assert run.data.tags["llmops.context"] == "retrieved"
     assert run.data.tags["dvc.data/feedback"].endswith(".dir")  # the snapshot folder's hash in dvc.lock
     listed = json.loads(Path(client.download_artifacts(run.info.run_id, "training/feedback_ids.json")).read_text())
     assert listed == {"train_split_feedback_ids": in_train}
+
+
+def ran(out: str) -> set[str]:
+    return set(re.findall(r"Running stage '([\w-]+)'", out))
+
+
+def a_price_the_test_rows_quote(ws: Path) -> tuple[Path, str, str]:
+    """An article line with a price that a test row's retrieved context carries: the edit the evaluation must see."""
+    test_context = (ws / "data/grounded/test.jsonl").read_text()
+    for article in sorted((ws / "data/kb").glob("*.md")):
+        for line in article.read_text().splitlines():
+            if (price := re.search(r"\d+\.\d\d EUR", line)) and line in test_context:
+                return article, line, line.replace(price.group(), "123.45 EUR")
+    raise AssertionError("no test row's context quotes a price")
+
+
+def test_an_article_edit_reindexes_and_rechecks_the_champion_without_retraining(
+    workspace: Path, tmp_path: Path, tiny_model_dir: Path, guard_classifier: Path
+) -> None:
+    """A knowledge update without retraining, on the model the experiment above trained with retrieved context: an
+    edited help-centre price reruns the index, the test rows and the evaluations but not `train`; the gate decides
+    on the champion again, and the running server retrieves the new price once it has: until then it serves the
+    index version the champion passed on (docs/knowledge.md)."""
+    ws = workspace
+    sh("dvc", "remove", "kb", cwd=ws)  # the help centre becomes the team's own articles (docs/knowledge.md)
+    sh("dvc", "add", "data/kb", cwd=ws)
+    apply_overrides(ws / "params.yaml", {"gate.min": {"rougeL": 0.0}})  # a random model states no fact to check
+    assert ran(sh("dvc", "repro", "evaluate", cwd=ws)) == {"evaluate_base", "evaluate"}
+    assert "promoted: @champion v1 -> v2" in " ".join(sh("llmops", "deploy", cwd=ws).split())
+    client = MlflowClient(f"sqlite:///{ws / 'mlflow.db'}")
+    champion = store.champion(client, NAME, "champion")
+    approved = client.get_model_version(NAME, champion).tags[APPROVED_ON]
+    index = IndexParams(uri=str(ws / "data/index"))
+    service = make_service(tmp_path, load_tiny(tiny_model_dir), guard_classifier, index=index, max_new_tokens=4,
+                           default_max_tokens=4,
+                           retrieval={"top_k": 2, "refresh_s": 0.05})  # fmt: skip
+    service.index_source = partial(store.approved_index, client, NAME, "champion")  # what build() wires up
+    article, old, new = a_price_the_test_rows_quote(ws)
+    assert "pinned index version" in sh("llmops", "pin-index", cwd=ws)  # training rows stay on today's index
+    body = {"model": NAME, "messages": [{"role": "user", "content": old}]}
+    with TestClient(create_app(service)) as server:
+        before = server.post("/v1/chat/completions", json=body)
+        source = before.json()["sources"][0]["id"]
+        assert source.startswith(article.stem + "#") and approved.endswith("|" + before.headers["x-index-version"])
+
+        article.write_text(article.read_text().replace(old, new))
+        reran = ran(sh("dvc", "repro", "evaluate", cwd=ws))  # train is upstream of evaluate: DVC decides on it
+        assert {"index", "context", "evaluate_base", "evaluate"} <= reran and "train" not in reran
+        grounded = json.loads((ws / "data/grounded/summary.json").read_text())
+        assert grounded["train_index_version"] != grounded["index_version"]  # training rows stayed on the pin
+        time.sleep(0.1)
+        service.every_poll()
+        unchecked = server.post("/v1/chat/completions", json=body)  # the gate has not decided on the new index yet
+        assert unchecked.headers["x-index-version"] == before.headers["x-index-version"]
+        said = sh("llmops", "deploy", cwd=ws)
+        assert "evaluated again on index" in said, said
+        assert store.champion(client, NAME, "champion") == champion  # the same model, decided on again
+        rechecked = client.get_model_version(NAME, champion).tags
+        assert rechecked[APPROVED_ON].endswith("|" + grounded["index_version"]) and rechecked[APPROVED_ON] != approved
+        assert store.history(client, NAME)[-1].action == "recheck"
+
+        service.every_poll()  # the champion watcher's poll
+        after = server.post("/v1/chat/completions", json=body)
+        assert after.headers["x-index-version"] == grounded["index_version"] != before.headers["x-index-version"]
+        [hit] = service.retriever.search(new, 1)
+        assert hit.id == after.json()["sources"][0]["id"] == source and new in hit.text
