@@ -50,7 +50,7 @@ def _run_stages(root: Path, params: Params, done: list[dict[str, Any]]) -> None:
         except StageError as err:
             done.append(StageRun(stage, "failed", err.seconds, err.reason).as_dict())
             raise
-        if stage == "index" and done[-1]["status"] == "ran":
+        if stage == "index" and done[-1]["status"] != "unchanged":
             refresh_pin(params)
 
 
