@@ -21,6 +21,8 @@ from mlflow.tracking import MlflowClient
 
 from tasks.core.processes import free_port, wait_until_ready
 from tasks.models.logged_model import log_chat_model
+from tasks.registry import store
+from tasks.registry.store import APPROVED_ON
 from tests.cli import llmops as run_cli
 
 pytestmark = pytest.mark.integration
@@ -170,6 +172,48 @@ def test_missing_evaluation_or_gate_error_leaves_the_champion(sqlite_store: tupl
     assert champion(uri) == before
     newest = max(int(v.version) for v in client.search_model_versions(f"name='{NAME}'"))
     assert client.get_model_version(NAME, str(newest)).tags["llmops.gate.status"] == "error"
+
+
+def evaluated_on(uri: str, run_id: str, metrics: dict[str, float], test_md5: str, index: str) -> None:
+    """The evaluate stage run again on the same run (a help-centre edit moved the test rows' context)."""
+    client = MlflowClient(tracking_uri=uri)
+    later = int(time.time() * 1000) + 1000  # after the earlier values, so these are the run's latest
+    for key, value in metrics.items():
+        client.log_metric(run_id, f"eval.{key}", value, timestamp=later)
+    client.set_tag(run_id, "llmops.eval.test_md5", test_md5)
+    client.set_tag(run_id, "llmops.eval.index_version", index)
+
+
+def test_a_champion_evaluated_again_is_decided_on_again_and_a_failed_recheck_keeps_it(
+    tmp_path: Path, logged_tiny_model: str
+) -> None:
+    """The champion's own run, evaluated on other test rows, is not "nothing to do": the gate decides on it again
+    against what it passed with; a failed recheck leaves @champion (no other model was judged on those rows),
+    marks it failed, and keeps the index version the server follows."""
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    write_params(tmp_path, uri)
+    run_id = candidate(uri, logged_tiny_model, GOOD)
+    evaluated_on(uri, run_id, GOOD, "md5-a", "index-1")
+    assert llmops(tmp_path, "deploy", "--run-id", run_id).returncode == 0 and champion(uri) == "1"
+    assert "nothing to do" in llmops(tmp_path, "deploy", "--run-id", run_id).stdout
+    client = MlflowClient(tracking_uri=uri, registry_uri=uri)
+    assert client.get_model_version(NAME, "1").tags[APPROVED_ON] == "md5-a|index-1"
+
+    evaluated_on(uri, run_id, {**GOOD, "rougeL": 0.39}, "md5-b", "index-2")  # within 0.02 of what v1 passed with
+    passed = llmops(tmp_path, "deploy", "--run-id", run_id)
+    assert passed.returncode == 0 and "v1 evaluated again on index index-2: stays @champion" in passed.stdout
+    assert client.get_model_version(NAME, "1").tags[APPROVED_ON] == "md5-b|index-2"
+    assert store.approved_index(client, NAME, "champion") == "index-2"
+
+    evaluated_on(uri, run_id, {**GOOD, "rougeL": 0.31}, "md5-c", "index-3")  # 0.08 below what it passed with
+    assert llmops(tmp_path, "deploy", "--run-id", run_id, "--dry-run").returncode == 3
+    failed = llmops(tmp_path, "deploy", "--run-id", run_id)
+    assert failed.returncode == 3 and "rougeL = 0.31, needs >= 0.37" in failed.stderr, failed.stdout + failed.stderr
+    tags = client.get_model_version(NAME, "1").tags
+    assert champion(uri) == "1" and tags["llmops.gate.status"] == "failed"
+    assert tags[APPROVED_ON] == "md5-b|index-2" and store.approved_index(client, NAME, "champion") == "index-2"
+    assert [yaml.safe_load(e)["action"] for e in history(uri)] == ["promote", "recheck", "recheck-failed"]
+    assert "index-3" in llmops(tmp_path, "deploy", "--run-id", run_id).stdout  # decided on again, not "nothing"
 
 
 def per_row(perplexities: np.ndarray) -> dict:
