@@ -21,7 +21,7 @@ from tasks.config.schema import Params
 from tasks.core.errors import ModelSourceError
 from tasks.core.files import write_json
 from tasks.knowledge.index import connect
-from tasks.knowledge.retrieve import content_version
+from tasks.knowledge.retrieve import content_version, open_table
 
 PIN_FILE = "pin.json"
 
@@ -32,17 +32,9 @@ def pinned(p: Params) -> dict[str, Any] | None:
     return orjson.loads(record.read_bytes()) if record.is_file() else None
 
 
-def _live(p: Params):
-    try:
-        return connect(p.index.uri).open_table(p.index.table)
-    except (FileNotFoundError, ValueError) as err:
-        raise ModelSourceError(f"index {p.index.uri!r} has no table {p.index.table!r} ({err}); build it first with "
-                               "`dvc repro index`") from None  # fmt: skip
-
-
 def pin(p: Params) -> dict[str, Any]:
     """Copy the live table (a folder or an object-store URI) into the pin folder, replacing what was there."""
-    table = _live(p).to_arrow()
+    table = open_table(p.index.uri, p.index.table).to_arrow()
     folder = Path(p.context.pinned_index)
     unpin(p)
     connect(str(folder)).create_table(p.index.table, data=table, mode="overwrite")
@@ -66,7 +58,7 @@ def refresh(p: Params) -> dict[str, Any] | None:
     if record is None:
         return None
     try:
-        live = content_version(_live(p))
+        live = content_version(open_table(p.index.uri, p.index.table))
     except ModelSourceError:
         return record  # not built yet: the index stage builds it, and the flow refreshes again after it
     return record if live == record["version"] else pin(p)

@@ -37,6 +37,15 @@ class Hit:
         return {"id": self.id, "title": self.title, "score": round(self.score, 4)}
 
 
+def open_table(uri: str, name: str, otherwise: str = ""):
+    """The index's LanceDB table, or one clear error saying how to build it (and `otherwise`, what else to do)."""
+    try:
+        return connect(uri).open_table(name)
+    except (FileNotFoundError, ValueError) as err:
+        raise ModelSourceError(f"index {uri!r} has no table {name!r} ({err}); build it with `dvc repro index` "
+                               f"(or `llmops index`){otherwise}") from None  # fmt: skip
+
+
 def content_version(table) -> str:
     """What was embedded (tasks/knowledge/index.py), from the table's schema metadata."""
     return (table.schema.metadata or {}).get(VERSION_KEY, b"").decode()
@@ -63,13 +72,7 @@ class Retriever:
         self._open()
 
     def _open(self) -> None:
-        try:
-            table = connect(self.uri).open_table(self.table_name)
-        except (FileNotFoundError, ValueError) as err:
-            raise ModelSourceError(
-                f"index {self.uri!r} has no table {self.table_name!r} ({err}); build it with `dvc repro index` "
-                "(or `llmops index`), or set serving.retrieval.top_k: 0"
-            ) from None
+        table = open_table(self.uri, self.table_name, ", or set serving.retrieval.top_k: 0")
         version = content_version(table)
         if self.approved and version != self.approved:
             version = self._checkout(table, self.approved) or version

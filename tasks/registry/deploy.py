@@ -141,7 +141,7 @@ def deploy(params: Params, run_id: str, dry_run: bool = False, by: str | None = 
         current = registry.champion(client, name, alias)
         if current is not None and registry.run_of(client, name, current) == run_id:
             approved = client.get_model_version(name, current).tags
-            if approved.get(APPROVED_ON, "") in ("", _on(cand)):
+            if approved.get(APPROVED_ON, "") in ("", registry.approved_on(*cand.evaluated_on)):
                 same = Decision("passed", (), f"run {run_id} is already @{alias} as version {current}; nothing to do")
                 return DeployResult(current, same, current, current, dry_run)
             return _recheck(client, params, cand, current, approved, dry_run, by)
@@ -172,17 +172,13 @@ def deploy(params: Params, run_id: str, dry_run: bool = False, by: str | None = 
     return DeployResult(version, decision, before, after, dry_run=False)
 
 
-def _on(cand: Candidate) -> str:
-    return "|".join(v or "" for v in cand.evaluated_on)
-
-
 def _approve(client, params: Params, version: str, cand: Candidate) -> None:
     """What the version passed on: its test rows (with the index their context came from) and the metrics a later
     recheck of it compares with (those gate.max_regression reads, with their counts and intervals)."""
-    watched = tuple(params.gate.max_regression)
+    name, watched = params.registry.model_name, tuple(params.gate.max_regression)
     kept = {k: v for k, v in cand.metrics.items() if k.startswith(watched)}
-    client.set_model_version_tag(params.registry.model_name, version, APPROVED_ON, _on(cand))
-    client.set_model_version_tag(params.registry.model_name, version, APPROVED_METRICS, json.dumps(kept))
+    client.set_model_version_tag(name, version, APPROVED_ON, registry.approved_on(*cand.evaluated_on))
+    client.set_model_version_tag(name, version, APPROVED_METRICS, json.dumps(kept))
 
 
 def _recheck(client, params: Params, cand: Candidate, version: str, approved: dict[str, str], dry_run: bool,

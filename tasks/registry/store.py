@@ -103,6 +103,11 @@ def _missing(err: Exception) -> bool:
     return getattr(err, "error_code", "") == "RESOURCE_DOES_NOT_EXIST"
 
 
+def approved_on(test_md5: str | None, index: str | None) -> str:
+    """The value of APPROVED_ON: the evaluation's test rows and the index their context came from."""
+    return f"{test_md5 or ''}|{index or ''}"
+
+
 def approved_index(client, name: str, alias: str) -> str | None:
     """The index version `alias`'s model version last passed the gate on (tasks/registry/deploy.py); None where
     it passed on rows without retrieved context, or before this was recorded: the server follows the newest."""
