@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import sys
 
+from rich.markup import escape
+
 from cli import demo, operations, registry, stages  # noqa: F401  (each registers its commands on the app)
 from cli.common import app, err_console
 from tasks.core.errors import LlmopsError
@@ -22,5 +24,5 @@ def run(argv: list[str] | None = None) -> None:
     try:
         app(args=argv)
     except LlmopsError as err:
-        err_console.print(f"[bold red]error:[/] {err}", highlight=False, soft_wrap=True)
+        err_console.print(f"[bold red]error:[/] {escape(str(err))}", highlight=False, soft_wrap=True)
         sys.exit(getattr(err, "exit_code", 1))

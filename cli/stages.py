@@ -259,13 +259,19 @@ def train(
         "models/warm_start"
     ),
     params: ParamsOpt = Path("params.yaml"),
+    join: Annotated[
+        bool, typer.Option(help="on the other nodes of a train.nodes run: start this node's ranks as it says")
+    ] = False,
 ) -> None:
     """LoRA fine-tuning on DeepSpeed ranks; resumes from the last checkpoint after a crash; tracked in MLflow."""
-    from tasks.training.launcher import TrainPaths
-    from tasks.training.launcher import train as run
+    from tasks.training import launcher
 
-    paths = TrainPaths(base, data, out, metrics, history, checkpoints, warm_start)
-    summary = run(load(params), paths)
+    if join:
+        ranks = launcher.join(load(params))
+        out_console.print(f"train --join: this node's {ranks} rank(s) finished; the first node publishes the run")
+        return
+    paths = launcher.TrainPaths(base, data, out, metrics, history, checkpoints, warm_start)
+    summary = launcher.train(load(params), paths)
     out_console.print(
         f"train: {summary['steps']} steps, val_loss {summary['initial_val_loss']} -> {summary['val_loss']}, "
         f"{summary['tokens_per_s']} tokens/s -> {out}; MLflow run {summary['mlflow_run_id']} ({summary['model_uri']})"

@@ -163,6 +163,12 @@ class TrainParams(_Section):
     """auto: every GPU on this node, or 1 on CPU"""
     hostfile: str | None = None
     """multi-node: a DeepSpeed hostfile; ranks then start via the deepspeed launcher"""
+    nodes: int = Field(1, ge=1)
+    """multi-node without ssh: torchrun on every node, `llmops train` on one, `llmops train --join` on the others
+    (docs/training.md); world_size ranks on each"""
+    rdzv_endpoint: str | None = Field(None, pattern=r"^[^\s:]+:\d+$")
+    """nodes > 1: host:port of the node that runs `llmops train` (it hosts torchrun's c10d rendezvous), reachable
+    from every node"""
     precision: Literal["auto", "bf16", "fp16", "fp32"] = "auto"
     """auto: bf16 where the GPU has it, else fp32"""
     qlora: bool = False
@@ -216,6 +222,10 @@ class TrainParams(_Section):
     def _world(self) -> TrainParams:
         if isinstance(self.world_size, int) and self.world_size < 1:
             raise ValueError(f"world_size must be 'auto' or at least 1, got {self.world_size}")
+        if self.nodes > 1 and not self.rdzv_endpoint:
+            raise ValueError(f"nodes: {self.nodes} needs rdzv_endpoint (host:port of the node running `llmops train`)")
+        if self.nodes > 1 and self.hostfile:
+            raise ValueError("nodes and hostfile are two ways to start a multi-node run: set one of them")
         return self
 
 

@@ -9,14 +9,20 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
+import shutil
 import subprocess
 import sys
 import tempfile
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from tasks.config.schema import Params
+from tasks.config.schema import Params, TrainParams
 from tasks.core.errors import ConfigError, TrainingError
 from tasks.core.files import atomic_writer, write_json
 from tasks.core.processes import die_with_parent, free_port
@@ -25,6 +31,9 @@ from tasks.training import checkpoints, cpu_comm, run_log, warm_start
 from tasks.training.warm_start import WarmStart
 
 log = logging.getLogger("llmops.train")
+
+JOIN_TIMEOUT = timedelta(minutes=10)  # how long the nodes of a `train.nodes` run wait for each other
+LAUNCH_KEY = "llmops/launch"
 
 
 @dataclass(frozen=True)
@@ -63,24 +72,37 @@ def threads_per_rank(world: int, cores: int) -> int:
     return int(os.environ.get("OMP_NUM_THREADS") or max(1, cores // world))
 
 
-def launch_command(rank_args: list[str], world: int, hostfile: str | None, port: int) -> list[str]:
-    """torchrun on one node; the deepspeed launcher (ssh to each host in the hostfile) across nodes."""
+@dataclass(frozen=True)
+class Rendezvous:
+    """Where the torchruns of a `train.nodes` run meet: c10d on the port after train.rdzv_endpoint's (that one
+    serves the launch to the joining nodes)."""
+
+    nodes: int
+    endpoint: str
+    run_id: str
+    is_host: bool
+
+    def args(self) -> list[str]:
+        host, port = self.endpoint.rsplit(":", 1)
+        return [
+            "--nnodes", str(self.nodes), "--rdzv_backend", "c10d", "--rdzv_endpoint", f"{host}:{int(port) + 1}",
+            "--rdzv_id", self.run_id, "--rdzv_conf", f"is_host={str(self.is_host).lower()}", "--max_restarts", "0",
+        ]  # fmt: skip
+
+
+def launch_command(
+    rank_args: list[str], world: int, hostfile: str | None, port: int, rendezvous: Rendezvous | None = None
+) -> list[str]:
+    """torchrun on one node, or on each of `train.nodes` (c10d rendezvous); the deepspeed launcher (ssh to each
+    host in the hostfile) across the nodes of a hostfile."""
     if hostfile:
         if not Path(hostfile).is_file():
             raise ConfigError(f"train.hostfile: {hostfile} not found (see infra/deepspeed/hostfile.example)")
         runner = [sys.executable, "-m", "deepspeed.launcher.runner", "--hostfile", hostfile]
         return [*runner, "--master_port", str(port), "--module", "tasks.training.recipe", *rank_args]
     torchrun = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", str(world)]
-    return [
-        *torchrun,
-        "--master_addr",
-        "127.0.0.1",
-        "--master_port",
-        str(port),
-        "-m",
-        "tasks.training.recipe",
-        *rank_args,
-    ]
+    where = rendezvous.args() if rendezvous else ["--master_addr", "127.0.0.1", "--master_port", str(port)]
+    return [*torchrun, *where, "-m", "tasks.training.recipe", *rank_args]
 
 
 def fingerprint(params: Params, world: int, paths: TrainPaths, start: WarmStart | None = None) -> str:
@@ -95,16 +117,26 @@ def fingerprint(params: Params, world: int, paths: TrainPaths, start: WarmStart 
     return checkpoints.fingerprint(settings, paths.fingerprinted)
 
 
-def root_cause(error_dir: Path) -> str | None:
-    """The first rank to fail; later failures are usually the others losing their peer."""
+LOST_PEER = re.compile(r"closed by peer|reset by peer|broken pipe|remote process exited|communicator was aborted", re.I)
+
+
+def root_cause(error_dir: Path, world: int) -> str | None:
+    """The first rank to fail for a reason of its own; the others only lost their peer. A rank that reports
+    nothing while the others only lost it was killed (or its node went down): that is the cause to name."""
     records = [json.loads(p.read_text(encoding="utf-8")) for p in error_dir.glob("rank-*.json")]
     if not records:
         return None
     records.sort(key=lambda r: r["time"])
-    first = records[0]
+    causes = [r for r in records if not LOST_PEER.search(r["message"])]
+    silent = sorted(set(range(world)) - {r["rank"] for r in records})
+    if silent and not causes:
+        who = f"rank {silent[0]}" if len(silent) == 1 else f"ranks {', '.join(map(str, silent))}"
+        return (f"{who} stopped without a report (killed, out of memory, or its node went down); "
+                f"rank {records[0]['rank']} lost it: {records[0]['message']}")  # fmt: skip
+    first = (causes or records)[0]
     same = [r["rank"] for r in records if r["message"] == first["message"]]
     who = f"ranks {', '.join(map(str, sorted(same)))}" if len(same) > 1 else f"rank {first['rank']}"
-    log.debug("rank %s traceback:\n%s", first["rank"], first["traceback"])
+    log.debug("rank %s traceback:\n%s", first["rank"], first.get("traceback", ""))
     return f"{who} failed: {first['message']}"
 
 
@@ -133,7 +165,7 @@ def _warm_start(params: Params, paths: TrainPaths) -> tuple[WarmStart | None, st
 
 
 def train(params: Params, paths: TrainPaths) -> dict[str, Any]:
-    """Run (or resume) LoRA training on `world` ranks; returns the metrics summary."""
+    """Run (or resume) LoRA training on `world` ranks (on each of `train.nodes`); returns the metrics summary."""
     import torch
 
     from tasks.training.model_setup import check_lora_targets, check_qlora, deepspeed_config, resolve_precision
@@ -144,7 +176,8 @@ def train(params: Params, paths: TrainPaths) -> dict[str, Any]:
         check_qlora()
     check_lora_targets(params.lora.target_modules, paths.base)
     gpus = torch.cuda.device_count()
-    world = world_size(params.train.world_size, gpus)
+    per_node = world_size(params.train.world_size, gpus)
+    world = per_node * params.train.nodes
     start, why = _warm_start(params, paths)
     if start:
         params = warm_start.warm_params(params, start)
@@ -166,15 +199,13 @@ def train(params: Params, paths: TrainPaths) -> dict[str, Any]:
     if resume:
         rank_args += ["--resume", resume.name]
         log.info("resuming from %s (step %d)", resume, state["step"])
-    cmd = launch_command(rank_args, world, params.train.hostfile, free_port())
-    with tempfile.TemporaryDirectory(prefix="llmops-rank-errors-") as errors:
-        env = {**os.environ, "LLMOPS_RANK_ERRORS": errors, "MLFLOW_TRACKING_URI": tracking.tracking_uri(params)}
-        if not gpus:
-            env.update(cpu_comm.build(), OMP_NUM_THREADS=str(threads_per_rank(world, os.cpu_count() or 1)))
-        log.info("launching %d rank(s): %s", world, " ".join(cmd[:8]) + " ...")
-        code = subprocess.call(cmd, env=env, preexec_fn=die_with_parent)
+    with tempfile.TemporaryDirectory(prefix="llmops-rank-errors-") as tmp:
+        errors = Path(tmp) if params.train.nodes == 1 else _shared_errors(paths.checkpoints)
+        with _serve_launch(params.train, rank_args, per_node, errors) as rendezvous:
+            cmd = launch_command(rank_args, per_node, params.train.hostfile, free_port(), rendezvous)
+            code = _run_ranks(cmd, params, per_node, gpus, errors)
         if code != 0:
-            reason = root_cause(Path(errors)) or f"the launcher exited with code {code} and no rank reported an error"
+            reason = root_cause(errors, world) or f"the launcher exited with code {code} and no rank reported an error"
             tracking.fail_run(run_id, reason)
             raise TrainingError(f"training failed: {reason}")
     summary = json.loads(paths.metrics.read_text(encoding="utf-8"))
@@ -182,3 +213,76 @@ def train(params: Params, paths: TrainPaths) -> dict[str, Any]:
     run_log.finish_training_run(run_id, params, paths, summary)
     write_json(paths.metrics, summary)  # the evaluate stage finds the run (and its logged model) here
     return summary
+
+
+def join(params: Params) -> int:
+    """The ranks of a further node of a `train.nodes` run, started as the first node's `llmops train` says;
+    returns how many ran here. The first node owns the MLflow run and publishes the outputs."""
+    import torch
+
+    if params.train.nodes == 1:
+        raise ConfigError("train.nodes is 1: `llmops train --join` starts the other nodes of a multi-node run "
+                          "(set train.nodes and train.rdzv_endpoint; docs/training.md)")  # fmt: skip
+    launch = _await_launch(params.train.rdzv_endpoint or "")
+    rendezvous = Rendezvous(params.train.nodes, params.train.rdzv_endpoint or "", launch["rdzv_id"], is_host=False)
+    per_node, errors = launch["per_node"], Path(launch["errors"])
+    cmd = launch_command(launch["rank_args"], per_node, None, 0, rendezvous)
+    code = _run_ranks(cmd, params, per_node, torch.cuda.device_count(), errors)
+    if code != 0:
+        reason = root_cause(errors, per_node * params.train.nodes) or f"torchrun exited with code {code}"
+        raise TrainingError(f"training failed: {reason}")
+    return per_node
+
+
+def _run_ranks(cmd: list[str], params: Params, per_node: int, gpus: int, errors: Path) -> int:
+    env = {**os.environ, "LLMOPS_RANK_ERRORS": str(errors), "MLFLOW_TRACKING_URI": tracking.tracking_uri(params)}
+    if not gpus:
+        env.update(cpu_comm.build(), OMP_NUM_THREADS=str(threads_per_rank(per_node, os.cpu_count() or 1)))
+    log.info("launching %d rank(s): %s", per_node, " ".join(cmd[:8]) + " ...")
+    return subprocess.call(cmd, env=env, preexec_fn=die_with_parent)
+
+
+def _shared_errors(checkpoints_dir: Path) -> Path:
+    """Every node's ranks report here (shared storage, like the checkpoints); emptied before each launch."""
+    errors = checkpoints_dir / "rank-errors"
+    shutil.rmtree(errors, ignore_errors=True)
+    errors.mkdir(parents=True)
+    return errors
+
+
+@contextmanager
+def _serve_launch(train: TrainParams, rank_args: list[str], per_node: int, errors: Path) -> Iterator[Rendezvous | None]:
+    """On a `train.nodes` run, serve this launch at train.rdzv_endpoint for `llmops train --join` while the ranks
+    run: a joining node starts exactly these ranks, and can never pick up a launch that is over."""
+    if train.nodes == 1:
+        yield None
+        return
+    from torch.distributed import TCPStore
+
+    host, port = (train.rdzv_endpoint or "").rsplit(":", 1)
+    rendezvous = Rendezvous(train.nodes, f"{host}:{port}", uuid.uuid4().hex[:12], is_host=True)
+    try:
+        store = TCPStore(host, int(port), is_master=True, wait_for_workers=False, timeout=JOIN_TIMEOUT)
+    except (RuntimeError, OSError) as err:
+        raise ConfigError(f"train.rdzv_endpoint: cannot listen on {host}:{port} ({err}); it must name this node "
+                          "and a free port (the next port is torchrun's rendezvous)") from err  # fmt: skip
+    launch = {"rank_args": rank_args, "per_node": per_node, "rdzv_id": rendezvous.run_id, "errors": str(errors)}
+    store.set(LAUNCH_KEY, json.dumps(launch))
+    log.info("waiting for %d more node(s) to run `llmops train --join` (rendezvous %s)", train.nodes - 1,
+             rendezvous.endpoint)  # fmt: skip
+    try:
+        yield rendezvous
+    finally:
+        del store
+
+
+def _await_launch(endpoint: str) -> dict[str, Any]:
+    from torch.distributed import TCPStore
+
+    host, port = endpoint.rsplit(":", 1)
+    try:
+        store = TCPStore(host, int(port), is_master=False, timeout=JOIN_TIMEOUT)
+        return json.loads(store.get(LAUNCH_KEY))
+    except (RuntimeError, OSError) as err:
+        raise TrainingError(f"no `llmops train` serving a launch at train.rdzv_endpoint {endpoint} within "
+                            f"{JOIN_TIMEOUT.seconds} s: start it on that node ({err})") from err  # fmt: skip

@@ -17,6 +17,9 @@ import pytest
 import yaml
 from safetensors.torch import load_file
 
+from tasks.core.processes import free_port
+from tests.nodes import Node, two_nodes
+
 pytestmark = pytest.mark.integration
 
 BIN = Path(sys.executable).parent
@@ -67,11 +70,14 @@ def write_params(root: Path, **train) -> None:
     (root / "params.yaml").write_text(yaml.safe_dump(params))
 
 
-def llmops_train(root: Path, env: dict[str, str] | None = None, **kw) -> subprocess.Popen:
-    full_env = {**os.environ, "PATH": f"{BIN}:{os.environ['PATH']}", **(env or {})}
+def llmops_train(
+    root: Path, env: dict[str, str] | None = None, node: Node | None = None, join: bool = False, **kw
+) -> subprocess.Popen:
+    full_env = {**os.environ, "PATH": f"{BIN}:{os.environ['PATH']}", **(env or {}), **(node.env() if node else {})}
     full_env.pop("MLFLOW_TRACKING_URI", None)
+    argv = [str(BIN / "llmops"), "train", *(["--join"] if join else [])]
     return subprocess.Popen(
-        [str(BIN / "llmops"), "train"],
+        node.command(argv) if node else argv,
         cwd=root,
         env=full_env,
         stdout=subprocess.PIPE,
@@ -142,8 +148,7 @@ def test_two_ranks_train_log_to_mlflow_and_survive_kill_9(workspace: Path):
     killed_at = latest.read_text().strip()
     assert killed_at < "step-00000012", "the run finished before it could be killed"
     time.sleep(1)
-    orphans = subprocess.run(["pgrep", "-f", f"tasks.training.recipe.*{workspace}"], capture_output=True, text=True)
-    assert orphans.stdout == "", "ranks outlived their launcher"
+    assert ranks(workspace) == {}, "ranks outlived their launcher"
 
     # 4. running the stage again resumes and ends exactly where the uninterrupted run ended
     proc = llmops_train(workspace)
@@ -159,6 +164,73 @@ def test_two_ranks_train_log_to_mlflow_and_survive_kill_9(workspace: Path):
     runs = client.search_runs([client.get_experiment_by_name("t").experiment_id], order_by=["start_time ASC"])
     assert len(runs) == 2 and runs[1].info.status == "FINISHED" and runs[1].data.tags.get("llmops.resumed") == "true"
     assert len(client.get_metric_history(runs[1].info.run_id, "loss")) >= 12
+
+
+def losses(root: Path) -> list[tuple[str, str, str]]:
+    """step, loss and val_loss of each step in the run's history, as written."""
+    rows = (line.split(",") for line in (root / "data/reports/train_history.csv").read_text().splitlines())
+    return [(step, loss, val_loss) for step, loss, val_loss, *_ in rows]
+
+
+def ranks(root: Path) -> dict[int, int]:
+    """The training ranks running in `root` (on any node): rank -> pid."""
+    found = subprocess.run(["pgrep", "-f", "tasks.training.recipe"], capture_output=True, text=True)
+    running = {}
+    for pid in map(int, found.stdout.split()):
+        proc = Path(f"/proc/{pid}")
+        try:
+            if proc.joinpath("cwd").resolve() == root.resolve():
+                env = dict(v.split("=", 1) for v in proc.joinpath("environ").read_text().split("\0") if "=" in v)
+                if "RANK" in env:  # not torchrun, whose command line names the recipe too
+                    running[int(env["RANK"])] = pid
+        except OSError:
+            continue  # ended meanwhile
+    return running
+
+
+def test_two_nodes_train_as_two_ranks_on_one_and_resume_after_a_node_fails(workspace: Path):
+    """torchrun's c10d rendezvous across two network namespaces, one CPU rank each: `llmops train` on the first
+    node, `llmops train --join` on the second."""
+    short = {"max_steps": 6, "checkpoint_every": 2, "eval_every": 3}
+    one_thread = {"OMP_NUM_THREADS": "1"}  # the same arithmetic in every rank of both runs
+    write_params(workspace, **short)
+    proc = llmops_train(workspace, env=one_thread)
+    assert proc.wait(timeout=400) == 0, proc.stdout.read()
+    one_node, one_node_adapter = losses(workspace), adapter(workspace)
+
+    with two_nodes() as nodes:
+        endpoint = f"{nodes.first.addr}:{29400 if nodes.first.netns else free_port()}"
+        write_params(workspace, world_size=1, nodes=2, rdzv_endpoint=endpoint, **short)
+        latest = workspace / "models/checkpoints/latest"  # names the one-node run's last step until cleared
+        main = llmops_train(workspace, env=one_thread, node=nodes.first, start_new_session=True)
+        joiner = llmops_train(workspace, env=one_thread, node=nodes.second, join=True, start_new_session=True)
+        deadline = time.time() + 300
+        while not (latest.is_file() and latest.read_text().strip() == "step-00000002"):
+            assert main.poll() is None and joiner.poll() is None, main.stdout.read() + joiner.stdout.read()
+            assert time.time() < deadline
+            time.sleep(0.05)
+        pid = ranks(workspace)[1]
+        if nodes.first.netns:
+            netns = subprocess.run(["ip", "netns", "identify", str(pid)], capture_output=True, text=True)
+            assert netns.stdout.strip() == nodes.second.netns, "rank 1 should run on the second node"
+        os.kill(pid, signal.SIGKILL)
+        out, joined = finish(main), finish(joiner)
+        assert main.returncode == 1 and joiner.returncode == 1, out + joined
+        failure = [line for line in out.splitlines() if line.startswith("error: ")]
+        assert len(failure) == 1, out
+        assert failure[0].startswith("error: training failed: rank 1 stopped without a report"), failure
+        killed_at = latest.read_text().strip()
+        assert "step-00000002" <= killed_at < "step-00000006"
+
+        main = llmops_train(workspace, env=one_thread, node=nodes.first)
+        joiner = llmops_train(workspace, env=one_thread, node=nodes.second, join=True)
+        out, joined = finish(main), finish(joiner)
+        assert main.returncode == 0 and joiner.returncode == 0, out + joined
+        assert f"resumed from models/checkpoints/{killed_at}" in out, nodes.reason
+        assert "this node's 1 rank(s) finished" in joined
+    assert losses(workspace) == one_node, "two nodes trained differently from two ranks on one node"
+    two_nodes_adapter = adapter(workspace)
+    assert all((two_nodes_adapter[k] == one_node_adapter[k]).all() for k in one_node_adapter)
 
 
 def test_a_failing_rank_fails_the_stage_with_its_own_error(workspace: Path, tmp_path_factory):

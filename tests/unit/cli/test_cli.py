@@ -37,11 +37,19 @@ def test_bad_params_key(tmp_path: Path) -> None:
     )
 
 
-def test_fake_parquet(tmp_path: Path, tiny_model_dir: Path) -> None:
-    fake = tmp_path / "data.parquet"
+@pytest.mark.parametrize("folder", ["", "logs[/gloo]"])  # a message that reads like markup is printed as it is
+def test_fake_parquet(tmp_path: Path, tiny_model_dir: Path, folder: str) -> None:
+    fake = tmp_path / folder / "data.parquet"
+    fake.parent.mkdir(parents=True, exist_ok=True)
     fake.write_text("not parquet")
     result = llmops("prepare", str(fake), "--out", str(tmp_path / "out"), "--model-dir", str(tiny_model_dir))
-    _assert_clean_failure(result, "data.parquet: named .parquet but is not a Parquet file")
+    _assert_clean_failure(result, f"{fake}: named .parquet but is not a Parquet file")
+
+
+def test_join_needs_a_multi_node_run(tmp_path: Path) -> None:
+    params = tmp_path / "params.yaml"
+    params.write_text("train:\n  world_size: 1\n")
+    _assert_clean_failure(llmops("train", "--join", "--params", str(params)), "train.nodes is 1")
 
 
 def test_missing_model_dir(tmp_path: Path) -> None:

@@ -11,7 +11,7 @@ import torch
 from tasks.config.schema import parse_params
 from tasks.core.errors import ConfigError
 from tasks.training import model_setup, recipe
-from tasks.training.launcher import launch_command, root_cause, threads_per_rank, world_size
+from tasks.training.launcher import Rendezvous, launch_command, root_cause, threads_per_rank, world_size
 
 
 def params(**train):
@@ -113,17 +113,50 @@ def test_launch_command_single_node_and_hostfile(tmp_path: Path):
         launch_command([], 2, str(tmp_path / "missing"), 29500)
 
 
+def test_every_node_of_a_multi_node_run_meets_at_the_port_after_the_endpoints():
+    first = launch_command(["--config", "p.json"], 1, None, 0, Rendezvous(2, "10.0.0.1:29400", "abc", is_host=True))
+    joining = launch_command(["--config", "p.json"], 1, None, 0, Rendezvous(2, "10.0.0.1:29400", "abc", False))
+    for cmd, host in ((first, "true"), (joining, "false")):
+        flags = dict(zip(cmd[3:-4:2], cmd[4:-4:2], strict=True))
+        assert flags == {
+            "--nproc_per_node": "1",
+            "--nnodes": "2",
+            "--rdzv_backend": "c10d",
+            "--rdzv_id": "abc",
+            "--rdzv_endpoint": "10.0.0.1:29401",
+            "--rdzv_conf": f"is_host={host}",
+            "--max_restarts": "0",
+        }
+    with pytest.raises(ConfigError, match=r"train: .*nodes: 2 needs rdzv_endpoint"):
+        params(nodes=2)
+    with pytest.raises(ConfigError, match=r"train.rdzv_endpoint"):
+        params(nodes=2, rdzv_endpoint="10.0.0.1")
+    with pytest.raises(ConfigError, match=r"set one of them"):
+        params(nodes=2, rdzv_endpoint="node0:29400", hostfile="infra/deepspeed/hostfile")
+
+
 def test_root_cause_is_the_first_rank_to_fail(tmp_path: Path):
-    assert root_cause(tmp_path) is None
+    assert root_cause(tmp_path, 2) is None
     for rank, t, msg in [(0, 2.0, "RuntimeError: connection reset by peer"), (1, 1.0, "ValueError: bad batch")]:
         (tmp_path / f"rank-{rank}.json").write_text(
             json.dumps({"rank": rank, "time": t, "message": msg, "traceback": ""})
         )
-    assert root_cause(tmp_path) == "rank 1 failed: ValueError: bad batch"
+    assert root_cause(tmp_path, 2) == "rank 1 failed: ValueError: bad batch"
     (tmp_path / "rank-0.json").write_text(
         json.dumps({"rank": 0, "time": 0.5, "message": "ValueError: bad batch", "traceback": ""})
     )
-    assert root_cause(tmp_path) == "ranks 0, 1 failed: ValueError: bad batch"
+    assert root_cause(tmp_path, 2) == "ranks 0, 1 failed: ValueError: bad batch"
+
+
+def test_a_rank_that_died_silently_is_named_rather_than_the_peers_it_left(tmp_path: Path):
+    lost = "RuntimeError: [gloo/transport/tcp/pair.cc:553] Connection closed by peer [10.0.0.2]:4711"
+    for rank in (0, 2):
+        (tmp_path / f"rank-{rank}.json").write_text(json.dumps({"rank": rank, "time": rank, "message": lost}))
+    assert root_cause(tmp_path, 3) == (
+        f"rank 1 stopped without a report (killed, out of memory, or its node went down); rank 0 lost it: {lost}"
+    )
+    (tmp_path / "rank-1.json").write_text(json.dumps({"rank": 1, "time": 5, "message": "ValueError: bad batch"}))
+    assert root_cause(tmp_path, 4) == "rank 1 failed: ValueError: bad batch"  # the one that says what went wrong
 
 
 def test_train_params_are_validated():
