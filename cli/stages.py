@@ -213,13 +213,13 @@ def context(
 ) -> None:
     """Put the chunks the server would retrieve into each split row (context.enabled), else copy the rows."""
     from tasks.data.grounding import write_grounded
-    from tasks.knowledge.pin import pinned
+    from tasks.knowledge.pin import pinned_retriever
     from tasks.knowledge.retrieve import Retriever
     from tasks.models.embeddings import embed
 
     p = load(params)
     retriever = Retriever(p.index.uri, p.index.table, embed) if p.context.enabled else None
-    pin = Retriever(p.context.pinned_index, p.index.table, embed) if retriever and pinned(p) else None
+    pin = pinned_retriever(p, embed) if retriever else None
     summary = write_grounded(data, out, retriever, p.serving.retrieval, p.context, pinned=pin)
     parts = ", ".join(f"{s} {summary[s]['rows']}" + (f" ({summary[s].get('unknown', 0)} unknown)" if p.context.enabled
                       else "") for s in ("train", "validation", "test"))  # fmt: skip

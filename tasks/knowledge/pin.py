@@ -11,17 +11,19 @@ retrain should learn what the help centre says now: the retrain flow re-pins a p
 from __future__ import annotations
 
 import shutil
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import orjson
 
 from tasks.config.schema import Params
 from tasks.core.errors import ModelSourceError
 from tasks.core.files import write_json
 from tasks.knowledge.index import connect
-from tasks.knowledge.retrieve import content_version, open_table
+from tasks.knowledge.retrieve import Retriever, content_version, open_table
 
 PIN_FILE = "pin.json"
 
@@ -30,6 +32,14 @@ def pinned(p: Params) -> dict[str, Any] | None:
     """What was pinned (version, source, when), or None: the training rows follow the live index."""
     record = Path(p.context.pinned_index) / PIN_FILE
     return orjson.loads(record.read_bytes()) if record.is_file() else None
+
+
+def pinned_retriever(p: Params, embed: Callable[[list[str]], np.ndarray]) -> Retriever | None:
+    """The pinned table to ground training and validation rows on; None when nothing is pinned."""
+    if pinned(p) is None:
+        return None
+    broken = "the pin is broken: pin again with `llmops pin-index`, or unpin with `llmops pin-index --clear`"
+    return Retriever(p.context.pinned_index, p.index.table, embed, what_to_do=broken)
 
 
 def pin(p: Params) -> dict[str, Any]:

@@ -37,13 +37,15 @@ class Hit:
         return {"id": self.id, "title": self.title, "score": round(self.score, 4)}
 
 
-def open_table(uri: str, name: str, otherwise: str = ""):
-    """The index's LanceDB table, or one clear error saying how to build it (and `otherwise`, what else to do)."""
+BUILD_IT = "build it with `dvc repro index` (or `llmops index`)"
+
+
+def open_table(uri: str, name: str, what_to_do: str = BUILD_IT):
+    """The index's LanceDB table, or one clear error saying what to do about it."""
     try:
         return connect(uri).open_table(name)
     except (FileNotFoundError, ValueError) as err:
-        raise ModelSourceError(f"index {uri!r} has no table {name!r} ({err}); build it with `dvc repro index` "
-                               f"(or `llmops index`){otherwise}") from None  # fmt: skip
+        raise ModelSourceError(f"index {uri!r} has no table {name!r} ({err}); {what_to_do}") from None
 
 
 def content_version(table) -> str:
@@ -59,8 +61,10 @@ def query_text(messages: list[dict[str, str]], turns: int) -> str:
 
 class Retriever:
     def __init__(self, uri: str, table: str, embed: Callable[[list[str]], np.ndarray], refresh_s: float = 30.0,
-                 nprobes: int = 20, refine_factor: int = 10) -> None:  # fmt: skip
+                 nprobes: int = 20, refine_factor: int = 10,
+                 what_to_do: str = f"{BUILD_IT}, or set serving.retrieval.top_k: 0") -> None:  # fmt: skip
         self.uri, self.table_name, self.embed, self.refresh_s = uri, table, embed, refresh_s
+        self.what_to_do = what_to_do  # when the table is missing
         self.nprobes, self.refine_factor = nprobes, refine_factor
         self._lock = threading.Lock()
         self._opened_at = 0.0
@@ -72,7 +76,7 @@ class Retriever:
         self._open()
 
     def _open(self) -> None:
-        table = open_table(self.uri, self.table_name, ", or set serving.retrieval.top_k: 0")
+        table = open_table(self.uri, self.table_name, self.what_to_do)
         version = content_version(table)
         if self.approved and version != self.approved:
             version = self._checkout(table, self.approved) or version

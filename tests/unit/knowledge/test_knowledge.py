@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import json
 import re
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -247,7 +248,7 @@ def test_a_pinned_index_moves_only_when_the_live_one_did(tmp_path: Path) -> None
     assert pin.pinned(p) is None and pin.refresh(p) is None  # nothing pinned: the training rows follow the live one
     record = pin.pin(p)
     assert record["version"] == Retriever(live.uri, "chunks", embed).version and pin.pinned(p) == record
-    assert Retriever(p.context.pinned_index, "chunks", embed).version == record["version"]
+    assert pin.pinned_retriever(p, embed).version == record["version"]
     assert pin.refresh(p) == record  # the same version: not copied again
 
     moved = build(two_articles(kb, "17.49"), live)["version"]
@@ -255,5 +256,8 @@ def test_a_pinned_index_moves_only_when_the_live_one_did(tmp_path: Path) -> None
     assert pin.refresh(p)["version"] == moved
     [hit] = Retriever(p.context.pinned_index, "chunks", embed).search("day pass price in Japan", 1)
     assert "17.49" in hit.text
+    shutil.rmtree(tmp_path / "pin" / "chunks.lance")  # pin.json without its table
+    with pytest.raises(ModelSourceError, match=r"the pin is broken: pin again with `llmops pin-index`"):
+        pin.pinned_retriever(p, embed)
     pin.unpin(p)
-    assert pin.pinned(p) is None and not (tmp_path / "pin" / "chunks.lance").exists()
+    assert pin.pinned(p) is None and pin.pinned_retriever(p, embed) is None
