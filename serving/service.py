@@ -57,7 +57,7 @@ class Service:
     embed: Callable[[list[str]], np.ndarray] | None = None  # the query encoder of retrieval and the cache
     prompt: Prompt = field(default_factory=shipped)  # what retrieved chunks are rendered with
     prompt_source: Callable[[], PromptRef | None] | None = None  # the registry's @alias version; None: shipped text
-    index_source: Callable[[], str | None] | None = None  # the index version @alias passed the gate on
+    index_source: Callable[[str], str | None] | None = None  # the index version a model version passed the gate on
     last_purge: float = 0.0
 
     @property
@@ -78,12 +78,12 @@ class Service:
         self.purge_if_due()
 
     def refresh_index(self) -> None:
-        """Retrieve from the index version the champion passed the gate on: a rebuilt index serves once `llmops
-        deploy` has decided on it (tasks/knowledge/retrieve.py); a registry error keeps the one serving."""
-        if self.index_source is None or self.retriever is None:
+        """Retrieve from the index version the model being served passed the gate on: a rebuilt index serves once
+        `llmops deploy` has decided on it (tasks/knowledge/retrieve.py); a registry error keeps the one serving."""
+        if self.index_source is None or self.retriever is None or self.engine.current is None:
             return
         try:
-            self.retriever.follow(self.index_source())
+            self.retriever.follow(self.index_source(self.engine.current.version))
         except Exception as err:
             log.error("index: keeping version %s: %s", self.retriever.version, err)
 
@@ -127,6 +127,7 @@ class Service:
     def on_model(self, loaded: Loaded | None, error: str | None) -> None:
         if loaded is not None:
             self.metrics.serving(loaded.name, loaded.version)
+            self.refresh_index()  # the index the new version passed on, from its first answer's poll
         if error is not None:
             self.metrics.model_load_failures.inc()
 
@@ -205,9 +206,7 @@ def build(params: Params, client=None, root: Path = Path(".")) -> Service:
         name = prompts.context_prompt(params.registry.model_name)
         service.prompt_source = partial(prompts.load, service.watcher.client, name, params.registry.alias)
         service.refresh_prompt()
-        service.index_source = partial(approved_index, service.watcher.client, params.registry.model_name,
-                                       params.registry.alias)  # fmt: skip
-        service.refresh_index()
+        service.index_source = partial(approved_index, service.watcher.client, params.registry.model_name)
         if service.prompt == shipped():
             log.warning("context prompt: %s@%s is not in the registry (a champion trained before prompts were "
                         "registered); rendering the shipped text (%s)", name, params.registry.alias,

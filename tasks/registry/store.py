@@ -108,12 +108,9 @@ def approved_on(test_md5: str | None, index: str | None) -> str:
     return f"{test_md5 or ''}|{index or ''}"
 
 
-def approved_index(client, name: str, alias: str) -> str | None:
-    """The index version `alias`'s model version last passed the gate on (tasks/registry/deploy.py); None where
-    it passed on rows without retrieved context, or before this was recorded: the server follows the newest."""
-    version = champion(client, name, alias)
-    if version is None:
-        return None
+def approved_index(client, name: str, version: str) -> str | None:
+    """The index version this model version last passed the gate on (tasks/registry/deploy.py); None where it
+    passed on rows without retrieved context, or before this was recorded: the server follows the newest."""
     index = client.get_model_version(name, version).tags.get(APPROVED_ON, "").partition("|")[2]
     return None if index in ("", "none") else index
 

@@ -203,7 +203,7 @@ def test_a_champion_evaluated_again_is_decided_on_again_and_a_failed_recheck_kee
     passed = llmops(tmp_path, "deploy", "--run-id", run_id)
     assert passed.returncode == 0 and "v1 evaluated again on index index-2: stays @champion" in passed.stdout
     assert client.get_model_version(NAME, "1").tags[APPROVED_ON] == "md5-b|index-2"
-    assert store.approved_index(client, NAME, "champion") == "index-2"
+    assert store.approved_index(client, NAME, "1") == "index-2"
 
     evaluated_on(uri, run_id, {**GOOD, "rougeL": 0.31}, "md5-c", "index-3")  # 0.08 below what it passed with
     assert llmops(tmp_path, "deploy", "--run-id", run_id, "--dry-run").returncode == 3
@@ -211,7 +211,7 @@ def test_a_champion_evaluated_again_is_decided_on_again_and_a_failed_recheck_kee
     assert failed.returncode == 3 and "rougeL = 0.31, needs >= 0.37" in failed.stderr, failed.stdout + failed.stderr
     tags = client.get_model_version(NAME, "1").tags
     assert champion(uri) == "1" and tags["llmops.gate.status"] == "failed"
-    assert tags[APPROVED_ON] == "md5-b|index-2" and store.approved_index(client, NAME, "champion") == "index-2"
+    assert tags[APPROVED_ON] == "md5-b|index-2" and store.approved_index(client, NAME, "1") == "index-2"
     assert [yaml.safe_load(e)["action"] for e in history(uri)] == ["promote", "recheck", "recheck-failed"]
     assert "index-3" in llmops(tmp_path, "deploy", "--run-id", run_id).stdout  # decided on again, not "nothing"
 

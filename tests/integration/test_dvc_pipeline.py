@@ -210,10 +210,11 @@ def test_an_article_edit_reindexes_and_rechecks_the_champion_without_retraining(
     champion = store.champion(client, NAME, "champion")
     approved = client.get_model_version(NAME, champion).tags[APPROVED_ON]
     index = IndexParams(uri=str(ws / "data/index"))
-    service = make_service(tmp_path, load_tiny(tiny_model_dir), guard_classifier, index=index, max_new_tokens=4,
-                           default_max_tokens=4,
+    service = make_service(tmp_path, load_tiny(tiny_model_dir, champion), guard_classifier, index=index,
+                           max_new_tokens=4, default_max_tokens=4,
                            retrieval={"top_k": 2, "refresh_s": 0.05})  # fmt: skip
-    service.index_source = partial(store.approved_index, client, NAME, "champion")  # what build() wires up
+    service.index_source = partial(store.approved_index, client, NAME)  # what build() wires up
+    service.refresh_index()  # as a model swap does
     article, old, new = a_price_the_test_rows_quote(ws)
     assert "pinned index version" in sh("llmops", "pin-index", cwd=ws)  # training rows stay on today's index
     body = {"model": NAME, "messages": [{"role": "user", "content": old}]}
