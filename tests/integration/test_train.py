@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -38,17 +39,42 @@ def conversation(i: int) -> dict:
     }
 
 
-@pytest.fixture
-def workspace(tmp_path: Path, tiny_model_dir: Path) -> Path:
+ONE_THREAD = {"OMP_NUM_THREADS": "1"}  # every rank does the same arithmetic, however the ranks are spread
+
+
+def make_workspace(root: Path, tiny_model_dir: Path) -> Path:
     """A checkout-like directory: split files, the tiny base model and params for 2 ranks."""
-    (tmp_path / "data" / "split").mkdir(parents=True)
+    (root / "data" / "split").mkdir(parents=True)
     for name, rows in (("train", range(96)), ("validation", range(96, 112))):
         lines = b"".join(orjson.dumps(conversation(i)) + b"\n" for i in rows)
-        (tmp_path / "data" / "split" / f"{name}.jsonl").write_bytes(lines)
-    (tmp_path / "models").mkdir()
-    (tmp_path / "models" / "base").symlink_to(tiny_model_dir)
-    write_params(tmp_path)
-    return tmp_path
+        (root / "data" / "split" / f"{name}.jsonl").write_bytes(lines)
+    (root / "models").mkdir()
+    (root / "models" / "base").symlink_to(tiny_model_dir)
+    write_params(root)
+    return root
+
+
+@pytest.fixture
+def workspace(tmp_path: Path, tiny_model_dir: Path) -> Path:
+    return make_workspace(tmp_path, tiny_model_dir)
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory: pytest.TempPathFactory, tiny_model_dir: Path) -> Path:
+    """One uninterrupted run of two ranks on one node: what a killed and resumed run, and two nodes, must end
+    with exactly. Tests read it, and run again in a copy (`rerun_in`)."""
+    root = make_workspace(tmp_path_factory.mktemp("trained"), tiny_model_dir)
+    proc = llmops_train(root, env=ONE_THREAD)
+    out = finish(proc)
+    assert proc.returncode == 0, out
+    return root
+
+
+def rerun_in(trained: Path, root: Path, **train) -> Path:
+    """A copy of the trained workspace (its MLflow store, checkpoints and outputs) with these train params."""
+    shutil.copytree(trained, root, symlinks=True)
+    write_params(root, **train)
+    return root
 
 
 def write_params(root: Path, **train) -> None:
@@ -96,23 +122,20 @@ def adapter(root: Path) -> dict:
     return load_file(root / "models" / "adapter" / "adapter_model.safetensors")
 
 
-def test_two_ranks_train_log_to_mlflow_and_survive_kill_9(workspace: Path):
+def test_two_ranks_train_log_to_mlflow_and_survive_kill_9(trained: Path, tmp_path: Path):
     import mlflow
     from mlflow.tracking import MlflowClient
 
     # 1. an uninterrupted run
-    proc = llmops_train(workspace)
-    out = finish(proc)
-    assert proc.returncode == 0, out
-    metrics = json.loads((workspace / "data/reports/train.json").read_text())
+    metrics = json.loads((trained / "data/reports/train.json").read_text())
     assert metrics["steps"] == 12 and not metrics["stopped_early"]
     assert metrics["best_val_loss"] < metrics["initial_val_loss"], "validation loss did not go down"
-    history = (workspace / "data/reports/train_history.csv").read_text().splitlines()
+    history = (trained / "data/reports/train_history.csv").read_text().splitlines()
     assert history[0].startswith("step,loss,val_loss") and len(history) == 14  # header, step 0, 12 steps
-    uninterrupted = adapter(workspace)
-    assert (workspace / "models/adapter/tokenizer_config.json").is_file()
+    uninterrupted = adapter(trained)
+    assert (trained / "models/adapter/tokenizer_config.json").is_file()
 
-    mlflow.set_tracking_uri(f"sqlite:///{workspace / 'mlflow.db'}")
+    mlflow.set_tracking_uri(f"sqlite:///{trained / 'mlflow.db'}")
     client = MlflowClient()
     (run,) = client.search_runs([client.get_experiment_by_name("t").experiment_id])
     assert run.info.status == "FINISHED"
@@ -132,7 +155,8 @@ def test_two_ranks_train_log_to_mlflow_and_survive_kill_9(workspace: Path):
         assert len(replies) == 1 and isinstance(replies[0], str), replies
 
     # 3. the same run again, killed with SIGKILL (whole process group) once a checkpoint exists
-    proc = llmops_train(workspace, start_new_session=True)
+    workspace = rerun_in(trained, tmp_path / "ws")
+    proc = llmops_train(workspace, env=ONE_THREAD, start_new_session=True)
     latest = workspace / "models/checkpoints/latest"  # still names the finished run's step 12 until cleared
 
     def mid_way() -> bool:
@@ -151,7 +175,7 @@ def test_two_ranks_train_log_to_mlflow_and_survive_kill_9(workspace: Path):
     assert ranks(workspace) == {}, "ranks outlived their launcher"
 
     # 4. running the stage again resumes and ends exactly where the uninterrupted run ended
-    proc = llmops_train(workspace)
+    proc = llmops_train(workspace, env=ONE_THREAD)
     out = finish(proc)
     assert proc.returncode == 0, out
     assert f"resumed from models/checkpoints/{killed_at}" in out
@@ -161,6 +185,7 @@ def test_two_ranks_train_log_to_mlflow_and_survive_kill_9(workspace: Path):
     final = adapter(workspace)
     assert final.keys() == uninterrupted.keys()
     assert all((final[k] == uninterrupted[k]).all() for k in final), "resumed weights differ from uninterrupted"
+    client = MlflowClient(f"sqlite:///{workspace / 'mlflow.db'}")  # the copy's store: the first run, and this one
     runs = client.search_runs([client.get_experiment_by_name("t").experiment_id], order_by=["start_time ASC"])
     assert len(runs) == 2 and runs[1].info.status == "FINISHED" and runs[1].data.tags.get("llmops.resumed") == "true"
     assert len(client.get_metric_history(runs[1].info.run_id, "loss")) >= 12
@@ -188,24 +213,17 @@ def ranks(root: Path) -> dict[int, int]:
     return running
 
 
-def test_two_nodes_train_as_two_ranks_on_one_and_resume_after_a_node_fails(workspace: Path):
+def test_two_nodes_train_as_two_ranks_on_one_and_resume_after_a_node_fails(trained: Path, tmp_path: Path):
     """torchrun's c10d rendezvous across two network namespaces, one CPU rank each: `llmops train` on the first
     node, `llmops train --join` on the second."""
-    short = {"max_steps": 6, "checkpoint_every": 2, "eval_every": 3}
-    one_thread = {"OMP_NUM_THREADS": "1"}  # the same arithmetic in every rank of both runs
-    write_params(workspace, **short)
-    proc = llmops_train(workspace, env=one_thread)
-    assert proc.wait(timeout=400) == 0, proc.stdout.read()
-    one_node, one_node_adapter = losses(workspace), adapter(workspace)
-
     with two_nodes() as nodes:
         endpoint = f"{nodes.first.addr}:{29400 if nodes.first.netns else free_port()}"
-        write_params(workspace, world_size=1, nodes=2, rdzv_endpoint=endpoint, **short)
+        workspace = rerun_in(trained, tmp_path / "ws", world_size=1, nodes=2, rdzv_endpoint=endpoint)
         latest = workspace / "models/checkpoints/latest"  # names the one-node run's last step until cleared
-        main = llmops_train(workspace, env=one_thread, node=nodes.first, start_new_session=True)
-        joiner = llmops_train(workspace, env=one_thread, node=nodes.second, join=True, start_new_session=True)
+        main = llmops_train(workspace, env=ONE_THREAD, node=nodes.first, start_new_session=True)
+        joiner = llmops_train(workspace, env=ONE_THREAD, node=nodes.second, join=True, start_new_session=True)
         deadline = time.time() + 300
-        while not (latest.is_file() and latest.read_text().strip() == "step-00000002"):
+        while not (latest.is_file() and latest.read_text().strip() == "step-00000003"):
             assert main.poll() is None and joiner.poll() is None, main.stdout.read() + joiner.stdout.read()
             assert time.time() < deadline
             time.sleep(0.05)
@@ -220,16 +238,16 @@ def test_two_nodes_train_as_two_ranks_on_one_and_resume_after_a_node_fails(works
         assert len(failure) == 1, out
         assert failure[0].startswith("error: training failed: rank 1 stopped without a report"), failure
         killed_at = latest.read_text().strip()
-        assert "step-00000002" <= killed_at < "step-00000006"
+        assert "step-00000003" <= killed_at < "step-00000012"
 
-        main = llmops_train(workspace, env=one_thread, node=nodes.first)
-        joiner = llmops_train(workspace, env=one_thread, node=nodes.second, join=True)
+        main = llmops_train(workspace, env=ONE_THREAD, node=nodes.first)
+        joiner = llmops_train(workspace, env=ONE_THREAD, node=nodes.second, join=True)
         out, joined = finish(main), finish(joiner)
         assert main.returncode == 0 and joiner.returncode == 0, out + joined
         assert f"resumed from models/checkpoints/{killed_at}" in out, nodes.reason
         assert "this node's 1 rank(s) finished" in joined
-    assert losses(workspace) == one_node, "two nodes trained differently from two ranks on one node"
-    two_nodes_adapter = adapter(workspace)
+    assert losses(workspace) == losses(trained), "two nodes trained differently from two ranks on one node"
+    two_nodes_adapter, one_node_adapter = adapter(workspace), adapter(trained)
     assert all((two_nodes_adapter[k] == one_node_adapter[k]).all() for k in one_node_adapter)
 
 
