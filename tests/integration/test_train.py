@@ -147,12 +147,13 @@ def test_two_ranks_train_log_to_mlflow_and_survive_kill_9(trained: Path, tmp_pat
     assert {"training/train_history.png", "training/train_history.csv"} <= artifacts
     assert "adapter/adapter_model.safetensors" in {a.path for a in client.list_artifacts(run.info.run_id, "adapter")}
 
-    # 2. the logged model loads by its runs:/ and models:/ URIs and generates (in a fresh process, from the
-    # registry: test_deploy.py::test_champion_loads_in_a_fresh_process)
+    # 2. the logged model is found by its runs:/ URI, and loads by its models:/ URI and generates (in a fresh
+    # process, from the registry: test_deploy.py::test_champion_loads_in_a_fresh_process)
+    model_uri = run.data.tags["llmops.model_uri"]
+    assert mlflow.models.get_model_info(f"runs:/{run.info.run_id}/model").model_uri == model_uri
     frame = pd.DataFrame({"messages": [[{"role": "user", "content": "My router stopped working."}]]})
-    for uri in (f"runs:/{run.info.run_id}/model", run.data.tags["llmops.model_uri"]):
-        replies = mlflow.pyfunc.load_model(uri).predict(frame, params={"max_new_tokens": 5})
-        assert len(replies) == 1 and isinstance(replies[0], str), replies
+    replies = mlflow.pyfunc.load_model(model_uri).predict(frame, params={"max_new_tokens": 5})
+    assert len(replies) == 1 and isinstance(replies[0], str), replies
 
     # 3. the same run again, killed with SIGKILL (whole process group) once a checkpoint exists
     workspace = rerun_in(trained, tmp_path / "ws")
