@@ -23,6 +23,7 @@ from tests.workspace import REPO, copy_workspace, sh
 pytestmark = [
     pytest.mark.e2e,
     pytest.mark.skipif(not os.environ.get("LLMOPS_CONTAINERS"), reason="opt-in: LLMOPS_CONTAINERS=1 (builds images)"),
+    pytest.mark.timeout(3600),  # a first build installs every dependency
 ]
 
 BASE = "localhost/debian-python:bookworm"
@@ -34,7 +35,11 @@ default_ulimits = ["nofile=1024:1024", "nproc=1024:1024"]
 runtime = "runc"
 cgroup_manager = "cgroupfs"
 """
-PIP_CONFIG = ("/etc/pip.conf", "/etc/xdg/pip", "/opt/wheels", "/opt/pypi", "/opt/pypi-more")
+# pip's configuration on this machine, for the build's pip (root): its config files (global and the user's),
+# the local indexes and wheels they name (the CPU torch among them), and the CA bundle its proxy needs
+HOST_PIP = {path: path for path in ("/etc/pip.conf", "/etc/xdg/pip", "/opt/wheels", "/opt/pypi", "/opt/pypi-more",
+                                    "/etc/ssl/certs/ca-certificates.crt")} | {
+    str(Path.home() / ".config/pip"): "/root/.config/pip"}  # fmt: skip
 
 
 @pytest.fixture(scope="module")
@@ -57,7 +62,8 @@ def podman(tmp_path_factory: pytest.TempPathFactory):
 
 def build(podman, target: str) -> str:
     tag = f"localhost/llmops-{target}:test"
-    mounts = [arg for path in PIP_CONFIG if Path(path).exists() for arg in ("--volume", f"{path}:{path}:ro")]
+    mounts = [arg for host, inside in HOST_PIP.items() if Path(host).exists()
+              for arg in ("--volume", f"{host}:{inside}:ro")]  # fmt: skip
     result = podman("build", "--network", "host", "--file", "infra/docker/Dockerfile", "--target", target,
                     "--build-arg", f"PYTHON={BASE}", "--build-arg", "TORCH_FROM=", *mounts, "--tag", tag,
                     str(REPO))  # fmt: skip
@@ -67,10 +73,12 @@ def build(podman, target: str) -> str:
 
 def test_the_pipeline_image_runs_the_cli_as_an_unprivileged_user(podman) -> None:
     image = build(podman, "pipeline")
-    result = podman("run", "--rm", image, "sh", "-c", "id -u && llmops --help && dvc --version")
+    script = "id -u && python -c 'import torch; print(torch.__version__)' && llmops --help && dvc --version"
+    result = podman("run", "--rm", image, "sh", "-c", script)
     assert result.returncode == 0, result.stderr
-    uid, *rest = result.stdout.split("\n", 1)
-    assert uid == "10001" and "retrain" in rest[0]
+    uid, torch_version, rest = result.stdout.split("\n", 2)
+    assert uid == "10001" and "retrain" in rest
+    assert torch_version == "2.13.0+cpu"  # the CPU build the Makefile installs, not CUDA's 3 GB of libraries
 
 
 def test_the_serving_image_serves_the_champion(podman, smoke_pipeline: Path, tmp_path: Path) -> None:
