@@ -34,6 +34,8 @@ log = logging.getLogger("llmops.train")
 
 JOIN_TIMEOUT = timedelta(minutes=10)  # how long the nodes of a `train.nodes` run wait for each other
 LAUNCH_KEY = "llmops/launch"
+# what a rank says when a peer is gone (gloo, nccl): a consequence, not a cause
+LOST_PEER = re.compile(r"closed by peer|reset by peer|broken pipe|remote process exited|communicator was aborted", re.I)
 
 
 @dataclass(frozen=True)
@@ -115,9 +117,6 @@ def fingerprint(params: Params, world: int, paths: TrainPaths, start: WarmStart 
         "warm_start": start.run_id if start else None,
     }
     return checkpoints.fingerprint(settings, paths.fingerprinted)
-
-
-LOST_PEER = re.compile(r"closed by peer|reset by peer|broken pipe|remote process exited|communicator was aborted", re.I)
 
 
 def root_cause(error_dir: Path, world: int) -> str | None:
