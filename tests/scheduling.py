@@ -9,10 +9,10 @@ test_train, base_model and dvc_pipeline on one worker, deploy and demo on the ot
 module goes to whichever worker asks first, and a worker with nothing of its own left takes the other's next
 module, so none idles or hangs. With one worker, or more than two, it is plain `loadfile`.
 
-Seconds each took on 2 cores with the other worker busy (2026-12-05, 700 s in all, timed per worker): e2e 212,
-dvc_pipeline 182 (with the knowledge update), demo 174, train 134, the unit tests 230 in all, flows 86, deploy 78,
-serving 55, object_store 35, prompt_deploy 26, evaluate 25, base_model 18. With dvc_pipeline on the demo's
-worker that worker ended 88 s after the other.
+Seconds each took on 2 cores with the other worker busy (2026-12-05, 645 s in all, timed per worker): train 181
+(with the two-node test), dvc_pipeline 170, e2e 163, demo 151, the unit tests 208 in all, deploy 101, flows 87,
+serving 46, object_store 29, prompt_deploy 25, evaluate 21, base_model 19. The same module moves by 10-20 % between
+runs of the whole suite on this machine.
 """
 
 from __future__ import annotations
