@@ -85,11 +85,17 @@ class Rendezvous:
     is_host: bool
 
     def args(self) -> list[str]:
-        host, port = self.endpoint.rsplit(":", 1)
+        host, port = _host_port(self.endpoint)
         return [
-            "--nnodes", str(self.nodes), "--rdzv_backend", "c10d", "--rdzv_endpoint", f"{host}:{int(port) + 1}",
+            "--nnodes", str(self.nodes), "--rdzv_backend", "c10d", "--rdzv_endpoint", f"{host}:{port + 1}",
             "--rdzv_id", self.run_id, "--rdzv_conf", f"is_host={str(self.is_host).lower()}", "--max_restarts", "0",
         ]  # fmt: skip
+
+
+def _host_port(endpoint: str) -> tuple[str, int]:
+    """train.rdzv_endpoint (`host:port`, checked by the schema) split."""
+    host, port = endpoint.rsplit(":", 1)
+    return host, int(port)
 
 
 def launch_command(
@@ -129,14 +135,16 @@ def root_cause(error_dir: Path, world: int) -> str | None:
     causes = [r for r in records if not LOST_PEER.search(r["message"])]
     silent = sorted(set(range(world)) - {r["rank"] for r in records})
     if silent and not causes:
-        who = f"rank {silent[0]}" if len(silent) == 1 else f"ranks {', '.join(map(str, silent))}"
-        return (f"{who} stopped without a report (killed, out of memory, or its node went down); "
+        return (f"{_ranks(silent)} stopped without a report (killed, out of memory, or its node went down); "
                 f"rank {records[0]['rank']} lost it: {records[0]['message']}")  # fmt: skip
     first = (causes or records)[0]
-    same = [r["rank"] for r in records if r["message"] == first["message"]]
-    who = f"ranks {', '.join(map(str, sorted(same)))}" if len(same) > 1 else f"rank {first['rank']}"
+    same = sorted(r["rank"] for r in records if r["message"] == first["message"])
     log.debug("rank %s traceback:\n%s", first["rank"], first.get("traceback", ""))
-    return f"{who} failed: {first['message']}"
+    return f"{_ranks(same)} failed: {first['message']}"
+
+
+def _ranks(numbers: list[int]) -> str:
+    return f"rank {numbers[0]}" if len(numbers) == 1 else f"ranks {', '.join(map(str, numbers))}"
 
 
 def _rank_config(params: Params, checkpoints_dir: Path) -> Path:
@@ -198,8 +206,7 @@ def train(params: Params, paths: TrainPaths) -> dict[str, Any]:
     if resume:
         rank_args += ["--resume", resume.name]
         log.info("resuming from %s (step %d)", resume, state["step"])
-    with tempfile.TemporaryDirectory(prefix="llmops-rank-errors-") as tmp:
-        errors = Path(tmp) if params.train.nodes == 1 else _shared_errors(paths.checkpoints)
+    with _rank_errors(params.train.nodes, paths.checkpoints) as errors:
         with _serve_launch(params.train, rank_args, per_node, errors) as rendezvous:
             cmd = launch_command(rank_args, per_node, params.train.hostfile, free_port(), rendezvous)
             code = _run_ranks(cmd, params, per_node, gpus, errors)
@@ -241,12 +248,18 @@ def _run_ranks(cmd: list[str], params: Params, per_node: int, gpus: int, errors:
     return subprocess.call(cmd, env=env, preexec_fn=die_with_parent)
 
 
-def _shared_errors(checkpoints_dir: Path) -> Path:
-    """Every node's ranks report here (shared storage, like the checkpoints); emptied before each launch."""
+@contextmanager
+def _rank_errors(nodes: int, checkpoints_dir: Path) -> Iterator[Path]:
+    """Where the ranks report their errors: a temporary folder on one node; across nodes, a folder every node's
+    ranks reach (shared storage, like the checkpoints), emptied before each launch."""
+    if nodes == 1:
+        with tempfile.TemporaryDirectory(prefix="llmops-rank-errors-") as tmp:
+            yield Path(tmp)
+        return
     errors = checkpoints_dir / "rank-errors"
     shutil.rmtree(errors, ignore_errors=True)
     errors.mkdir(parents=True)
-    return errors
+    yield errors
 
 
 @contextmanager
@@ -258,10 +271,11 @@ def _serve_launch(train: TrainParams, rank_args: list[str], per_node: int, error
         return
     from torch.distributed import TCPStore
 
-    host, port = (train.rdzv_endpoint or "").rsplit(":", 1)
-    rendezvous = Rendezvous(train.nodes, f"{host}:{port}", uuid.uuid4().hex[:12], is_host=True)
+    endpoint = train.rdzv_endpoint or ""
+    host, port = _host_port(endpoint)
+    rendezvous = Rendezvous(train.nodes, endpoint, uuid.uuid4().hex[:12], is_host=True)
     try:
-        store = TCPStore(host, int(port), is_master=True, wait_for_workers=False, timeout=JOIN_TIMEOUT)
+        store = TCPStore(host, port, is_master=True, wait_for_workers=False, timeout=JOIN_TIMEOUT)
     except (RuntimeError, OSError) as err:
         raise ConfigError(f"train.rdzv_endpoint: cannot listen on {host}:{port} ({err}); it must name this node "
                           "and a free port (the next port is torchrun's rendezvous)") from err  # fmt: skip
@@ -278,9 +292,9 @@ def _serve_launch(train: TrainParams, rank_args: list[str], per_node: int, error
 def _await_launch(endpoint: str) -> dict[str, Any]:
     from torch.distributed import TCPStore
 
-    host, port = endpoint.rsplit(":", 1)
+    host, port = _host_port(endpoint)
     try:
-        store = TCPStore(host, int(port), is_master=False, timeout=JOIN_TIMEOUT)
+        store = TCPStore(host, port, is_master=False, timeout=JOIN_TIMEOUT)
         return json.loads(store.get(LAUNCH_KEY))
     except (RuntimeError, OSError) as err:
         raise TrainingError(f"no `llmops train` serving a launch at train.rdzv_endpoint {endpoint} within "
