@@ -9,9 +9,9 @@ microseconds a run, and only text with a capitalised run pays at all.
 
 The model is trained on first use from Faker's person names in the cased-alphabet locales (positives) and
 capitalised look-alikes (countries, jobs, towns, products, title-cased words: negatives), seeded, in seconds, and
-cached in the user's llmops cache (tasks.core.files.user_cache), keyed by this file and Faker's version. The
-threshold is chosen on held-back look-alikes for a false-positive rate (`TARGET_FPR`), never on the sets
-`bench/pii.py` reports.
+cached in the user's llmops cache (tasks.core.files.user_cache), keyed by this file, pii_rules.py (its
+NOT_NAMES) and Faker's version. The threshold is chosen on held-back look-alikes for a false-positive rate
+(`TARGET_FPR`), never on the sets `bench/pii.py` reports.
 """
 
 from __future__ import annotations
@@ -30,7 +30,8 @@ from pathlib import Path
 import numpy as np
 
 from tasks.core.files import atomic_writer, user_cache
-from tasks.data.pii_rules import NOT_NAMES, cued_names, known_names
+from tasks.data import pii_rules
+from tasks.data.pii_rules import FIRST_PERSON, NOT_NAMES, cued_names, known_names
 
 _WORD = re.compile(r"[^\W\d_][\w'’.-]*")
 _UPPER = (
@@ -177,9 +178,11 @@ def names(text: str, model: Model | None = None) -> Iterator[tuple[int, int, flo
         previous = re.search(r"([^\W\d_]+)\s+$", text[max(0, start - 20) : start])
         if previous and previous.group(1).lower() in _BEFORE_THINGS:
             continue
+        first, *rest = text[start:end].split()
+        if FIRST_PERSON.fullmatch(first):  # "I'm Ann Baker": the name is what follows
+            start, (first, *rest) = start + text[start:end].index(rest[0]), rest
         spans = [(start, end)]
         opening = text[:start].rstrip(" \t")
-        first, *rest = text[start:end].split()
         if (not opening or opening[-1] in ".!?:\n") and len(rest) >= 2:
             spans.append((start + len(first) + 1, end))
         score, a, b = max((model.score(text, a, b), a, b) for a, b in spans)
@@ -267,7 +270,8 @@ def train(locales: Iterable[str] = LOCALES, seed: int = 0, per_locale: int = 300
 @lru_cache(maxsize=1)
 def load() -> Model:
     """The model trained on every locale, from the user's cache; trained and written there (atomically) first."""
-    key = hashlib.sha256(Path(__file__).read_bytes() + version("faker").encode()).hexdigest()[:12]
+    code = Path(__file__).read_bytes() + Path(pii_rules.__file__).read_bytes()  # NOT_NAMES shapes its examples
+    key = hashlib.sha256(code + version("faker").encode()).hexdigest()[:12]
     target = user_cache("pii-names") / f"{key}.npz"
     if not target.is_file():
         model = train()

@@ -242,12 +242,18 @@ def _is_first_name(word: str, known: frozenset[str]) -> bool:
     return any(part in known or (part.endswith("né") and part[:-2] in known) for part in parts)
 
 
+# "I'm Ann Baker" is "I'm <NAME>", not "<NAME>": what the sentence says stays
+FIRST_PERSON = re.compile(r"I['’]?(?:m|ve|ll|d)")
+
+
 def known_names(text: str) -> Iterator[tuple[int, int]]:
     """Runs of capitalised words holding a known first name; the words around it that are not names stay."""
     known = first_names()
     for m in _CAPITALISED_RUN.finditer(text):
         words = _words(m.group())
-        start = next((i for i, w in enumerate(words) if w.group().rstrip(".") not in NOT_NAMES), len(words))
+        start = next((i for i, w in enumerate(words)
+                      if w.group().rstrip(".") not in NOT_NAMES and not FIRST_PERSON.fullmatch(w.group())),
+                     len(words))  # fmt: skip
         end = len(words) - next((i for i, w in enumerate(reversed(words)) if w.group() not in NOT_NAMES), len(words))
         if end - start >= 2 and any(_is_first_name(w.group(), known) for w in words[start:end]):
             yield m.start() + words[start].start(), m.start() + words[end - 1].end()

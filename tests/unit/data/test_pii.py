@@ -76,6 +76,8 @@ def test_a_redacted_name_keeps_the_texts_own_spacing(text: str, expected: str) -
         ("Szalai Györgyné writes", "<NAME> writes"),  # a married name: György's wife
         ("the contract for Joshua Townsend-O'Donnell at", "the contract for <NAME> at"),
         ("Hello, Jean-Richard Baudry here.", "Hello, <NAME> here."),
+        ("I'm Ann Baker, why is my bill higher?", "I'm <NAME>, why is my bill higher?"),  # the cue stays
+        ("Hi, I’m Vusumuzi Vabaza and my bill is high", "Hi, I’m <NAME> and my bill is high"),  # the learned model's
     ],
 )
 def test_names_in_each_locale_by_cue_or_first_name(text: str, expected: str) -> None:
