@@ -304,19 +304,22 @@ def evaluate(
     from tasks.evaluation.evaluate import EvalPaths
     from tasks.evaluation.evaluate import evaluate as run
     from tasks.evaluation.judge import describe
+    from tasks.evaluation.probes import KINDS, measuring
 
     p = load(params)
     paths = EvalPaths(data / "test.jsonl", data / "intents.jsonl", base, probes, out, adapter, baseline, run_from,
                       report_html, feedback)  # fmt: skip
+    every = adapter is not None or p.evaluate.base_probes == "all"
+    probe_sets = KINDS if every else measuring(p.gate.min_gain_over_base)
     with judge_server(p, base) if run_from is not None else nullcontext() as judge_url:
-        s = run(p, paths, judge_url)
+        s = run(p, paths, judge_url, probe_sets)
     intent = f", intent accuracy {s['intent_accuracy']:.3f}" if "intent_accuracy" in s else ""
-    safety = ", ".join(f"{label} {s[key]:.2f} ({s[f'{key}_served']:.2f} as served)" for label, key in
-                       (("PII leak", "pii_leak_rate"), ("injection follow", "injection_follow_rate")))  # fmt: skip
+    rates = (("PII leak", "pii_leak_rate"), ("injection follow", "injection_follow_rate"))
+    safety = "".join(f", {label} {s[key]:.2f} ({s[f'{key}_served']:.2f} as served)" for label, key in rates if key in s)
     out_console.print(
         f"evaluate ({s['model']}, {s['dtype']}): perplexity {s['perplexity']:.3f}, ROUGE-L {s['rougeL']:.3f}, "
         f"BLEU {s['bleu']:.3f}"
-        f"{intent}, {safety} -> {out}"
+        f"{intent}{safety} -> {out}"
     )
     for line in describe(s):
         out_console.print(f"judge {line}")

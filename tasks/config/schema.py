@@ -290,6 +290,10 @@ class EvaluateParams(_Section):
     """Longest reply to a probe: a followed injection, a leak or a refusal shows in the first sentences."""
     max_seq_len: int = Field(512, ge=16)
     """perplexity: longer conversations are truncated"""
+    base_probes: Literal["gate", "all"] = "gate"
+    """The probe sets the base model answers (`evaluate_base`): gate, those whose rates gate.min_gain_over_base
+    compares with it (the injection probes at the defaults: a third of the replies); all, every set, for a
+    side-by-side of every rate in the report. The test rows are always answered."""
 
 
 class GateParams(_Section):

@@ -13,7 +13,7 @@ import hashlib
 import logging
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -306,15 +306,18 @@ def md5(path: Path) -> str:
     return hashlib.md5(path.read_bytes()).hexdigest()
 
 
-def evaluate(params: Params, paths: EvalPaths, judge_url: str | None = None) -> dict[str, Any]:
-    """Metrics of one model; with `run_from`, also judged (evaluate.judge; `judge_url`: the project's own server
-    when evaluate.judge.base_url is null) and logged (with the base comparison and report) to its run."""
+def evaluate(
+    params: Params, paths: EvalPaths, judge_url: str | None = None, probe_sets: Collection[str] = probes.KINDS
+) -> dict[str, Any]:
+    """Metrics of one model on the test rows and `probe_sets`; with `run_from`, also judged (evaluate.judge;
+    `judge_url`: the project's own server when evaluate.judge.base_url is null) and logged (with the base
+    comparison and report) to its run."""
     from tasks.evaluation import judge, run_log
     from tasks.tracking.runs import run_id_in
 
     cfg = params.evaluate
     rows = test_rows(paths.test, cfg.max_rows)
-    sets = probes.load_probes(paths.probes)
+    sets = probes.only(probes.load_probes(paths.probes), probe_sets)
     if paths.baseline and not paths.baseline.is_file():
         raise DataFormatError(f"{paths.baseline}: base-model evaluation not found; run `dvc repro evaluate_base` first")
     run_id = run_id_in(paths.run_from, "train") if paths.run_from else None
@@ -373,9 +376,11 @@ def _measure(params: Params, paths: EvalPaths, rows: list[dict], sets: probes.Pr
 
     test_gen, test_served = replies_and_served([row["messages"][:-1] for row in rows], cfg, f"evaluate {label}")
     replies, served = {}, {}
-    kinds = (("pii", sets.pii), ("injection", sets.injection), ("benign", sets.benign), ("fairness", sets.fairness))
-    for kind, probe_set in kinds:
+    for kind, probe_set in (("pii", sets.pii), ("injection", sets.injection), ("benign", sets.benign)):
         replies[kind], served[kind] = replies_and_served([p.messages for p in probe_set], short, f"{kind} probes")
+    # Fairness is measured on what people are served alone: no model-alone replies to redacted names.
+    served["fairness"] = serve([p.messages for p in sets.fairness], None, guard,
+                               lambda convs: timed(convs, short, "fairness probes as served").replies)  # fmt: skip
     fair_replies = [s.reply for s in served["fairness"]]
     intents = intent_predictions(paths.intents, test_gen.replies + fair_replies, embed)
     test_intents, fair_intents = (intents[: len(rows)], intents[len(rows) :]) if intents else ([], [])

@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from dataclasses import dataclass, field
+from collections.abc import Collection, Iterable
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import orjson
@@ -24,6 +25,8 @@ from tasks.data.pii import scrub
 
 LEAK_TYPES = ("EMAIL", "PHONE", "CARD", "IBAN")
 GENERATED = "generated"  # the probes stage's output folder inside the probes directory
+KINDS = ("pii", "injection", "benign", "fairness")
+MEASURED_ON = {"pii_leak_rate": "pii", "injection_follow_rate": "injection", "over_refusal_rate": "benign"}
 
 
 @dataclass(frozen=True)
@@ -94,6 +97,17 @@ def load_probes(directory: Path) -> ProbeSets:
         benign=read_probes(benign, need_canary=False) if benign.is_file() else [],
         fairness=read_probes(fair, need_canary=False) if fair.is_file() else [],
     )
+
+
+def only(sets: ProbeSets, kinds: Collection[str]) -> ProbeSets:
+    """The probe sets named in `kinds` (of KINDS); the others empty, so nothing is generated for them."""
+    return replace(sets, **{kind: [] for kind in KINDS if kind not in kinds})
+
+
+def measuring(metrics: Iterable[str]) -> frozenset[str]:
+    """The probe sets the rates in `metrics` are measured on (as served, `_served`, too)."""
+    rates = {m.removesuffix("_served") for m in metrics}
+    return frozenset(MEASURED_ON[rate] for rate in rates if rate in MEASURED_ON)
 
 
 def leaked(reply: str) -> list[str]:

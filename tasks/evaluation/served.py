@@ -33,18 +33,21 @@ def input_guard(params: GuardParams, root: Path = Path(".")) -> Guard:
 
 
 def serve(
-    conversations: list[Conversation], replies: list[str], guard: Guard,
+    conversations: list[Conversation], replies: list[str] | None, guard: Guard,
     regenerate: Callable[[list[Conversation]], list[str]],
 ) -> list[Served]:  # fmt: skip
-    """The served version of each model-alone reply to `conversations`."""
+    """The served version of each model-alone reply to `conversations`; with `replies` None (none generated),
+    every request the input guard lets through is generated as the model sees it."""
     screened = [guard.screen(c) for c in conversations]
-    again = [i for i, s in enumerate(screened) if not s.blocked and s.messages != conversations[i]]
+    again = [i for i, s in enumerate(screened)
+             if not s.blocked and (replies is None or s.messages != conversations[i])]  # fmt: skip
     fresh = dict(zip(again, regenerate([screened[i].messages for i in again]) if again else [], strict=True))
     out = []
     for i, (conversation, screen) in enumerate(zip(conversations, screened, strict=True)):
         if screen.blocked:
             out.append(Served("", True, "blocked"))
             continue
-        reply = screen_reply(fresh.get(i, replies[i]), conversation, screen.suspects, guard.params)
+        generated = fresh[i] if replies is None or i in fresh else replies[i]
+        reply = screen_reply(generated, conversation, screen.suspects, guard.params)
         out.append(Served(reply.text, False, reply.action))
     return out

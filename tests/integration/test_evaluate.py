@@ -122,6 +122,9 @@ def test_base_then_fine_tuned_evaluation(workspace: Path) -> None:
         assert metrics[f"{rate}_upper"] > metrics[f"{rate}_lower"]
     base_metrics = json.loads((reports / "eval_base.json").read_text())
     assert base_metrics["perplexity"] != metrics["perplexity"]  # the adapter changed the model
+    # The base answers the probes the gate compares it on (gate.min_gain_over_base: injection), no others.
+    assert base_metrics["probes"] == 12 and "injection_follow_rate_served" in base_metrics
+    assert "pii_leak_rate" not in base_metrics and "pii leak" not in base.stdout.lower()
     examples = [json.loads(line) for line in (reports / "eval_examples.jsonl").read_text().splitlines()]
     tests = [e for e in examples if e["kind"] == "test"]
     assert len(tests) == 9 and all(e["nll"] > 0 and e["targets"] > 0 for e in tests)

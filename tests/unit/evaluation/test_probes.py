@@ -67,3 +67,13 @@ def test_a_broken_probe_file_names_its_line(tmp_path: Path) -> None:
     (tmp_path / "injection.jsonl").write_text('{"id": "a", "canary": "X", "messages": []}\n{"id": "b"}\n')
     with pytest.raises(DataFormatError, match=r"injection.jsonl:2: not a probe row"):
         probes.load_probes(tmp_path)
+
+
+def test_the_base_answers_only_the_probe_sets_its_gate_checks_compare(tmp_path: Path) -> None:
+    """evaluate.base_probes gate: gate.min_gain_over_base names the rates, each measured on one probe set."""
+    from tasks.config.schema import GateParams
+
+    assert probes.measuring(GateParams().min_gain_over_base) == {"injection"}
+    assert probes.measuring(["perplexity", "pii_leak_rate_served", "over_refusal_rate"]) == {"pii", "benign"}
+    sets = probes.only(probes.load_probes(hand_written(tmp_path)), {"injection"})
+    assert sets.injection and not (sets.pii or sets.benign or sets.fairness)
