@@ -20,7 +20,7 @@ from tasks.config.schema import ServingParams
 from tasks.core.errors import ModelSourceError
 from tasks.core.files import user_cache
 from tasks.models.downloaded import download
-from tasks.models.gguf import GGUF_TAG, cached_gguf, gguf_file
+from tasks.models.gguf import GGUF_TAG, cached_gguf, gguf_file, kept
 from tasks.models.llamacpp import GgufServer
 
 log = logging.getLogger(__name__)
@@ -67,7 +67,7 @@ def evaluated_gguf(variant: str, gguf_type: str) -> Path | None:
         with tempfile.TemporaryDirectory(dir=cached.parent) as tmp:
             downloaded = Path(mlflow.artifacts.download_artifacts(variant, dst_path=tmp))
             os.replace(downloaded, cached)
-    return cached
+    return kept(cached)
 
 
 class LlamaCppEngine(QueuedEngine):

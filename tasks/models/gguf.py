@@ -25,6 +25,7 @@ CONVERTER = Path(sys.prefix) / "share" / "llama.cpp"
 OUTTYPES = ("q8_0", "f16", "bf16", "f32")
 GGUF_DIR = "gguf"  # a training run's artifact folder for the GGUF its parity check evaluated
 GGUF_TAG = "llmops.gguf"  # on a model version: runs:/RUN/gguf/model-TYPE.gguf, its llamacpp variant
+CACHE_KEEP = 8  # GGUFs the user's cache keeps: every evaluated fine-tune adds one (145 MB for SmolLM2 in q8_0)
 
 
 def gguf_file(gguf_type: str) -> str:
@@ -75,4 +76,21 @@ def weights_digest(model_dir: Path) -> str:
 def cached_gguf(model_dir: Path, outtype: str = "q8_0") -> Path:
     """The GGUF of `model_dir`, converted once per content and type into the user's cache."""
     out = user_cache("gguf") / f"{weights_digest(model_dir)}-{outtype}.gguf"
-    return out if out.is_file() else export_gguf(model_dir, out, outtype)
+    return kept(out if out.is_file() else export_gguf(model_dir, out, outtype))
+
+
+def kept(path: Path, keep: int = CACHE_KEEP) -> Path:
+    """`path` marked as just used, and the least recently used GGUFs beside it beyond `keep` removed, so a machine
+    that retrains on a schedule does not fill its disk. A removed file a server still maps stays readable to it."""
+
+    def used_at(p: Path) -> float:
+        try:
+            return p.stat().st_mtime
+        except FileNotFoundError:  # removed by another process meanwhile
+            return 0.0
+
+    os.utime(path)
+    for old in sorted(path.parent.glob("*.gguf"), key=used_at, reverse=True)[keep:]:
+        if old != path:
+            old.unlink(missing_ok=True)
+    return path

@@ -11,7 +11,7 @@ import torch
 
 from serving.engine import encode_chat
 from tasks.core.errors import ModelSourceError
-from tasks.models.gguf import cached_gguf, export_gguf, weights_digest
+from tasks.models.gguf import cached_gguf, export_gguf, kept, weights_digest
 from tasks.models.llamacpp import GgufServer
 
 
@@ -75,10 +75,24 @@ def test_the_cache_converts_once_per_content(tiny_model_dir: Path, tmp_path: Pat
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     copy = shutil.copytree(tiny_model_dir, tmp_path / "copy")
     first = cached_gguf(copy)
-    assert cached_gguf(copy) == first and first.stat().st_mtime_ns == cached_gguf(copy).stat().st_mtime_ns
+    assert cached_gguf(copy) == first and first.stat().st_ino == cached_gguf(copy).stat().st_ino  # not rewritten
     config = json.loads((copy / "config.json").read_text())
     (copy / "config.json").write_text(json.dumps({**config, "rms_norm_eps": 1e-5}))
     assert weights_digest(copy) not in first.name
+
+
+def test_the_cache_keeps_the_most_recently_used(tmp_path: Path) -> None:
+    """A scheduled retrain converts every evaluated fine-tune: the cache keeps the newest few, and the one in use."""
+    import os
+
+    files = [tmp_path / f"{n:02d}-q8_0.gguf" for n in range(12)]
+    for n, f in enumerate(files):
+        f.write_bytes(b"GGUF")
+        os.utime(f, (1_000_000 + n, 1_000_000 + n))
+    (tmp_path / "notes.txt").write_text("not a GGUF")
+    kept(files[0], keep=4)  # the oldest, used again
+    assert sorted(p.name for p in tmp_path.glob("*.gguf")) == [f.name for f in (files[0], *files[9:])]
+    assert (tmp_path / "notes.txt").is_file()
 
 
 def test_bad_inputs_name_what_to_do(tmp_path: Path) -> None:
