@@ -180,7 +180,7 @@ def names(text: str, model: Model | None = None) -> Iterator[tuple[int, int, flo
             continue
         first, *rest = text[start:end].split()
         if FIRST_PERSON.fullmatch(first):  # "I'm Ann Baker": the name is what follows
-            start, (first, *rest) = start + text[start:end].index(rest[0]), rest
+            start, (first, *rest) = start + text[start:end].index(rest[0], len(first)), rest
         spans = [(start, end)]
         opening = text[:start].rstrip(" \t")
         if (not opening or opening[-1] in ".!?:\n") and len(rest) >= 2:
