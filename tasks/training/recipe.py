@@ -36,7 +36,7 @@ from tasks.core.processes import die_with_parent
 from tasks.core.progress import Progress
 from tasks.training import checkpoints
 from tasks.training.model_setup import deepspeed_config, load_model, lora_state, resolve_precision, use_cuda
-from tasks.training.sft_data import Encoded, Schedule, collate, encode, load_conversations, loss_sum
+from tasks.training.sft_data import Encoded, Schedule, collate, encode, load_conversations, loss_sum, scored
 
 log = logging.getLogger("llmops.train")
 
@@ -276,12 +276,13 @@ def optimizer_step(engine, batches, window_targets: int, world: int, device) -> 
     accum = engine.gradient_accumulation_steps()
     for batch in batches:
         batch = {k: v.to(device) for k, v in batch.items()}
-        out = engine(**batch, num_items_in_batch=window_targets)
+        logits, scored_tokens, _ = scored(engine, batch)
+        loss = torch.nn.functional.cross_entropy(logits, scored_tokens, reduction="sum") / window_targets
         # The engine averages gradients over ranks and divides by the accumulation steps; undo both so the
         # gradient is that of the token-mean loss over the whole global batch.
-        engine.backward(out.loss * world * accum)
+        engine.backward(loss * world * accum)
         engine.step()
-        loss_sum += float(out.loss.detach())
+        loss_sum += float(loss.detach())
         tokens += float(batch["attention_mask"].sum())
     loss_sum, tokens = _all_sum([loss_sum, tokens], device)
     return loss_sum, tokens

@@ -176,6 +176,17 @@ def collate(data: Encoded, rows: np.ndarray, pad_id: int, multiple_of: int = 1) 
     return {"input_ids": ids, "attention_mask": mask, "labels": labels}
 
 
+def scored(forward, batch: dict[str, torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """The next-token logits only where a token is scored (the assistant's turns), flattened, with those tokens
+    and where they are (`labels[:, 1:] != IGNORE`). The head over about half the positions, and no (rows, length,
+    vocabulary) tensor: the largest one a step makes on a 49k vocabulary."""
+    labels = batch["labels"][:, 1:]
+    targets = labels != IGNORE
+    inputs = {k: v for k, v in batch.items() if k != "labels"}
+    logits = forward(**inputs, logits_to_keep=torch.nn.functional.pad(targets, (0, 1), value=False)).logits
+    return logits.float(), labels[targets], targets
+
+
 def row_losses(forward, data: Encoded, rows: np.ndarray, batch_size: int, pad_id: int, device) -> np.ndarray:
     """Summed token cross-entropy of each of `rows`, in their order; `forward` is a model or a DeepSpeed engine.
 
@@ -185,13 +196,10 @@ def row_losses(forward, data: Encoded, rows: np.ndarray, batch_size: int, pad_id
     with torch.no_grad():
         for start in range(0, len(rows), batch_size):
             batch = {k: v.to(device) for k, v in collate(data, rows[start : start + batch_size], pad_id).items()}
-            labels = batch.pop("labels")[:, 1:]
-            logits = forward(**batch).logits[:, :-1]
-            targets = labels != IGNORE  # the vocabulary-wide softmax only where a token is scored: few positions
-            token = torch.zeros(labels.shape, dtype=torch.float32, device=labels.device)
-            token[targets] = torch.nn.functional.cross_entropy(logits[targets].float(), labels[targets],
-                                                               reduction="none")  # fmt: skip
-            losses[start : start + len(labels)] = token.sum(dim=1).double().cpu().numpy()
+            logits, tokens, targets = scored(forward, batch)
+            token = torch.zeros(targets.shape, dtype=torch.float32, device=targets.device)
+            token[targets] = torch.nn.functional.cross_entropy(logits, tokens, reduction="none")
+            losses[start : start + len(targets)] = token.sum(dim=1).double().cpu().numpy()
     return losses
 
 
