@@ -4,11 +4,9 @@ finished ones leave it.
 One worker thread owns the model. When idle it waits for a request (then `batch_wait_ms` for more to prefill
 together); while a batch runs, whatever is queued joins it before the next step, up to `max_batch` rows.
 
-The rows of a batch are right-aligned in one KV cache (DynamicCache): a row's left padding is masked out, and
-each row carries its own position ids, so rows of any length decode together. Joining requests are prefilled
-together, then their cache is left-padded to the batch's length and stacked under it; a finished row is dropped
-from the cache, and columns that only padding still fills are trimmed away. A batch keeps the model it started
-with: after a swap, new requests wait until the old batch drains, so no request changes model mid-reply.
+The rows of a batch share one KV cache (tasks/models/batching.py, which evaluation generates with too). A batch
+keeps the model it started with: after a swap, new requests wait until the old batch drains, so no request
+changes model mid-reply.
 """
 
 from __future__ import annotations
@@ -19,88 +17,40 @@ import threading
 import time
 
 import torch
-import torch.nn.functional as F
 
 from serving.engine import Job, Loaded, QueuedEngine
+from tasks.models.batching import Rows, pad_id, stop_ids
 
 log = logging.getLogger(__name__)
 
 
 class Batch:
-    """The rows generating together on one model, with their cache and attention mask."""
+    """The jobs generating together on one model, and their rows in its KV cache."""
 
     def __init__(self, loaded: Loaded) -> None:
         self.loaded = loaded
         self.decoder = Decoder(loaded.tokenizer)
         self.jobs: list[Job] = []
-        self.cache = None
-        self.mask = torch.zeros(0, 0, dtype=torch.long)
-        self.positions = torch.zeros(0, dtype=torch.long)  # the next token's position id, per row
-        self.last = torch.zeros(0, dtype=torch.long)  # the token each row decodes next
+        self.rows = Rows(loaded.model, pad_id(loaded.tokenizer))
 
     def __len__(self) -> int:
         return len(self.jobs)
 
-    @property
-    def pad(self) -> int:
-        tok = self.loaded.tokenizer
-        return tok.pad_token_id if tok.pad_token_id is not None else tok.eos_token_id
-
     def admit(self, jobs: list[Job]) -> torch.Tensor:
         """Prefill `jobs` and stack them under the running rows; returns their first tokens' logits."""
-        model = self.loaded.model
-        width = max(len(j.prompt_ids) for j in jobs)
-        ids = torch.tensor([[self.pad] * (width - len(j.prompt_ids)) + j.prompt_ids for j in jobs])
-        mask = torch.tensor([[0] * (width - len(j.prompt_ids)) + [1] * len(j.prompt_ids) for j in jobs])
-        positions = (mask.cumsum(-1) - 1).clamp(min=0)
-        out = model(input_ids=ids.to(model.device), attention_mask=mask.to(model.device),
-                    position_ids=positions.to(model.device), use_cache=True, logits_to_keep=1)  # fmt: skip
-        if self.cache is None:
-            self.cache, self.mask = out.cache, mask
-        else:
-            self._stack(out.cache, mask)
+        logits = self.rows.admit([j.prompt_ids for j in jobs])
         self.jobs += jobs
-        self.positions = torch.cat([self.positions, mask.sum(-1)])
-        return out.logits[:, -1]
+        return logits
 
     def feed(self, tokens: torch.Tensor) -> None:
-        """The tokens just chosen for the last rows (all rows after a step, the joiners after `admit`)."""
-        self.last = torch.cat([self.last[: len(self) - len(tokens)], tokens.cpu()])
-
-    def _stack(self, cache, mask: torch.Tensor) -> None:
-        length = max(self.mask.shape[1], mask.shape[1])
-        for mine, theirs in zip(self.cache.layers, cache.layers, strict=True):
-            mine.keys = torch.cat([_left_pad(mine.keys, length), _left_pad(theirs.keys, length)])
-            mine.values = torch.cat([_left_pad(mine.values, length), _left_pad(theirs.values, length)])
-        self.mask = torch.cat([F.pad(self.mask, (length - self.mask.shape[1], 0)),
-                               F.pad(mask, (length - mask.shape[1], 0))])  # fmt: skip
+        self.rows.feed(tokens)
 
     def step(self) -> torch.Tensor:
-        """Feed every row its `last` token; returns the logits of the token after it."""
-        model = self.loaded.model
-        self.mask = torch.cat([self.mask, torch.ones(len(self), 1, dtype=torch.long)], dim=1)
-        out = model(input_ids=self.last[:, None].to(model.device), attention_mask=self.mask.to(model.device),
-                    position_ids=self.positions[:, None].to(model.device), cache=self.cache,
-                    use_cache=True, logits_to_keep=1)  # fmt: skip
-        self.cache = out.cache
-        self.positions = self.positions + 1
-        return out.logits[:, -1]
+        return self.rows.step()
 
     def keep(self, rows: list[int]) -> None:
-        """Drop every other row, then the columns left holding only padding."""
-        index = torch.tensor(rows, dtype=torch.long)
         self.jobs = [self.jobs[i] for i in rows]
-        self.mask, self.positions, self.last = self.mask[index], self.positions[index], self.last[index]
-        used = self.mask.sum(0).nonzero()
-        start = int(used[0]) if len(used) else self.mask.shape[1]
-        self.mask = self.mask[:, start:]
-        for layer in self.cache.layers:
-            layer.keys = layer.keys[index.to(layer.keys.device), :, start:]
-            layer.values = layer.values[index.to(layer.values.device), :, start:]
-
-
-def _left_pad(states: torch.Tensor, length: int) -> torch.Tensor:
-    return F.pad(states, (0, 0, length - states.shape[-2], 0))
+        self.rows.keep(rows)
 
 
 def choose(logits: torch.Tensor, jobs: list[Job]) -> torch.Tensor:
@@ -119,7 +69,7 @@ class Decoder:
 
     def __init__(self, tokenizer) -> None:
         self.tokenizer = tokenizer
-        self.eos = {i for i in (tokenizer.eos_token_id, tokenizer.pad_token_id) if i is not None}
+        self.eos = stop_ids(tokenizer)
 
     def advance(self, job: Job, token: int) -> None:
         if job.cancelled:

@@ -30,6 +30,7 @@ from tasks.core.progress import Progress
 from tasks.evaluation import embedding_view, fairness, probes, statistics, text_metrics
 from tasks.evaluation.served import Served, input_guard, serve
 from tasks.knowledge.claims import fact_accuracy, faithfulness
+from tasks.models.batching import greedy, pad_id
 from tasks.models.inference import dtype_name, inference_dtype
 from tasks.models.llamacpp import GgufServer
 from tasks.training import sft_data
@@ -128,67 +129,37 @@ def row_losses(model, tokenizer, conversations: list[list[dict]], cfg: EvaluateP
     """Token cross-entropy on the assistant turns, the quantity training minimised, for each conversation."""
     data = encode(tokenizer, conversations, cfg.max_seq_len, where="test split")
     rows = np.argsort(data.lengths, kind="stable")
-    pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
-    losses = sft_data.row_losses(model, data, rows, cfg.batch_size, pad, model.device)
+    losses = sft_data.row_losses(model, data, rows, cfg.batch_size, pad_id(tokenizer), model.device)
     source = np.asarray(data.source)[rows]
     nll, targets = np.full(len(conversations), np.nan), np.zeros(len(conversations), dtype=np.int64)
     nll[source], targets[source] = losses, data.targets[rows]
     return RowLosses(nll, targets)
 
 
-def prompt_lengths(tokenizer, conversations: list[list[dict]]) -> list[int]:
-    texts = [tokenizer.apply_chat_template(c, tokenize=False, add_generation_prompt=True) for c in conversations]
-    return [len(ids) for ids in tokenizer(texts, add_special_tokens=False)["input_ids"]] if texts else []
-
-
 def generate(
     model, tokenizer, conversations: list[list[dict]], cfg: EvaluateParams, desc: str, gguf: GgufServer | None = None
 ) -> Generated:
-    """Batched greedy replies, in the callers' order, from the engine that will serve them: the transformers
-    model, or (serving.engine llamacpp) its GGUF in llama.cpp."""
-    if gguf is not None:
-        return _generate_gguf(gguf, tokenizer, conversations, cfg, desc)
-    return _generate_transformers(model, tokenizer, conversations, cfg, desc)
-
-
-def _generate_gguf(
-    gguf: GgufServer, tokenizer, conversations: list[list[dict]], cfg: EvaluateParams, desc: str
-) -> Generated:
-    """llama.cpp's slots take the prompts as they free up; each row's latency is its own request's."""
+    """Greedy replies, in the callers' order, from the engine that will serve them: the transformers engine's
+    continuous batching (`batch_size` rows, shortest prompts first, so little of a batch is padding), or
+    (serving.engine llamacpp) the model's GGUF in llama.cpp's slots. Each row's latency is its own request's."""
     prompts = [tokenizer.apply_chat_template(c, tokenize=True, add_generation_prompt=True, return_dict=False)
                for c in conversations]  # fmt: skip
-    progress = Progress(len(conversations), desc=desc, unit="reply", every=gguf.slots * 4)
+    order = sorted(range(len(prompts)), key=lambda i: len(prompts[i]))
+    progress = Progress(len(prompts), desc=desc, unit="reply", every=gguf.slots * 4 if gguf else cfg.batch_size * 4)
     count = iter(range(1, len(prompts) + 1))
+    tick = lambda: progress.update(next(count))  # noqa: E731
     started = time.perf_counter()
-    done = gguf.complete_all(prompts, cfg.max_new_tokens, lambda: progress.update(next(count)))
+    if gguf is not None:
+        done = gguf.complete_all([prompts[i] for i in order], cfg.max_new_tokens, tick)
+        texts, tokens, seconds = [d.text for d in done], [d.tokens for d in done], [d.seconds for d in done]
+    else:
+        done = greedy(model, tokenizer, [prompts[i] for i in order], cfg.max_new_tokens, cfg.batch_size, tick)
+        texts = [tokenizer.decode(d.tokens, skip_special_tokens=True) for d in done]
+        tokens, seconds = [len(d.tokens) for d in done], [d.seconds for d in done]
     progress.close()
-    return Generated([d.text.strip() for d in done], [d.seconds * 1000 for d in done], [d.tokens for d in done],
-                     time.perf_counter() - started)  # fmt: skip
-
-
-def _generate_transformers(
-    model, tokenizer, conversations: list[list[dict]], cfg: EvaluateParams, desc: str
-) -> Generated:
-    """Prompts of similar length share a batch, so little of a batch is padding (bench/eval_speed.py); each row's
-    latency is its batch's wall time shared over the batch."""
-    from tasks.pyfunc.generation import generate_replies
-
-    lengths = prompt_lengths(tokenizer, conversations)
-    order = sorted(range(len(conversations)), key=lengths.__getitem__)
-    replies, latency = [""] * len(conversations), [0.0] * len(conversations)
-    progress = Progress(len(conversations), desc=desc, unit="reply", every=cfg.batch_size * 4)
-    started = time.perf_counter()
-    for start in range(0, len(order), cfg.batch_size):
-        rows = order[start : start + cfg.batch_size]
-        t0 = time.perf_counter()
-        batch = generate_replies(model, tokenizer, [conversations[i] for i in rows], cfg.max_new_tokens, 0.0,
-                                 len(rows))  # fmt: skip
-        shared = (time.perf_counter() - t0) * 1000 / len(rows)
-        for i, reply in zip(rows, batch, strict=True):
-            replies[i], latency[i] = reply, shared
-        progress.update(start + len(rows))
-    progress.close()
-    new_tokens = [len(ids) for ids in tokenizer(replies, add_special_tokens=False)["input_ids"]] if replies else []
+    replies, latency, new_tokens = [""] * len(prompts), [0.0] * len(prompts), [0] * len(prompts)
+    for j, i in enumerate(order):
+        replies[i], latency[i], new_tokens[i] = texts[j].strip(), seconds[j] * 1000, tokens[j]
     return Generated(replies, latency, new_tokens, time.perf_counter() - started)
 
 
