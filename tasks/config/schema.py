@@ -283,7 +283,8 @@ class EvaluateParams(_Section):
     """the first N test rows; None: the whole test split. The gate reads rates' Wilson bounds, so this sets how
     tight they are: 2 refusals in 61 rows have an upper bound of 0.11, in 193 rows 0.04."""
     batch_size: int = Field(64, ge=1)
-    """Replies generated together (prompts of similar length share a batch)."""
+    """Replies generated together (continuous batching: a finished reply's row takes the next prompt, shortest
+    prompts first), and rows per forward pass for perplexity."""
     max_new_tokens: int = Field(64, ge=1)
     """Longest generated reply, in tokens."""
     probe_max_new_tokens: int = Field(32, ge=1)
