@@ -76,10 +76,11 @@ def bare(model_dir: Path, chats: list[list[dict[str, str]]], max_tokens: int) ->
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     from serving.engine import encode_chat
+    from tasks.models.batching import pad_id
 
     tokenizer = AutoTokenizer.from_pretrained(model_dir)
     model = AutoModelForCausalLM.from_pretrained(model_dir).eval()
-    pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
+    pad = pad_id(tokenizer)
 
     def generate(chat: list[dict[str, str]]) -> int:
         ids = torch.tensor([encode_chat(tokenizer, chat)])

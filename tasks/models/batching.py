@@ -99,6 +99,7 @@ def stop_ids(tokenizer) -> set[int]:
 @dataclass
 class Reply:
     tokens: list[int] = field(default_factory=list)  # the stop token left out
+    joined: float = 0.0  # when its prompt joined the batch (perf_counter)
     seconds: float = 0.0  # from joining the batch to the last token: a request's latency, less its queueing
     done: bool = False
 
@@ -110,8 +111,8 @@ def greedy(
     and new ones join, once a quarter of the rows is free: one cache copy per refill rather than per finished
     row, at the cost of a few finished rows decoding on meanwhile."""
     stops = stop_ids(tokenizer)
-    replies = [Reply() for _ in prompts]
-    rows, running = Rows(model, pad_id(tokenizer)), []
+    replies, pad = [Reply() for _ in prompts], pad_id(tokenizer)
+    rows, running = Rows(model, pad), []
     waiting, refill = iter(range(len(prompts))), max(1, max_rows // 4)
 
     def choose(logits: torch.Tensor, which: list[int]) -> torch.Tensor:
@@ -125,7 +126,7 @@ def greedy(
                 reply.tokens.append(token)
             reply.done = token in stops or len(reply.tokens) >= max_new_tokens
             if reply.done:
-                reply.seconds = now - reply.seconds
+                reply.seconds = now - reply.joined
                 on_done()
         return tokens
 
@@ -141,13 +142,13 @@ def greedy(
                 if kept:
                     rows.keep(kept)
                 else:
-                    rows = Rows(model, pad_id(tokenizer))
+                    rows = Rows(model, pad)
             joining = [i for _, i in zip(range(max_rows - len(running)), waiting, strict=False)]
             if not running and not joining:
                 return replies
             if joining:
-                started = time.perf_counter()
+                joined = time.perf_counter()
                 for i in joining:
-                    replies[i].seconds = started
+                    replies[i].joined = joined
                 rows.feed(choose(rows.admit([prompts[i] for i in joining]), joining))
                 running += joining
