@@ -16,12 +16,15 @@ $(STAMP): pyproject.toml Makefile
 	touch $(STAMP)
 
 # llama.cpp's GGUF converter and the gguf-py it was written against, from the llama-cpp-python sdist (no build).
-LLAMA_CPP_SDIST := llama-cpp-python==0.3.36
+# --no-binary names the package alone: `:all:` would also build its build backend's own dependencies from source
+# (3.5 min on 2 cores, against 5 s).
+LLAMA_CPP := llama-cpp-python
+LLAMA_CPP_SDIST := $(LLAMA_CPP)==0.3.36
 CONVERTER := $(VENV)/share/llama.cpp/convert_hf_to_gguf.py
 
 $(CONVERTER): $(STAMP)
 	tmp=$$(mktemp -d) && trap 'rm -rf $$tmp' EXIT && \
-	$(BIN)/python -m pip download -q --no-deps --no-binary :all: "$(LLAMA_CPP_SDIST)" -d $$tmp && \
+	$(BIN)/python -m pip download -q --no-deps --no-binary $(LLAMA_CPP) "$(LLAMA_CPP_SDIST)" -d $$tmp && \
 	tar xzf $$tmp/*.tar.gz -C $$tmp --wildcards '*/vendor/llama.cpp/convert_hf_to_gguf.py' \
 	    '*/vendor/llama.cpp/conversion/*' '*/vendor/llama.cpp/gguf-py/gguf/*' && \
 	mkdir -p $(VENV)/share/llama.cpp && cp -r $$tmp/*/vendor/llama.cpp/. $(VENV)/share/llama.cpp/
