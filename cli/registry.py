@@ -56,8 +56,8 @@ def _deploy_prompt(cfg, version: str, dry_run: bool, by: str | None, record: Pat
     from tasks.registry.prompt_deploy import Inputs, deploy_prompt
     from tasks.registry.summary import render_prompt_decision
 
-    with judge_server(cfg) as judge_url:
-        result = deploy_prompt(cfg, version, Inputs(judge_url=judge_url), dry_run=dry_run, by=by)
+    with judge_server(cfg) as own_judge:
+        result = deploy_prompt(cfg, version, Inputs(own_judge=own_judge), dry_run=dry_run, by=by)
     render_prompt_decision(out_console, result, cfg.registry.alias)
     write_json(record, result.summary())
     if not result.decision.passed:

@@ -311,8 +311,8 @@ def evaluate(
                       report_html, feedback)  # fmt: skip
     every = adapter is not None or p.evaluate.base_probes == "all"
     probe_sets = KINDS if every else measuring(p.gate.min_gain_over_base)
-    with judge_server(p, base) if run_from is not None else nullcontext() as judge_url:
-        s = run(p, paths, judge_url, probe_sets)
+    with judge_server(p, base) if run_from is not None else nullcontext() as own_judge:
+        s = run(p, paths, own_judge, probe_sets)
     intent = f", intent accuracy {s['intent_accuracy']:.3f}" if "intent_accuracy" in s else ""
     rates = (("PII leak", "pii_leak_rate"), ("injection follow", "injection_follow_rate"))
     safety = "".join(f", {label} {s[key]:.2f} ({s[f'{key}_served']:.2f} as served)" for label, key in rates if key in s)

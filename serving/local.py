@@ -20,7 +20,9 @@ from serving.service import assemble, load_dir
 from tasks.config.schema import Params, ServingParams
 from tasks.core.errors import ModelSourceError
 from tasks.core.processes import free_port
-from tasks.models.inference import inference_dtype
+from tasks.evaluation.judge import Endpoint
+from tasks.models.gguf import weights_digest
+from tasks.models.inference import dtype_name, inference_dtype
 
 
 @contextmanager
@@ -66,12 +68,15 @@ def local_server(
 
 
 @contextmanager
-def judge_server(params: Params, base: Path = Path("models/base")) -> Iterator[str | None]:
+def judge_server(params: Params, base: Path = Path("models/base")) -> Iterator[Endpoint | None]:
     """The judge's endpoint an evaluation needs: this project's server with the base model when evaluate.judge is
-    enabled with no base_url of its own (as `llmops evaluate` runs it), else None."""
+    enabled with no base_url of its own (as `llmops evaluate` runs it), else None. Its replies depend on the
+    weights and on how they are computed: that is its name in the judge's cache."""
     judge = params.evaluate.judge
     if not judge.enabled or judge.base_url:
         yield None
         return
-    with local_server(base, judge.model, params.serving, inference_dtype(params.model.inference_dtype)) as url:
-        yield url
+    dtype, serving = inference_dtype(params.model.inference_dtype), params.serving
+    engine = f"llamacpp {serving.gguf_type} {serving.gguf_kv_cache}" if serving.engine == "llamacpp" else "transformers"
+    with local_server(base, judge.model, serving, dtype) as url:
+        yield Endpoint(url, judge.model, identity=f"local {weights_digest(base)} {engine} {dtype_name(dtype)}")

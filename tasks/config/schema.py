@@ -274,6 +274,11 @@ class JudgeParams(_Section):
     """Answers judged at once (each with its criteria side by side): what the endpoint batches well."""
     timeout_s: float = Field(120.0, gt=0)
     """Per judge call."""
+    cache: bool = True
+    """Keep each yes_no reply per judge and prompt in the user's cache (~/.cache/llmops/judge/): a retrain asks
+    only what this judge was not asked before (the human-labelled set is the same every time). The project's own
+    server is named by its weights, an endpoint by base_url and model: false where that name does not pin the
+    weights (a hosted alias that moves to newer snapshots)."""
 
 
 class EvaluateParams(_Section):

@@ -28,6 +28,7 @@ from tasks.core.errors import DataFormatError, ModelSourceError
 from tasks.core.files import read_jsonl, write_json, write_jsonl
 from tasks.core.progress import Progress
 from tasks.evaluation import embedding_view, fairness, probes, statistics, text_metrics
+from tasks.evaluation.judge import Endpoint
 from tasks.evaluation.served import Served, input_guard, serve
 from tasks.knowledge.claims import fact_accuracy, faithfulness
 from tasks.models.batching import greedy, pad_id
@@ -278,10 +279,10 @@ def md5(path: Path) -> str:
 
 
 def evaluate(
-    params: Params, paths: EvalPaths, judge_url: str | None = None, probe_sets: Collection[str] = probes.KINDS
+    params: Params, paths: EvalPaths, own_judge: Endpoint | None = None, probe_sets: Collection[str] = probes.KINDS
 ) -> dict[str, Any]:
     """Metrics of one model on the test rows and `probe_sets`; with `run_from`, also judged (evaluate.judge;
-    `judge_url`: the project's own server when evaluate.judge.base_url is null) and logged (with the base
+    `own_judge`: the project's own server when evaluate.judge.base_url is null) and logged (with the base
     comparison and report) to its run."""
     from tasks.evaluation import judge, run_log
     from tasks.tracking.runs import run_id_in
@@ -302,7 +303,7 @@ def evaluate(
             summary["judge_enabled"] = float(cfg.judge.enabled)
             if cfg.judge.enabled:
                 labelled = judge.labelled_items(cfg.judge, paths.feedback)
-                ep = judge.endpoint(cfg.judge, judge_url)
+                ep = judge.endpoint(cfg.judge, own_judge)
                 summary |= judge.evaluate_with_judge(cfg.judge, ep, examples, labelled, run_id)
             baseline = orjson.loads(paths.baseline.read_bytes()) if paths.baseline else None
             base_examples = list(read_jsonl(paths.baseline_examples)) if paths.baseline_examples else None

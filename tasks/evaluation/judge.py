@@ -12,7 +12,9 @@ groundedness  is every fact supported by the retrieved context?     answers with
 Before its verdicts count, the judge scores the human-labelled set (data/judge/labels.jsonl and the labels
 feedback left) in a child run `judge-calibration`; per criterion, its accuracy and Cohen's kappa against the
 people are logged beside its rates. A criterion below `min_kappa` (or with fewer than `min_labels` labels) is
-uncalibrated: its rate is reported, and the gate does not read it (tasks/evaluation/gate.py).
+uncalibrated: its rate is reported, and the gate does not read it (tasks/evaluation/gate.py). With
+`evaluate.judge.cache`, a reply the same judge gave to the same prompt before is not asked for again
+(tasks/evaluation/judge_cache.py).
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ import re
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -37,6 +39,7 @@ from tasks.core.errors import ConfigError, DataFormatError, ModelSourceError
 from tasks.core.files import read_jsonl
 from tasks.data.formats import JUDGE_LABELS
 from tasks.evaluation import statistics
+from tasks.evaluation.judge_cache import JudgeCache
 
 log = logging.getLogger("llmops.judge")
 
@@ -61,6 +64,7 @@ class Endpoint:
     url: str  # the /v1 base URL
     model: str
     api_key: str | None = None
+    identity: str | None = None  # what its replies depend on, naming them in the cache; None: not cached
 
 
 @cache
@@ -72,13 +76,17 @@ def applies(criterion: str, item: Item) -> bool:
     return all(getattr(item, need) for need in criteria()[criterion]["needs"])
 
 
-def endpoint(cfg: JudgeParams, own_server: str | None) -> Endpoint:
-    """The configured endpoint, or the project's own server the caller started."""
-    url = cfg.base_url or own_server
-    if not url:
+def endpoint(cfg: JudgeParams, own_server: Endpoint | None) -> Endpoint:
+    """The configured endpoint (named by its URL and model, which evaluate.judge.cache trusts to pin the weights),
+    or the project's own server the caller started (named by the weights it serves)."""
+    if cfg.base_url:
+        url = cfg.base_url.rstrip("/")
+        identity = f"{url} {cfg.model}" if cfg.cache else None
+        return Endpoint(url, cfg.model, os.environ.get(cfg.api_key_env) or None, identity)
+    if own_server is None:
         raise ConfigError("evaluate.judge: no endpoint; set base_url, or run `llmops evaluate`, which starts this "
                           "project's server for the judge when base_url is null")  # fmt: skip
-    return Endpoint(url.rstrip("/"), cfg.model, os.environ.get(cfg.api_key_env) or None)
+    return own_server if cfg.cache else replace(own_server, identity=None)
 
 
 def reachable(cfg: JudgeParams, ep: Endpoint) -> None:
@@ -103,11 +111,11 @@ def verdict(reply: str) -> str | None:
     return found.group(1).lower() if found else None
 
 
-def scorers(cfg: JudgeParams, ep: Endpoint, names: list[str]) -> list:
-    return [_make_judge(cfg, ep, n) if cfg.style == "make_judge" else _yes_no(cfg, ep, n) for n in names]
+def scorers(cfg: JudgeParams, ep: Endpoint, names: list[str], cache: JudgeCache | None = None) -> list:
+    return [_make_judge(cfg, ep, n) if cfg.style == "make_judge" else _yes_no(cfg, ep, n, cache) for n in names]
 
 
-def _yes_no(cfg: JudgeParams, ep: Endpoint, name: str):
+def _yes_no(cfg: JudgeParams, ep: Endpoint, name: str, cache: JudgeCache | None):
     from mlflow.entities import AssessmentSource, Feedback
     from mlflow.genai.scorers import scorer
     from openai import OpenAI
@@ -118,10 +126,14 @@ def _yes_no(cfg: JudgeParams, ep: Endpoint, name: str):
     def judge(inputs: dict, outputs: str, expectations: dict | None = None) -> Feedback:
         prompt = template.format(question=inputs["question"], answer=outputs, context=inputs.get("context", ""),
                                  reference=(expectations or {}).get("expected_response", ""))  # fmt: skip
-        reply = client.chat.completions.create(
-            model=ep.model, messages=[{"role": "user", "content": prompt}], max_tokens=cfg.max_tokens, temperature=0
-        )
-        text = reply.choices[0].message.content or ""
+        text = cache.get(prompt, cfg.max_tokens) if cache else None
+        if text is None:
+            reply = client.chat.completions.create(
+                model=ep.model, messages=[{"role": "user", "content": prompt}], max_tokens=cfg.max_tokens, temperature=0
+            )
+            text = reply.choices[0].message.content or ""
+            if cache:
+                cache.put(prompt, cfg.max_tokens, text)
         value = verdict(text)
         if value is None:
             raise ValueError(f"no yes or no in the judge's reply: {text[:200]!r}")
@@ -141,8 +153,11 @@ def _make_judge(cfg: JudgeParams, ep: Endpoint, name: str):
                       inference_params={"temperature": 0, "max_tokens": cfg.max_tokens})  # fmt: skip
 
 
-def judge(cfg: JudgeParams, ep: Endpoint, items: list[Item]) -> dict[str, dict[str, str | None]]:
-    """criterion -> item id -> "yes" / "no" / None (no verdict), through mlflow.genai.evaluate in the active run."""
+def judge(
+    cfg: JudgeParams, ep: Endpoint, items: list[Item], cache: JudgeCache | None = None
+) -> dict[str, dict[str, str | None]]:
+    """criterion -> item id -> "yes" / "no" / None (no verdict), through mlflow.genai.evaluate in the active run
+    (yes_no replies from `cache` where it has them: MLflow's make_judge calls the model itself)."""
     import mlflow
 
     names = [n for n in JUDGED if any(applies(n, it) for it in items)]
@@ -160,7 +175,7 @@ def judge(cfg: JudgeParams, ep: Endpoint, items: list[Item]) -> dict[str, dict[s
         "OPENAI_API_KEY": ep.api_key or "unused",
     }  # make_judge's openai provider reads its key here
     with _environment(limits):
-        frame = mlflow.genai.evaluate(data=data, scorers=scorers(cfg, ep, names)).result_df
+        frame = mlflow.genai.evaluate(data=data, scorers=scorers(cfg, ep, names, cache)).result_df
     applicable = {n: {it.id for it in items if applies(n, it)} for n in names}
     out: dict[str, dict[str, str | None]] = {n: dict.fromkeys(sorted(applicable[n])) for n in names}
     for _, row in frame.iterrows():
@@ -238,15 +253,16 @@ def evaluate_with_judge(
 
     started = time.perf_counter()
     reachable(cfg, ep)
+    cache = JudgeCache(ep.identity) if ep.identity and cfg.style == "yes_no" else None
     with mlflow.start_run(run_id=run_id):
         with mlflow.start_run(run_name="judge-calibration", nested=True):
-            calibration = judge(cfg, ep, labelled)
+            calibration = judge(cfg, ep, labelled, cache)
             agreements = {}
             for name, verdicts in calibration.items():
                 human = {it.id: it.human[name] for it in labelled if it.human and name in it.human}
                 agreements[name] = agreement(verdicts, human)
                 mlflow.log_metrics({f"{name}_{k}": v for k, v in agreements[name].items()})
-        scored = judge(cfg, ep, answers(examples, cfg.max_rows))
+        scored = judge(cfg, ep, answers(examples, cfg.max_rows), cache)
     metrics: dict[str, Any] = {}
     for name, verdicts in scored.items():
         said = [v for v in verdicts.values() if v is not None]
@@ -262,8 +278,13 @@ def evaluate_with_judge(
     metrics |= statistics.with_intervals(metrics)
     metrics["judge_min_kappa"] = cfg.min_kappa
     metrics["judge_seconds"] = round(time.perf_counter() - started, 1)
-    metrics["judge"] = {"endpoint": ep.url, "model": ep.model, "style": cfg.style}
-    log.info("judge %s at %s: %s in %.0f s", ep.model, ep.url, "; ".join(describe(metrics)), metrics["judge_seconds"])
+    metrics["judge"] = {"endpoint": ep.url, "model": ep.model, "style": cfg.style, "identity": ep.identity}
+    cached = ""
+    if cache:  # replies the cache gave, of every reply read
+        metrics["judge_cached"], metrics["judge_replies"] = cache.hits, cache.hits + cache.misses
+        cached = f" ({cache.hits} of {cache.hits + cache.misses} replies from the cache)"
+    log.info("judge %s at %s: %s in %.0f s%s", ep.model, ep.url, "; ".join(describe(metrics)),
+             metrics["judge_seconds"], cached)  # fmt: skip
     return metrics
 
 

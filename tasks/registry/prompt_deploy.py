@@ -27,6 +27,7 @@ from tasks.core.errors import DeployError
 from tasks.core.files import read_jsonl
 from tasks.data.formats import FEEDBACK_SNAPSHOT
 from tasks.evaluation.gate import Decision
+from tasks.evaluation.judge import Endpoint
 from tasks.evaluation.run_log import PARITY_REASON_TAG, PARITY_TAG, logged_rows
 from tasks.evaluation.statistics import row_table
 from tasks.registry import store as registry
@@ -54,7 +55,7 @@ class Inputs:
     split: Path = Path("data/split")
     probes: Path = Path("data/probes")
     feedback: Path | None = FEEDBACK_SNAPSHOT
-    judge_url: str | None = None
+    own_judge: Endpoint | None = None
 
 
 @dataclass(frozen=True)
@@ -206,7 +207,7 @@ def _evaluate(
                 summary["judge_enabled"] = float(params.evaluate.judge.enabled)
                 if params.evaluate.judge.enabled:  # the champion's evaluation was judged: so is this one, alike
                     cfg = params.evaluate.judge
-                    ep = judge.endpoint(cfg, inputs.judge_url)
+                    ep = judge.endpoint(cfg, inputs.own_judge)
                     summary |= judge.evaluate_with_judge(cfg, ep, examples, judge.labelled_items(cfg, inputs.feedback),
                                                          run_id)  # fmt: skip
                 run_log.log_evaluation(run_id, paths, summary, examples, champ.base_metrics, None)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -159,6 +160,9 @@ def test_base_then_fine_tuned_evaluation(workspace: Path) -> None:
     # the offline judge: our own server with the (random) base model, which agrees with no one
     assert metrics["judge"]["endpoint"].startswith("http://127.0.0.1:") and metrics["judge_relevance_labels"] == 12
     assert metrics["judge_relevance_calibrated"] == metrics["judge_correctness_calibrated"] == 0
+    # its replies are cached under the weights it serves and how (the random port is not part of the name)
+    assert re.fullmatch(r"local [0-9a-f]{16} transformers fp32", metrics["judge"]["identity"])
+    assert metrics["judge_replies"] == 12 * 2 + 4 * 2  # labels and answers, each on relevance and correctness
     assert run.data.metrics["eval.judge_correctness_labels"] == 12 and "uncalibrated: not gating" in tuned.stdout
     children = client.search_runs([run.info.experiment_id], f"tags.mlflow.parentRunId = '{run.info.run_id}'")
     assert [c.info.run_name for c in children] == ["judge-calibration"]
@@ -201,6 +205,7 @@ def test_the_llamacpp_engine_evaluates_the_replies_it_will_serve(workspace: Path
     metrics = json.loads((root / "data" / "reports" / "gguf.json").read_text())
     assert metrics["engine"] == "llamacpp" and metrics["gguf_type"] == "q8_0"
     assert metrics["judge"]["endpoint"].startswith("http://127.0.0.1:") and metrics["judge_relevance_labels"] == 12
+    assert metrics["judge"]["identity"].endswith(" llamacpp q8_0 f16 fp32")
     examples = [
         json.loads(line) for line in (root / "data" / "reports" / "gguf_examples.jsonl").read_text().splitlines()
     ]

@@ -61,6 +61,13 @@ def contradicts(prompt: str) -> str:
     return "No." if "RIGHT" in prompt else "Yes."
 
 
+@pytest.fixture(autouse=True)
+def judge_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A cache of this test's own: the loopback judges here differ by rule, not by name, and ports are reused."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    return tmp_path / "cache" / "llmops" / "judge" / "replies.db"
+
+
 @pytest.fixture
 def run_id(tmp_path: Path) -> Iterator[str]:
     mlflow.set_tracking_uri(f"sqlite:///{tmp_path / 'mlflow.db'}")
@@ -184,3 +191,38 @@ def test_groundedness_is_judged_only_where_there_is_context(run_id: str) -> None
         with mlflow.start_run(run_id=run_id):
             verdicts = judge.judge(cfg, judge.endpoint(cfg, None), items)
     assert verdicts["groundedness"] == {"a": "yes"} and verdicts["relevance"] == {"a": "yes", "b": "no"}
+
+
+def test_a_judge_is_asked_a_prompt_once_and_its_cached_replies_decide_alike(run_id: str, judge_cache: Path) -> None:
+    asked: list[str] = []
+
+    def counting(prompt: str) -> str:
+        asked.append(prompt)
+        return agrees(prompt)
+
+    for url in endpoint(counting):
+        cfg = JudgeParams(base_url=url, min_labels=10, concurrency=2)
+        first = judge.evaluate_with_judge(cfg, judge.endpoint(cfg, None), examples(6, 4), labelled(), run_id)
+        assert len(asked) == 1 + 24 * 2 + 10 * 2 and first["judge_cached"] == 0  # the reachability call, then all
+        # the same labels, and answers of which four changed (t6, t7 now right) or are new (t10, t11)
+        again = judge.evaluate_with_judge(cfg, judge.endpoint(cfg, None), examples(8, 4), labelled(), run_id)
+        assert len(asked) == 69 + 1 + 4 * 2
+        assert again["judge_cached"] == 24 * 2 + 8 * 2 and again["judge_replies"] == 24 * 2 + 12 * 2
+        for key in ("kappa", "accuracy", "calibrated"):
+            assert again[f"judge_correctness_{key}"] == first[f"judge_correctness_{key}"]
+        assert again["judge_correctness_rate"] == 8 / 12
+        other = JudgeParams(base_url=url, model="another-judge", min_labels=10, concurrency=2)
+        judge.evaluate_with_judge(other, judge.endpoint(other, None), examples(1, 1), labelled(12), run_id)
+        assert len(asked) == 78 + 1 + (12 + 2) * 2  # another model's replies are its own
+        off = JudgeParams(base_url=url, cache=False, min_labels=10, concurrency=2)
+        unkept = judge.evaluate_with_judge(off, judge.endpoint(off, None), examples(1, 1), labelled(12), run_id)
+        assert len(asked) == 107 + 1 + (12 + 2) * 2 and "judge_cached" not in unkept
+    assert judge_cache.is_file()
+
+
+def test_the_own_server_is_cached_under_the_weights_it_serves_unless_caching_is_off() -> None:
+    own = judge.Endpoint("http://127.0.0.1:1234/v1", "judge", identity="local 0123abcd transformers fp32")
+    assert judge.endpoint(JudgeParams(), own) == own
+    assert judge.endpoint(JudgeParams(cache=False), own).identity is None
+    hosted = judge.endpoint(JudgeParams(base_url="https://api.example.com/v1/", model="gpt-x-2026"), own)
+    assert hosted.url == "https://api.example.com/v1" and hosted.identity == "https://api.example.com/v1 gpt-x-2026"
