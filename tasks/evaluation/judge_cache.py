@@ -10,6 +10,7 @@ Replies are greedy (temperature 0), so a kept reply is one this judge gave to th
 from __future__ import annotations
 
 import hashlib
+import logging
 import sqlite3
 import threading
 import time
@@ -19,11 +20,14 @@ from pathlib import Path
 
 from tasks.core.files import user_cache
 
+log = logging.getLogger("llmops.judge")
+
 UNUSED_FOR_S = 90 * 86400  # replies nobody asked for in this long are dropped when a cache opens
 
 
 class JudgeCache:
-    """Thread-safe (MLflow runs scorers on a pool) and safe across processes (sqlite's own locking)."""
+    """Thread-safe (MLflow runs scorers on a pool) and safe across processes (sqlite's own locking). A cache that
+    fails (a read-only home, a locked or broken file) is a miss, never a failed evaluation."""
 
     def __init__(self, judge: str, path: Path | None = None) -> None:
         self.judge = judge
@@ -31,11 +35,20 @@ class JudgeCache:
         self.hits = 0
         self.misses = 0
         self._lock = threading.Lock()
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        with self._db() as db:
-            db.execute("CREATE TABLE IF NOT EXISTS replies (judge TEXT, prompt TEXT, reply TEXT, used REAL, "
-                       "PRIMARY KEY (judge, prompt))")  # fmt: skip
-            db.execute("DELETE FROM replies WHERE used < ?", (time.time() - UNUSED_FOR_S,))
+        self.usable = True
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            with self._db() as db:
+                db.execute("CREATE TABLE IF NOT EXISTS replies (judge TEXT, prompt TEXT, reply TEXT, used REAL, "
+                           "PRIMARY KEY (judge, prompt))")  # fmt: skip
+                db.execute("DELETE FROM replies WHERE used < ?", (time.time() - UNUSED_FOR_S,))
+        except (OSError, sqlite3.Error) as err:
+            self._unusable(err)
+
+    def _unusable(self, err: Exception) -> None:
+        if self.usable:
+            log.warning("judge cache %s: %s; asking the judge every time", self.path, err)
+        self.usable = False
 
     @contextmanager
     def _db(self) -> Iterator[sqlite3.Connection]:
@@ -47,11 +60,17 @@ class JudgeCache:
         return hashlib.sha256(f"{max_tokens}\0{prompt}".encode()).hexdigest()
 
     def get(self, prompt: str, max_tokens: int) -> str | None:
-        key = self.key(prompt, max_tokens)
-        with self._db() as db:
-            row = db.execute("SELECT reply FROM replies WHERE judge = ? AND prompt = ?", (self.judge, key)).fetchone()
-            if row:
-                db.execute("UPDATE replies SET used = ? WHERE judge = ? AND prompt = ?", (time.time(), self.judge, key))
+        key, row = self.key(prompt, max_tokens), None
+        try:
+            if self.usable:
+                with self._db() as db:
+                    row = db.execute("SELECT reply FROM replies WHERE judge = ? AND prompt = ?",
+                                     (self.judge, key)).fetchone()  # fmt: skip
+                    if row:
+                        db.execute("UPDATE replies SET used = ? WHERE judge = ? AND prompt = ?",
+                                   (time.time(), self.judge, key))  # fmt: skip
+        except (OSError, sqlite3.Error) as err:
+            self._unusable(err)
         with self._lock:
             if row:
                 self.hits += 1
@@ -60,6 +79,10 @@ class JudgeCache:
         return row[0] if row else None
 
     def put(self, prompt: str, max_tokens: int, reply: str) -> None:
-        with self._db() as db:
-            db.execute("INSERT OR REPLACE INTO replies VALUES (?, ?, ?, ?)",
-                       (self.judge, self.key(prompt, max_tokens), reply, time.time()))  # fmt: skip
+        try:
+            if self.usable:
+                with self._db() as db:
+                    db.execute("INSERT OR REPLACE INTO replies VALUES (?, ?, ?, ?)",
+                               (self.judge, self.key(prompt, max_tokens), reply, time.time()))  # fmt: skip
+        except (OSError, sqlite3.Error) as err:
+            self._unusable(err)

@@ -22,6 +22,7 @@ from tasks.core.errors import ConfigError, DataFormatError, ModelSourceError
 from tasks.core.processes import free_port
 from tasks.evaluation import judge, report
 from tasks.evaluation.gate import decide
+from tasks.evaluation.judge_cache import JudgeCache
 from tests.unit.evaluation.gates import only
 
 REPO = Path(__file__).resolve().parents[3]
@@ -226,3 +227,19 @@ def test_the_own_server_is_cached_under_the_weights_it_serves_unless_caching_is_
     assert judge.endpoint(JudgeParams(cache=False), own).identity is None
     hosted = judge.endpoint(JudgeParams(base_url="https://api.example.com/v1/", model="gpt-x-2026"), own)
     assert hosted.url == "https://api.example.com/v1" and hosted.identity == "https://api.example.com/v1 gpt-x-2026"
+
+
+def test_replies_are_kept_per_judge_and_budget_and_a_broken_cache_is_only_a_miss(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    kept = JudgeCache("local abc transformers fp32", tmp_path / "replies.db")
+    kept.put("Is it relevant?", 16, "Yes.")
+    assert kept.get("Is it relevant?", 16) == "Yes." and kept.get("Is it relevant?", 8) is None
+    assert JudgeCache("local def transformers fp32", tmp_path / "replies.db").get("Is it relevant?", 16) is None
+    assert (kept.hits, kept.misses) == (1, 1)
+    broken = tmp_path / "broken.db"
+    broken.write_bytes(b"not a database " * 100)
+    cache = JudgeCache("local abc transformers fp32", broken)
+    cache.put("Is it relevant?", 16, "Yes.")
+    assert cache.get("Is it relevant?", 16) is None and not cache.usable
+    assert caplog.text.count("asking the judge every time") == 1
