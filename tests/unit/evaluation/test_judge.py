@@ -202,22 +202,16 @@ def test_a_judge_is_asked_a_prompt_once_and_its_cached_replies_decide_alike(run_
         return agrees(prompt)
 
     for url in endpoint(counting):
-        cfg = JudgeParams(base_url=url, min_labels=10, concurrency=2)
-        first = judge.evaluate_with_judge(cfg, judge.endpoint(cfg, None), examples(6, 4), labelled(), run_id)
-        assert len(asked) == 1 + 24 * 2 + 10 * 2 and first["judge_cached"] == 0  # the reachability call, then all
-        # the same labels, and answers of which four changed (t6, t7 now right) or are new (t10, t11)
-        again = judge.evaluate_with_judge(cfg, judge.endpoint(cfg, None), examples(8, 4), labelled(), run_id)
-        assert len(asked) == 69 + 1 + 4 * 2
-        assert again["judge_cached"] == 24 * 2 + 8 * 2 and again["judge_replies"] == 24 * 2 + 12 * 2
+        cfg = JudgeParams(base_url=url, min_labels=10, concurrency=4)
+        first = judge.evaluate_with_judge(cfg, judge.endpoint(cfg, None), examples(3, 2), labelled(12), run_id)
+        assert len(asked) == 1 + 12 * 2 + 5 * 2 and first["judge_cached"] == 0  # the reachability call, then all
+        # the same labels, and answers of which one changed (t3, now right) and one is new (t5)
+        again = judge.evaluate_with_judge(cfg, judge.endpoint(cfg, None), examples(4, 2), labelled(12), run_id)
+        assert len(asked) == 35 + 1 + 2 * 2
+        assert again["judge_cached"] == 12 * 2 + 4 * 2 and again["judge_replies"] == 12 * 2 + 6 * 2
         for key in ("kappa", "accuracy", "calibrated"):
             assert again[f"judge_correctness_{key}"] == first[f"judge_correctness_{key}"]
-        assert again["judge_correctness_rate"] == 8 / 12
-        other = JudgeParams(base_url=url, model="another-judge", min_labels=10, concurrency=2)
-        judge.evaluate_with_judge(other, judge.endpoint(other, None), examples(1, 1), labelled(12), run_id)
-        assert len(asked) == 78 + 1 + (12 + 2) * 2  # another model's replies are its own
-        off = JudgeParams(base_url=url, cache=False, min_labels=10, concurrency=2)
-        unkept = judge.evaluate_with_judge(off, judge.endpoint(off, None), examples(1, 1), labelled(12), run_id)
-        assert len(asked) == 107 + 1 + (12 + 2) * 2 and "judge_cached" not in unkept
+        assert again["judge_correctness_rate"] == 4 / 6
     assert judge_cache.is_file()
 
 
