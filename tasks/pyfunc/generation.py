@@ -1,4 +1,5 @@
-"""Batched chat generation, shared by the logged MLflow model, evaluation and serving."""
+"""The logged MLflow model's chat generation: static batches through transformers' `generate`, since pyfunc
+imports nothing else of the project. Evaluation and the server batch continuously (tasks/models/batching.py)."""
 
 from __future__ import annotations
 
