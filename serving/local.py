@@ -79,4 +79,6 @@ def judge_server(params: Params, base: Path = Path("models/base")) -> Iterator[E
     dtype, serving = inference_dtype(params.model.inference_dtype), params.serving
     engine = f"llamacpp {serving.gguf_type} {serving.gguf_kv_cache}" if serving.engine == "llamacpp" else "transformers"
     with local_server(base, judge.model, serving, dtype) as url:
-        yield Endpoint(url, judge.model, identity=f"local {weights_digest(base)} {engine} {dtype_name(dtype)}")
+        # the digest reads every weight file: only where evaluate.judge.cache will look it up
+        identity = f"local {weights_digest(base)} {engine} {dtype_name(dtype)}" if judge.cache else None
+        yield Endpoint(url, judge.model, identity=identity)
