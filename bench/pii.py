@@ -3,8 +3,9 @@
     .venv/bin/python -m bench.pii
     .venv/bin/python -m bench.pii --per-template 10
 
-Then names from ten locales the learned name model (tasks.data.pii_names) is trained without, with no cue before
-them: the rules alone, and the rules with that model.
+Then postal addresses written by hand in the formats people use (`pii_set.ADDRESSES`), and names from ten locales
+the learned name model (tasks.data.pii_names) is trained without, with no cue before them: the rules alone, and
+the rules with that model.
 
 Labelled set: `tasks.evaluation.pii_set` (Faker values in six locales inside support messages, and look-alike
 negatives). A value counts as found only when none of its words or digit groups is left in the scrubbed text:
@@ -36,7 +37,31 @@ def main() -> None:
     for heldout in (False, True):
         print(f"\n{'held-out templates (never tuned on)' if heldout else 'tuning templates'}:")
         report(messages(args.per_template, heldout=heldout), args.show_misses)
+    addresses()
     unseen(args.per_template)
+
+
+def addresses() -> None:
+    from tasks.data.pii import scrub
+    from tasks.evaluation.pii_set import LOCALES, found, hand_written
+
+    print("\npostal addresses written by hand in real formats (a value counts only when none of it is left):")
+    print(f"{'':<38}" + "".join(f"{loc:>7}" for loc in LOCALES) + f"{'all':>7}")
+    for heldout in (False, True):
+        data = hand_written(heldout)
+        hits: dict[str, list[bool]] = defaultdict(list)
+        for m in data:
+            if m.values:
+                hits[m.locale].append(found(m.values[0][1], scrub(m.text), m.text))
+        cells = "".join(f"{sum(hits[loc]) / len(hits[loc]):7.2f}" for loc in LOCALES)
+        every = [h for c in hits.values() for h in c]
+        label = "held out (written after, never tuned)" if heldout else "the set the rules were written on"
+        print(f"{label:<38}{cells}{sum(every) / len(every):7.2f}  (n={len(every)})")
+    negatives = [m.text for m in hand_written() if not m.values]
+    changed = [scrub(t) for t in negatives if scrub(t) != t]
+    print(f"look-alikes changed: {len(changed)}/{len(negatives)}")
+    for out in changed:
+        print(f"  {out}")
 
 
 def report(data, show_misses: int) -> None:

@@ -36,34 +36,12 @@ CARD = re.compile(r"(?<![\d-])(?:\d[ -]?){11,18}\d(?![\d-])")
 IPV4 = re.compile(r"(?<![\w.])(?:\d{1,3}\.){3}\d{1,3}(?!\.?\d)")  # not a firmware version's tail
 IPV6 = re.compile(r"(?<![\w:])(?:[0-9A-Fa-f]{1,4}:){2,7}[0-9A-Fa-f]{1,4}(?![\w:])")
 PHONE = re.compile(r"(?<![\w+])(?:\+|00)?\(?\d[\d \-.()/]{6,18}\d(?:\s?(?:x|ext\.?)\s?\d{1,5})?(?![\w])")
-_STREET_SUFFIX = (
-    r"Street|St\.?|Avenue|Ave\.?|Road|Rd\.?|Lane|Ln\.?|Boulevard|Blvd\.?|Drive|Dr\.?|Court|Ct\.?"
-    r"|Way|Place|Pl\.?|Square|Sq\.?|Terrace|Close|Crescent"
-)
-ADDRESS = re.compile(
-    rf"(?<![\w.:/+-])(?<!\d\s)\b\d{{1,5}}[A-Za-z]?,?\s+(?:[A-Z][a-z]+\s+){{1,3}}(?:{_STREET_SUFFIX})(?=\W|$)"
-    r"|\b[A-Z][a-zäöüß]+(?:straße|strasse|weg|gasse|platz|allee)\s+\d{1,4}[a-z]?\b"
-    # lower-cased text: only suffixes that are not also common words ("place", "way", "close")
-    r"|\b\d{1,5}[a-z]?,?\s+(?:[a-z]+\s+){1,2}(?:street|avenue|road|lane|boulevard)\b"
-    r"|\b[a-zäöüß]+(?:straße|strasse)\s+\d{1,4}[a-z]?\b"
-)
 _UPPER = "A-ZÀ-ÖØ-ÞŐŰ"  # upper-case letters of the supported locales
 _LOWER = "a-zß-öø-ÿőű"
 # Jean-Richard, O'Donnell, McDonald, Townsend-O'Donnell: capitalised pieces joined by a hyphen or an apostrophe
 _WORD = rf"[{_UPPER}](?:[{_LOWER}'’]+|['’](?=[{_UPPER}]))(?:[-'’]?[{_UPPER}]?[{_LOWER}'’]+)*"
 _PARTICLE = r"(?:van|von|der|den|de|du|le|la|di|da|ter|ten|het|'t)"
 _TITLE = r"(?:Dr|Mr|Mrs|Ms|Mx|Prof|Ing|Mag)\.?"
-_POSTCODE = r"(?:H-\d{4}|\d{4}\s?[A-Z]{2}(?![a-z])|\d{5}|[A-Z]{1,2}\d[A-Z\d]?\s\d[A-Z]{2}|\d{4})"
-POSTAL_ADDRESS = re.compile(  # a street with its number, then postcode and town: the whole line, in six locales
-    r"(?:"
-    rf"(?:[{_UPPER}][\w'’.-]*|rue|avenue|boulevard|chemin|allée|place|impasse|quai)(?:[ -][\w'’.-]+){{0,3}}"
-    r"\s\d{1,5}(?:[-/]\d{1,4})?[a-zA-Z]?\.?"  # Paulo-Schleich-Straße 19, Ceglédi tér 11., Sennaweg 32
-    r"|(?<![\w.:/+-])(?<!\d\s)\d{1,5}[a-zA-Z]?,?\s(?:[\w'’.-]+\s){0,3}[\w'’.-]+(?:\s(?:Apt\.|Suite|Unit|Flat)\s\d+)?"
-    rf"|(?:rue|avenue|boulevard|chemin|allée|impasse|quai)\s(?:(?:de|du|des|la|le)\s|d'|l')?[{_UPPER}][\w'’-]+"
-    rf"(?:\s[{_UPPER}][\w'’-]+){{0,2}}"  # chemin Duhamel: a French street written without its number
-    rf"|(?:Flat|Studio|Apartment|Unit)\s\d+[A-Za-z]?,?\s(?:[{_UPPER}][\w'’-]*\s?){{1,3}}"  # Studio 9, Robson Dale
-    rf"),?\s+{_POSTCODE}\s+[{_UPPER}][\w'’-]+(?:\s[{_UPPER}][\w'’-]+){{0,2}}"
-)
 NAME = re.compile(  # a cue a person writes before their own or another's name, then the name
     r"(?P<cue>\b(?:[Mm]y name is|(?<![Pp]lan )(?<![Pp]roduct )(?<![Tt]ariff )[Nn]ame:|[Tt]his is|I'm|I am|"
     r"[Aa]ccount (?:holder|name):?|[Cc]ontact:|"
@@ -182,8 +160,6 @@ RULES: list[tuple[str, re.Pattern[str], Accept]] = [
     ("IP", IPV4, _is_public_ip),
     ("IP", IPV6, _is_public_ip),
     ("PHONE", PHONE, _is_phone),
-    ("ADDRESS", POSTAL_ADDRESS, _always),
-    ("ADDRESS", ADDRESS, _always),
 ]
 
 

@@ -4,7 +4,8 @@ nl_NL, hu_HU and fr_FR, in support messages, beside look-alike negatives (plan n
 versions, line rates, order numbers) that must come through unchanged.
 
 TEMPLATES are what the scrubber's cues were tuned on; HELDOUT was written afterwards and only measures.
-NAME_TEMPLATES and NAME_NEGATIVES measure the learned name model on locales it was not trained on.
+NAME_TEMPLATES and NAME_NEGATIVES measure the learned name model on locales it was not trained on; ADDRESSES and
+ADDRESSES_HELDOUT, postal addresses written by hand in the formats people use.
 """
 
 from __future__ import annotations
@@ -160,6 +161,169 @@ NAME_NEGATIVES = [  # capitalised runs that are not people, in the same kind of 
     "I bought it at the Dublin Airport shop.",
 ]
 
+# Postal addresses as people write them, hand-written in real formats rather than Faker's (a flat before the
+# street, the town and postcode after it, "221-H", "14bis", "Váci utca 12. 3/4.", "PO Box"), the value in
+# [[...]]. ADDRESSES is what tasks.data.pii_addresses was written against; ADDRESSES_HELDOUT was written after it
+# and measured once, never tuned on. ADDRESS_NEGATIVES: numbers beside capitalised words that are no address.
+ADDRESSES = [
+    ("en_GB", "Please post the SIM to [[Flat 3, 9 Elm Grove Mews, London N1 2AB]]."),
+    ("en_GB", "I moved to [[14 Kingfisher Close, Bristol BS7 8QT]] last week."),
+    ("en_GB", "The engineer should come to [[The Old Rectory, Church Lane, Little Snoring, Norfolk NR21 0AA]]."),
+    ("en_GB", "My address is [[221B Baker Street, London NW1 6XE]]."),
+    ("en_GB", "Deliver to [[7 Primrose Hill, Lewes BN7 1AA]] please."),
+    ("en_GB", "New address: [[58 Kensington Park Gardens, London W11 3HB]]"),
+    ("en_US", "Ship it to [[742 Evergreen Terrace, Springfield, IL 62704]]."),
+    ("en_US", "I'm at [[Apt 5C, 220 W 42nd St, New York, NY 10036]] now."),
+    ("en_US", "Billing address: [[1600 Amphitheatre Pkwy, Mountain View, CA 94043]]"),
+    ("en_US", "Send the router to [[88 N Main St Apt 2, Ann Arbor, MI 48104]]."),
+    ("en_US", "My old address was [[5 Oak Ridge Dr., Austin, TX 78701]]."),
+    ("de_DE", "Ich wohne jetzt in der [[Lindenstraße 8a, 80331 München]]."),
+    ("de_DE", "Neue Anschrift: [[Am Markt 3, 04109 Leipzig]]."),
+    ("de_DE", "Bitte an [[Hauptstr. 12, 10115 Berlin]] schicken."),
+    ("de_DE", "Lieferadresse: [[Unter den Linden 77, 10117 Berlin]]"),
+    ("de_DE", "Meine Adresse ist [[Karl-Marx-Allee 90, 10243 Berlin]], 3. OG."),
+    ("de_DE", "Wir sind nach [[50667 Köln, Hohe Str. 41]] umgezogen."),
+    ("nl_NL", "Mijn adres is [[Keizersgracht 221-H, 1016 DV Amsterdam]]."),
+    ("nl_NL", "Stuur de modem naar [[Oudegracht 14bis, Utrecht]]."),
+    ("nl_NL", "Nieuw adres: [[Dorpsstraat 3 A, 1234 AB Broek in Waterland]]."),
+    ("nl_NL", "Ik woon op [[Laan van Meerdervoort 1200, 2555 CM Den Haag]]."),
+    ("nl_NL", "Bezorgen op [[Markt 12-3, 5611 EB Eindhoven]] graag."),
+    ("hu_HU", "Új címem: [[1052 Budapest, Váci utca 12. 3/4.]]"),
+    ("hu_HU", "Kérem, a [[Budapest, Andrássy út 60.]] címre küldjék."),
+    ("hu_HU", "A lakcímem [[6720 Szeged, Kárász u. 5.]]"),
+    ("hu_HU", "Szállítási cím: [[4025 Debrecen, Piac utca 20. II. em. 5.]]"),
+    ("hu_HU", "Az új cím [[9021 Győr, Baross Gábor út 15.]], kérem frissítsék."),
+    ("fr_FR", "J'habite au [[27 rue des Acacias, 69003 Lyon]]."),
+    ("fr_FR", "Mon adresse : [[12 bis, avenue Foch, 75116 Paris]]."),
+    ("fr_FR", "Livraison : [[Bâtiment B, 3 impasse des Lilas, 13008 Marseille]]."),
+    ("fr_FR", "Envoyez la box au [[8, boulevard Victor Hugo, 06000 Nice]]."),
+    ("fr_FR", "Nouvelle adresse : [[45 chemin de la Colline, 84000 Avignon]]"),
+    ("fr_FR", "Je suis au [[3 place Bellecour 69002 Lyon]] depuis lundi."),
+    ("en_GB", "Hello, could you update my address to [[2 Ferndale Road, Sheffield S10 3JR]]? Thanks."),
+    ("en_GB", "The box was delivered to [[Flat 12, Harbour Court, 40 Quay Street, Bristol BS1 4ND]] by mistake."),
+    ("en_GB", "I'm now living at [[Rose Cottage, Mill Lane, Great Ayton TS9 6AB]]."),
+    ("en_GB", "Please cancel the line at [[19a Victoria Terrace, Edinburgh EH1 2JW]]."),
+    ("en_GB", "Send the returns bag to [[33 St John's Wood Road, London NW8 8RA]]."),
+    ("en_GB", "Engineer visit for [[Apartment 4, 11 Canal Wharf, Leeds LS11 5PY]] please."),
+    ("en_US", "My service address is [[4100 Lakeshore Blvd, Apt 12B, Chicago, IL 60613]]."),
+    ("en_US", "Please mail the bill to [[PO Box 2231, Portland, OR 97208]]."),
+    ("en_US", "We moved to [[77 Massachusetts Ave, Cambridge, MA 02139]] in June."),
+    ("en_US", "Ship the phone to [[1250 S Grand Ave, Los Angeles, CA 90015]]."),
+    ("en_US", "The modem for [[9 Willow Creek Rd, Boise, ID 83702]] never arrived."),
+    ("de_DE", "Bitte schicken Sie die SIM an [[Goethestraße 14, 60313 Frankfurt am Main]]."),
+    ("de_DE", "Meine neue Adresse: [[Bahnhofstr. 3b, 72072 Tübingen]]"),
+    ("de_DE", "Der Techniker soll in die [[Kastanienallee 27, 10435 Berlin]] kommen."),
+    ("de_DE", "Ich bin umgezogen nach [[Auf der Heide 9, 33602 Bielefeld]]."),
+    ("de_DE", "Rechnungsanschrift ist [[Königsplatz 1, 86150 Augsburg]], Hinterhaus."),
+    ("de_DE", "Liefern Sie bitte an [[Friedrich-Ebert-Ring 55, 56068 Koblenz]]."),
+    ("nl_NL", "Mijn nieuwe adres is [[Prinsengracht 263, 1016 GV Amsterdam]]."),
+    ("nl_NL", "Kunt u de router sturen naar [[Hoofdweg 12-II, 1058 BC Amsterdam]]?"),
+    ("nl_NL", "Wij wonen sinds mei op [[Burgemeester de Withstraat 4, 3042 AC Rotterdam]]."),
+    ("nl_NL", "Het adres is [[Vismarkt 7a, Groningen]]."),
+    ("nl_NL", "Graag het contract voor [[Lange Voorhout 34, 2514 EE Den Haag]] opzeggen."),
+    ("nl_NL", "Bezorg het pakket op [[Stationsplein 1, 3511 ED Utrecht]]."),
+    ("hu_HU", "Kérem, küldjék a számlát erre a címre: [[1137 Budapest, Szent István krt. 18. 2/7.]]"),
+    ("hu_HU", "Az új lakcímem [[7621 Pécs, Király utca 23.]]"),
+    ("hu_HU", "A szerelő a [[Debrecen, Kossuth tér 4.]] címre jöjjön."),
+    ("hu_HU", "Elköltöztem: [[9022 Győr, Széchenyi tér 7. III. em. 2.]]"),
+    ("hu_HU", "A csomagot a [[Miskolc, Petőfi Sándor utca 41.]] címre kérem."),
+    ("hu_HU", "Szállítási cím: [[2000 Szentendre, Fő tér 3.]]"),
+    ("fr_FR", "Merci d'envoyer la facture au [[14 avenue de la République, 75011 Paris]]."),
+    ("fr_FR", "J'ai déménagé au [[6 bis rue Nationale, 37000 Tours]]."),
+    ("fr_FR", "Le technicien doit venir au [[22, quai des Chartrons, 33000 Bordeaux]]."),
+    ("fr_FR", "Adresse de livraison : [[Résidence Les Pins, 5 allée des Mimosas, 06400 Cannes]]"),
+    ("fr_FR", "Ma nouvelle adresse est [[18 boulevard de la Liberté 59000 Lille]]."),
+    ("fr_FR", "Je suis au [[101 route de Narbonne, 31400 Toulouse]] depuis mars."),
+]
+ADDRESSES_HELDOUT = [
+    ("en_GB", "Kind regards,\nTom\n[[48 Gloucester Place\nLondon\nW1U 8HL]]"),
+    ("en_GB", "my new address is [[3 meadow lane, york yo24 1ab]] can you update it"),
+    ("en_GB", "Send it to [[Unit 7, Riverside Business Park, Stockport SK4 1AA]]."),
+    ("en_GB", "We are at [[27 Abbey Road, St John's Wood, London NW8 9AY]]."),
+    ("en_GB", "The old address [[15 Ashby Crescent, Loughborough, Leicestershire LE11 2PF]] should be removed."),
+    ("en_GB", "Parcel for [[Ground Floor Flat, 6 Belgrave Square, Bath BA1 2PQ]] is missing."),
+    ("en_US", "Our office moved to [[350 Fifth Avenue, Suite 3300, New York, NY 10118-0110]]."),
+    ("en_US", "Bill to [[2200 Mission College Blvd, Santa Clara, CA 95054]], attention accounts."),
+    ("en_US", "Install at [[16 Elm St, Apt 3, Burlington, VT 05401]] on Friday."),
+    ("en_US", "I live at [[8400 Sunset Boulevard, West Hollywood, CA 90069]]."),
+    ("en_US", "Return address: [[501 E 6th St, Austin, TX 78701]]"),
+    ("en_US", "Can you send the SIM to [[12 Harbor View Dr, Sausalito, CA 94965]]?"),
+    ("de_DE", "Mit freundlichen Grüßen\nLena\n[[Schillerstraße 40\n70173 Stuttgart]]"),
+    ("de_DE", "Neue Lieferadresse [[Holzmarkt 11 in 50676 Köln]], bitte ändern."),
+    ("de_DE", "Bitte die Kündigung an [[Postfach 10 20 30, 20354 Hamburg]] senden."),
+    ("de_DE", "Ich wohne in der [[Gartenstr. 7, 91054 Erlangen]]."),
+    ("de_DE", "Der Anschluss in der [[Brunnenweg 2a, 35037 Marburg]] funktioniert nicht."),
+    ("de_DE", "Vertragsadresse: [[Neuer Wall 18, 20354 Hamburg]]"),
+    ("nl_NL", "Met vriendelijke groet,\nPieter\n[[Westersingel 88\n3015 LD Rotterdam]]"),
+    ("nl_NL", "Mijn adres: [[Nieuwe Binnenweg 150A, 3015 BH Rotterdam]]."),
+    ("nl_NL", "De monteur moet naar [[Kerkstraat 5, Zwolle]] komen."),
+    ("nl_NL", "Stuur de brief naar [[Postbus 1200, 3500 BE Utrecht]]."),
+    ("nl_NL", "Ik ben verhuisd naar [[Amstel 216, 1017 AJ Amsterdam]]."),
+    ("nl_NL", "Het adres [[Rijnkade 3-bis, 6811 HA Arnhem]] klopt niet meer."),
+    ("hu_HU", "Üdvözlettel,\nAnna\n[[1051 Budapest, Október 6. utca 8.]]"),
+    ("hu_HU", "A számlázási cím: [[3530 Miskolc, Széchenyi István út 30. fszt. 1.]]"),
+    ("hu_HU", "Kérem, a [[Veszprém, Óváros tér 2.]] címre küldjék a routert."),
+    ("hu_HU", "Új cím: [[6000 Kecskemét, Rákóczi út 5. 4/12.]]"),
+    ("hu_HU", "Lakcím: [[8200 Veszprém, Jókai Mór utca 12/A.]]"),
+    ("hu_HU", "A [[Budapest, Üllői út 100.]] alatti előfizetést mondanám fel."),
+    ("fr_FR", "Cordialement,\nMarc\n[[9 rue du Faubourg Saint-Honoré\n75008 Paris]]"),
+    ("fr_FR", "Veuillez envoyer le courrier à [[12 rue de la Paix, 75002 Paris]]."),
+    ("fr_FR", "Mon adresse est [[3 ter, chemin des Vignes, 13100 Aix-en-Provence]]."),
+    ("fr_FR", "Installation au [[40 cours Mirabeau 13100 Aix-en-Provence]] SVP."),
+    ("fr_FR", "Je réside au [[7 place du Capitole, 31000 Toulouse]]."),
+    ("fr_FR", "Envoyez la box à [[15 av. Jean Médecin, 06000 Nice]]."),
+]
+ADDRESS_NEGATIVES = [
+    "Is the shop in the Westfield centre open on Sunday?",
+    "I'm on floor 3 of building 5 at work and have no signal.",
+    "Gate 12 in Terminal 2 has no wifi.",
+    "Route 66 trip next month, does roaming cover Arizona?",
+    "Level 2, Bay 14 of the car park has no signal.",
+    "I need 3 SIM cards for the office.",
+    "Chapter 7 of the manual says to reset the box.",
+    "Platform 9 at King's Cross station has no signal.",
+    "Ik zit in trein 3456 naar Utrecht en heb geen bereik.",
+    "Le magasin de la rue de Rivoli est-il ouvert dimanche?",
+    "Room 101 of the hotel has no wifi.",
+    "Das Paket ist seit 3 Tagen in Leipzig, Sendung 00340434161234567890.",
+    "Im Januar 2025 wurde mein Tarif teurer.",
+    "Am Montag 3 Mal angerufen, niemand ging ran.",
+    "Im Vertrag 12 Monate Laufzeit, stimmt das?",
+    "Terminal 2 North Gate has no wifi at all.",
+    "Mein Parkplatz 12 hat kein Netz.",
+    "Le 3 mars la box a redémarré 5 fois.",
+    "A 2. emeleten nincs térerő, 3 napja.",
+    "In week 12 had ik 3 storingen.",
+    "I watched 2 Street View videos and the data ran out.",
+    "Since 2019 Vodaline, 3 outages a year.",
+    "I paid 45 EUR at the Oxford Street store, receipt 2231.",
+    "Plan 5 Gold Premium costs 60 a month.",
+    "My bill says 3 Premium Channels but I only watch one.",
+    "Is the store on 5th Avenue open late?",
+    "Flight 2231 from Gate 14 was delayed and I had no roaming.",
+    "I need 2 Rogers Centre tickets refunded, wrong charge.",
+    "Unser Büro ist im 3. Stock, der Empfang ist schlecht.",
+    "Bestellung 4471 vom 12.03. ist noch nicht da.",
+    "Ik heb 2 abonnementen, één voor Hoofddorp en één voor Leiden.",
+    "Kérem, a 3 havi díjat írják jóvá.",
+    "J'ai payé 29,99 € au lieu de 19,99 € en mars.",
+    "Channel 4 Drama stopped working on the box.",
+    "The 2 Broadway tickets on my bill were not mine.",
+    "My 5 Star Hotel in Rome had terrible wifi.",
+    "I was charged for 3 Sky Sports channels I never ordered.",
+    "Is Route 1 Express covered by your 5G network?",
+    "My 2 Apple Watch plans are both billed at 10 EUR.",
+    "Ich zahle seit 2 Jahren 39 Euro für DSL 100.",
+    "Im Laden in der Innenstadt sagte man, ich bekomme 20 GB extra.",
+    "Waarom betaal ik 5 euro extra sinds 1 april?",
+    "A 12 hónapos hűségidő lejárt, mit tehetek?",
+    "Le forfait 5G 100 Go coûte 15 € par mois.",
+    "Meeting room 4B in Tower 2 has no signal.",
+    "The 10 Downing Street documentary froze twice.",
+    "Order 5521 for 2 Smart Plugs never shipped.",
+    "Zone 3 Bus Pass app keeps crashing.",
+]
+
 
 _TITLES = {  # titles and degrees Faker adds to names: not what identifies a person
     "Dr", "Mr", "Mrs", "Ms", "Mx", "Prof", "Univ", "Jr", "Sr", "PhD", "MD", "DDS", "DVM", "II", "III", "IV", "Sc",
@@ -224,6 +388,20 @@ def unseen_names(per_template: int = 2, seed: int = 0) -> list[Message]:
                 value = f"{fake.first_name()} {fake.last_name()}"
                 out.append(Message(template.replace("{NAME}", value), [("NAME", value)], locale, i))
     return out + [Message(text, [], "en", -1) for text in NAME_NEGATIVES]
+
+
+def hand_written(heldout: bool = False) -> list[Message]:
+    """ADDRESSES (or ADDRESSES_HELDOUT) as messages with their marked value, then ADDRESS_NEGATIVES."""
+    import re
+
+    rows = ADDRESSES_HELDOUT if heldout else ADDRESSES
+    out = []
+    for i, (locale, marked) in enumerate(rows):
+        value = re.search(r"\[\[(.*?)\]\]", marked, re.S)
+        if value is None:
+            raise ValueError(f"pii_set: no [[address]] in {marked!r}")
+        out.append(Message(marked.replace("[[", "").replace("]]", ""), [("ADDRESS", value.group(1))], locale, i))
+    return out + [Message(text, [], "en", -1) for text in ADDRESS_NEGATIVES]
 
 
 def masked_names(text: str, model: Model | None) -> str:

@@ -8,7 +8,7 @@ from collections import defaultdict
 import pytest
 
 from tasks.data.pii import scrub
-from tasks.evaluation.pii_set import found, messages
+from tasks.evaluation.pii_set import found, hand_written, messages
 
 # Measured at 5 per template: structured types 0.93-1.00, names 0.93, addresses 0.98; the floors leave a margin.
 FLOORS = {"EMAIL": 0.97, "PHONE": 0.95, "IBAN": 0.97, "IP": 0.97, "CARD": 0.85, "ADDRESS": 0.9, "NAME": 0.85}
@@ -39,3 +39,18 @@ def test_a_value_counts_as_found_only_when_nothing_of_it_is_left() -> None:
     assert found("Kovács Erzsébet", "I'm <NAME>.", "I'm Kovács Erzsébet.")
     assert not found("Kovács Erzsébet", "I'm <NAME> Erzsébet.", "I'm Kovács Erzsébet.")
     assert found("Dr. Anna Berg", "Signed, Dr. <NAME>", "Signed, Dr. Anna Berg")  # a title identifies nobody
+
+
+@pytest.mark.parametrize(("heldout", "floor"), [(False, 0.97), (True, 0.88)])
+def test_addresses_written_by_hand_are_masked_whole(heldout: bool, floor: float) -> None:
+    """Measured: 68 of 68 on the set the address rules were written on, 33 of 36 held out (2026-12-05)."""
+    data = [m for m in hand_written(heldout) if m.values]
+    hits = [found(m.values[0][1], scrub(m.text), m.text) for m in data]
+    assert sum(hits) / len(hits) >= floor
+
+
+def test_address_look_alikes_mostly_come_through_unchanged() -> None:
+    """Two of 48 change today: "10 Downing Street" (an address, though nobody's own) and "Im Januar" (the name
+    model)."""
+    negatives = [m.text for m in hand_written() if not m.values]
+    assert len([t for t in negatives if scrub(t) != t]) <= 2

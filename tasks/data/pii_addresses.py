@@ -1,0 +1,138 @@
+"""Postal addresses as people write them in the supported locales, not only as Faker formats them.
+
+A street is found first: its name, its type and its number in the order the locale writes them ("14 Kingfisher
+Close", "Keizersgracht 221-H", "Váci utca 12. 3/4.", "12 bis, avenue Foch", "Hohe Str. 41"). The span then grows
+over what stands beside a street in an address, as long as something does: a flat, an apartment or a house name
+before it, a postcode and town before it (Hungarian and German orders), a unit, a postcode and town, a UK
+postcode or a US state and ZIP code after it. A street written without a number ("Church Lane") counts only with
+a UK postcode or a US ZIP code after it. The town is part of the address: "<ADDRESS>, Bristol BS7 8QT" leaks
+where the person lives.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+_U = "A-ZÀ-ÖØ-ÞŐŰ"  # upper-case letters of the supported locales
+_CAP = rf"[{_U}](?:[^\W\d_]|['’.-])*"  # a capitalised word, no digits: Kensington, Karl-Marx-Allee, O'Connell
+_LINK = r"(?:in|an|am|der|den|sur|sous|la|le|les|de|bei|im|upon|on)"  # Broek in Waterland, Frankfurt am Main
+_TOWN = rf"[{_U}][\w'’-]+(?:[ -](?:{_LINK}[ -])?[{_U}][\w'’-]+){{0,2}}"
+_NUMBER = r"\d{1,5}(?:\s?(?:bis|ter)\b|[A-Za-z]\b|-[A-Za-z0-9]{1,3}\b|/\d{1,4}[A-Za-z]?\b)?"
+
+_EN_TYPE = (  # the words, then the abbreviations, which may end in a dot ("Oak Ridge Dr.")
+    r"(?:(?:Street|Road|Avenue|Lane|Drive|Court|Way|Place|Square|Terrace|Close|Crescent|Mews|Hill|Gardens|Grove"
+    r"|Parkway|Rise|Parade|Highway|Boulevard|Circle|Trail|Vale|Wharf|Heights|Meadows?|Plaza|Broadway)\b"
+    r"|(?:St|Rd|Ave|Ln|Dr|Ct|Pl|Sq|Ter|Cres|Gdns|Pkwy|Hwy|Blvd|Cir)\b\.?)(?:\s(?:NW|NE|SW|SE|N|S|E|W)\b)?"
+)
+# Street types that are also everyday words ("Terminal 2 North Gate", "Level 3 Car Park"): only before a postcode.
+_EN_WEAK_TYPE = r"(?:Park|View|Green|Gate|Walk|Row|Yard|End|Chase|Fields)\b"
+_DE_NL_SUFFIX = (  # street types written onto the name: Lindenstraße, Keizersgracht, Laan van ... is below
+    r"(?i:straße|strasse|str\.|weg|gasse|platz|allee|damm|ufer|chaussee|straat|laan|gracht|plein|kade|singel"
+    r"|dijk|steeg|markt)"
+)
+_FR_TYPE = (
+    r"(?i:rue|avenue|av\.|boulevard|bd\.?|chemin|allée|impasse|place|quai|route|cours|square|passage|voie"
+    r"|sentier|résidence)"
+)
+_FR_ARTICLE = r"(?:(?:de|du|des|la|le|les)\s+|(?:d|l)['’])*"
+_HU_TYPE = r"(?:utca|u\.|út|útja|tér|tere|körút|krt\.|köz|sor|sétány|fasor|rakpart|lakótelep|ltp\.)"
+_HU_FLOOR = r"(?:\s?(?:[IVX]{1,4}\.?\s?(?:em\.|emelet)\s?\d{1,3}\.?|\d{1,2}/\d{1,3}\.?|fszt\.?\s?\d{0,3}\.?))?"
+
+_STREETS = [
+    re.compile(p)
+    for p in (
+        # 14 Kingfisher Close, 220 W 42nd St, 1600 Amphitheatre Pkwy, 1600 Pennsylvania Ave NW
+        rf"(?<![\w.:/+-])\d{{1,5}}[A-Za-z]?\s+(?:(?:[NSEW]|North|South|East|West)\.?\s+)?"
+        rf"(?:(?:{_CAP}|\d{{1,3}}(?:st|nd|rd|th))\s+){{1,3}}{_EN_TYPE}(?=\W|$)",
+        # lower-cased text: only types that are not also common words
+        r"(?<![\w.:/+-])\d{1,5}[a-z]?,?\s+(?:[a-z]+\s+){1,2}(?:street|avenue|road|lane|boulevard)\b",
+        # Lindenstraße 8a, Keizersgracht 221-H, Oudegracht 14bis, Dorpsstraat 3 A, Karl-Marx-Allee 90
+        rf"\b(?!(?:Park|Stell|Arbeits|Sitz|Spiel)platz)[{_U}][\w'’-]*{_DE_NL_SUFFIX}\s+{_NUMBER}"
+        r"(?:\s[A-Z](?=[,\s]))?",
+        r"\b[a-zäöüß]+(?:straße|strasse|straat)\s+\d{1,4}[a-z]?\b",
+        # Hohe Str. 41, Berliner Allee 5, Laan van Meerdervoort 1200, Unter den Linden 77, Am Markt 3
+        rf"\b{_CAP}(?:\s(?:van|von|der|den|de|het|'t|am|an)){{0,2}}\s(?:Str\.|Straße|Strasse|Weg|Allee|Platz|Gasse"
+        rf"|Markt|Ring|{_CAP}(?=\s\d{{1,4}}\S*,?\s+\d{{4,5}}))\s+{_NUMBER}",
+        # Am Markt 3, 04109 Leipzig, with its postcode: "Im Mai 2025" is no address
+        rf"\b(?:Am|An der|Auf der|Im|In der|Unter den|Zum|Zur)\s{_CAP}\s+{_NUMBER}(?=,?\s+\d{{5}}\s)",
+        # 27 rue des Acacias, 12 bis, avenue Foch, 8, boulevard Victor Hugo, 3 place Bellecour
+        rf"(?<![\w.:/+-])\d{{1,4}}(?:\s?(?:bis|ter|[A-Z])\b)?,?\s+{_FR_TYPE}\s+{_FR_ARTICLE}[{_U}][\w'’-]*"
+        rf"(?:\s+{_FR_ARTICLE}[{_U}][\w'’-]*){{0,3}}",
+        r"\b(?:P\.?\s?O\.?\s?Box|Postfach|Postbus)\s\d{1,6}(?:\s\d{2}){0,2}\b",  # PO Box 2231, Postfach 10 12 34
+    )
+]
+# Váci utca 12. 3/4., Andrássy út 60., Kárász u. 5., Baross Gábor út 15., Piac utca 20. II. em. 5.; the town may
+# stand before it without a postcode ("Budapest, Andrássy út 60.")
+_HU_STREET = re.compile(
+    rf"\b[{_U}][\w]+(?:\s[{_U}][\w]+){{0,2}}\s{_HU_TYPE}\s\d{{1,4}}(?:/[A-Za-z0-9]{{1,3}})?\.?{_HU_FLOOR}"
+)
+_LINE = re.compile(  # a street with its number, then postcode and town: the whole line, as Faker writes them too
+    r"(?:"
+    rf"(?:[{_U}][\w'’.-]*|rue|avenue|boulevard|chemin|allée|place|impasse|quai)(?:[ -][\w'’.-]+){{0,3}}"
+    r"\s\d{1,5}(?:[-/]\d{1,4})?[a-zA-Z]?\.?"  # Paulo-Schleich-Straße 19, Ceglédi tér 11., Sennaweg 32
+    r"|(?<![\w.:/+-])(?<!\d\s)\d{1,5}[a-zA-Z]?,?\s(?:[\w'’.-]+\s){0,3}[\w'’.-]+(?:\s(?:Apt\.|Suite|Unit|Flat)\s\d+)?"
+    rf"|(?:rue|avenue|boulevard|chemin|allée|impasse|quai)\s(?:(?:de|du|des|la|le)\s|d'|l')?[{_U}][\w'’-]+"
+    rf"(?:\s[{_U}][\w'’-]+){{0,2}}"  # chemin Duhamel: a French street written without its number
+    rf"|(?:Flat|Studio|Apartment|Unit)\s\d+[A-Za-z]?,?\s(?:[{_U}][\w'’-]*\s?){{1,3}}"  # Studio 9, Robson Dale
+    r"),?\s+(?:H-\d{4}|\d{4}\s?[A-Z]{2}(?![a-z])|\d{5}|[A-Z]{1,2}\d[A-Z\d]?\s\d[A-Z]{2}|\d{4})"
+    rf"\s+[{_U}][\w'’-]+(?:\s[{_U}][\w'’-]+){{0,2}}"
+)
+# A street with no number, or with a weak type: an address only where a UK postcode or a US ZIP code follows.
+_UNNUMBERED = re.compile(
+    rf"(?<![\w.:/+-])(?:\d{{1,5}}[A-Za-z]?\s+)?(?:{_CAP}\s+){{1,3}}(?:{_EN_TYPE}|{_EN_WEAK_TYPE})(?=\W|$)"
+)
+
+_UK_POSTCODE = r"[A-Z]{1,2}\d[A-Z\d]?\s?\d[A-Z]{2}\b"
+_US_STATE_ZIP = r"[A-Z]{2}\s\d{5}(?:-\d{4})?\b"
+_POSTCODE = r"(?:[A-Z]{1,2}-)?(?:\d{5}|\d{4}\s?[A-Z]{2}(?![a-z])|\d{4})"
+_BEFORE = [  # what may stand before a street, matched against the text up to it
+    re.compile(r"(?:Flat|Apt\.?|Apartment|Unit|Suite|Studio|Bâtiment|Bât\.|Building|Wohnung|Whg\.)\s+\w{1,4},?\s+$"),
+    re.compile(
+        rf"(?:The\s+)?(?:{_CAP}\s+){{0,3}}(?:House|Cottage|Farm|Lodge|Rectory|Barn|Mill|Manor|Hall|Villa|Court|Tower"
+        r"|Apartments|Mansions|Buildings?),?\s+$"
+    ),
+    re.compile(rf"(?:Résidence|Residence|Immeuble|Villa)\s+(?:{_CAP}\s?){{1,3}},?\s+$"),  # Résidence Les Pins,
+    re.compile(rf"(?<![\w.,-])\d{{4,5}}\s+{_TOWN},?\s+$"),  # 1052 Budapest, / 50667 Köln,
+]
+_TOWN_BEFORE = re.compile(rf"(?<![\w.,-]){_TOWN},\s+$")  # Budapest, Andrássy út 60.: Hungarian streets only
+_AFTER = [  # what may follow a street (or what grew after it), matched at the end of the span
+    re.compile(r",?\s+(?:Apt\.?|Apartment|Suite|Ste\.?|Unit|Flat|#)\s?\w{1,4}\b"),
+    re.compile(rf",?\s+(?:{_TOWN},?\s+){{1,2}}(?:{_UK_POSTCODE}|{_US_STATE_ZIP})"),
+    re.compile(rf",?\s+(?:{_UK_POSTCODE}|{_US_STATE_ZIP})"),
+    re.compile(rf",?\s+{_POSTCODE}\s+{_TOWN}"),
+]
+_TOWN_AFTER = re.compile(rf",\s+{_TOWN}(?=\s*(?:[.!?;:)\n]|$))")  # ..., Utrecht.  (the address ends there)
+_REACH = 80  # characters read before a street for a flat, a house name, a postcode and town
+_POSTAL = re.compile(rf"(?:{_UK_POSTCODE}|{_US_STATE_ZIP})$")
+
+
+def _grow(text: str, start: int, end: int, hungarian: bool) -> tuple[int, int]:
+    """The span widened over address parts beside it, until none is left."""
+    grown = True
+    while grown:
+        grown = False
+        for pattern in _AFTER:
+            if m := pattern.match(text, end):
+                end, grown = m.end(), True
+        offset = max(0, start - _REACH)  # what stands before a street is short: no scan of a long text's start
+        for pattern in [*_BEFORE, *([_TOWN_BEFORE] if hungarian else [])]:
+            if m := pattern.search(text[offset:start]):
+                start, grown = offset + m.start(), True
+                break
+    if m := _TOWN_AFTER.match(text, end):
+        end = m.end()
+    return start, end
+
+
+def spans(text: str) -> Iterator[tuple[int, int]]:
+    """(start, end) of each address in `text`; spans may overlap (the analyzer merges them)."""
+    for pattern in [*_STREETS, _LINE]:
+        for m in pattern.finditer(text):
+            yield _grow(text, m.start(), m.end(), hungarian=False)
+    for m in _HU_STREET.finditer(text):
+        yield _grow(text, m.start(), m.end(), hungarian=True)
+    for m in _UNNUMBERED.finditer(text):
+        start, end = _grow(text, m.start(), m.end(), hungarian=False)
+        if end > m.end() and _POSTAL.search(text, max(0, end - 16), end):
+            yield start, end
