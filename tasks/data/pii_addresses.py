@@ -3,10 +3,10 @@
 A street is found first: its name, its type and its number in the order the locale writes them ("14 Kingfisher
 Close", "Keizersgracht 221-H", "Váci utca 12. 3/4.", "12 bis, avenue Foch", "Hohe Str. 41"). The span then grows
 over what stands beside a street in an address, as long as something does: a flat, an apartment or a house name
-before it, a postcode and town before it (Hungarian and German orders), a unit, a postcode and town, a UK
-postcode or a US state and ZIP code after it. A street written without a number ("Church Lane") counts only with
-a UK postcode or a US ZIP code after it. The town is part of the address: "<ADDRESS>, Bristol BS7 8QT" leaks
-where the person lives.
+before it, a postcode and town before it (Hungarian and German orders; a Hungarian street's town alone), a unit,
+a postcode and town, a UK postcode or a US state and ZIP code after it. A street written without a number ("Church
+Lane"), or whose type is also an everyday word ("Car Park", "North Gate"), counts only with a UK postcode or a US
+ZIP code after it. The town is part of the address: "<ADDRESS>, Bristol BS7 8QT" leaks where the person lives.
 """
 
 from __future__ import annotations
