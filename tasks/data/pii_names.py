@@ -58,6 +58,10 @@ _BEFORE_THINGS = {
     "unsere", "der", "die", "das", "dem", "den", "ein", "eine", "einem", "im", "mijn", "onze", "uw", "het",
     "een", "mon", "ma", "mes", "notre", "votre", "le", "la", "les", "un", "une", "au", "en", "à", "az", "egy",
 }  # fmt: skip
+_GERMAN_DATES = {  # capitalised in German, and after "Im" ("in the"), which reads like "I'm" typed in a hurry
+    "Januar", "Februar", "März", "April", "Mai", "Juni", "Juli", "August", "September", "Oktober", "November",
+    "Dezember", "Frühling", "Sommer", "Herbst", "Winter", "Jahr", "Monat",
+}  # fmt: skip
 _ABBREVIATIONS = {"Dr", "Mr", "Mrs", "Ms", "Mx", "Prof", "St", "Sr", "Jr", "Ing", "Mag", "Hr", "Fr", "Mme", "Mlle"}
 _PAIR = re.compile(  # two capitalised words side by side: a cheap test that most messages fail
     rf"[{_UPPER}][\w'’.-]*[ \t]+(?:(?:{'|'.join(sorted(p for p in PARTICLES if p.islower()))})[ \t]+)*[{_UPPER}]"
@@ -180,6 +184,8 @@ def names(text: str, model: Model | None = None) -> Iterator[tuple[int, int, flo
             continue
         first, *rest = text[start:end].split()
         if FIRST_PERSON.fullmatch(first):  # "I'm Ann Baker": the name is what follows
+            if first == "Im" and set(rest) <= _GERMAN_DATES:
+                continue  # German "Im März", not "I'm März"
             start, (first, *rest) = start + text[start:end].index(rest[0], len(first)), rest
         spans = [(start, end)]
         opening = text[:start].rstrip(" \t")

@@ -43,6 +43,8 @@ def test_true_positives(text: str, expected: str, label: str) -> None:
         "Speed is 1000 Mbit/s, I pay 29.99 per month for 24 months",
         "[2024-05-12 03:44] WAN link state changed",
         "This is the second time I'm asking.",
+        "Im Januar 2025 wurde mein Tarif teurer.",  # German "in the", not "I'm" typed without its apostrophe
+        "Im März kam keine Rechnung.",
     ],
 )
 def test_false_positives_are_left_alone(text: str) -> None:

@@ -50,7 +50,6 @@ def test_addresses_written_by_hand_are_masked_whole(heldout: bool, floor: float)
 
 
 def test_address_look_alikes_mostly_come_through_unchanged() -> None:
-    """Two of 48 change today: "10 Downing Street" (an address, though nobody's own) and "Im Januar" (the name
-    model)."""
+    """One of 48 changes today: "10 Downing Street", an address, though nobody's own."""
     negatives = [m.text for m in hand_written() if not m.values]
-    assert len([t for t in negatives if scrub(t) != t]) <= 2
+    assert len([t for t in negatives if scrub(t) != t]) <= 1
