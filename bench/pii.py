@@ -58,7 +58,7 @@ def addresses() -> None:
         label = "held out (written after, never tuned)" if heldout else "the set the rules were written on"
         print(f"{label:<38}{cells}{sum(every) / len(every):7.2f}  (n={len(every)})")
     negatives = [m.text for m in hand_written() if not m.values]
-    changed = [scrub(t) for t in negatives if scrub(t) != t]
+    changed = [out for text in negatives if (out := scrub(text)) != text]
     print(f"look-alikes changed: {len(changed)}/{len(negatives)}")
     for out in changed:
         print(f"  {out}")

@@ -14,7 +14,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-_U = "A-ZÀ-ÖØ-ÞŐŰ"  # upper-case letters of the supported locales
+from tasks.data.pii_rules import UPPER as _U  # upper-case letters of the supported locales
+
 _CAP = rf"[{_U}](?:[^\W\d_]|['’.-])*"  # a capitalised word, no digits: Kensington, Karl-Marx-Allee, O'Connell
 _LINK = r"(?:in|an|am|der|den|sur|sous|la|le|les|de|bei|im|upon|on)"  # Broek in Waterland, Frankfurt am Main
 _TOWN = rf"[{_U}][\w'’-]+(?:[ -](?:{_LINK}[ -])?[{_U}][\w'’-]+){{0,2}}"

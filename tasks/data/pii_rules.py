@@ -36,10 +36,10 @@ CARD = re.compile(r"(?<![\d-])(?:\d[ -]?){11,18}\d(?![\d-])")
 IPV4 = re.compile(r"(?<![\w.])(?:\d{1,3}\.){3}\d{1,3}(?!\.?\d)")  # not a firmware version's tail
 IPV6 = re.compile(r"(?<![\w:])(?:[0-9A-Fa-f]{1,4}:){2,7}[0-9A-Fa-f]{1,4}(?![\w:])")
 PHONE = re.compile(r"(?<![\w+])(?:\+|00)?\(?\d[\d \-.()/]{6,18}\d(?:\s?(?:x|ext\.?)\s?\d{1,5})?(?![\w])")
-_UPPER = "A-ZÀ-ÖØ-ÞŐŰ"  # upper-case letters of the supported locales
+UPPER = "A-ZÀ-ÖØ-ÞŐŰ"  # upper-case letters of the supported locales
 _LOWER = "a-zß-öø-ÿőű"
 # Jean-Richard, O'Donnell, McDonald, Townsend-O'Donnell: capitalised pieces joined by a hyphen or an apostrophe
-_WORD = rf"[{_UPPER}](?:[{_LOWER}'’]+|['’](?=[{_UPPER}]))(?:[-'’]?[{_UPPER}]?[{_LOWER}'’]+)*"
+_WORD = rf"[{UPPER}](?:[{_LOWER}'’]+|['’](?=[{UPPER}]))(?:[-'’]?[{UPPER}]?[{_LOWER}'’]+)*"
 _PARTICLE = r"(?:van|von|der|den|de|du|le|la|di|da|ter|ten|het|'t)"
 _TITLE = r"(?:Dr|Mr|Mrs|Ms|Mx|Prof|Ing|Mag)\.?"
 NAME = re.compile(  # a cue a person writes before their own or another's name, then the name
@@ -52,8 +52,8 @@ NAME = re.compile(  # a cue a person writes before their own or another's name, 
     r"[Mm]ijn naam is|[Ii]k heet|[Gg]roet(?:en|jes)?,|"
     r"[Jj]e m'appelle|[Jj]e m’appelle|[Mm]on nom est|[Cc]ordialement,?|[Bb]ien à vous,|[Mm]erci,|"
     rf"[Aa] nevem|[Nn]evem:?|[Üü]dvözlettel,?:?|[Tt]isztelettel,?:?|[Kk]öszönöm,)|\b{_TITLE}(?=\s))"
-    rf"(?P<sep>\s+)(?P<name>(?:{_TITLE}\s+)?(?:[{_UPPER}]\.\s+)*{_WORD}"
-    rf"(?:\s+(?:{_PARTICLE}\s+)*(?:[{_UPPER}]\.\s+)?{_WORD}){{0,3}})"
+    rf"(?P<sep>\s+)(?P<name>(?:{_TITLE}\s+)?(?:[{UPPER}]\.\s+)*{_WORD}"
+    rf"(?:\s+(?:{_PARTICLE}\s+)*(?:[{UPPER}]\.\s+)?{_WORD}){{0,3}})"
 )
 _NAME_STOPWORDS = {
     "The", "This", "That", "Your", "Our", "Is", "Customer", "Support", "Team", "Vodaline", "Not", "Sorry", "Also",
@@ -178,7 +178,7 @@ NAME_LOCALES = (
     "tr_TR",
 )
 _CAPITALISED_RUN = re.compile(  # two to five capitalised words, initials and name particles between them
-    rf"(?:(?:{_TITLE}|[{_UPPER}]\.)\s+)*{_WORD}(?:\s+(?:(?:{_PARTICLE}|{_TITLE}|[{_UPPER}]\.)\s+)*{_WORD}){{1,4}}"
+    rf"(?:(?:{_TITLE}|[{UPPER}]\.)\s+)*{_WORD}(?:\s+(?:(?:{_PARTICLE}|{_TITLE}|[{UPPER}]\.)\s+)*{_WORD}){{1,4}}"
 )
 NOT_NAMES = {  # capitalised words that open or close a run of them in support messages without being a name
     *_NAME_STOPWORDS, "Dear", "Hey", "Good", "Morning", "Evening", "Monday", "Tuesday", "Wednesday", "Thursday",
