@@ -123,7 +123,8 @@ def main() -> None:
 
     if args.holdout_each:
         print("\neach attack family held out of training and validation (its recall on its test rows):")
-        for family in sorted(f for f, label in families().items() if label):
+        present = {r["family"] for r in read_corpus(corpus)}  # the public families only with public_max
+        for family in sorted(f for f, label in families().items() if label and f in present):
             figures = refit({"holdout_families": [family]})
             held = figures["heldout_families"]
             print(f"  {family:<22} recall {held['recall']} (n={held['attacks']}); "

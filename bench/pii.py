@@ -3,7 +3,8 @@
     .venv/bin/python -m bench.pii
     .venv/bin/python -m bench.pii --per-template 10
 
-Then postal addresses written by hand in the formats people use (`pii_set.ADDRESSES`), and names from ten locales
+Then postal addresses written by hand in the formats people use (`pii_set.ADDRESSES`), places named after people
+("Lake Victoria", "Charles de Gaulle Airport": `pii_set.PLACE_NEGATIVES`), and names from ten locales
 the learned name model (tasks.data.pii_names) is trained without, with no cue before them: the rules alone, and
 the rules with that model.
 
@@ -38,6 +39,7 @@ def main() -> None:
         print(f"\n{'held-out templates (never tuned on)' if heldout else 'tuning templates'}:")
         report(messages(args.per_template, heldout=heldout), args.show_misses)
     addresses()
+    places()
     unseen(args.per_template)
 
 
@@ -62,6 +64,19 @@ def addresses() -> None:
     print(f"look-alikes changed: {len(changed)}/{len(negatives)}")
     for out in changed:
         print(f"  {out}")
+
+
+def places() -> None:
+    from tasks.data.pii import scrub
+    from tasks.evaluation.pii_set import PLACE_NEGATIVES, PLACE_NEGATIVES_HELDOUT
+
+    print("\nplaces named after people (a first name inside; nothing may change):")
+    for label, texts in (("the set is_place was written on", PLACE_NEGATIVES),
+                         ("held out (written after, never tuned)", PLACE_NEGATIVES_HELDOUT)):  # fmt: skip
+        changed = [out for text in texts if (out := scrub(text)) != text]
+        print(f"  {label:<38} changed {len(changed)}/{len(texts)}")
+        for out in changed:
+            print(f"    {out}")
 
 
 def report(data, show_misses: int) -> None:

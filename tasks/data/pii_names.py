@@ -31,7 +31,7 @@ import numpy as np
 
 from tasks.core.files import atomic_writer, user_cache
 from tasks.data import pii_rules
-from tasks.data.pii_rules import FIRST_PERSON, NOT_NAMES, cued_names, known_names
+from tasks.data.pii_rules import FIRST_PERSON, NOT_NAMES, cued_names, is_place, known_names
 
 _WORD = re.compile(r"[^\W\d_][\w'’.-]*")
 _UPPER = (
@@ -183,6 +183,8 @@ def names(text: str, model: Model | None = None) -> Iterator[tuple[int, int, flo
         if previous and previous.group(1).lower() in _BEFORE_THINGS:
             continue
         first, *rest = text[start:end].split()
+        if is_place([first, *rest]):
+            continue
         if FIRST_PERSON.fullmatch(first):  # "I'm Ann Baker": the name is what follows
             if first == "Im" and set(rest) <= _GERMAN_DATES:
                 continue  # German "Im März", not "I'm März"

@@ -220,6 +220,26 @@ def _is_first_name(word: str, known: frozenset[str]) -> bool:
 
 # "I'm Ann Baker" is "I'm <NAME>", not "<NAME>": what the sentence says stays
 FIRST_PERSON = re.compile(r"I['’]?(?:m|ve|ll|d)")
+# A run that opens with a place's first word or ends with a building's or a place's last word is a place named
+# after someone ("Fort William", "Lake Louise", "Victoria Station", "Sankt Augustin"). None of these words is part
+# of a person's name in Faker's lists for any locale the name model knows ("Hall", "Line", "Bridge" are).
+PLACE_OPENERS = {
+    "Lake", "Mount", "Mt", "Fort", "Port", "Cape", "Loch", "Saint", "Sainte", "Sankt", "Sint", "San", "Szent",
+    "Royal", "Gare", "Rue", "Hôpital", "Lycée", "Collège", "Église", "Parc", "Quai", "Boulevard", "Aéroport", "Stade",
+}  # fmt: skip
+PLACE_CLOSERS = {
+    "Station", "Hospital", "Island", "Islands", "Airport", "Centre", "Center", "Square", "Cathedral", "College",
+    "University", "School", "Stadium", "Arena", "Bay", "River", "Valley", "Beach", "Castle", "Palace", "Gardens",
+    "Market", "Tower", "Hotel", "Theatre", "Theater", "Museum", "Library", "Academy", "City", "County", "Harbour",
+    "Falls", "Springs", "Heights", "Terminal", "Platz", "Straße", "Strasse", "Allee", "Bahnhof", "Hauptbahnhof",
+    "Kirche", "Krankenhaus", "Klinik", "Brücke", "Flughafen", "Universität", "Schloss", "Hafen", "Stadion", "Plein",
+    "Kerk", "Ziekenhuis",
+}  # fmt: skip
+
+
+def is_place(words: list[str]) -> bool:
+    """A run of capitalised words that names a place or a building, though it holds a person's name."""
+    return words[0].rstrip(".") in PLACE_OPENERS or words[-1].rstrip(".,") in PLACE_CLOSERS
 
 
 def known_names(text: str) -> Iterator[tuple[int, int]]:
@@ -231,7 +251,8 @@ def known_names(text: str) -> Iterator[tuple[int, int]]:
                       if w.group().rstrip(".") not in NOT_NAMES and not FIRST_PERSON.fullmatch(w.group())),
                      len(words))  # fmt: skip
         end = len(words) - next((i for i, w in enumerate(reversed(words)) if w.group() not in NOT_NAMES), len(words))
-        if end - start >= 2 and any(_is_first_name(w.group(), known) for w in words[start:end]):
+        kept = [w.group() for w in words[start:end]]
+        if len(kept) >= 2 and not is_place(kept) and any(_is_first_name(w, known) for w in kept):
             yield m.start() + words[start].start(), m.start() + words[end - 1].end()
 
 

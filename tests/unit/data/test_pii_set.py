@@ -8,7 +8,7 @@ from collections import defaultdict
 import pytest
 
 from tasks.data.pii import scrub
-from tasks.evaluation.pii_set import found, hand_written, messages
+from tasks.evaluation.pii_set import PLACE_NEGATIVES, PLACE_NEGATIVES_HELDOUT, found, hand_written, messages
 
 # Measured at 5 per template: structured types 0.93-1.00, names 0.93, addresses 0.98; the floors leave a margin.
 FLOORS = {"EMAIL": 0.97, "PHONE": 0.95, "IBAN": 0.97, "IP": 0.97, "CARD": 0.85, "ADDRESS": 0.9, "NAME": 0.85}
@@ -53,3 +53,9 @@ def test_address_look_alikes_mostly_come_through_unchanged() -> None:
     """One of 48 changes today: "10 Downing Street", an address, though nobody's own."""
     negatives = [m.text for m in hand_written() if not m.values]
     assert len([t for t in negatives if scrub(t) != t]) <= 1
+
+
+@pytest.mark.parametrize(("texts", "most"), [(PLACE_NEGATIVES, 3), (PLACE_NEGATIVES_HELDOUT, 9)])
+def test_places_named_after_people_mostly_come_through_unchanged(texts: list[str], most: int) -> None:
+    """Measured 2026-12-05: 3 of 28 change on the set `is_place` was written on, 9 of 40 held out (26 before)."""
+    assert len([t for t in texts if scrub(t) != t]) <= most
