@@ -4,9 +4,9 @@
     .venv/bin/python -m bench.pii --per-template 10
 
 Then postal addresses written by hand in the formats people use (`pii_set.ADDRESSES`), places named after people
-("Lake Victoria", "Charles de Gaulle Airport": `pii_set.PLACE_NEGATIVES`), and names from ten locales
-the learned name model (tasks.data.pii_names) is trained without, with no cue before them: the rules alone, and
-the rules with that model.
+("Lake Victoria", "Charles de Gaulle Airport": `pii_set.PLACE_NEGATIVES`), national ids (`pii_id_set`), and names
+from ten locales the learned name model (tasks.data.pii_names) is trained without, with no cue before them: the
+rules alone, and the rules with that model.
 
 Labelled set: `tasks.evaluation.pii_set` (Faker values in six locales inside support messages, and look-alike
 negatives). A value counts as found only when none of its words or digit groups is left in the scrubbed text:
@@ -40,6 +40,7 @@ def main() -> None:
         report(messages(args.per_template, heldout=heldout), args.show_misses)
     addresses()
     places()
+    national_ids(args.per_template)
     unseen(args.per_template)
 
 
@@ -77,6 +78,35 @@ def places() -> None:
         print(f"  {label:<38} changed {len(changed)}/{len(texts)}")
         for out in changed:
             print(f"    {out}")
+
+
+def national_ids(per_template: int) -> None:
+    from tasks.data.pii import scrub
+    from tasks.evaluation.pii_id_set import messages
+    from tasks.evaluation.pii_set import LOCALES, found
+
+    print(f"\nnational ids (social security, tax, health insurance; {per_template} per template):")
+    print(f"{'':<12}" + "".join(f"{loc:>7}" for loc in LOCALES) + f"{'all':>7}")
+    data = messages(per_template)
+    hits: dict[str, list[bool]] = defaultdict(list)
+    typed: dict[str, list[bool]] = defaultdict(list)
+    wrong = []
+    for m in (m for m in data if m.values):
+        out = scrub(m.text)
+        hits[m.locale].append(ok := found(m.values[0][1], out, m.text))
+        typed[m.locale].append(ok and "<NATIONAL_ID>" in out)
+        if not typed[m.locale][-1]:
+            wrong.append(f"  {'masked as another type' if ok else 'missed'}: {out}")
+    for label, table in (("masked", hits), ("as the type", typed)):
+        every = [h for c in table.values() for h in c]
+        cells = "".join(f"{sum(table[loc]) / len(table[loc]):7.2f}" for loc in LOCALES)
+        print(f"{label:<12}{cells}{sum(every) / len(every):7.2f}  (n={len(every)})")
+    print("\n".join(dict.fromkeys(wrong)))
+    negatives = [m.text for m in data if not m.values]
+    changed = [out for text in negatives if (out := scrub(text)) != text]
+    print(f"look-alikes changed: {len(changed)}/{len(negatives)}")
+    for out in changed:
+        print(f"  {out}")
 
 
 def report(data, show_misses: int) -> None:

@@ -463,7 +463,7 @@ class GuardParams(_Section):
     suspect_score: float = Field(0.2, gt=0, lt=1)
     """a user sentence scoring this or more is a suspect: a reply echoing its codes is refused"""
     output: Literal["screen", "off"] = "screen"
-    """screen: replies mask others' cards, IBANs, e-mails and phones; a prompt leak or an echoed code is refused"""
+    """screen: replies mask others' cards, IBANs, national ids, e-mails, phones; prompt leaks, echoed codes refused"""
     leak_words: int = Field(8, ge=3)
     """this many consecutive words of a system message in a reply count as a prompt leak"""
 

@@ -16,7 +16,7 @@ from presidio_analyzer.context_aware_enhancers import ContextAwareEnhancer
 from presidio_analyzer.nlp_engine import NlpArtifacts, NoOpNlpEngine
 from presidio_anonymizer import AnonymizerEngine
 
-from tasks.data import pii_addresses, pii_names
+from tasks.data import pii_addresses, pii_ids, pii_names
 from tasks.data.pii_rules import DIGIT, RULES, SCORES, Accept, first_names
 
 # One language for every recognizer: a support message's language is not known before it is screened, so each
@@ -79,6 +79,22 @@ class Addresses(LocalRecognizer):
         return [Result("ADDRESS", start, end, SCORES["ADDRESS"]) for start, end in pii_addresses.spans(text)]
 
 
+class NationalIds(LocalRecognizer):
+    """Social security, tax and health insurance numbers of the supported locales, confirmed by their check
+    digits (tasks.data.pii_ids)."""
+
+    def __init__(self) -> None:
+        super().__init__(supported_entities=["NATIONAL_ID"], name="national_id", supported_language=LANGUAGE)
+
+    def load(self) -> None:
+        """Nothing to load: the patterns are compiled at import."""
+
+    def analyze(self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts | None = None) -> list[Result]:
+        if not DIGIT.search(text):
+            return []
+        return [Result("NATIONAL_ID", start, end, SCORES["NATIONAL_ID"]) for start, end in pii_ids.spans(text)]
+
+
 class _OwnContext(ContextAwareEnhancer):
     """Each rule reads the words around a candidate itself ("order no.", "card ending"), in every locale; Presidio's
     lemma-based boost would need a spaCy model per language and has nothing to add."""
@@ -109,6 +125,7 @@ def engines() -> tuple[AnalyzerEngine, AnonymizerEngine]:
     for label, pattern, accept in RULES:
         registry.add_recognizer(Rule(label, pattern, accept))
     registry.add_recognizer(Addresses())
+    registry.add_recognizer(NationalIds())
     registry.add_recognizer(Names())
     analyzer = AnalyzerEngine(
         registry=registry, nlp_engine=nlp, supported_languages=[LANGUAGE], context_aware_enhancer=_OwnContext()

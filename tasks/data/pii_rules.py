@@ -69,7 +69,7 @@ RESIDUAL_PATTERNS: dict[str, str] = {
 }
 
 
-def _preceded_by_id_label(text: str, start: int) -> bool:
+def preceded_by_id_label(text: str, start: int) -> bool:
     return bool(_NOT_PII_CONTEXT.search(text[max(0, start - 30) : start]))
 
 
@@ -84,7 +84,7 @@ _CARD_CUE = re.compile(
 
 def _is_card(m: re.Match[str], text: str) -> bool:
     digits = _digits(m.group())
-    if not 12 <= len(digits) <= 19 or not luhn.is_valid(digits) or _preceded_by_id_label(text, m.start()):
+    if not 12 <= len(digits) <= 19 or not luhn.is_valid(digits) or preceded_by_id_label(text, m.start()):
         return False  # 12 digits (Maestro) only where the text says it is a card: most 12-digit runs are ids
     return len(digits) >= 13 or bool(_CARD_CUE.search(text[max(0, m.start() - 40) : m.start()]))
 
@@ -120,7 +120,7 @@ _DOTTED_QUAD = re.compile(r"^\d{1,3}(?:\.\d{1,3}){3}$")
 def _is_phone(m: re.Match[str], text: str) -> bool:
     s = _EXTENSION.sub("", m.group().strip())
     digits = _digits(s)
-    if not 9 <= len(digits) <= 15 or _DATE.search(s) or _preceded_by_id_label(text, m.start()):
+    if not 9 <= len(digits) <= 15 or _DATE.search(s) or preceded_by_id_label(text, m.start()):
         return False
     if _DOTTED_QUAD.match(s):
         return False  # an address like the router's 192.168.178.1, never a phone
@@ -146,7 +146,8 @@ def _in_numbering_plan(number: str) -> bool:
 
 
 # Where two spans overlap, the higher score wins: an IBAN's digit groups are not a phone.
-SCORES = {"EMAIL": 1.0, "IBAN": 0.95, "CARD": 0.9, "IP": 0.85, "PHONE": 0.8, "ADDRESS": 0.7, "NAME": 0.6}
+SCORES = {"EMAIL": 1.0, "IBAN": 0.95, "CARD": 0.9, "NATIONAL_ID": 0.87, "IP": 0.85, "PHONE": 0.8, "ADDRESS": 0.7,
+          "NAME": 0.6}  # fmt: skip
 
 
 def _always(m: re.Match[str], text: str) -> bool:

@@ -1,7 +1,7 @@
 """Output guard: what a reply may not carry out of the server, whatever the model was talked into.
 
-- Others' personal data: cards, IBANs, e-mails and phone numbers the user did not write themselves are masked
-  the way the company writes them (a card by its last four digits, an e-mail by its domain).
+- Others' personal data: cards, IBANs, national ids, e-mails and phone numbers the user did not write themselves
+  are masked the way the company writes them (a card by its last four digits, an e-mail by its domain).
 - The system prompt: a reply that repeats `leak_words` consecutive words of a system message is refused.
 - An injected instruction, followed: a reply that echoes a code (a capitalised or letters-and-digits token such as
   an attacker's canary) found only in a suspect sentence of the input is refused. Suspects come from the input
@@ -21,7 +21,7 @@ from typing import Literal
 from tasks.config.schema import GuardParams
 from tasks.data import pii
 
-MASKED = ("CARD", "IBAN", "EMAIL", "PHONE")
+MASKED = ("CARD", "IBAN", "NATIONAL_ID", "EMAIL", "PHONE")
 REFUSAL = (
     "I'm sorry, but I can't help with that here. I can help with your plan, bills, devices and connection; "
     "your personal details are in My Vodaline."
