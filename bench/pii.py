@@ -4,9 +4,9 @@
     .venv/bin/python -m bench.pii --per-template 10
 
 Then postal addresses written by hand in the formats people use (`pii_set.ADDRESSES`), places named after people
-("Lake Victoria", "Charles de Gaulle Airport": `pii_set.PLACE_NEGATIVES`), national ids (`pii_id_set`), and names
-from ten locales the learned name model (tasks.data.pii_names) is trained without, with no cue before them: the
-rules alone, and the rules with that model.
+("Lake Victoria", "Charles de Gaulle Airport": `pii_set.PLACE_NEGATIVES`), phones, e-mails, IBANs, cards and IPs
+written by hand (`pii_formats_set`), national ids (`pii_id_set`), and names from ten locales the learned name
+model (tasks.data.pii_names) is trained without, with no cue before them: the rules alone, and the rules with it.
 
 Labelled set: `tasks.evaluation.pii_set` (Faker values in six locales inside support messages, and look-alike
 negatives). A value counts as found only when none of its words or digit groups is left in the scrubbed text:
@@ -40,6 +40,7 @@ def main() -> None:
         report(messages(args.per_template, heldout=heldout), args.show_misses)
     addresses()
     places()
+    written_formats()
     national_ids(args.per_template)
     unseen(args.per_template)
 
@@ -78,6 +79,34 @@ def places() -> None:
         print(f"  {label:<38} changed {len(changed)}/{len(texts)}")
         for out in changed:
             print(f"    {out}")
+
+
+def written_formats() -> None:
+    from tasks.data.pii import scrub
+    from tasks.evaluation.pii_formats_set import messages
+    from tasks.evaluation.pii_set import found
+
+    print("\nphones, e-mails, IBANs, cards and IPs written by hand (a value counts only when none of it is left):")
+    for heldout in (False, True):
+        data = messages(heldout)
+        hits: dict[str, list[bool]] = defaultdict(list)
+        missed = []
+        for m in (m for m in data if m.values):
+            out = scrub(m.text)
+            hits[m.values[0][0]].append(ok := found(m.values[0][1], out, m.text))
+            if not ok:
+                missed.append(f"    missed: {out}")
+        every = [h for c in hits.values() for h in c]
+        cells = "  ".join(f"{kind} {sum(h)}/{len(h)}" for kind, h in sorted(hits.items()))
+        label = "held out (written after, never tuned)" if heldout else "the set the rules were fixed on"
+        print(f"  {label:<38} {sum(every)}/{len(every)}  ({cells})")
+        for line in missed:
+            print(line)
+    negatives = [m.text for m in messages() if not m.values]
+    changed = [out for text in negatives if (out := scrub(text)) != text]
+    print(f"  look-alikes changed: {len(changed)}/{len(negatives)}")
+    for out in changed:
+        print(f"    {out}")
 
 
 def national_ids(per_template: int) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable, Iterable
 from functools import lru_cache
 
 from presidio_analyzer import AnalyzerEngine, EntityRecognizer, LocalRecognizer, RecognizerRegistry
@@ -17,7 +18,7 @@ from presidio_analyzer.nlp_engine import NlpArtifacts, NoOpNlpEngine
 from presidio_anonymizer import AnonymizerEngine
 
 from tasks.data import pii_addresses, pii_ids, pii_names
-from tasks.data.pii_rules import DIGIT, RULES, SCORES, Accept, first_names
+from tasks.data.pii_rules import DIGIT, RULES, SCORES, Accept, first_names, iban_spans, spelled_emails
 
 # One language for every recognizer: a support message's language is not known before it is screened, so each
 # recognizer carries the cue and context words of all the supported locales.
@@ -63,36 +64,23 @@ class Names(LocalRecognizer):
         return [Result("NAME", start, end, SCORES["NAME"]) for start, end in pii_names.spans(text, pii_names.load())]
 
 
-class Addresses(LocalRecognizer):
-    """Postal addresses: a street in any of the supported locales' orders, grown over the flat, postcode, town or
-    state beside it (tasks.data.pii_addresses)."""
+class Finder(LocalRecognizer):
+    """A type whose spans a function finds, the context read there: postal addresses (a street in any of the
+    supported locales' orders, grown over the flat, postcode, town or state beside it), national ids confirmed by
+    their checks, IBANs cut back to the groups that check out, e-mail addresses spelled out."""
 
-    def __init__(self) -> None:
-        super().__init__(supported_entities=["ADDRESS"], name="address", supported_language=LANGUAGE)
-
-    def load(self) -> None:
-        """Nothing to load: the patterns are compiled at import."""
-
-    def analyze(self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts | None = None) -> list[Result]:
-        if not DIGIT.search(text):
-            return []  # every address this finds has a number
-        return [Result("ADDRESS", start, end, SCORES["ADDRESS"]) for start, end in pii_addresses.spans(text)]
-
-
-class NationalIds(LocalRecognizer):
-    """Social security, tax and health insurance numbers of the supported locales, confirmed by their check
-    digits (tasks.data.pii_ids)."""
-
-    def __init__(self) -> None:
-        super().__init__(supported_entities=["NATIONAL_ID"], name="national_id", supported_language=LANGUAGE)
+    def __init__(self, label: str, find: Callable[[str], Iterable[tuple[int, int]]], digits: bool = True) -> None:
+        self.find, self.digits = find, digits
+        super().__init__(supported_entities=[label], name=label.lower(), supported_language=LANGUAGE)
 
     def load(self) -> None:
         """Nothing to load: the patterns are compiled at import."""
 
     def analyze(self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts | None = None) -> list[Result]:
-        if not DIGIT.search(text):
-            return []
-        return [Result("NATIONAL_ID", start, end, SCORES["NATIONAL_ID"]) for start, end in pii_ids.spans(text)]
+        if self.digits and not DIGIT.search(text):
+            return []  # every value it finds has a number: most support text is skipped here
+        label = self.supported_entities[0]
+        return [Result(label, start, end, SCORES[label]) for start, end in self.find(text)]
 
 
 class _OwnContext(ContextAwareEnhancer):
@@ -124,8 +112,10 @@ def engines() -> tuple[AnalyzerEngine, AnonymizerEngine]:
     registry = RecognizerRegistry(supported_languages=[LANGUAGE])
     for label, pattern, accept in RULES:
         registry.add_recognizer(Rule(label, pattern, accept))
-    registry.add_recognizer(Addresses())
-    registry.add_recognizer(NationalIds())
+    registry.add_recognizer(Finder("IBAN", iban_spans))
+    registry.add_recognizer(Finder("EMAIL", spelled_emails, digits=False))
+    registry.add_recognizer(Finder("ADDRESS", pii_addresses.spans))
+    registry.add_recognizer(Finder("NATIONAL_ID", pii_ids.spans))
     registry.add_recognizer(Names())
     analyzer = AnalyzerEngine(
         registry=registry, nlp_engine=nlp, supported_languages=[LANGUAGE], context_aware_enhancer=_OwnContext()

@@ -31,10 +31,44 @@ _NOT_PII_CONTEXT = re.compile(  # the label of an id before a number, in the six
 )
 
 EMAIL = re.compile(r"\b[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}\b")
+# An address spelled out so that scrapers miss it: "john.smith(at)gmail.com", "anna dot berg at web dot de",
+# "kovacs.eva kukac freemail pont hu"; written out in words, only before a top-level domain people use.
+_AT = r"(?:\s*[(\[{<]\s*(?:at|@|kukac|arobase)\s*[)\]}>]\s*|\s+(?:at|kukac|arobase)\s+)"
+_DOT = r"(?:\s*[(\[{<]\s*(?:dot|punkt|punt|point|pont|\.)\s*[)\]}>]\s*|\s+(?:dot|punkt|punt|point|pont)\s+|\.)"
+_TLD = r"(?:com|net|org|info|biz|io|eu|de|nl|hu|fr|uk|be|at|ch|us|it|es|pl|edu|gov|me)"
+EMAIL_SPELLED = re.compile(
+    rf"(?<![\w.@-])[A-Za-z0-9_%+-]+(?:{_DOT}[A-Za-z0-9_%+-]+)*{_AT}[A-Za-z0-9-]+(?:{_DOT}[A-Za-z0-9-]+)*{_DOT}{_TLD}\b",
+    re.IGNORECASE,
+)
+_MAIL_HOSTS = re.compile(
+    r"\s(?:at|kukac|arobase)\s+(?:g(?:oogle)?mail|yahoo|hotmail|outlook|live|icloud|aol|gmx|web|t-online|freenet"
+    r"|ziggo|kpnmail|hetnet|planet|xs4all|freemail|citromail|orange|free|sfr|laposte|wanadoo|btinternet|sky"
+    r"|virginmedia|proton(?:mail)?)\b",
+    re.IGNORECASE,
+)
+
+
+_AT_WORD = re.compile(r"[(\[{<]\s*(?:at|@)\s*[)\]}>]|\s(?:at|kukac|arobase)\s", re.IGNORECASE)
+
+
+def spelled_emails(text: str) -> Iterator[tuple[int, int]]:
+    """(start, end) of each e-mail address spelled out. Bracketed ("(at)") always; in plain words only where the
+    name is not a word of the sentence ("bought it at Tesco dot com"): a dotted, numbered or underscored name, or
+    a mail host people use. Text without an "at" word is not searched further (most of it)."""
+    if not _AT_WORD.search(text):
+        return
+    for m in EMAIL_SPELLED.finditer(text):
+        at = _AT_WORD.search(m.group())
+        bracketed = at is None or re.search(r"[(\[{<]", at.group())
+        name = m.group()[: at.start()] if at else ""
+        if bracketed or re.search(rf"[\d_.]|{_DOT}", name, re.IGNORECASE) or _MAIL_HOSTS.search(m.group()):
+            yield m.start(), m.end()
+
+
 IBAN = re.compile(r"\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,4})?\b", re.IGNORECASE)
 CARD = re.compile(r"(?<![\d-])(?:\d[ -]?){11,18}\d(?![\d-])")
 IPV4 = re.compile(r"(?<![\w.])(?:\d{1,3}\.){3}\d{1,3}(?!\.?\d)")  # not a firmware version's tail
-IPV6 = re.compile(r"(?<![\w:])(?:[0-9A-Fa-f]{1,4}:){2,7}[0-9A-Fa-f]{1,4}(?![\w:])")
+IPV6 = re.compile(r"(?<![\w:])(?:[0-9A-Fa-f]{0,4}:){2,7}[0-9A-Fa-f]{1,4}(?![\w:])")  # "::" too; checked after
 PHONE = re.compile(r"(?<![\w+])(?:\+|00)?\(?\d[\d \-.()/]{6,18}\d(?:\s?(?:x|ext\.?)\s?\d{1,5})?(?![\w])")
 UPPER = "A-ZÀ-ÖØ-ÞŐŰ"  # upper-case letters of the supported locales
 _LOWER = "a-zß-öø-ÿőű"
@@ -84,13 +118,24 @@ _CARD_CUE = re.compile(
 
 def _is_card(m: re.Match[str], text: str) -> bool:
     digits = _digits(m.group())
+    if digits[0] == "0":
+        return False  # no card number starts with 0 (ISO/IEC 7812); "0049 171 2345678" is a phone
     if not 12 <= len(digits) <= 19 or not luhn.is_valid(digits) or preceded_by_id_label(text, m.start()):
         return False  # 12 digits (Maestro) only where the text says it is a card: most 12-digit runs are ids
     return len(digits) >= 13 or bool(_CARD_CUE.search(text[max(0, m.start() - 40) : m.start()]))
 
 
-def _is_iban(m: re.Match[str], text: str) -> bool:
-    return iban.is_valid(m.group().replace(" ", "").upper())
+def iban_spans(text: str) -> Iterator[tuple[int, int]]:
+    """(start, end) of each valid IBAN. A pattern match can run on into the next word ("HU42 ... 0000 a
+    számlaszámom" takes the Hungarian article as a last group): groups are dropped from the end until the rest
+    checks out."""
+    for m in IBAN.finditer(text):
+        groups = m.group().split(" ")
+        while len("".join(groups)) >= 15:
+            if iban.is_valid("".join(groups).upper()):
+                yield m.start(), m.start() + len(" ".join(groups))
+                break
+            groups.pop()
 
 
 def _is_public_ip(m: re.Match[str], text: str) -> bool:
@@ -113,6 +158,7 @@ _PHONE_CUE = re.compile(
     r"|appel|joindre|mobiel|bellen|bel me|telefoonnummer|hív|mobil|elérhető)\w*\b[^.!?\n]{0,30}$",
     re.IGNORECASE,
 )
+_PAIRS = re.compile(r"0[1-9](?:[ .-]\d\d){4}")  # a French number in five pairs
 _EXTENSION = re.compile(r"\s?(?:x|ext\.?)\s?\d{1,5}$")
 _DOTTED_QUAD = re.compile(r"^\d{1,3}(?:\.\d{1,3}){3}$")
 
@@ -120,7 +166,9 @@ _DOTTED_QUAD = re.compile(r"^\d{1,3}(?:\.\d{1,3}){3}$")
 def _is_phone(m: re.Match[str], text: str) -> bool:
     s = _EXTENSION.sub("", m.group().strip())
     digits = _digits(s)
-    if not 9 <= len(digits) <= 15 or _DATE.search(s) or preceded_by_id_label(text, m.start()):
+    if not 9 <= len(digits) <= 15 or preceded_by_id_label(text, m.start()):
+        return False
+    if _DATE.search(s) and not _PAIRS.fullmatch(s):  # "07.12.34.56.78" holds a date, but is a French mobile
         return False
     if _DOTTED_QUAD.match(s):
         return False  # an address like the router's 192.168.178.1, never a phone
@@ -156,7 +204,6 @@ def _always(m: re.Match[str], text: str) -> bool:
 
 RULES: list[tuple[str, re.Pattern[str], Accept]] = [
     ("EMAIL", EMAIL, _always),
-    ("IBAN", IBAN, _is_iban),
     ("CARD", CARD, _is_card),
     ("IP", IPV4, _is_public_ip),
     ("IP", IPV6, _is_public_ip),

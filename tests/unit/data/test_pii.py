@@ -16,6 +16,11 @@ from tasks.data.pii import scrub
         ("IBAN DE89 3704 0044 0532 0130 00 thanks", "IBAN <IBAN> thanks", "IBAN"),
         ("iban de89370400440532013000", "iban <IBAN>", "IBAN"),
         ("my IP is 85.12.200.7.", "my IP is <IP>.", "IP"),
+        ("my IPv6 is 2a02:8071:1234:5600::1", "my IPv6 is <IP>", "IP"),  # "::" for the zero groups
+        ("mail john.smith(at)gmail.com", "mail <EMAIL>", "EMAIL"),
+        ("it is anna dot berg at web dot de", "it is <EMAIL>", "EMAIL"),
+        ("HU42 1177 3016 1111 1018 0000 0000 a számlaszámom", "<IBAN> a számlaszámom", "IBAN"),  # not "0000 a"
+        ("Meine Nummer: 0049 171 2345678", "Meine Nummer: <PHONE>", "PHONE"),  # Luhn-valid, but no card starts 0
         ("I live at 221 Baker Street, London", "I live at <ADDRESS>", "ADDRESS"),  # the town too
         ("Hauptstraße 12, Berlin", "<ADDRESS>", "ADDRESS"),
         ("My name is Anna Schmidt and", "My name is <NAME> and", "NAME"),
@@ -45,6 +50,9 @@ def test_true_positives(text: str, expected: str, label: str) -> None:
         "This is the second time I'm asking.",
         "Im Januar 2025 wurde mein Tarif teurer.",  # German "in the", not "I'm" typed without its apostrophe
         "Im März kam keine Rechnung.",
+        "I bought it at Tesco dot com",  # words of the sentence, not an address spelled out
+        "The outage lasted from 12:30:45 to 13:02:10.",
+        "ping fe80::1 answers",  # link-local
     ],
 )
 def test_false_positives_are_left_alone(text: str) -> None:

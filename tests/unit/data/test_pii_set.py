@@ -8,6 +8,7 @@ from collections import defaultdict
 import pytest
 
 from tasks.data.pii import scrub
+from tasks.evaluation import pii_formats_set as formats_set
 from tasks.evaluation.pii_set import PLACE_NEGATIVES, PLACE_NEGATIVES_HELDOUT, found, hand_written, messages
 
 # Measured at 5 per template: structured types 0.93-1.00, names 0.93, addresses 0.98; the floors leave a margin.
@@ -59,3 +60,13 @@ def test_address_look_alikes_mostly_come_through_unchanged() -> None:
 def test_places_named_after_people_mostly_come_through_unchanged(texts: list[str], most: int) -> None:
     """Measured 2026-12-05: 3 of 28 change on the set `is_place` was written on, 9 of 40 held out (26 before)."""
     assert len([t for t in texts if scrub(t) != t]) <= most
+
+
+@pytest.mark.parametrize("heldout", [False, True])
+def test_structured_values_written_by_hand_are_masked(heldout: bool) -> None:
+    """Measured 2026-12-05: 34 of 34 on the set the rules were fixed on, 29 of 30 held out (30 after the French
+    five-pair fix). No look-alike may change."""
+    data = formats_set.messages(heldout)
+    hits = [found(m.values[0][1], scrub(m.text), m.text) for m in data if m.values]
+    assert sum(hits) / len(hits) >= (1.0 if not heldout else 0.96)
+    assert [t for t in (m.text for m in data if not m.values) if scrub(t) != t] == []

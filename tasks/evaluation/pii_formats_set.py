@@ -1,0 +1,108 @@
+"""Phone numbers, e-mails, IBANs, cards and IPs written by hand the way people write them, in the six locales,
+for measuring the scrubber (tests and bench/pii.py) past Faker's formats: "+49 (0)30 1234 5678", "06/30-123-4567",
+"anna dot berg at web dot de", "john.smith(at)gmail.com", an IBAN followed by a one-letter word, "::" in an IPv6.
+
+WRITTEN is what the rules were fixed against (spelled-out e-mails, compressed IPv6, IBAN groups cut back to what
+checks out, no card starting with 0); WRITTEN_HELDOUT was written after those fixes and measured once, never
+tuned on. Each value is marked [[...]]; NEGATIVES must come through unchanged.
+"""
+
+from __future__ import annotations
+
+import re
+
+from tasks.evaluation.pii_set import Message
+
+WRITTEN = [
+    ("de_DE", "PHONE", "Call me back on [[+49 (0)30 1234 5678]] please."),
+    ("de_DE", "PHONE", "Meine Nummer: [[0049 171 2345678]]"),
+    ("de_DE", "PHONE", "Erreichbar unter [[(030) 123 456 78]], nachmittags."),
+    ("de_DE", "PHONE", "Tel. [[0171/2345678]]"),
+    ("de_DE", "PHONE", "Mobil: [[+49 171 23 45 678]]"),
+    ("en_US", "PHONE", "My number is [[(212) 555-0187]], call after 5."),
+    ("en_US", "PHONE", "Text me at [[212.555.0187]]"),
+    ("en_US", "PHONE", "reach me on [[1-800-555-0199 ext. 42]]"),
+    ("en_GB", "PHONE", "You can call [[07700 900 123]] any time."),
+    ("en_GB", "PHONE", "My landline is [[+44 (0)20 7946 0958]]."),
+    ("nl_NL", "PHONE", "Bel me op [[+31 6 1234 5678]]."),
+    ("nl_NL", "PHONE", "Mijn nummer is [[020-123 4567]]."),
+    ("fr_FR", "PHONE", "Appelez-moi au [[06 12 34 56 78]]."),
+    ("fr_FR", "PHONE", "Mon fixe : [[+33 (0)1 42 68 53 00]]"),
+    ("fr_FR", "PHONE", "Tél : [[01.42.68.53.00]]"),
+    ("hu_HU", "PHONE", "Hívjon a [[+36 30 123 4567]] számon."),
+    ("hu_HU", "PHONE", "A számom [[06-1-234-5678]]."),
+    ("en_US", "EMAIL", "Email me at [[john.smith(at)gmail.com]]"),
+    ("de_DE", "EMAIL", "my mail is [[anna dot berg at web dot de]]"),
+    ("en_US", "EMAIL", "Contact: [[JOHN.SMITH@EXAMPLE.COM]]"),
+    ("nl_NL", "EMAIL", "write to [[jan.de.vries+vodaline@ziggo.nl]]"),
+    ("hu_HU", "EMAIL", "Mail: [[kovacs.eva@freemail.hu]]."),
+    ("de_DE", "IBAN", "IBAN: [[de89 3704 0044 0532 0130 00]]"),
+    ("en_GB", "IBAN", "My IBAN is [[GB29NWBK60161331926819]]."),
+    ("nl_NL", "IBAN", "Rekeningnummer [[NL91 ABNA 0417 1643 00]]."),
+    ("fr_FR", "IBAN", "IBAN [[FR76 3000 6000 0112 3456 7890 189]]"),
+    ("hu_HU", "IBAN", "[[HU42 1177 3016 1111 1018 0000 0000]] a számlaszámom."),
+    ("en_US", "CARD", "Card [[4111-1111-1111-1111]] was charged twice."),
+    ("en_US", "CARD", "my visa is [[4111 1111 1111 1111]] exp 12/27"),
+    ("de_DE", "CARD", "Kartennummer [[5500 0000 0000 0004]]"),
+    ("en_US", "CARD", "Amex [[3782 822463 10005]]"),
+    ("en_GB", "IP", "My public IP is [[81.2.69.160]] and the VPN blocks it."),
+    ("de_DE", "IP", "IPv6 [[2a02:8071:1234:5600::1]] cannot reach the site."),
+    ("en_GB", "IP", "the server at [[81.2.69.160]]:8080 refuses my connection"),
+]
+WRITTEN_HELDOUT = [
+    ("en_US", "PHONE", "You can reach me at [[+1 (415) 555-0132]] after work."),
+    ("en_US", "PHONE", "cell: [[415-555-0132]]"),
+    ("en_US", "EMAIL", "my email is [[mike_r at yahoo dot com]]"),
+    ("en_US", "CARD", "Charged on [[6011 1111 1111 1117]] twice."),
+    ("en_US", "IP", "my IPv6 is [[2a00:1450:4001:82a::200e]], the game server blocks it"),
+    ("en_GB", "PHONE", "Ring me on [[07911 123456]]."),
+    ("en_GB", "PHONE", "Home: [[0161 496 0000]]"),
+    ("en_GB", "EMAIL", "Send it to [[sarah.jones [at] btinternet [dot] com]]"),
+    ("en_GB", "IBAN", "Refund to [[GB33 BUKB 2020 1555 5555 55]] please."),
+    ("en_GB", "IP", "My external IP [[91.198.174.192]] is blocked by your site."),
+    ("de_DE", "PHONE", "Rückruf bitte unter [[0151 23456789]]."),
+    ("de_DE", "PHONE", "Tel.: [[+49 89 12345-678]]"),
+    ("de_DE", "EMAIL", "Meine Mail: [[k.mueller (at) gmx (punkt) de]]"),
+    ("de_DE", "IBAN", "IBAN [[DE44 5001 0517 5407 3249 31]], bitte erstatten."),
+    ("de_DE", "CARD", "Kreditkarte [[5555-5555-5555-4444]] wurde belastet."),
+    ("nl_NL", "PHONE", "Mijn mobiel: [[06 - 12 34 56 78]]"),
+    ("nl_NL", "PHONE", "Bereikbaar op [[+31 (0)20 123 4567]]."),
+    ("nl_NL", "EMAIL", "mail naar [[p.de.jong at ziggo punt nl]]"),
+    ("nl_NL", "IBAN", "Mijn rekening [[NL02 ABNA 0123 4567 89]] is gewijzigd."),
+    ("nl_NL", "IP", "Mijn IP-adres is [[145.53.10.7]]."),
+    ("hu_HU", "PHONE", "Telefonszámom: [[+36 20 123 4567]]"),
+    ("hu_HU", "PHONE", "Hívjanak a [[06/30-123-4567]] számon."),
+    ("hu_HU", "EMAIL", "E-mail: [[nagy.peter kukac citromail pont hu]]"),
+    ("hu_HU", "IBAN", "Számlaszám: [[HU93 1160 0006 0000 0000 1234 5676]], oda kérem."),
+    ("hu_HU", "CARD", "A kártyám [[4012 8888 8888 1881]], kétszer terheltek."),
+    ("fr_FR", "PHONE", "Joignable au [[07.12.34.56.78]]."),
+    ("fr_FR", "PHONE", "Mon numéro : [[+33 6 12 34 56 78]]"),
+    ("fr_FR", "EMAIL", "Écrivez à [[marie.durand arobase laposte point net]]"),
+    ("fr_FR", "IBAN", "RIB : [[FR14 2004 1010 0505 0001 3M02 606]]"),
+    ("fr_FR", "IP", "Mon adresse IP publique est [[88.160.12.34]]."),
+]
+NEGATIVES = [  # written with WRITTEN_HELDOUT
+    "I bought it at Tesco dot com and it never came.",
+    "The outage was from 12:30:45 to 13:02:10.",
+    "MAC address 00:1A:2B:3C:4D:5E is on the router label.",
+    "Firmware 7.57 build 110:2:4 is installed.",
+    "Order 0049 1712 3456 78 shows delivered.",
+    "The ratio was 16:9:4 on the old TV.",
+    "Ping to 192.168.1.1 is 3 ms, to fe80::1 too.",
+    "Error at step 2 dot 3 of the guide.",
+    "The IBAN field says DE00 0000 0000 0000 0000 00 is invalid.",
+    "Test card 4111 1111 1111 1112 gets declined.",
+    "We met at home dot com days, the nineties.",
+    "Look at the router dot matrix display.",
+]
+
+
+def messages(heldout: bool = False) -> list[Message]:
+    """WRITTEN (or WRITTEN_HELDOUT) as messages with their marked value, then the negatives."""
+    out = []
+    for i, (locale, kind, marked) in enumerate(WRITTEN_HELDOUT if heldout else WRITTEN):
+        value = re.search(r"\[\[(.*?)\]\]", marked)
+        if value is None:
+            raise ValueError(f"pii_formats_set: no [[value]] in {marked!r}")
+        out.append(Message(marked.replace("[[", "").replace("]]", ""), [(kind, value.group(1))], locale, i))
+    return out + [Message(text, [], "", -1) for text in NEGATIVES]
