@@ -183,8 +183,12 @@ def names(text: str, model: Model | None = None) -> Iterator[tuple[int, int, flo
         if previous and previous.group(1).lower() in _BEFORE_THINGS:
             continue
         first, *rest = text[start:end].split()
-        if is_place([first, *rest]):
+        if is_place([first, *rest], text[:start]):
             continue
+        if first.lower() in _BEFORE_THINGS:  # "A Kálvin téren": the Hungarian article opens the sentence
+            if len(rest) < 2:
+                continue
+            start, (first, *rest) = start + text[start:end].index(rest[0], len(first)), rest
         if FIRST_PERSON.fullmatch(first):  # "I'm Ann Baker": the name is what follows
             if first == "Im" and set(rest) <= _GERMAN_DATES:
                 continue  # German "Im März", not "I'm März"

@@ -274,6 +274,7 @@ FIRST_PERSON = re.compile(r"I['’]?(?:m|ve|ll|d)")
 PLACE_OPENERS = {
     "Lake", "Mount", "Mt", "Fort", "Port", "Cape", "Loch", "Saint", "Sainte", "Sankt", "Sint", "San", "Szent",
     "Royal", "Gare", "Rue", "Hôpital", "Lycée", "Collège", "Église", "Parc", "Quai", "Boulevard", "Aéroport", "Stade",
+    "Place", "Avenue", "Allée", "Impasse", "Chemin",
 }  # fmt: skip
 PLACE_CLOSERS = {
     "Station", "Hospital", "Island", "Islands", "Airport", "Centre", "Center", "Square", "Cathedral", "College",
@@ -285,9 +286,18 @@ PLACE_CLOSERS = {
 }  # fmt: skip
 
 
-def is_place(words: list[str]) -> bool:
-    """A run of capitalised words that names a place or a building, though it holds a person's name."""
-    return words[0].rstrip(".") in PLACE_OPENERS or words[-1].rstrip(".,") in PLACE_CLOSERS
+_WORD_BEFORE = re.compile(r"(?:^|\s)(?:[lLdD]['’])?([^\W\d_]+)\s+$")  # "l'Hôpital ": Hôpital
+
+
+def is_place(words: list[str], before: str = "") -> bool:
+    """A run of capitalised words that names a place or a building, though it holds a person's name; `before`,
+    the text before the run, may hold the place's first word ("l'Hôpital Georges Pompidou")."""
+    previous = _WORD_BEFORE.search(before[-30:])
+    return (
+        words[0].rstrip(".") in PLACE_OPENERS
+        or words[-1].rstrip(".,") in PLACE_CLOSERS
+        or bool(previous and previous.group(1) in PLACE_OPENERS)
+    )
 
 
 def known_names(text: str) -> Iterator[tuple[int, int]]:
@@ -300,7 +310,9 @@ def known_names(text: str) -> Iterator[tuple[int, int]]:
                      len(words))  # fmt: skip
         end = len(words) - next((i for i, w in enumerate(reversed(words)) if w.group() not in NOT_NAMES), len(words))
         kept = [w.group() for w in words[start:end]]
-        if len(kept) >= 2 and not is_place(kept) and any(_is_first_name(w, known) for w in kept):
+        if len(kept) < 2 or is_place(kept) or is_place([w.group() for w in words], text[: m.start()]):
+            continue  # "Avenue Jean Jaurès": the place word is among the words the run was trimmed of
+        if any(_is_first_name(w, known) for w in kept):
             yield m.start() + words[start].start(), m.start() + words[end - 1].end()
 
 

@@ -324,7 +324,8 @@ ADDRESS_NEGATIVES = [
     "Zone 3 Bus Pass app keeps crashing.",
 ]
 # Places named after people: a first name inside, no person meant. PLACE_NEGATIVES is what `pii_rules.is_place`
-# was written against; PLACE_NEGATIVES_HELDOUT was written after it and measured once, never tuned on.
+# was written against (its second half was written as a held-out set and read once: 9 of 40 changed, then 3 of
+# the 9 were fixed); PLACE_NEGATIVES_HELDOUT was written after that and measured once, never tuned on.
 PLACE_NEGATIVES = [
     "Is there 5G coverage around Victoria Station?",
     "The shop at Queen Elizabeth Hospital sells SIM cards, right?",
@@ -354,8 +355,6 @@ PLACE_NEGATIVES = [
     "Is Saint Lucia in the roaming zone?",
     "The Victoria Line has no signal between stations.",
     "Does Amazon Prime Video count against my data?",
-]
-PLACE_NEGATIVES_HELDOUT = [
     "Does the eSIM work on Martha's Vineyard?",
     "Is there a shop near Rosa Luxemburg Platz?",
     "Roaming in Charlotte Amalie was very expensive.",
@@ -396,6 +395,38 @@ PLACE_NEGATIVES_HELDOUT = [
     "Is Jersey City in the same call zone as Manhattan?",
     "The Marie Curie Hospice has asked for a business line.",
     "My son studies at Trinity College and can't get the student deal.",
+]
+PLACE_NEGATIVES_HELDOUT = [
+    "We're on holiday in Port Louis, does my bundle work?",
+    "The signal dies on the bridge to Fort Lauderdale.",
+    "I'm staying at the Hotel Maria Cristina in San Sebastián.",
+    "Does roaming cover St. Kitts and Nevis?",
+    "My daughter studies at King Edward's School in Birmingham.",
+    "Coverage on the Lake Geneva boats is terrible.",
+    "In der Friedrich Ebert Straße ist der Empfang schlecht.",
+    "Wir fahren nach Sankt Peter-Ording, gibt es dort 5G?",
+    "De Johan Cruijff ArenA heeft geen bereik tijdens wedstrijden.",
+    "Ik woon vlakbij het Wilhelmina Ziekenhuis in Assen.",
+    "Is er dekking op Sint Eustatius?",
+    "Bij station Rotterdam Alexander is het signaal slecht.",
+    "Je travaille à l'Hôtel Marie Antoinette à Paris.",
+    "Pas de 4G au Lycée Victor Hugo, c'est normal ?",
+    "J'habite près du Pont Alexandre III.",
+    "A Szent Erzsébet kórházban gyenge a jel.",
+    "Petőfi Sándor utca környékén lassú a net.",
+    "A Ferenc körúton megszakad a hívás.",
+    "Do the Elizabeth Line trains have Wi-Fi now?",
+    "Is Victoria Park covered by 5G home broadband?",
+    "Our office moved to Charles Darwin House in London.",
+    "I'm at George Best Belfast City Airport and there's no signal.",
+    "Can I use roaming in Prince Rupert, British Columbia?",
+    "The Wi-Fi at the Rosa Parks Library is blocked.",
+    "Is the area around the Martin Luther King Jr. Memorial covered?",
+    "My parents live near Lake Maggiore, is that in the EU zone?",
+    "Der Laden am Konrad Adenauer Platz hat zu.",
+    "Het Anne Frank Huis heeft gratis wifi, maar mijn 4G werkt niet.",
+    "Le magasin de la rue Jean Jaurès est-il ouvert ?",
+    "We landed at John Wayne Airport and my phone had no service.",
 ]
 
 
