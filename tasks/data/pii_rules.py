@@ -296,7 +296,7 @@ def is_place(words: list[str], before: str = "") -> bool:
     return (
         words[0].rstrip(".") in PLACE_OPENERS
         or words[-1].rstrip(".,") in PLACE_CLOSERS
-        or bool(previous and previous.group(1) in PLACE_OPENERS)
+        or bool(previous and previous.group(1).capitalize() in PLACE_OPENERS)  # French writes "rue", "place"
     )
 
 

@@ -56,9 +56,10 @@ def test_address_look_alikes_mostly_come_through_unchanged() -> None:
     assert len([t for t in negatives if scrub(t) != t]) <= 1
 
 
-@pytest.mark.parametrize(("texts", "most"), [(PLACE_NEGATIVES, 9), (PLACE_NEGATIVES_HELDOUT, 13)])
+@pytest.mark.parametrize(("texts", "most"), [(PLACE_NEGATIVES, 9), (PLACE_NEGATIVES_HELDOUT, 12)])
 def test_places_named_after_people_mostly_come_through_unchanged(texts: list[str], most: int) -> None:
-    """Measured 2026-12-05: 9 of 68 change on the set `is_place` was written on, 13 of 30 held out (23 before)."""
+    """Measured 2026-12-05: 9 of 68 change on the set `is_place` was written on, 13 of 30 held out (23 before;
+    12 after "rue" counted as "Rue")."""
     assert len([t for t in texts if scrub(t) != t]) <= most
 
 
