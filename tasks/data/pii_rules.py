@@ -4,8 +4,10 @@ reject look-alikes.
 Regexes find candidates; checksums (python-stdnum: Luhn for cards, ISO 7064 mod-97 for IBANs), libphonenumber's
 numbering plans and context (an "order"/"Bestellnummer"/"commande" number is not a phone or card) reject the false
 positives that matter in support data. Private/loopback IPs (a router's 192.168.0.1) are configuration, not
-personal data. Names are a cue and the words after it, or a run of capitalised words holding a first name of the
-supported locales. `tasks.data.pii_recognizers` wraps these as Presidio recognizers.
+personal data. E-mail addresses spelled out to dodge scrapers ("anna dot berg at web dot de") count too. Names are
+a cue and the words after it, or a run of capitalised words holding a first name of the supported locales, unless
+the run names a place ("Lake Louise", "rue Jean Jaurès"). National ids live in `tasks.data.pii_ids`, postal
+addresses in `tasks.data.pii_addresses`; `tasks.data.pii_recognizers` wraps them all as Presidio recognizers.
 """
 
 from __future__ import annotations
