@@ -40,6 +40,7 @@ def main() -> None:
         report(messages(args.per_template, heldout=heldout), args.show_misses)
     addresses()
     places()
+    uncased_names()
     written_formats()
     national_ids(args.per_template)
     unseen(args.per_template)
@@ -79,6 +80,26 @@ def places() -> None:
         print(f"  {label:<38} changed {len(changed)}/{len(texts)}")
         for out in changed:
             print(f"    {out}")
+
+
+def uncased_names() -> None:
+    from tasks.data.pii import scrub
+    from tasks.evaluation.pii_set import found, uncased
+
+    print("\nnames typed in lower case after a cue, or alone after a family word:")
+    for heldout in (False, True):
+        data = uncased(heldout)
+        outs = [(m, scrub(m.text)) for m in data if m.values]
+        missed = [out for m, out in outs if not found(m.values[0][1], out, m.text)]
+        label = "held out (written after, never tuned)" if heldout else "the set pii_uncased was written on"
+        print(f"  {label:<38} {len(outs) - len(missed)}/{len(outs)}")
+        for out in missed:
+            print(f"    missed: {out!r}")
+    negatives = [m.text for m in uncased() if not m.values]
+    changed = [out for text in negatives if (out := scrub(text)) != text]
+    print(f"  look-alikes changed: {len(changed)}/{len(negatives)}")
+    for out in changed:
+        print(f"    {out}")
 
 
 def written_formats() -> None:

@@ -30,7 +30,7 @@ from pathlib import Path
 import numpy as np
 
 from tasks.core.files import atomic_writer, user_cache
-from tasks.data import pii_rules
+from tasks.data import pii_rules, pii_uncased
 from tasks.data.pii_rules import FIRST_PERSON, NOT_NAMES, cued_names, is_place, known_names
 
 _WORD = re.compile(r"[^\W\d_][\w'’.-]*")
@@ -206,7 +206,7 @@ def spans(text: str, model: Model | None) -> list[tuple[int, int]]:
     """Every name in `text`: after a cue, holding a known first name, and (where `model` is given) the runs it
     takes for names. They may overlap; the caller merges them (Presidio's anonymizer does)."""
     learned = [(a, b) for a, b, _ in names(text, model)] if model is not None else []
-    return [*cued_names(text), *known_names(text), *learned]
+    return [*cued_names(text), *known_names(text), *pii_uncased.spans(text), *learned]
 
 
 def examples(locales: Iterable[str], seed: int, per_locale: int = 300) -> tuple[list[tuple[str, int, int]], list[int]]:

@@ -430,6 +430,84 @@ PLACE_NEGATIVES_HELDOUT = [
 ]
 
 
+# Names typed in lower case after a cue, and a single first name after a family word ([[...]] marks the name).
+# UNCASED is what tasks.data.pii_uncased was written against; UNCASED_HELDOUT was written after it and measured
+# once, never tuned on (it holds cue phrasings the module does not know: "thanks in advance,", "üdvözlettel:").
+UNCASED = [
+    ("en_US", "my name is [[john smith]] and my internet is down"),
+    ("en_US", "hi this is [[maria gonzalez]], account holder"),
+    ("en_GB", "i am [[peter]]"),
+    ("en_GB", "regards\n[[john]]"),
+    ("en_US", "thanks, [[anna]]"),
+    ("de_DE", "mein name ist [[thomas müller]]"),
+    ("fr_FR", "je m'appelle [[jean dupont]]"),
+    ("en_GB", "my son [[Liam]] needs a SIM"),
+    ("en_US", "my daughter [[Emma]]'s phone is broken"),
+    ("nl_NL", "mijn naam is [[jan de vries]]"),
+    ("hu_HU", "a nevem [[kovács éva]]"),
+    ("hu_HU", "my name is [[nagy péter]]"),
+]
+UNCASED_HELDOUT = [
+    ("en_US", "hey, my name is [[jessica brown]], i can't log in"),
+    ("en_US", "this is [[michael]] again about the router"),
+    ("en_US", "cheers, [[david]]"),
+    ("en_US", "can my husband [[Robert]] use my data?"),
+    ("en_US", "i'm [[sarah miller]] and i want to cancel"),
+    ("en_GB", "hiya, i'm [[charlotte]] from flat 2"),
+    ("en_GB", "my neighbour [[Oliver]] gets my post"),
+    ("en_GB", "kind regards, [[james wilson]]"),
+    ("en_GB", "my wife [[emily]] has the other sim"),
+    ("de_DE", "hallo, ich bin [[lukas]] und mein internet geht nicht"),
+    ("de_DE", "meine tochter [[Sophie]] braucht eine neue sim"),
+    ("de_DE", "viele grüße, [[stefan schmidt]]"),
+    ("de_DE", "mein name ist [[julia wagner]], kundennummer folgt"),
+    ("nl_NL", "hoi, ik ben [[daan]] en mijn wifi doet raar"),
+    ("nl_NL", "mijn zoon [[Sem]] heeft een eigen abonnement nodig"),
+    ("nl_NL", "groetjes, [[sanne bakker]]"),
+    ("nl_NL", "mijn naam is [[lotte van dijk]]"),
+    ("hu_HU", "szia, a nevem [[tóth anna]]"),
+    ("hu_HU", "a fiam [[Bence]] telefonja nem működik"),
+    ("hu_HU", "üdvözlettel: [[szabó lászló]]"),
+    ("hu_HU", "köszönöm, [[katalin]]"),
+    ("fr_FR", "bonjour, je suis [[camille martin]], j'ai un souci"),
+    ("fr_FR", "mon mari [[Thomas]] n'a plus de réseau"),
+    ("fr_FR", "cordialement, [[julien bernard]]"),
+    ("fr_FR", "merci, [[léa]]"),
+    ("fr_FR", "ma fille [[Chloé]] a perdu son téléphone"),
+    ("de_DE", "My name is [[jörg]] and I am locked out"),
+    ("en_US", "thanks in advance, [[marco rossi]]"),
+    ("en_GB", "my colleague [[Priya]] set up the account"),
+    ("en_US", "please ask for [[tom]] at the shop"),
+]
+UNCASED_NEGATIVES = [
+    "my son will call you",
+    "this is frank feedback",
+    "i am fine thanks",
+    "this is ridiculous",
+    "i'm on the unlimited plan",
+    "thanks, bye",
+    "regards from berlin",
+    "my wife is away",
+    "ich bin seit 5 jahren kunde",
+    "this is brown bread",
+    "i am so tired of this router",
+    "this is the third time i call",
+    "thanks, that worked",
+    "my son is 12 and needs a plan",
+    "my wife and i share a contract",
+    "i'm angry about the bill",
+    "this is frankly unacceptable",
+    "ich bin nicht zufrieden",
+    "je suis très déçu",
+    "ik ben klant sinds 2010",
+    "a nevem alatt van a szerződés",
+    "my daughter will pay the bill",
+    "merci, bonne journée",
+    "mein mann hat das handy verloren",
+    "cheers, mate",
+]
+
+
 _TITLES = {  # titles and degrees Faker adds to names: not what identifies a person
     "Dr", "Mr", "Mrs", "Ms", "Mx", "Prof", "Univ", "Jr", "Sr", "PhD", "MD", "DDS", "DVM", "II", "III", "IV", "Sc",
     "Eng", "MBA", "Dipl", "Ing", "Mag", "MSc", "BSc", "Ba", "Ma",
@@ -507,6 +585,15 @@ def hand_written(heldout: bool = False) -> list[Message]:
             raise ValueError(f"pii_set: no [[address]] in {marked!r}")
         out.append(Message(marked.replace("[[", "").replace("]]", ""), [("ADDRESS", value.group(1))], locale, i))
     return out + [Message(text, [], "en", -1) for text in ADDRESS_NEGATIVES]
+
+
+def uncased(heldout: bool = False) -> list[Message]:
+    """UNCASED (or UNCASED_HELDOUT) as messages with their marked name, then UNCASED_NEGATIVES."""
+    out = []
+    for i, (locale, marked) in enumerate(UNCASED_HELDOUT if heldout else UNCASED):
+        value = marked[marked.index("[[") + 2 : marked.index("]]")]
+        out.append(Message(marked.replace("[[", "").replace("]]", ""), [("NAME", value)], locale, i))
+    return out + [Message(text, [], "", -1) for text in UNCASED_NEGATIVES]
 
 
 def masked_names(text: str, model: Model | None) -> str:

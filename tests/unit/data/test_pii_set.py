@@ -9,7 +9,14 @@ import pytest
 
 from tasks.data.pii import scrub
 from tasks.evaluation import pii_formats_set as formats_set
-from tasks.evaluation.pii_set import PLACE_NEGATIVES, PLACE_NEGATIVES_HELDOUT, found, hand_written, messages
+from tasks.evaluation.pii_set import (
+    PLACE_NEGATIVES,
+    PLACE_NEGATIVES_HELDOUT,
+    found,
+    hand_written,
+    messages,
+    uncased,
+)
 
 # Measured at 5 per template: structured types 0.93-1.00, names 0.93, addresses 0.98; the floors leave a margin.
 FLOORS = {"EMAIL": 0.97, "PHONE": 0.95, "IBAN": 0.97, "IP": 0.97, "CARD": 0.85, "ADDRESS": 0.9, "NAME": 0.85}
@@ -71,3 +78,13 @@ def test_structured_values_written_by_hand_are_masked(heldout: bool) -> None:
     hits = [found(m.values[0][1], scrub(m.text), m.text) for m in data if m.values]
     assert sum(hits) / len(hits) >= (1.0 if not heldout else 0.96)
     assert [t for t in (m.text for m in data if not m.values) if scrub(t) != t] == []
+
+
+@pytest.mark.parametrize(("heldout", "floor"), [(False, 1.0), (True, 0.86)])
+def test_names_typed_in_lower_case_are_masked(heldout: bool, floor: float) -> None:
+    """Measured 2026-12-05: 12 of 12 on the set pii_uncased was written on, 26 of 30 held out (0 of 30 before);
+    none of the 25 look-alikes ("this is frank feedback", "my son will call you") changed."""
+    data = uncased(heldout)
+    hits = [found(m.values[0][1], scrub(m.text), m.text) for m in data if m.values]
+    assert sum(hits) / len(hits) >= floor
+    assert [m.text for m in data if not m.values and scrub(m.text) != m.text] == []

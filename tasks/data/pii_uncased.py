@@ -1,0 +1,92 @@
+"""Names as people type them in a chat: in lower case after an introduction or a sign-off ("my name is john smith",
+"thanks, anna"), and a single first name after a family word ("my son Liam", "meine Tochter Lena").
+
+Without capitals nothing marks where a name starts or ends, so a word counts only where such a cue announces a
+name and Faker's lists know it: a first name of the supported locales, then up to two of their surnames or name
+particles ("maria gonzalez", "jan de vries"). First names that are also everyday words ("mark", "grace", "frank",
+"rose") count here only capitalised.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from functools import lru_cache
+
+from tasks.data.pii_rules import NAME_LOCALES, first_names
+
+_INTRODUCTION = re.compile(
+    r"(?:\bmy name is|\bname is|\bthis is|\bi am|\bi['’]?m|\bmein name ist|\bich heiße|\bich bin|\bje m['’]appelle"
+    r"|\bje suis|\bmon nom est|\bmijn naam is|\bik ben|\bik heet|\ba nevem|\bnevem|\b(?:kind |best |warm )?regards,?"
+    r"|\bthanks,|\bthank you,|\bcheers,|\bbest,|\bgrüße,?|\bgruß,?|\bcordialement,?|\bmerci,|\bgroet(?:en|jes)?,?"
+    r"|\büdvözlettel,?|\bköszönöm,)[ \t]*\n?[ \t]*"
+)  # in lower case, matched against the text lowered: three times faster than IGNORECASE on every message
+_FAMILY = re.compile(
+    r"\b(?:(?:my|our|mein(?:e|em|en)?|unser(?:e|em|en)?|mon|ma|notre|mijn|onze)\s+(?:son|daughter|wife|husband"
+    r"|partner|mother|father|mum|mom|dad|brother|sister|grandson|granddaughter|grandmother|grandfather|neighbou?r"
+    r"|colleague|friend|boss|sohn|tochter|frau|mann|mutter|vater|bruder|schwester|nachbarin|nachbar|kollegin"
+    r"|kollege|fils|fille|femme|mari|mère|père|frère|s(?:œ|oe)ur|voisine|voisin|collègue|zoon|dochter|vrouw|man"
+    r"|moeder|vader|broer|zus|buurvrouw|buurman|collega)|(?:a |az )?(?:fiam|lányom|feleségem|férjem|anyám|apám"
+    r"|öcsém|bátyám|húgom|nővérem|szomszédom|kollégám))[ \t]+"
+)
+_WORD = re.compile(r"[^\W\d_]+(?:-[^\W\d_]+)*")  # "Emma" of "Emma's"
+_PARTICLES = {"van", "von", "der", "den", "de", "du", "le", "la", "di", "da", "del", "ter", "ten", "het", "dos"}
+_EVERYDAY = {  # first names in Faker's lists that are everyday words in lower case
+    "amber", "angel", "autumn", "bill", "carol", "chase", "crystal", "dale", "dawn", "destiny", "don", "earl",
+    "ernst", "faith", "frank", "glen", "grace", "guy", "holly", "hunter", "ivy", "jack", "jade", "joy", "lily",
+    "mark", "mason", "penny", "ray", "rose", "sandy", "summer", "virág", "rózsa", "győző", "roos",
+}  # fmt: skip
+
+
+@lru_cache(maxsize=1)
+def _first() -> frozenset[str]:
+    return frozenset(n.lower() for n in first_names()) - _EVERYDAY
+
+
+@lru_cache(maxsize=1)
+def _last() -> frozenset[str]:
+    """Surnames of the supported locales, in lower case, from Faker's providers."""
+    from faker import Faker
+
+    names: set[str] = set()
+    for locale in NAME_LOCALES:
+        for provider in Faker(locale).providers:
+            for attr in ("last_names", "last_names_male", "last_names_female"):
+                found = getattr(provider, attr, None) or ()
+                names.update(part for n in found for part in n.lower().split())  # "de Vries": vries
+    return frozenset(names)
+
+
+def _is_first(word: str) -> bool:
+    return word in _first() if word.islower() else word.lower() in _first() or word.lower() in _EVERYDAY
+
+
+def _name_after(text: str, start: int, surnames: int) -> tuple[int, int] | None:
+    """The first name at `start` and up to `surnames` surnames or particles after it (or, in Hungarian order, a
+    surname and then the first name: "kovács éva"), or None."""
+    first = _WORD.match(text, start)
+    if first is None:
+        return None
+    if not _is_first(first.group()):
+        given = _WORD.match(text, first.end() + 1)
+        surname_first = first.group().lower() in _last() and text[first.end() : first.end() + 1] == " "
+        return (first.start(), given.end()) if surname_first and given and _is_first(given.group()) else None
+    end, taken = first.end(), 0
+    while taken < surnames and text[end : end + 1] == " " and (word := _WORD.match(text, end + 1)):
+        if word.group().lower() not in _last() and word.group().lower() not in _PARTICLES:
+            break
+        end, taken = word.end(), taken + 1
+    return first.start(), end
+
+
+def spans(text: str) -> Iterator[tuple[int, int]]:
+    """(start, end) of each name typed in lower case after a cue, or standing alone after a family word."""
+    low = text.lower()
+    if len(low) != len(text):
+        low = text  # a letter whose lower case is longer ("İ"): keep the text's positions, miss capitalised cues
+    for m in _INTRODUCTION.finditer(low):
+        if text[m.end() : m.end() + 1].islower() and (span := _name_after(text, m.end(), 2)):
+            yield span
+    for m in _FAMILY.finditer(low):
+        if span := _name_after(text, m.end(), 2):
+            yield span
