@@ -46,6 +46,16 @@ def main() -> None:
     unseen(args.per_template)
 
 
+def changed(texts: list[str], indent: str = "") -> None:
+    """How many look-alikes the scrubber changed, and each one as it came out."""
+    from tasks.data.pii import scrub
+
+    outs = [out for text in texts if (out := scrub(text)) != text]
+    print(f"{indent}look-alikes changed: {len(outs)}/{len(texts)}")
+    for out in outs:
+        print(f"{indent}  {out}")
+
+
 def addresses() -> None:
     from tasks.data.pii import scrub
     from tasks.evaluation.pii_set import LOCALES, found, hand_written
@@ -62,24 +72,17 @@ def addresses() -> None:
         every = [h for c in hits.values() for h in c]
         label = "held out (written after, never tuned)" if heldout else "the set the rules were written on"
         print(f"{label:<38}{cells}{sum(every) / len(every):7.2f}  (n={len(every)})")
-    negatives = [m.text for m in hand_written() if not m.values]
-    changed = [out for text in negatives if (out := scrub(text)) != text]
-    print(f"look-alikes changed: {len(changed)}/{len(negatives)}")
-    for out in changed:
-        print(f"  {out}")
+    changed([m.text for m in hand_written() if not m.values])
 
 
 def places() -> None:
-    from tasks.data.pii import scrub
     from tasks.evaluation.pii_set import PLACE_NEGATIVES, PLACE_NEGATIVES_HELDOUT
 
     print("\nplaces named after people (a first name inside; nothing may change):")
-    for label, texts in (("the set is_place was written on", PLACE_NEGATIVES),
-                         ("held out (written after, never tuned)", PLACE_NEGATIVES_HELDOUT)):  # fmt: skip
-        changed = [out for text in texts if (out := scrub(text)) != text]
-        print(f"  {label:<38} changed {len(changed)}/{len(texts)}")
-        for out in changed:
-            print(f"    {out}")
+    print("  the set is_place was written on:")
+    changed(PLACE_NEGATIVES, "    ")
+    print("  held out (written after, never tuned):")
+    changed(PLACE_NEGATIVES_HELDOUT, "    ")
 
 
 def uncased_names() -> None:
@@ -95,11 +98,7 @@ def uncased_names() -> None:
         print(f"  {label:<38} {len(outs) - len(missed)}/{len(outs)}")
         for out in missed:
             print(f"    missed: {out!r}")
-    negatives = [m.text for m in uncased() if not m.values]
-    changed = [out for text in negatives if (out := scrub(text)) != text]
-    print(f"  look-alikes changed: {len(changed)}/{len(negatives)}")
-    for out in changed:
-        print(f"    {out}")
+    changed([m.text for m in uncased() if not m.values], "  ")
 
 
 def written_formats() -> None:
@@ -123,11 +122,7 @@ def written_formats() -> None:
         print(f"  {label:<38} {sum(every)}/{len(every)}  ({cells})")
         for line in missed:
             print(line)
-    negatives = [m.text for m in messages() if not m.values]
-    changed = [out for text in negatives if (out := scrub(text)) != text]
-    print(f"  look-alikes changed: {len(changed)}/{len(negatives)}")
-    for out in changed:
-        print(f"    {out}")
+    changed([m.text for m in messages() if not m.values], "  ")
 
 
 def national_ids(per_template: int) -> None:
@@ -152,11 +147,7 @@ def national_ids(per_template: int) -> None:
         cells = "".join(f"{sum(table[loc]) / len(table[loc]):7.2f}" for loc in LOCALES)
         print(f"{label:<12}{cells}{sum(every) / len(every):7.2f}  (n={len(every)})")
     print("\n".join(dict.fromkeys(wrong)))
-    negatives = [m.text for m in data if not m.values]
-    changed = [out for text in negatives if (out := scrub(text)) != text]
-    print(f"look-alikes changed: {len(changed)}/{len(negatives)}")
-    for out in changed:
-        print(f"  {out}")
+    changed([m.text for m in data if not m.values])
 
 
 def report(data, show_misses: int) -> None:

@@ -247,15 +247,20 @@ NOT_NAMES = {  # capitalised words that open or close a run of them in support m
 @lru_cache(maxsize=1)
 def first_names() -> frozenset[str]:
     """First names of the supported locales, from Faker's providers (census and register lists)."""
+    return faker_names("first_names") - NOT_NAMES
+
+
+def faker_names(kind: str) -> frozenset[str]:
+    """`kind` ("first_names", "last_names"), male and female too, of every supported locale's Faker provider."""
     from faker import Faker
 
     names: set[str] = set()
     for locale in NAME_LOCALES:
         for provider in Faker(locale).providers:
-            for attr in ("first_names", "first_names_male", "first_names_female"):
+            for attr in (kind, f"{kind}_male", f"{kind}_female"):
                 found = getattr(provider, attr, None) or ()
                 names.update(found.keys() if isinstance(found, dict) else found)
-    return frozenset(names - NOT_NAMES)
+    return frozenset(names)
 
 
 def _words(text: str) -> list[re.Match[str]]:

@@ -13,7 +13,7 @@ import re
 from collections.abc import Iterator
 from functools import lru_cache
 
-from tasks.data.pii_rules import NAME_LOCALES, first_names
+from tasks.data.pii_rules import faker_names, first_names
 
 _INTRODUCTION = re.compile(
     r"(?:\bmy name is|\bname is|\bthis is|\bi am|\bi['’]?m|\bmein name ist|\bich heiße|\bich bin|\bje m['’]appelle"
@@ -45,16 +45,8 @@ def _first() -> frozenset[str]:
 
 @lru_cache(maxsize=1)
 def _last() -> frozenset[str]:
-    """Surnames of the supported locales, in lower case, from Faker's providers."""
-    from faker import Faker
-
-    names: set[str] = set()
-    for locale in NAME_LOCALES:
-        for provider in Faker(locale).providers:
-            for attr in ("last_names", "last_names_male", "last_names_female"):
-                found = getattr(provider, attr, None) or ()
-                names.update(part for n in found for part in n.lower().split())  # "de Vries": vries
-    return frozenset(names)
+    """Surnames of the supported locales in lower case, each word of a double one ("de Vries": vries)."""
+    return frozenset(part for name in faker_names("last_names") for part in name.lower().split())
 
 
 def _is_first(word: str) -> bool:
