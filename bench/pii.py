@@ -46,6 +46,9 @@ def main() -> None:
     unseen(args.per_template)
 
 
+HELD_OUT = "held out (written after, never tuned)"
+
+
 def changed(texts: list[str], indent: str = "") -> None:
     """How many look-alikes the scrubber changed, and each one as it came out."""
     from tasks.data.pii import scrub
@@ -70,7 +73,7 @@ def addresses() -> None:
                 hits[m.locale].append(found(m.values[0][1], scrub(m.text), m.text))
         cells = "".join(f"{sum(hits[loc]) / len(hits[loc]):7.2f}" for loc in LOCALES)
         every = [h for c in hits.values() for h in c]
-        label = "held out (written after, never tuned)" if heldout else "the set the rules were written on"
+        label = HELD_OUT if heldout else "the set the rules were written on"
         print(f"{label:<38}{cells}{sum(every) / len(every):7.2f}  (n={len(every)})")
     changed([m.text for m in hand_written() if not m.values])
 
@@ -81,7 +84,7 @@ def places() -> None:
     print("\nplaces named after people (a first name inside; nothing may change):")
     print("  the set is_place was written on:")
     changed(PLACE_NEGATIVES, "    ")
-    print("  held out (written after, never tuned):")
+    print(f"  {HELD_OUT}:")
     changed(PLACE_NEGATIVES_HELDOUT, "    ")
 
 
@@ -94,7 +97,7 @@ def uncased_names() -> None:
         data = uncased(heldout)
         outs = [(m, scrub(m.text)) for m in data if m.values]
         missed = [out for m, out in outs if not found(m.values[0][1], out, m.text)]
-        label = "held out (written after, never tuned)" if heldout else "the set pii_uncased was written on"
+        label = HELD_OUT if heldout else "the set pii_uncased was written on"
         print(f"  {label:<38} {len(outs) - len(missed)}/{len(outs)}")
         for out in missed:
             print(f"    missed: {out!r}")
@@ -118,7 +121,7 @@ def written_formats() -> None:
                 missed.append(f"    missed: {out}")
         every = [h for c in hits.values() for h in c]
         cells = "  ".join(f"{kind} {sum(h)}/{len(h)}" for kind, h in sorted(hits.items()))
-        label = "held out (written after, never tuned)" if heldout else "the set the rules were fixed on"
+        label = HELD_OUT if heldout else "the set the rules were fixed on"
         print(f"  {label:<38} {sum(every)}/{len(every)}  ({cells})")
         for line in missed:
             print(line)

@@ -185,13 +185,12 @@ def names(text: str, model: Model | None = None) -> Iterator[tuple[int, int, flo
         first, *rest = text[start:end].split()
         if is_place([first, *rest], text[:start]):
             continue
-        if first.lower() in _BEFORE_THINGS:  # "A Kálvin téren": the Hungarian article opens the sentence
-            if len(rest) < 2:
-                continue
-            start, (first, *rest) = start + text[start:end].index(rest[0], len(first)), rest
-        if FIRST_PERSON.fullmatch(first):  # "I'm Ann Baker": the name is what follows
-            if first == "Im" and set(rest) <= _GERMAN_DATES:
-                continue  # German "Im März", not "I'm März"
+        if first == "Im" and set(rest) <= _GERMAN_DATES:
+            continue  # German "Im März", not "I'm März"
+        article = first.lower() in _BEFORE_THINGS  # "A Kálvin téren": the Hungarian article opens the sentence
+        if article and len(rest) < 2:
+            continue
+        if article or FIRST_PERSON.fullmatch(first):  # "I'm Ann Baker": the name is what follows
             start, (first, *rest) = start + text[start:end].index(rest[0], len(first)), rest
         spans = [(start, end)]
         opening = text[:start].rstrip(" \t")

@@ -9,9 +9,7 @@ tuned on. Each value is marked [[...]]; NEGATIVES must come through unchanged.
 
 from __future__ import annotations
 
-import re
-
-from tasks.evaluation.pii_set import Message
+from tasks.evaluation.pii_set import Message, marked
 
 WRITTEN = [
     ("de_DE", "PHONE", "Call me back on [[+49 (0)30 1234 5678]] please."),
@@ -99,10 +97,6 @@ NEGATIVES = [  # written with WRITTEN_HELDOUT
 
 def messages(heldout: bool = False) -> list[Message]:
     """WRITTEN (or WRITTEN_HELDOUT) as messages with their marked value, then the negatives."""
-    out = []
-    for i, (locale, kind, marked) in enumerate(WRITTEN_HELDOUT if heldout else WRITTEN):
-        value = re.search(r"\[\[(.*?)\]\]", marked)
-        if value is None:
-            raise ValueError(f"pii_formats_set: no [[value]] in {marked!r}")
-        out.append(Message(marked.replace("[[", "").replace("]]", ""), [(kind, value.group(1))], locale, i))
+    rows = WRITTEN_HELDOUT if heldout else WRITTEN
+    out = [marked(text, kind, locale, i) for i, (locale, kind, text) in enumerate(rows)]
     return out + [Message(text, [], "", -1) for text in NEGATIVES]

@@ -575,24 +575,24 @@ def unseen_names(per_template: int = 2, seed: int = 0) -> list[Message]:
 
 def hand_written(heldout: bool = False) -> list[Message]:
     """ADDRESSES (or ADDRESSES_HELDOUT) as messages with their marked value, then ADDRESS_NEGATIVES."""
+    rows = ADDRESSES_HELDOUT if heldout else ADDRESSES
+    out = [marked(text, "ADDRESS", locale, i) for i, (locale, text) in enumerate(rows)]
+    return out + [Message(text, [], "en", -1) for text in ADDRESS_NEGATIVES]
+
+
+def marked(text: str, kind: str, locale: str, index: int) -> Message:
+    """A hand-written message whose one value of `kind` is marked [[...]], as the message without the marks."""
     import re
 
-    rows = ADDRESSES_HELDOUT if heldout else ADDRESSES
-    out = []
-    for i, (locale, marked) in enumerate(rows):
-        value = re.search(r"\[\[(.*?)\]\]", marked, re.S)
-        if value is None:
-            raise ValueError(f"pii_set: no [[address]] in {marked!r}")
-        out.append(Message(marked.replace("[[", "").replace("]]", ""), [("ADDRESS", value.group(1))], locale, i))
-    return out + [Message(text, [], "en", -1) for text in ADDRESS_NEGATIVES]
+    value = re.search(r"\[\[(.*?)\]\]", text, re.S)
+    if value is None:
+        raise ValueError(f"no [[{kind.lower()}]] marked in {text!r}")
+    return Message(text.replace("[[", "").replace("]]", ""), [(kind, value.group(1))], locale, index)
 
 
 def uncased(heldout: bool = False) -> list[Message]:
     """UNCASED (or UNCASED_HELDOUT) as messages with their marked name, then UNCASED_NEGATIVES."""
-    out = []
-    for i, (locale, marked) in enumerate(UNCASED_HELDOUT if heldout else UNCASED):
-        value = marked[marked.index("[[") + 2 : marked.index("]]")]
-        out.append(Message(marked.replace("[[", "").replace("]]", ""), [("NAME", value)], locale, i))
+    out = [marked(text, "NAME", locale, i) for i, (locale, text) in enumerate(UNCASED_HELDOUT if heldout else UNCASED)]
     return out + [Message(text, [], "", -1) for text in UNCASED_NEGATIVES]
 
 
