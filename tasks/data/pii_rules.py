@@ -35,7 +35,9 @@ _NOT_PII_CONTEXT = re.compile(  # the label of an id before a number, in the six
 EMAIL = re.compile(r"\b[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}\b")
 # An address spelled out so that scrapers miss it: "john.smith(at)gmail.com", "anna dot berg at web dot de",
 # "kovacs.eva kukac freemail pont hu"; written out in words, only before a top-level domain people use.
-_AT = r"(?:\s*[(\[{<]\s*(?:at|@|kukac|arobase)\s*[)\]}>]\s*|\s+(?:at|kukac|arobase)\s+)"
+_AT_WORDS = r"(?:at|kukac|arobase)"  # English, Hungarian, French
+_BRACKETED_AT = rf"[(\[{{<]\s*(?:{_AT_WORDS}|@)\s*[)\]}}>]"
+_AT = rf"(?:\s*{_BRACKETED_AT}\s*|\s+{_AT_WORDS}\s+)"
 _DOT = r"(?:\s*[(\[{<]\s*(?:dot|punkt|punt|point|pont|\.)\s*[)\]}>]\s*|\s+(?:dot|punkt|punt|point|pont)\s+|\.)"
 _TLD = r"(?:com|net|org|info|biz|io|eu|de|nl|hu|fr|uk|be|at|ch|us|it|es|pl|edu|gov|me)"
 EMAIL_SPELLED = re.compile(
@@ -43,14 +45,14 @@ EMAIL_SPELLED = re.compile(
     re.IGNORECASE,
 )
 _MAIL_HOSTS = re.compile(
-    r"\s(?:at|kukac|arobase)\s+(?:g(?:oogle)?mail|yahoo|hotmail|outlook|live|icloud|aol|gmx|web|t-online|freenet"
+    rf"\s{_AT_WORDS}\s+(?:g(?:oogle)?mail|yahoo|hotmail|outlook|live|icloud|aol|gmx|web|t-online|freenet"
     r"|ziggo|kpnmail|hetnet|planet|xs4all|freemail|citromail|orange|free|sfr|laposte|wanadoo|btinternet|sky"
     r"|virginmedia|proton(?:mail)?)\b",
     re.IGNORECASE,
 )
 
 
-_AT_WORD = re.compile(r"[(\[{<]\s*(?:at|@)\s*[)\]}>]|\s(?:at|kukac|arobase)\s", re.IGNORECASE)
+_AT_WORD = re.compile(rf"{_BRACKETED_AT}|\s{_AT_WORDS}\s", re.IGNORECASE)  # the pattern's "at", without its \s*
 
 
 def spelled_emails(text: str) -> Iterator[tuple[int, int]]:
@@ -60,9 +62,9 @@ def spelled_emails(text: str) -> Iterator[tuple[int, int]]:
     if not _AT_WORD.search(text):
         return
     for m in EMAIL_SPELLED.finditer(text):
-        at = _AT_WORD.search(m.group())
-        bracketed = at is None or re.search(r"[(\[{<]", at.group())
+        at = _AT_WORD.search(m.group())  # never None: the match holds its "at"
         name = m.group()[: at.start()] if at else ""
+        bracketed = at is None or re.search(r"[(\[{<]", at.group())
         if bracketed or re.search(rf"[\d_.]|{_DOT}", name, re.IGNORECASE) or _MAIL_HOSTS.search(m.group()):
             yield m.start(), m.end()
 

@@ -19,6 +19,7 @@ from tasks.data.pii import scrub
         ("my IPv6 is 2a02:8071:1234:5600::1", "my IPv6 is <IP>", "IP"),  # "::" for the zero groups
         ("mail john.smith(at)gmail.com", "mail <EMAIL>", "EMAIL"),
         ("it is anna dot berg at web dot de", "it is <EMAIL>", "EMAIL"),
+        ("e-mail: nagy.peter (kukac) citromail.hu", "e-mail: <EMAIL>", "EMAIL"),  # the Hungarian "at", bracketed
         ("HU42 1177 3016 1111 1018 0000 0000 a számlaszámom", "<IBAN> a számlaszámom", "IBAN"),  # not "0000 a"
         ("Meine Nummer: 0049 171 2345678", "Meine Nummer: <PHONE>", "PHONE"),  # Luhn-valid, but no card starts 0
         ("I live at 221 Baker Street, London", "I live at <ADDRESS>", "ADDRESS"),  # the town too
