@@ -493,6 +493,10 @@ class GuardModelParams(_Section):
     """Folds (by template) whose out-of-fold scores choose the threshold: one more fit each."""
     regularization: float = Field(100.0, gt=0)
     """Inverse regularisation strength (scikit-learn's C) of the logistic regression."""
+    token_vectors: bool = True
+    """Read each sentence with the base model's token embeddings (mean-pooled, standardised) beside MiniLM's vector:
+    words placed by how they are used rather than by topic (tasks/guard/token_vectors.py; docs/guardrails.md
+    measures both settings)."""
     encoder_epochs: int = Field(0, ge=0)
     """Epochs of fine-tuning the sentence encoder on the train split before the classifier is fitted on its
     embeddings (docs/guardrails.md measures 2); 0 keeps the shipped encoder."""

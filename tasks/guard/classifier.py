@@ -1,8 +1,8 @@
 """The injection classifier: a logistic regression over `features.featurize`, saved as plain arrays.
 
 Saved as numpy arrays and JSON rather than a pickle: loading it runs no code, and the hashing features need no
-fitted vocabulary, so the weights are the whole model (with the fine-tuned encoder's safetensors folder beside
-them when `guard_model.encoder_epochs` made one).
+fitted vocabulary, so the weights are the whole model (with the token vectors' standardisation among the arrays, and
+the fine-tuned encoder's safetensors folder beside them when `guard_model.encoder_epochs` made one).
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from tasks.core.errors import ConfigError
 from tasks.core.files import write_json
 from tasks.guard.encoder import ENCODER, load_encoder
 from tasks.guard.features import EMBEDDING_DIM, Embed, featurize, pieces
+from tasks.guard.token_vectors import TokenVectors, beside
 
 WEIGHTS = "classifier.npz"
 META = "classifier.json"
@@ -33,6 +34,7 @@ class InjectionClassifier:
     centroids: np.ndarray  # one unit row per attack family: the mean sentence embedding of its training rows
     families: list[str]
     encoder: Embed | None = None  # the guard's fine-tuned encoder (tasks/guard/encoder.py), when it has one
+    words: TokenVectors | None = None  # the base model's token vectors beside the encoder's (guard_model.token_vectors)
 
     def scores(self, texts: list[str], embed: Embed) -> np.ndarray:
         """Probability of an injection for each text."""
@@ -45,9 +47,14 @@ class InjectionClassifier:
         if not texts:
             return np.zeros(0), []
         parts, owner = pieces(texts)
-        features = featurize(parts, self.encoder or embed)
+        features = featurize(parts, self.reader(embed))
         nearest = (features[: len(texts), :EMBEDDING_DIM].toarray() @ self.centroids.T).argmax(axis=1)
         return highest(self.score_features(features), owner, len(texts)), [self.families[i] for i in nearest]
+
+    def reader(self, embed: Embed) -> Embed:
+        """What the classifier reads a sentence with: its own encoder or the shipped one, and its token vectors."""
+        encoder = self.encoder or embed
+        return beside(encoder, self.words) if self.words else encoder
 
     def score_features(self, features: sparse.csr_matrix) -> np.ndarray:
         logits = np.asarray(features @ self.coef + self.intercept).ravel()
@@ -55,8 +62,9 @@ class InjectionClassifier:
 
     def save(self, out: Path) -> None:
         out.mkdir(parents=True, exist_ok=True)
+        words = {"word_mean": self.words.mean, "word_scale": self.words.scale} if self.words else {}
         np.savez_compressed(
-            out / WEIGHTS, coef=self.coef, intercept=np.array([self.intercept]), centroids=self.centroids
+            out / WEIGHTS, coef=self.coef, intercept=np.array([self.intercept]), centroids=self.centroids, **words
         )
         write_json(out / META, {**self.meta, "threshold": self.threshold, "families": self.families})
 
@@ -76,8 +84,10 @@ def load(path: Path) -> InjectionClassifier:
     meta = json.loads((path / META).read_text())
     with np.load(path / WEIGHTS) as arrays:
         coef, intercept, centroids = arrays["coef"], float(arrays["intercept"][0]), arrays["centroids"]
+        words = TokenVectors(arrays["word_mean"], arrays["word_scale"]) if "word_mean" in arrays else None
     encoder = load_encoder(path / ENCODER) if (path / ENCODER).is_dir() else None
-    return InjectionClassifier(coef, intercept, float(meta["threshold"]), meta, centroids, meta["families"], encoder)
+    threshold = float(meta["threshold"])
+    return InjectionClassifier(coef, intercept, threshold, meta, centroids, meta["families"], encoder, words)
 
 
 def fit(

@@ -34,11 +34,16 @@ def smollm2_gguf() -> Path:
     return path
 
 
+def smollm2_tokenizer():
+    """The shipped GGUF's tokenizer (converted once per machine)."""
+    return _shipped_tokenizer(smollm2_gguf())
+
+
 def _load_tokenizer(source: str):
     from transformers import AutoTokenizer
 
     if source in ("smollm2", "tiny"):
-        return _shipped_tokenizer(smollm2_gguf())
+        return smollm2_tokenizer()
     return AutoTokenizer.from_pretrained(source, **_gguf_kwargs(source))
 
 
