@@ -431,8 +431,10 @@ PLACE_NEGATIVES_HELDOUT = [
 
 
 # Names typed in lower case after a cue, and a single first name after a family word ([[...]] marks the name).
-# UNCASED is what tasks.data.pii_uncased was written against; UNCASED_HELDOUT was written after it and measured
-# once, never tuned on (it holds cue phrasings the module does not know: "thanks in advance,", "üdvözlettel:").
+# UNCASED is what tasks.data.pii_uncased was written and then fixed against: its first 12, then 30 written after
+# and measured once (26 of 30), whose cue misses ("thanks in advance,", "üdvözlettel:", "ask for") were then fixed.
+# UNCASED_HELDOUT was written after that fix and measured once, never tuned on (its names Faker's lists lack,
+# "jeroen", "ruud", "mathieu", and the cues "it's ... here" and "bien à vous" are left missed).
 UNCASED = [
     ("en_US", "my name is [[john smith]] and my internet is down"),
     ("en_US", "hi this is [[maria gonzalez]], account holder"),
@@ -446,8 +448,6 @@ UNCASED = [
     ("nl_NL", "mijn naam is [[jan de vries]]"),
     ("hu_HU", "a nevem [[kovács éva]]"),
     ("hu_HU", "my name is [[nagy péter]]"),
-]
-UNCASED_HELDOUT = [
     ("en_US", "hey, my name is [[jessica brown]], i can't log in"),
     ("en_US", "this is [[michael]] again about the router"),
     ("en_US", "cheers, [[david]]"),
@@ -479,6 +479,38 @@ UNCASED_HELDOUT = [
     ("en_GB", "my colleague [[Priya]] set up the account"),
     ("en_US", "please ask for [[tom]] at the shop"),
 ]
+UNCASED_HELDOUT = [
+    ("en_US", "hello, my name is [[ashley johnson]] and my bill is wrong"),
+    ("en_US", "it's [[kevin]] here, the modem is blinking red"),
+    ("en_US", "my mom [[Linda]] is on my family plan"),
+    ("en_US", "thank you in advance, [[jennifer davis]]"),
+    ("en_US", "best wishes, [[brian]]"),
+    ("en_GB", "hello, i'm [[thomas wright]], i moved house last week"),
+    ("en_GB", "my brother [[Harry]] needs a new sim"),
+    ("en_GB", "many thanks, [[sophie]]"),
+    ("en_GB", "name is [[george evans]] if you need it"),
+    ("en_GB", "regards,\n[[amelia clarke]]"),
+    ("de_DE", "guten tag, mein name ist [[andreas becker]]"),
+    ("de_DE", "mein sohn [[Jonas]] hat sein handy verloren"),
+    ("de_DE", "danke im voraus, [[katrin]]"),
+    ("de_DE", "hi, ich heiße [[felix]] und habe eine frage"),
+    ("de_DE", "gruß [[markus hoffmann]]"),
+    ("nl_NL", "hallo, mijn naam is [[bram de jong]]"),
+    ("nl_NL", "mijn vrouw [[Eva]] kan niet bellen"),
+    ("nl_NL", "bedankt, [[jeroen]]"),
+    ("nl_NL", "ik heet [[femke]] en ik wil opzeggen"),
+    ("nl_NL", "met vriendelijke groet, [[ruud visser]]"),
+    ("hu_HU", "jó napot, a nevem [[kiss gábor]]"),
+    ("hu_HU", "a lányom [[Réka]] telefonja lemerült"),
+    ("hu_HU", "köszönöm előre, [[zsófia]]"),
+    ("hu_HU", "tisztelettel, [[horváth istván]]"),
+    ("hu_HU", "nevem [[varga péter]], ügyfélszámom van"),
+    ("fr_FR", "bonsoir, je m'appelle [[nicolas petit]]"),
+    ("fr_FR", "ma femme [[Sophie]] n'a plus de réseau"),
+    ("fr_FR", "merci d'avance, [[mathieu]]"),
+    ("fr_FR", "je suis [[manon]] et ma box ne marche pas"),
+    ("fr_FR", "bien à vous, [[pierre durand]]"),
+]
 UNCASED_NEGATIVES = [
     "my son will call you",
     "this is frank feedback",
@@ -505,6 +537,18 @@ UNCASED_NEGATIVES = [
     "merci, bonne journée",
     "mein mann hat das handy verloren",
     "cheers, mate",
+    "thanks in advance, really appreciated",
+    "ask for a refund please",
+    "speak to you soon",
+    "my mom is on my plan too",
+    "it's working now, thanks",
+    "danke, alles gut",
+    "merci d'avance pour votre aide",
+    "mijn vrouw en ik delen een abonnement",
+    "best wishes for the new year",
+    "regards to the team",
+    "köszönöm szépen a segítséget",
+    "je suis client depuis 10 ans",
 ]
 
 
