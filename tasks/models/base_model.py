@@ -34,29 +34,18 @@ def smollm2_gguf() -> Path:
     return path
 
 
-def smollm2_tokenizer():
-    """The shipped GGUF's tokenizer (converted once per machine)."""
-    return _shipped_tokenizer(smollm2_gguf())
-
-
-def _load_tokenizer(source: str):
-    from transformers import AutoTokenizer
-
-    if source in ("smollm2", "tiny"):
-        return smollm2_tokenizer()
-    return AutoTokenizer.from_pretrained(source, **_gguf_kwargs(source))
-
-
-def _shipped_tokenizer(gguf: Path):
-    """The GGUF's tokenizer, converted once per file and transformers version into the user's cache: reading the
-    vocabulary out of the GGUF takes ~13 s, loading the converted one well under 1 s."""
+def smollm2_tokenizer_dir() -> Path:
+    """The shipped GGUF's tokenizer as a transformers folder (with its tokenizer.json), converted once per file and
+    transformers version into the user's cache: reading the vocabulary out of the GGUF takes ~13 s, loading the
+    converted one well under 1 s."""
     import transformers
     from transformers import AutoTokenizer
 
+    gguf = smollm2_gguf()
     stat = gguf.stat()
     cached = user_cache("tokenizers") / f"{gguf.stem}-{stat.st_size}-{int(stat.st_mtime)}-tf{transformers.__version__}"
     if (cached / "tokenizer_config.json").is_file():
-        return AutoTokenizer.from_pretrained(cached)
+        return cached
     tokenizer = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
     cached.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{cached.name}-", dir=cached.parent))
@@ -67,7 +56,15 @@ def _shipped_tokenizer(gguf: Path):
         log.debug("tokenizer cache %s: another process wrote it first", cached)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    return tokenizer
+    return cached
+
+
+def _load_tokenizer(source: str):
+    from transformers import AutoTokenizer
+
+    if source in ("smollm2", "tiny"):
+        return AutoTokenizer.from_pretrained(smollm2_tokenizer_dir())
+    return AutoTokenizer.from_pretrained(source, **_gguf_kwargs(source))
 
 
 def _gguf_kwargs(source: str) -> dict[str, str]:

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from tasks.guard.classifier import load
-from tasks.guard.token_vectors import TokenVectors, beside, mean_embeddings
+from tasks.guard.token_vectors import TokenVectors, _dequantised, beside, mean_embeddings
 from tasks.models.embeddings import embed
 
 SENTENCES = [
@@ -59,3 +59,14 @@ def test_the_classifier_saves_and_reads_back_its_token_vectors(guard_classifier:
     np.testing.assert_array_equal(again.words.mean, classifier.words.mean)
     np.testing.assert_array_equal(again.words.scale, classifier.words.scale)
     np.testing.assert_allclose(again.scores(SENTENCES, embed), classifier.scores(SENTENCES, embed))
+
+
+def test_the_table_is_dequantised_once_into_the_users_cache(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    first = _dequantised()
+    assert first.parent == tmp_path / "llmops" / "token-vectors"
+    written = first.stat().st_mtime_ns
+    assert _dequantised() == first and first.stat().st_mtime_ns == written
+    table = np.load(first, mmap_mode="r")
+    assert table.shape == (49152, 576) and table.dtype == np.float32
+    assert list(first.parent.iterdir()) == [first]  # no partial file left behind
