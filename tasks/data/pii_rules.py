@@ -63,8 +63,8 @@ def spelled_emails(text: str) -> Iterator[tuple[int, int]]:
         return
     for m in EMAIL_SPELLED.finditer(text):
         at = _AT_WORD.search(m.group())  # never None: the match holds its "at"
-        name = m.group()[: at.start()] if at else ""
-        bracketed = at is None or re.search(r"[(\[{<]", at.group())
+        name = m.group()[: at.start()]
+        bracketed = re.search(r"[(\[{<]", at.group())
         if bracketed or re.search(rf"[\d_.]|{_DOT}", name, re.IGNORECASE) or _MAIL_HOSTS.search(m.group()):
             yield m.start(), m.end()
 
