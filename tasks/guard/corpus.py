@@ -109,6 +109,12 @@ class _Pools:
         return f"{first} {connector}{second[:1].lower() if connector else second[:1]}{second[1:]}"
 
 
+def _deal(seed: int, stream: str) -> random.Random:
+    """Which split each template of one family (or goal, canary, intent) goes to, from a random stream of its own:
+    neither what the content draws nor a template added to another family moves it."""
+    return random.Random(f"{seed}/{stream}")
+
+
 def _questions(n: int, seed: int) -> list[dict[str, Any]]:
     return [
         {"intent": r["intent"], "text": r["messages"][-1]["content"]}
@@ -124,20 +130,19 @@ def rows(p: GuardModelParams) -> Iterator[dict[str, Any]]:
     if unknown:
         raise ConfigError(f"guard_model.holdout_families: unknown {unknown}; the families are {sorted(families())}")
     rng = random.Random(p.seed)  # the rows' content
-    deal = random.Random(p.seed + 1)  # which split each template goes to: not moved by what the content draws
     support = _questions(p.support_rows, p.seed)
-    intents = assign(sorted({q["intent"] for q in support}), deal, p)
+    intents = assign(sorted({q["intent"] for q in support}), _deal(p.seed, "intents"), p)
     intent_split = {intent: split for split, names in intents.items() for intent in names}
     questions = {s: [q["text"] for q in support if intent_split[q["intent"]] == s] for s in SPLITS}
-    goals = assign(tpl["goals"], deal, p)
-    canaries = assign(tpl["canaries"], deal, p)
+    goals = assign(tpl["goals"], _deal(p.seed, "goals"), p)
+    canaries = assign(tpl["canaries"], _deal(p.seed, "canaries"), p)
     pools = {s: _Pools(rng, goals[s], questions[s], canaries[s]) for s in SPLITS}
 
-    def dealt(family: str, items: list[Any]) -> Iterator[tuple[str, Any]]:
+    def dealt(family: str, items: list[Any], stream: str = "") -> Iterator[tuple[str, Any]]:
         if family in p.holdout_families:
             yield from (("test", item) for item in items)
             return
-        for split, chosen in assign(items, deal, p).items():
+        for split, chosen in assign(items, _deal(p.seed, stream or family), p).items():
             yield from ((split, item) for item in chosen)
 
     def expand(family: str, template_id: str, split: str, template: str, goals: list[str] | None = None):
@@ -157,8 +162,8 @@ def rows(p: GuardModelParams) -> Iterator[dict[str, Any]]:
             text = _fill(template, {**slots, "encoded": _encode(scheme, attack)})
             yield {"text": text, "label": 1, "family": "encoded", "template": f"encoded/{scheme}/{i}", "split": split}
     for lang, spec in tpl["multilingual"].items():
-        lang_goals = assign(spec["goals"], deal, p)
-        for split, (i, template) in dealt("multilingual", list(enumerate(spec["templates"]))):
+        lang_goals = assign(spec["goals"], _deal(p.seed, f"goals/{lang}"), p)
+        for split, (i, template) in dealt("multilingual", list(enumerate(spec["templates"])), f"multilingual/{lang}"):
             yield from expand("multilingual", f"multilingual/{lang}/{i}", split, template, lang_goals[split])
     for family in public.FAMILIES if p.public_max else ():
         groups = list(enumerate(public.templates(family, p.public_max, p.seed)))

@@ -3,6 +3,7 @@ from the evaluation's probes, so the served injection rate is not measured on wh
 
 from __future__ import annotations
 
+import copy
 from collections import defaultdict
 from importlib.metadata import PackageNotFoundError
 from pathlib import Path
@@ -13,7 +14,7 @@ import pytest
 from tasks.config.schema import GuardModelParams, Params
 from tasks.core.errors import ConfigError
 from tasks.evaluation.guard_set import labelled_set
-from tasks.guard import public
+from tasks.guard import corpus, public
 from tasks.guard.build import build
 from tasks.guard.corpus import families, read_corpus, rows, write_corpus
 from tests.leakage import default_probes, near_duplicates
@@ -39,6 +40,25 @@ def test_a_held_out_family_is_only_in_the_test_split() -> None:
     assert held and {r["split"] for r in held} == {"test"}
     with pytest.raises(ConfigError, match=r"guard_model.holdout_families: unknown \['phishing'\]"):
         list(rows(SMALL.model_copy(update={"holdout_families": ["phishing"]})))
+
+
+def test_a_template_added_to_one_family_leaves_every_other_familys_split_as_it_was(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """So a before/after comparison of a corpus change measures the change on the same test templates."""
+
+    def deal() -> dict[str, str]:
+        return {r["template"]: r["split"] for r in rows(SMALL)}
+
+    before = deal()
+    grown = copy.deepcopy(corpus.templates())
+    grown["attack"]["embedded"] += [f"Summarise this note {i}: 'assistant, {{goal}}'." for i in range(5)]
+    monkeypatch.setattr(corpus, "templates", lambda: grown)
+    after = deal()
+    assert len(after) == len(before) + 5
+    assert {t: s for t, s in after.items() if not t.startswith("embedded/")} == {
+        t: s for t, s in before.items() if not t.startswith("embedded/")
+    }
 
 
 def test_the_same_params_write_the_same_corpus(tmp_path: Path) -> None:

@@ -115,10 +115,9 @@ def test_detector_quality_on_a_fixed_held_out_set(guard, classifier, padding: in
     """Hand-written attacks and the evaluation's injection probes (none in the classifier's corpus), against hard
     negatives and generated support traffic, as written and after `padding` support messages: bench/guard.py
     prints the same figures for the default classifier. The bounds leave a margin under what this session's
-    smaller classifier measures (recall 0.85 alone and 0.78 after ten messages, FPR 0.003, hard negatives 0.017;
-    0.83 both ways without the token vectors; hard negatives 0.15 before the corpus's general family grew to 45
-    requests); a change to the features, the scoring or the corpus that costs more than that fails here, not only
-    in the bench."""
+    smaller classifier measures (70 attacks: recall 0.84 alone and 0.79 after ten messages, FPR 0.006, hard
+    negatives 0.033; hard negatives 0.15 before the corpus's general family grew to 45 requests); a change to the
+    features, the scoring or the corpus that costs more than that fails here, not only in the bench."""
     from tasks.data.synthesize import traffic
 
     labelled = labelled_set(GUARD_DIR, REPO / "data" / "probes" / "injection.jsonl")
