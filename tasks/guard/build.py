@@ -115,7 +115,7 @@ def build(params: Params, corpus: Path, out: Path, embed: Embed) -> dict[str, An
     started = time.perf_counter()
     words = TokenVectors.fitted([s for t in dev_texts for s in sentences(reveal(t)[0])]) if p.token_vectors else None
     parts, owner = pieces(dev_texts)
-    features = featurize(parts, beside(embed, words) if words else embed)
+    features = featurize(parts, beside(embed, words))
     oof = out_of_fold(features, owner, dev, p)
     threshold = threshold_at_fpr(oof[pool], p.target_fpr)
     whole = features[: len(dev)]

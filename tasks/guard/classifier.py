@@ -53,8 +53,7 @@ class InjectionClassifier:
 
     def reader(self, embed: Embed) -> Embed:
         """What the classifier reads a sentence with: its own encoder or the shipped one, and its token vectors."""
-        encoder = self.encoder or embed
-        return beside(encoder, self.words) if self.words else encoder
+        return beside(self.encoder or embed, self.words)
 
     def score_features(self, features: sparse.csr_matrix) -> np.ndarray:
         logits = np.asarray(features @ self.coef + self.intercept).ravel()

@@ -79,6 +79,9 @@ class TokenVectors:
         return ((mean_embeddings(texts) - self.mean) / self.scale / np.sqrt(len(self.mean))).astype(np.float32)
 
 
-def beside(embed: Callable[[list[str]], np.ndarray], words: TokenVectors) -> Callable[[list[str]], np.ndarray]:
-    """`embed`'s sentence vectors with the token vectors after them, as `features.featurize` reads a sentence."""
+def beside(embed: Callable[[list[str]], np.ndarray], words: TokenVectors | None) -> Callable[[list[str]], np.ndarray]:
+    """`embed`'s sentence vectors with the token vectors after them, as `features.featurize` reads a sentence
+    (`embed` itself when there are none: `guard_model.token_vectors` off, or a classifier saved before them)."""
+    if words is None:
+        return embed
     return lambda texts: np.hstack([embed(texts), words(texts)])

@@ -49,6 +49,7 @@ def test_beside_puts_the_token_vectors_after_the_encoder() -> None:
     joined = beside(lambda texts: np.ones((len(texts), 3)), words)(SENTENCES[:2])
     assert joined.shape == (2, 3 + 576)
     np.testing.assert_array_equal(joined[:, 3:], words(SENTENCES[:2]))
+    assert beside(embed, None) is embed
 
 
 def test_the_classifier_saves_and_reads_back_its_token_vectors(guard_classifier: Path, tmp_path: Path) -> None:
