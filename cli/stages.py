@@ -301,9 +301,9 @@ def evaluate(
     from contextlib import nullcontext
 
     from serving.local import judge_server
-    from tasks.evaluation.evaluate import EvalPaths
     from tasks.evaluation.evaluate import evaluate as run
     from tasks.evaluation.judge import describe
+    from tasks.evaluation.paths import EvalPaths
     from tasks.evaluation.probes import KINDS, measuring
 
     p = load(params)
@@ -340,8 +340,8 @@ def parity(
     """serving.engine llamacpp: the GGUF's replies against the transformers model's (gate.parity), logged to the
     evaluated run with the GGUF; `llmops deploy` refuses a model whose GGUF failed (this command exits 0 either way,
     like evaluate). With serving.engine transformers it only says there is nothing to compare."""
-    from tasks.evaluation.evaluate import EvalPaths
     from tasks.evaluation.parity import ParityPaths, check
+    from tasks.evaluation.paths import EvalPaths
 
     paths = ParityPaths(EvalPaths(data / "test.jsonl", data / "intents.jsonl", base, probes, served, adapter), out)
     s = check(load(params), paths)

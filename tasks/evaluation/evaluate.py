@@ -29,6 +29,7 @@ from tasks.core.files import read_jsonl, write_json, write_jsonl
 from tasks.core.progress import Progress
 from tasks.evaluation import embedding_view, fairness, probes, statistics, text_metrics
 from tasks.evaluation.judge import Endpoint
+from tasks.evaluation.paths import EvalPaths
 from tasks.evaluation.served import Served, input_guard, serve
 from tasks.knowledge.claims import fact_accuracy, faithfulness
 from tasks.models.batching import greedy, pad_id
@@ -44,33 +45,6 @@ def _grounded_on(test: Path) -> str | None:
     """The index the test rows' context came from (the `context` stage's summary), None where they carry none."""
     summary = test.parent / "summary.json"
     return orjson.loads(summary.read_bytes()).get("index_version") if summary.is_file() else None
-
-
-@dataclass(frozen=True)
-class EvalPaths:
-    test: Path
-    intents: Path
-    base: Path
-    probes: Path
-    out: Path
-    adapter: Path | None = None
-    baseline: Path | None = None
-    run_from: Path | None = None
-    report: Path | None = None
-    feedback: Path | None = None  # the feedback snapshot, whose labels calibrate the judge
-
-    @property
-    def examples(self) -> Path:
-        return examples_of(self.out)
-
-    @property
-    def baseline_examples(self) -> Path | None:
-        return examples_of(self.baseline) if self.baseline else None
-
-
-def examples_of(metrics: Path) -> Path:
-    """The per-example file written beside a metrics file."""
-    return metrics.with_name(metrics.stem + "_examples.jsonl")
 
 
 @dataclass(frozen=True)

@@ -23,11 +23,7 @@ import orjson
 from tasks.config.schema import Params
 from tasks.core.errors import DataFormatError
 from tasks.core.files import read_jsonl, write_json
-from tasks.evaluation import gate, probes, statistics
-from tasks.evaluation.evaluate import EvalPaths, _measure, examples_of, load_model, merged_gguf, test_rows
-from tasks.evaluation.run_log import PARITY_REASON_TAG, PARITY_TAG
-from tasks.models.gguf import GGUF_DIR, gguf_file
-from tasks.models.inference import inference_dtype
+from tasks.evaluation.paths import EvalPaths, examples_of
 
 log = logging.getLogger("llmops.parity")
 
@@ -51,6 +47,10 @@ def check(params: Params, paths: ParityPaths) -> dict[str, Any]:
     if served.get("engine") != "llamacpp":
         raise DataFormatError(f"{served_file}: evaluated with {served.get('engine', 'transformers')}, not llamacpp; "
                               "run `dvc repro evaluate` after setting serving.engine")  # fmt: skip
+    # Imported here: the stage runs in every pipeline, and with serving.engine transformers it needs no torch.
+    from tasks.evaluation import gate, probes, statistics
+    from tasks.evaluation.evaluate import _measure, test_rows
+
     reference_params = params.model_copy(
         update={"serving": params.serving.model_copy(update={"engine": "transformers"})}
     )
@@ -77,6 +77,10 @@ def _log(params: Params, run_id: str, paths: ParityPaths, summary: dict, referen
     from mlflow.entities import Metric
     from mlflow.tracking import MlflowClient
 
+    from tasks.evaluation.evaluate import load_model, merged_gguf
+    from tasks.evaluation.run_log import PARITY_REASON_TAG, PARITY_TAG
+    from tasks.models.gguf import GGUF_DIR, gguf_file
+    from tasks.models.inference import inference_dtype
     from tasks.tracking.runs import use_experiment
 
     use_experiment(params)

@@ -14,7 +14,7 @@ from tasks.evaluation import statistics
 from tasks.tracking.runs import tracking_uri, use_experiment
 
 if TYPE_CHECKING:
-    from tasks.evaluation.evaluate import EvalPaths
+    from tasks.evaluation.paths import EvalPaths
 
 EVAL_STATUS = "llmops.eval.status"
 TEST_MD5, INDEX_VERSION = "llmops.eval.test_md5", "llmops.eval.index_version"  # what the run was evaluated on

@@ -175,7 +175,8 @@ def _evaluate(
     values)."""
     from tasks.data.grounding import write_grounded
     from tasks.evaluation import judge, run_log
-    from tasks.evaluation.evaluate import EvalPaths, evaluate
+    from tasks.evaluation.evaluate import evaluate
+    from tasks.evaluation.paths import EvalPaths
     from tasks.knowledge.context import Prompt
     from tasks.knowledge.retrieve import Retriever
     from tasks.models.downloaded import download

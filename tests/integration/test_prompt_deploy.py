@@ -61,7 +61,8 @@ def workspace(tmp_path_factory: pytest.TempPathFactory, logged_tiny_model: str, 
     """v1 of the model is @champion: its run used prompt v1 (the shipped text) and logged its evaluation."""
     from tasks.data.grounding import write_grounded
     from tasks.evaluation import run_log
-    from tasks.evaluation.evaluate import EvalPaths, evaluate
+    from tasks.evaluation.evaluate import evaluate
+    from tasks.evaluation.paths import EvalPaths
     from tasks.knowledge.retrieve import Retriever
     from tasks.models.embeddings import embed
     from tasks.tracking import prompts
