@@ -1,7 +1,7 @@
 """The PII rules as Presidio recognizers, and the analyzer and anonymizer that run them.
 
-Imported only when text is first screened: Presidio's import pulls in spaCy and parts of transformers (seconds),
-which a process that never scrubs should not pay.
+Imported only when text is first screened: Presidio's import pulls in spaCy (a second), which a process that never
+scrubs should not pay; torch and transformers, which it would load for NLP engines not used here, are left out.
 """
 
 from __future__ import annotations
@@ -11,14 +11,16 @@ import re
 from collections.abc import Callable, Iterable
 from functools import lru_cache
 
-from presidio_analyzer import AnalyzerEngine, EntityRecognizer, LocalRecognizer, RecognizerRegistry
-from presidio_analyzer import RecognizerResult as Result
-from presidio_analyzer.context_aware_enhancers import ContextAwareEnhancer
-from presidio_analyzer.nlp_engine import NlpArtifacts, NoOpNlpEngine
-from presidio_anonymizer import AnonymizerEngine
-
+from tasks.core.imports import without
 from tasks.data import pii_addresses, pii_ids, pii_names
 from tasks.data.pii_rules import DIGIT, RULES, SCORES, Accept, first_names, iban_spans, spelled_emails
+
+with without("torch", "transformers"):  # what Presidio's NLP engines would use; ours is NoOpNlpEngine
+    from presidio_analyzer import AnalyzerEngine, EntityRecognizer, LocalRecognizer, RecognizerRegistry
+    from presidio_analyzer import RecognizerResult as Result
+    from presidio_analyzer.context_aware_enhancers import ContextAwareEnhancer
+    from presidio_analyzer.nlp_engine import NlpArtifacts, NoOpNlpEngine
+    from presidio_anonymizer import AnonymizerEngine
 
 # One language for every recognizer: a support message's language is not known before it is screened, so each
 # recognizer carries the cue and context words of all the supported locales.
