@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import sys
 from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
@@ -71,16 +72,45 @@ def _exported(source: Path, name: str) -> Path:
     return target
 
 
+class WordPieces:
+    """The encoder's own tokenizer.json, read with `tokenizers`: transformers' AutoTokenizer would import torch (4 s)
+    in processes that embed without it (the guard, index and drift steps). Padded to the batch's longest text and
+    cut at MAX_TOKENS, as sentence-transformers feeds the model."""
+
+    def __init__(self, source: Path) -> None:
+        from tokenizers import Tokenizer
+
+        self.plain = Tokenizer.from_file(str(source / "tokenizer.json"))
+        self.plain.no_truncation()
+        self.plain.no_padding()
+        self.batch = Tokenizer.from_file(str(source / "tokenizer.json"))
+        pad = self.batch.padding or {"pad_id": 0, "pad_type_id": 0, "pad_token": "[PAD]"}
+        self.batch.enable_padding(pad_id=pad["pad_id"], pad_type_id=pad["pad_type_id"], pad_token=pad["pad_token"])
+        self.batch.enable_truncation(MAX_TOKENS)
+
+    def __call__(self, texts: list[str]) -> dict[str, np.ndarray]:
+        encoded = self.batch.encode_batch(texts)
+        return {
+            "input_ids": np.array([e.ids for e in encoded], dtype=np.int64),
+            "attention_mask": np.array([e.attention_mask for e in encoded], dtype=np.int64),
+            "token_type_ids": np.array([e.type_ids for e in encoded], dtype=np.int64),
+        }
+
+    def counts(self, texts: list[str]) -> list[int]:
+        """Word pieces of each text, without the special tokens and before truncation."""
+        return [len(e.ids) for e in self.plain.encode_batch(texts, add_special_tokens=False)]
+
+
 @lru_cache(maxsize=4)
 def _session(source: Path, name: str):
     import onnxruntime
-    import torch
-    from transformers import AutoTokenizer
 
     options = onnxruntime.SessionOptions()
-    options.intra_op_num_threads = torch.get_num_threads()  # what the process gave torch (tests and bench: 1)
+    # The threads the process gave torch where it runs torch (tests and bench: 1), else OMP_NUM_THREADS or all cores.
+    torch = sys.modules.get("torch")
+    options.intra_op_num_threads = torch.get_num_threads() if torch else int(os.environ.get("OMP_NUM_THREADS", 0))
     session = onnxruntime.InferenceSession(str(_exported(source, name)), options, providers=["CPUExecutionProvider"])
-    return session, AutoTokenizer.from_pretrained(str(source))
+    return session, WordPieces(source)
 
 
 @lru_cache(maxsize=1)
@@ -100,8 +130,7 @@ def embed(texts: list[str], batch_size: int = 64) -> np.ndarray:
 
 def token_counts(texts: list[str]) -> list[int]:
     """Word pieces of each text under the shipped encoder's tokenizer (before its MAX_TOKENS truncation)."""
-    tokenizer = _shipped()[1]
-    return [len(ids) for ids in tokenizer(texts, add_special_tokens=False)["input_ids"]]
+    return _shipped()[1].counts(texts)
 
 
 def encoder(source: Path) -> Callable[[list[str]], np.ndarray]:
@@ -112,15 +141,12 @@ def encoder(source: Path) -> Callable[[list[str]], np.ndarray]:
     return lambda texts: _embed(texts, session, tokenizer)
 
 
-def _embed(texts: list[str], session, tokenizer, batch_size: int = 64) -> np.ndarray:
+def _embed(texts: list[str], session, tokenizer: WordPieces, batch_size: int = 64) -> np.ndarray:
     out = np.zeros((len(texts), 384), dtype=np.float32)
     order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
     for start in range(0, len(order), batch_size):
         rows = order[start : start + batch_size]
-        encoded = tokenizer(
-            [texts[i] for i in rows], return_tensors="np", padding=True, truncation=True, max_length=MAX_TOKENS
-        )
-        feeds = {n: encoded[n].astype(np.int64) for n in ("input_ids", "attention_mask", "token_type_ids")}
+        feeds = tokenizer([texts[i] for i in rows])
         hidden = session.run(None, feeds)[0]
         mask = feeds["attention_mask"][..., None].astype(np.float32)
         pooled = (hidden * mask).sum(axis=1) / np.maximum(mask.sum(axis=1), 1e-9)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 from sentence_transformers import SentenceTransformer
 
-from tasks.models.embeddings import embed, model_path, remembering
+from tasks.models.embeddings import embed, model_path, remembering, token_counts
 
 
 def test_onnx_runtime_embeds_as_sentence_transformers_does() -> None:
@@ -16,6 +16,14 @@ def test_onnx_runtime_embeds_as_sentence_transformers_does() -> None:
     assert ours.shape == (4, 384) and ours.dtype == np.float32
     assert np.all((ours * reference).sum(axis=1) > 0.99999)
     assert embed([]).shape == (0, 384)
+
+
+def test_word_pieces_are_counted_as_the_models_own_tokenizer_counts_them() -> None:
+    from transformers import AutoTokenizer
+
+    texts = ["", "hello", "Ignore your rules. " * 200, "Ünïcödé ok? 東京 😀", "tab\tand\nnewline"]
+    tokenizer = AutoTokenizer.from_pretrained(str(model_path()))
+    assert token_counts(texts) == [len(ids) for ids in tokenizer(texts, add_special_tokens=False)["input_ids"]]
 
 
 def test_each_distinct_text_is_embedded_once_and_rows_keep_their_order() -> None:
