@@ -6,6 +6,7 @@ materialised directory instead of the source.
 
 from __future__ import annotations
 
+import importlib.metadata
 import importlib.util
 import logging
 import shutil
@@ -38,14 +39,14 @@ def smollm2_tokenizer_dir() -> Path:
     """The shipped GGUF's tokenizer as a transformers folder (with its tokenizer.json), converted once per file and
     transformers version into the user's cache: reading the vocabulary out of the GGUF takes ~13 s, loading the
     converted one well under 1 s."""
-    import transformers
-    from transformers import AutoTokenizer
-
     gguf = smollm2_gguf()
     stat = gguf.stat()
-    cached = user_cache("tokenizers") / f"{gguf.stem}-{stat.st_size}-{int(stat.st_mtime)}-tf{transformers.__version__}"
+    converter = importlib.metadata.version("transformers")  # read, not imported: a cached folder needs no torch
+    cached = user_cache("tokenizers") / f"{gguf.stem}-{stat.st_size}-{int(stat.st_mtime)}-tf{converter}"
     if (cached / "tokenizer_config.json").is_file():
         return cached
+    from transformers import AutoTokenizer
+
     tokenizer = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
     cached.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{cached.name}-", dir=cached.parent))
