@@ -9,10 +9,11 @@ test_train, base_model and dvc_pipeline on one worker, deploy and demo on the ot
 module goes to whichever worker asks first, and a worker with nothing of its own left takes the other's next
 module, so none idles or hangs. With one worker, or more than two, it is plain `loadfile`.
 
-Seconds each took on 2 cores with the other worker busy (2026-12-05, 645 s in all, timed per worker): train 181
-(with the two-node test), dvc_pipeline 170, e2e 163, demo 151, the unit tests 208 in all, deploy 101, flows 87,
-serving 46, object_store 29, prompt_deploy 25, evaluate 21, base_model 19. The same module moves by 10-20 % between
-runs of the whole suite on this machine.
+Seconds each took on 2 cores with the other worker busy (2026-12-06, 767 s in all, timed per worker): the unit
+tests 311 in all, train 210 (with the two-node test), e2e 208 (153 its first test, which builds the smoke
+pipeline), dvc_pipeline 204, demo 179, deploy 95, flows 93 (59 of it the lease running out), serving 42,
+object_store 41, prompt_deploy 35, base_model 19, prefect_postgres 18, evaluate 15. The same module moves by
+10-20 % between runs of the whole suite on this machine.
 """
 
 from __future__ import annotations
