@@ -161,9 +161,11 @@ def postgres() -> Iterator[Postgres]:
 @pytest.fixture(scope="module", autouse=True)
 def isolated_tracking_uri():
     """`mlflow.set_tracking_uri` and `set_registry_uri` also set MLFLOW_*_URI in os.environ and a module global;
-    keep one module's store (say, a test server that is gone by then) out of the next module and its subprocesses."""
+    keep one module's store (say, a test server that is gone by then) out of the next module and its subprocesses.
+    The module global wins over the environment, so both are reset."""
     before = {key: os.environ.get(key) for key in ("MLFLOW_TRACKING_URI", "MLFLOW_REGISTRY_URI")}
     yield
+    mlflow.set_tracking_uri(None)
     mlflow.set_registry_uri(None)
     for key, value in before.items():
         if value is None:
