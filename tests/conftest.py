@@ -11,6 +11,7 @@ import os
 import shutil
 import tempfile
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 import mlflow
@@ -21,8 +22,9 @@ from filelock import FileLock
 
 from tasks.config.schema import PrepareParams
 from tasks.models.base_model import materialize
+from tests.lease import LEASE_MODULE, LEASE_TEST, crash_then_wait
 from tests.postgres import Postgres
-from tests.scheduling import PlannedScheduling, queue_position
+from tests.scheduling import PlannedScheduling, planned_worker, queue_position
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -142,6 +144,23 @@ def smoke_pipeline(tmp_path_factory: pytest.TempPathFactory) -> Path:
         sh("dvc", "repro", cwd=ws)
 
     return built_once(tmp_path_factory, "smoke", repro) / "ws"
+
+
+@pytest.fixture(scope="session")
+def killed_holder(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Future]:
+    """The two runs after one workspace slot of tests/lease.py, running in the background."""
+    with ThreadPoolExecutor(1) as pool:
+        yield pool.submit(crash_then_wait, tmp_path_factory.mktemp("lease"))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def lease_runs_out_meanwhile(request: pytest.FixtureRequest) -> None:
+    """On the worker that will check the lease (or without workers), its holders start with the session."""
+    if not any(item.name == LEASE_TEST for item in request.session.items):
+        return
+    workerinput = getattr(request.config, "workerinput", None)
+    if workerinput is None or planned_worker(LEASE_MODULE, workerinput):
+        request.getfixturevalue("killed_holder")
 
 
 @pytest.fixture(scope="session")

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
 import sys
 import threading
-from collections.abc import Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from pathlib import Path
 
 import pytest
@@ -26,27 +23,6 @@ from tests.workspace import sh
 
 pytestmark = pytest.mark.integration
 
-HOLDER = """
-import os, sys, time
-from pathlib import Path
-from cli.common import prefect_local_mode
-prefect_local_mode()
-from prefect import flow
-from flows.workspace_lock import workspace_slot
-
-@flow
-def hold(mode: str) -> None:
-    started = time.monotonic()
-    with workspace_slot(Path(sys.argv[2]), wait_s=150):
-        print(f"{mode}: slot after {time.monotonic() - started:.0f} s", flush=True)
-        if mode == "crash":
-            os.killpg(0, 9)  # this process and its temporary Prefect server, as `kill -9 -PGID` would
-
-hold(sys.argv[1])
-"""
-
-LEASE_TEST = "test_a_killed_local_run_gives_the_workspace_back_when_its_lease_runs_out"
-
 FAILING_RANK = """
 import sys
 print("launching 2 rank(s)")
@@ -54,27 +30,6 @@ print("step 1 loss 3.2", flush=True)
 print("error: training failed: rank 1 failed: RuntimeError: boom", file=sys.stderr)
 sys.exit(1)
 """
-
-
-@pytest.fixture(scope="module", autouse=True)
-def killed_holder(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Future]:
-    """Local mode, as `llmops retrain` runs: each process with its own temporary server. The first is killed with
-    its server while it holds the slot; the next one, with a new server, gets the slot once the lease ran out.
-    Started with the module, so that its other tests run while the lease (60 s, Prefect's shortest) runs out."""
-    if not any(item.name == LEASE_TEST for item in request.session.items):
-        yield Future()  # that test was not selected: nothing to start
-        return
-    root = tmp_path_factory.mktemp("lease")
-    (root / "hold.py").write_text(HOLDER)
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_API")}
-    env |= {"PREFECT_HOME": str(root / "home"), "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
-
-    def hold(mode: str) -> subprocess.CompletedProcess:
-        return subprocess.run([sys.executable, str(root / "hold.py"), mode, str(root)], env=env,
-                              capture_output=True, text=True, timeout=240, start_new_session=True)  # fmt: skip
-
-    with ThreadPoolExecutor(1) as pool:
-        yield pool.submit(lambda: (hold("crash"), hold("wait")))
 
 
 @pytest.fixture
