@@ -57,9 +57,14 @@ def planned(module: str) -> str | None:
     return module if module in PLAN else None
 
 
+def owner(module: str) -> int | None:
+    """The worker the plan gives a module (path under tests/) to, or None: whichever asks first."""
+    return PLAN.get(planned(module) or "")
+
+
 def planned_worker(module: str, workerinput: dict) -> bool:
     """Whether this xdist worker (its `workerinput`) is the one the plan gives a module to."""
-    return workerinput["workercount"] == 2 and PLAN.get(planned(module) or "") == worker_index(workerinput)
+    return workerinput["workercount"] == 2 and owner(module) == worker_index(workerinput)
 
 
 def worker_index(workerinput: dict) -> int:
@@ -81,7 +86,7 @@ class PlannedScheduling(LoadFileScheduling):
         if len(self.nodes) == 2:
             mine = worker_index(node.workerinput)
             for scope in self.workqueue:
-                if PLAN.get(planned(scope.removeprefix("tests/")) or "", mine) == mine:
+                if owner(scope.removeprefix("tests/")) in (None, mine):
                     self.workqueue.move_to_end(scope, last=False)
                     break
         super()._assign_work_unit(node)
