@@ -79,13 +79,23 @@ def addresses() -> None:
 
 
 def places() -> None:
-    from tasks.evaluation.pii_set import PLACE_NEGATIVES, PLACE_NEGATIVES_HELDOUT
+    from tasks.data.pii import scrub
+    from tasks.evaluation import pii_set
 
     print("\nplaces named after people (a first name inside; nothing may change):")
     print("  the set is_place was written on:")
-    changed(PLACE_NEGATIVES, "    ")
+    changed(pii_set.PLACE_NEGATIVES, "    ")
     print(f"  {HELD_OUT}:")
-    changed(PLACE_NEGATIVES_HELDOUT, "    ")
+    changed(pii_set.PLACE_NEGATIVES_HELDOUT, "    ")
+    print("  the second round's set, read once before the fix:")
+    changed(pii_set.PLACE_NEGATIVES_MORE, "    ")
+    print(f"  {HELD_OUT}, after the second round:")
+    changed(pii_set.PLACE_NEGATIVES_LAST, "    ")
+    people = pii_set.NAMES_BESIDE_PLACES
+    missed = [out for text in people if "<NAME>" not in (out := scrub(text))]
+    print(f"  people beside the same words, masked: {len(people) - len(missed)}/{len(people)}")
+    for out in missed:
+        print(f"      missed: {out}")
 
 
 def uncased_names() -> None:

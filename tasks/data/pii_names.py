@@ -183,7 +183,7 @@ def names(text: str, model: Model | None = None) -> Iterator[tuple[int, int, flo
         if previous and previous.group(1).lower() in _BEFORE_THINGS:
             continue
         first, *rest = text[start:end].split()
-        if is_place([first, *rest], text[:start]):
+        if is_place([first, *rest], text[:start], text[end:]):
             continue
         if first == "Im" and set(rest) <= _GERMAN_DATES:
             continue  # German "Im März", not "I'm März"

@@ -286,7 +286,9 @@ FIRST_PERSON = re.compile(r"I['’]?(?:m|ve|ll|d)")
 PLACE_OPENERS = {
     "Lake", "Mount", "Mt", "Fort", "Port", "Cape", "Loch", "Saint", "Sainte", "Sankt", "Sint", "San", "Szent",
     "Royal", "Gare", "Rue", "Hôpital", "Lycée", "Collège", "Église", "Parc", "Quai", "Boulevard", "Aéroport", "Stade",
-    "Place", "Avenue", "Allée", "Impasse", "Chemin",
+    "Place", "Avenue", "Allée", "Impasse", "Chemin", "Hotel", "Hôtel", "Musée", "Museum", "Théâtre", "Institut",
+    "École", "Université", "Centre", "Château", "Basilique", "Cimetière", "Jardin", "Schloss", "Klinikum", "Stadion",
+    "Kasteel", "Paleis", "Kerk", "Prinses", "Koningin", "Princess", "Prinzessin",
 }  # fmt: skip
 PLACE_CLOSERS = {
     "Station", "Hospital", "Island", "Islands", "Airport", "Centre", "Center", "Square", "Cathedral", "College",
@@ -294,22 +296,54 @@ PLACE_CLOSERS = {
     "Market", "Tower", "Hotel", "Theatre", "Theater", "Museum", "Library", "Academy", "City", "County", "Harbour",
     "Falls", "Springs", "Heights", "Terminal", "Platz", "Straße", "Strasse", "Allee", "Bahnhof", "Hauptbahnhof",
     "Kirche", "Krankenhaus", "Klinik", "Brücke", "Flughafen", "Universität", "Schloss", "Hafen", "Stadion", "Plein",
-    "Kerk", "Ziekenhuis",
+    "Kerk", "Ziekenhuis", "Memorial", "Monument", "Statue", "Fountain", "Gallery", "Galerie", "Cottage", "Manor",
+    "Chapel", "Causeway", "Tunnel", "Wharf", "Quay", "Dock", "Docks", "Reservoir", "Lighthouse", "Observatory",
+    "Planetarium", "Zoo", "Aquarium", "Auditorium", "Building", "Campus", "Clinic", "Infirmary", "Hospice", "Prison",
+    "Institute", "Foundation", "Cinema", "Gymnasium", "Schule", "Grundschule", "Realschule", "Gesamtschule",
+    "Hochschule", "Akademie", "Halle", "Sporthalle", "Stiftung", "Denkmal", "Turm", "Bibliothek", "Kino",
+    "Gasse", "Weg", "Ufer", "Markt", "Sporthal", "Brug", "Schouwburg", "Kliniek", "Universiteit",
+    "Hogeschool", "Lyceum", "Huis", "Centrum",
 }  # fmt: skip
+# Hungarian writes a place's word after the name, in lower case and with its case ending ("a Kossuth Lajos téren":
+# on Kossuth Lajos Square, "a Semmelweis Ignác kórházban"), and the article before it; an institution's word is
+# capitalised in its name ("a Széchenyi István Egyetemen"). Only those are read capitalised: "Park" closes a Korean
+# name.
+_HU_ENDING = r"(?:ban|ben|on|en|ön|an|n|ra|re|ról|ről|nál|nél|hoz|hez|höz|ból|ből|ba|be|tól|től|ig|i|nak|nek)?"
+_HU_INSTITUTION = (
+    r"egyetem|főiskol[aá]|iskol[aá]|gimnázium|kollégium|kórház|rendelő|templom|bazilik[aá]|színház|múzeum|könyvtár"
+    r"|csarnok|pályaudvar|állomás|repülőtér|stadion|fürdő"
+)
+_HU_PLACE = re.compile(rf"(?:{_HU_INSTITUTION}|utc[aá]|út|körút|tér|rakpart|fasor|sétány|liget|park|híd|strand)"
+                       rf"{_HU_ENDING}")  # fmt: skip
+_HU_NAMED = re.compile(rf"(?:{_HU_INSTITUTION}){_HU_ENDING}")
 
 
 _WORD_BEFORE = re.compile(r"(?:^|\s)(?:[lLdD]['’])?([^\W\d_]+)\s+$")  # "l'Hôpital ": Hôpital
+_ARTICLES = {"The", "Le", "La", "Les", "De", "Het", "Der", "Die", "Das", "Im", "Am", "Zum", "Zur", "Au", "A", "Az"}
+_WORD_AFTER = re.compile(r" ([^\W\d_]+)\b")  # " téren": téren (lower case: a capital opens something else)
 
 
-def is_place(words: list[str], before: str = "") -> bool:
+def is_place(words: list[str], before: str = "", after: str = "") -> bool:
     """A run of capitalised words that names a place or a building, though it holds a person's name; `before`,
-    the text before the run, may hold the place's first word ("l'Hôpital Georges Pompidou")."""
+    the text before the run, may hold the place's first word ("l'Hôpital Georges Pompidou"), and `after`, the text
+    after it, its last ("a Kossuth Lajos téren")."""
     previous = _WORD_BEFORE.search(before[-30:])
+    following = _WORD_AFTER.match(after)
+    last = words[-1].rstrip(".,")
+    opener = words[1] if words[0] in _ARTICLES and len(words) > 2 else words[0]  # "Im Hotel Friedrich Wilhelm"
     return (
-        words[0].rstrip(".") in PLACE_OPENERS
-        or words[-1].rstrip(".,") in PLACE_CLOSERS
+        opener.rstrip(".") in PLACE_OPENERS
+        or last in PLACE_CLOSERS
+        or bool(_HU_NAMED.fullmatch(last.lower()))
         or bool(previous and previous.group(1).capitalize() in PLACE_OPENERS)  # French writes "rue", "place"
+        or bool(following and _HU_PLACE.fullmatch(following.group(1)) and _after_article(words, previous))
     )
+
+
+def _after_article(words: list[str], previous: re.Match[str] | None) -> bool:
+    """Hungarian puts its article before a place ("a Kossuth Lajos téren"), not before a person ("Kiss Mária
+    kórházban van": Mária Kiss is in hospital)."""
+    return words[0] in ("A", "Az") or bool(previous and previous.group(1).lower() in ("a", "az"))
 
 
 def known_names(text: str) -> Iterator[tuple[int, int]]:
@@ -322,7 +356,7 @@ def known_names(text: str) -> Iterator[tuple[int, int]]:
                      len(words))  # fmt: skip
         end = len(words) - next((i for i, w in enumerate(reversed(words)) if w.group() not in NOT_NAMES), len(words))
         kept = [w.group() for w in words[start:end]]
-        if len(kept) < 2 or is_place(kept) or is_place([w.group() for w in words], text[: m.start()]):
+        if len(kept) < 2 or is_place(kept) or is_place([w.group() for w in words], text[: m.start()], text[m.end() :]):
             continue  # "Avenue Jean Jaurès": the place word is among the words the run was trimmed of
         if any(_is_first_name(w, known) for w in kept):
             yield m.start() + words[start].start(), m.start() + words[end - 1].end()

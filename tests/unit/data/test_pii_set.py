@@ -10,8 +10,11 @@ import pytest
 from tasks.data.pii import scrub
 from tasks.evaluation import pii_formats_set as formats_set
 from tasks.evaluation.pii_set import (
+    NAMES_BESIDE_PLACES,
     PLACE_NEGATIVES,
     PLACE_NEGATIVES_HELDOUT,
+    PLACE_NEGATIVES_LAST,
+    PLACE_NEGATIVES_MORE,
     found,
     hand_written,
     messages,
@@ -63,11 +66,21 @@ def test_address_look_alikes_mostly_come_through_unchanged() -> None:
     assert len([t for t in negatives if scrub(t) != t]) <= 1
 
 
-@pytest.mark.parametrize(("texts", "most"), [(PLACE_NEGATIVES, 9), (PLACE_NEGATIVES_HELDOUT, 12)])
+@pytest.mark.parametrize(
+    ("texts", "most"),
+    [(PLACE_NEGATIVES, 8), (PLACE_NEGATIVES_HELDOUT, 9), (PLACE_NEGATIVES_MORE, 1), (PLACE_NEGATIVES_LAST, 7)],
+)
 def test_places_named_after_people_mostly_come_through_unchanged(texts: list[str], most: int) -> None:
-    """Measured 2026-12-05: 9 of 68 change on the set `is_place` was written on, 13 of 30 held out (23 before;
-    12 after "rue" counted as "Rue")."""
+    """Measured 2026-12-06 (docs/guardrails.md): 8 of 68 change on the first set `is_place` was written on, 9 of
+    the 30 held out from it, 1 of the 30 the second round was written on and 7 of the 30 held out from that."""
     assert len([t for t in texts if scrub(t) != t]) <= most
+
+
+def test_people_beside_place_words_stay_people() -> None:
+    """A place word after a name makes a place only after an article in Hungarian ("a Kossuth Lajos téren", not
+    "Kiss Mária kórházban van"); one of 20 is missed today ("Lena Brücke": Brücke closes a place)."""
+    missed = [t for t in NAMES_BESIDE_PLACES if "<NAME>" not in scrub(t)]
+    assert len(missed) <= 1, missed
 
 
 @pytest.mark.parametrize("heldout", [False, True])
