@@ -19,6 +19,8 @@ import numpy as np
 from scipy import sparse
 from sklearn.feature_extraction.text import HashingVectorizer
 
+from tasks.guard.gloss import gloss
+
 Embed = Callable[[list[str]], np.ndarray]
 
 RULES = re.compile(
@@ -165,6 +167,8 @@ def reveal(text: str) -> tuple[str, dict[str, float]]:
     if leet != text and _reads_better(leet, text):
         signs["leet"] = 1.0
         hidden.append(leet)
+    if english := gloss("\n".join([text, *hidden])):
+        hidden.append(english)
     revealed = "\n".join([text, *hidden])
     signs["rule"] = float(RULES.search(revealed) is not None)
     signs["url"] = float(_URL.search(revealed) is not None)
