@@ -128,8 +128,9 @@ def gloss(text: str) -> str | None:
 
     def phrase(m: re.Match[str]) -> str:
         nonlocal changed
-        changed += 1
-        return _PHRASES[m.group().lower()]
+        english = _PHRASES.get(m.group().lower())  # None where a letter matched only case-insensitively ("ſ")
+        changed += english is not None
+        return english or m.group()
 
     def word(m: re.Match[str]) -> str:
         nonlocal changed
