@@ -9,8 +9,9 @@ STAMP := $(VENV)/.installed
 
 # torch by pip first: pip takes the CPU build on this disk (uv would download a CUDA build). The rest by uv, which
 # keeps that torch (a dependency asking for another one fails it) and installs the same versions as pip in 14 s
-# instead of 140 s on 2 cores with a cold cache (23 s compiling bytecode, as pip does, so the first processes of a
-# run do not); pip does it where uv cannot (a registry uv cannot reach).
+# instead of 140 s on 2 cores with a cold cache. It then compiles bytecode, as pip does (about 50 s on 2 cores), so
+# that no process of a run compiles its imports (with PYTHONDONTWRITEBYTECODE set, each one would, every time); pip
+# does it all where uv cannot (a registry uv cannot reach).
 $(STAMP): pyproject.toml Makefile
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
