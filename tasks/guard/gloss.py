@@ -56,9 +56,9 @@ _WORDS = {
     "sag": "say", "sage": "say", "schreibe": "write", "schreib": "write", "wiederhole": "repeat", "passwort":
     "password", "kennwort": "password", "geheim": "secret", "geheimen": "secret", "vertraulich": "confidential",
     "entwicklermodus": "developer mode", "kostenlos": "free", "unbegrenzt": "unlimited", "aktiviere": "activate",
-    "aufgabe": "task", "kundendaten": "customer data", "kunden": "customers", "administrator": "administrator",
+    "aufgabe": "task", "kundendaten": "customer data", "kunden": "customers",
     # French
-    "ignore": "ignore", "ignorez": "ignore", "oublie": "forget", "oubliez": "forget", "consignes": "instructions",
+    "ignorez": "ignore", "oublie": "forget", "oubliez": "forget", "consignes": "instructions",
     "règles": "rules", "directives": "guidelines", "précédentes": "previous",
     "précédents": "previous", "antérieures": "earlier", "système": "system", "révèle": "reveal", "révélez":
     "reveal", "montre": "show", "montrez": "show", "affiche": "display", "affichez": "display", "donne": "give",
@@ -74,13 +74,10 @@ _WORDS = {
     "klanten": "customers",
     # Hungarian
     "felejtsd": "forget", "felejts": "forget", "korábbi": "previous", "előző": "previous",
-    "utasítás": "instruction", "utasítások": "instructions", "utasításokat": "instructions",
-    "utasításaid": "your instructions", "utasításaidat": "your instructions", "szabály": "rule", "szabályok":
-    "rules", "szabályokat": "rules", "szabályaid": "your rules", "rendszer": "system", "rendszerüzenet":
-    "system message", "mondd": "say", "írd": "write", "írj": "write", "mutasd": "show",
-    "ismételd": "repeat", "jelszó": "password", "jelszavát": "password", "titkos": "secret", "bizalmas":
-    "confidential", "ingyenes": "free", "korlátlan": "unlimited", "aktiváld": "activate", "feladat": "task",
-    "ügyfelek": "customers",
+    "utasítás": "instruction", "utasításaid": "your instructions", "utasításaidat": "your instructions",
+    "szabály": "rule", "szabályaid": "your rules", "rendszer": "system", "mondd": "say", "írd": "write",
+    "írj": "write", "mutasd": "show", "ismételd": "repeat", "titkos": "secret", "bizalmas": "confidential",
+    "ingyenes": "free", "korlátlan": "unlimited", "aktiváld": "activate", "feladat": "task",
     # Spanish
     "ignora": "ignore", "ignorad": "ignore", "olvida": "forget", "olvide": "forget",
     "instrucciones": "instructions", "reglas": "rules", "normas": "rules",
@@ -110,7 +107,8 @@ _FUNCTION = {
     "mi": "me", "ti": "you", "tuo": "your", "tua": "your",
     "tuoi": "your", "tue": "your", "e": "and",
 }  # fmt: skip
-# Hungarian adds its endings to the word ("utasítást", "utasításaidat"): these count by their stem.
+# Hungarian adds its endings to the word ("utasítást", "jelszavát"): these count by their stem (the words above
+# that read otherwise, "your instructions", come first).
 _STEMS = (
     ("rendszerüzenet", "system message"), ("rendszerprompt", "system prompt"), ("utasítás", "instructions"),
     ("szabály", "rules"), ("jelszó", "password"), ("jelszav", "password"), ("ügyfelek", "customers"),
