@@ -74,14 +74,22 @@ CARD = re.compile(r"(?<![\d-])(?:\d[ -]?){11,18}\d(?![\d-])")
 IPV4 = re.compile(r"(?<![\w.])(?:\d{1,3}\.){3}\d{1,3}(?!\.?\d)")  # not a firmware version's tail
 IPV6 = re.compile(r"(?<![\w:])(?:[0-9A-Fa-f]{0,4}:){2,7}[0-9A-Fa-f]{1,4}(?![\w:])")  # "::" too; checked after
 PHONE = re.compile(r"(?<![\w+])(?:\+|00)?\(?\d[\d \-.()/]{6,18}\d(?:\s?(?:x|ext\.?)\s?\d{1,5})?(?![\w])")
-UPPER = "A-ZÀ-ÖØ-ÞŐŰ"  # upper-case letters of the supported locales
-_LOWER = "a-zß-öø-ÿőű"
+
+
+def _latin(case: Callable[[str], bool]) -> str:
+    """Every Latin letter of one case, as a character class's contents: names come from any Latin alphabet
+    ("Brzęczyszczykiewicz", "Dragoș"), and a class that stops at one of their letters cuts the name in two."""
+    return "".join(chr(c) for r in (range(0x41, 0x250), range(0x1E00, 0x1F00)) for c in r if case(chr(c)))
+
+
+UPPER = _latin(str.isupper)
+_LOWER = _latin(str.islower)
 # Jean-Richard, O'Donnell, McDonald, Townsend-O'Donnell: capitalised pieces joined by a hyphen or an apostrophe.
 # A piece opens with its joint or its capital, never with a lower-case letter: lower-case letters after lower-case
 # letters would be split into pieces in every possible way before a run of words fails to match (2^n tries for a
 # word of n letters, 80 % of the name rules' time on support text).
 _WORD = rf"[{UPPER}](?:[{_LOWER}'’]+|['’](?=[{UPPER}]))(?:(?:[-'’][{UPPER}]?|[{UPPER}])[{_LOWER}'’]+)*"
-_PARTICLE = r"(?:van|von|der|den|de|du|le|la|di|da|ter|ten|het|'t)"
+_PARTICLE = r"(?:van|von|der|den|de|du|le|la|di|da|ter|ten|het|'t|el|ibn)"
 _TITLE = r"(?:Dr|Mr|Mrs|Ms|Mx|Prof|Ing|Mag)\.?"
 NAME = re.compile(  # a cue a person writes before their own or another's name, then the name
     r"(?P<cue>\b(?:[Mm]y name is|(?<![Pp]lan )(?<![Pp]roduct )(?<![Tt]ariff )[Nn]ame:|[Tt]his is|I'm|I am|"

@@ -37,9 +37,10 @@ def test_names_of_unseen_locales_are_found_beyond_the_rules(held_out: pii_names.
     rules, _ = name_recall(data, None)
     learned, wrong = name_recall(data, held_out)
     mean = sum(learned.values()) / len(learned)
-    # measured here: rules 0.28, rules + model 0.76 (0.83 with the model's full training data); 2 of 20 negatives
-    # masked, both by the rules ("Port Elizabeth": Elizabeth is a first name)
-    assert mean >= 0.68 and mean >= sum(rules.values()) / len(rules) + 0.4
+    # measured here: rules 0.40, rules + model 0.74 (0.83 with the model's full training data); 2 of 20 negatives
+    # masked, both by the rules ("Port Elizabeth": Elizabeth is a first name). The rules read 0.28 until their
+    # letters took in every Latin alphabet ("Dvořák" was cut at its "ř")
+    assert mean >= 0.68 and mean >= sum(rules.values()) / len(rules) + 0.3
     assert len(wrong) <= 3
 
 
