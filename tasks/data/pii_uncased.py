@@ -1,5 +1,6 @@
 """Names as people type them in a chat: in lower case after an introduction or a sign-off ("my name is john smith",
-"thanks, anna"), and a single first name after a family word ("my son Liam", "meine Tochter Lena").
+"thanks, anna"), and a single first name after a family word ("my son Liam", "meine Tochter Lena") or a person
+called so ("a guy called Tariq").
 
 Without capitals nothing marks where a name starts or ends, so a word counts only where such a cue announces a
 name and Faker's lists know it: a first name of the supported locales, then up to two of their surnames or name
@@ -13,7 +14,7 @@ import re
 from collections.abc import Iterator
 from functools import lru_cache
 
-from tasks.data.pii_rules import faker_names, first_names
+from tasks.data.pii_rules import NOT_NAMES, faker_names, first_names
 
 _INTRODUCTION = re.compile(
     r"(?:\bmy name is|\bname is|\bthis is|\bi am|\bi['’]?m|\bmein name ist|\bich heiße|\bich bin|\bje m['’]appelle"
@@ -29,6 +30,12 @@ _FAMILY = re.compile(
     r"|kollege|fils|fille|femme|mari|mère|père|frère|s(?:œ|oe)ur|voisine|voisin|collègue|zoon|dochter|vrouw|man"
     r"|moeder|vader|broer|zus|buurvrouw|buurman|collega)|(?:a |az )?(?:fiam|lányom|feleségem|férjem|anyám|apám"
     r"|öcsém|bátyám|húgom|nővérem|szomszédom|kollégám))[ \t]+"
+)
+_CALLED = re.compile(  # "a guy called Tariq", "eine Frau namens Ilse", "un technicien nommé Karim"
+    r"\b(?:guy|man|woman|lady|gentleman|girl|boy|person|someone|somebody|technician|engineer|agent|adviser"
+    r"|advisor|rep|representative|chap|bloke|caller|mann|frau|herr|techniker|mitarbeiter(?:in)?|jemand|meneer"
+    r"|mevrouw|monteur|medewerker|iemand|homme|femme|dame|monsieur|technicien(?:ne)?|conseill(?:er|ère)"
+    r"|quelqu'un),?[ \t]+(?:called|named|by the name of|namens|genaamd|nommée?|appelée?|du nom de)[ \t]+"
 )
 _WORD = re.compile(r"[^\W\d_]+(?:-[^\W\d_]+)*")  # "Emma" of "Emma's"
 _PARTICLES = {"van", "von", "der", "den", "de", "du", "le", "la", "di", "da", "del", "ter", "ten", "het", "dos"}
@@ -54,12 +61,31 @@ def _is_first(word: str) -> bool:
     return word in _first() if word.islower() else word.lower() in _first() or word.lower() in _EVERYDAY
 
 
-def _name_after(text: str, start: int, surnames: int) -> tuple[int, int] | None:
+@lru_cache(maxsize=1)
+def _any_first() -> frozenset[str]:
+    return faker_names("first_names")
+
+
+def _capitalised(word: str) -> bool:
+    """A capitalised word that can be a name: not one of NOT_NAMES unless it is also a first name ("Max")."""
+    return word[:1].isupper() and word[1:2].islower() and (word not in NOT_NAMES or word in _any_first())
+
+
+def _name_after(text: str, start: int, surnames: int, capitalised: bool = False) -> tuple[int, int] | None:
     """The first name at `start` and up to `surnames` surnames or particles after it (or, in Hungarian order, a
-    surname and then the first name: "kovács éva"), or None."""
+    surname and then the first name: "kovács éva"), or None. Where the cue itself says a name follows
+    (`capitalised`: "my son", "a guy called"), any capitalised word is one, with the capitalised words after it:
+    a name Faker's lists lack ("Siobhan", "Oluwaseun") is still a name there."""
     first = _WORD.match(text, start)
     if first is None:
         return None
+    if capitalised and _capitalised(first.group()):
+        end, taken = first.end(), 0
+        while taken < surnames and text[end : end + 1] == " " and (word := _WORD.match(text, end + 1)):
+            if not _capitalised(word.group()):
+                break
+            end, taken = word.end(), taken + 1
+        return first.start(), end
     if not _is_first(first.group()):
         given = _WORD.match(text, first.end() + 1)
         surname_first = first.group().lower() in _last() and text[first.end() : first.end() + 1] == " "
@@ -80,6 +106,7 @@ def spans(text: str) -> Iterator[tuple[int, int]]:
     for m in _INTRODUCTION.finditer(low):
         if text[m.end() : m.end() + 1].islower() and (span := _name_after(text, m.end(), 2)):
             yield span
-    for m in _FAMILY.finditer(low):
-        if span := _name_after(text, m.end(), 2):
-            yield span
+    for cue in (_FAMILY, _CALLED):
+        for m in cue.finditer(low):
+            if span := _name_after(text, m.end(), 2, capitalised=True):
+                yield span

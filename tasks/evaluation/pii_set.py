@@ -641,6 +641,73 @@ UNCASED_NEGATIVES = [
     "je suis client depuis 10 ans",
 ]
 
+# Names from beyond the six locales' Faker lists, in the sentences people write them in (2026-12-06, stop 29).
+# NAMES_WIDER was written first and read: it showed a name cut in two at a letter the rules did not know
+# ("<NAME>ęczyszczykiewicz"), one first name after "my daughter" or "a guy called" missed unless Faker knew it, and
+# romanised Chinese names ("Zhang Wei") scored as things; the rules and the name model were changed on it.
+# NAMES_WIDER_HELDOUT and NAMES_WIDER_NEGATIVES were written before those changes and measured once after them.
+NAMES_WIDER = [
+    ("en_US", "Hi, this is [[Priya Raghunathan]], my router keeps dropping the connection."),
+    ("en_US", "Please call my husband [[Oluwaseun Adeyemi]] on the number on file."),
+    ("en_US", "Account holder is [[Nguyen Thi Mai]], she moved last month."),
+    ("en_GB", "I spoke to your colleague [[Mohammed Al-Farsi]] yesterday and he promised a refund."),
+    ("en_GB", "My daughter [[Siobhan]] asked me to write on her behalf."),
+    ("en_GB", "Regards, [[Wojciech Brzęczyszczykiewicz]]"),
+    ("en_US", "Can [[Zhang Wei]] from your tech team call me back?"),
+    ("en_GB", "The technician, a guy called [[Tariq]], never showed up."),
+    ("en_US", "Dear support, my name is [[Aigerim Bekova]] and my SIM is blocked."),
+    ("de_DE", "Bitte rufen Sie Frau [[Schmidt-Kowalczyk]] zurück."),
+    ("fr_FR", "Je suis [[Mamadou Diallo]], client depuis 2019."),
+    ("nl_NL", "Ik ben [[Fatima el Amrani]] en mijn factuur klopt niet."),
+    ("hu_HU", "[[Kovácsné Nagy Erzsébet]] vagyok, a számlám hibás."),
+    ("en_US", "cheers, [[kwame]]"),
+    ("en_US", "thanks - [[rajesh kumar]]"),
+    ("en_GB", "Send the invoice to [[Hiroshi Tanaka]] at the office."),
+    ("en_GB", "My landlord Mr. [[Papadopoulos]] says the line is fine."),
+    ("en_US", "The order was placed by [[Ana María López García]]."),
+    ("en_GB", "Please cancel the contract of my late father, [[Giuseppe Russo]]."),
+    ("en_US", "It was [[Svetlana Ivanova]] who activated the line."),
+]
+NAMES_WIDER_HELDOUT = [
+    ("en_GB", "Yours truly, [[Grzegorz Świątek]]"),
+    ("en_US", "The account was opened by [[Łukasz Żmuda]] in 2020."),
+    ("en_GB", "Please note that [[Dragoș Lăcătușu]] is the new contact."),
+    ("en_GB", "I called yesterday with my brother [[Eoghan]]."),
+    ("en_GB", "My neighbour [[Thandiwe]] has the same problem."),
+    ("en_GB", "A woman called [[Bronagh]] answered the phone."),
+    ("en_US", "The engineer, a man named [[Vusumuzi]], left early."),
+    ("en_US", "Could [[Liu Yifei]] from billing call me?"),
+    ("en_US", "Contract holder: [[Tanaka Haruto]]"),
+    ("en_US", "Please ask [[Huang Jiaming]] to send the letter again."),
+    ("de_DE", "Meine Tochter [[Ilvy]] nutzt die zweite SIM."),
+    ("nl_NL", "Mijn zoon [[Daan]] heeft een nieuw toestel."),
+    ("fr_FR", "Ma fille [[Maëlys]] a perdu son téléphone."),
+    ("nl_NL", "Ik ben [[Yasmina Bouzid]], klant sinds 2018."),
+    ("nl_NL", "Groeten, [[Bram Kuipers]]"),
+    ("de_DE", "Mit freundlichen Grüßen, [[Jürgen Dąbrowski]]"),
+    ("hu_HU", "Üdvözlettel: [[Bíró Ágnes]]"),
+    ("hu_HU", "Kérem, hívja vissza [[Fekete Zsoltot]]."),
+    ("fr_FR", "J'ai eu au téléphone Mme [[Chloé Lefèvre-Dubois]]."),
+    ("en_GB", "The bill is addressed to [[Ayşe Yılmaz]] but she moved."),
+    ("en_GB", "Our tenant [[Ngozi Okonkwo]] needs a new router."),
+    ("en_GB", "This is [[Siddharth Venkataraman]] from flat 4."),
+    ("en_US", "Please add [[Chidinma Eze]] as an authorised user."),
+    ("en_GB", "Spoke with your agent [[Kateřina Nováková]] on Monday."),
+    ("en_GB", "regards, [[siobhan]]"),
+]
+NAMES_WIDER_NEGATIVES = [
+    "My daughter Apple Watch stopped syncing.",
+    "I have a plan called Young Magenta and an app called Signal.",
+    "My husband Can't log in to Mein Konto.",
+    "A guy called Customer Service never rang back.",
+    "Mijn zoon Gebruikt nu de Family Share bundel.",
+    "The file named Report Final is attached.",
+    "Ik ben Vodafone klant sinds 2015.",
+    "My colleague Bought a Galaxy Watch last week.",
+    "Żabka sells top-up cards in Łódź Kaliska station.",
+    "Ik ben Blij met de nieuwe Fritz Box.",
+]
+
 
 _TITLES = {  # titles and degrees Faker adds to names: not what identifies a person
     "Dr", "Mr", "Mrs", "Ms", "Mx", "Prof", "Univ", "Jr", "Sr", "PhD", "MD", "DDS", "DVM", "II", "III", "IV", "Sc",
@@ -728,6 +795,14 @@ def uncased(heldout: bool = False) -> list[Message]:
     """UNCASED (or UNCASED_HELDOUT) as messages with their marked name, then UNCASED_NEGATIVES."""
     out = [marked(text, "NAME", locale, i) for i, (locale, text) in enumerate(UNCASED_HELDOUT if heldout else UNCASED)]
     return out + [Message(text, [], "", -1) for text in UNCASED_NEGATIVES]
+
+
+def wider(heldout: bool = False) -> list[Message]:
+    """NAMES_WIDER (or NAMES_WIDER_HELDOUT) as messages with their marked name."""
+    return [
+        marked(text, "NAME", locale, i)
+        for i, (locale, text) in enumerate(NAMES_WIDER_HELDOUT if heldout else NAMES_WIDER)
+    ]
 
 
 def masked_names(text: str, model: Model | None) -> str:

@@ -11,6 +11,7 @@ from tasks.data.pii import scrub
 from tasks.evaluation import pii_formats_set as formats_set
 from tasks.evaluation.pii_set import (
     NAMES_BESIDE_PLACES,
+    NAMES_WIDER_NEGATIVES,
     PLACE_NEGATIVES,
     PLACE_NEGATIVES_HELDOUT,
     PLACE_NEGATIVES_LAST,
@@ -19,6 +20,7 @@ from tasks.evaluation.pii_set import (
     hand_written,
     messages,
     uncased,
+    wider,
 )
 
 # Measured at 5 per template: structured types 0.93-1.00, names 0.93, addresses 0.98; the floors leave a margin.
@@ -68,11 +70,13 @@ def test_address_look_alikes_mostly_come_through_unchanged() -> None:
 
 @pytest.mark.parametrize(
     ("texts", "most"),
-    [(PLACE_NEGATIVES, 8), (PLACE_NEGATIVES_HELDOUT, 9), (PLACE_NEGATIVES_MORE, 1), (PLACE_NEGATIVES_LAST, 7)],
+    [(PLACE_NEGATIVES, 9), (PLACE_NEGATIVES_HELDOUT, 9), (PLACE_NEGATIVES_MORE, 1), (PLACE_NEGATIVES_LAST, 7)],
 )
 def test_places_named_after_people_mostly_come_through_unchanged(texts: list[str], most: int) -> None:
     """Measured 2026-12-06 (docs/guardrails.md): 8 of 68 change on the first set `is_place` was written on, 9 of
-    the 30 held out from it, 1 of the 30 the second round was written on and 7 of the 30 held out from that."""
+    the 30 held out from it, 1 of the 30 the second round was written on and 7 of the 30 held out from that. The
+    first became 9 when the name model learned romanised Chinese and Japanese names ("Peppa Pig" now scores as
+    one)."""
     assert len([t for t in texts if scrub(t) != t]) <= most
 
 
@@ -102,3 +106,13 @@ def test_names_typed_in_lower_case_are_masked(heldout: bool, floor: float) -> No
     hits = [found(m.values[0][1], scrub(m.text), m.text) for m in data if m.values]
     assert sum(hits) / len(hits) >= floor
     assert [m.text for m in data if not m.values and scrub(m.text) != m.text] == []
+
+
+@pytest.mark.parametrize(("heldout", "least"), [(False, 18), (True, 23)])
+def test_names_from_beyond_the_locales_lists_are_masked_whole(heldout: bool, least: int) -> None:
+    """Measured 2026-12-06: 18 of 20 on the set the change was written on (13 before), 23 of 25 held out (15
+    before); 3 of the 10 look-alikes change, each a capitalised word right after "my daughter", "mijn zoon" or
+    "my colleague" ("My daughter Apple Watch stopped syncing")."""
+    hits = [found(m.values[0][1], scrub(m.text), m.text) for m in wider(heldout)]
+    assert sum(hits) >= least
+    assert len([t for t in NAMES_WIDER_NEGATIVES if scrub(t) != t]) <= 3
