@@ -63,10 +63,11 @@ _STREETS = [
         r"\b(?:P\.?\s?O\.?\s?Box|Postfach|Postbus)\s\d{1,6}(?:\s\d{2}){0,2}\b",  # PO Box 2231, Postfach 10 12 34
     )
 ]
-# Váci utca 12. 3/4., Andrássy út 60., Kárász u. 5., Baross Gábor út 15., Piac utca 20. II. em. 5.; the town may
-# stand before it without a postcode ("Budapest, Andrássy út 60.")
+# Váci utca 12. 3/4., Andrássy út 60., Kárász u. 5., Baross Gábor út 15., Piac utca 20. II. em. 5., Október 6. utca
+# 7. (a street named after a date); the town may stand before it without a postcode ("Budapest, Andrássy út 60.")
 _HU_STREET = re.compile(
-    rf"\b[{_U}][\w]+(?:\s[{_U}][\w]+){{0,2}}\s{_HU_TYPE}\s\d{{1,4}}(?:/[A-Za-z0-9]{{1,3}})?\.?{_HU_FLOOR}"
+    rf"\b[{_U}][\w]+(?:\s[{_U}][\w]+){{0,2}}(?:\s\d{{1,2}}\.)?\s{_HU_TYPE}\s\d{{1,4}}(?:/[A-Za-z0-9]{{1,3}})?\.?"
+    rf"{_HU_FLOOR}"
 )
 _LINE = re.compile(  # a street with its number, then postcode and town: the whole line, as Faker writes them too
     r"(?:"

@@ -62,9 +62,12 @@ _GERMAN_DATES = {  # capitalised in German, and after "Im" ("in the"), which rea
     "Januar", "Februar", "März", "April", "Mai", "Juni", "Juli", "August", "September", "Oktober", "November",
     "Dezember", "Frühling", "Sommer", "Herbst", "Winter", "Jahr", "Monat",
 }  # fmt: skip
-# German pronouns capitalised mid-sentence ("Bitte rufen Sie Frau Berg zurück"): trimmed off a run when names are
-# found, not when the model learns, whose threshold the look-alikes they open ("Sie Haus") set
-_SKIP = frozenset(NOT_NAMES | {"Sie", "Ich", "Wir", "Ihnen", "Bitte"})
+# German pronouns capitalised mid-sentence ("Bitte rufen Sie Frau Berg zurück") and the labels of contact details
+# ("Email J.O'Neill@..."): trimmed off a run when names are found, not when the model learns, whose threshold the
+# look-alikes they open ("Sie Haus") set
+_SKIP = frozenset(
+    NOT_NAMES | {"Sie", "Ich", "Wir", "Ihnen", "Bitte", "Email", "E-mail", "Mail", "Phone", "Tel", "Telefon", "Address"}
+)
 _TOKEN = re.compile(r"[^\W\d_]+(?:-[^\W\d_]+)*")  # "Max" of "Max's", "Müller-Lüdenscheidt" whole
 _ABBREVIATIONS = {"Dr", "Mr", "Mrs", "Ms", "Mx", "Prof", "St", "Sr", "Jr", "Ing", "Mag", "Hr", "Fr", "Mme", "Mlle"}
 _TITLES = _ABBREVIATIONS | {"Frau", "Herr", "Herrn", "Mevrouw", "Meneer", "Madame", "Monsieur", "Mademoiselle", "Miss",

@@ -32,7 +32,9 @@ _NOT_PII_CONTEXT = re.compile(  # the label of an id before a number, in the six
     re.IGNORECASE,
 )
 
-EMAIL = re.compile(r"\b[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}\b")
+# The local part and the host in any alphabet ("jürgen.weiß@gmx.de", "j.o'neill@example.com"): a class of ASCII
+# letters alone would start the match after the first other letter and leave the name before it.
+EMAIL = re.compile(r"(?<![\w%+-])\w[\w.'%+-]*@[\w-]+(?:\.[\w-]+)*\.[^\W\d_]{2,}\b")
 # An address spelled out so that scrapers miss it: "john.smith(at)gmail.com", "anna dot berg at web dot de",
 # "kovacs.eva kukac freemail pont hu"; written out in words, only before a top-level domain people use.
 _AT_WORDS = r"(?:at|kukac|arobase)"  # English, Hungarian, French
@@ -90,7 +92,7 @@ _LOWER = _latin(str.islower)
 # word of n letters, 80 % of the name rules' time on support text).
 _WORD = rf"[{UPPER}](?:[{_LOWER}'’]+|['’](?=[{UPPER}]))(?:(?:[-'’][{UPPER}]?|[{UPPER}])[{_LOWER}'’]+)*"
 _PARTICLE = r"(?:van|von|der|den|de|du|le|la|di|da|ter|ten|het|'t|el|ibn)"
-_TITLE = r"(?:Dr|Mr|Mrs|Ms|Mx|Prof|Ing|Mag)\.?"
+_TITLE = r"(?:(?:Dr|Mr|Mrs|Ms|Mx|Prof|Ing|Mag|Dhr|Mevr|Mw|Hr|Mme|Mlle)\.?|M\.|Herrn?|Frau)"  # en, de, nl, fr
 NAME = re.compile(  # a cue a person writes before their own or another's name, then the name
     r"(?P<cue>\b(?:[Mm]y name is|(?<![Pp]lan )(?<![Pp]roduct )(?<![Tt]ariff )[Nn]ame:|[Tt]his is|I'm|I am|"
     r"[Aa]ccount (?:holder|name):?|[Cc]ontact:|"
@@ -101,7 +103,7 @@ NAME = re.compile(  # a cue a person writes before their own or another's name, 
     r"[Mm]ijn naam is|[Ii]k heet|[Gg]roet(?:en|jes)?,|"
     r"[Jj]e m'appelle|[Jj]e m’appelle|[Mm]on nom est|[Cc]ordialement,?|[Bb]ien à vous,|[Mm]erci,|"
     rf"[Aa] nevem|[Nn]evem:?|[Üü]dvözlettel,?:?|[Tt]isztelettel,?:?|[Kk]öszönöm,)|\b{_TITLE}(?=\s))"
-    rf"(?P<sep>\s+)(?P<name>(?:{_TITLE}\s+)?(?:[{UPPER}]\.\s+)*{_WORD}"
+    rf"(?P<sep>\s+)(?P<name>(?:{_TITLE}\s+)?(?:[{UPPER}]\.\s+)*(?:{_PARTICLE}\s+)*{_WORD}"
     rf"(?:\s+(?:{_PARTICLE}\s+)*(?:[{UPPER}]\.\s+)?{_WORD}){{0,3}})"
 )
 _NAME_STOPWORDS = {

@@ -115,6 +115,23 @@ def test_names_beyond_the_six_locales_are_masked_whole(text: str, expected: str)
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
+        ("Email J.O'Neill+billing@Mail.Example.co.uk please", "Email <EMAIL> please"),
+        ("mail jürgen.weiß@gmx.de or .hidden@example.com", "mail <EMAIL> or .<EMAIL>"),
+        ("t.a.v. Dhr. K. Bakker", "t.a.v. Dhr. <NAME>"),
+        ("Mevr. de Vries belt terug", "Mevr. <NAME> belt terug"),
+        ("Bonjour, M. Dupont a appelé.", "Bonjour, M. <NAME> a appelé."),
+        ("Size M. Please send it", "Size M. Please send it"),
+        ("1051 Budapest, Október 6. utca 7.", "<ADDRESS>"),
+        ("A Március 15. téren nincs térerő.", "A Március 15. téren nincs térerő."),
+    ],
+)
+def test_contact_details_written_as_people_write_them(text: str, expected: str) -> None:
+    assert scrub(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
         ("This is Anna Berg. Later Berg called again.", "This is <NAME>. Later <NAME> called again."),
         ("My husband Oluwaseun Adeyemi pays; ask Oluwaseun's sister.", "My husband <NAME> pays; ask <NAME>'s sister."),
         ("Ich bin Frau Müller-Lüdenscheidt. Frau Müller ist krank.", "Ich bin <NAME>. Frau <NAME> ist krank."),
