@@ -31,7 +31,7 @@ import numpy as np
 
 from tasks.core.files import atomic_writer, user_cache
 from tasks.data import pii_rules, pii_uncased
-from tasks.data.pii_rules import FIRST_PERSON, NOT_NAMES, cued_names, is_place, known_names
+from tasks.data.pii_rules import FIRST_PERSON, NOT_NAMES, cued_names, faker_names, is_place, known_names
 
 _WORD = re.compile(r"[^\W\d_][\w'’.-]*")
 _UPPER = (
@@ -216,8 +216,23 @@ def spans(text: str, model: Model | None) -> list[tuple[int, int]]:
     for names, and every other mention of their words. They may overlap; the caller merges them (Presidio's
     anonymizer does)."""
     learned = [(a, b) for a, b, _ in names(text, model)] if model is not None else []
-    found = [*cued_names(text), *known_names(text), *pii_uncased.spans(text), *learned]
+
+    def single(start: int, end: int) -> bool:
+        """A word where a cue says a name follows: a first name of any locale the model learns, or a word the model
+        scores as one; not one of NOT_NAMES ("my husband Can't", though Can is a Turkish name; "Max" is lost)."""
+        word = text[start:end]
+        if word in NOT_NAMES:
+            return False
+        return word in _listed() or (model is not None and model.score(text, start, end) >= model.threshold)
+
+    found = [*cued_names(text), *known_names(text), *pii_uncased.spans(text, single), *learned]
     return [*found, *_mentions(text, found)]
+
+
+@lru_cache(maxsize=1)
+def _listed() -> frozenset[str]:
+    """The first names Faker lists for every locale the model learns from (about 19,000)."""
+    return faker_names("first_names", LOCALES)
 
 
 def _mentions(text: str, found: list[tuple[int, int]]) -> Iterator[tuple[int, int]]:

@@ -265,12 +265,13 @@ def first_names() -> frozenset[str]:
     return faker_names("first_names") - NOT_NAMES
 
 
-def faker_names(kind: str) -> frozenset[str]:
-    """`kind` ("first_names", "last_names"), male and female too, of every supported locale's Faker provider."""
+def faker_names(kind: str, locales: tuple[str, ...] = NAME_LOCALES) -> frozenset[str]:
+    """`kind` ("first_names", "last_names"), male and female too, of each locale's Faker provider (by default the
+    supported locales')."""
     from faker import Faker
 
     names: set[str] = set()
-    for locale in NAME_LOCALES:
+    for locale in locales:
         for provider in Faker(locale).providers:
             for attr in (kind, f"{kind}_male", f"{kind}_female"):
                 found = getattr(provider, attr, None) or ()

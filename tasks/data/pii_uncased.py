@@ -11,10 +11,12 @@ particles ("maria gonzalez", "jan de vries"). First names that are also everyday
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from functools import lru_cache
 
 from tasks.data.pii_rules import NOT_NAMES, faker_names, first_names
+
+Single = Callable[[int, int], bool]
 
 _INTRODUCTION = re.compile(
     r"(?:\bmy name is|\bname is|\bthis is|\bi am|\bi['’]?m|\bmein name ist|\bich heiße|\bich bin|\bje m['’]appelle"
@@ -61,28 +63,23 @@ def _is_first(word: str) -> bool:
     return word in _first() if word.islower() else word.lower() in _first() or word.lower() in _EVERYDAY
 
 
-@lru_cache(maxsize=1)
-def _any_first() -> frozenset[str]:
-    return faker_names("first_names")
-
-
 def _capitalised(word: str) -> bool:
-    """A capitalised word that can be a name: not one of NOT_NAMES unless it is also a first name ("Max")."""
-    return word[:1].isupper() and word[1:2].islower() and (word not in NOT_NAMES or word in _any_first())
+    return word[:1].isupper() and word[1:2].islower()
 
 
-def _name_after(text: str, start: int, surnames: int, capitalised: bool = False) -> tuple[int, int] | None:
+def _name_after(text: str, start: int, surnames: int, single: Single | None = None) -> tuple[int, int] | None:
     """The first name at `start` and up to `surnames` surnames or particles after it (or, in Hungarian order, a
-    surname and then the first name: "kovács éva"), or None. Where the cue itself says a name follows
-    (`capitalised`: "my son", "a guy called"), any capitalised word is one, with the capitalised words after it:
-    a name Faker's lists lack ("Siobhan", "Oluwaseun") is still a name there."""
+    surname and then the first name: "kovács éva"), or None. Where the cue itself says a name follows ("my son",
+    "a guy called"), a capitalised word that `single` takes for a name is one too, with the capitalised words
+    after it: "Siobhan" and "Oluwaseun" are names there though the six locales' lists lack them, "Liverpool" in
+    "my son Liverpool fan" is not."""
     first = _WORD.match(text, start)
     if first is None:
         return None
-    if capitalised and _capitalised(first.group()):
+    if single is not None and _capitalised(first.group()) and single(first.start(), first.end()):
         end, taken = first.end(), 0
         while taken < surnames and text[end : end + 1] == " " and (word := _WORD.match(text, end + 1)):
-            if not _capitalised(word.group()):
+            if not _capitalised(word.group()) or word.group() in NOT_NAMES:
                 break
             end, taken = word.end(), taken + 1
         return first.start(), end
@@ -98,8 +95,9 @@ def _name_after(text: str, start: int, surnames: int, capitalised: bool = False)
     return first.start(), end
 
 
-def spans(text: str) -> Iterator[tuple[int, int]]:
-    """(start, end) of each name typed in lower case after a cue, or standing alone after a family word."""
+def spans(text: str, single: Single) -> Iterator[tuple[int, int]]:
+    """(start, end) of each name typed in lower case after a cue, or standing alone after a family word or "a guy
+    called"; `single(start, end)` says whether a capitalised word there is a name."""
     low = text.lower()
     if len(low) != len(text):
         low = text  # a letter whose lower case is longer ("İ"): keep the text's positions, miss capitalised cues
@@ -108,5 +106,5 @@ def spans(text: str) -> Iterator[tuple[int, int]]:
             yield span
     for cue in (_FAMILY, _CALLED):
         for m in cue.finditer(low):
-            if span := _name_after(text, m.end(), 2, capitalised=True):
+            if span := _name_after(text, m.end(), 2, single):
                 yield span

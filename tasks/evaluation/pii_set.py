@@ -645,7 +645,10 @@ UNCASED_NEGATIVES = [
 # NAMES_WIDER was written first and read: it showed a name cut in two at a letter the rules did not know
 # ("<NAME>ęczyszczykiewicz"), one first name after "my daughter" or "a guy called" missed unless Faker knew it, and
 # romanised Chinese names ("Zhang Wei") scored as things; the rules and the name model were changed on it.
-# NAMES_WIDER_HELDOUT and NAMES_WIDER_NEGATIVES were written before those changes and measured once after them.
+# NAMES_WIDER_HELDOUT and NAMES_WIDER_NEGATIVES were written before those changes and measured once after them
+# (23 of 25; 3 of 10 look-alikes changed, each a capitalised word after a family word). NAMES_WIDER_NEGATIVES_MORE
+# was then written and changed 7 of 20; since then a capitalised word after such a cue must be a first name of one
+# of the name model's 54 locales or score as a name (22 of 25, "Ilvy" missed; 0 of 10; 3 of 20).
 NAMES_WIDER = [
     ("en_US", "Hi, this is [[Priya Raghunathan]], my router keeps dropping the connection."),
     ("en_US", "Please call my husband [[Oluwaseun Adeyemi]] on the number on file."),
@@ -706,6 +709,28 @@ NAMES_WIDER_NEGATIVES = [
     "My colleague Bought a Galaxy Watch last week.",
     "Żabka sells top-up cards in Łódź Kaliska station.",
     "Ik ben Blij met de nieuwe Fritz Box.",
+]
+NAMES_WIDER_NEGATIVES_MORE = [
+    "My son Liverpool fan wants Sky Sports on his phone.",
+    "My wife Uses the Family Share plan, is that OK?",
+    "Our neighbour Wi-Fi is called Vodafone-7F2A and it interferes.",
+    "A guy called from Customer Service and said my line is fine.",
+    "A lady named in the letter is not me.",
+    "My daughter Netflix account was hacked.",
+    "Ich habe mit Ihrem Kollegen gesprochen, er heißt Support-Team.",
+    "Meine Frau Hat das neue iPhone bestellt.",
+    "Mijn man Belt morgen terug.",
+    "Ma femme Orange client depuis 10 ans.",
+    "The Windows Update broke my VPN. Windows is now very slow.",
+    "I use Google Maps and Google Drive. Google says no signal.",
+    "Apple Music stopped. Apple support sent me here.",
+    "Premier League matches buffer. Premier League is the only reason I pay.",
+    "My husband: he called yesterday.",
+    "Someone named the router Mordor, can I rename it?",
+    "A man called twice about a refund I never asked for.",
+    "My colleague Ms. Office 365 licence expired.",
+    "The technician called it a Fritz Box issue.",
+    "Dear Sir or Madam, the bill for March is wrong.",
 ]
 
 

@@ -12,6 +12,7 @@ from tasks.evaluation import pii_formats_set as formats_set
 from tasks.evaluation.pii_set import (
     NAMES_BESIDE_PLACES,
     NAMES_WIDER_NEGATIVES,
+    NAMES_WIDER_NEGATIVES_MORE,
     PLACE_NEGATIVES,
     PLACE_NEGATIVES_HELDOUT,
     PLACE_NEGATIVES_LAST,
@@ -108,11 +109,12 @@ def test_names_typed_in_lower_case_are_masked(heldout: bool, floor: float) -> No
     assert [m.text for m in data if not m.values and scrub(m.text) != m.text] == []
 
 
-@pytest.mark.parametrize(("heldout", "least"), [(False, 18), (True, 23)])
+@pytest.mark.parametrize(("heldout", "least"), [(False, 18), (True, 22)])
 def test_names_from_beyond_the_locales_lists_are_masked_whole(heldout: bool, least: int) -> None:
-    """Measured 2026-12-06: 18 of 20 on the set the change was written on (13 before), 23 of 25 held out (15
-    before); 3 of the 10 look-alikes change, each a capitalised word right after "my daughter", "mijn zoon" or
-    "my colleague" ("My daughter Apple Watch stopped syncing")."""
+    """Measured 2026-12-06: 18 of 20 on the set the change was written on (13 before), 22 of 25 held out (15
+    before); none of the 10 look-alikes and 3 of the 20 written after change ("Our neighbour Wi-Fi is called ...",
+    "Meine Frau Hat ...", "My colleague Ms. Office 365")."""
     hits = [found(m.values[0][1], scrub(m.text), m.text) for m in wider(heldout)]
     assert sum(hits) >= least
-    assert len([t for t in NAMES_WIDER_NEGATIVES if scrub(t) != t]) <= 3
+    assert [t for t in NAMES_WIDER_NEGATIVES if scrub(t) != t] == []
+    assert len([t for t in NAMES_WIDER_NEGATIVES_MORE if scrub(t) != t]) <= 3
