@@ -34,7 +34,7 @@ def main() -> None:
     from tasks.data import pii, pii_names
 
     # Presidio's engines, the name model (trained on a machine's first use) and the name lists: not timed
-    pii.scrub("Warm Up, my son Warm")
+    pii.scrub("Warm Up, my son Warm. thanks, warm")
     pii_names.load()
     for heldout in (False, True):
         print(f"\n{'held-out templates (never tuned on)' if heldout else 'tuning templates'}:")
@@ -105,11 +105,14 @@ def uncased_names() -> None:
     from tasks.evaluation.pii_set import found, uncased
 
     print("\nnames typed in lower case after a cue, or alone after a family word:")
-    for heldout in (False, True):
-        data = uncased(heldout)
+    sets = {
+        "the set pii_uncased was written on": uncased(),
+        HELD_OUT: uncased(heldout=True),
+        "written before the sibling lists, once": uncased(last=True),
+    }
+    for label, data in sets.items():
         outs = [(m, scrub(m.text)) for m in data if m.values]
         missed = [out for m, out in outs if not found(m.values[0][1], out, m.text)]
-        label = HELD_OUT if heldout else "the set pii_uncased was written on"
         print(f"  {label:<38} {len(outs) - len(missed)}/{len(outs)}")
         for out in missed:
             print(f"    missed: {out!r}")

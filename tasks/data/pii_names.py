@@ -31,7 +31,16 @@ import numpy as np
 
 from tasks.core.files import atomic_writer, user_cache
 from tasks.data import pii_rules, pii_uncased
-from tasks.data.pii_rules import FIRST_PERSON, NOT_NAMES, cued_names, faker_names, is_place, known_names
+from tasks.data.pii_rules import (
+    FIRST_PERSON,
+    NOT_NAMES,
+    SUPPORT_LOCALES,
+    cued_names,
+    everyday_words,
+    faker_names,
+    is_place,
+    known_names,
+)
 
 _WORD = re.compile(r"[^\W\d_][\w'’.-]*")
 _UPPER = (
@@ -96,7 +105,7 @@ _THING = [
     "The shop in {x} was closed.",
 ]  # fmt: skip
 _ROMANIZED = ("zh_CN", "zh_TW", "ja_JP")  # names Faker also writes in Latin letters, for scripts without capitals
-_WORDS_FROM = ("en_US", "en_GB", "de_DE", "nl_NL", "fr_FR", "hu_HU")  # the languages support is given in
+_WORDS_FROM = SUPPORT_LOCALES
 _CITIES_FROM = ("de_DE", "es_ES", "pl_PL", "pt_PT", "nl_NL", "hu_HU")  # not it_IT: its towns vary with the hash seed
 # capitalised things support messages name: products, plans, menus, services, greetings
 _THINGS = [
@@ -250,18 +259,9 @@ def _mentions(text: str, found: list[tuple[int, int]]) -> Iterator[tuple[int, in
         if m.group() not in words:
             continue
         opening = text[: m.start()].rstrip()
-        if (not opening or opening[-1] in ".!?:\n") and m.group().lower() in _everyday():
+        if (not opening or opening[-1] in ".!?:\n") and m.group().lower() in everyday_words():
             continue
         yield m.start(), m.end()
-
-
-@lru_cache(maxsize=1)
-def _everyday() -> frozenset[str]:
-    """Faker's word lists of the supported languages: "will", "may", "hope" open sentences as words."""
-    from faker import Faker
-
-    words = (getattr(p, "word_list", None) or () for locale in _WORDS_FROM for p in Faker(locale).providers)
-    return frozenset(w.lower() for listed in words for w in listed)
 
 
 def examples(locales: Iterable[str], seed: int, per_locale: int = 300) -> tuple[list[tuple[str, int, int]], list[int]]:

@@ -228,6 +228,7 @@ RULES: list[tuple[str, re.Pattern[str], Accept]] = [
 ]
 
 
+SUPPORT_LOCALES = ("en_US", "en_GB", "de_DE", "nl_NL", "fr_FR", "hu_HU")  # the languages support is given in
 NAME_LOCALES = (
     "en_US",
     "en_GB",
@@ -277,6 +278,16 @@ def faker_names(kind: str, locales: tuple[str, ...] = NAME_LOCALES) -> frozenset
                 found = getattr(provider, attr, None) or ()
                 names.update(found.keys() if isinstance(found, dict) else found)
     return frozenset(names)
+
+
+@lru_cache(maxsize=1)
+def everyday_words() -> frozenset[str]:
+    """Faker's word lists of the support languages, lower-cased: "will", "may", "hope" are words there before
+    they are names."""
+    from faker import Faker
+
+    lists = (getattr(p, "word_list", None) or () for locale in SUPPORT_LOCALES for p in Faker(locale).providers)
+    return frozenset(w.lower() for listed in lists for w in listed)
 
 
 def _words(text: str) -> list[re.Match[str]]:

@@ -14,7 +14,7 @@ import re
 from collections.abc import Callable, Iterator
 from functools import lru_cache
 
-from tasks.data.pii_rules import NOT_NAMES, faker_names, first_names
+from tasks.data.pii_rules import NOT_NAMES, everyday_words, faker_names, first_names
 
 Single = Callable[[int, int], bool]
 
@@ -39,6 +39,7 @@ _CALLED = re.compile(  # "a guy called Tariq", "eine Frau namens Ilse", "un tech
     r"|mevrouw|monteur|medewerker|iemand|homme|femme|dame|monsieur|technicien(?:ne)?|conseill(?:er|ère)"
     r"|quelqu'un),?[ \t]+(?:called|named|by the name of|namens|genaamd|nommée?|appelée?|du nom de)[ \t]+"
 )
+_SIBLINGS = ("en_IE", "en_NZ", "en_AU", "en_CA", "de_AT", "de_CH", "nl_BE", "fr_BE", "fr_CA", "fr_CH")
 _WORD = re.compile(r"[^\W\d_]+(?:-[^\W\d_]+)*")  # "Emma" of "Emma's"
 _PARTICLES = {"van", "von", "der", "den", "de", "du", "le", "la", "di", "da", "del", "ter", "ten", "het", "dos"}
 _EVERYDAY = {  # first names in Faker's lists that are everyday words in lower case
@@ -50,7 +51,10 @@ _EVERYDAY = {  # first names in Faker's lists that are everyday words in lower c
 
 @lru_cache(maxsize=1)
 def _first() -> frozenset[str]:
-    return frozenset(n.lower() for n in first_names()) - _EVERYDAY
+    """The supported locales' first names, and those of the same languages as other countries write them ("jeroen"
+    is in nl_BE's list, not nl_NL's), less NOT_NAMES and the everyday words there ("hope", "line")."""
+    siblings = {n.lower() for n in faker_names("first_names", _SIBLINGS) - NOT_NAMES} - everyday_words()
+    return frozenset({n.lower() for n in first_names()} | siblings) - _EVERYDAY
 
 
 @lru_cache(maxsize=1)

@@ -601,6 +601,41 @@ UNCASED_HELDOUT = [
     ("fr_FR", "je suis [[manon]] et ma box ne marche pas"),
     ("fr_FR", "bien à vous, [[pierre durand]]"),
 ]
+# Written 2026-12-06 before the lower-case names took in the same languages' other countries' lists (nl_BE, fr_CA
+# ...), measured once after (23 of 30 before, 24 after); its misses are left: cues it lacks ("lg", "bonne
+# journée", Hungarian "nóra vagyok"), "o'brien", "destiny" (an everyday word), "alfie".
+UNCASED_LAST = [
+    ("en_GB", "hiya, this is [[gemma]] from flat 2"),
+    ("en_US", "thanks, [[tyler]]"),
+    ("en_GB", "cheers, [[callum]]"),
+    ("en_US", "my name is [[brandon lee]] and the app crashes"),
+    ("en_GB", "kind regards, [[niamh o'brien]]"),
+    ("en_US", "i'm [[destiny]]'s mom, she lost her phone"),
+    ("de_DE", "viele grüße, [[lukas]]"),
+    ("de_DE", "ich heiße [[jana becker]] und habe kein netz"),
+    ("de_DE", "mein name ist [[florian]]"),
+    ("de_DE", "lg [[sabine]]"),
+    ("de_DE", "danke, [[timo]]"),
+    ("nl_NL", "groetjes, [[sanne]]"),
+    ("nl_NL", "mijn naam is [[thijs van dijk]]"),
+    ("nl_NL", "ik heet [[femke]] en mijn bundel is op"),
+    ("nl_NL", "bedankt, [[wouter]]"),
+    ("nl_NL", "met vriendelijke groet, [[joost]]"),
+    ("fr_FR", "je m'appelle [[camille]]"),
+    ("fr_FR", "merci, [[théo]]"),
+    ("fr_FR", "cordialement, [[julien moreau]]"),
+    ("fr_FR", "mon nom est [[inès]]"),
+    ("fr_FR", "bonne journée, [[baptiste]]"),
+    ("hu_HU", "a nevem [[kiss dóra]]"),
+    ("hu_HU", "köszönöm, [[bence]]"),
+    ("hu_HU", "üdvözlettel, [[varga tamás]]"),
+    ("hu_HU", "[[nóra]] vagyok, nincs térerő"),
+    ("en_US", "ask for [[kayla]] at the front desk"),
+    ("en_GB", "my son [[alfie]] needs a sim"),
+    ("de_DE", "meine tochter [[mia]] braucht eine neue karte"),
+    ("nl_NL", "mijn vrouw [[lotte]] belt morgen"),
+    ("fr_FR", "ma femme [[océane]] a le même souci"),
+]
 UNCASED_NEGATIVES = [
     "my son will call you",
     "this is frank feedback",
@@ -816,9 +851,10 @@ def marked(text: str, kind: str, locale: str, index: int) -> Message:
     return Message(text.replace("[[", "").replace("]]", ""), [(kind, value.group(1))], locale, index)
 
 
-def uncased(heldout: bool = False) -> list[Message]:
-    """UNCASED (or UNCASED_HELDOUT) as messages with their marked name, then UNCASED_NEGATIVES."""
-    out = [marked(text, "NAME", locale, i) for i, (locale, text) in enumerate(UNCASED_HELDOUT if heldout else UNCASED)]
+def uncased(heldout: bool = False, last: bool = False) -> list[Message]:
+    """UNCASED (or UNCASED_HELDOUT, or UNCASED_LAST) as messages with their marked name, then UNCASED_NEGATIVES."""
+    chosen = UNCASED_LAST if last else UNCASED_HELDOUT if heldout else UNCASED
+    out = [marked(text, "NAME", locale, i) for i, (locale, text) in enumerate(chosen)]
     return out + [Message(text, [], "", -1) for text in UNCASED_NEGATIVES]
 
 
