@@ -295,9 +295,32 @@ def _words(text: str) -> list[re.Match[str]]:
 
 
 def _is_first_name(word: str, known: frozenset[str]) -> bool:
-    """A first name, a part of a double one (Jean-Richard), or a Hungarian married name (Györgyné: György's wife)."""
+    """A first name, a part of a double one (Jean-Richard), a Hungarian married name (Györgyné: György's wife), or
+    a Hungarian first name with a case ending ("hívja vissza Fekete Zsoltot", "Annával", "Péterrel")."""
     parts = word.split("-")
-    return any(part in known or (part.endswith("né") and part[:-2] in known) for part in parts)
+    return any(
+        part in known or (part.endswith("né") and part[:-2] in known) or _hu_stem(part) in _hu_first() for part in parts
+    )
+
+
+_HU_CASE = re.compile(r"(?:ot|et|öt|at|t|nak|nek|tól|től|hoz|hez|höz|nál|nél|ról|ről|ért|ra|re|ba|be|ban|ben|ként)$")
+_HU_WITH = re.compile(r"([^aeiouáéíóöőúüű])\1[ae]l$")  # "-val"/"-vel" doubles a last consonant: Péterrel, Zsolttal
+
+
+def _hu_stem(word: str) -> str:
+    """The word less a Hungarian case ending, a stem's lengthened last vowel shortened back ("Annát": Anna);
+    empty where no ending came off."""
+    stem = _HU_WITH.sub(r"\1", word) if _HU_WITH.search(word) else re.sub(r"[vV][ae]l$", "", word)
+    if stem == word:
+        stem = _HU_CASE.sub("", word)
+    if stem == word or len(stem) < 3:
+        return ""
+    return stem[:-1] + {"á": "a", "é": "e"}.get(stem[-1], stem[-1])
+
+
+@lru_cache(maxsize=1)
+def _hu_first() -> frozenset[str]:
+    return faker_names("first_names", ("hu_HU",))
 
 
 # "I'm Ann Baker" is "I'm <NAME>", not "<NAME>": what the sentence says stays

@@ -105,6 +105,8 @@ def test_names_in_each_locale_by_cue_or_first_name(text: str, expected: str) -> 
         ("Bitte rufen Sie Frau Schmidt-Kowalczyk zurück.", "Bitte rufen Sie <NAME> zurück."),
         ("Ik ben Fatima el Amrani.", "Ik ben <NAME>."),
         ("Can Zhang Wei call me back?", "Can <NAME> call me back?"),
+        ("Kérem, hívja vissza Fekete Zsoltot.", "Kérem, hívja vissza <NAME>."),  # Zsolt with its case ending
+        ("Tegnap beszéltem Nagy Annával.", "Tegnap beszéltem <NAME>."),
         ("send it back by Friday.' By the way, hello", "send it back by Friday.' By the way, hello"),
     ],
 )

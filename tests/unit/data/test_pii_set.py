@@ -110,10 +110,10 @@ def test_names_typed_in_lower_case_are_masked(heldout: bool, last: bool, floor: 
     assert [m.text for m in data if not m.values and scrub(m.text) != m.text] == []
 
 
-@pytest.mark.parametrize(("heldout", "least"), [(False, 18), (True, 23)])
+@pytest.mark.parametrize(("heldout", "least"), [(False, 18), (True, 24)])
 def test_names_from_beyond_the_locales_lists_are_masked_whole(heldout: bool, least: int) -> None:
-    """Measured 2026-12-06: 18 of 20 on the set the change was written on (13 before), 23 of 25 held out (15
-    before); none of the 10 look-alikes and 3 of the 20 written after change ("Our neighbour Wi-Fi is called ...",
+    """Measured 2026-12-06: 18 of 20 on the set the change was written on (13 before), 24 of 25 held out (15
+    before; 23 when measured, then "siobhan" and "Zsoltot" found by later changes, "Ilvy" lost); none of the 10 look-alikes and 3 of the 20 written after change ("Our neighbour Wi-Fi is called ...",
     "Meine Frau Hat ...", "My colleague Ms. Office 365")."""
     hits = [found(m.values[0][1], scrub(m.text), m.text) for m in wider(heldout)]
     assert sum(hits) >= least
