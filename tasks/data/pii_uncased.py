@@ -3,9 +3,9 @@
 called so ("a guy called Tariq").
 
 Without capitals nothing marks where a name starts or ends, so a word counts only where such a cue announces a
-name and Faker's lists know it: a first name of the supported locales, then up to two of their surnames or name
-particles ("maria gonzalez", "jan de vries"). First names that are also everyday words ("mark", "grace", "frank",
-"rose") count here only capitalised.
+name and Faker's lists know it: a first name of the supported languages (as any country that speaks them writes
+it), then up to two of the supported locales' surnames or name particles ("maria gonzalez", "jan de vries"). First
+names that are also everyday words ("mark", "grace", "frank", "rose") count here only capitalised.
 """
 
 from __future__ import annotations
