@@ -102,13 +102,14 @@ def places() -> None:
 
 def uncased_names() -> None:
     from tasks.data.pii import scrub
-    from tasks.evaluation.pii_set import found, uncased
+    from tasks.evaluation.pii_set import capitals, found, uncased
 
-    print("\nnames typed in lower case after a cue, or alone after a family word:")
+    print("\nnames typed in lower case or in capitals after a cue, or alone after a family word:")
     sets = {
         "the set pii_uncased was written on": uncased(),
         HELD_OUT: uncased(heldout=True),
         "written before the sibling lists, once": uncased(last=True),
+        "in capitals, and a form's SURNAME, First": capitals(),
     }
     for label, data in sets.items():
         outs = [(m, scrub(m.text)) for m in data if m.values]
@@ -116,7 +117,7 @@ def uncased_names() -> None:
         print(f"  {label:<38} {len(outs) - len(missed)}/{len(outs)}")
         for out in missed:
             print(f"    missed: {out!r}")
-    changed([m.text for m in uncased() if not m.values], "  ")
+    changed([m.text for data in (uncased(), capitals()) for m in data if not m.values], "  ")
 
 
 def wider_names() -> None:

@@ -1,6 +1,7 @@
-"""Names as people type them in a chat: in lower case after an introduction or a sign-off ("my name is john smith",
-"thanks, anna"), and a single first name after a family word ("my son Liam", "meine Tochter Lena") or a person
-called so ("a guy called Tariq").
+"""Names as people type them in a chat or a form: in lower case or in capitals after an introduction, a sign-off or a
+form's label ("my name is john smith", "thanks, anna", "Account holder: JOHN SMITH", "Name: SMITH, John"), and a
+single first name after a family word ("my son Liam", "meine Tochter Lena") or a person called so ("a guy called
+Tariq").
 
 Without capitals nothing marks where a name starts or ends, so a word counts only where such a cue announces a
 name and Faker's lists know it: a first name of the supported languages (as any country that speaks them writes
@@ -19,11 +20,12 @@ from tasks.data.pii_rules import NOT_NAMES, everyday_words, faker_names, first_n
 Single = Callable[[int, int], bool]
 
 _INTRODUCTION = re.compile(
-    r"(?:\bmy name is|\bname is|\bthis is|\bi am|\bi['’]?m|\bmein name ist|\bich heiße|\bich bin|\bje m['’]appelle"
+    r"(?:\bmy name is|\bname is|(?<!plan )(?<!product )(?<!tariff )\bname:|\baccount (?:holder|name):?|\bsigned:"
+    r"|\bcontact:|\bthis is|\bi am|\bi['’]?m|\bmein name ist|\bich heiße|\bich bin|\bje m['’]appelle"
     r"|\bje suis|\bmon nom est|\bmijn naam is|\bik ben|\bik heet|\ba nevem|\bnevem|\bask for|\bspeak to"
-    r"|(?:\b(?:kind |best |warm )?regards|\bbest wishes|\bgrüße|\bgruß|\bcordialement|\bgroet(?:en|jes)?"
-    r"|\büdvözlettel|\btisztelettel)[,:]?|(?:\bthanks|\bthank you|\bmany thanks|\bcheers|\bbest|\bmerci|\bdanke"
-    r"|\bbedankt|\bköszönöm)(?: in advance| d'avance| im voraus| alvast| előre)?[,:])[ \t]*\n?[ \t]*"
+    r"|(?:\b(?:kind |best |warm )?regards|\bbest wishes|\bgr(?:ü|ue)(?:ß|ss)en?|\bgru(?:ß|ss)|\bcordialement"
+    r"|\bgroet(?:en|jes)?|\büdvözlettel|\btisztelettel)[,:]?|(?:\bthanks|\bthank you|\bmany thanks|\bcheers|\bbest"
+    r"|\bmerci|\bdanke|\bbedankt|\bköszönöm)(?: in advance| d'avance| im voraus| alvast| előre)?[,:])[ \t]*\n?[ \t]*"
 )  # in lower case, matched against the text lowered: three times faster than IGNORECASE on every message
 _FAMILY = re.compile(
     r"\b(?:(?:my|our|mein(?:e|em|en)?|unser(?:e|em|en)?|mon|ma|notre|mijn|onze)\s+(?:son|daughter|wife|husband"
@@ -64,7 +66,14 @@ def _last() -> frozenset[str]:
 
 
 def _is_first(word: str) -> bool:
-    return word in _first() if word.islower() else word.lower() in _first() or word.lower() in _EVERYDAY
+    """A first name in lower case or in capitals as the lists know it; capitalised, an everyday one too ("Mark")."""
+    if word.islower() or _shouted(word):
+        return word.lower() in _first()
+    return word.lower() in _first() or word.lower() in _EVERYDAY
+
+
+def _shouted(word: str) -> bool:
+    return len(word) > 1 and word.isupper()
 
 
 def _capitalised(word: str) -> bool:
@@ -87,9 +96,10 @@ def _name_after(text: str, start: int, surnames: int, single: Single | None = No
                 break
             end, taken = word.end(), taken + 1
         return first.start(), end
-    if not _is_first(first.group()):
-        given = _WORD.match(text, first.end() + 1)
-        surname_first = first.group().lower() in _last() and text[first.end() : first.end() + 1] == " "
+    if not _is_first(first.group()):  # surname first: Hungarian order, or a form's "SMITH, John"
+        gap = re.match(r",? ", text[first.end() : first.end() + 2])
+        given = _WORD.match(text, first.end() + len(gap.group())) if gap else None
+        surname_first = first.group().lower() in _last()
         return (first.start(), given.end()) if surname_first and given and _is_first(given.group()) else None
     end, taken = first.end(), 0
     while taken < surnames and text[end : end + 1] == " " and (word := _WORD.match(text, end + 1)):
@@ -106,7 +116,9 @@ def spans(text: str, single: Single) -> Iterator[tuple[int, int]]:
     if len(low) != len(text):
         low = text  # a letter whose lower case is longer ("İ"): keep the text's positions, miss capitalised cues
     for m in _INTRODUCTION.finditer(low):
-        if text[m.end() : m.end() + 1].islower() and (span := _name_after(text, m.end(), 2)):
+        word = _WORD.match(text, m.end())
+        uncased = word is not None and (word.group()[0].islower() or _shouted(word.group()))
+        if uncased and (span := _name_after(text, m.end(), 2)):
             yield span
     for cue in (_FAMILY, _CALLED):
         for m in cue.finditer(low):

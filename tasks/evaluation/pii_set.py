@@ -636,6 +636,43 @@ UNCASED_LAST = [
     ("nl_NL", "mijn vrouw [[lotte]] belt morgen"),
     ("fr_FR", "ma femme [[océane]] a le même souci"),
 ]
+# Names in capitals, as forms and signatures write them, and a form's "SURNAME, First" (2026-12-06): written after
+# the change that reads them and before measuring it, measured once (19 of 20; the miss, "Mit freundlichen Grüßen",
+# a cue the module lacked, was then added). Before the change: 0 of 20.
+CAPS = [
+    ("en_GB", "Account name: [[OLIVER BROWN]]"),
+    ("en_US", "Thanks, [[EMILY DAVIS]]"),
+    ("en_US", "MY NAME IS [[DANIEL WILSON]] AND MY PHONE IS BROKEN"),
+    ("en_GB", "Kind regards,\n[[SOPHIE TAYLOR]]"),
+    ("de_DE", "Mit freundlichen Grüßen\n[[KLAUS SCHNEIDER]]"),
+    ("de_DE", "Mein Name ist [[PETRA WAGNER]]."),
+    ("nl_NL", "Met vriendelijke groet, [[PIETER JANSEN]]"),
+    ("nl_NL", "Mijn naam is [[ANNA DE BOER]]"),
+    ("fr_FR", "Cordialement, [[MARIE DUBOIS]]"),
+    ("fr_FR", "Je m'appelle [[LUC MARTIN]]"),
+    ("hu_HU", "Üdvözlettel: [[NAGY ISTVÁN]]"),
+    ("hu_HU", "A nevem [[SZABÓ KATALIN]]"),
+    ("en_US", "Name: [[JOHNSON, Michael]]"),
+    ("en_GB", "Contact: [[HUGHES, Sarah]]"),
+    ("de_DE", "Name: [[MEYER, Stefan]]"),
+    ("en_US", "This is [[JESSICA MILLER]] from apartment 4"),
+    ("en_GB", "Signed: [[JAMES WRIGHT]]"),
+    ("en_US", "account holder [[ROBERT MOORE]]"),
+    ("nl_NL", "Groeten, [[SANNE VISSER]]"),
+    ("fr_FR", "Merci, [[CLAIRE ROUX]]"),
+]
+CAPS_NEGATIVES = [
+    "THIS IS UNACCEPTABLE, FIX MY INTERNET",
+    "I AM SO ANGRY ABOUT THE BILL",
+    "THANKS FOR NOTHING",
+    "MY NAME IS ON THE CONTRACT, WHY CAN'T I CANCEL?",
+    "REGARDS FROM A VERY UNHAPPY CUSTOMER",
+    "Plan name: UNLIMITED MAX",
+    "Name: FAMILY SHARE XL",
+    "Contact: CUSTOMER SERVICE",
+    "ICH BIN SEHR ENTTÄUSCHT",
+    "MERCI, BONNE JOURNÉE",
+]
 UNCASED_NEGATIVES = [
     "my son will call you",
     "this is frank feedback",
@@ -864,6 +901,12 @@ def wider(heldout: bool = False) -> list[Message]:
         marked(text, "NAME", locale, i)
         for i, (locale, text) in enumerate(NAMES_WIDER_HELDOUT if heldout else NAMES_WIDER)
     ]
+
+
+def capitals() -> list[Message]:
+    """CAPS as messages with their marked name, then CAPS_NEGATIVES."""
+    out = [marked(text, "NAME", locale, i) for i, (locale, text) in enumerate(CAPS)]
+    return out + [Message(text, [], "", -1) for text in CAPS_NEGATIVES]
 
 
 def masked_names(text: str, model: Model | None) -> str:

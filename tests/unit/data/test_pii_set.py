@@ -17,6 +17,7 @@ from tasks.evaluation.pii_set import (
     PLACE_NEGATIVES_HELDOUT,
     PLACE_NEGATIVES_LAST,
     PLACE_NEGATIVES_MORE,
+    capitals,
     found,
     hand_written,
     messages,
@@ -113,9 +114,19 @@ def test_names_typed_in_lower_case_are_masked(heldout: bool, last: bool, floor: 
 @pytest.mark.parametrize(("heldout", "least"), [(False, 18), (True, 24)])
 def test_names_from_beyond_the_locales_lists_are_masked_whole(heldout: bool, least: int) -> None:
     """Measured 2026-12-06: 18 of 20 on the set the change was written on (13 before), 24 of 25 held out (15
-    before; 23 when measured, then "siobhan" and "Zsoltot" found by later changes, "Ilvy" lost); none of the 10 look-alikes and 3 of the 20 written after change ("Our neighbour Wi-Fi is called ...",
-    "Meine Frau Hat ...", "My colleague Ms. Office 365")."""
+    before; 23 when measured, then "siobhan" and "Zsoltot" found by later changes, "Ilvy" lost); none of the 10
+    look-alikes and 3 of the 20 written after the change ("Our neighbour Wi-Fi is called ...", "Meine Frau Hat
+    ...", "My colleague Ms. Office 365")."""
     hits = [found(m.values[0][1], scrub(m.text), m.text) for m in wider(heldout)]
     assert sum(hits) >= least
     assert [t for t in NAMES_WIDER_NEGATIVES if scrub(t) != t] == []
     assert len([t for t in NAMES_WIDER_NEGATIVES_MORE if scrub(t) != t]) <= 3
+
+
+def test_names_in_capitals_and_surname_first_are_masked() -> None:
+    """Measured once 2026-12-06: 19 of 20 (0 before); the miss ("Mit freundlichen Grüßen" was no cue) then
+    fixed. No shouted look-alike ("THIS IS UNACCEPTABLE", "Plan name: UNLIMITED MAX") changes."""
+    data = capitals()
+    hits = [found(m.values[0][1], scrub(m.text), m.text) for m in data if m.values]
+    assert sum(hits) >= 19
+    assert [m.text for m in data if not m.values and scrub(m.text) != m.text] == []
