@@ -21,10 +21,21 @@ _LINK = r"(?:in|an|am|der|den|sur|sous|la|le|les|de|bei|im|upon|on)"  # Broek in
 _TOWN = rf"[{_U}][\w'’-]+(?:[ -](?:{_LINK}[ -])?[{_U}][\w'’-]+){{0,2}}"
 _NUMBER = r"\d{1,5}(?:\s?(?:bis|ter)\b|[A-Za-z]\b|-[A-Za-z0-9]{1,3}\b|/\d{1,4}[A-Za-z]?\b)?"
 
+
+def _and_capitals(words: str) -> str:
+    """`words` ("Street|Road") and the same in capitals, as shipping labels and forms write them."""
+    return f"{words}|{words.upper()}"
+
+
 _EN_TYPE = (  # the words, then the abbreviations, which may end in a dot ("Oak Ridge Dr.")
-    r"(?:(?:Street|Road|Avenue|Lane|Drive|Court|Way|Place|Square|Terrace|Close|Crescent|Mews|Hill|Gardens|Grove"
-    r"|Parkway|Rise|Parade|Highway|Boulevard|Circle|Trail|Vale|Wharf|Heights|Meadows?|Plaza|Broadway)\b"
-    r"|(?:St|Rd|Ave|Ln|Dr|Ct|Pl|Sq|Ter|Cres|Gdns|Pkwy|Hwy|Blvd|Cir)\b\.?)(?:\s(?:NW|NE|SW|SE|N|S|E|W)\b)?"
+    "(?:(?:"
+    + _and_capitals(
+        "Street|Road|Avenue|Lane|Drive|Court|Way|Place|Square|Terrace|Close|Crescent|Mews|Hill|Gardens|Grove"
+        "|Parkway|Rise|Parade|Highway|Boulevard|Circle|Trail|Vale|Wharf|Heights|Meadows?|Plaza|Broadway"
+    )
+    + r")\b|(?:"
+    + _and_capitals("St|Rd|Ave|Ln|Dr|Ct|Pl|Sq|Ter|Cres|Gdns|Pkwy|Hwy|Blvd|Cir")
+    + r")\b\.?)(?:\s(?:NW|NE|SW|SE|N|S|E|W)\b)?"
 )
 # Street types that are also everyday words ("Terminal 2 North Gate", "Level 3 Car Park"): only before a postcode.
 _EN_WEAK_TYPE = r"(?:Park|View|Green|Gate|Walk|Row|Yard|End|Chase|Fields)\b"
@@ -37,7 +48,9 @@ _FR_TYPE = (
     r"|sentier|résidence)"
 )
 _FR_ARTICLE = r"(?:(?:de|du|des|la|le|les)\s+|(?:d|l)['’])*"
-_HU_TYPE = r"(?:utca|u\.|út|útja|tér|tere|körút|krt\.|köz|sor|sétány|fasor|rakpart|lakótelep|ltp\.)"
+_HU_TYPE = (
+    "(?:" + _and_capitals(r"utca|u\.|út|útja|tér|tere|körút|krt\.|köz|sor|sétány|fasor|rakpart|lakótelep|ltp\.") + ")"
+)
 _HU_FLOOR = r"(?:\s?(?:[IVX]{1,4}\.?\s?(?:em\.|emelet)\s?\d{1,3}\.?|\d{1,2}/\d{1,3}\.?|fszt\.?\s?\d{0,3}\.?))?"
 
 _STREETS = [
