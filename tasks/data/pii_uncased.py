@@ -21,7 +21,8 @@ Single = Callable[[int, int], bool]
 
 _INTRODUCTION = re.compile(
     r"(?:\bmy name is|\bname is|(?<!plan )(?<!product )(?<!tariff )\bname:|\baccount (?:holder|name):?|\bsigned:"
-    r"|\bcontact:|\bthis is|\bi am|\bi['’]?m|\bmein name ist|\bich heiße|\bich bin|\bje m['’]appelle"
+    r"|\bcontact:|\battn:?|\bc/o|\bship to:?|\bdeliver to:?|\bt\.a\.v\.|\bz\. ?hd\.?|\bà l'attention de"
+    r"|\bthis is|\bi am|\bi['’]?m|\bmein name ist|\bich heiße|\bich bin|\bje m['’]appelle"
     r"|\bje suis|\bmon nom est|\bmijn naam is|\bik ben|\bik heet|\ba nevem|\bnevem|\bask for|\bspeak to"
     r"|(?:\b(?:kind |best |warm )?regards|\bbest wishes|\bgr(?:ü|ue)(?:ß|ss)en?|\bgru(?:ß|ss)|\bcordialement"
     r"|\bgroet(?:en|jes)?|\büdvözlettel|\btisztelettel)[,:]?|(?:\bthanks|\bthank you|\bmany thanks|\bcheers|\bbest"

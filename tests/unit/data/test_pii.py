@@ -125,7 +125,9 @@ def test_names_beyond_the_six_locales_are_masked_whole(text: str, expected: str)
         ("Size M. Please send it", "Size M. Please send it"),
         ("1051 Budapest, Október 6. utca 7.", "<ADDRESS>"),
         ("A Március 15. téren nincs térerő.", "A Március 15. téren nincs térerő."),
-        ("Ship to: 12 HIGH STREET, LONDON N1 2AB", "Ship to: <ADDRESS>"),  # a shipping label's capitals
+        ("Ship to: MARIA GARCIA, 12 HIGH STREET, LONDON N1 2AB", "Ship to: <NAME>, <ADDRESS>"),  # a label
+        ("z. Hd. PETRA WAGNER", "z. Hd. <NAME>"),
+        ("attn: billing department", "attn: billing department"),
         ("DELIVER TO 221B BAKER ST, LONDON NW1 6XE", "DELIVER TO <ADDRESS>"),
         ("Cím: 1052 BUDAPEST, VÁCI UTCA 12.", "Cím: <ADDRESS>"),
         ("MY 5G ROUTER IS IN ROOM 12, FLOOR 3", "MY 5G ROUTER IS IN ROOM 12, FLOOR 3"),
