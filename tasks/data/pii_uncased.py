@@ -25,8 +25,9 @@ _INTRODUCTION = re.compile(
     r"|\bthis is|\bi am|\bi['’]?m|\bmein name ist|\bich heiße|\bich bin|\bje m['’]appelle"
     r"|\bje suis|\bmon nom est|\bmijn naam is|\bik ben|\bik heet|\ba nevem|\bnevem|\bask for|\bspeak to"
     r"|(?:\b(?:kind |best |warm )?regards|\bbest wishes|\bgr(?:ü|ue)(?:ß|ss)en?|\bgru(?:ß|ss)|\bcordialement"
-    r"|\bgroet(?:en|jes)?|\büdvözlettel|\btisztelettel)[,:]?|(?:\bthanks|\bthank you|\bmany thanks|\bcheers|\bbest"
-    r"|\bmerci|\bdanke|\bbedankt|\bköszönöm)(?: in advance| d'avance| im voraus| alvast| előre)?[,:])[ \t]*\n?[ \t]*"
+    r"|\bgroet(?:en|jes)?|\büdvözlettel|\btisztelettel|\blg|\bvg|\bmfg|\bbien à vous|\bbonne (?:journée|soirée)"
+    r"|\bbises|\bà bientôt)[,:]?|(?:\bthanks|\bthank you|\bmany thanks|\bcheers|\bbest|\bmerci|\bdanke|\bbedankt"
+    r"|\bköszönöm)(?: in advance| d'avance| im voraus| alvast| előre)?(?:[,:]| [-–—]))[ \t]*\n?[ \t]*"
 )  # in lower case, matched against the text lowered: three times faster than IGNORECASE on every message
 _FAMILY = re.compile(
     r"\b(?:(?:my|our|mein(?:e|em|en)?|unser(?:e|em|en)?|mon|ma|notre|mijn|onze)\s+(?:son|daughter|wife|husband"
@@ -36,6 +37,8 @@ _FAMILY = re.compile(
     r"|moeder|vader|broer|zus|buurvrouw|buurman|collega)|(?:a |az )?(?:fiam|lányom|feleségem|férjem|anyám|apám"
     r"|öcsém|bátyám|húgom|nővérem|szomszédom|kollégám))[ \t]+"
 )
+# Hungarian says who it is after the name: "Nóra vagyok", "kiss dóra vagyok" (I am ...), opening a sentence
+_HU_I_AM = re.compile(r"(?:^|(?<=[.!?,\n]))[ \t]*((?:[^\W\d_]+ )?[^\W\d_]+) vagyok\b")
 _CALLED = re.compile(  # "a guy called Tariq", "eine Frau namens Ilse", "un technicien nommé Karim"
     r"\b(?:guy|man|woman|lady|gentleman|girl|boy|person|someone|somebody|technician|engineer|agent|adviser"
     r"|advisor|rep|representative|chap|bloke|caller|mann|frau|herr|techniker|mitarbeiter(?:in)?|jemand|meneer"
@@ -43,7 +46,7 @@ _CALLED = re.compile(  # "a guy called Tariq", "eine Frau namens Ilse", "un tech
     r"|quelqu'un),?[ \t]+(?:called|named|by the name of|namens|genaamd|nommée?|appelée?|du nom de)[ \t]+"
 )
 _SIBLINGS = ("en_IE", "en_NZ", "en_AU", "en_CA", "de_AT", "de_CH", "nl_BE", "fr_BE", "fr_CA", "fr_CH")
-_WORD = re.compile(r"[^\W\d_]+(?:-[^\W\d_]+)*")  # "Emma" of "Emma's"
+_WORD = re.compile(r"[^\W\d_]+(?:-[^\W\d_]+|['’][^\W\d_]{2,})*")  # "Emma" of "Emma's", "o'brien" whole
 _PARTICLES = {"van", "von", "der", "den", "de", "du", "le", "la", "di", "da", "del", "ter", "ten", "het", "dos"}
 _EVERYDAY = {  # first names in Faker's lists that are everyday words in lower case
     "amber", "angel", "autumn", "bill", "carol", "chase", "crystal", "dale", "dawn", "destiny", "don", "earl",
@@ -121,6 +124,11 @@ def spans(text: str, single: Single) -> Iterator[tuple[int, int]]:
         uncased = word is not None and (word.group()[0].islower() or _shouted(word.group()))
         if uncased and (span := _name_after(text, m.end(), 2)):
             yield span
+    for m in _HU_I_AM.finditer(low):
+        for start in dict.fromkeys((m.start(1), m.end(1) - len(m.group(1).split()[-1]))):
+            if (span := _name_after(text, start, 1)) and span[1] == m.end(1):
+                yield span
+                break
     for cue in (_FAMILY, _CALLED):
         for m in cue.finditer(low):
             if span := _name_after(text, m.end(), 2, single):

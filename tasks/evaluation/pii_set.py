@@ -602,8 +602,9 @@ UNCASED_HELDOUT = [
     ("fr_FR", "bien à vous, [[pierre durand]]"),
 ]
 # Written 2026-12-06 before the lower-case names took in the same languages' other countries' lists (nl_BE, fr_CA
-# ...), measured once after (23 of 30 before, 24 after); its misses are left: cues it lacks ("lg", "bonne
-# journée", Hungarian "nóra vagyok"), "o'brien", "destiny" (an everyday word), "alfie".
+# ...), measured once after (23 of 30 before, 24 after); its misses were: cues it lacks ("lg", "bonne
+# journée", Hungarian "nóra vagyok"), "o'brien", "destiny" (an everyday word), "alfie". The cue misses and
+# "o'brien" were then fixed (28 of 30, no longer blind).
 UNCASED_LAST = [
     ("en_GB", "hiya, this is [[gemma]] from flat 2"),
     ("en_US", "thanks, [[tyler]]"),
@@ -711,6 +712,17 @@ UNCASED_NEGATIVES = [
     "regards to the team",
     "köszönöm szépen a segítséget",
     "je suis client depuis 10 ans",
+    # 2026-12-06, written with the cues "lg", "bonne journée", "bises", a dash after a sign-off and "... vagyok"
+    "my lg tv is broken",
+    "lg, bis morgen",
+    "thanks - that worked",
+    "cheers - mate",
+    "elégedetlen vagyok a szolgáltatással",
+    "nagyon mérges vagyok",
+    "ügyfél vagyok 2010 óta",
+    "bonne journée, à bientôt",
+    "bises, et merci",
+    "vg aus hamburg",
 ]
 
 # Names from beyond the six locales' Faker lists, in the sentences people write them in (2026-12-06, stop 29).
