@@ -93,11 +93,16 @@ def places() -> None:
     changed(pii_set.PLACE_NEGATIVES_MORE, "    ")
     print(f"  {HELD_OUT}, after the second round:")
     changed(pii_set.PLACE_NEGATIVES_LAST, "    ")
-    people = pii_set.NAMES_BESIDE_PLACES
-    missed = [out for text in people if "<NAME>" not in (out := scrub(text))]
-    print(f"  people beside the same words, masked: {len(people) - len(missed)}/{len(people)}")
-    for out in missed:
-        print(f"      missed: {out}")
+    print("  lower-case place words after the name, written before is_place read them, measured once:")
+    changed(pii_set.PLACE_NEGATIVES_FIFTH, "    ")
+    for label, people in (
+        ("people beside the same words", pii_set.NAMES_BESIDE_PLACES),
+        ("people before lower-case place words", pii_set.NAMES_BESIDE_LOWER_PLACES),
+    ):
+        missed = [out for text in people if "<NAME>" not in (out := scrub(text))]
+        print(f"  {label}, masked: {len(people) - len(missed)}/{len(people)}")
+        for out in missed:
+            print(f"      missed: {out}")
 
 
 def uncased_names() -> None:

@@ -366,6 +366,10 @@ _HU_NAMED = re.compile(rf"(?:{_HU_INSTITUTION}){_HU_ENDING}")
 _WORD_BEFORE = re.compile(r"(?:^|\s)(?:[lLdD]['’])?([^\W\d_]+)\s+$")  # "l'Hôpital ": Hôpital
 _ARTICLES = {"The", "Le", "La", "Les", "De", "Het", "Der", "Die", "Das", "Im", "Am", "Zum", "Zur", "Au", "A", "Az"}
 _WORD_AFTER = re.compile(r" ([^\W\d_]+)\b")  # " téren": téren (lower case: a capital opens something else)
+# The same words in lower case after the name, as English, Dutch and German chat write them ("the Winston Churchill
+# building", "het Vincent van Gogh museum"): a place only after an article, since a person's name comes without
+# one and may stand before such a word ("Winston Barnes, building manager").
+_LOWER_CLOSERS = {w.lower() for w in PLACE_CLOSERS} | {"wing", "bridge", "hall", "concert", "arena", "tunnel"}
 
 
 def is_place(words: list[str], before: str = "", after: str = "") -> bool:
@@ -382,13 +386,14 @@ def is_place(words: list[str], before: str = "", after: str = "") -> bool:
         or bool(_HU_NAMED.fullmatch(last.lower()))
         or bool(previous and previous.group(1).capitalize() in PLACE_OPENERS)  # French writes "rue", "place"
         or bool(following and _HU_PLACE.fullmatch(following.group(1)) and _after_article(words, previous))
+        or bool(following and following.group(1) in _LOWER_CLOSERS and _after_article(words, previous))
     )
 
 
 def _after_article(words: list[str], previous: re.Match[str] | None) -> bool:
-    """Hungarian puts its article before a place ("a Kossuth Lajos téren"), not before a person ("Kiss Mária
-    kórházban van": Mária Kiss is in hospital)."""
-    return words[0] in ("A", "Az") or bool(previous and previous.group(1).lower() in ("a", "az"))
+    """An article stands before a place ("a Kossuth Lajos téren", "the Winston Churchill building"), not before a
+    person ("Kiss Mária kórházban van": Mária Kiss is in hospital)."""
+    return words[0] in _ARTICLES or bool(previous and previous.group(1).capitalize() in _ARTICLES)
 
 
 def known_names(text: str) -> Iterator[tuple[int, int]]:
@@ -396,15 +401,20 @@ def known_names(text: str) -> Iterator[tuple[int, int]]:
     known = first_names()
     for m in _CAPITALISED_RUN.finditer(text):
         words = _words(m.group())
-        start = next((i for i, w in enumerate(words)
-                      if w.group().rstrip(".") not in NOT_NAMES and not FIRST_PERSON.fullmatch(w.group())),
-                     len(words))  # fmt: skip
+        # the first word that can open a name: no cue word, no "I'm", no particle ("In het Vincent van Gogh")
+        opens = (w.group().rstrip(".") not in NOT_NAMES and not FIRST_PERSON.fullmatch(w.group()) for w in words)
+        start = next((i for i, ok in enumerate(opens) if ok and words[i].group()[0].isupper()), len(words))
         end = len(words) - next((i for i, w in enumerate(reversed(words)) if w.group() not in NOT_NAMES), len(words))
         kept = [w.group() for w in words[start:end]]
-        if len(kept) < 2 or is_place(kept) or is_place([w.group() for w in words], text[: m.start()], text[m.end() :]):
+        if len(kept) < 2:
+            continue
+        a, b = m.start() + words[start].start(), m.start() + words[end - 1].end()
+        if is_place(kept, text[:a], text[b:]) or is_place(
+            [w.group() for w in words], text[: m.start()], text[m.end() :]
+        ):
             continue  # "Avenue Jean Jaurès": the place word is among the words the run was trimmed of
         if any(_is_first_name(w, known) for w in kept):
-            yield m.start() + words[start].start(), m.start() + words[end - 1].end()
+            yield a, b
 
 
 def cued_names(text: str) -> Iterator[tuple[int, int]]:

@@ -519,6 +519,44 @@ NAMES_BESIDE_PLACES = [
     "Ask for Lena Brücke at reception.",
 ]
 
+# A place word in lower case after the name ("the Winston Churchill building", "het Vincent van Gogh museum"), and
+# people before the same words without an article (2026-12-06): written before `is_place` read such words, measured
+# once after (11 of 20 changed before, 1 after, then "In het ..." fixed; people 10 of 10 masked before and after).
+PLACE_NEGATIVES_FIFTH = [
+    "Is there 5G in the Winston Churchill building?",
+    "The Nelson Mandela bridge has no signal at all.",
+    "My kids go to the Maria Montessori school near the park.",
+    "Coverage is poor at the Charles de Gaulle airport car park.",
+    "We live next to the Sophie Scholl school in Munich.",
+    "The Johan Cruijff stadium wifi was down during the match.",
+    "No reception inside the Isaac Newton library.",
+    "Is the Rosa Parks museum in your 5G map?",
+    "The Walt Disney concert hall blocks my phone.",
+    "In het Vincent van Gogh museum heb ik geen bereik.",
+    "Bij het Erasmus Medisch Centrum valt mijn lijn weg.",
+    "Im Albert Schweitzer Gymnasium gibt es kein Netz.",
+    "An der Konrad Adenauer Brücke bricht das Gespräch ab.",
+    "Au lycée Victor Hugo, le réseau est très faible.",
+    "Le réseau coupe dans le stade Pierre Mauroy.",
+    "A Semmelweis Ignác kórházban nincs térerő.",
+    "The Abraham Lincoln tunnel kills my calls every day.",
+    "Does the travel pass cover the Kennedy Space Center?",
+    "I work at the Florence Nightingale hospital, nights only.",
+    "Signal drops at the Frida Kahlo gallery in town.",
+]
+NAMES_BESIDE_LOWER_PLACES = [
+    "Winston Barnes building manager called me yesterday.",
+    "Please ask Maria Lopez, school secretary, to call back.",
+    "I spoke to Anna Berg about the hospital bill.",
+    "Tom Hill tunnel engineer here, my SIM is blocked.",
+    "Thanks, Sophie Martin, museum shop",
+    "Emma Stone library assistant called about her line.",
+    "My neighbour Peter Jansen station master has no signal.",
+    "Call Laura Weber stadium office on Monday.",
+    "The technician Paul Durand bridge inspector left a note.",
+    "Ask Lena Fischer gallery owner about the invoice.",
+]
+
 
 # Names typed in lower case after a cue, and a single first name after a family word ([[...]] marks the name).
 # UNCASED is what tasks.data.pii_uncased was written and then fixed against: its first 12, then 30 written after

@@ -10,10 +10,12 @@ import pytest
 from tasks.data.pii import scrub
 from tasks.evaluation import pii_formats_set as formats_set
 from tasks.evaluation.pii_set import (
+    NAMES_BESIDE_LOWER_PLACES,
     NAMES_BESIDE_PLACES,
     NAMES_WIDER_NEGATIVES,
     NAMES_WIDER_NEGATIVES_MORE,
     PLACE_NEGATIVES,
+    PLACE_NEGATIVES_FIFTH,
     PLACE_NEGATIVES_HELDOUT,
     PLACE_NEGATIVES_LAST,
     PLACE_NEGATIVES_MORE,
@@ -72,21 +74,30 @@ def test_address_look_alikes_mostly_come_through_unchanged() -> None:
 
 @pytest.mark.parametrize(
     ("texts", "most"),
-    [(PLACE_NEGATIVES, 9), (PLACE_NEGATIVES_HELDOUT, 9), (PLACE_NEGATIVES_MORE, 1), (PLACE_NEGATIVES_LAST, 7)],
+    [
+        (PLACE_NEGATIVES, 9),
+        (PLACE_NEGATIVES_HELDOUT, 9),
+        (PLACE_NEGATIVES_MORE, 1),
+        (PLACE_NEGATIVES_LAST, 4),
+        (PLACE_NEGATIVES_FIFTH, 0),
+    ],
 )
 def test_places_named_after_people_mostly_come_through_unchanged(texts: list[str], most: int) -> None:
     """Measured 2026-12-06 (docs/guardrails.md): 8 of 68 change on the first set `is_place` was written on, 9 of
     the 30 held out from it, 1 of the 30 the second round was written on and 7 of the 30 held out from that. The
     first became 9 when the name model learned romanised Chinese and Japanese names ("Peppa Pig" now scores as
-    one)."""
+    one), the fourth 4 when a lower-case place word after an article closed a place ("the ... building"), and of a
+    fifth set, written before that and measured once, 1 of 20 changed (11 before), then none."""
     assert len([t for t in texts if scrub(t) != t]) <= most
 
 
 def test_people_beside_place_words_stay_people() -> None:
-    """A place word after a name makes a place only after an article in Hungarian ("a Kossuth Lajos téren", not
-    "Kiss Mária kórházban van"); one of 20 is missed today ("Lena Brücke": Brücke closes a place)."""
+    """A place word after a name makes a place only after an article ("a Kossuth Lajos téren", "the Winston
+    Churchill building"; not "Kiss Mária kórházban van", "Winston Barnes building manager called"); one of 20 is
+    missed today ("Lena Brücke": Brücke closes a place), none of the 10 before a lower-case place word."""
     missed = [t for t in NAMES_BESIDE_PLACES if "<NAME>" not in scrub(t)]
     assert len(missed) <= 1, missed
+    assert [t for t in NAMES_BESIDE_LOWER_PLACES if "<NAME>" not in scrub(t)] == []
 
 
 @pytest.mark.parametrize("heldout", [False, True])
