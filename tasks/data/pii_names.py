@@ -77,6 +77,7 @@ _GERMAN_DATES = {  # capitalised in German, and after "Im" ("in the"), which rea
 _SKIP = frozenset(
     NOT_NAMES | {"Sie", "Ich", "Wir", "Ihnen", "Bitte", "Email", "E-mail", "Mail", "Phone", "Tel", "Telefon", "Address"}
 )
+_COMMA_NAME = re.compile(r", ?([^\W\d_][^\W\d_'’-]*)(?![\w'’-])")
 _TOKEN = re.compile(r"[^\W\d_]+(?:-[^\W\d_]+)*")  # "Max" of "Max's", "Müller-Lüdenscheidt" whole
 _ABBREVIATIONS = {"Dr", "Mr", "Mrs", "Ms", "Mx", "Prof", "St", "Sr", "Jr", "Ing", "Mag", "Hr", "Fr", "Mme", "Mlle"}
 _TITLES = _ABBREVIATIONS | {"Frau", "Herr", "Herrn", "Mevrouw", "Meneer", "Madame", "Monsieur", "Mademoiselle", "Miss",
@@ -235,7 +236,9 @@ def spans(text: str, model: Model | None) -> list[tuple[int, int]]:
         return word in _listed() or (model is not None and model.score(text, start, end) >= model.threshold)
 
     found = [*cued_names(text), *known_names(text), *pii_uncased.spans(text, single), *learned]
-    return [*found, *_mentions(text, found)]
+    # a form's or a mail header's "Van der Berg, Pieter": the first name after the surname and a comma
+    given = [(m.start(1), m.end(1)) for _, b in found if (m := _COMMA_NAME.match(text, b)) and single(*m.span(1))]
+    return [*found, *given, *_mentions(text, found)]
 
 
 @lru_cache(maxsize=1)

@@ -95,7 +95,8 @@ _PARTICLE = r"(?:van|von|der|den|de|du|le|la|di|da|ter|ten|het|'t|el|ibn)"
 _TITLE = r"(?:(?:Dr|Mr|Mrs|Ms|Mx|Prof|Ing|Mag|Dhr|Mevr|Mw|Hr|Mme|Mlle)\.?|M\.|Herrn?|Frau)"  # en, de, nl, fr
 NAME = re.compile(  # a cue a person writes before their own or another's name, then the name
     r"(?P<cue>\b(?:[Mm]y name is|(?<![Pp]lan )(?<![Pp]roduct )(?<![Tt]ariff )[Nn]ame:|[Tt]his is|I'm|I am|"
-    r"[Aa]ccount (?:holder|name):?|[Cc]ontact:|"
+    r"[Aa]ccount (?:holder|name):?|[Cc]ontact:|(?:[Hh]is|[Hh]er|['’]s) name is|[Ii]n the name of|[Oo]n behalf of|"
+    r"[Oo]p naam van|[Aa]u nom de|[Aa]uf den Namen(?: von)?|"
     r"(?:[Kk]ind |[Bb]est |[Ww]arm )?[Rr]egards,|[Bb]est wishes,|[Tt]hanks,|[Tt]hank you,|[Cc]heers,|[Bb]est,|"
     r"[Ss]incerely,|[Yy]ours,|"
     # de, nl, fr, hu: introductions and sign-offs (German capitalises every noun: no "Ich bin" here)
@@ -257,6 +258,8 @@ NOT_NAMES = {  # capitalised words that open or close a run of them in support m
     # determiners and possessives that open a sentence in de/nl/fr/hu ("Ma Livebox", "Meine Kundennummer")
     "Ma", "Mon", "Mes", "Notre", "Votre", "Cette", "Une", "Les", "Mein", "Meine", "Unser", "Unsere", "Ihr", "Ihre",
     "Die", "Das", "Ein", "Eine", "Mijn", "Onze", "Uw", "Het", "Een", "Az", "Egy", "Ez",
+    # the sign-offs' nouns: "Beste Grüße" (Beste is a Turkish first name), "Hartelijke Groeten"
+    "Grüße", "Grüßen", "Gruß", "Groeten", "Groet", "Salutations", "Cordialement", "Üdvözlettel",
 }  # fmt: skip
 
 

@@ -22,6 +22,7 @@ Single = Callable[[int, int], bool]
 _INTRODUCTION = re.compile(
     r"(?:\bmy name is|\bname is|(?<!plan )(?<!product )(?<!tariff )\bname:|\baccount (?:holder|name):?|\bsigned:"
     r"|\bcontact:|\battn:?|\bc/o|\bship to:?|\bdeliver to:?|\bt\.a\.v\.|\bz\. ?hd\.?|\bà l'attention de"
+    r"|\bin the name of|\bon behalf of|\bop naam van|\bau nom de|\bauf den namen(?: von)?"
     r"|\bthis is|\bi am|\bi['’]?m|\bmein name ist|\bich heiße|\bich bin|\bje m['’]appelle"
     r"|\bje suis|\bmon nom est|\bmijn naam is|\bik ben|\bik heet|\ba nevem|\bnevem|\bask for|\bspeak to"
     r"|(?:\b(?:kind |best |warm )?regards|\bbest wishes|\bgr(?:ü|ue)(?:ß|ss)en?|\bgru(?:ß|ss)|\bcordialement"
@@ -34,7 +35,11 @@ _FAMILY = re.compile(
     r"|partner|mother|father|mum|mom|dad|brother|sister|grandson|granddaughter|grandmother|grandfather|neighbou?r"
     r"|colleague|friend|boss|sohn|tochter|frau|mann|mutter|vater|bruder|schwester|nachbarin|nachbar|kollegin"
     r"|kollege|fils|fille|femme|mari|mère|père|frère|s(?:œ|oe)ur|voisine|voisin|collègue|zoon|dochter|vrouw|man"
-    r"|moeder|vader|broer|zus|buurvrouw|buurman|collega)|(?:a |az )?(?:fiam|lányom|feleségem|férjem|anyám|apám"
+    r"|moeder|vader|broer|zus|buurvrouw|buurman|collega|assistant|secretary|pa|landlord|landlady|tenant|flatmate"
+    r"|roommate|carer|cousin|uncle|aunt|nephew|niece|fianc[ée]e?|girlfriend|boyfriend|grandma|grandpa|nan|stepson"
+    r"|stepdaughter|enkel|enkelin|onkel|tante|freundin|freund|vermieter|vermieterin|mieter|mieterin|oom|neef|nicht"
+    r"|vriendin|vriend|huisbaas|oncle|cousine|copine|copain|amie?|propriétaire|locataire)"
+    r"|(?:a |az )?(?:fiam|lányom|feleségem|férjem|anyám|apám"
     r"|öcsém|bátyám|húgom|nővérem|szomszédom|kollégám))[ \t]+"
 )
 # Hungarian says who it is after the name: "Nóra vagyok", "kiss dóra vagyok" (I am ...), opening a sentence

@@ -106,6 +106,12 @@ def test_names_in_each_locale_by_cue_or_first_name(text: str, expected: str) -> 
         ("Ik ben Fatima el Amrani.", "Ik ben <NAME>."),
         ("Can Zhang Wei call me back?", "Can <NAME> call me back?"),
         ("Kérem, hívja vissza Fekete Zsoltot.", "Kérem, hívja vissza <NAME>."),  # Zsolt with its case ending
+        ("Mijn IBAN is NL91 ABNA 0417 1643 00, op naam van T. Bakker.", "Mijn IBAN is <IBAN>, op naam van <NAME>."),
+        ("My daughter's name is Zoë.", "My daughter's name is <NAME>."),
+        ("Please cc my assistant Bart.", "Please cc my assistant <NAME>."),
+        ('From: "Van der Berg, Pieter" <x@kpnmail.nl>', 'From: "<NAME>, <NAME>" <<EMAIL>>'),
+        ("Beste Grüße aus Wien", "Beste Grüße aus Wien"),  # Beste is a Turkish first name
+        ("Anna Berg, Support Team", "<NAME>, Support Team"),
         ("Tegnap beszéltem Nagy Annával.", "Tegnap beszéltem <NAME>."),
         ("send it back by Friday.' By the way, hello", "send it back by Friday.' By the way, hello"),
     ],
