@@ -33,6 +33,7 @@ from tasks.core.files import atomic_writer, user_cache
 from tasks.data import pii_rules, pii_uncased
 from tasks.data.pii_rules import (
     FIRST_PERSON,
+    GREETINGS,
     NOT_NAMES,
     SUPPORT_LOCALES,
     cued_names,
@@ -71,11 +72,13 @@ _GERMAN_DATES = {  # capitalised in German, and after "Im" ("in the"), which rea
     "Januar", "Februar", "März", "April", "Mai", "Juni", "Juli", "August", "September", "Oktober", "November",
     "Dezember", "Frühling", "Sommer", "Herbst", "Winter", "Jahr", "Monat",
 }  # fmt: skip
-# German pronouns capitalised mid-sentence ("Bitte rufen Sie Frau Berg zurück") and the labels of contact details
-# ("Email J.O'Neill@..."): trimmed off a run when names are found, not when the model learns, whose threshold the
-# look-alikes they open ("Sie Haus") set
+# German pronouns capitalised mid-sentence ("Bitte rufen Sie Frau Berg zurück"), the labels of contact details
+# ("Email J.O'Neill@...") and greetings ("Beste Johan", though Beste is also a Turkish first name): trimmed off a
+# run when names are found, not when the model learns, whose threshold the look-alikes they open ("Sie Haus") set
 _SKIP = frozenset(
-    NOT_NAMES | {"Sie", "Ich", "Wir", "Ihnen", "Bitte", "Email", "E-mail", "Mail", "Phone", "Tel", "Telefon", "Address"}
+    NOT_NAMES
+    | {"Sie", "Ich", "Wir", "Ihnen", "Bitte", "Email", "E-mail", "Mail", "Phone", "Tel", "Telefon", "Address"}
+    | GREETINGS
 )
 _COMMA_NAME = re.compile(r", ?([^\W\d_][^\W\d_'’-]*)(?![\w'’-])")
 _TOKEN = re.compile(r"[^\W\d_]+(?:-[^\W\d_]+)*")  # "Max" of "Max's", "Müller-Lüdenscheidt" whole
@@ -231,13 +234,17 @@ def spans(text: str, model: Model | None) -> list[tuple[int, int]]:
         """A word where a cue says a name follows: a first name of any locale the model learns, or a word the model
         scores as one; not one of NOT_NAMES ("my husband Can't", though Can is a Turkish name; "Max" is lost)."""
         word = text[start:end]
-        if word in NOT_NAMES:
+        if word in NOT_NAMES or word in _TITLES:  # "Bonjour Madame"
             return False
         return word in _listed() or (model is not None and model.score(text, start, end) >= model.threshold)
 
     found = [*cued_names(text), *known_names(text), *pii_uncased.spans(text, single), *learned]
     # a form's or a mail header's "Van der Berg, Pieter": the first name after the surname and a comma
-    given = [(m.start(1), m.end(1)) for _, b in found if (m := _COMMA_NAME.match(text, b)) and single(*m.span(1))]
+    given = [
+        m.span(1)
+        for _, b in found
+        if (m := _COMMA_NAME.match(text, b)) and _capitalised(m.group(1)) and single(*m.span(1))
+    ]
     return [*found, *given, *_mentions(text, found)]
 
 

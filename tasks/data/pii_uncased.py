@@ -42,6 +42,12 @@ _FAMILY = re.compile(
     r"|(?:a |az )?(?:fiam|lányom|feleségem|férjem|anyám|apám"
     r"|öcsém|bátyám|húgom|nővérem|szomszédom|kollégám))[ \t]+"
 )
+_GREETING = re.compile(  # "Hi Sarah,", "Dear John", "Thanks Priya!", "Hallo Jens", "Bonjour Sophie", "Kedves Anna"
+    r"(?:^|(?<=[\s,.!?]))(?:hi|hiya|hello|hey|dear|morning|thanks|thank you|cheers|hallo|moin|servus|liebe|lieber"
+    r"|hoi|beste|bonjour|bonsoir|salut|coucou|chère|cher|kedves|szia|sziasztok|helló)[ \t]+"
+)
+# "Emma here", "Kovács Anna here": a name, then "here", opening a sentence
+_HERE = re.compile(r"(?:^|(?<=[.!?,\n]))[ \t]*((?:[^\W\d_]+ )?[^\W\d_]+) here\b")
 # Hungarian says who it is after the name: "Nóra vagyok", "kiss dóra vagyok" (I am ...), opening a sentence
 _HU_I_AM = re.compile(r"(?:^|(?<=[.!?,\n]))[ \t]*((?:[^\W\d_]+ )?[^\W\d_]+) vagyok\b")
 _CALLED = re.compile(  # "a guy called Tariq", "eine Frau namens Ilse", "un technicien nommé Karim"
@@ -129,12 +135,12 @@ def spans(text: str, single: Single) -> Iterator[tuple[int, int]]:
         uncased = word is not None and (word.group()[0].islower() or _shouted(word.group()))
         if uncased and (span := _name_after(text, m.end(), 2)):
             yield span
-    for m in _HU_I_AM.finditer(low):
+    for m in (*_HU_I_AM.finditer(low), *_HERE.finditer(low)):
         for start in dict.fromkeys((m.start(1), m.end(1) - len(m.group(1).split()[-1]))):
             if (span := _name_after(text, start, 1)) and span[1] == m.end(1):
                 yield span
                 break
-    for cue in (_FAMILY, _CALLED):
+    for cue in (_FAMILY, _CALLED, _GREETING):
         for m in cue.finditer(low):
             if span := _name_after(text, m.end(), 2, single):
                 yield span

@@ -112,6 +112,13 @@ def test_names_in_each_locale_by_cue_or_first_name(text: str, expected: str) -> 
         ('From: "Van der Berg, Pieter" <x@kpnmail.nl>', 'From: "<NAME>, <NAME>" <<EMAIL>>'),
         ("Beste Grüße aus Wien", "Beste Grüße aus Wien"),  # Beste is a Turkish first name
         ("Anna Berg, Support Team", "<NAME>, Support Team"),
+        ("Hallo Frau Schmidt, danke", "Hallo <NAME>, danke"),
+        ("Hi Sarah, my router is down.", "Hi <NAME>, my router is down."),  # a greeting's single first name
+        ("Thank you Priya for the quick help", "Thank you <NAME> for the quick help"),
+        ("Hi there, Emma here", "Hi there, <NAME> here"),
+        ("Bonjour Monsieur Dupont", "Bonjour Monsieur <NAME>"),
+        ("Hi Support, my line", "Hi Support, my line"),
+        ("Bonjour Madame, thanks mate, hello again", "Bonjour Madame, thanks mate, hello again"),
         ("Tegnap beszéltem Nagy Annával.", "Tegnap beszéltem <NAME>."),
         ("send it back by Friday.' By the way, hello", "send it back by Friday.' By the way, hello"),
     ],
