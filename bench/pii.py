@@ -127,19 +127,31 @@ def uncased_names() -> None:
 
 def wider_names() -> None:
     from tasks.data.pii import scrub
-    from tasks.evaluation.pii_set import NAMES_WIDER_NEGATIVES, NAMES_WIDER_NEGATIVES_MORE, found, wider
+    from tasks.evaluation.pii_set import (
+        NAMES_LAST_NEGATIVES,
+        NAMES_WIDER_NEGATIVES,
+        NAMES_WIDER_NEGATIVES_MORE,
+        found,
+        wider,
+    )
 
     print("\nnames from beyond the locales' name lists (Polish, Yoruba, Chinese, Irish ...), masked whole:")
-    for heldout in (False, True):
-        outs = [(m, scrub(m.text)) for m in wider(heldout)]
+    sets = {
+        "the set the change was written on": wider(),
+        "held out (written before, measured once)": wider(heldout=True),
+        "written after every change, once": wider(last=True),
+    }
+    for label, data in sets.items():
+        outs = [(m, scrub(m.text)) for m in data]
         missed = [out for m, out in outs if not found(m.values[0][1], out, m.text)]
-        label = "held out (written before, measured once)" if heldout else "the set the change was written on"
         print(f"  {label:<38} {len(outs) - len(missed)}/{len(outs)}")
         for out in missed:
             print(f"    missed: {out!r}")
     changed(NAMES_WIDER_NEGATIVES, "  ")
     print("  look-alikes written after the change, which the cue's check was then fixed on:")
     changed(NAMES_WIDER_NEGATIVES_MORE, "  ")
+    print("  look-alikes written after every change:")
+    changed(NAMES_LAST_NEGATIVES, "  ")
 
 
 def written_formats() -> None:

@@ -832,6 +832,59 @@ NAMES_WIDER_NEGATIVES = [
     "Żabka sells top-up cards in Łódź Kaliska station.",
     "Ik ben Blij met de nieuwe Fritz Box.",
 ]
+# Written at the end of 2026-12-06's changes (names beyond the lists, capitals, cues, greetings) and measured once:
+# 23 of 30 (18 with the code of the day before), none of 15 look-alikes changed. Its misses are left for the next
+# round: "CARLOS MENDOZA" after a dash, "Thanks again Farah", "Vertragsinhaber: Weiß, Hannelore", "op naam van
+# mevrouw Yildiz", "O'Sullivan, Ciarán", "Xu Mingyue", and "dr." left before a Hungarian name (a title, counted).
+NAMES_LAST = [
+    ("en_GB", "Morning! [[Callum]] here again, the broadband dropped twice overnight."),
+    ("en_US", "hey [[jordan]], thx for the help yesterday"),
+    ("en_US", "Could you update the account to my wife's name, [[Keisha Robinson]]?"),
+    ("en_GB", "Dear [[Imogen]], I still have no dial tone."),
+    ("en_US", "The bill was sent to [[Mr. Takeshi Yamamoto]] by mistake."),
+    ("en_GB", "Best, [[Rhiannon Pryce-Jones]]"),
+    ("en_US", "RE: ticket 4471 - [[CARLOS MENDOZA]]"),
+    ("en_GB", "Thanks again [[Farah]]!"),
+    ("en_US", "I'm calling for my grandpa [[Harold]], he can't hear well."),
+    ("en_GB", "Contract holder is [[Dr Olumide Bakare]]."),
+    ("de_DE", "Hallo [[Jens]], das Modem blinkt wieder rot."),
+    ("de_DE", "Mit besten Grüßen\n[[Friederike von Arnim]]"),
+    ("de_DE", "Mein Mann [[Goran]] hat die Rechnung bezahlt."),
+    ("de_DE", "Vertragsinhaber: [[Weiß, Hannelore]]"),
+    ("de_DE", "Bitte schicken Sie die SIM an [[Frau Özlem Arslan]]."),
+    ("nl_NL", "Hoi [[Mees]], de router doet het weer niet."),
+    ("nl_NL", "Met vriendelijke groet,\n[[Ingrid Smits-van Leeuwen]]"),
+    ("nl_NL", "De rekening staat op naam van [[mevrouw Yildiz]]."),
+    ("nl_NL", "Mijn buurman [[Henk]] heeft hetzelfde probleem."),
+    ("fr_FR", "Bonjour [[Anaïs]], la box ne marche toujours pas."),
+    ("fr_FR", "Je vous écris de la part de mon père, [[Gérard Lemaire]]."),
+    ("fr_FR", "Cordialement,\n[[Soraya Benali]]"),
+    ("fr_FR", "Le contrat est au nom de [[M. Thibault Garnier]]."),
+    ("fr_FR", "ma fille [[clémence]] a perdu sa carte sim"),
+    ("hu_HU", "Szia [[Réka]], megint nincs net."),
+    ("hu_HU", "Tisztelettel:\n[[dr. Horváth Zsuzsanna]]"),
+    ("hu_HU", "[[Balogh Ferenc]] vagyok, a számlám kétszer jött."),
+    ("hu_HU", "A férjem, [[Lakatos Gyula]] fizeti a számlát."),
+    ("en_GB", 'From: "[[O\'Sullivan, Ciarán]]" <c.osullivan@eircom.net>'),
+    ("en_US", "Please ask [[Xu Mingyue]] in your billing team to call me."),
+]
+NAMES_LAST_NEGATIVES = [
+    "Hi team, the Galaxy S24 keeps dropping 5G.",
+    "Dear Vodaline, your app is broken again.",
+    "Thanks for nothing, the engineer never came.",
+    "Hallo zusammen, ist das Netz in Köln gestört?",
+    "Bonjour, la Freebox Pop ne s'allume plus.",
+    "Hoi, werkt Wi-Fi Calling in België?",
+    "Szia, a Telekom TV nem indul.",
+    "Morning all, is there an outage in Manchester?",
+    "My son Premier League pass stopped working.",
+    "Best regards from the Netherlands",
+    "Hi, Amazon Prime is not included in my plan?",
+    "Dear Sir or Madam, I want to cancel.",
+    "Thanks Vodaline team!",
+    "Hello, the Windows Update broke my VPN.",
+    "Beste klantenservice, mijn factuur klopt niet.",
+]
 NAMES_WIDER_NEGATIVES_MORE = [
     "My son Liverpool fan wants Sky Sports on his phone.",
     "My wife Uses the Family Share plan, is that OK?",
@@ -945,12 +998,10 @@ def uncased(heldout: bool = False, last: bool = False) -> list[Message]:
     return out + [Message(text, [], "", -1) for text in UNCASED_NEGATIVES]
 
 
-def wider(heldout: bool = False) -> list[Message]:
-    """NAMES_WIDER (or NAMES_WIDER_HELDOUT) as messages with their marked name."""
-    return [
-        marked(text, "NAME", locale, i)
-        for i, (locale, text) in enumerate(NAMES_WIDER_HELDOUT if heldout else NAMES_WIDER)
-    ]
+def wider(heldout: bool = False, last: bool = False) -> list[Message]:
+    """NAMES_WIDER (or NAMES_WIDER_HELDOUT, or NAMES_LAST) as messages with their marked name."""
+    chosen = NAMES_LAST if last else NAMES_WIDER_HELDOUT if heldout else NAMES_WIDER
+    return [marked(text, "NAME", locale, i) for i, (locale, text) in enumerate(chosen)]
 
 
 def capitals() -> list[Message]:
