@@ -269,6 +269,7 @@ NOT_NAMES = {  # capitalised words that open or close a run of them in support m
 GREETINGS = frozenset(
     {"Hallo", "Moin", "Servus", "Hoi", "Beste", "Bonjour", "Bonsoir", "Salut", "Kedves", "Szia", "Hiya"}
 )
+_NO_OPENER = NOT_NAMES | GREETINGS  # no name starts with these
 
 
 @lru_cache(maxsize=1)
@@ -413,9 +414,7 @@ def known_names(text: str) -> Iterator[tuple[int, int]]:
     for m in _CAPITALISED_RUN.finditer(text):
         words = _words(m.group())
         # the first word that can open a name: no cue word, no "I'm", no particle ("In het Vincent van Gogh")
-        opens = (
-            w.group().rstrip(".") not in NOT_NAMES | GREETINGS and not FIRST_PERSON.fullmatch(w.group()) for w in words
-        )
+        opens = (w.group().rstrip(".") not in _NO_OPENER and not FIRST_PERSON.fullmatch(w.group()) for w in words)
         start = next((i for i, ok in enumerate(opens) if ok and words[i].group()[0].isupper()), len(words))
         end = len(words) - next((i for i, w in enumerate(reversed(words)) if w.group() not in NOT_NAMES), len(words))
         kept = [w.group() for w in words[start:end]]

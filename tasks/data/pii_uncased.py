@@ -20,8 +20,9 @@ from tasks.data.pii_rules import NOT_NAMES, everyday_words, faker_names, first_n
 Single = Callable[[int, int], bool]
 
 _INTRODUCTION = re.compile(
-    r"(?:\bmy name is|\bname is|(?<!plan )(?<!product )(?<!tariff )\bname:|\baccount (?:holder|name):?|\bsigned:"
-    r"|\bcontact:|\battn:?|\bc/o|\bship to:?|\bdeliver to:?|\bt\.a\.v\.|\bz\. ?hd\.?|\bà l'attention de"
+    r"(?:\bmy name is|\bname is|\bname:(?<!plan name:)(?<!product name:)(?<!tariff name:)|\bsigned:"
+    r"|\baccount (?:holder|name):?|\bcontact:|\battn:?|\bc/o|\bship to:?|\bdeliver to:?|\bt\.a\.v\.|\bz\. ?hd\.?"
+    r"|\bà l'attention de"
     r"|\bin the name of|\bon behalf of|\bop naam van|\bau nom de|\bauf den namen(?: von)?"
     r"|\bthis is|\bi am|\bi['’]?m|\bmein name ist|\bich heiße|\bich bin|\bje m['’]appelle"
     r"|\bje suis|\bmon nom est|\bmijn naam is|\bik ben|\bik heet|\ba nevem|\bnevem|\bask for|\bspeak to"
