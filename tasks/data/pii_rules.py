@@ -322,7 +322,9 @@ _HU_WITH = re.compile(r"([^aeiouáéíóöőúüű])\1[ae]l$")  # "-val"/"-vel" 
 def _hu_stem(word: str) -> str:
     """The word less a Hungarian case ending, a stem's lengthened last vowel shortened back ("Annát": Anna);
     empty where no ending came off."""
-    stem = _HU_WITH.sub(r"\1", word) if _HU_WITH.search(word) else re.sub(r"[vV][ae]l$", "", word)
+    stem, doubled = _HU_WITH.subn(r"\1", word)
+    if not doubled:
+        stem = re.sub(r"[vV][ae]l$", "", word)
     if stem == word:
         stem = _HU_CASE.sub("", word)
     if stem == word or len(stem) < 3:
@@ -408,14 +410,17 @@ def _after_article(words: list[str], previous: re.Match[str] | None) -> bool:
     return words[0] in _ARTICLES or bool(previous and previous.group(1).capitalize() in _ARTICLES)
 
 
+def _opens_name(word: str) -> bool:
+    """No cue word, no "I'm", no particle ("In het Vincent van Gogh"): a word a name can start with."""
+    return word[0].isupper() and word.rstrip(".") not in _NO_OPENER and not FIRST_PERSON.fullmatch(word)
+
+
 def known_names(text: str) -> Iterator[tuple[int, int]]:
     """Runs of capitalised words holding a known first name; the words around it that are not names stay."""
     known = first_names()
     for m in _CAPITALISED_RUN.finditer(text):
         words = _words(m.group())
-        # the first word that can open a name: no cue word, no "I'm", no particle ("In het Vincent van Gogh")
-        opens = (w.group().rstrip(".") not in _NO_OPENER and not FIRST_PERSON.fullmatch(w.group()) for w in words)
-        start = next((i for i, ok in enumerate(opens) if ok and words[i].group()[0].isupper()), len(words))
+        start = next((i for i, w in enumerate(words) if _opens_name(w.group())), len(words))
         end = len(words) - next((i for i, w in enumerate(reversed(words)) if w.group() not in NOT_NAMES), len(words))
         kept = [w.group() for w in words[start:end]]
         if len(kept) < 2:

@@ -47,10 +47,9 @@ _GREETING = re.compile(  # "Hi Sarah,", "Dear John", "Thanks Priya!", "Hallo Jen
     r"(?:^|(?<=[\s,.!?]))(?:hi|hiya|hello|hey|dear|morning|thanks|thank you|cheers|hallo|moin|servus|liebe|lieber"
     r"|hoi|beste|bonjour|bonsoir|salut|coucou|chère|cher|kedves|szia|sziasztok|helló)[ \t]+"
 )
-# "Emma here", "Kovács Anna here": a name, then "here", opening a sentence
-_HERE = re.compile(r"(?:^|(?<=[.!?,\n]))[ \t]*((?:[^\W\d_]+ )?[^\W\d_]+) here\b")
-# Hungarian says who it is after the name: "Nóra vagyok", "kiss dóra vagyok" (I am ...), opening a sentence
-_HU_I_AM = re.compile(r"(?:^|(?<=[.!?,\n]))[ \t]*((?:[^\W\d_]+ )?[^\W\d_]+) vagyok\b")
+# One or two words opening a sentence, then what says they are the writer's name: "Emma here", "kiss dóra vagyok"
+# (Hungarian: I am ...), "Nóra vagyok"
+_NAME_FIRST = re.compile(r"(?:^|(?<=[.!?,\n]))[ \t]*((?:[^\W\d_]+ )?[^\W\d_]+) (?:here|vagyok)\b")
 _CALLED = re.compile(  # "a guy called Tariq", "eine Frau namens Ilse", "un technicien nommé Karim"
     r"\b(?:guy|man|woman|lady|gentleman|girl|boy|person|someone|somebody|technician|engineer|agent|adviser"
     r"|advisor|rep|representative|chap|bloke|caller|mann|frau|herr|techniker|mitarbeiter(?:in)?|jemand|meneer"
@@ -136,8 +135,10 @@ def spans(text: str, single: Single) -> Iterator[tuple[int, int]]:
         uncased = word is not None and (word.group()[0].islower() or _shouted(word.group()))
         if uncased and (span := _name_after(text, m.end(), 2)):
             yield span
-    for m in (*_HU_I_AM.finditer(low), *_HERE.finditer(low)):
-        for start in dict.fromkeys((m.start(1), m.end(1) - len(m.group(1).split()[-1]))):
+    for m in _NAME_FIRST.finditer(low):
+        words = m.group(1).split(" ")  # the name is both words ("kiss dóra") or the last ("én nóra vagyok")
+        starts = [m.start(1)] if len(words) == 1 else [m.start(1), m.start(1) + len(words[0]) + 1]
+        for start in starts:
             if (span := _name_after(text, start, 1)) and span[1] == m.end(1):
                 yield span
                 break
