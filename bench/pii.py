@@ -61,6 +61,19 @@ def changed(texts: list[str], indent: str = "") -> None:
         print(f"{indent}  {out}")
 
 
+def masked(sets: dict[str, list]) -> None:
+    """Per labelled set, how many of its names came out masked whole, and each one that did not."""
+    from tasks.data.pii import scrub
+    from tasks.evaluation.pii_set import found
+
+    for label, data in sets.items():
+        outs = [(m, scrub(m.text)) for m in data if m.values]
+        missed = [out for m, out in outs if not found(m.values[0][1], out, m.text)]
+        print(f"  {label:<38} {len(outs) - len(missed)}/{len(outs)}")
+        for out in missed:
+            print(f"    missed: {out!r}")
+
+
 def addresses() -> None:
     from tasks.data.pii import scrub
     from tasks.evaluation.pii_set import LOCALES, found, hand_written
@@ -106,8 +119,7 @@ def places() -> None:
 
 
 def uncased_names() -> None:
-    from tasks.data.pii import scrub
-    from tasks.evaluation.pii_set import capitals, found, uncased
+    from tasks.evaluation.pii_set import capitals, uncased
 
     print("\nnames typed in lower case or in capitals after a cue, or alone after a family word:")
     sets = {
@@ -116,22 +128,15 @@ def uncased_names() -> None:
         "written before the sibling lists, once": uncased(last=True),
         "in capitals, and a form's SURNAME, First": capitals(),
     }
-    for label, data in sets.items():
-        outs = [(m, scrub(m.text)) for m in data if m.values]
-        missed = [out for m, out in outs if not found(m.values[0][1], out, m.text)]
-        print(f"  {label:<38} {len(outs) - len(missed)}/{len(outs)}")
-        for out in missed:
-            print(f"    missed: {out!r}")
+    masked(sets)
     changed([m.text for data in (uncased(), capitals()) for m in data if not m.values], "  ")
 
 
 def wider_names() -> None:
-    from tasks.data.pii import scrub
     from tasks.evaluation.pii_set import (
         NAMES_LAST_NEGATIVES,
         NAMES_WIDER_NEGATIVES,
         NAMES_WIDER_NEGATIVES_MORE,
-        found,
         wider,
     )
 
@@ -141,12 +146,7 @@ def wider_names() -> None:
         "held out (written before, measured once)": wider(heldout=True),
         "written after every change, once": wider(last=True),
     }
-    for label, data in sets.items():
-        outs = [(m, scrub(m.text)) for m in data]
-        missed = [out for m, out in outs if not found(m.values[0][1], out, m.text)]
-        print(f"  {label:<38} {len(outs) - len(missed)}/{len(outs)}")
-        for out in missed:
-            print(f"    missed: {out!r}")
+    masked(sets)
     changed(NAMES_WIDER_NEGATIVES, "  ")
     print("  look-alikes written after the change, which the cue's check was then fixed on:")
     changed(NAMES_WIDER_NEGATIVES_MORE, "  ")
