@@ -134,7 +134,9 @@ def uncased_names() -> None:
 
 def wider_names() -> None:
     from tasks.evaluation.pii_set import (
+        NAMES_FINAL_NEGATIVES,
         NAMES_LAST_NEGATIVES,
+        NAMES_NEXT_NEGATIVES,
         NAMES_WIDER_NEGATIVES,
         NAMES_WIDER_NEGATIVES_MORE,
         wider,
@@ -143,15 +145,19 @@ def wider_names() -> None:
     print("\nnames from beyond the locales' name lists (Polish, Yoruba, Chinese, Irish ...), masked whole:")
     sets = {
         "the set the change was written on": wider(),
-        "held out (written before, measured once)": wider(heldout=True),
-        "written after every change, once": wider(last=True),
+        "held out (written before, measured once)": wider("heldout"),
+        "NAMES_LAST (its misses then fixed)": wider("last"),
+        "NAMES_NEXT (written before the fixes)": wider("next"),
+        "NAMES_FINAL (written after them, once)": wider("final"),
     }
     masked(sets)
     changed(NAMES_WIDER_NEGATIVES, "  ")
     print("  look-alikes written after the change, which the cue's check was then fixed on:")
     changed(NAMES_WIDER_NEGATIVES_MORE, "  ")
-    print("  look-alikes written after every change:")
-    changed(NAMES_LAST_NEGATIVES, "  ")
+    for label, negatives in (("NAMES_LAST", NAMES_LAST_NEGATIVES), ("NAMES_NEXT", NAMES_NEXT_NEGATIVES),
+                              ("NAMES_FINAL", NAMES_FINAL_NEGATIVES)):  # fmt: skip
+        print(f"  look-alikes written with {label}:")
+        changed(negatives, "  ")
 
 
 def written_formats() -> None:

@@ -36,6 +36,7 @@ from tasks.data.pii_rules import (
     GREETINGS,
     NOT_NAMES,
     SUPPORT_LOCALES,
+    after_title,
     cued_names,
     everyday_words,
     faker_names,
@@ -81,6 +82,13 @@ _SKIP = frozenset(
     | GREETINGS
 )
 _COMMA_NAME = re.compile(r", ?([^\W\d_][^\W\d_'’-]*)(?![\w'’-])")
+# A mail's display name before its address: 'From: "O'Sullivan, Ciarán" <c.osullivan@eircom.net>'
+_DISPLAY_NAME = re.compile(
+    rf"(?:\"([^\"\n<>@]{{2,60}})\"|((?:[{_UPPER}][\w'’.-]*,?[ \t]+(?:(?:{'|'.join(sorted(PARTICLES))})[ \t]+)*){{0,3}}"
+    rf"[{_UPPER}][\w'’.-]*))[ \t]*<[^<>\s@]+@[^<>\s]+>"
+)
+# A message signed with a first name after a comma, a line break or a dash: "Grüße aus Köln, Lukas", "Amitiés, Benoît"
+_SIGNATURE = re.compile(r"(?:,|\n|[-–—] )[ \t]*([^\W\d_][\w'’-]*)[^\w\n]*\Z")
 _TOKEN = re.compile(r"[^\W\d_]+(?:-[^\W\d_]+)*")  # "Max" of "Max's", "Müller-Lüdenscheidt" whole
 _ABBREVIATIONS = {"Dr", "Mr", "Mrs", "Ms", "Mx", "Prof", "St", "Sr", "Jr", "Ing", "Mag", "Hr", "Fr", "Mme", "Mlle"}
 _TITLES = _ABBREVIATIONS | {"Frau", "Herr", "Herrn", "Mevrouw", "Meneer", "Madame", "Monsieur", "Mademoiselle", "Miss",
@@ -238,7 +246,31 @@ def spans(text: str, model: Model | None) -> list[tuple[int, int]]:
             return False
         return word in _listed() or (model is not None and model.score(text, start, end) >= model.threshold)
 
-    found = [*cued_names(text), *known_names(text), *pii_uncased.spans(text, single), *learned]
+    def listed(a: int, b: int) -> bool:
+        """A capitalised word of text[a:b] is a listed first name or surname, or scores as a name."""
+        return any(
+            _capitalised(w.group()) and (single(a + w.start(), a + w.end()) or pii_uncased.surname(w.group()))
+            for w in _TOKEN.finditer(text[a:b])
+        )
+
+    def titled(a: int, b: int) -> bool:
+        """After a title, a word that is no everyday word: "Mr. Papadopoulos", not "Ms. Office 365", "Frau Hat"."""
+        return after_title(text, a) and not any(w.lower() in everyday_words() for w in text[a:b].split())
+
+    # After a cue, one word, or words after an article ("Köszönöm, Telekom", "au nom de la Société Générale"), must be
+    # a name on its own; after a form's label, any words ("Naam: Onbekend")
+    cued = [
+        (a, b) for a, b in cued_names(text) if (" " in text[a:b] and text[a].isupper()) or listed(a, b) or titled(a, b)
+    ]
+    labelled = [(a, b) for a, b in cued_names(text, labelled=True) if listed(a, b)]
+    signed = [m.span(1) for m in _SIGNATURE.finditer(text) if _capitalised(m.group(1)) and single(*m.span(1))]
+    found = [*cued, *labelled, *signed, *known_names(text), *pii_uncased.spans(text, single), *learned]
+    found += [  # a display name holding a name: "Vodaline Billing <billing@...>" stays
+        m.span(group)
+        for m in (_DISPLAY_NAME.finditer(text) if "@" in text and "<" in text else ())
+        for group in (1 if m.group(1) else 2,)
+        if any(single(m.start(group) + w.start(), m.start(group) + w.end()) for w in _TOKEN.finditer(m.group(group)))
+    ]
     # a form's or a mail header's "Van der Berg, Pieter": the first name after the surname and a comma
     given = [
         m.span(1)

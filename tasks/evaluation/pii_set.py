@@ -908,10 +908,113 @@ NAMES_WIDER_NEGATIVES_MORE = [
     "Dear Sir or Madam, the bill for March is wrong.",
 ]
 
+NAMES_NEXT = [  # written before the changes that followed NAMES_LAST, measured after each round of them (bench/pii.py)
+    ("en_US", "I spoke to [[Brianna]] from your billing team and she said it was fixed."),
+    ("en_GB", "Your technician, [[Gareth Llewellyn]], never turned up on Tuesday."),
+    ("en_US", "From: [[Danielle Okafor]] <d.okafor@example.com>"),
+    ("en_US", "[[Marcus Whitfield]] and I share the family plan, can we split it?"),
+    ("en_GB", "cc [[Priyanka Sharma]] (she pays the bill)"),
+    ("en_US", "Please put the router in [[Tomás Herrera]]'s name instead."),
+    ("en_GB", "My ex-husband [[Declan Murphy]] still has access to the account."),
+    ("en_US", "Ask for [[Wojciech Kowalczyk]] at the front desk when the courier arrives."),
+    ("en_GB", "[10:42] [[Aoife Brennan]]: is the outage over yet?"),
+    ("en_US", "per [[Stephanie Nguyen]]'s request, the line was suspended"),
+    ("de_DE", "Ich habe gestern mit Ihrer Kollegin [[Frau Baumgartner]] telefoniert."),
+    ("de_DE", "Der Anschluss läuft auf [[Mehmet Aydın]], meinen Mitbewohner."),
+    ("de_DE", "Grüße aus Köln, [[Lukas]]"),
+    ("de_DE", "Bitte schicken Sie die Rechnung an [[Herrn Dr. Wolfgang Pietsch]]."),
+    ("de_DE", "Mein Vater, [[Reinhard Köhler]], ist im Krankenhaus und kann nicht anrufen."),
+    ("nl_NL", "Ik heb gebeld met [[Sanne]] van de klantenservice."),
+    ("nl_NL", "Het abonnement staat op naam van [[Bram van Dijk]]."),
+    ("nl_NL", "Groetjes, [[Fleur]]"),
+    ("nl_NL", "Mijn buurman [[Henk Jansen]] heeft hetzelfde probleem."),
+    ("nl_NL", "[[Ingrid de Wit-Bos]] is de contracthouder."),
+    ("hu_HU", "Tegnap beszéltem [[Kiss Gáborral]] az ügyfélszolgálaton."),
+    ("hu_HU", "A számla [[Nagy Erzsébet]] nevére szól."),
+    ("hu_HU", "Köszönöm, [[Réka]]"),
+    ("hu_HU", "A szomszédom, [[Tóth Attila]] is panaszkodott."),
+    ("fr_FR", "J'ai eu [[Camille]] au téléphone hier, elle m'a promis un rappel."),
+    ("fr_FR", "La ligne est au nom de [[Mme Nathalie Lefèvre]]."),
+    ("fr_FR", "Amitiés, [[Benoît]]"),
+    ("fr_FR", "Mon colocataire [[Karim Benali]] utilise la même box."),
+    ("fr_FR", "Merci à [[Jean-Baptiste Moreau]] pour son aide."),
+    ("en_US", "hi its [[tyler]] again, still no signal at home"),
+]
 
-_TITLES = {  # titles and degrees Faker adds to names: not what identifies a person
+NAMES_NEXT_NEGATIVES = [  # look-alikes written with NAMES_NEXT
+    "I spoke to someone from your billing team and they said it was fixed.",
+    "Your Smart Home Hub never turned up on Tuesday.",
+    "From: Vodaline Billing <billing@vodaline.example>",
+    "Apple Music and Disney Plus are both on my plan, can we split it?",
+    "cc Customer Care (they handle refunds)",
+    "Please put the router in the Living Room instead.",
+    "Ask for Parcel Collection at the front desk when the courier arrives.",
+    "[10:42] Support Bot: is the outage over yet?",
+    "Grüße aus Köln, Ihr Kunde",
+    "Ich habe gestern mit Ihrer Hotline telefoniert.",
+    "Groetjes, de familie",
+    "Het abonnement staat op naam van het bedrijf.",
+    "Köszönöm, Telekom",
+    "Amitiés, un client fidèle",
+    "La ligne est au nom de la Société Générale.",
+]
+
+NAMES_FINAL = [  # written after those rounds, measured once with the code before them and once after
+    ("en_US", "Can you check why [[Jamal Washington]]'s phone is still barred?"),
+    ("en_GB", "The parcel was signed for by [[Eleanor Whitaker]] but nobody here knows her."),
+    ("en_US", "my mom [[linda]] is the account owner, can she call instead?"),
+    ("en_GB", "Lovely service from [[Rhys]] at the Cardiff store today!"),
+    ("en_US", "Hi, this is [[Dr. Anita Raghunathan]]'s office, we need a second line."),
+    ("en_GB", "Please stop sending letters addressed to [[Mrs P. Cartwright]], she moved out."),
+    ("en_US", "Transfer the number to [[Luis Alberto Fernández]] please."),
+    ("en_GB", "Kind regards\n[[Tomasz]]"),
+    ("en_US", "Is [[Kowalski]] from tech support working today?"),
+    ("en_US", "Who is [[Bernadette Quinlan]]? She is listed as a user on my account."),
+    ("de_DE", "Können Sie [[Jürgen Tietz]] bitte zurückrufen?"),
+    ("de_DE", "Der Techniker, Herr [[Brandauer]], kam zwei Stunden zu spät."),
+    ("de_DE", "Danke für die schnelle Hilfe!\n\n[[Anneliese Fuchs]]"),
+    ("de_DE", "Ich schreibe im Auftrag von [[Hildegard Marquardt]], meiner Tante."),
+    ("de_DE", "Servus, da ist nochmal der [[Sepp]] wegen dem Router."),
+    ("nl_NL", "Kunt u [[Pieter-Jan Hendriks]] terugbellen op zijn mobiel?"),
+    ("nl_NL", "De monteur, [[Mohamed el Idrissi]], heeft de kabel verkeerd aangesloten."),
+    ("nl_NL", "Vriendelijke groeten,\n[[Marloes]]"),
+    ("nl_NL", "Mijn schoonmoeder [[Gerda Vos]] wil ook een abonnement."),
+    ("nl_NL", "Graag de factuur naar [[dhr. R. Mulder]] sturen."),
+    ("hu_HU", "Kérem, hívják vissza [[Varga Bencét]] ezen a számon."),
+    ("hu_HU", "Üdv,\n[[Kata]]"),
+    ("hu_HU", "A szerelő, [[Farkas Imre]], nem jött ki."),
+    ("hu_HU", "Az előfizetés [[Molnár Judit]] nevén van."),
+    ("hu_HU", "Helló, [[Dani]] vagyok, nem megy a tévé."),
+    ("fr_FR", "Pouvez-vous rappeler [[Hélène Rousseau]] avant midi ?"),
+    ("fr_FR", "Le technicien, M. [[Bouchard]], n'est jamais venu."),
+    ("fr_FR", "Bonne soirée,\n[[Quentin]]"),
+    ("fr_FR", "Mon beau-frère [[Rachid Amrani]] a le même souci."),
+    ("fr_FR", "c'est [[juliette]], je vous ai écrit hier pour la facture"),
+]
+
+NAMES_FINAL_NEGATIVES = [  # look-alikes written with NAMES_FINAL
+    "Can you check why the Galaxy phone is still barred?",
+    "The parcel was signed for by Reception but nobody here knows about it.",
+    "Lovely service from the Cardiff store today!",
+    "Transfer the number to the Business Account please.",
+    "Kind regards\nThe Accounts Team",
+    "Is Tech Support working today?",
+    "Können Sie mich bitte zurückrufen?",
+    "Danke für die schnelle Hilfe!\n\nIhr Kunde aus Bremen",
+    "Servus, da ist nochmal der Router kaputt.",
+    "Vriendelijke groeten,\nFamilie uit Utrecht",
+    "Graag de factuur naar de Administratie sturen.",
+    "Üdv,\nEgy elégedetlen ügyfél",
+    "Bonne soirée,\nService Client",
+    "Pouvez-vous rappeler avant midi ?",
+    "Le technicien n'est jamais venu, Orange m'a menti.",
+]
+
+
+_TITLES = {  # titles and degrees Faker adds to names, in any case ("mevrouw", "dr."): not what identifies a person
     "Dr", "Mr", "Mrs", "Ms", "Mx", "Prof", "Univ", "Jr", "Sr", "PhD", "MD", "DDS", "DVM", "II", "III", "IV", "Sc",
-    "Eng", "MBA", "Dipl", "Ing", "Mag", "MSc", "BSc", "Ba", "Ma",
+    "Eng", "MBA", "Dipl", "Ing", "Mag", "MSc", "BSc", "Ba", "Ma", "Mme", "Mlle", "Dhr", "Mevr", "Frau", "Herr", "Herrn",
+    "Mevrouw", "Meneer", "Madame", "Monsieur", "Mademoiselle",
 }  # fmt: skip
 
 
@@ -998,10 +1101,12 @@ def uncased(heldout: bool = False, last: bool = False) -> list[Message]:
     return out + [Message(text, [], "", -1) for text in UNCASED_NEGATIVES]
 
 
-def wider(heldout: bool = False, last: bool = False) -> list[Message]:
-    """NAMES_WIDER (or NAMES_WIDER_HELDOUT, or NAMES_LAST) as messages with their marked name."""
-    chosen = NAMES_LAST if last else NAMES_WIDER_HELDOUT if heldout else NAMES_WIDER
-    return [marked(text, "NAME", locale, i) for i, (locale, text) in enumerate(chosen)]
+def wider(chosen: str = "wider") -> list[Message]:
+    """One of the sets of names from beyond the lists, as messages with their marked name: "wider" (NAMES_WIDER),
+    "heldout" (NAMES_WIDER_HELDOUT), "last" (NAMES_LAST), "next" (NAMES_NEXT) or "final" (NAMES_FINAL)."""
+    sets = {"wider": NAMES_WIDER, "heldout": NAMES_WIDER_HELDOUT, "last": NAMES_LAST, "next": NAMES_NEXT,
+            "final": NAMES_FINAL}  # fmt: skip
+    return [marked(text, "NAME", locale, i) for i, (locale, text) in enumerate(sets[chosen])]
 
 
 def capitals() -> list[Message]:
@@ -1045,6 +1150,8 @@ def found(value: str, scrubbed: str, original: str) -> bool:
 
     rest = original.replace(value, " ")
     pieces = [
-        p for p in re.findall(r"\w{2,}", value) if p not in _TITLES and not re.search(rf"\b{re.escape(p)}\b", rest)
+        p
+        for p in re.findall(r"\w{2,}", value)
+        if p not in _TITLES and p.capitalize() not in _TITLES and not re.search(rf"\b{re.escape(p)}\b", rest)
     ]
     return not any(re.search(rf"(?<!\w){re.escape(p)}(?!\w)", scrubbed) for p in pieces)

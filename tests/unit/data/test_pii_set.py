@@ -12,7 +12,9 @@ from tasks.evaluation import pii_formats_set as formats_set
 from tasks.evaluation.pii_set import (
     NAMES_BESIDE_LOWER_PLACES,
     NAMES_BESIDE_PLACES,
+    NAMES_FINAL_NEGATIVES,
     NAMES_LAST_NEGATIVES,
+    NAMES_NEXT_NEGATIVES,
     NAMES_WIDER_NEGATIVES,
     NAMES_WIDER_NEGATIVES_MORE,
     PLACE_NEGATIVES,
@@ -129,11 +131,11 @@ def test_names_from_beyond_the_locales_lists_are_masked_whole(heldout: bool, lea
     """Measured 2026-12-06: 18 of 20 on the set the change was written on (13 before), 24 of 25 held out (15
     before; 23 when measured, then "siobhan" and "Zsoltot" found by later changes, "Ilvy" lost); none of the 10
     look-alikes and 3 of the 20 written after the change ("Our neighbour Wi-Fi is called ...", "Meine Frau Hat
-    ...", "My colleague Ms. Office 365")."""
-    hits = [found(m.values[0][1], scrub(m.text), m.text) for m in wider(heldout)]
+    ...", "My colleague Ms. Office 365"); 1 since one word after a title must be no everyday word)."""
+    hits = [found(m.values[0][1], scrub(m.text), m.text) for m in wider("heldout" if heldout else "wider")]
     assert sum(hits) >= least
     assert [t for t in NAMES_WIDER_NEGATIVES if scrub(t) != t] == []
-    assert len([t for t in NAMES_WIDER_NEGATIVES_MORE if scrub(t) != t]) <= 3
+    assert len([t for t in NAMES_WIDER_NEGATIVES_MORE if scrub(t) != t]) <= 1
 
 
 def test_names_in_capitals_and_surname_first_are_masked() -> None:
@@ -146,7 +148,20 @@ def test_names_in_capitals_and_surname_first_are_masked() -> None:
 
 
 def test_names_written_after_every_change_of_the_day() -> None:
-    """Measured once 2026-12-06: 23 of 30 (18 with the code of the day before), none of 15 look-alikes changed."""
-    hits = [found(m.values[0][1], scrub(m.text), m.text) for m in wider(last=True)]
-    assert sum(hits) >= 23
+    """Measured once 2026-12-06: 23 of 30 (18 with the code of the day before), none of 15 look-alikes changed. Its
+    misses then led the next changes (labels, lower-case titles, capitals without a cue, mail display names):
+    29 of 30, "Xu Mingyue" left."""
+    hits = [found(m.values[0][1], scrub(m.text), m.text) for m in wider("last")]
+    assert sum(hits) >= 29
     assert [t for t in NAMES_LAST_NEGATIVES if scrub(t) != t] == []
+
+
+@pytest.mark.parametrize(("chosen", "least"), [("next", 30), ("final", 25)])
+def test_names_written_apart_from_the_changes_they_measure(chosen: str, least: int) -> None:
+    """NAMES_NEXT, written before the changes after NAMES_LAST: 23 of 30 before, 24 after the first round, 30 after
+    the second, which its misses led (no longer blind). NAMES_FINAL, written after both: 22 of 30 with the code
+    before them, 25 after. Their look-alikes: 2 of 15 and 1 of 15 masked a name before, none after."""
+    hits = [found(m.values[0][1], scrub(m.text), m.text) for m in wider(chosen)]
+    assert sum(hits) >= least
+    negatives = NAMES_NEXT_NEGATIVES if chosen == "next" else NAMES_FINAL_NEGATIVES
+    assert [t for t in negatives if "<NAME>" in scrub(t)] == []
