@@ -51,11 +51,11 @@ def main() -> None:
 HELD_OUT = "held out (written after, never tuned)"
 
 
-def changed(texts: list[str], indent: str = "") -> None:
-    """How many look-alikes the scrubber changed, and each one as it came out."""
+def changed(texts: list[str], indent: str = "", names: bool = False) -> None:
+    """How many look-alikes the scrubber changed (with `names`, masked a name in), and each one as it came out."""
     from tasks.data.pii import scrub
 
-    outs = [out for text in texts if (out := scrub(text)) != text]
+    outs = [out for text in texts if (out := scrub(text)) != text and (not names or "<NAME>" in out)]
     print(f"{indent}look-alikes changed: {len(outs)}/{len(texts)}")
     for out in outs:
         print(f"{indent}  {out}")
@@ -156,8 +156,8 @@ def wider_names() -> None:
     changed(NAMES_WIDER_NEGATIVES_MORE, "  ")
     for label, negatives in (("NAMES_LAST", NAMES_LAST_NEGATIVES), ("NAMES_NEXT", NAMES_NEXT_NEGATIVES),
                               ("NAMES_FINAL", NAMES_FINAL_NEGATIVES)):  # fmt: skip
-        print(f"  look-alikes written with {label}:")
-        changed(negatives, "  ")
+        print(f"  look-alikes written with {label}{'' if label == 'NAMES_LAST' else ' (a name masked)'}:")
+        changed(negatives, "  ", names=label != "NAMES_LAST")
 
 
 def written_formats() -> None:

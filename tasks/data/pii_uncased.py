@@ -49,26 +49,25 @@ _FAMILY = re.compile(
 _GREETING = re.compile(  # "Hi Sarah,", "Dear John", "Thanks Priya!", "Hallo Jens", "Bonjour Sophie", "its tyler again"
     r"(?:^|(?<=[\s,.!?]))(?:hi|hiya|hello|hey|dear|morning|thanks|thank you|cheers|hallo|moin|servus|liebe|lieber"
     r"|hoi|beste|bonjour|bonsoir|salut|coucou|chère|cher|kedves|szia|sziasztok|helló|it['’]?s(?: me,?)?)"
-    r"(?:[ \t]+(?:again|so much|very much|a lot|loads|nochmal|encore|nogmaals|még egyszer))?,?[ \t]+"
+    r"(?:[ \t]+(?:again|so much|very much|a lot|loads|nochmal|encore|nogmaals|még egyszer),?)?[ \t]+"
 )
 # One or two words opening a sentence, then what says they are the writer's name: "Emma here", "kiss dóra vagyok"
 # (Hungarian: I am ...), "Nóra vagyok"
 _NAME_FIRST = re.compile(r"(?:^|(?<=[.!?,\n]))[ \t]*((?:[^\W\d_]+ )?[^\W\d_]+) (?:here|vagyok)\b")
-_CALLED = re.compile(  # "a guy called Tariq", "eine Frau namens Ilse", "un technicien nommé Karim"
-    r"\b(?:guy|man|woman|lady|gentleman|girl|boy|person|someone|somebody|technician|engineer|agent|adviser"
+# A person called so ("a guy called Tariq", "eine Frau namens Ilse", "un technicien nommé Karim"), or whom the writer
+# spoke to ("I spoke to Brianna", "gebeld met Sanne", "j'ai eu Camille au téléphone"): one pattern, one pass
+_CALLED = re.compile(
+    r"\b(?:(?:guy|man|woman|lady|gentleman|girl|boy|person|someone|somebody|technician|engineer|agent|adviser"
     r"|advisor|rep|representative|chap|bloke|caller|mann|frau|herr|techniker|mitarbeiter(?:in)?|jemand|meneer"
     r"|mevrouw|monteur|medewerker|iemand|homme|femme|dame|monsieur|technicien(?:ne)?|conseill(?:er|ère)"
-    r"|quelqu'un),?[ \t]+(?:called|named|by the name of|namens|genaamd|nommée?|appelée?|du nom de)[ \t]+"
-)
-# Two or three words in capitals with no cue ("RE: ticket 4471 - CARLOS MENDOZA"): a name only as a listed first
-# name then listed surnames, since capitals also shout words ("PLEASE CALL BACK")
-_SHOUTED_RUN = re.compile(rf"(?<![\w'’-])[{UPPER}][{UPPER}'’-]+(?: [{UPPER}][{UPPER}'’-]+){{1,3}}(?![\w'’-])")
-# Whom the writer spoke to: "I spoke to Brianna", "gebeld met Sanne", "j'ai eu Camille au téléphone"
-_CONTACTED = re.compile(
-    r"\b(?:spoke (?:to|with)|spoken (?:to|with)|talked (?:to|with)|chatted (?:to|with)|speaking (?:to|with)"
+    r"|quelqu'un),?[ \t]+(?:called|named|by the name of|namens|genaamd|nommée?|appelée?|du nom de)"
+    r"|spoke (?:to|with)|spoken (?:to|with)|talked (?:to|with)|chatted (?:to|with)|speaking (?:to|with)"
     r"|gebeld met|gesproken met|contact gehad met|gesprochen mit|telefoniert mit|j['’]ai eu|parlé (?:à|avec)"
     r"|beszéltem)[ \t]+"
 )
+# Two or three words in capitals with no cue ("RE: ticket 4471 - CARLOS MENDOZA"): a name only as a listed first
+# name then listed surnames, since capitals also shout words ("PLEASE CALL BACK")
+_SHOUTED_RUN = re.compile(rf"\b[{UPPER}][{UPPER}'’-]+(?: [{UPPER}][{UPPER}'’-]+){{1,3}}\b(?![\w'’-])")
 _SIBLINGS = ("en_IE", "en_NZ", "en_AU", "en_CA", "de_AT", "de_CH", "nl_BE", "fr_BE", "fr_CA", "fr_CH")
 _WORD = re.compile(r"[^\W\d_]+(?:-[^\W\d_]+|['’][^\W\d_]{2,})*")  # "Emma" of "Emma's", "o'brien" whole
 _PARTICLES = {"van", "von", "der", "den", "de", "du", "le", "la", "di", "da", "del", "ter", "ten", "het", "dos"}
@@ -178,7 +177,7 @@ def spans(text: str, single: Single) -> Iterator[tuple[int, int]]:
                 yield span
                 break
     yield from shouted(text)
-    for cue in (_FAMILY, _CALLED, _GREETING, _CONTACTED):
+    for cue in (_FAMILY, _CALLED, _GREETING):
         for m in cue.finditer(low):
             if span := _name_after(text, m.end(), 2, single):
                 yield span

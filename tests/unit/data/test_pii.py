@@ -149,6 +149,11 @@ def test_names_beyond_the_six_locales_are_masked_whole(text: str, expected: str)
         ("I talked to Oksana in the shop yesterday.", "I talked to <NAME> in the shop yesterday."),
         ("J'ai eu votre service client hier.", "J'ai eu votre service client hier."),
         ("Still no signal at home.\n- Declan", "Still no signal at home.\n- <NAME>"),  # a signature
+        ("Not in the chat, Anna. The card is fine.", "Not in the chat, <NAME>. The card is fine."),  # whom it addresses
+        ("Yes, Maria: your bill is paid.", "Yes, <NAME>: your bill is paid."),
+        ("Grüße aus Köln, Lukas", "Grüße aus Köln, <NAME>"),
+        ("I tried Netflix, Disney, Amazon and nothing works.", "I tried Netflix, Disney, Amazon and nothing works."),
+        ("I live in Austin, Texas.", "I live in Austin, Texas."),
         ("Regards, Customer Services", "Regards, Customer Services"),
         ("It's Tyler again, the router died.", "It's <NAME> again, the router died."),
         ("Writing works better for me than calling, I'm Deaf.", "Writing works better for me than calling, I'm Deaf."),
