@@ -40,16 +40,15 @@ from tasks.data.pii_rules import (
     cued_names,
     everyday_words,
     faker_names,
+    first_names,
     is_place,
     known_names,
 )
 
 _WORD = re.compile(r"[^\W\d_][\w'’.-]*")
-_UPPER = (
-    "".join(chr(c) for c in range(0x2FF + 1) if chr(c).isupper())
-    + "".join(chr(c) for c in range(0x370, 0x530) if chr(c).isupper())
-    + "".join(chr(c) for c in range(0x1E00, 0x1F00) if chr(c).isupper())
-)  # Latin, Greek, Cyrillic, Vietnamese
+_RANGES = (range(0x2FF + 1), range(0x370, 0x530), range(0x1E00, 0x1F00))  # Latin, Greek, Cyrillic, Vietnamese
+_UPPER = "".join(chr(c) for r in _RANGES for c in r if chr(c).isupper())
+_LOWER = "".join(chr(c) for r in _RANGES for c in r if chr(c).islower())
 DIMENSION = 2**20
 TARGET_FPR = 0.01  # of held-back look-alikes scoring at or above the threshold
 # Faker locales with person names in a cased alphabet (scripts without capitals give no run to score)
@@ -93,6 +92,17 @@ _DISPLAY_NAME = re.compile(
 _VOCATIVE = re.compile(r", (?P<name>[^\W\d_][\w'’-]*)(?=\s*[.!?:;,)]|[^\w\n]*\Z)")
 _SIGNED = re.compile(r"(?:\n|[-–—] )[ \t]*(?P<name>[^\W\d_][\w'’-]*)[^\w\n]*\Z")
 _BEFORE_COMMA = re.compile(r"(\S+), \Z")
+# One capitalised word inside a sentence, between lower-case words: "ask Sarah to call", "mit Jonas gesprochen"
+_LONE = re.compile(rf"(?<=[{_LOWER}] )([{_UPPER}][{_LOWER}]+)(?![\w'’-]| [{_UPPER}\d])")
+_LONE_BEFORE = re.compile(r"(\S+) \Z")
+# Words before a place or a thing, not a person ("flying to Jordan", "from Paris", "der Router"), and listed first
+# names that are a language, a car or a device here
+_PLACE_WORDS = {
+    "to", "from", "near", "via", "into", "over", "around", "across", "through", "visit", "visiting", "fly", "flying",
+    "going", "moved", "live", "living", "stay", "staying", "nach", "aus", "bei", "am", "zum", "zur", "aux", "naar",
+    "uit", "bij", "te", "op",
+}  # fmt: skip
+_NOT_LONE = {"German", "Mercedes", "Alexa"}
 _TOKEN = re.compile(r"[^\W\d_]+(?:-[^\W\d_]+)*")  # "Max" of "Max's", "Müller-Lüdenscheidt" whole
 _ABBREVIATIONS = {"Dr", "Mr", "Mrs", "Ms", "Mx", "Prof", "St", "Sr", "Jr", "Ing", "Mag", "Hr", "Fr", "Mme", "Mlle"}
 _TITLES = _ABBREVIATIONS | {"Frau", "Herr", "Herrn", "Mevrouw", "Meneer", "Madame", "Monsieur", "Mademoiselle", "Miss",
@@ -269,7 +279,8 @@ def spans(text: str, model: Model | None) -> list[tuple[int, int]]:
     labelled = [(a, b) for a, b in cued_names(text, labelled=True) if listed(a, b)]
     ends = [m for m in [_SIGNED.search(text, max(0, len(text) - 80))] if m]  # the last line only
     signed = [m.span("name") for m in [*_VOCATIVE.finditer(text), *ends] if _addressed(text, m)]
-    found = [*cued, *labelled, *signed, *known_names(text), *pii_uncased.spans(text, single), *learned]
+    alone = [m.span(1) for m in _LONE.finditer(text) if _lone_name(text, m)]
+    found = [*cued, *labelled, *signed, *alone, *known_names(text), *pii_uncased.spans(text, single), *learned]
     found += [  # a display name holding a name: "Vodaline Billing <billing@...>" stays
         m.span(group)
         for m in (_DISPLAY_NAME.finditer(text) if "@" in text and "<" in text else ())
@@ -297,6 +308,24 @@ def _addressed(text: str, m: re.Match[str]) -> bool:
         return True
     opening = text[: before.start(1)].rstrip()
     return not opening or opening[-1] in ".!?:\n"
+
+
+def _lone_name(text: str, m: re.Match[str]) -> bool:
+    """A first name of the supported locales standing alone in a sentence, after a lower-case word that does not stand
+    before places or things, and no everyday word, country or title: "ask Sarah to call", "tell Mohammed", "for
+    Emma"; not "to Jordan", "in Florence", "the Summer"."""
+    word = m.group(1)
+    before = _LONE_BEFORE.search(text, max(0, m.start() - 24), m.start())
+    previous = before.group(1) if before else ""
+    if not previous[:1].islower() or previous in _PLACE_WORDS or previous in _BEFORE_THINGS:
+        return False  # "San Jose", "Lake Louise": a capitalised word before it makes a run, read elsewhere
+    return (
+        word in first_names()
+        and word.lower() not in everyday_words()
+        and word.lower() not in pii_uncased.EVERYDAY
+        and word not in NOT_NAMES | GREETINGS | _TITLES | _NOT_LONE
+        and word not in _countries()
+    )
 
 
 @lru_cache(maxsize=1)

@@ -1010,6 +1010,57 @@ NAMES_FINAL_NEGATIVES = [  # look-alikes written with NAMES_FINAL
     "Le technicien n'est jamais venu, Orange m'a menti.",
 ]
 
+NAMES_AFTER = [  # written after the last change (a lone first name); measured once before the changes, once after
+    ("en_US", "Could you let [[Marisol]] know her new SIM is on the way?"),
+    ("en_GB", "The engineer said [[Callum Fraser]] would ring me today, he didn't."),
+    ("en_US", "Please add [[Deshawn Carter]] as an authorised user."),
+    ("en_GB", "My flatmate's name is [[Ottilie]] and she keeps using my hotspot."),
+    ("en_US", "I want to remove [[Gregory]] from the family plan."),
+    ("en_GB", "Ticket raised by [[Harriet Osei-Bonsu]] last week, still open."),
+    ("en_US", "Send the contract to my lawyer, [[Rebecca Stein]]."),
+    ("en_US", "Tell [[Dmitri]] the router he sold me is faulty."),
+    ("en_GB", "Cheers for sorting it, [[Niamh]]!"),
+    ("en_US", "Account in the name of [[Guadalupe Ortiz]], she passed away last month."),
+    ("de_DE", "Bitte richten Sie [[Frau Dr. Sabine Lorenz]] aus, dass ich angerufen habe."),
+    ("de_DE", "Können Sie [[Matthias]] Bescheid geben, dass der Router da ist?"),
+    ("de_DE", "Der Vertrag läuft noch auf meine Ex-Frau [[Tanja Albrecht]]."),
+    ("de_DE", "Beste Grüße\n[[Konstantin Vogel]]"),
+    ("de_DE", "Ich möchte [[Emre]] als zweiten Nutzer eintragen."),
+    ("nl_NL", "Kunt u [[Joost]] even terugbellen?"),
+    ("nl_NL", "Mijn ex-vriendin [[Lotte Bakker]] heeft nog toegang tot mijn account."),
+    ("nl_NL", "Met vriendelijke groet, [[W. van den Heuvel]]"),
+    ("nl_NL", "Ik wil [[Noor]] toevoegen aan mijn bundel."),
+    ("nl_NL", "Het contract is afgesloten door [[Khalid Bouzid]]."),
+    ("hu_HU", "Kérem, szóljanak [[Eszternek]], hogy megjött a router."),
+    ("hu_HU", "Az előfizető [[Papp Gergely]], én csak a fia vagyok."),
+    ("hu_HU", "Üdvözlettel: [[Simon Dóra]]"),
+    ("hu_HU", "A volt férjem, [[Vass Norbert]] még mindig a számlán van."),
+    ("hu_HU", "Köszönöm a segítséget, [[Bálint]]!"),
+    ("fr_FR", "Pouvez-vous prévenir [[Manon]] que sa carte SIM est arrivée ?"),
+    ("fr_FR", "Je voudrais ajouter [[Théo Girard]] comme utilisateur."),
+    ("fr_FR", "Mon ex-femme [[Sandrine Morel]] a encore accès au compte."),
+    ("fr_FR", "Cordialement, [[Pierre-Yves Le Goff]]"),
+    ("fr_FR", "C'est [[Inès]] qui paie la facture, pas moi."),
+]
+
+NAMES_AFTER_NEGATIVES = [  # look-alikes written with NAMES_AFTER
+    "Could you let me know when the new SIM is on the way?",
+    "Please add Disney Plus as an extra on my plan.",
+    "I want to remove Netflix from the family plan.",
+    "Send the contract to my lawyer, please.",
+    "Cheers for sorting it, legend!",
+    "Bitte richten Sie Ihrem Team aus, dass ich angerufen habe.",
+    "Ich möchte Apple Music als Option eintragen.",
+    "Kunt u mij even terugbellen?",
+    "Ik wil Ziggo Sport toevoegen aan mijn bundel.",
+    "Kérem, szóljanak a szerelőnek, hogy megjött a router.",
+    "Köszönöm a segítséget, Telekom!",
+    "Pouvez-vous prévenir le service technique ?",
+    "Je voudrais ajouter Canal Plus comme option.",
+    "We moved to Florence, Italy, and roaming fails.",
+    "The signal is weak near Victoria Station in London.",
+]
+
 
 _TITLES = {  # titles and degrees Faker adds to names, in any case ("mevrouw", "dr."): not what identifies a person
     "Dr", "Mr", "Mrs", "Ms", "Mx", "Prof", "Univ", "Jr", "Sr", "PhD", "MD", "DDS", "DVM", "II", "III", "IV", "Sc",
@@ -1103,9 +1154,10 @@ def uncased(heldout: bool = False, last: bool = False) -> list[Message]:
 
 def wider(chosen: str = "wider") -> list[Message]:
     """One of the sets of names from beyond the lists, as messages with their marked name: "wider" (NAMES_WIDER),
-    "heldout" (NAMES_WIDER_HELDOUT), "last" (NAMES_LAST), "next" (NAMES_NEXT) or "final" (NAMES_FINAL)."""
+    "heldout" (NAMES_WIDER_HELDOUT), "last" (NAMES_LAST), "next" (NAMES_NEXT), "final" (NAMES_FINAL) or "after"
+    (NAMES_AFTER)."""
     sets = {"wider": NAMES_WIDER, "heldout": NAMES_WIDER_HELDOUT, "last": NAMES_LAST, "next": NAMES_NEXT,
-            "final": NAMES_FINAL}  # fmt: skip
+            "final": NAMES_FINAL, "after": NAMES_AFTER}  # fmt: skip
     return [marked(text, "NAME", locale, i) for i, (locale, text) in enumerate(sets[chosen])]
 
 

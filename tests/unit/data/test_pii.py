@@ -154,6 +154,12 @@ def test_names_beyond_the_six_locales_are_masked_whole(text: str, expected: str)
         ("Grüße aus Köln, Lukas", "Grüße aus Köln, <NAME>"),
         ("I tried Netflix, Disney, Amazon and nothing works.", "I tried Netflix, Disney, Amazon and nothing works."),
         ("I live in Austin, Texas.", "I live in Austin, Texas."),
+        ("Can you ask Sarah to call me back?", "Can you ask <NAME> to call me back?"),  # a first name alone
+        ("Mein Bruder hat mit Jonas gesprochen.", "Mein Bruder hat mit <NAME> gesprochen."),
+        ("Our company is based in San Jose.", "Our company is based in San Jose."),
+        ("Translate it into French and German.", "Translate it into French and German."),
+        ("I'm flying to Jordan next week.", "I'm flying to Jordan next week."),
+        ("My ex-partner Anna uses your network.", "My ex-partner <NAME> uses your network."),
         ("Regards, Customer Services", "Regards, Customer Services"),
         ("It's Tyler again, the router died.", "It's <NAME> again, the router died."),
         ("Writing works better for me than calling, I'm Deaf.", "Writing works better for me than calling, I'm Deaf."),

@@ -10,6 +10,7 @@ import pytest
 from tasks.data.pii import scrub
 from tasks.evaluation import pii_formats_set as formats_set
 from tasks.evaluation.pii_set import (
+    NAMES_AFTER_NEGATIVES,
     NAMES_BESIDE_LOWER_PLACES,
     NAMES_BESIDE_PLACES,
     NAMES_FINAL_NEGATIVES,
@@ -156,12 +157,14 @@ def test_names_written_after_every_change_of_the_day() -> None:
     assert [t for t in NAMES_LAST_NEGATIVES if scrub(t) != t] == []
 
 
-@pytest.mark.parametrize(("chosen", "least"), [("next", 30), ("final", 25)])
+@pytest.mark.parametrize(("chosen", "least"), [("next", 30), ("final", 25), ("after", 27)])
 def test_names_written_apart_from_the_changes_they_measure(chosen: str, least: int) -> None:
     """NAMES_NEXT, written before the changes after NAMES_LAST: 23 of 30 before, 24 after the first round, 30 after
     the second, which its misses led (no longer blind). NAMES_FINAL, written after both: 22 of 30 with the code
-    before them, 25 after. Their look-alikes: 2 of 15 and 1 of 15 masked a name before, none after."""
+    before them, 25 after. NAMES_AFTER, written after the last change (a lone first name inside a sentence): 20 of
+    30 with the code before the session, 27 after. Their look-alikes: 2, 1 and 0 of 15 masked a name before, none
+    after."""
     hits = [found(m.values[0][1], scrub(m.text), m.text) for m in wider(chosen)]
     assert sum(hits) >= least
-    negatives = NAMES_NEXT_NEGATIVES if chosen == "next" else NAMES_FINAL_NEGATIVES
+    negatives = {"next": NAMES_NEXT_NEGATIVES, "final": NAMES_FINAL_NEGATIVES, "after": NAMES_AFTER_NEGATIVES}[chosen]
     assert [t for t in negatives if "<NAME>" in scrub(t)] == []
