@@ -80,15 +80,20 @@ def addresses() -> None:
 
     print("\npostal addresses written by hand in real formats (a value counts only when none of it is left):")
     print(f"{'':<38}" + "".join(f"{loc:>7}" for loc in LOCALES) + f"{'all':>7}")
-    for heldout in (False, True):
-        data = hand_written(heldout)
+    labels = {
+        "written": "the set the rules were written on",
+        "heldout": HELD_OUT,
+        "new": "ADDRESSES_NEW (its misses then fixed)",
+        "later": "ADDRESSES_LATER (after the fixes)",
+    }
+    for chosen, label in labels.items():
+        data = hand_written(chosen)
         hits: dict[str, list[bool]] = defaultdict(list)
         for m in data:
             if m.values:
                 hits[m.locale].append(found(m.values[0][1], scrub(m.text), m.text))
         cells = "".join(f"{sum(hits[loc]) / len(hits[loc]):7.2f}" for loc in LOCALES)
         every = [h for c in hits.values() for h in c]
-        label = HELD_OUT if heldout else "the set the rules were written on"
         print(f"{label:<38}{cells}{sum(every) / len(every):7.2f}  (n={len(every)})")
     changed([m.text for m in hand_written() if not m.values])
 

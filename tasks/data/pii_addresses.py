@@ -51,7 +51,10 @@ _FR_ARTICLE = r"(?:(?:de|du|des|la|le|les)\s+|(?:d|l)['’])*"
 _HU_TYPE = (
     "(?:" + _and_capitals(r"utca|u\.|út|útja|tér|tere|körút|krt\.|köz|sor|sétány|fasor|rakpart|lakótelep|ltp\.") + ")"
 )
-_HU_FLOOR = r"(?:\s?(?:[IVX]{1,4}\.?\s?(?:em\.|emelet)\s?\d{1,3}\.?|\d{1,2}/\d{1,3}\.?|fszt\.?\s?\d{0,3}\.?))?"
+_HU_FLOOR = (  # II. em. 5., 2. emelet 5. ajtó, 3/4., fszt. 1.
+    r"(?:\s?(?:(?:[IVX]{1,4}|\d{1,2})\.?\s?(?:em\.|emelet)\s?\d{1,3}\.?(?:\s?ajtó)?|\d{1,2}/\d{1,3}\.?"
+    r"|fszt\.?\s?\d{0,3}\.?))?"
+)
 
 _STREETS = [
     re.compile(p)
@@ -73,7 +76,8 @@ _STREETS = [
         # 27 rue des Acacias, 12 bis, avenue Foch, 8, boulevard Victor Hugo, 3 place Bellecour
         rf"(?<![\w.:/+-])\d{{1,4}}(?:\s?(?:bis|ter|[A-Z])\b)?,?\s+{_FR_TYPE}\s+{_FR_ARTICLE}[{_U}][\w'’-]*"
         rf"(?:\s+{_FR_ARTICLE}[{_U}][\w'’-]*){{0,3}}",
-        r"\b(?:P\.?\s?O\.?\s?Box|Postfach|Postbus)\s\d{1,6}(?:\s\d{2}){0,2}\b",  # PO Box 2231, Postfach 10 12 34
+        # PO Box 2231, Postfach 10 12 34, Postbus 1200, Pf. 200 (Hungarian), BP 45 (French)
+        r"\b(?:P\.?\s?O\.?\s?Box|Postfach|Postbus|Pf\.|Postafiók|B\.?P\.?)\s\d{1,6}(?:\s\d{2}){0,2}\b",
     )
 ]
 # Váci utca 12. 3/4., Andrássy út 60., Kárász u. 5., Baross Gábor út 15., Piac utca 20. II. em. 5., Október 6. utca
@@ -102,7 +106,11 @@ _UK_POSTCODE = r"[A-Z]{1,2}\d[A-Z\d]?\s?\d[A-Z]{2}\b"
 _US_STATE_ZIP = r"[A-Z]{2}\s\d{5}(?:-\d{4})?\b"
 _POSTCODE = r"(?:[A-Z]{1,2}-)?(?:\d{5}|\d{4}\s?[A-Z]{2}(?![a-z])|\d{4})"
 _BEFORE = [  # what may stand before a street, matched against the text up to it
-    re.compile(r"(?:Flat|Apt\.?|Apartment|Unit|Suite|Studio|Bâtiment|Bât\.|Building|Wohnung|Whg\.)\s+\w{1,4},?\s+$"),
+    re.compile(  # Flat 3, Flat 2/1 (a Glasgow tenement: floor and door), bâtiment B, escalier 2, Whg. 4
+        r"(?:Flat|Apt\.?|Apartment|Unit|Suite|Studio|Building|Wohnung|Whg\.|(?i:bâtiment|bât\.|escalier|esc\.|appartement"
+        r"|appt\.?|étage))\s+\w{1,4}(?:/\w{1,3})?,?\s+$"
+    ),
+    re.compile(rf"(?:{_TOWN},?\s+)?[IVX]{{1,5}}\.\s?(?:kerület|ker\.),?\s+$"),  # Budapest XI. kerület,
     re.compile(
         rf"(?:The\s+)?(?:{_CAP}\s+){{0,3}}(?:House|Cottage|Farm|Lodge|Rectory|Barn|Mill|Manor|Hall|Villa|Court|Tower"
         r"|Apartments|Mansions|Buildings?),?\s+$"

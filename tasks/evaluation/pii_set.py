@@ -273,6 +273,71 @@ ADDRESSES_HELDOUT = [
     ("fr_FR", "Je réside au [[7 place du Capitole, 31000 Toulouse]]."),
     ("fr_FR", "Envoyez la box à [[15 av. Jean Médecin, 06000 Nice]]."),
 ]
+ADDRESSES_NEW = [  # written before the changes of 2026-12-06 (next session) and measured once: 19 of 24, then fixed
+    ("en_GB", "Please post it to [[Flat 2/1, 14 Byres Road, Glasgow G11 5RD]]."),
+    ("en_GB", "The router is at my mum's, [[22 Church Lane, Little Milton, Oxford OX44 7PU]]."),
+    ("en_GB", "I've moved from [[9 Victoria Terrace, Leeds LS3 1BX]] to my partner's place."),
+    ("en_GB", "Address on the account should be [[The Coach House, Mill Road, Holt NR25 6HR]]."),
+    ("en_US", "Ship the phone to [[Apt 4B, 220 W 42nd St, New York, NY 10036]]."),
+    ("en_US", "We're at [[1600 Pennsylvania Ave NW, Washington, DC 20500]] for the week."),
+    ("en_US", "New billing address: [[PO Box 4417, Boise, ID 83711]]"),
+    ("en_US", "Service address is [[77 Lakeshore Dr, Unit 12, Chicago IL 60611]]."),
+    ("de_DE", "Bitte an [[Am Markt 3, 28195 Bremen]] liefern."),
+    ("de_DE", "Meine neue Anschrift lautet [[An der Alster 47, 20099 Hamburg]]."),
+    ("de_DE", "Postanschrift: [[Platz der Republik 1, 11011 Berlin]]"),
+    ("de_DE", "Der Router steht bei meiner Oma in der [[Lindenallee 12, 04109 Leipzig]]."),
+    ("nl_NL", "Stuur de nieuwe simkaart naar [[Laan van Meerdervoort 52, 2517 AK Den Haag]]."),
+    ("nl_NL", "Ik woon op [[Burgemeester de Withstraat 4, 5611 AB Eindhoven]]."),
+    ("nl_NL", "Factuuradres: [[Postbus 9100, 1006 AC Amsterdam]]"),
+    ("nl_NL", "Het modem moet naar [[Oudegracht 201 bis, Utrecht]]."),
+    ("hu_HU", "A routert a [[Budapest XI. kerület, Bartók Béla út 15/B.]] címre kérem."),
+    ("hu_HU", "Szállítási cím: [[6720 Szeged, Kárász u. 6.]]"),
+    ("hu_HU", "Átköltöztem a [[9021 Győr, Baross Gábor út 21. 2. em. 5.]] címre."),
+    ("hu_HU", "Postafiók: [[1364 Budapest, Pf. 200]]"),
+    ("fr_FR", "Merci d'envoyer la box à [[Résidence Les Tilleuls, bâtiment B, 4 allée des Pins, 69008 Lyon]]."),
+    ("fr_FR", "Mon adresse de facturation : [[BP 45, 33001 Bordeaux Cedex]]"),
+    ("fr_FR", "J'habite [[18 quai de la Fosse, 44000 Nantes]] depuis mars."),
+    ("fr_FR", "Le technicien doit venir au [[5 impasse des Lilas 67000 Strasbourg]]."),
+]
+ADDRESS_NEW_NEGATIVES = [  # written with ADDRESSES_NEW
+    "Please post it to the address on my account.",
+    "The router is at my mum's, she lives nearby.",
+    "Ship the phone to the store on 42nd Street for pickup, order 220.",
+    "Bitte an die Filiale am Markt liefern.",
+    "Stuur de nieuwe simkaart naar mijn werkadres.",
+    "A routert a régi címemre kérem.",
+    "Merci d'envoyer la box au point relais le plus proche.",
+    "Room 12, Building 4 has no Wi-Fi at the conference.",
+]
+
+ADDRESSES_LATER = [  # written after those fixes; measured once before them (17 of 18) and once after
+    ("en_GB", "Could the engineer come to [[Apartment 14, Harbour Court, 3 Ocean Way, Southampton SO14 3JQ]]?"),
+    ("en_GB", "I'm now living at [[41a Cowley Road, Oxford OX4 1HP]], please update."),
+    ("en_GB", "Old address was [[Rose Cottage, 2 Brook Lane, Ambleside LA22 9DH]]."),
+    ("en_US", "Deliver to [[3400 Peachtree Rd NE, Suite 800, Atlanta, GA 30326]] please."),
+    ("en_US", "My address on file is wrong, it should be [[88 Maple Ave, Apt 2C, Portland, ME 04101]]."),
+    ("en_US", "Mail the refund check to [[PO Box 1187, Santa Fe, NM 87504]]."),
+    ("de_DE", "Bitte schicken Sie den Router an [[Kurfürstendamm 195, 10707 Berlin]]."),
+    ("de_DE", "Ich bin umgezogen: [[Auf der Höhe 9, 53127 Bonn]]."),
+    ("de_DE", "Rechnungsadresse ist [[Postfach 40 12 21, 80712 München]]."),
+    ("nl_NL", "Mijn nieuwe adres is [[Prinsengracht 263-1, 1016 GV Amsterdam]]."),
+    ("nl_NL", "Kan de monteur naar [[Van Oldenbarneveltlaan 14, 3818 HB Amersfoort]] komen?"),
+    ("nl_NL", "Graag de doos bezorgen op [[Hoofdstraat 7a, 9401 EZ Assen]]."),
+    ("hu_HU", "Az új címem: [[1137 Budapest, Pozsonyi út 38. III. em. 2.]]"),
+    ("hu_HU", "Kérem, küldjék a [[7621 Pécs, Király u. 14.]] címre."),
+    ("hu_HU", "A [[Debrecen, Piac utca 20.]] alatti lakásba költöztem."),
+    ("fr_FR", "Veuillez livrer au [[25 boulevard Saint-Michel, 75006 Paris]]."),
+    ("fr_FR", "Nouvelle adresse : [[Appartement 12, 8 rue Sainte-Catherine, 33000 Bordeaux]]"),
+    ("fr_FR", "Le colis doit aller à [[2 bis, rue des Écoles, 21000 Dijon]]."),
+]
+ADDRESS_LATER_NEGATIVES = [  # written with ADDRESSES_LATER
+    "Could the engineer come to the office on the third floor?",
+    "Suite 800 is where our meeting room is, no signal there.",
+    "Apartment 14 in our building has no fibre yet.",
+    "Kurfürstendamm shops have bad signal, is there an outage?",
+    "A III. emeleten nincs térerő.",
+    "Le 25 décembre, la boutique est fermée.",
+]
 ADDRESS_NEGATIVES = [
     "Is the shop in the Westfield centre open on Sunday?",
     "I'm on floor 3 of building 5 at work and have no signal.",
@@ -1128,11 +1193,13 @@ def unseen_names(per_template: int = 2, seed: int = 0) -> list[Message]:
     return out + [Message(text, [], "en", -1) for text in NAME_NEGATIVES]
 
 
-def hand_written(heldout: bool = False) -> list[Message]:
-    """ADDRESSES (or ADDRESSES_HELDOUT) as messages with their marked value, then ADDRESS_NEGATIVES."""
-    rows = ADDRESSES_HELDOUT if heldout else ADDRESSES
-    out = [marked(text, "ADDRESS", locale, i) for i, (locale, text) in enumerate(rows)]
-    return out + [Message(text, [], "en", -1) for text in ADDRESS_NEGATIVES]
+def hand_written(chosen: str = "written") -> list[Message]:
+    """One set of addresses as messages with their marked value: "written" (ADDRESSES), "heldout"
+    (ADDRESSES_HELDOUT), "new" (ADDRESSES_NEW) or "later" (ADDRESSES_LATER); then every set's look-alikes."""
+    rows = {"written": ADDRESSES, "heldout": ADDRESSES_HELDOUT, "new": ADDRESSES_NEW, "later": ADDRESSES_LATER}
+    out = [marked(text, "ADDRESS", locale, i) for i, (locale, text) in enumerate(rows[chosen])]
+    negatives = ADDRESS_NEGATIVES + ADDRESS_NEW_NEGATIVES + ADDRESS_LATER_NEGATIVES
+    return out + [Message(text, [], "en", -1) for text in negatives]
 
 
 def marked(text: str, kind: str, locale: str, index: int) -> Message:

@@ -62,16 +62,18 @@ def test_a_value_counts_as_found_only_when_nothing_of_it_is_left() -> None:
     assert found("Dr. Anna Berg", "Signed, Dr. <NAME>", "Signed, Dr. Anna Berg")  # a title identifies nobody
 
 
-@pytest.mark.parametrize(("heldout", "floor"), [(False, 0.97), (True, 0.88)])
-def test_addresses_written_by_hand_are_masked_whole(heldout: bool, floor: float) -> None:
-    """Measured: 68 of 68 on the set the address rules were written on, 33 of 36 held out (2026-12-05)."""
-    data = [m for m in hand_written(heldout) if m.values]
+@pytest.mark.parametrize(("chosen", "floor"), [("written", 0.97), ("heldout", 0.88), ("new", 1.0), ("later", 1.0)])
+def test_addresses_written_by_hand_are_masked_whole(chosen: str, floor: float) -> None:
+    """Measured: 68 of 68 on the set the address rules were written on, 33 of 36 held out (2026-12-05); 19 of 24 on
+    ADDRESSES_NEW, then 24 after the fixes it led (a flat's "2/1", "bâtiment B", "XI. kerület", "2. em. 5.", "Pf.");
+    ADDRESSES_LATER, written after them, 17 of 18 with the code before and 18 after (2026-12-06)."""
+    data = [m for m in hand_written(chosen) if m.values]
     hits = [found(m.values[0][1], scrub(m.text), m.text) for m in data]
     assert sum(hits) / len(hits) >= floor
 
 
 def test_address_look_alikes_mostly_come_through_unchanged() -> None:
-    """One of 48 changes today: "10 Downing Street", an address, though nobody's own."""
+    """One of 62 changes: "10 Downing Street", an address, though nobody's own."""
     negatives = [m.text for m in hand_written() if not m.values]
     assert len([t for t in negatives if scrub(t) != t]) <= 1
 
