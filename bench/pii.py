@@ -174,8 +174,13 @@ def written_formats() -> None:
     from tasks.evaluation.pii_set import found
 
     print("\nphones, e-mails, IBANs, cards and IPs written by hand (a value counts only when none of it is left):")
-    for heldout in (False, True):
-        data = messages(heldout)
+    labels = {
+        "written": "the set the rules were fixed on",
+        "heldout": HELD_OUT,
+        "last": "WRITTEN_LAST (a later session)",
+    }
+    for chosen, label in labels.items():
+        data = messages(chosen)
         hits: dict[str, list[bool]] = defaultdict(list)
         missed = []
         for m in (m for m in data if m.values):
@@ -185,11 +190,10 @@ def written_formats() -> None:
                 missed.append(f"    missed: {out}")
         every = [h for c in hits.values() for h in c]
         cells = "  ".join(f"{kind} {sum(h)}/{len(h)}" for kind, h in sorted(hits.items()))
-        label = HELD_OUT if heldout else "the set the rules were fixed on"
         print(f"  {label:<38} {sum(every)}/{len(every)}  ({cells})")
         for line in missed:
             print(line)
-    changed([m.text for m in messages() if not m.values], "  ")
+    changed([m.text for chosen in ("written", "last") for m in messages(chosen) if not m.values], "  ")
 
 
 def national_ids(per_template: int) -> None:

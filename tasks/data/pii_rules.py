@@ -75,7 +75,8 @@ IBAN = re.compile(r"\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,4})?\b"
 CARD = re.compile(r"(?<![\d-])(?:\d[ -]?){11,18}\d(?![\d-])")
 IPV4 = re.compile(r"(?<![\w.])(?:\d{1,3}\.){3}\d{1,3}(?!\.?\d)")  # not a firmware version's tail
 IPV6 = re.compile(r"(?<![\w:])(?:[0-9A-Fa-f]{0,4}:){2,7}[0-9A-Fa-f]{1,4}(?![\w:])")  # "::" too; checked after
-PHONE = re.compile(r"(?<![\w+])(?:\+|00)?\(?\d[\d \-.()/]{6,18}\d(?:\s?(?:x|ext\.?)\s?\d{1,5})?(?![\w])")
+# A phone never continues a code: "Reference ABC-1234-5678-9012" is no "ABC-<PHONE>"
+PHONE = re.compile(r"(?<![\w+])(?<!\w[-/])(?:\+|00)?\(?\d[\d \-.()/]{6,18}\d(?:\s?(?:x|ext\.?)\s?\d{1,5})?(?![\w])")
 
 
 def _latin(case: Callable[[str], bool]) -> str:
@@ -178,6 +179,8 @@ def iban_spans(text: str) -> Iterator[tuple[int, int]]:
 
 
 def _is_public_ip(m: re.Match[str], text: str) -> bool:
+    if preceded_by_id_label(text, m.start()):
+        return False  # "Firmware 7.57.1.12", "version 10.2.0.4": a version, though it reads as a public address
     try:
         ip = ipaddress.ip_address(m.group())
     except ValueError:

@@ -94,9 +94,47 @@ NEGATIVES = [  # written with WRITTEN_HELDOUT
     "Look at the router dot matrix display.",
 ]
 
+WRITTEN_LAST = [  # written 2026-12-06 (a later session) in formats the others lack; 24 of 24 found as their type
+    ("en_GB", "PHONE", "Call me on [[+44 (0)7911 123456]] after six."),
+    ("en_US", "PHONE", "my number is [[(555) 013-4567]] ext 22"),
+    ("de_DE", "PHONE", "Mobil: [[0151/23456789]]"),
+    ("nl_NL", "PHONE", "Bel me terug op [[06-12345678]] aub."),
+    ("hu_HU", "PHONE", "Hívjon a [[+36 30 123 4567]] számon."),
+    ("fr_FR", "PHONE", "Rappelez-moi au [[+33 6 12 34 56 78]] svp."),
+    ("en_GB", "PHONE", "WhatsApp [[+491701234567]] if easier"),
+    ("de_DE", "PHONE", "Tel.: [[030 12345678]]"),
+    ("en_GB", "PHONE", "text me at [[07700.900.461]]"),
+    ("nl_NL", "PHONE", "Landline [[+31 20 794 0000]], mobile below."),
+    ("en_US", "EMAIL", "reach me at [[maria.gonzalez+vodaline@proton.me]] pls"),
+    ("en_GB", "EMAIL", "Email: [[J.Smith@company.co.uk]]"),
+    ("de_DE", "EMAIL", "contact [[info@müller-bau.de]] for the invoice"),
+    ("hu_HU", "EMAIL", "my mail is [[kovacs_anna92@freemail.hu]]."),
+    ("de_DE", "IBAN", "IBAN: [[de89 3704 0044 0532 0130 00]]"),
+    ("nl_NL", "IBAN", "Mijn rekening is [[NL91ABNA0417164300]], graag terugstorten."),
+    ("fr_FR", "IBAN", "Virement sur [[FR76 3000 6000 0112 3456 7890 189]] merci"),
+    ("hu_HU", "IBAN", "Számlaszám: [[HU42 1177 3016 1111 1018 0000 0000]]"),
+    ("en_US", "CARD", "card [[4111-1111-1111-1111]] exp 12/27"),
+    ("de_DE", "CARD", "Kartennummer [[5500 0000 0000 0004]]"),
+    ("en_US", "CARD", "my amex is [[3782 822463 10005]]"),
+    ("en_GB", "IP", "My IP shows as [[81.2.69.160]] in the app."),
+    ("de_DE", "IP", "The IPv6 is [[2a02:8108:1140:5a00:1c2d:3e4f:5a6b:7c8d]]"),
+    ("en_US", "IP", "ping [[8.8.4.4]] fails from home"),
+]
+NEGATIVES_LAST = [  # written with WRITTEN_LAST: two changed ("Firmware <IP>", "ABC-<PHONE>"), then fixed
+    "Firmware 7.57.1.12 installed, still slow.",
+    "Order 2024-11-05-0042 has not arrived.",
+    "Speed test says 250/40 Mbit, I pay for 500/50.",
+    "The router is on 192.168.0.1 and the gateway on 10.0.0.138.",
+    "Reference ABC-1234-5678-9012 on the letter.",
+    "Version 14.2.1 (build 23C71) of the app crashes.",
+    "Tracking number 1Z999AA10123456784.",
+    "My contract ends 31.12.2025 at 23:59.",
+]
 
-def messages(heldout: bool = False) -> list[Message]:
-    """WRITTEN (or WRITTEN_HELDOUT) as messages with their marked value, then the negatives."""
-    rows = WRITTEN_HELDOUT if heldout else WRITTEN
+
+def messages(chosen: str = "written") -> list[Message]:
+    """WRITTEN, WRITTEN_HELDOUT ("heldout") or WRITTEN_LAST ("last") as messages with their marked value, then the
+    negatives written with them."""
+    rows = {"written": WRITTEN, "heldout": WRITTEN_HELDOUT, "last": WRITTEN_LAST}[chosen]
     out = [marked(text, kind, locale, i) for i, (locale, kind, text) in enumerate(rows)]
-    return out + [Message(text, [], "", -1) for text in NEGATIVES]
+    return out + [Message(text, [], "", -1) for text in (NEGATIVES_LAST if chosen == "last" else NEGATIVES)]

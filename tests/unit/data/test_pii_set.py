@@ -106,13 +106,14 @@ def test_people_beside_place_words_stay_people() -> None:
     assert [t for t in NAMES_BESIDE_LOWER_PLACES if "<NAME>" not in scrub(t)] == []
 
 
-@pytest.mark.parametrize("heldout", [False, True])
-def test_structured_values_written_by_hand_are_masked(heldout: bool) -> None:
+@pytest.mark.parametrize(("chosen", "floor"), [("written", 1.0), ("heldout", 0.96), ("last", 1.0)])
+def test_structured_values_written_by_hand_are_masked(chosen: str, floor: float) -> None:
     """Measured 2026-12-05: 34 of 34 on the set the rules were fixed on, 29 of 30 held out (30 after the French
-    five-pair fix). No look-alike may change."""
-    data = formats_set.messages(heldout)
+    five-pair fix); 2026-12-06, 24 of 24 written in other formats (two of their look-alikes changed, then fixed). No
+    look-alike may change."""
+    data = formats_set.messages(chosen)
     hits = [found(m.values[0][1], scrub(m.text), m.text) for m in data if m.values]
-    assert sum(hits) / len(hits) >= (1.0 if not heldout else 0.96)
+    assert sum(hits) / len(hits) >= floor
     assert [t for t in (m.text for m in data if not m.values) if scrub(t) != t] == []
 
 
