@@ -35,12 +35,12 @@ from tasks.data.pii_rules import (
     FIRST_PERSON,
     GREETINGS,
     NOT_NAMES,
+    PLACE_OPENERS,
     SUPPORT_LOCALES,
     after_title,
     cued_names,
     everyday_words,
     faker_names,
-    first_names,
     is_place,
     known_names,
 )
@@ -311,21 +311,33 @@ def _addressed(text: str, m: re.Match[str]) -> bool:
 
 
 def _lone_name(text: str, m: re.Match[str]) -> bool:
-    """A first name of the supported locales standing alone in a sentence, after a lower-case word that does not stand
-    before places or things, and no everyday word, country or title: "ask Sarah to call", "tell Mohammed", "for
-    Emma"; not "to Jordan", "in Florence", "the Summer"."""
+    """A first name (of any locale the model learns) standing alone in a sentence, after a lower-case word that does
+    not stand before places or things, or after an everyday word opening the sentence ("Tell Dmitri"); and no
+    everyday word, country or title: "ask Sarah to call", "möchte Emre als", "for Emma"; not "to Jordan", "in
+    Florence", "the Summer"."""
     word = m.group(1)
     before = _LONE_BEFORE.search(text, max(0, m.start() - 24), m.start())
     previous = before.group(1) if before else ""
-    if not previous[:1].islower() or previous in _PLACE_WORDS or previous in _BEFORE_THINGS:
+    if (
+        previous.lower() in _PLACE_WORDS
+        or previous.lower() in _BEFORE_THINGS
+        or not (previous[:1].islower() or _opens_sentence(text, before.start(1) if before else 0, previous))
+    ):
         return False  # "San Jose", "Lake Louise": a capitalised word before it makes a run, read elsewhere
     return (
-        word in first_names()
+        word in _listed()
         and word.lower() not in everyday_words()
         and word.lower() not in pii_uncased.EVERYDAY
         and word not in NOT_NAMES | GREETINGS | _TITLES | _NOT_LONE
         and word not in _countries()
     )
+
+
+def _opens_sentence(text: str, start: int, word: str) -> bool:
+    """`word`, at `start`, opens its sentence and is an everyday word there, no place's first word ("Tell", "Ask",
+    not "Lake", "San")."""
+    opening = text[:start].rstrip()
+    return (not opening or opening[-1] in ".!?:\n") and word.lower() in everyday_words() and word not in PLACE_OPENERS
 
 
 @lru_cache(maxsize=1)
