@@ -140,6 +140,7 @@ def uncased_names() -> None:
 def wider_names() -> None:
     from tasks.evaluation.pii_set import (
         NAMES_AFTER_NEGATIVES,
+        NAMES_CLOSING_NEGATIVES,
         NAMES_FINAL_NEGATIVES,
         NAMES_LAST_NEGATIVES,
         NAMES_NEXT_NEGATIVES,
@@ -155,14 +156,16 @@ def wider_names() -> None:
         "NAMES_LAST (its misses then fixed)": wider("last"),
         "NAMES_NEXT (written before the fixes)": wider("next"),
         "NAMES_FINAL (written after them)": wider("final"),
-        "NAMES_AFTER (after the last change)": wider("after"),
+        "NAMES_AFTER (its misses then fixed)": wider("after"),
+        "NAMES_CLOSING (after every change)": wider("closing"),
     }
     masked(sets)
     changed(NAMES_WIDER_NEGATIVES, "  ")
     print("  look-alikes written after the change, which the cue's check was then fixed on:")
     changed(NAMES_WIDER_NEGATIVES_MORE, "  ")
     written = {"NAMES_LAST": NAMES_LAST_NEGATIVES, "NAMES_NEXT": NAMES_NEXT_NEGATIVES,
-               "NAMES_FINAL": NAMES_FINAL_NEGATIVES, "NAMES_AFTER": NAMES_AFTER_NEGATIVES}  # fmt: skip
+               "NAMES_FINAL": NAMES_FINAL_NEGATIVES, "NAMES_AFTER": NAMES_AFTER_NEGATIVES,
+               "NAMES_CLOSING": NAMES_CLOSING_NEGATIVES}  # fmt: skip
     for label, negatives in written.items():
         print(f"  look-alikes written with {label}{'' if label == 'NAMES_LAST' else ' (a name masked)'}:")
         changed(negatives, "  ", names=label != "NAMES_LAST")

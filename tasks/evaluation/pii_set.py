@@ -1126,6 +1126,56 @@ NAMES_AFTER_NEGATIVES = [  # look-alikes written with NAMES_AFTER
     "The signal is weak near Victoria Station in London.",
 ]
 
+NAMES_CLOSING = [  # written after every change of the session; measured once before the changes, once after
+    ("en_US", "Hey, it's [[Brandon]] from apartment 4, is the building's fibre down?"),
+    ("en_GB", "Our nanny [[Agnieszka]] needs a SIM for the kids' tablet."),
+    ("en_US", "I'm writing on behalf of my grandmother, [[Dolores Reyes]], who doesn't use email."),
+    ("en_GB", "Spoke with [[Tariq]] on the phone, he promised a callback within 24h."),
+    ("en_US", "The account holder [[Tyrone Jackson]] authorised me to make changes."),
+    ("en_GB", "Cheers,\n[[Fergus McAllister]]"),
+    ("en_US", "Please don't call [[Miguel]] about this, call me instead."),
+    ("en_GB", "[[Priya Raman]] here, following up on case 88213."),
+    ("en_US", "My daughter's phone is registered under [[Hailey Brooks]]."),
+    ("en_US", "thanks [[kevin]] you were a great help"),
+    ("de_DE", "Guten Tag, mein Name ist [[Ulrike Hoffmann-Berger]]."),
+    ("de_DE", "Frau [[Yılmaz]] aus Ihrem Shop hat mir das Handy verkauft."),
+    ("de_DE", "Könnte [[Niklas]] mich morgen früh anrufen?"),
+    ("de_DE", "Viele Grüße\n[[Dr. Johannes Kleinert]]"),
+    ("de_DE", "Der Zugang gehört meinem Sohn [[Finn]]."),
+    ("nl_NL", "Goedemiddag, u spreekt met [[Annelies Verhoeven]]."),
+    ("nl_NL", "Wilt u [[Thijs]] laten weten dat de storing voorbij is?"),
+    ("nl_NL", "Het nummer is van mijn dochter [[Sara El Khatib]]."),
+    ("nl_NL", "Groet,\n[[Ruud]]"),
+    ("nl_NL", "Mevrouw [[Jansen-Kok]] heeft gisteren gebeld over de factuur."),
+    ("hu_HU", "Jó napot, [[Szűcs Katalin]] vagyok, a netem nem működik."),
+    ("hu_HU", "A lányom, [[Lili]] telefonja elveszett."),
+    ("hu_HU", "Kérem, [[Horváth Péter]] nevére állítsák ki a számlát."),
+    ("hu_HU", "Üdvözlettel:\n[[Kiss-Tóth Andrea]]"),
+    ("hu_HU", "Beszéltem [[Gáborral]] a boltban, ő azt mondta, jó lesz."),
+    ("fr_FR", "Bonjour, je suis [[Élodie Marchand]], cliente depuis 2015."),
+    ("fr_FR", "Mon mari [[Olivier]] a appelé hier sans succès."),
+    ("fr_FR", "Merci de contacter [[Mme Fatou Diop]] pour l'installation."),
+    ("fr_FR", "Bien à vous,\n[[Grégoire de La Tour]]"),
+    ("fr_FR", "Est-ce que [[Baptiste]] peut me rappeler ?"),
+]
+NAMES_CLOSING_NEGATIVES = [  # look-alikes written with NAMES_CLOSING
+    "Hey, it's the tenant from apartment 4, is the fibre down?",
+    "Our Nanny Cam needs a SIM for remote viewing.",
+    "Please don't call the landline about this, call my mobile.",
+    "The account holder authorised me to make changes.",
+    "thanks guys you were a great help",
+    "Guten Tag, mein Vertrag läuft bald aus.",
+    "Könnte jemand mich morgen früh anrufen?",
+    "Wilt u de monteur laten weten dat de storing voorbij is?",
+    "Groet,\nde bewoners van nummer 12",
+    "A lányom telefonja elveszett.",
+    "Kérem, a cég nevére állítsák ki a számlát.",
+    "Mon mari a appelé hier sans succès.",
+    "Est-ce que Bouygues peut me rappeler ?",
+    "The Jordan Valley tour had no roaming signal.",
+    "Victoria and Albert Museum wifi is blocked.",
+]
+
 
 _TITLES = {  # titles and degrees Faker adds to names, in any case ("mevrouw", "dr."): not what identifies a person
     "Dr", "Mr", "Mrs", "Ms", "Mx", "Prof", "Univ", "Jr", "Sr", "PhD", "MD", "DDS", "DVM", "II", "III", "IV", "Sc",
@@ -1221,10 +1271,10 @@ def uncased(heldout: bool = False, last: bool = False) -> list[Message]:
 
 def wider(chosen: str = "wider") -> list[Message]:
     """One of the sets of names from beyond the lists, as messages with their marked name: "wider" (NAMES_WIDER),
-    "heldout" (NAMES_WIDER_HELDOUT), "last" (NAMES_LAST), "next" (NAMES_NEXT), "final" (NAMES_FINAL) or "after"
-    (NAMES_AFTER)."""
+    "heldout" (NAMES_WIDER_HELDOUT), "last" (NAMES_LAST), "next" (NAMES_NEXT), "final" (NAMES_FINAL), "after"
+    (NAMES_AFTER) or "closing" (NAMES_CLOSING)."""
     sets = {"wider": NAMES_WIDER, "heldout": NAMES_WIDER_HELDOUT, "last": NAMES_LAST, "next": NAMES_NEXT,
-            "final": NAMES_FINAL, "after": NAMES_AFTER}  # fmt: skip
+            "final": NAMES_FINAL, "after": NAMES_AFTER, "closing": NAMES_CLOSING}  # fmt: skip
     return [marked(text, "NAME", locale, i) for i, (locale, text) in enumerate(sets[chosen])]
 
 
