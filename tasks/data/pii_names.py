@@ -35,6 +35,7 @@ from tasks.data.pii_rules import (
     FIRST_PERSON,
     GREETINGS,
     NOT_NAMES,
+    NOT_SINGLE,
     PLACE_OPENERS,
     SUPPORT_LOCALES,
     after_title,
@@ -95,14 +96,12 @@ _BEFORE_COMMA = re.compile(r"(\S+), \Z")
 # One capitalised word inside a sentence, between lower-case words: "ask Sarah to call", "mit Jonas gesprochen"
 _LONE = re.compile(rf"(?<=[{_LOWER}] )([{_UPPER}][{_LOWER}]+)(?![\w'’-]| [{_UPPER}\d])")
 _LONE_BEFORE = re.compile(r"(\S+) \Z")
-# Words before a place or a thing, not a person ("flying to Jordan", "from Paris", "der Router"), and listed first
-# names that are a language, a car or a device here
+# Words before a place or a thing, not a person ("flying to Jordan", "from Paris", "der Router")
 _PLACE_WORDS = {
     "to", "from", "near", "via", "into", "over", "around", "across", "through", "visit", "visiting", "fly", "flying",
     "going", "moved", "live", "living", "stay", "staying", "nach", "aus", "bei", "am", "zum", "zur", "aux", "naar",
     "uit", "bij", "te", "op",
 }  # fmt: skip
-_NOT_LONE = {"German", "Mercedes", "Alexa"}
 _TOKEN = re.compile(r"[^\W\d_]+(?:-[^\W\d_]+)*")  # "Max" of "Max's", "Müller-Lüdenscheidt" whole
 _ABBREVIATIONS = {"Dr", "Mr", "Mrs", "Ms", "Mx", "Prof", "St", "Sr", "Jr", "Ing", "Mag", "Hr", "Fr", "Mme", "Mlle"}
 _TITLES = _ABBREVIATIONS | {"Frau", "Herr", "Herrn", "Mevrouw", "Meneer", "Madame", "Monsieur", "Mademoiselle", "Miss",
@@ -256,7 +255,7 @@ def spans(text: str, model: Model | None) -> list[tuple[int, int]]:
         """A word where a cue says a name follows: a first name of any locale the model learns, or a word the model
         scores as one; not one of NOT_NAMES ("my husband Can't", though Can is a Turkish name; "Max" is lost)."""
         word = text[start:end]
-        if word in NOT_NAMES or word in _TITLES:  # "Bonjour Madame"
+        if word in NOT_NAMES or word in _TITLES or word in NOT_SINGLE:  # "Bonjour Madame", "Hi Alexa"
             return False
         return word in _listed() or (model is not None and model.score(text, start, end) >= model.threshold)
 
@@ -328,7 +327,7 @@ def _lone_name(text: str, m: re.Match[str]) -> bool:
         word in _listed()
         and word.lower() not in everyday_words()
         and word.lower() not in pii_uncased.EVERYDAY
-        and word not in NOT_NAMES | GREETINGS | _TITLES | _NOT_LONE
+        and word not in NOT_NAMES | GREETINGS | _TITLES | NOT_SINGLE
         and word not in _countries()
     )
 

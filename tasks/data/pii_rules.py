@@ -285,6 +285,9 @@ NOT_NAMES = {  # capitalised words that open or close a run of them in support m
     # the sign-offs' nouns: "Beste Grüße" (Beste is a Turkish first name), "Hartelijke Groeten"
     "Grüße", "Grüßen", "Gruß", "Groeten", "Groet", "Salutations", "Cordialement", "Üdvözlettel",
 }  # fmt: skip
+# Listed first names that name a language, a car or a voice assistant here ("Hi Alexa", "Hey Siri", "into German"):
+# never a name on their own. Kept out of NOT_NAMES, which also shape the name model's look-alikes.
+NOT_SINGLE = frozenset({"German", "Mercedes", "Alexa", "Siri", "Cortana", "Bixby"})
 # Greetings before a name ("Bonjour Sophie", "Hallo Frau Schmidt"), trimmed off a run when names are found. Not among
 # NOT_NAMES, which also shape the name model's look-alikes: as such, they moved its threshold from 2.43 to 2.14.
 GREETINGS = frozenset(

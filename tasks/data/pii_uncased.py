@@ -15,7 +15,7 @@ import re
 from collections.abc import Callable, Iterator
 from functools import lru_cache
 
-from tasks.data.pii_rules import NOT_NAMES, UPPER, after_labels, everyday_words, faker_names, first_names
+from tasks.data.pii_rules import NOT_NAMES, NOT_SINGLE, UPPER, after_labels, everyday_words, faker_names, first_names
 
 Single = Callable[[int, int], bool]
 
@@ -83,7 +83,7 @@ def _first() -> frozenset[str]:
     """The supported locales' first names, and those of the same languages as other countries write them ("jeroen"
     is in nl_BE's list, not nl_NL's), less NOT_NAMES and the everyday words there ("hope", "line")."""
     siblings = {n.lower() for n in faker_names("first_names", _SIBLINGS) - NOT_NAMES} - everyday_words()
-    return frozenset({n.lower() for n in first_names()} | siblings) - EVERYDAY
+    return frozenset({n.lower() for n in first_names()} | siblings) - EVERYDAY - {n.lower() for n in NOT_SINGLE}
 
 
 @lru_cache(maxsize=1)

@@ -157,6 +157,7 @@ def test_names_beyond_the_six_locales_are_masked_whole(text: str, expected: str)
         ("Can you ask Sarah to call me back?", "Can you ask <NAME> to call me back?"),  # a first name alone
         ("Tell Dmitri the router is faulty.", "Tell <NAME> the router is faulty."),
         ("Lake Louise has no signal.", "Lake Louise has no signal."),
+        ("Hi Alexa, turn on the lights", "Hi Alexa, turn on the lights"),  # a voice assistant, though a listed name
         ("Mein Bruder hat mit Jonas gesprochen.", "Mein Bruder hat mit <NAME> gesprochen."),
         ("Our company is based in San Jose.", "Our company is based in San Jose."),
         ("Translate it into French and German.", "Translate it into French and German."),
