@@ -285,9 +285,18 @@ NOT_NAMES = {  # capitalised words that open or close a run of them in support m
     # the sign-offs' nouns: "Beste Grüße" (Beste is a Turkish first name), "Hartelijke Groeten"
     "Grüße", "Grüßen", "Gruß", "Groeten", "Groet", "Salutations", "Cordialement", "Üdvözlettel",
 }  # fmt: skip
-# Listed first names that name a language, a car or a voice assistant here ("Hi Alexa", "Hey Siri", "into German"):
-# never a name on their own. Kept out of NOT_NAMES, which also shape the name model's look-alikes.
-NOT_SINGLE = frozenset({"German", "Mercedes", "Alexa", "Siri", "Cortana", "Bixby"})
+# Words a one-word name check takes for names (Faker lists them, or the name model scores them as one) that name a
+# language, a car, a voice assistant or a telecom operator of the supported markets here ("Hi Alexa", "Hey Siri",
+# "into German", "Hoi Ziggo", "Bonjour Bouygues"): never a name on their own. Kept out of NOT_NAMES, which also shape
+# the name model's look-alikes. "Ben" (Dutch operator) is a first name too, and stays one.
+NOT_SINGLE = frozenset(
+    {
+        "German", "Mercedes", "Alexa", "Siri", "Cortana", "Bixby",
+        "Verizon", "Sprint", "Comcast", "Xfinity", "Spectrum", "Vodafone", "Giffgaff", "TalkTalk", "Lebara", "Lyca",
+        "Lycamobile", "Telekom", "Congstar", "Freenet", "Ziggo", "Odido", "Simyo", "Youfone", "Yettel", "Digi",
+        "Orange", "Bouygues", "Sosh", "Proximus", "Swisscom",
+    }
+)  # fmt: skip
 # Greetings before a name ("Bonjour Sophie", "Hallo Frau Schmidt"), trimmed off a run when names are found. Not among
 # NOT_NAMES, which also shape the name model's look-alikes: as such, they moved its threshold from 2.43 to 2.14.
 GREETINGS = frozenset(
