@@ -122,8 +122,8 @@ def test_a_client_that_goes_away_frees_the_engine_and_is_logged_as_cancelled(ser
     base = str(openai.base_url)
     question = {"role": "user", "content": "How do I set up my new router?"}
     long = {"model": NAME, "messages": [question], "max_tokens": 512}
-    with pytest.raises(httpx.ReadTimeout):
-        httpx.post(f"{base}chat/completions", json=long, timeout=httpx.Timeout(30, read=0.5))
+    with pytest.raises(httpx.ReadTimeout):  # llama.cpp writes the 512 tokens in 0.5 s on an idle 2-core machine
+        httpx.post(f"{base}chat/completions", json=long, timeout=httpx.Timeout(30, read=0.1))
     with httpx.stream("POST", f"{base}chat/completions", json={**long, "stream": True}, timeout=30) as stream:
         chunks = (line for line in stream.iter_lines() if line.startswith("data: "))
         assert len([next(chunks) for _ in range(3)]) == 3
