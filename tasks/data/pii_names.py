@@ -106,6 +106,7 @@ _TOKEN = re.compile(r"[^\W\d_]+(?:-[^\W\d_]+)*")  # "Max" of "Max's", "Müller-L
 _ABBREVIATIONS = {"Dr", "Mr", "Mrs", "Ms", "Mx", "Prof", "St", "Sr", "Jr", "Ing", "Mag", "Hr", "Fr", "Mme", "Mlle"}
 _TITLES = _ABBREVIATIONS | {"Frau", "Herr", "Herrn", "Mevrouw", "Meneer", "Madame", "Monsieur", "Mademoiselle", "Miss",
                             "Sir", "Doctor", "Professor"}  # fmt: skip
+_NEVER_ALONE = NOT_NAMES | _TITLES | NOT_SINGLE  # no name on its own, whatever a list or the model says
 _PAIR = re.compile(  # two capitalised words side by side: a cheap test that most messages fail
     rf"[{_UPPER}][\w'’.-]*[ \t]+(?:(?:{'|'.join(sorted(p for p in PARTICLES if p.islower()))})[ \t]+)*[{_UPPER}]"
 )
@@ -255,7 +256,7 @@ def spans(text: str, model: Model | None) -> list[tuple[int, int]]:
         """A word where a cue says a name follows: a first name of any locale the model learns, or a word the model
         scores as one; not one of NOT_NAMES ("my husband Can't", though Can is a Turkish name; "Max" is lost)."""
         word = text[start:end]
-        if word in NOT_NAMES or word in _TITLES or word in NOT_SINGLE:  # "Bonjour Madame", "Hi Alexa"
+        if word in _NEVER_ALONE:  # "Bonjour Madame", "Hi Alexa"
             return False
         return word in _listed() or (model is not None and model.score(text, start, end) >= model.threshold)
 
@@ -280,12 +281,9 @@ def spans(text: str, model: Model | None) -> list[tuple[int, int]]:
     signed = [m.span("name") for m in [*_VOCATIVE.finditer(text), *ends] if _addressed(text, m)]
     alone = [m.span(1) for m in _LONE.finditer(text) if _lone_name(text, m)]
     found = [*cued, *labelled, *signed, *alone, *known_names(text), *pii_uncased.spans(text, single), *learned]
-    found += [  # a display name holding a name: "Vodaline Billing <billing@...>" stays
-        m.span(group)
-        for m in (_DISPLAY_NAME.finditer(text) if "@" in text and "<" in text else ())
-        for group in (1 if m.group(1) else 2,)
-        if any(single(m.start(group) + w.start(), m.start(group) + w.end()) for w in _TOKEN.finditer(m.group(group)))
-    ]
+    # a display name holding a name: "Vodaline Billing <billing@...>" stays
+    shown = [m.span(m.lastindex) for m in _DISPLAY_NAME.finditer(text)] if "@" in text and "<" in text else []
+    found += [(a, b) for a, b in shown if any(single(a + w.start(), a + w.end()) for w in _TOKEN.finditer(text[a:b]))]
     # a form's or a mail header's "Van der Berg, Pieter": the first name after the surname and a comma
     given = [
         m.span(1)
@@ -300,13 +298,12 @@ def _addressed(text: str, m: re.Match[str]) -> bool:
     ("Netflix, Disney, Amazon"): the word before the comma is lower case, a number, or opens its sentence ("Yes,
     Maria"), or the name ends the message ("Grüße aus Köln, Lukas"). The name model is not asked: it learned runs of
     words, and scores a lone "Germany" as a name."""
-    if m.group("name") not in _listed() or m.group("name") in _countries() or m.group("name") in NOT_NAMES:
+    if m.group("name") not in _listed() or m.group("name") in _countries() or m.group("name") in _NEVER_ALONE:
         return False
     before = _BEFORE_COMMA.search(text, max(0, m.start() - 40), m.start() + 2) if text[m.start()] == "," else None
     if before is None or not _capitalised(before.group(1)) or not text[m.end() :].strip(" \t\n.!?)"):
         return True
-    opening = text[: before.start(1)].rstrip()
-    return not opening or opening[-1] in ".!?:\n"
+    return _sentence_start(text, before.start(1))
 
 
 def _lone_name(text: str, m: re.Match[str]) -> bool:
@@ -327,7 +324,8 @@ def _lone_name(text: str, m: re.Match[str]) -> bool:
         word in _listed()
         and word.lower() not in everyday_words()
         and word.lower() not in pii_uncased.EVERYDAY
-        and word not in NOT_NAMES | GREETINGS | _TITLES | NOT_SINGLE
+        and word not in _NEVER_ALONE
+        and word not in GREETINGS
         and word not in _countries()
     )
 
@@ -335,8 +333,13 @@ def _lone_name(text: str, m: re.Match[str]) -> bool:
 def _opens_sentence(text: str, start: int, word: str) -> bool:
     """`word`, at `start`, opens its sentence and is an everyday word there, no place's first word ("Tell", "Ask",
     not "Lake", "San")."""
+    return _sentence_start(text, start) and word.lower() in everyday_words() and word not in PLACE_OPENERS
+
+
+def _sentence_start(text: str, start: int) -> bool:
+    """Nothing but spaces stands between `start` and the text's start or a stop before it."""
     opening = text[:start].rstrip()
-    return (not opening or opening[-1] in ".!?:\n") and word.lower() in everyday_words() and word not in PLACE_OPENERS
+    return not opening or opening[-1] in ".!?:"
 
 
 @lru_cache(maxsize=1)
@@ -368,8 +371,7 @@ def _mentions(text: str, found: list[tuple[int, int]]) -> Iterator[tuple[int, in
     for m in _TOKEN.finditer(text) if words else ():
         if m.group() not in words:
             continue
-        opening = text[: m.start()].rstrip()
-        if (not opening or opening[-1] in ".!?:\n") and m.group().lower() in everyday_words():
+        if _sentence_start(text, m.start()) and m.group().lower() in everyday_words():
             continue
         yield m.start(), m.end()
 

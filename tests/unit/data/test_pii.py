@@ -158,6 +158,7 @@ def test_names_beyond_the_six_locales_are_masked_whole(text: str, expected: str)
         ("Tell Dmitri the router is faulty.", "Tell <NAME> the router is faulty."),
         ("Lake Louise has no signal.", "Lake Louise has no signal."),
         ("Hi Alexa, turn on the lights", "Hi Alexa, turn on the lights"),  # a voice assistant, though a listed name
+        ("That is all, Alexa.", "That is all, Alexa."),  # addressed after a comma, and still no name
         ("Hoi Ziggo, de tv doet het niet.", "Hoi Ziggo, de tv doet het niet."),  # an operator the model scores 3.2
         ("Mein Bruder hat mit Jonas gesprochen.", "Mein Bruder hat mit <NAME> gesprochen."),
         ("Our company is based in San Jose.", "Our company is based in San Jose."),
