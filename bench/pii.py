@@ -140,8 +140,10 @@ def uncased_names() -> None:
 def wider_names() -> None:
     from tasks.evaluation.pii_set import (
         NAMES_AFTER_NEGATIVES,
+        NAMES_CHECK_NEGATIVES,
         NAMES_CLOSING_NEGATIVES,
         NAMES_FINAL_NEGATIVES,
+        NAMES_FRESH_NEGATIVES,
         NAMES_LAST_NEGATIVES,
         NAMES_NEXT_NEGATIVES,
         NAMES_WIDER_NEGATIVES,
@@ -158,6 +160,8 @@ def wider_names() -> None:
         "NAMES_FINAL (written after them)": wider("final"),
         "NAMES_AFTER (its misses then fixed)": wider("after"),
         "NAMES_CLOSING (after every change)": wider("closing"),
+        "NAMES_FRESH (its misses then fixed)": wider("fresh"),
+        "NAMES_CHECK (its misses then fixed)": wider("check"),
     }
     masked(sets)
     changed(NAMES_WIDER_NEGATIVES, "  ")
@@ -165,7 +169,8 @@ def wider_names() -> None:
     changed(NAMES_WIDER_NEGATIVES_MORE, "  ")
     written = {"NAMES_LAST": NAMES_LAST_NEGATIVES, "NAMES_NEXT": NAMES_NEXT_NEGATIVES,
                "NAMES_FINAL": NAMES_FINAL_NEGATIVES, "NAMES_AFTER": NAMES_AFTER_NEGATIVES,
-               "NAMES_CLOSING": NAMES_CLOSING_NEGATIVES}  # fmt: skip
+               "NAMES_CLOSING": NAMES_CLOSING_NEGATIVES, "NAMES_FRESH": NAMES_FRESH_NEGATIVES,
+               "NAMES_CHECK": NAMES_CHECK_NEGATIVES}  # fmt: skip
     for label, negatives in written.items():
         print(f"  look-alikes written with {label}{'' if label == 'NAMES_LAST' else ' (a name masked)'}:")
         changed(negatives, "  ", names=label != "NAMES_LAST")

@@ -92,10 +92,33 @@ _DISPLAY_NAME = re.compile(
 # break or dash ("- Declan"). Each opens with text: a pattern opening with a look-behind cost ten times as much.
 _VOCATIVE = re.compile(r", (?P<name>[^\W\d_][\w'’-]*)(?=\s*[.!?:;,)]|[^\w\n]*\Z)")
 _SIGNED = re.compile(r"(?:\n|[-–—] )[ \t]*(?P<name>[^\W\d_][\w'’-]*)[^\w\n]*\Z")
+# A sign-off and one word ending the message: a signature, listed or scored as a name ("LG Tobi", "Thanks, Gazza"),
+# and no everyday word, title, operator or country ("Thanks, Team")
+_SIGN_OFF = re.compile(
+    r"\b(?i:regards|cheers|thanks|thank you|ta|best|love|xoxo|groet(?:en|jes)?|mvg|lg|vg|mfg|gr(?:ü|ue)(?:ß|ss)e"
+    rf"|gru(?:ß|ss)|cordialement|bises|bisous|merci|üdv|üdvözlettel|köszi|köszönöm)[,.!]?\s+(?P<name>[{_UPPER}][{_LOWER}]+)"
+    r"[.!]?\s*\Z"
+)
 _BEFORE_COMMA = re.compile(r"(\S+), \Z")
 # One capitalised word inside a sentence, between lower-case words: "ask Sarah to call", "mit Jonas gesprochen"
 _LONE = re.compile(rf"(?<=[{_LOWER}] )([{_UPPER}][{_LOWER}]+)(?![\w'’-]| [{_UPPER}\d])")
 _LONE_BEFORE = re.compile(r"(\S+) \Z")
+# A first name owning what a person owns ("Hamish's phone was stolen", "Anna's oude nummer"), anywhere; found from
+# the "'s" back, as the colons are for labels
+_OWNS = re.compile(
+    rf"['’]s (?:[{_LOWER}]+ )?(?:phone|mobile|number|account|contract|sim|line|bill|tablet|laptop|ipad|iphone|router"
+    r"|e-?mail|handset|plan|telefoon|nummer|abonnement|simkaart|rekening)\b"
+)
+_OWNER = re.compile(rf"(?<![\w'’-])([{_UPPER}][{_LOWER}]+)\Z")
+# A family by its surname ("an Familie Brandt", "Famille Martin", "fam. de Vries"): a listed surname only, since plans
+# are named so too ("Familie Voordeel")
+_FAMILY_OF = re.compile(rf"\b(?:[Ff]amil(?:ie|le)|[Ff]am\.) ((?:(?:de|van|der|den|le|la) )*[{_UPPER}][\w'’-]+)")
+# Everyday words that are also written capitalised inside a sentence: German nouns, English months and title case.
+# Not French or Dutch ones ("Pierre", "Claire", "Fleur", "Anders") nor the lorem ipsum Faker gives en_GB ("Maxime")
+_CAPITALISED_WORDS = ("en_US", "de_DE")
+# An article before a run of capitalised words: a product or a place, though a first name is among them ("the Ray-Ban
+# Meta glasses", "die Tommy Hilfiger Jacke")
+_ARTICLE_BEFORE = re.compile(r"(?:^|[^\w'’])(?i:the|an|le|la|les|der|die|das|het|een|ein|eine|un|une) \Z")
 # Words before a place or a thing, not a person ("flying to Jordan", "from Paris", "der Router")
 _PLACE_WORDS = {
     "to", "from", "near", "via", "into", "over", "around", "across", "through", "visit", "visiting", "fly", "flying",
@@ -105,8 +128,10 @@ _PLACE_WORDS = {
 _TOKEN = re.compile(r"[^\W\d_]+(?:-[^\W\d_]+)*")  # "Max" of "Max's", "Müller-Lüdenscheidt" whole
 _ABBREVIATIONS = {"Dr", "Mr", "Mrs", "Ms", "Mx", "Prof", "St", "Sr", "Jr", "Ing", "Mag", "Hr", "Fr", "Mme", "Mlle"}
 _TITLES = _ABBREVIATIONS | {"Frau", "Herr", "Herrn", "Mevrouw", "Meneer", "Madame", "Monsieur", "Mademoiselle", "Miss",
-                            "Sir", "Doctor", "Professor"}  # fmt: skip
-_NEVER_ALONE = NOT_NAMES | _TITLES | NOT_SINGLE  # no name on its own, whatever a list or the model says
+                            "Sir", "Doctor", "Professor", "Familie", "Famille"}  # fmt: skip
+# words of address: "Cheers, Mate" (Máté is a Hungarian name), "Thanks, Love"
+_ADDRESS_WORDS = {"Mate", "Buddy", "Pal", "Bro", "Babe", "Honey", "Darling", "Love", "Chief", "Sweetie"}
+_NEVER_ALONE = NOT_NAMES | _TITLES | NOT_SINGLE | _ADDRESS_WORDS  # no name on its own, whatever a list or model says
 _PAIR = re.compile(  # two capitalised words side by side: a cheap test that most messages fail
     rf"[{_UPPER}][\w'’.-]*[ \t]+(?:(?:{'|'.join(sorted(p for p in PARTICLES if p.islower()))})[ \t]+)*[{_UPPER}]"
 )
@@ -263,7 +288,9 @@ def spans(text: str, model: Model | None) -> list[tuple[int, int]]:
     def listed(a: int, b: int) -> bool:
         """A capitalised word of text[a:b] is a listed first name or surname, or scores as a name."""
         return any(
-            _capitalised(w.group()) and (single(a + w.start(), a + w.end()) or pii_uncased.surname(w.group()))
+            _capitalised(w.group())
+            and w.group() not in _NEVER_ALONE
+            and (single(a + w.start(), a + w.end()) or pii_uncased.surname(w.group()))
             for w in _TOKEN.finditer(text[a:b])
         )
 
@@ -279,8 +306,16 @@ def spans(text: str, model: Model | None) -> list[tuple[int, int]]:
     labelled = [(a, b) for a, b in cued_names(text, labelled=True) if listed(a, b)]
     ends = [m for m in [_SIGNED.search(text, max(0, len(text) - 80))] if m]  # the last line only
     signed = [m.span("name") for m in [*_VOCATIVE.finditer(text), *ends] if _addressed(text, m)]
+    sign_off = _SIGN_OFF.search(text, max(0, len(text) - 60))
+    signed += (
+        [sign_off.span("name")] if sign_off and _signature(sign_off["name"]) and single(*sign_off.span("name")) else []
+    )
     alone = [m.span(1) for m in _LONE.finditer(text) if _lone_name(text, m)]
-    found = [*cued, *labelled, *signed, *alone, *known_names(text), *pii_uncased.spans(text, single), *learned]
+    owners = (_OWNER.search(text, max(0, m.start() - 24), m.start()) for m in _OWNS.finditer(text))
+    alone += [m.span(1) for m in owners if m and _alone(m.group(1))]
+    alone += [m.span(1) for m in _FAMILY_OF.finditer(text) if pii_uncased.surname(m.group(1).split()[-1])]
+    known = [(a, b) for a, b in known_names(text) if not _ARTICLE_BEFORE.search(text, max(0, a - 8), a)]
+    found = [*cued, *labelled, *signed, *alone, *known, *pii_uncased.spans(text, single), *learned]
     # a display name holding a name: "Vodaline Billing <billing@...>" stays
     shown = [m.span(m.lastindex) for m in _DISPLAY_NAME.finditer(text)] if "@" in text and "<" in text else []
     found += [(a, b) for a, b in shown if any(single(a + w.start(), a + w.end()) for w in _TOKEN.finditer(text[a:b]))]
@@ -306,6 +341,11 @@ def _addressed(text: str, m: re.Match[str]) -> bool:
     return _sentence_start(text, before.start(1))
 
 
+def _signature(word: str) -> bool:
+    """A word that may sign a message after a sign-off: no everyday word, title, operator or country."""
+    return _no_other_word(word, everyday_words())
+
+
 def _lone_name(text: str, m: re.Match[str]) -> bool:
     """A first name (of any locale the model learns) standing alone in a sentence, after a lower-case word that does
     not stand before places or things, or after an everyday word opening the sentence ("Tell Dmitri"); and no
@@ -320,9 +360,19 @@ def _lone_name(text: str, m: re.Match[str]) -> bool:
         or not (previous[:1].islower() or _opens_sentence(text, before.start(1) if before else 0, previous))
     ):
         return False  # "San Jose", "Lake Louise": a capitalised word before it makes a run, read elsewhere
+    return _alone(word)
+
+
+def _alone(word: str) -> bool:
+    """A listed first name that is a name on its own inside a sentence: no everyday word written capitalised there,
+    no country, title or greeting."""
+    return word in _listed() and _no_other_word(word, everyday_words(_CAPITALISED_WORDS))
+
+
+def _no_other_word(word: str, everyday: frozenset[str]) -> bool:
+    """`word` is none of `everyday`, everyday first names ("Mark"), titles, operators, greetings or countries."""
     return (
-        word in _listed()
-        and word.lower() not in everyday_words()
+        word.lower() not in everyday
         and word.lower() not in pii_uncased.EVERYDAY
         and word not in _NEVER_ALONE
         and word not in GREETINGS

@@ -295,6 +295,8 @@ NOT_SINGLE = frozenset(
         "Verizon", "Sprint", "Comcast", "Xfinity", "Spectrum", "Vodafone", "Giffgaff", "TalkTalk", "Lebara", "Lyca",
         "Lycamobile", "Telekom", "Congstar", "Freenet", "Ziggo", "Odido", "Simyo", "Youfone", "Yettel", "Digi",
         "Orange", "Bouygues", "Sosh", "Proximus", "Swisscom",
+        # articles and name particles, surnames' parts in the lists ("Le Gall", "De Jong"): "Cordialement, Le service"
+        "Le", "La", "De", "Der", "Den", "Van", "Von", "Du", "Het",
     }
 )  # fmt: skip
 # Greetings before a name ("Bonjour Sophie", "Hallo Frau Schmidt"), trimmed off a run when names are found. Not among
@@ -325,13 +327,13 @@ def faker_names(kind: str, locales: tuple[str, ...] = NAME_LOCALES) -> frozenset
     return frozenset(names)
 
 
-@lru_cache(maxsize=1)
-def everyday_words() -> frozenset[str]:
-    """Faker's word lists of the support languages, lower-cased: "will", "may", "hope" are words there before
-    they are names."""
+@lru_cache(maxsize=4)
+def everyday_words(locales: tuple[str, ...] = SUPPORT_LOCALES) -> frozenset[str]:
+    """Faker's word lists of the support languages (or of `locales`), lower-cased: "will", "may", "hope" are words
+    there before they are names."""
     from faker import Faker
 
-    lists = (getattr(p, "word_list", None) or () for locale in SUPPORT_LOCALES for p in Faker(locale).providers)
+    lists = (getattr(p, "word_list", None) or () for locale in locales for p in Faker(locale).providers)
     return frozenset(w.lower() for listed in lists for w in listed)
 
 

@@ -15,7 +15,16 @@ import re
 from collections.abc import Callable, Iterator
 from functools import lru_cache
 
-from tasks.data.pii_rules import NOT_NAMES, NOT_SINGLE, UPPER, after_labels, everyday_words, faker_names, first_names
+from tasks.data.pii_rules import (
+    NOT_NAMES,
+    NOT_SINGLE,
+    UPPER,
+    after_labels,
+    after_title,
+    everyday_words,
+    faker_names,
+    first_names,
+)
 
 Single = Callable[[int, int], bool]
 
@@ -51,9 +60,11 @@ _GREETING = re.compile(  # "Hi Sarah,", "Dear John", "Thanks Priya!", "Hallo Jen
     r"|hoi|beste|bonjour|bonsoir|salut|coucou|chère|cher|kedves|szia|sziasztok|helló|it['’]?s(?: me,?)?)"
     r"(?:[ \t]+(?:again|so much|very much|a lot|loads|nochmal|encore|nogmaals|még egyszer),?)?[ \t]+"
 )
-# One or two words opening a sentence, then what says they are the writer's name: "Emma here", "kiss dóra vagyok"
-# (Hungarian: I am ...), "Nóra vagyok"
-_NAME_FIRST = re.compile(r"(?:^|(?<=[.!?,\n]))[ \t]*((?:[^\W\d_]+ )?[^\W\d_]+) (?:here|vagyok)\b")
+# One or two words opening a sentence, then what says they are the writer's name: "Emma here", "Imogen again",
+# "Anna hier", "kiss dóra vagyok" (Hungarian: I am ...), "Nóra vagyok"
+_NAME_FIRST = re.compile(
+    r"(?:^|(?<=[.!?,\n]))[ \t]*((?:[^\W\d_]+ )?(?!(?:here|hier)\b)[^\W\d_]+) (?:here|again|hier|vagyok)\b"
+)
 # A person called so ("a guy called Tariq", "eine Frau namens Ilse", "un technicien nommé Karim"), or whom the writer
 # spoke to ("I spoke to Brianna", "gebeld met Sanne", "j'ai eu Camille au téléphone"): one pattern, one pass
 _CALLED = re.compile(
@@ -62,6 +73,7 @@ _CALLED = re.compile(
     r"|mevrouw|monteur|medewerker|iemand|homme|femme|dame|monsieur|technicien(?:ne)?|conseill(?:er|ère)"
     r"|quelqu'un),?[ \t]+(?:called|named|by the name of|namens|genaamd|nommée?|appelée?|du nom de)"
     r"|spoke (?:to|with)|spoken (?:to|with)|talked (?:to|with)|chatted (?:to|with)|speaking (?:to|with)"
+    r"|got through to|put through to|was helped by|dealt with"
     r"|gebeld met|gesproken met|contact gehad met|gesprochen mit|telefoniert mit|j['’]ai eu|parlé (?:à|avec)"
     r"|beszéltem)[ \t]+"
 )
@@ -121,7 +133,15 @@ def _name_after(text: str, start: int, surnames: int, single: Single | None = No
     first = _WORD.match(text, start)
     if first is None:
         return None
-    if single is not None and _capitalised(first.group()) and single(first.start(), first.end()):
+    after = _WORD.match(text, first.end() + 1) if text[first.end() : first.end() + 1] == " " else None
+    paired = (  # "buurman Kees Smit", not "Bonjour Monsieur Dupont"
+        after is not None
+        and _capitalised(after.group())
+        and surname(after.group())
+        and first.group() not in NOT_NAMES
+        and not after_title(text, after.start())
+    )
+    if single is not None and _capitalised(first.group()) and (paired or single(first.start(), first.end())):
         end, taken = first.end(), 0
         while taken < surnames and text[end : end + 1] == " " and (word := _WORD.match(text, end + 1)):
             if not _capitalised(word.group()) or word.group() in NOT_NAMES:

@@ -1176,11 +1176,110 @@ NAMES_CLOSING_NEGATIVES = [  # look-alikes written with NAMES_CLOSING
     "Victoria and Albert Museum wifi is blocked.",
 ]
 
+NAMES_FRESH = [  # written at the start of 2026-12-06's last session: 25 of 30 before its changes, 29 after
+    ("en_US", "[10:42] [[Marcus Bell]]: my router keeps rebooting every hour"),
+    ("en_GB", "Could you send the replacement SIM c/o [[Siobhan O'Neill]] at the same address?"),
+    ("en_US", "It's for me, my wife [[Rachel]] and our two kids, so a family plan."),
+    ("en_GB", "[[Hamish]]'s phone was stolen at the weekend, can you block it?"),
+    ("en_US", "Customer name (as on ID): [[DeShawn Williams]]"),
+    ("en_US", "I already told [[Jessica]] in chat that the modem lights are orange."),
+    ("en_GB", "Regards, [[J. Whitfield]]"),
+    ("en_US", "Bill addressed to [[Kowalski, Anna]] but I'm the one paying."),
+    ("en_GB", "My partner ([[Oluwaseun Adeyemi]]) will collect the handset."),
+    ("en_US", "This is [[Emily]]'s old number, she passed it on to me."),
+    ("de_DE", "Die Rechnung geht bitte an [[Familie Brandt]]."),
+    ("de_DE", "Mit freundlichen Grüßen [[Hans-Peter Wegener]]"),
+    ("de_DE", "Ihr Techniker, Herr [[Özdemir]], war sehr freundlich."),
+    ("de_DE", "Ich rufe im Auftrag von [[Sabine Krüger]] an, sie liegt im Krankenhaus."),
+    ("de_DE", "Vertrag läuft auf meinen Vater, [[Wolfgang Richter]]."),
+    ("nl_NL", "Mvg, [[Bram van der Linden]]"),
+    ("nl_NL", "Kunt u de monteur vragen om [[Fleur]] te bellen als hij er is?"),
+    ("nl_NL", "Ik ben de moeder van [[Daan de Boer]], het abonnement staat op zijn naam."),
+    ("nl_NL", "Mw. [[Bakker]] van uw klantenservice zou me terugbellen."),
+    ("nl_NL", "Namens mijn buurman [[Kees Smit]] stuur ik dit bericht."),
+    ("hu_HU", "Tisztelt Ügyfélszolgálat! [[Nagyné Varga Erzsébet]] vagyok."),
+    ("hu_HU", "A szerződés a férjem, [[Molnár Zoltán]] nevén van."),
+    ("hu_HU", "Köszönöm a segítséget, [[Eszter]]!"),
+    ("hu_HU", "Üdv,\n[[Balogh Dániel]]"),
+    ("hu_HU", "[[Farkas Bence]] vagyok, új előfizetést szeretnék."),
+    ("fr_FR", "Cordialement,\n[[Jean-Luc Moreau]]"),
+    ("fr_FR", "Le contrat est au nom de ma mère, [[Françoise Lefèvre]]."),
+    ("fr_FR", "M. [[Benali]] du magasin m'a dit d'appeler ce numéro."),
+    ("fr_FR", "C'est [[Camille]], je vous ai écrit hier pour la box."),
+    ("fr_FR", "Pouvez-vous rappeler [[Théo Girard]] au sujet de la résiliation ?"),
+]
+NAMES_FRESH_NEGATIVES = [  # look-alikes written with NAMES_FRESH
+    "[10:42] System: router rebooted after firmware update",
+    "Could you send the replacement SIM to the same address?",
+    "It's for me, my wife and our two kids, so a family plan.",
+    "Customer name (as on ID): same as account",
+    "My partner (also a customer) will collect the handset.",
+    "Die Rechnung geht bitte an die Firma.",
+    "Ihr Techniker war sehr freundlich.",
+    "Mvg, een tevreden klant",
+    "Tisztelt Ügyfélszolgálat! Új előfizetést szeretnék.",
+    "Le contrat est au nom de ma mère.",
+    "Cordialement,\nLe service comptabilité",
+    "I switched from Vodafone to Lyca Mobile in April.",
+    "Grace period ends on Monday, will you extend it?",
+    "Frank feedback: the Galaxy Note was a mistake.",
+    "We stayed at Holiday Inn Express near Heathrow.",
+]
+NAMES_CHECK = [  # written after the changes NAMES_FRESH led: 27 of 30 before and after them; 30 after its own
+    ("en_US", "Please update the billing contact to [[Lorenzo Russo]], he handles our office accounts now."),
+    ("en_GB", "Morning! [[Imogen]] again, the engineer never showed up."),
+    ("en_US", "Can I add my stepdad [[Raymond Ortiz]] to the plan?"),
+    ("en_GB", "Ta, [[Gareth]]"),
+    ("en_US", "The technician, [[Andre Baptiste]], left without fixing anything."),
+    ("en_US", "Sim ordered for [[Zoe Nakamura]], please confirm delivery."),
+    ("en_GB", "I rang yesterday and got through to [[Bethany]], lovely lady."),
+    ("en_US", "From [[Connor Walsh]] (account 55129): still no dial tone."),
+    ("en_GB", "Nephew's name is [[Callum Reid]], he's 16."),
+    ("en_US", "xoxo [[Brittany]]"),
+    ("de_DE", "Hallo, hier ist [[Katharina Vogel]] von der Hausverwaltung."),
+    ("de_DE", "Bitte schicken Sie die SIM an meine Schwester [[Jana Lorenz]]."),
+    ("de_DE", "Der Auftrag wurde von [[Herrn Schulze]] unterschrieben."),
+    ("de_DE", "LG [[Tobi]]"),
+    ("de_DE", "Ich habe das mit Ihrer Kollegin [[Frau Aydın]] besprochen."),
+    ("nl_NL", "Hoi, met [[Jesse Mulder]], mijn internet valt steeds weg."),
+    ("nl_NL", "Graag contact opnemen met mijn man, [[Willem Dekker]]."),
+    ("nl_NL", "Groetjes van [[Lotte]]"),
+    ("nl_NL", "De rekening staat nog op naam van wijlen [[Hendrik Jansen]]."),
+    ("nl_NL", "Uw collega [[Mohammed]] heeft mij verkeerd geïnformeerd."),
+    ("hu_HU", "Szia, [[Dóra]] vagyok, elfelejtettem a PIN kódot."),
+    ("hu_HU", "A számla [[Tóth Gergely]] nevére szól."),
+    ("hu_HU", "Kérem, hívják vissza a nagymamámat, [[Pap Jolánt]]."),
+    ("hu_HU", "Köszi,\n[[Réka]]"),
+    ("hu_HU", "Az ügyintéző, [[Lakatos Márk]] nem válaszolt."),
+    ("fr_FR", "Salut, c'est [[Noémie Roux]], ma ligne est coupée."),
+    ("fr_FR", "Je vous écris pour ma grand-mère, [[Simone Mercier]], qui est malentendante."),
+    ("fr_FR", "Votre conseiller [[Karim]] m'avait promis un geste commercial."),
+    ("fr_FR", "Bonne soirée,\n[[Antoine Faure]]"),
+    ("fr_FR", "La box est au nom de mon colocataire [[Hugo Lambert]]."),
+]
+NAMES_CHECK_NEGATIVES = [  # look-alikes written with NAMES_CHECK
+    "Please update the billing contact to our office manager.",
+    "Morning! Again the engineer never showed up.",
+    "Ta, see you Tuesday",
+    "From Customer Care (ticket 55129): still no dial tone.",
+    "xoxo from Paris",
+    "Hallo, hier ist die Hausverwaltung.",
+    "Der Auftrag wurde vom Vermieter unterschrieben.",
+    "Groetjes van de hele familie",
+    "Uw collega heeft mij verkeerd geïnformeerd.",
+    "Az ügyintéző nem válaszolt.",
+    "Votre conseiller m'avait promis un geste commercial.",
+    "Bonne soirée,\nL'équipe technique",
+    "I bought the Ray-Ban Meta glasses in your Dallas store.",
+    "Is Amazon Kids+ included, or only Paramount Plus?",
+    "My Rolex app shows Adelaide time instead of London.",
+]
+
 
 _TITLES = {  # titles and degrees Faker adds to names, in any case ("mevrouw", "dr."): not what identifies a person
     "Dr", "Mr", "Mrs", "Ms", "Mx", "Prof", "Univ", "Jr", "Sr", "PhD", "MD", "DDS", "DVM", "II", "III", "IV", "Sc",
     "Eng", "MBA", "Dipl", "Ing", "Mag", "MSc", "BSc", "Ba", "Ma", "Mme", "Mlle", "Dhr", "Mevr", "Frau", "Herr", "Herrn",
-    "Mevrouw", "Meneer", "Madame", "Monsieur", "Mademoiselle",
+    "Mevrouw", "Meneer", "Madame", "Monsieur", "Mademoiselle", "Familie", "Famille",
 }  # fmt: skip
 
 
@@ -1272,9 +1371,10 @@ def uncased(heldout: bool = False, last: bool = False) -> list[Message]:
 def wider(chosen: str = "wider") -> list[Message]:
     """One of the sets of names from beyond the lists, as messages with their marked name: "wider" (NAMES_WIDER),
     "heldout" (NAMES_WIDER_HELDOUT), "last" (NAMES_LAST), "next" (NAMES_NEXT), "final" (NAMES_FINAL), "after"
-    (NAMES_AFTER) or "closing" (NAMES_CLOSING)."""
+    (NAMES_AFTER), "closing" (NAMES_CLOSING), "fresh" (NAMES_FRESH) or "check" (NAMES_CHECK)."""
     sets = {"wider": NAMES_WIDER, "heldout": NAMES_WIDER_HELDOUT, "last": NAMES_LAST, "next": NAMES_NEXT,
-            "final": NAMES_FINAL, "after": NAMES_AFTER, "closing": NAMES_CLOSING}  # fmt: skip
+            "final": NAMES_FINAL, "after": NAMES_AFTER, "closing": NAMES_CLOSING, "fresh": NAMES_FRESH,
+            "check": NAMES_CHECK}  # fmt: skip
     return [marked(text, "NAME", locale, i) for i, (locale, text) in enumerate(sets[chosen])]
 
 

@@ -168,6 +168,16 @@ def test_names_beyond_the_six_locales_are_masked_whole(text: str, expected: str)
         ("Regards, Customer Services", "Regards, Customer Services"),
         ("It's Tyler again, the router died.", "It's <NAME> again, the router died."),
         ("Writing works better for me than calling, I'm Deaf.", "Writing works better for me than calling, I'm Deaf."),
+        ("Hamish's phone was stolen, block it.", "<NAME>'s phone was stolen, block it."),  # owns a phone
+        ("Jordan's roaming plan is too dear.", "Jordan's roaming plan is too dear."),  # a country's
+        ("Die Rechnung geht an Familie Brandt.", "Die Rechnung geht an Familie <NAME>."),  # a listed surname
+        ("Het Familie Voordeel pakket is duur.", "Het Familie Voordeel pakket is duur."),  # a plan
+        ("Namens mijn buurman Kees Smit.", "Namens mijn buurman <NAME>."),  # unlisted first name, listed surname
+        (
+            "Kunt u de monteur vragen om Fleur te bellen?",
+            "Kunt u de monteur vragen om <NAME> te bellen?",
+        ),  # fleur: French
+        ("Cordialement,\nLe service comptabilité", "Cordialement,\nLe service comptabilité"),  # Le: a surname's part
     ],
 )
 def test_names_after_labels_titles_and_in_headers_and_signatures(text: str, expected: str) -> None:

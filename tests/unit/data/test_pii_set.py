@@ -13,8 +13,10 @@ from tasks.evaluation.pii_set import (
     NAMES_AFTER_NEGATIVES,
     NAMES_BESIDE_LOWER_PLACES,
     NAMES_BESIDE_PLACES,
+    NAMES_CHECK_NEGATIVES,
     NAMES_CLOSING_NEGATIVES,
     NAMES_FINAL_NEGATIVES,
+    NAMES_FRESH_NEGATIVES,
     NAMES_LAST_NEGATIVES,
     NAMES_NEXT_NEGATIVES,
     NAMES_WIDER_NEGATIVES,
@@ -161,14 +163,20 @@ def test_names_written_after_every_change_of_the_day() -> None:
     assert [t for t in NAMES_LAST_NEGATIVES if scrub(t) != t] == []
 
 
-@pytest.mark.parametrize(("chosen", "least"), [("next", 30), ("final", 25), ("after", 29), ("closing", 28)])
+@pytest.mark.parametrize(
+    ("chosen", "least"), [("next", 30), ("final", 25), ("after", 29), ("closing", 28), ("fresh", 29), ("check", 30)]
+)
 def test_names_written_apart_from_the_changes_they_measure(chosen: str, least: int) -> None:
     """NAMES_NEXT, written before the changes after NAMES_LAST: 23 of 30 before, 24 after the first round, 30 after
     the second, which its misses led (no longer blind). NAMES_FINAL, written after both: 22 of 30 with the code
     before them, 25 after. NAMES_AFTER, written after the last change (a lone first name inside a sentence): 20 of
     30 with the code before the session, 27 after; 29 once its misses led the lone name to Faker's 54 locales and
     past a sentence's first everyday word ("Tell Dmitri"). NAMES_CLOSING, written after every change: 22 of 30
-    before the session, 28 after. Their look-alikes: 2, 1, 0 and 0 of 15 masked a name before, none after."""
+    before the session, 28 after. Their look-alikes: 2, 1, 0 and 0 of 15 masked a name before, none after.
+    NAMES_FRESH, written at the start of the next session: 25 of 30, then 29 once its misses were fixed (an owner's
+    "Hamish's phone", "Familie Brandt", a first name that is a French word, "buurman Kees Smit"); NAMES_CHECK, written
+    after those fixes: 27 of 30 before and after them, then 30 once its misses were ("Imogen again", "got through to
+    Bethany", "LG Tobi"). Their look-alikes: 1 and 0 of 15 masked a name before, none after."""
     hits = [found(m.values[0][1], scrub(m.text), m.text) for m in wider(chosen)]
     assert sum(hits) >= least
     negatives = {
@@ -176,5 +184,7 @@ def test_names_written_apart_from_the_changes_they_measure(chosen: str, least: i
         "final": NAMES_FINAL_NEGATIVES,
         "after": NAMES_AFTER_NEGATIVES,
         "closing": NAMES_CLOSING_NEGATIVES,
+        "fresh": NAMES_FRESH_NEGATIVES,
+        "check": NAMES_CHECK_NEGATIVES,
     }[chosen]
     assert [t for t in negatives if "<NAME>" in scrub(t)] == []
