@@ -85,6 +85,7 @@ def addresses() -> None:
         "heldout": HELD_OUT,
         "new": "ADDRESSES_NEW (its misses then fixed)",
         "later": "ADDRESSES_LATER (after the fixes)",
+        "fresh": "ADDRESSES_FRESH (its misses then fixed)",
     }
     for chosen, label in labels.items():
         data = hand_written(chosen)

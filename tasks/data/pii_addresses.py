@@ -51,16 +51,16 @@ _FR_ARTICLE = r"(?:(?:de|du|des|la|le|les)\s+|(?:d|l)['’])*"
 _HU_TYPE = (
     "(?:" + _and_capitals(r"utca|u\.|út|útja|tér|tere|körút|krt\.|köz|sor|sétány|fasor|rakpart|lakótelep|ltp\.") + ")"
 )
-_HU_FLOOR = (  # II. em. 5., 2. emelet 5. ajtó, 3/4., fszt. 1.
+_HU_FLOOR = (  # II. em. 5., 2. emelet 5. ajtó, 3/4., fszt. 1., fsz. 1.
     r"(?:\s?(?:(?:[IVX]{1,4}|\d{1,2})\.?\s?(?:em\.|emelet)\s?\d{1,3}\.?(?:\s?ajtó)?|\d{1,2}/\d{1,3}\.?"
-    r"|fszt\.?\s?\d{0,3}\.?))?"
+    r"|fszt?\.?\s?\d{0,3}\.?))?"
 )
 
 _STREETS = [
     re.compile(p)
     for p in (
-        # 14 Kingfisher Close, 220 W 42nd St, 1600 Amphitheatre Pkwy, 1600 Pennsylvania Ave NW
-        rf"(?<![\w.:/+-])\d{{1,5}}[A-Za-z]?\s+(?:(?:[NSEW]|North|South|East|West)\.?\s+)?"
+        # 14 Kingfisher Close, 220 W 42nd St, 1600 Amphitheatre Pkwy, 1600 Pennsylvania Ave NW, 14/3 Marchmont Crescent
+        rf"(?<![\w.:/+-])\d{{1,5}}(?:/\d{{1,3}})?[A-Za-z]?\s+(?:(?:[NSEW]|North|South|East|West)\.?\s+)?"
         rf"(?:(?:{_CAP}|\d{{1,3}}(?:st|nd|rd|th))\s+){{1,3}}{_EN_TYPE}(?=\W|$)",
         # lower-cased text: only types that are not also common words
         r"(?<![\w.:/+-])\d{1,5}[a-z]?,?\s+(?:[a-z]+\s+){1,2}(?:street|avenue|road|lane|boulevard)\b",
@@ -89,7 +89,7 @@ _HU_STREET = re.compile(
 _LINE = re.compile(  # a street with its number, then postcode and town: the whole line, as Faker writes them too
     r"(?:"
     rf"(?:[{_U}][\w'’.-]*|rue|avenue|boulevard|chemin|allée|place|impasse|quai)(?:[ -][\w'’.-]+){{0,3}}"
-    r"\s\d{1,5}(?:[-/]\d{1,4})?[a-zA-Z]?\.?"  # Paulo-Schleich-Straße 19, Ceglédi tér 11., Sennaweg 32
+    r"\s\d{1,5}(?:[-/]\d{1,4})?[a-zA-Z]?\.?(?:\s[A-Z](?=,))?"  # Paulo-Schleich-Straße 19, Ceglédi tér 11., Voorhout 3 A
     r"|(?<![\w.:/+-])(?<!\d\s)\d{1,5}[a-zA-Z]?,?\s(?:[\w'’.-]+\s){0,3}[\w'’.-]+(?:\s(?:Apt\.|Suite|Unit|Flat)\s\d+)?"
     rf"|(?:rue|avenue|boulevard|chemin|allée|impasse|quai)\s(?:(?:de|du|des|la|le)\s|d'|l')?[{_U}][\w'’-]+"
     rf"(?:\s[{_U}][\w'’-]+){{0,2}}"  # chemin Duhamel: a French street written without its number
@@ -117,10 +117,11 @@ _BEFORE = [  # what may stand before a street, matched against the text up to it
     ),
     re.compile(rf"(?:Résidence|Residence|Immeuble|Villa)\s+(?:{_CAP}\s?){{1,3}},?\s+$"),  # Résidence Les Pins,
     re.compile(rf"(?<![\w.,-])\d{{4,5}}\s+{_TOWN},?\s+$"),  # 1052 Budapest, / 50667 Köln,
+    re.compile(r"(?i:c/o|chez|t\.a\.v\.|z\.\s?hd\.?)\s[^,\n]{2,40},\s+$"),  # c/o Werkstatt Meier, / chez Mme Petit,
 ]
 _TOWN_BEFORE = re.compile(rf"(?<![\w.,-]){_TOWN},\s+$")  # Budapest, Andrássy út 60.: Hungarian streets only
 _AFTER = [  # what may follow a street (or what grew after it), matched at the end of the span
-    re.compile(r",?\s+(?:Apt\.?|Apartment|Suite|Ste\.?|Unit|Flat|#)\s?\w{1,4}\b"),
+    re.compile(r",?\s+(?:Apt\.?|Apartment|Suite|Ste\.?|Unit|Flat|Fl\.?|Floor|#)\s?\w{1,4}\b"),
     re.compile(rf",?\s+(?:{_TOWN},?\s+){{1,2}}(?:{_UK_POSTCODE}|{_US_STATE_ZIP})"),
     re.compile(rf",?\s+(?:{_UK_POSTCODE}|{_US_STATE_ZIP})"),
     re.compile(rf",?\s+{_POSTCODE}\s+{_TOWN}"),

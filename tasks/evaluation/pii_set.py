@@ -338,6 +338,36 @@ ADDRESS_LATER_NEGATIVES = [  # written with ADDRESSES_LATER
     "A III. emeleten nincs térerő.",
     "Le 25 décembre, la boutique est fermée.",
 ]
+ADDRESSES_FRESH = [  # written 2026-12-06, last session: 12 of 18 before the fixes it led, 18 after
+    ("en_US", "Ship the modem to [[1250 Elm Street, Unit 5, Boulder, CO 80302]], not my old place."),
+    ("en_US", "Billing address: [[77 W Wacker Dr Fl 12, Chicago IL 60601]]"),
+    ("en_US", "We moved to [[9 Quail Hollow Ct, Greenville, SC 29607]] last month."),
+    ("en_GB", "New address is [[Flat 7, Elmwood House, 22 Station Road, Reading RG1 1LX]]."),
+    ("en_GB", "Send the SIM to [[The Old Rectory, Church Street, Ludlow SY8 1AP]] please."),
+    ("en_GB", "I'm at [[14/3 Marchmont Crescent, Edinburgh EH9 1HN]] now."),
+    ("de_DE", "Neue Anschrift: [[Lindenallee 4, Hinterhaus, 04109 Leipzig]]"),
+    ("de_DE", "Der Techniker soll bitte zur [[Bahnhofstraße 17b, 72070 Tübingen]] kommen."),
+    ("de_DE", "Lieferadresse ist [[c/o Werkstatt Meier, Industriestr. 8, 86150 Augsburg]]."),
+    ("nl_NL", "Stuur de factuur naar [[Postbus 1020, 3500 BA Utrecht]]."),
+    ("nl_NL", "Ik woon nu op [[Oudegracht 112 bis, 3511 AX Utrecht]]."),
+    ("nl_NL", "Het adres is [[Lange Voorhout 3 A, 2514 EA Den Haag]]."),
+    ("hu_HU", "Szállítási cím: [[6720 Szeged, Kárász utca 6. fsz. 1.]]"),
+    ("hu_HU", "A számlát a [[1027 Budapest, Frankel Leó út 22.]] címre kérem."),
+    ("hu_HU", "Új lakcímem [[Győr, Baross Gábor út 15. 2/7]], kérem frissítsék."),
+    ("fr_FR", "Mon adresse : [[Résidence Les Tilleuls, bât. B, 14 avenue Jean Jaurès, 69007 Lyon]]"),
+    ("fr_FR", "Envoyez la box au [[3 impasse des Lilas, 44300 Nantes]]."),
+    ("fr_FR", "Je suis domicilié [[chez Mme Petit, 40 quai de la Loire, 75019 Paris]]."),
+]
+ADDRESS_FRESH_NEGATIVES = [  # written with ADDRESSES_FRESH; a PO box alone stays masked, on purpose
+    "Ship the modem to the same place as last time.",
+    "Unit 5 of the router keeps blinking red.",
+    "Flat 7 is the one above the shop, no signal indoors.",
+    "Der Techniker kam um 17 Uhr, Termin 4b verschoben.",
+    "Postbus 1020 is niet meer in gebruik volgens de brief.",
+    "A 6. emeleten gyenge a jel, 2/7 napon nincs net.",
+    "Le 3 juin, la livraison a échoué à cause des travaux.",
+    "Version 14.3 of the app crashes on my iPhone 12.",
+]
 ADDRESS_NEGATIVES = [
     "Is the shop in the Westfield centre open on Sunday?",
     "I'm on floor 3 of building 5 at work and have no signal.",
@@ -1344,10 +1374,12 @@ def unseen_names(per_template: int = 2, seed: int = 0) -> list[Message]:
 
 def hand_written(chosen: str = "written") -> list[Message]:
     """One set of addresses as messages with their marked value: "written" (ADDRESSES), "heldout"
-    (ADDRESSES_HELDOUT), "new" (ADDRESSES_NEW) or "later" (ADDRESSES_LATER); then every set's look-alikes."""
-    rows = {"written": ADDRESSES, "heldout": ADDRESSES_HELDOUT, "new": ADDRESSES_NEW, "later": ADDRESSES_LATER}
+    (ADDRESSES_HELDOUT), "new" (ADDRESSES_NEW), "later" (ADDRESSES_LATER) or "fresh" (ADDRESSES_FRESH); then every
+    set's look-alikes."""
+    rows = {"written": ADDRESSES, "heldout": ADDRESSES_HELDOUT, "new": ADDRESSES_NEW, "later": ADDRESSES_LATER,
+            "fresh": ADDRESSES_FRESH}  # fmt: skip
     out = [marked(text, "ADDRESS", locale, i) for i, (locale, text) in enumerate(rows[chosen])]
-    negatives = ADDRESS_NEGATIVES + ADDRESS_NEW_NEGATIVES + ADDRESS_LATER_NEGATIVES
+    negatives = ADDRESS_NEGATIVES + ADDRESS_NEW_NEGATIVES + ADDRESS_LATER_NEGATIVES + ADDRESS_FRESH_NEGATIVES
     return out + [Message(text, [], "en", -1) for text in negatives]
 
 

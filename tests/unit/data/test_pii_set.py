@@ -65,29 +65,34 @@ def test_a_value_counts_as_found_only_when_nothing_of_it_is_left() -> None:
     assert found("Dr. Anna Berg", "Signed, Dr. <NAME>", "Signed, Dr. Anna Berg")  # a title identifies nobody
 
 
-@pytest.mark.parametrize(("chosen", "floor"), [("written", 0.97), ("heldout", 0.88), ("new", 1.0), ("later", 1.0)])
+@pytest.mark.parametrize(
+    ("chosen", "floor"), [("written", 0.97), ("heldout", 0.88), ("new", 1.0), ("later", 1.0), ("fresh", 1.0)]
+)
 def test_addresses_written_by_hand_are_masked_whole(chosen: str, floor: float) -> None:
     """Measured: 68 of 68 on the set the address rules were written on, 33 of 36 held out (2026-12-05); 19 of 24 on
     ADDRESSES_NEW, then 24 after the fixes it led (a flat's "2/1", "bâtiment B", "XI. kerület", "2. em. 5.", "Pf.");
-    ADDRESSES_LATER, written after them, 17 of 18 with the code before and 18 after (2026-12-06)."""
+    ADDRESSES_LATER, written after them, 17 of 18 with the code before and 18 after (2026-12-06). ADDRESSES_FRESH, the
+    next session: 12 of 18, then 18 after the fixes it led (a "c/o" or "chez" line, "Fl 12", "14/3 Marchmont
+    Crescent", "Voorhout 3 A", "fsz. 1.")."""
     data = [m for m in hand_written(chosen) if m.values]
     hits = [found(m.values[0][1], scrub(m.text), m.text) for m in data]
     assert sum(hits) / len(hits) >= floor
 
 
 def test_address_look_alikes_mostly_come_through_unchanged() -> None:
-    """One of 62 changes: "10 Downing Street", an address, though nobody's own."""
+    """Two of 70 change: "10 Downing Street", an address, though nobody's own, and "Postbus 1020", a PO box alone,
+    masked on purpose."""
     negatives = [m.text for m in hand_written() if not m.values]
-    assert len([t for t in negatives if scrub(t) != t]) <= 1
+    assert len([t for t in negatives if scrub(t) != t]) <= 2
 
 
 @pytest.mark.parametrize(
     ("texts", "most"),
     [
-        (PLACE_NEGATIVES, 9),
-        (PLACE_NEGATIVES_HELDOUT, 9),
+        (PLACE_NEGATIVES, 7),
+        (PLACE_NEGATIVES_HELDOUT, 7),
         (PLACE_NEGATIVES_MORE, 1),
-        (PLACE_NEGATIVES_LAST, 4),
+        (PLACE_NEGATIVES_LAST, 3),
         (PLACE_NEGATIVES_FIFTH, 0),
     ],
 )
@@ -96,7 +101,8 @@ def test_places_named_after_people_mostly_come_through_unchanged(texts: list[str
     the 30 held out from it, 1 of the 30 the second round was written on and 7 of the 30 held out from that. The
     first became 9 when the name model learned romanised Chinese and Japanese names ("Peppa Pig" now scores as
     one), the fourth 4 when a lower-case place word after an article closed a place ("the ... building"), and of a
-    fifth set, written before that and measured once, 1 of 20 changed (11 before), then none."""
+    fifth set, written before that and measured once, 1 of 20 changed (11 before), then none. A known first name in a
+    run after an article names no person ("the Ray-Ban Meta"): 7, 7 and 3 of the first, second and fourth since."""
     assert len([t for t in texts if scrub(t) != t]) <= most
 
 
