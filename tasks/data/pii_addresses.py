@@ -70,7 +70,7 @@ _STREETS = [
         r"\b[a-zäöüß]+(?:straße|strasse|straat)\s+\d{1,4}[a-z]?\b",
         # Hohe Str. 41, Berliner Allee 5, Laan van Meerdervoort 1200, Unter den Linden 77, Am Markt 3
         rf"\b{_CAP}(?:\s(?:van|von|der|den|de|het|'t|am|an)){{0,2}}\s(?:Str\.|Straße|Strasse|Weg|Allee|Platz|Gasse"
-        rf"|Markt|Ring|{_CAP}(?=\s\d{{1,4}}\S*,?\s+\d{{4,5}}))\s+{_NUMBER}",
+        rf"|Markt|Ring|{_CAP}(?=\s\d{{1,4}}\S*,?\s+\d{{4,5}}\s+[{_U}]))\s+{_NUMBER}",  # a town after the postcode
         # Am Markt 3, 04109 Leipzig, with its postcode: "Im Mai 2025" is no address
         rf"\b(?:Am|An der|Auf der|Im|In der|Unter den|Zum|Zur)\s{_CAP}\s+{_NUMBER}(?=,?\s+\d{{5}}\s)",
         # 27 rue des Acacias, 12 bis, avenue Foch, 8, boulevard Victor Hugo, 3 place Bellecour

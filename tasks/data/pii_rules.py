@@ -76,7 +76,9 @@ CARD = re.compile(r"(?<![\d-])(?:\d[ -]?){11,18}\d(?![\d-])")
 IPV4 = re.compile(r"(?<![\w.])(?:\d{1,3}\.){3}\d{1,3}(?!\.?\d)")  # not a firmware version's tail
 IPV6 = re.compile(r"(?<![\w:])(?:[0-9A-Fa-f]{0,4}:){2,7}[0-9A-Fa-f]{1,4}(?![\w:])")  # "::" too; checked after
 # A phone never continues a code: "Reference ABC-1234-5678-9012" is no "ABC-<PHONE>"
-PHONE = re.compile(r"(?<![\w+])(?<!\w[-/])(?:\+|00)?\(?\d[\d \-.()/]{6,18}\d(?:\s?(?:x|ext\.?)\s?\d{1,5})?(?![\w])")
+PHONE = re.compile(  # an extension after a dash or an "x": "089 / 123 456-78", "(555) 013-4567 x22"
+    r"(?<![\w+])(?<!\w[-/])(?:\+|00)?\(?\d[\d \-.()/]{6,18}\d(?:-\d{1,4})?(?:\s?(?:x|ext\.?)\s?\d{1,5})?(?![\w])"
+)
 
 
 def _latin(case: Callable[[str], bool]) -> str:
@@ -178,6 +180,12 @@ def iban_spans(text: str) -> Iterator[tuple[int, int]]:
             groups.pop()
 
 
+# RFC 5737 and RFC 3849: the ranges for documentation, which `ipaddress` counts as private
+_DOCUMENTATION = tuple(
+    ipaddress.ip_network(n) for n in ("192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24", "2001:db8::/32")
+)
+
+
 def _is_public_ip(m: re.Match[str], text: str) -> bool:
     if preceded_by_id_label(text, m.start()):
         return False  # "Firmware 7.57.1.12", "version 10.2.0.4": a version, though it reads as a public address
@@ -185,6 +193,8 @@ def _is_public_ip(m: re.Match[str], text: str) -> bool:
         ip = ipaddress.ip_address(m.group())
     except ValueError:
         return False
+    if any(ip in net for net in _DOCUMENTATION):
+        return True  # what examples and test data write for someone's public address; no router or LAN uses it
     return not (ip.is_private or ip.is_loopback or ip.is_link_local or ip.is_multicast or ip.is_unspecified)
 
 

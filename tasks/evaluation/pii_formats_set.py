@@ -131,10 +131,48 @@ NEGATIVES_LAST = [  # written with WRITTEN_LAST: two changed ("Firmware <IP>", "
     "My contract ends 31.12.2025 at 23:59.",
 ]
 
+WRITTEN_FRESH = [  # written 2026-12-06, last session: 21 of 24, then 24 after the fixes it led
+    ("en_US", "PHONE", "Text me at [[555.867.5309]] when the tech is on the way."),
+    ("en_GB", "PHONE", "Landline is [[020 7946 0321]], mobile is off."),
+    ("en_GB", "PHONE", "Ring [[07700-900-461]] any time before 8pm."),
+    ("de_DE", "PHONE", "Erreichbar unter [[+49 (0) 89 / 123 456-78]]."),
+    ("de_DE", "PHONE", "Handy [[0176 - 987 654 32]], bitte nur abends."),
+    ("nl_NL", "PHONE", "Mijn vaste nummer: [[010-4123456]]."),
+    ("nl_NL", "PHONE", "Bel [[+31 (0)6 2345 6789]] als de monteur komt."),
+    ("hu_HU", "PHONE", "Telefonszámom: [[06 (30) 555-1234]]"),
+    ("hu_HU", "PHONE", "Hívjanak a [[+36-70-123-45-67]] számon."),
+    ("fr_FR", "PHONE", "Mon portable : [[07.81.23.45.67]]"),
+    ("fr_FR", "PHONE", "Joignable au [[0033 6 98 76 54 32]] en journée."),
+    ("en_US", "EMAIL", "Reply to [[dana_ortiz-77@outlook.com]] not the old one."),
+    ("de_DE", "EMAIL", "Meine neue Adresse: [[k.schaefer@posteo.de]]"),
+    ("fr_FR", "EMAIL", "Écrivez-moi : [[marie.dupont+factures@orange.fr]]"),
+    ("hu_HU", "EMAIL", "E-mail: [[szabo.bela1968@freemail.hu]]"),
+    ("nl_NL", "IBAN", "Mijn rekening: [[NL91 ABNA 0417 1643 00]]."),
+    ("de_DE", "IBAN", "Bitte buchen Sie von [[DE89370400440532013000]] ab."),
+    ("fr_FR", "IBAN", "RIB : [[FR14 2004 1010 0505 0001 3M02 606]]"),
+    ("hu_HU", "IBAN", "Számlaszám: [[HU42 1177 3016 1111 1018 0000 0000]]"),
+    ("en_GB", "IBAN", "Refund to [[GB29 NWBK 6016 1331 9268 19]] please."),
+    ("en_US", "CARD", "Card on file is [[4111-1111-1111-1111]], exp 09/27."),
+    ("en_GB", "CARD", "charge [[5555 5555 5555 4444]] instead"),
+    ("en_US", "IP", "My public IP shows as [[203.0.113.77]] on whatismyip."),
+    ("de_DE", "IP", "Externe IPv6: [[2001:db8:85a3::8a2e:370:7334]]"),
+]
+NEGATIVES_FRESH = [  # written with WRITTEN_FRESH; one changes: 100.0.20.5 is a public address
+    "Order #555-867-5309-A shipped yesterday.",
+    "Speeds: 100.0.20.5 Mbit? The app shows odd numbers.",
+    "Invoice 2024/0178/33 is wrong by 12,50 EUR.",
+    "Serial SN 4111 1111 1111 on the back of the box.",
+    "Model number NL91-ABNA-04 on the sticker.",
+    "Software 10.4.0.33 build 7700900461.",
+    "Ticket 06-30-555 closed without a reply.",
+    "Tarif 19,99 € / Monat, 24 Monate Laufzeit.",
+]
+
 
 def messages(chosen: str = "written") -> list[Message]:
-    """WRITTEN, WRITTEN_HELDOUT ("heldout") or WRITTEN_LAST ("last") as messages with their marked value, then the
-    negatives written with them."""
-    rows = {"written": WRITTEN, "heldout": WRITTEN_HELDOUT, "last": WRITTEN_LAST}[chosen]
+    """WRITTEN, WRITTEN_HELDOUT ("heldout"), WRITTEN_LAST ("last") or WRITTEN_FRESH ("fresh") as messages with their
+    marked value, then the negatives written with them."""
+    rows = {"written": WRITTEN, "heldout": WRITTEN_HELDOUT, "last": WRITTEN_LAST, "fresh": WRITTEN_FRESH}[chosen]
     out = [marked(text, kind, locale, i) for i, (locale, kind, text) in enumerate(rows)]
-    return out + [Message(text, [], "", -1) for text in (NEGATIVES_LAST if chosen == "last" else NEGATIVES)]
+    negatives = {"last": NEGATIVES_LAST, "fresh": NEGATIVES_FRESH}.get(chosen, NEGATIVES)
+    return out + [Message(text, [], "", -1) for text in negatives]

@@ -26,6 +26,8 @@ from tasks.data.pii import scrub
         ("Hauptstraße 12, Berlin", "<ADDRESS>", "ADDRESS"),
         ("My name is Anna Schmidt and", "My name is <NAME> and", "NAME"),
         ("Regards, Lukas", "Regards, <NAME>", "NAME"),
+        ("My IP is 203.0.113.77 today", "My IP is <IP> today", "IP"),  # documentation range: what examples write
+        ("Erreichbar unter +49 (0) 89 / 123 456-78.", "Erreichbar unter <PHONE>.", "PHONE"),  # with its extension
     ],
 )
 def test_true_positives(text: str, expected: str, label: str) -> None:
@@ -54,6 +56,7 @@ def test_true_positives(text: str, expected: str, label: str) -> None:
         "I bought it at Tesco dot com",  # words of the sentence, not an address spelled out
         "The outage lasted from 12:30:45 to 13:02:10.",
         "ping fe80::1 answers",  # link-local
+        "Serial SN 4111 1111 1111 on the back",  # no town after the digits: no street, number and postcode
     ],
 )
 def test_false_positives_are_left_alone(text: str) -> None:
