@@ -86,6 +86,7 @@ def addresses() -> None:
         "new": "ADDRESSES_NEW (its misses then fixed)",
         "later": "ADDRESSES_LATER (after the fixes)",
         "fresh": "ADDRESSES_FRESH (its misses then fixed)",
+        "sealed": "ADDRESSES_SEALED (after every change)",
     }
     for chosen, label in labels.items():
         data = hand_written(chosen)
@@ -147,6 +148,7 @@ def wider_names() -> None:
         NAMES_FRESH_NEGATIVES,
         NAMES_LAST_NEGATIVES,
         NAMES_NEXT_NEGATIVES,
+        NAMES_SEALED_NEGATIVES,
         NAMES_WIDER_NEGATIVES,
         NAMES_WIDER_NEGATIVES_MORE,
         wider,
@@ -163,6 +165,7 @@ def wider_names() -> None:
         "NAMES_CLOSING (after every change)": wider("closing"),
         "NAMES_FRESH (its misses then fixed)": wider("fresh"),
         "NAMES_CHECK (its misses then fixed)": wider("check"),
+        "NAMES_SEALED (after every change)": wider("sealed"),
     }
     masked(sets)
     changed(NAMES_WIDER_NEGATIVES, "  ")
@@ -171,7 +174,7 @@ def wider_names() -> None:
     written = {"NAMES_LAST": NAMES_LAST_NEGATIVES, "NAMES_NEXT": NAMES_NEXT_NEGATIVES,
                "NAMES_FINAL": NAMES_FINAL_NEGATIVES, "NAMES_AFTER": NAMES_AFTER_NEGATIVES,
                "NAMES_CLOSING": NAMES_CLOSING_NEGATIVES, "NAMES_FRESH": NAMES_FRESH_NEGATIVES,
-               "NAMES_CHECK": NAMES_CHECK_NEGATIVES}  # fmt: skip
+               "NAMES_CHECK": NAMES_CHECK_NEGATIVES, "NAMES_SEALED": NAMES_SEALED_NEGATIVES}  # fmt: skip
     for label, negatives in written.items():
         print(f"  look-alikes written with {label}{'' if label == 'NAMES_LAST' else ' (a name masked)'}:")
         changed(negatives, "  ", names=label != "NAMES_LAST")

@@ -94,8 +94,9 @@ _LINE = re.compile(  # a street with its number, then postcode and town: the who
     rf"|(?:rue|avenue|boulevard|chemin|allée|impasse|quai)\s(?:(?:de|du|des|la|le)\s|d'|l')?[{_U}][\w'’-]+"
     rf"(?:\s[{_U}][\w'’-]+){{0,2}}"  # chemin Duhamel: a French street written without its number
     rf"|(?:Flat|Studio|Apartment|Unit)\s\d+[A-Za-z]?,?\s(?:[{_U}][\w'’-]*\s?){{1,3}}"  # Studio 9, Robson Dale
+    rf"|(?:[Ll]ieu-dit|[Hh]ameau)\s(?:[{_U}][\w'’-]*\s?){{1,3}}"  # Lieu-dit Le Moulin: a French hamlet, no number
     r"),?\s+(?:H-\d{4}|\d{4}\s?[A-Z]{2}(?![a-z])|\d{5}|[A-Z]{1,2}\d[A-Z\d]?\s\d[A-Z]{2}|\d{4})"
-    rf"\s+[{_U}][\w'’-]+(?:\s[{_U}][\w'’-]+){{0,2}}"
+    rf"\s+{_TOWN}"
 )
 # A street with no number, or with a weak type: an address only where a UK postcode or a US ZIP code follows.
 _UNNUMBERED = re.compile(
@@ -122,6 +123,7 @@ _BEFORE = [  # what may stand before a street, matched against the text up to it
 _TOWN_BEFORE = re.compile(rf"(?<![\w.,-]){_TOWN},\s+$")  # Budapest, Andrássy út 60.: Hungarian streets only
 _AFTER = [  # what may follow a street (or what grew after it), matched at the end of the span
     re.compile(r",?\s+(?:Apt\.?|Apartment|Suite|Ste\.?|Unit|Flat|Fl\.?|Floor|#)\s?\w{1,4}\b"),
+    re.compile(r",?\s+(?:\d{1,2}\.\s?(?:OG|Stock|Etage)|EG|DG|UG)\b"),  # a German floor: 3. OG, EG
     re.compile(rf",?\s+(?:{_TOWN},?\s+){{1,2}}(?:{_UK_POSTCODE}|{_US_STATE_ZIP})"),
     re.compile(rf",?\s+(?:{_UK_POSTCODE}|{_US_STATE_ZIP})"),
     re.compile(rf",?\s+{_POSTCODE}\s+{_TOWN}"),

@@ -110,6 +110,13 @@ _OWNS = re.compile(
     r"|e-?mail|handset|plan|telefoon|nummer|abonnement|simkaart|rekening)\b"
 )
 _OWNER = re.compile(rf"(?<![\w'’-])([{_UPPER}][{_LOWER}]+)\Z")
+# A first name in brackets ("The agent (Kyle) hung up"), or opening a sentence before where the person works
+# ("Jasmine from your Dallas store told me", "Bas van de helpdesk zei")
+_BRACKETED = re.compile(rf"\(([{_UPPER}][{_LOWER}]+)\)")
+_FROM_WORK = re.compile(
+    rf"(?:^|(?<=[.!?\n]))[ \t]*([{_UPPER}][{_LOWER}]+) (?:from|at|of|van|von|vom|aus|de|du) (?:your|the|customer|tech"
+    r"|support|billing|uw|de|het|ihrem|ihrer|der|dem|votre|la|le|l['’])\b"
+)
 # A family by its surname ("an Familie Brandt", "Famille Martin", "fam. de Vries"): a listed surname only, since plans
 # are named so too ("Familie Voordeel")
 _FAMILY_OF = re.compile(rf"\b(?:[Ff]amil(?:ie|le)|[Ff]am\.) ((?:(?:de|van|der|den|le|la) )*[{_UPPER}][\w'’-]+)")
@@ -314,6 +321,7 @@ def spans(text: str, model: Model | None) -> list[tuple[int, int]]:
     owners = (_OWNER.search(text, max(0, m.start() - 24), m.start()) for m in _OWNS.finditer(text))
     alone += [m.span(1) for m in owners if m and _alone(m.group(1))]
     alone += [m.span(1) for m in _FAMILY_OF.finditer(text) if pii_uncased.surname(m.group(1).split()[-1])]
+    alone += [m.span(1) for m in [*_BRACKETED.finditer(text), *_FROM_WORK.finditer(text)] if _alone(m.group(1))]
     known = [(a, b) for a, b in known_names(text) if not _ARTICLE_BEFORE.search(text, max(0, a - 8), a)]
     found = [*cued, *labelled, *signed, *alone, *known, *pii_uncased.spans(text, single), *learned]
     # a display name holding a name: "Vodaline Billing <billing@...>" stays

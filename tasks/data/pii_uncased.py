@@ -53,7 +53,7 @@ _FAMILY = re.compile(
     r"|stepdaughter|enkel|enkelin|onkel|tante|freundin|freund|vermieter|vermieterin|mieter|mieterin|oom|neef|nicht"
     r"|vriendin|vriend|huisbaas|oncle|cousine|copine|copain|amie?|propriétaire|locataire|employer|manager)"
     r"|(?:a |az )?(?:fiam|lányom|feleségem|férjem|anyám|apám"
-    r"|öcsém|bátyám|húgom|nővérem|szomszédom|kollégám))[ \t]+"
+    r"|öcsém|bátyám|húgom|nővérem|szomszédom|kollégám)),?[ \t]+"  # "my son, Liam", "A fiam, Ádám"
 )
 _GREETING = re.compile(  # "Hi Sarah,", "Dear John", "Thanks Priya!", "Hallo Jens", "Bonjour Sophie", "its tyler again"
     r"(?:^|(?<=[\s,.!?]))(?:hi|hiya|hello|hey|dear|morning|thanks|thank you|cheers|hallo|moin|servus|liebe|lieber"

@@ -368,6 +368,28 @@ ADDRESS_FRESH_NEGATIVES = [  # written with ADDRESSES_FRESH; a PO box alone stay
     "Le 3 juin, la livraison a échoué à cause des travaux.",
     "Version 14.3 of the app crashes on my iPhone 12.",
 ]
+ADDRESSES_SEALED = [  # written after every change of the session: 10 of 12 before it and after
+    ("en_US", "Send it to [[4521 Lakeview Blvd, Apt 12B, Madison, WI 53704]]."),
+    ("en_GB", "My new flat is [[Flat C, 19 Grange Road, Bristol BS8 4EA]]."),
+    ("en_GB", "Address: [[Ivy House, 3 Mill Lane, Harrogate HG1 2RT]]"),
+    ("de_DE", "Wohnhaft in [[Goethestraße 41, 3. OG, 60313 Frankfurt am Main]]."),
+    ("de_DE", "Neue Adresse: [[Am Steinbruch 7, 01187 Dresden]]"),
+    ("nl_NL", "Bezorgen op [[Spoorlaan 55 bus 3, 5038 CB Tilburg]] graag."),
+    ("nl_NL", "Ik woon op [[Koningsweg 9-bis, 6816 TJ Arnhem]]."),
+    ("hu_HU", "Levelezési cím: [[3525 Miskolc, Széchenyi István út 40. 2. em. 3.]]"),
+    ("hu_HU", "A [[Veszprém, Óváros tér 5.]] alatt lakom."),
+    ("fr_FR", "Livraison au [[17 allée des Peupliers, 31200 Toulouse]]."),
+    ("fr_FR", "Mon adresse a changé : [[45 avenue de la République, Appt 23, 13001 Marseille]]"),
+    ("fr_FR", "Merci d'envoyer au [[Lieu-dit Le Moulin, 24200 Sarlat-la-Canéda]]."),
+]
+ADDRESS_SEALED_NEGATIVES = [  # written with ADDRESSES_SEALED
+    "Apt 12B has had no signal since the storm.",
+    "Goethestraße is closed for works, the shop is shut.",
+    "The 3. OG has no wifi in our office.",
+    "La République station has no 4G.",
+    "Bus 3 stops right in front of the shop.",
+    "Room 40 on the 2nd floor is a dead zone.",
+]
 ADDRESS_NEGATIVES = [
     "Is the shop in the Westfield centre open on Sunday?",
     "I'm on floor 3 of building 5 at work and have no signal.",
@@ -1305,6 +1327,56 @@ NAMES_CHECK_NEGATIVES = [  # look-alikes written with NAMES_CHECK
     "My Rolex app shows Adelaide time instead of London.",
 ]
 
+NAMES_SEALED = [  # written after every change of the session: 27 of 30 with the code before it and after
+    ("en_US", "Hi, my husband [[Trevor]] set up the account but he's deployed overseas."),
+    ("en_GB", "Please can [[Niamh Gallagher]] be added as a second contact?"),
+    ("en_US", "Customer: [[Gloria Mendez]] | Acct 448120 | Issue: no signal"),
+    ("en_GB", "Cheers for your help today [[Rhys]]!"),
+    ("en_US", "I'm calling for my aunt [[Marguerite Dubois-Hale]], she's hard of hearing."),
+    ("en_US", "The agent ([[Kyle]]) hung up on me twice."),
+    ("en_GB", "Best wishes,\n[[Alasdair Ferguson]]\nSent from my iPad"),
+    ("en_US", "[[Jasmine]] from your Dallas store told me the upgrade was free."),
+    ("de_DE", "Grüße aus Hamburg\n[[Malte Petersen]]"),
+    ("de_DE", "Meine Frau [[Svenja]] hat den Vertrag unterschrieben."),
+    ("de_DE", "Ansprechpartner vor Ort ist [[Herr Dr. Albrecht Sommer]]."),
+    ("de_DE", "Ich schreibe für meinen Opa, [[Günther Lange]], er hat kein Internet."),
+    ("de_DE", "Danke [[Leonie]], jetzt klappt es!"),
+    ("nl_NL", "Met vriendelijke groet,\n[[Joost Hendriks]]"),
+    ("nl_NL", "Ik heb gisteren met [[Iris]] van de helpdesk gebeld."),
+    ("nl_NL", "Het abonnement van mijn zus [[Femke de Graaf]] moet worden opgezegd."),
+    ("nl_NL", "Bedankt [[Ahmed]], top geholpen!"),
+    ("nl_NL", "Kunt u [[mevrouw Visser]] terugbellen?"),
+    ("hu_HU", "Üdvözlettel: [[Vass Krisztina]]"),
+    ("hu_HU", "A fiam, [[Ádám]] telefonját ellopták."),
+    ("hu_HU", "[[Simon Levente]] vagyok, a routerem nem működik."),
+    ("hu_HU", "Köszönöm, [[Zsófia]], nagyon kedves volt."),
+    ("hu_HU", "Az előfizetés [[Papp Ildikó]] nevén van."),
+    ("fr_FR", "Bonjour, c'est [[Mathilde Garnier]] à l'appareil."),
+    ("fr_FR", "Mon fils [[Lucas]] a perdu sa carte SIM."),
+    ("fr_FR", "Merci de rappeler [[M. Rousseau]] avant midi."),
+    ("fr_FR", "Bien cordialement,\n[[Inès Chevalier]]"),
+    ("fr_FR", "Le technicien, [[Yannick]], n'est jamais venu."),
+    ("fr_FR", "J'écris de la part de [[Clémence Bertrand]], ma voisine."),
+    ("en_US", "please transfer the line to my roommate [[Sofia Alvarez]]"),
+]
+NAMES_SEALED_NEGATIVES = [  # written with NAMES_SEALED: 2 changed before the session, none after
+    "Hi, my husband set up the account but he's deployed overseas.",
+    "Customer: new | Acct 448120 | Issue: no signal",
+    "The agent (second one) hung up on me twice.",
+    "Best wishes,\nSent from my iPad",
+    "Grüße aus Hamburg und danke!",
+    "Ansprechpartner vor Ort ist der Hausmeister.",
+    "Met vriendelijke groet,\nTeam Klantenservice",
+    "Bedankt voor de snelle hulp!",
+    "Üdvözlettel: egy elégedett ügyfél",
+    "Mon fils a perdu sa carte SIM.",
+    "Bien cordialement,\nLa direction",
+    "I watched Ted Lasso on the Apple TV app and it buffered.",
+    "Does Max work on the Samsung Frame TV?",
+    "My Victoria's Secret order email went to spam.",
+    "The Kevin Hart special won't load on Netflix.",
+]
+
 
 _TITLES = {  # titles and degrees Faker adds to names, in any case ("mevrouw", "dr."): not what identifies a person
     "Dr", "Mr", "Mrs", "Ms", "Mx", "Prof", "Univ", "Jr", "Sr", "PhD", "MD", "DDS", "DVM", "II", "III", "IV", "Sc",
@@ -1374,12 +1446,13 @@ def unseen_names(per_template: int = 2, seed: int = 0) -> list[Message]:
 
 def hand_written(chosen: str = "written") -> list[Message]:
     """One set of addresses as messages with their marked value: "written" (ADDRESSES), "heldout"
-    (ADDRESSES_HELDOUT), "new" (ADDRESSES_NEW), "later" (ADDRESSES_LATER) or "fresh" (ADDRESSES_FRESH); then every
-    set's look-alikes."""
+    (ADDRESSES_HELDOUT), "new" (ADDRESSES_NEW), "later" (ADDRESSES_LATER), "fresh" (ADDRESSES_FRESH) or "sealed"
+    (ADDRESSES_SEALED); then every set's look-alikes."""
     rows = {"written": ADDRESSES, "heldout": ADDRESSES_HELDOUT, "new": ADDRESSES_NEW, "later": ADDRESSES_LATER,
-            "fresh": ADDRESSES_FRESH}  # fmt: skip
+            "fresh": ADDRESSES_FRESH, "sealed": ADDRESSES_SEALED}  # fmt: skip
     out = [marked(text, "ADDRESS", locale, i) for i, (locale, text) in enumerate(rows[chosen])]
-    negatives = ADDRESS_NEGATIVES + ADDRESS_NEW_NEGATIVES + ADDRESS_LATER_NEGATIVES + ADDRESS_FRESH_NEGATIVES
+    negatives = [*ADDRESS_NEGATIVES, *ADDRESS_NEW_NEGATIVES, *ADDRESS_LATER_NEGATIVES, *ADDRESS_FRESH_NEGATIVES,
+                 *ADDRESS_SEALED_NEGATIVES]  # fmt: skip
     return out + [Message(text, [], "en", -1) for text in negatives]
 
 
@@ -1403,10 +1476,11 @@ def uncased(heldout: bool = False, last: bool = False) -> list[Message]:
 def wider(chosen: str = "wider") -> list[Message]:
     """One of the sets of names from beyond the lists, as messages with their marked name: "wider" (NAMES_WIDER),
     "heldout" (NAMES_WIDER_HELDOUT), "last" (NAMES_LAST), "next" (NAMES_NEXT), "final" (NAMES_FINAL), "after"
-    (NAMES_AFTER), "closing" (NAMES_CLOSING), "fresh" (NAMES_FRESH) or "check" (NAMES_CHECK)."""
+    (NAMES_AFTER), "closing" (NAMES_CLOSING), "fresh" (NAMES_FRESH), "check" (NAMES_CHECK) or "sealed"
+    (NAMES_SEALED)."""
     sets = {"wider": NAMES_WIDER, "heldout": NAMES_WIDER_HELDOUT, "last": NAMES_LAST, "next": NAMES_NEXT,
             "final": NAMES_FINAL, "after": NAMES_AFTER, "closing": NAMES_CLOSING, "fresh": NAMES_FRESH,
-            "check": NAMES_CHECK}  # fmt: skip
+            "check": NAMES_CHECK, "sealed": NAMES_SEALED}  # fmt: skip
     return [marked(text, "NAME", locale, i) for i, (locale, text) in enumerate(sets[chosen])]
 
 
