@@ -94,11 +94,11 @@ _VOCATIVE = re.compile(r", (?P<name>[^\W\d_][\w'’-]*)(?=\s*[.!?:;,)]|[^\w\n]*\
 _SIGNED = re.compile(r"(?:\n|[-–—] )[ \t]*(?P<name>[^\W\d_][\w'’-]*)[^\w\n]*\Z")
 # A sign-off and one word ending the message: a signature, listed or scored as a name ("LG Tobi", "Thanks, Gazza"),
 # and no everyday word, title, operator or country ("Thanks, Team")
-_SIGN_OFF = re.compile(
-    r"\b(?i:regards|cheers|thanks|thank you|ta|best|love|xoxo|groet(?:en|jes)?|mvg|lg|vg|mfg|gr(?:ü|ue)(?:ß|ss)e"
-    rf"|gru(?:ß|ss)|cordialement|bises|bisous|merci|üdv|üdvözlettel|köszi|köszönöm)[,.!]?\s+(?P<name>[{_UPPER}][{_LOWER}]+)"
-    r"[.!]?\s*\Z"
-)
+_SIGN_OFFS = {
+    "regards", "cheers", "thanks", "ta", "best", "love", "xoxo", "groet", "groeten", "groetjes", "mvg", "lg", "vg",
+    "mfg", "grüße", "gruesse", "gruß", "gruss", "cordialement", "bises", "bisous", "merci", "üdv", "üdvözlettel",
+    "köszi", "köszönöm",
+}  # fmt: skip
 _BEFORE_COMMA = re.compile(r"(\S+), \Z")
 # One capitalised word inside a sentence, between lower-case words: "ask Sarah to call", "mit Jonas gesprochen"
 _LONE = re.compile(rf"(?<=[{_LOWER}] )([{_UPPER}][{_LOWER}]+)(?![\w'’-]| [{_UPPER}\d])")
@@ -113,13 +113,14 @@ _OWNER = re.compile(rf"(?<![\w'’-])([{_UPPER}][{_LOWER}]+)\Z")
 # A first name in brackets ("The agent (Kyle) hung up"), or opening a sentence before where the person works
 # ("Jasmine from your Dallas store told me", "Bas van de helpdesk zei")
 _BRACKETED = re.compile(rf"\(([{_UPPER}][{_LOWER}]+)\)")
-_FROM_WORK = re.compile(
-    rf"(?:^|(?<=[.!?\n]))[ \t]*([{_UPPER}][{_LOWER}]+) (?:from|at|of|van|von|vom|aus|de|du) (?:your|the|customer|tech"
-    r"|support|billing|uw|de|het|ihrem|ihrer|der|dem|votre|la|le|l['’])\b"
+_WORKS_AT = re.compile(  # found first, then the word opening the sentence before it
+    r" (?:from|van|von|vom|aus|de|du) (?:your|the|customer|tech|support|billing|uw|de|het|ihrem|ihrer|der|dem|votre"
+    r"|la|le|l['’])\b"
 )
+_OPENING_WORD = re.compile(rf"(?:^|(?<=[.!?\n]))[ \t]*([{_UPPER}][{_LOWER}]+)\Z")
 # A family by its surname ("an Familie Brandt", "Famille Martin", "fam. de Vries"): a listed surname only, since plans
 # are named so too ("Familie Voordeel")
-_FAMILY_OF = re.compile(rf"\b(?:[Ff]amil(?:ie|le)|[Ff]am\.) ((?:(?:de|van|der|den|le|la) )*[{_UPPER}][\w'’-]+)")
+_FAMILY_OF = re.compile(rf"[Ff]am(?:il(?:ie|le)|\.) ((?:(?:de|van|der|den|le|la) )*[{_UPPER}][\w'’-]+)")
 # Everyday words that are also written capitalised inside a sentence: German nouns, English months and title case.
 # Not French or Dutch ones ("Pierre", "Claire", "Fleur", "Anders") nor the lorem ipsum Faker gives en_GB ("Maxime")
 _CAPITALISED_WORDS = ("en_US", "de_DE")
@@ -313,15 +314,13 @@ def spans(text: str, model: Model | None) -> list[tuple[int, int]]:
     labelled = [(a, b) for a, b in cued_names(text, labelled=True) if listed(a, b)]
     ends = [m for m in [_SIGNED.search(text, max(0, len(text) - 80))] if m]  # the last line only
     signed = [m.span("name") for m in [*_VOCATIVE.finditer(text), *ends] if _addressed(text, m)]
-    sign_off = _SIGN_OFF.search(text, max(0, len(text) - 60))
-    signed += (
-        [sign_off.span("name")] if sign_off and _signature(sign_off["name"]) and single(*sign_off.span("name")) else []
-    )
+    signed += [span] if (span := _signed_off(text)) and _signature(text[slice(*span)]) and single(*span) else []
     alone = [m.span(1) for m in _LONE.finditer(text) if _lone_name(text, m)]
     owners = (_OWNER.search(text, max(0, m.start() - 24), m.start()) for m in _OWNS.finditer(text))
     alone += [m.span(1) for m in owners if m and _alone(m.group(1))]
     alone += [m.span(1) for m in _FAMILY_OF.finditer(text) if pii_uncased.surname(m.group(1).split()[-1])]
-    alone += [m.span(1) for m in [*_BRACKETED.finditer(text), *_FROM_WORK.finditer(text)] if _alone(m.group(1))]
+    working = (_OPENING_WORD.search(text, max(0, m.start() - 30), m.start()) for m in _WORKS_AT.finditer(text))
+    alone += [m.span(1) for m in [*_BRACKETED.finditer(text), *working] if m and _alone(m.group(1))]
     known = [(a, b) for a, b in known_names(text) if not _ARTICLE_BEFORE.search(text, max(0, a - 8), a)]
     found = [*cued, *labelled, *signed, *alone, *known, *pii_uncased.spans(text, single), *learned]
     # a display name holding a name: "Vodaline Billing <billing@...>" stays
@@ -347,6 +346,18 @@ def _addressed(text: str, m: re.Match[str]) -> bool:
     if before is None or not _capitalised(before.group(1)) or not text[m.end() :].strip(" \t\n.!?)"):
         return True
     return _sentence_start(text, before.start(1))
+
+
+def _signed_off(text: str) -> tuple[int, int] | None:
+    """The capitalised word ending the message right after a sign-off ("LG Tobi", "Thanks,\nBex!"), read from the
+    end: a pattern tried at every position of the message's tail cost more than every other cue of the kind."""
+    end = len(text.rstrip(" \t\n.!"))
+    start = max(text.rfind(c, 0, end) for c in " \t\n") + 1
+    word = text[start:end]
+    if start == 0 or not (word[:1].isupper() and word[1:].islower() and word.isalpha()):
+        return None
+    words = text[max(0, start - 16) : start].rstrip(" \t\n,.!").lower().split()
+    return (start, end) if words and (words[-1] in _SIGN_OFFS or words[-2:] == ["thank", "you"]) else None
 
 
 def _signature(word: str) -> bool:
