@@ -86,7 +86,7 @@ def addresses() -> None:
         "new": "ADDRESSES_NEW (its misses then fixed)",
         "later": "ADDRESSES_LATER (after the fixes)",
         "fresh": "ADDRESSES_FRESH (its misses then fixed)",
-        "sealed": "ADDRESSES_SEALED (after every change)",
+        "sealed": "ADDRESSES_SEALED (10 blind, then fixed)",
     }
     for chosen, label in labels.items():
         data = hand_written(chosen)
@@ -165,7 +165,7 @@ def wider_names() -> None:
         "NAMES_CLOSING (after every change)": wider("closing"),
         "NAMES_FRESH (its misses then fixed)": wider("fresh"),
         "NAMES_CHECK (its misses then fixed)": wider("check"),
-        "NAMES_SEALED (after every change)": wider("sealed"),
+        "NAMES_SEALED (27 blind, then fixed)": wider("sealed"),
     }
     masked(sets)
     changed(NAMES_WIDER_NEGATIVES, "  ")
