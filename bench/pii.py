@@ -87,6 +87,7 @@ def addresses() -> None:
         "later": "ADDRESSES_LATER (after the fixes)",
         "fresh": "ADDRESSES_FRESH (its misses then fixed)",
         "sealed": "ADDRESSES_SEALED (10 blind, then fixed)",
+        "final": "ADDRESSES_FINAL (16 blind, then fixed)",
     }
     for chosen, label in labels.items():
         data = hand_written(chosen)

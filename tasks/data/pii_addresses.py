@@ -104,7 +104,14 @@ _UNNUMBERED = re.compile(
 )
 
 _UK_POSTCODE = r"[A-Z]{1,2}\d[A-Z\d]?\s?\d[A-Z]{2}\b"
-_US_STATE_ZIP = r"[A-Z]{2}\s\d{5}(?:-\d{4})?\b"
+_US_STATES = (  # written out on forms and by hand: "Chicago, Illinois 60614"
+    "Alabama|Alaska|Arizona|Arkansas|California|Colorado|Connecticut|Delaware|Florida|Georgia|Hawaii|Idaho|Illinois"
+    "|Indiana|Iowa|Kansas|Kentucky|Louisiana|Maine|Maryland|Massachusetts|Michigan|Minnesota|Mississippi|Missouri"
+    "|Montana|Nebraska|Nevada|New Hampshire|New Jersey|New Mexico|New York|North Carolina|North Dakota|Ohio|Oklahoma"
+    "|Oregon|Pennsylvania|Rhode Island|South Carolina|South Dakota|Tennessee|Texas|Utah|Vermont|Virginia|Washington"
+    "|West Virginia|Wisconsin|Wyoming|District of Columbia"
+)
+_US_STATE_ZIP = rf"(?:[A-Z]{{2}}|{_US_STATES})\s\d{{5}}(?:-\d{{4}})?\b"
 _POSTCODE = r"(?:[A-Z]{1,2}-)?(?:\d{5}|\d{4}\s?[A-Z]{2}(?![a-z])|\d{4})"
 _BEFORE = [  # what may stand before a street, matched against the text up to it
     re.compile(  # Flat 3, Flat 2/1 (a Glasgow tenement: floor and door), bâtiment B, escalier 2, Whg. 4
@@ -124,6 +131,7 @@ _TOWN_BEFORE = re.compile(rf"(?<![\w.,-]){_TOWN},\s+$")  # Budapest, Andrássy �
 _AFTER = [  # what may follow a street (or what grew after it), matched at the end of the span
     re.compile(r",?\s+(?:Apt\.?|Apartment|Suite|Ste\.?|Unit|Flat|Fl\.?|Floor|#)\s?\w{1,4}\b"),
     re.compile(r",?\s+(?:\d{1,2}\.\s?(?:OG|Stock|Etage)|EG|DG|UG)\b"),  # a German floor: 3. OG, EG
+    re.compile(r",?\s+(?i:bâtiment|bât\.|escalier|esc\.|appartement|appt\.?)\s+\w{1,4}\b"),  # escalier C
     re.compile(rf",?\s+(?:{_TOWN},?\s+){{1,2}}(?:{_UK_POSTCODE}|{_US_STATE_ZIP})"),
     re.compile(rf",?\s+(?:{_UK_POSTCODE}|{_US_STATE_ZIP})"),
     re.compile(rf",?\s+{_POSTCODE}\s+{_TOWN}"),

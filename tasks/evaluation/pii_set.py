@@ -390,6 +390,34 @@ ADDRESS_SEALED_NEGATIVES = [  # written with ADDRESSES_SEALED
     "Bus 3 stops right in front of the shop.",
     "Room 40 on the 2nd floor is a dead zone.",
 ]
+ADDRESSES_FINAL = [  # written at the end of the session: 16 of 18 before it and after, 18 after the fixes it led
+    ("en_US", "Please send the replacement to [[801 Brickell Ave #1402, Miami, FL 33131]]."),
+    ("en_US", "service address: [[2210 N. Halsted St., Chicago, Illinois 60614]]"),
+    ("en_US", "I live at [[16 Orchard Road, Apartment 3, Burlington VT 05401]]"),
+    ("en_GB", "Post it to [[Unit 4, Riverside Business Park, Leeds LS11 5JR]] please."),
+    ("en_GB", "It's [[27 The Crescent, Salford M5 4PF]], next to the church."),
+    ("en_GB", "Moving to [[Flat 12 Kestrel Court, 8 Hill Street, Cardiff CF10 2LA]] next week."),
+    ("de_DE", "Bitte an [[Schillerplatz 3, 70173 Stuttgart]] liefern."),
+    ("de_DE", "Wir wohnen jetzt in der [[Brunnenstraße 154, 3. Etage links, 10115 Berlin]]."),
+    ("de_DE", "Adresse: [[Zur Alten Mühle 12, 49080 Osnabrück]]"),
+    ("nl_NL", "Stuur het naar [[Burgemeester de Vlugtlaan 130, 1063 BP Amsterdam]]."),
+    ("nl_NL", "Mijn adres: [[Markt 4, 4811 WT Breda]]"),
+    ("nl_NL", "We zijn verhuisd naar [[Rijksstraatweg 88 hs, 2241 BX Wassenaar]]."),
+    ("hu_HU", "Cím: [[1061 Budapest, Andrássy út 45. 1. emelet 3. ajtó]]"),
+    ("hu_HU", "A csomagot a [[9021 Győr, Kazinczy u. 8/A]] címre kérem."),
+    ("hu_HU", "Lakcím: [[Szeged, Tisza Lajos krt. 57.]]"),
+    ("fr_FR", "Adresse de livraison : [[5 place de la Comédie, 34000 Montpellier]]"),
+    ("fr_FR", "J'habite au [[102 rue du Faubourg Saint-Antoine, escalier C, 75012 Paris]]."),
+    ("fr_FR", "Envoyez-la au [[18, chemin des Vignes, 84000 Avignon]], merci."),
+]
+ADDRESS_FINAL_NEGATIVES = [  # written with ADDRESSES_FINAL
+    "Flight AF 1402 lands at 8:45, will roaming work on arrival?",
+    "Store #1402 in Miami closed early today.",
+    "The Crescent mall has no 5G at all.",
+    "Schillerplatz is where the shop used to be.",
+    "Markt 4 weeks ago I ordered a router, still waiting.",
+    "Unit 4 of the course covers router setup.",
+]
 ADDRESS_NEGATIVES = [
     "Is the shop in the Westfield centre open on Sunday?",
     "I'm on floor 3 of building 5 at work and have no signal.",
@@ -1446,13 +1474,13 @@ def unseen_names(per_template: int = 2, seed: int = 0) -> list[Message]:
 
 def hand_written(chosen: str = "written") -> list[Message]:
     """One set of addresses as messages with their marked value: "written" (ADDRESSES), "heldout"
-    (ADDRESSES_HELDOUT), "new" (ADDRESSES_NEW), "later" (ADDRESSES_LATER), "fresh" (ADDRESSES_FRESH) or "sealed"
-    (ADDRESSES_SEALED); then every set's look-alikes."""
+    (ADDRESSES_HELDOUT), "new" (ADDRESSES_NEW), "later" (ADDRESSES_LATER), "fresh" (ADDRESSES_FRESH), "sealed"
+    (ADDRESSES_SEALED) or "final" (ADDRESSES_FINAL); then every set's look-alikes."""
     rows = {"written": ADDRESSES, "heldout": ADDRESSES_HELDOUT, "new": ADDRESSES_NEW, "later": ADDRESSES_LATER,
-            "fresh": ADDRESSES_FRESH, "sealed": ADDRESSES_SEALED}  # fmt: skip
+            "fresh": ADDRESSES_FRESH, "sealed": ADDRESSES_SEALED, "final": ADDRESSES_FINAL}  # fmt: skip
     out = [marked(text, "ADDRESS", locale, i) for i, (locale, text) in enumerate(rows[chosen])]
     negatives = [*ADDRESS_NEGATIVES, *ADDRESS_NEW_NEGATIVES, *ADDRESS_LATER_NEGATIVES, *ADDRESS_FRESH_NEGATIVES,
-                 *ADDRESS_SEALED_NEGATIVES]  # fmt: skip
+                 *ADDRESS_SEALED_NEGATIVES, *ADDRESS_FINAL_NEGATIVES]  # fmt: skip
     return out + [Message(text, [], "en", -1) for text in negatives]
 
 
