@@ -42,6 +42,7 @@ from tasks.data.pii_rules import (
     cued_names,
     everyday_words,
     faker_names,
+    hungarian_first_name,
     is_place,
     known_names,
 )
@@ -379,7 +380,7 @@ def _lone_name(text: str, m: re.Match[str]) -> bool:
         or not (previous[:1].islower() or _opens_sentence(text, before.start(1) if before else 0, previous))
     ):
         return False  # "San Jose", "Lake Louise": a capitalised word before it makes a run, read elsewhere
-    return _alone(word)
+    return _alone(word) or (hungarian_first_name(word) and word not in _countries())  # "szóljanak Eszternek"
 
 
 def _alone(word: str) -> bool:

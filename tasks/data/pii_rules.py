@@ -377,6 +377,12 @@ def _hu_stem(word: str) -> str:
     return stem[:-1] + {"á": "a", "é": "e"}.get(stem[-1], stem[-1])
 
 
+def hungarian_first_name(word: str) -> bool:
+    """A Hungarian first name with a case ending: "Eszternek", "Katalint", "Zsolttal", "Annának"."""
+    stem = _hu_stem(word)
+    return bool(stem) and stem in _hu_first()
+
+
 @lru_cache(maxsize=1)
 def _hu_first() -> frozenset[str]:
     return faker_names("first_names", ("hu_HU",))

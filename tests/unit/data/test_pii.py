@@ -181,6 +181,8 @@ def test_names_beyond_the_six_locales_are_masked_whole(text: str, expected: str)
             "Kunt u de monteur vragen om <NAME> te bellen?",
         ),  # fleur: French
         ("Cordialement,\nLe service comptabilité", "Cordialement,\nLe service comptabilité"),  # Le: a surname's part
+        ("Kérem, szóljanak Eszternek, kész.", "Kérem, szóljanak <NAME>, kész."),  # a Hungarian case ending
+        ("Adják át a Telekomnak.", "Adják át a Telekomnak."),
     ],
 )
 def test_names_after_labels_titles_and_in_headers_and_signatures(text: str, expected: str) -> None:
