@@ -142,17 +142,11 @@ def uncased_names() -> None:
 
 def wider_names() -> None:
     from tasks.evaluation.pii_set import (
-        NAMES_AFTER_NEGATIVES,
-        NAMES_CHECK_NEGATIVES,
-        NAMES_CLOSING_NEGATIVES,
-        NAMES_FINAL_NEGATIVES,
-        NAMES_FRESH_NEGATIVES,
-        NAMES_LAST_NEGATIVES,
-        NAMES_NEXT_NEGATIVES,
-        NAMES_SEALED_NEGATIVES,
         NAMES_WIDER_NEGATIVES,
         NAMES_WIDER_NEGATIVES_MORE,
+        WRITTEN_APART,
         wider,
+        wider_negatives,
     )
 
     print("\nnames from beyond the locales' name lists (Polish, Yoruba, Chinese, Irish ...), masked whole:")
@@ -172,13 +166,9 @@ def wider_names() -> None:
     changed(NAMES_WIDER_NEGATIVES, "  ")
     print("  look-alikes written after the change, which the cue's check was then fixed on:")
     changed(NAMES_WIDER_NEGATIVES_MORE, "  ")
-    written = {"NAMES_LAST": NAMES_LAST_NEGATIVES, "NAMES_NEXT": NAMES_NEXT_NEGATIVES,
-               "NAMES_FINAL": NAMES_FINAL_NEGATIVES, "NAMES_AFTER": NAMES_AFTER_NEGATIVES,
-               "NAMES_CLOSING": NAMES_CLOSING_NEGATIVES, "NAMES_FRESH": NAMES_FRESH_NEGATIVES,
-               "NAMES_CHECK": NAMES_CHECK_NEGATIVES, "NAMES_SEALED": NAMES_SEALED_NEGATIVES}  # fmt: skip
-    for label, negatives in written.items():
-        print(f"  look-alikes written with {label}{'' if label == 'NAMES_LAST' else ' (a name masked)'}:")
-        changed(negatives, "  ", names=label != "NAMES_LAST")
+    for chosen in WRITTEN_APART:
+        print(f"  look-alikes written with NAMES_{chosen.upper()}{'' if chosen == 'last' else ' (a name masked)'}:")
+        changed(wider_negatives(chosen), "  ", names=chosen != "last")
 
 
 def written_formats() -> None:

@@ -1512,6 +1512,16 @@ def wider(chosen: str = "wider") -> list[Message]:
     return [marked(text, "NAME", locale, i) for i, (locale, text) in enumerate(sets[chosen])]
 
 
+WRITTEN_APART = ("last", "next", "final", "after", "closing", "fresh", "check", "sealed")  # sets with their look-alikes
+
+
+def wider_negatives(chosen: str) -> list[str]:
+    """The look-alikes written with one of WRITTEN_APART's sets ("last": NAMES_LAST_NEGATIVES ...)."""
+    return {"last": NAMES_LAST_NEGATIVES, "next": NAMES_NEXT_NEGATIVES, "final": NAMES_FINAL_NEGATIVES,
+            "after": NAMES_AFTER_NEGATIVES, "closing": NAMES_CLOSING_NEGATIVES, "fresh": NAMES_FRESH_NEGATIVES,
+            "check": NAMES_CHECK_NEGATIVES, "sealed": NAMES_SEALED_NEGATIVES}[chosen]  # fmt: skip
+
+
 def capitals() -> list[Message]:
     """CAPS as messages with their marked name, then CAPS_NEGATIVES."""
     out = [marked(text, "NAME", locale, i) for i, (locale, text) in enumerate(CAPS)]

@@ -10,16 +10,9 @@ import pytest
 from tasks.data.pii import scrub
 from tasks.evaluation import pii_formats_set as formats_set
 from tasks.evaluation.pii_set import (
-    NAMES_AFTER_NEGATIVES,
     NAMES_BESIDE_LOWER_PLACES,
     NAMES_BESIDE_PLACES,
-    NAMES_CHECK_NEGATIVES,
-    NAMES_CLOSING_NEGATIVES,
-    NAMES_FINAL_NEGATIVES,
-    NAMES_FRESH_NEGATIVES,
     NAMES_LAST_NEGATIVES,
-    NAMES_NEXT_NEGATIVES,
-    NAMES_SEALED_NEGATIVES,
     NAMES_WIDER_NEGATIVES,
     NAMES_WIDER_NEGATIVES_MORE,
     PLACE_NEGATIVES,
@@ -33,6 +26,7 @@ from tasks.evaluation.pii_set import (
     messages,
     uncased,
     wider,
+    wider_negatives,
 )
 
 # Measured at 5 per template: structured types 0.93-1.00, names 0.93, addresses 0.98; the floors leave a margin.
@@ -204,13 +198,4 @@ def test_names_written_apart_from_the_changes_they_measure(chosen: str, least: i
     masked a name before, none after."""
     hits = [found(m.values[0][1], scrub(m.text), m.text) for m in wider(chosen)]
     assert sum(hits) >= least
-    negatives = {
-        "next": NAMES_NEXT_NEGATIVES,
-        "final": NAMES_FINAL_NEGATIVES,
-        "after": NAMES_AFTER_NEGATIVES,
-        "closing": NAMES_CLOSING_NEGATIVES,
-        "fresh": NAMES_FRESH_NEGATIVES,
-        "check": NAMES_CHECK_NEGATIVES,
-        "sealed": NAMES_SEALED_NEGATIVES,
-    }[chosen]
-    assert [t for t in negatives if "<NAME>" in scrub(t)] == []
+    assert [t for t in wider_negatives(chosen) if "<NAME>" in scrub(t)] == []
