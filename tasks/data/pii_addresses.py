@@ -113,10 +113,11 @@ _US_STATES = (  # written out on forms and by hand: "Chicago, Illinois 60614"
 )
 _US_STATE_ZIP = rf"(?:[A-Z]{{2}}|{_US_STATES})\s\d{{5}}(?:-\d{{4}})?\b"
 _POSTCODE = r"(?:[A-Z]{1,2}-)?(?:\d{5}|\d{4}\s?[A-Z]{2}(?![a-z])|\d{4})"
+_FR_UNIT = r"bâtiment|bât\.|escalier|esc\.|appartement|appt\.?"  # before the street or after it: "escalier C"
 _BEFORE = [  # what may stand before a street, matched against the text up to it
     re.compile(  # Flat 3, Flat 2/1 (a Glasgow tenement: floor and door), bâtiment B, escalier 2, Whg. 4
-        r"(?:Flat|Apt\.?|Apartment|Unit|Suite|Studio|Building|Wohnung|Whg\.|(?i:bâtiment|bât\.|escalier|esc\.|appartement"
-        r"|appt\.?|étage))\s+\w{1,4}(?:/\w{1,3})?,?\s+$"
+        rf"(?:Flat|Apt\.?|Apartment|Unit|Suite|Studio|Building|Wohnung|Whg\.|(?i:{_FR_UNIT}|étage))\s+\w{{1,4}}"
+        r"(?:/\w{1,3})?,?\s+$"
     ),
     re.compile(rf"(?:{_TOWN},?\s+)?[IVX]{{1,5}}\.\s?(?:kerület|ker\.),?\s+$"),  # Budapest XI. kerület,
     re.compile(
@@ -131,7 +132,7 @@ _TOWN_BEFORE = re.compile(rf"(?<![\w.,-]){_TOWN},\s+$")  # Budapest, Andrássy �
 _AFTER = [  # what may follow a street (or what grew after it), matched at the end of the span
     re.compile(r",?\s+(?:Apt\.?|Apartment|Suite|Ste\.?|Unit|Flat|Fl\.?|Floor|#)\s?\w{1,4}\b"),
     re.compile(r",?\s+(?:\d{1,2}\.\s?(?:OG|Stock|Etage)|EG|DG|UG)\b"),  # a German floor: 3. OG, EG
-    re.compile(r",?\s+(?i:bâtiment|bât\.|escalier|esc\.|appartement|appt\.?)\s+\w{1,4}\b"),  # escalier C
+    re.compile(rf",?\s+(?i:{_FR_UNIT})\s+\w{{1,4}}\b"),
     re.compile(rf",?\s+(?:{_TOWN},?\s+){{1,2}}(?:{_UK_POSTCODE}|{_US_STATE_ZIP})"),
     re.compile(rf",?\s+(?:{_UK_POSTCODE}|{_US_STATE_ZIP})"),
     re.compile(rf",?\s+{_POSTCODE}\s+{_TOWN}"),

@@ -380,13 +380,14 @@ def _lone_name(text: str, m: re.Match[str]) -> bool:
         or not (previous[:1].islower() or _opens_sentence(text, before.start(1) if before else 0, previous))
     ):
         return False  # "San Jose", "Lake Louise": a capitalised word before it makes a run, read elsewhere
-    return _alone(word) or (hungarian_first_name(word) and word not in _countries())  # "szóljanak Eszternek"
+    return _alone(word, hungarian=True)  # "szóljanak Eszternek"
 
 
-def _alone(word: str) -> bool:
-    """A listed first name that is a name on its own inside a sentence: no everyday word written capitalised there,
-    no country, title or greeting."""
-    return word in _listed() and _no_other_word(word, everyday_words(_CAPITALISED_WORDS))
+def _alone(word: str, hungarian: bool = False) -> bool:
+    """A listed first name (with `hungarian`, or one with a Hungarian case ending) that is a name on its own inside a
+    sentence: no everyday word written capitalised there, no country, title or greeting."""
+    named = word in _listed() or (hungarian and hungarian_first_name(word))
+    return named and _no_other_word(word, everyday_words(_CAPITALISED_WORDS))
 
 
 def _no_other_word(word: str, everyday: frozenset[str]) -> bool:

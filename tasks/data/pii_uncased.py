@@ -133,15 +133,7 @@ def _name_after(text: str, start: int, surnames: int, single: Single | None = No
     first = _WORD.match(text, start)
     if first is None:
         return None
-    after = _WORD.match(text, first.end() + 1) if text[first.end() : first.end() + 1] == " " else None
-    paired = (  # "buurman Kees Smit", not "Bonjour Monsieur Dupont"
-        after is not None
-        and _capitalised(after.group())
-        and surname(after.group())
-        and first.group() not in NOT_NAMES
-        and not after_title(text, after.start())
-    )
-    if single is not None and _capitalised(first.group()) and (paired or single(first.start(), first.end())):
+    if single is not None and _capitalised(first.group()) and (single(*first.span()) or _paired(text, first)):
         end, taken = first.end(), 0
         while taken < surnames and text[end : end + 1] == " " and (word := _WORD.match(text, end + 1)):
             if not _capitalised(word.group()) or word.group() in NOT_NAMES:
@@ -159,6 +151,19 @@ def _name_after(text: str, start: int, surnames: int, single: Single | None = No
             break
         end, taken = word.end(), taken + 1
     return first.start(), end
+
+
+def _paired(text: str, first: re.Match[str]) -> bool:
+    """A capitalised word before a listed surname, no title or word of NOT_NAMES: "buurman Kees Smit", whose first
+    name no list knows; not "Bonjour Monsieur Dupont"."""
+    after = _WORD.match(text, first.end() + 1) if text[first.end() : first.end() + 1] == " " else None
+    return (
+        after is not None
+        and _capitalised(after.group())
+        and surname(after.group())
+        and first.group() not in NOT_NAMES
+        and not after_title(text, after.start())
+    )
 
 
 def shouted(text: str) -> Iterator[tuple[int, int]]:
