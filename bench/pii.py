@@ -88,6 +88,7 @@ def addresses() -> None:
         "fresh": "ADDRESSES_FRESH (its misses then fixed)",
         "sealed": "ADDRESSES_SEALED (10 blind, then fixed)",
         "final": "ADDRESSES_FINAL (16 blind, then fixed)",
+        "opening": "ADDRESSES_OPENING (15 blind, then fixed)",
     }
     for chosen, label in labels.items():
         data = hand_written(chosen)
@@ -161,6 +162,7 @@ def wider_names() -> None:
         "NAMES_FRESH (its misses then fixed)": wider("fresh"),
         "NAMES_CHECK (its misses then fixed)": wider("check"),
         "NAMES_SEALED (27 blind, then fixed)": wider("sealed"),
+        "NAMES_OPENING (25 blind, then fixed)": wider("opening"),
     }
     masked(sets)
     changed(NAMES_WIDER_NEGATIVES, "  ")

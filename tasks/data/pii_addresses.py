@@ -38,7 +38,7 @@ _EN_TYPE = (  # the words, then the abbreviations, which may end in a dot ("Oak 
     + r")\b\.?)(?:\s(?:NW|NE|SW|SE|N|S|E|W)\b)?"
 )
 # Street types that are also everyday words ("Terminal 2 North Gate", "Level 3 Car Park"): only before a postcode.
-_EN_WEAK_TYPE = r"(?:Park|View|Green|Gate|Walk|Row|Yard|End|Chase|Fields)\b"
+_EN_WEAK_TYPE = r"(?:Park|View|Green|Gate|Walk|Row|Yard|End|Chase|Fields|Estate)\b"
 _DE_NL_SUFFIX = (  # street types written onto the name: Lindenstraße, Keizersgracht, Laan van ... is below
     r"(?i:straße|strasse|str\.|weg|gasse|platz|allee|damm|ufer|chaussee|straat|laan|gracht|plein|kade|singel"
     r"|dijk|steeg|markt)"
@@ -71,6 +71,9 @@ _STREETS = [
         # Hohe Str. 41, Berliner Allee 5, Laan van Meerdervoort 1200, Unter den Linden 77, Am Markt 3
         rf"\b{_CAP}(?:\s(?:van|von|der|den|de|het|'t|am|an)){{0,2}}\s(?:Str\.|Straße|Strasse|Weg|Allee|Platz|Gasse"
         rf"|Markt|Ring|{_CAP}(?=\s\d{{1,4}}\S*,?\s+\d{{4,5}}\s+[{_U}]))\s+{_NUMBER}",  # a town after the postcode
+        # Laan van Meerdervoort 54, Weg der Verenigde Naties 1: a Dutch street's type first, then whose it is
+        rf"\b(?:Laan|Weg|Plein|Kade|Dijk|Singel|Gracht|Straat|Dreef|Baan)\s(?:van|der|den|op|naar)(?:\s(?:de|der|den|het))?"
+        rf"\s{_CAP}(?:\s{_CAP})?\s+{_NUMBER}",
         # Am Markt 3, 04109 Leipzig, with its postcode: "Im Mai 2025" is no address
         rf"\b(?:Am|An der|Auf der|Im|In der|Unter den|Zum|Zur)\s{_CAP}\s+{_NUMBER}(?=,?\s+\d{{5}}\s)",
         # 27 rue des Acacias, 12 bis, avenue Foch, 8, boulevard Victor Hugo, 3 place Bellecour
@@ -113,6 +116,11 @@ _US_STATES = (  # written out on forms and by hand: "Chicago, Illinois 60614"
 )
 _US_STATE_ZIP = rf"(?:[A-Z]{{2}}|{_US_STATES})\s\d{{5}}(?:-\d{{4}})?\b"
 _POSTCODE = r"(?:[A-Z]{1,2}-)?(?:\d{5}|\d{4}\s?[A-Z]{2}(?![a-z])|\d{4})"
+_US_CODES = (  # the states' codes, as a lower-cased address writes them after its town: "springfield il 62704"
+    "al|ak|az|ar|ca|co|ct|de|fl|ga|hi|id|il|in|ia|ks|ky|la|me|md|ma|mi|mn|ms|mo|mt|ne|nv|nh|nj|nm|ny|nc|nd|oh|ok|or"
+    "|pa|ri|sc|sd|tn|tx|ut|vt|va|wa|wv|wi|wy|dc"
+)
+_FUNCTION_WORDS = r"(?:and|or|in|on|at|to|of|for|the|with|from|by|about|than|me|my|is|are|was)"  # "and in 62704 cases"
 _FR_UNIT = r"bâtiment|bât\.|escalier|esc\.|appartement|appt\.?"  # before the street or after it: "escalier C"
 _BEFORE = [  # what may stand before a street, matched against the text up to it
     re.compile(  # Flat 3, Flat 2/1 (a Glasgow tenement: floor and door), bâtiment B, escalier 2, Whg. 4
@@ -136,6 +144,11 @@ _AFTER = [  # what may follow a street (or what grew after it), matched at the e
     re.compile(rf",?\s+(?:{_TOWN},?\s+){{1,2}}(?:{_UK_POSTCODE}|{_US_STATE_ZIP})"),
     re.compile(rf",?\s+(?:{_UK_POSTCODE}|{_US_STATE_ZIP})"),
     re.compile(rf",?\s+{_POSTCODE}\s+{_TOWN}"),
+    # written in lower case: a town, then a state's code and ZIP code, or a UK postcode ("york yo24 1ab")
+    re.compile(
+        rf",?\s+(?:(?!{_FUNCTION_WORDS}\s)[a-z]+\s){{1,2}}"
+        rf"(?:(?:{_US_CODES})\s\d{{5}}(?:-\d{{4}})?|[a-z]{{1,2}}\d[a-z\d]?\s?\d[a-z]{{2}})\b"
+    ),
 ]
 _TOWN_AFTER = re.compile(rf",\s+{_TOWN}(?=\s*(?:[.!?;:)\n]|$))")  # ..., Utrecht.  (the address ends there)
 _REACH = 80  # characters read before a street for a flat, a house name, a postcode and town

@@ -114,6 +114,8 @@ _OWNER = re.compile(rf"(?<![\w'’-])([{_UPPER}][{_LOWER}]+)\Z")
 # A first name in brackets ("The agent (Kyle) hung up"), or opening a sentence before where the person works
 # ("Jasmine from your Dallas store told me", "Bas van de helpdesk zei")
 _BRACKETED = re.compile(rf"\(([{_UPPER}][{_LOWER}]+)\)")
+# A first name mentioned as a chat handle: "@Brianna thanks for sorting it" (an e-mail's "@" follows a word)
+_HANDLE = re.compile(rf"@([{_UPPER}][{_LOWER}]+)(?![\w'’-])")
 _WORKS_AT = re.compile(  # found first, then the word opening the sentence before it
     r" (?:from|van|von|vom|aus|de|du) (?:your|the|customer|tech|support|billing|uw|de|het|ihrem|ihrer|der|dem|votre"
     r"|la|le|l['’])\b"
@@ -128,6 +130,8 @@ _CAPITALISED_WORDS = ("en_US", "de_DE")
 # An article before a run of capitalised words: a product or a place, though a first name is among them ("the Ray-Ban
 # Meta glasses", "die Tommy Hilfiger Jacke")
 _ARTICLE_BEFORE = re.compile(r"(?:^|[^\w'’])(?i:the|an|le|la|les|der|die|das|het|een|ein|eine|un|une) \Z")
+# German "an" (to) is no article: "Die Rechnung ging an Annegret Vogelsang", "Brief an Jens Ohlsen"
+_GERMAN_AN = re.compile(r"(\S+) an \Z")
 # Words before a place or a thing, not a person ("flying to Jordan", "from Paris", "der Router")
 _PLACE_WORDS = {
     "to", "from", "near", "via", "into", "over", "around", "across", "through", "visit", "visiting", "fly", "flying",
@@ -309,10 +313,17 @@ def spans(text: str, model: Model | None) -> list[tuple[int, int]]:
 
     # After a cue, one word, or words after an article ("Köszönöm, Telekom", "au nom de la Société Générale"), must be
     # a name on its own; after a form's label, any words ("Naam: Onbekend")
+    def surname_first(a: int, b: int) -> bool:
+        """One word, a comma and a first name: a form's "Kowalczyk, Marta" (the first name is found below)."""
+        m = _COMMA_NAME.match(text, b)
+        return " " not in text[a:b] and m is not None and _alone(m.group(1))
+
     cued = [
-        (a, b) for a, b in cued_names(text) if (" " in text[a:b] and text[a].isupper()) or listed(a, b) or titled(a, b)
+        (a, b)
+        for a, b in cued_names(text)
+        if (" " in text[a:b] and text[a].isupper()) or listed(a, b) or titled(a, b) or surname_first(a, b)
     ]
-    labelled = [(a, b) for a, b in cued_names(text, labelled=True) if listed(a, b)]
+    labelled = [(a, b) for a, b in cued_names(text, labelled=True) if listed(a, b) or surname_first(a, b)]
     ends = [m for m in [_SIGNED.search(text, max(0, len(text) - 80))] if m]  # the last line only
     signed = [m.span("name") for m in [*_VOCATIVE.finditer(text), *ends] if _addressed(text, m)]
     signed += [span] if (span := _signed_off(text)) and _signature(text[slice(*span)]) and single(*span) else []
@@ -322,7 +333,9 @@ def spans(text: str, model: Model | None) -> list[tuple[int, int]]:
     alone += [m.span(1) for m in _FAMILY_OF.finditer(text) if pii_uncased.surname(m.group(1).split()[-1])]
     working = (_OPENING_WORD.search(text, max(0, m.start() - 30), m.start()) for m in _WORKS_AT.finditer(text))
     alone += [m.span(1) for m in [*_BRACKETED.finditer(text), *working] if m and _alone(m.group(1))]
-    known = [(a, b) for a, b in known_names(text) if not _ARTICLE_BEFORE.search(text, max(0, a - 8), a)]
+    handles = (m for m in _HANDLE.finditer(text) if m.start() == 0 or not re.match(r"[\w.-]", text[m.start() - 1]))
+    alone += [m.span(1) for m in handles if _alone(m.group(1))]
+    known = [(a, b) for a, b in known_names(text) if not _after_article(text, a)]
     found = [*cued, *labelled, *signed, *alone, *known, *pii_uncased.spans(text, single), *learned]
     # a display name holding a name: "Vodaline Billing <billing@...>" stays
     shown = [m.span(m.lastindex) for m in _DISPLAY_NAME.finditer(text)] if "@" in text and "<" in text else []
@@ -334,6 +347,15 @@ def spans(text: str, model: Model | None) -> list[tuple[int, int]]:
         if (m := _COMMA_NAME.match(text, b)) and _capitalised(m.group(1)) and single(*m.span(1))
     ]
     return [*found, *given, *_mentions(text, found)]
+
+
+def _after_article(text: str, start: int) -> bool:
+    """An article stands before `start`: what follows is a product or a place. German "an" after a German word is
+    the preposition "to", which a person follows as often as a thing."""
+    if not _ARTICLE_BEFORE.search(text, max(0, start - 8), start):
+        return False
+    german = _GERMAN_AN.search(text, max(0, start - 24), start)
+    return not (german and german.group(1).lower() in everyday_words(("de_DE",)))
 
 
 def _addressed(text: str, m: re.Match[str]) -> bool:
@@ -357,7 +379,7 @@ def _signed_off(text: str) -> tuple[int, int] | None:
     word = text[start:end]
     if start == 0 or not (word[:1].isupper() and word[1:].islower() and word.isalpha()):
         return None
-    words = text[max(0, start - 16) : start].rstrip(" \t\n,.!").lower().split()
+    words = text[max(0, start - 16) : start].rstrip(" \t\n,.!:").lower().split()
     return (start, end) if words and (words[-1] in _SIGN_OFFS or words[-2:] == ["thank", "you"]) else None
 
 

@@ -117,7 +117,7 @@ _NAME_WORDS = (
 )
 NAME = re.compile(  # a cue a person writes before their own or another's name, then the name
     r"(?P<cue>\b(?:[Mm]y name is|(?<![Pp]lan )(?<![Pp]roduct )(?<![Tt]ariff )[Nn]ame:|[Tt]his is|I'm|I am|"
-    r"[Aa]ccount (?:holder|name):?|[Cc]ontact:|(?:[Hh]is|[Hh]er|['’]s) name is|[Ii]n the name of|[Oo]n behalf of|"
+    r"[Aa]ccount (?:holder|name):?|[Cc]ontact:|(?:[Hh]is|[Hh]er|['’]s) name(?: is|,)|[Ii]n the name of|[Oo]n behalf of|"
     r"[Oo]p naam van|[Aa]u nom de|[Aa]uf den Namen(?: von)?|"
     r"(?:[Kk]ind |[Bb]est |[Ww]arm )?[Rr]egards,|[Bb]est wishes,|[Tt]hanks,|[Tt]hank you,|[Cc]heers,|[Bb]est,|"
     r"[Ss]incerely,|[Yy]ours,|"

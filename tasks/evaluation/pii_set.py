@@ -418,6 +418,38 @@ ADDRESS_FINAL_NEGATIVES = [  # written with ADDRESSES_FINAL
     "Markt 4 weeks ago I ordered a router, still waiting.",
     "Unit 4 of the course covers router setup.",
 ]
+ADDRESSES_OPENING = [  # written at the start of 2026-12-06's evening session: 15 of 18 before its changes, 18 after
+    ("en_US", "Ship the replacement router to [[4410 N Lamar Blvd Apt 212, Austin TX 78756]] please."),
+    ("en_GB", "New address from Monday: [[Flat B, 27 Cromwell Road, Hove BN3 3EB]]"),
+    ("en_GB", "I live at [[Rose Cottage, Church Lane, Little Snoring, NR21 0HZ]]."),
+    ("en_US", "Moved to [[1200 Pine St, Unit 5, Seattle, WA 98101]] last week"),
+    ("de_DE", "Neue Lieferadresse: [[Am Lindenhof 7a, 01445 Radebeul]]"),
+    ("de_DE", "Ich wohne jetzt in der [[Schillerstraße 45, 3. Stock, 80336 München]]."),
+    ("de_DE", "Bitte den Router an [[Gartenweg 2, 24937 Flensburg]] schicken."),
+    ("nl_NL", "Mijn nieuwe adres is [[Prinsengracht 263-1, 1016 GV Amsterdam]]."),
+    ("nl_NL", "Stuur de simkaart naar [[Dorpsstraat 12, 9751 AB Haren]] aub"),
+    ("nl_NL", "We verhuizen naar [[Laan van Meerdervoort 54, Den Haag]]."),
+    ("hu_HU", "Az új címem: [[6720 Szeged, Kárász utca 9. II. em. 4.]]"),
+    ("hu_HU", "Kérem a [[Bartók Béla út 41.]] alá küldeni a számlát, Budapest XI."),
+    ("hu_HU", "A routert a [[9022 Győr, Széchenyi tér 3.]] címre kérem."),
+    ("fr_FR", "Merci d'envoyer la box au [[7, impasse des Lilas, 44300 Nantes]]."),
+    ("fr_FR", "J'habite maintenant [[Bât. C, 15 rue Paul Bert, 69003 Lyon]]."),
+    ("fr_FR", "Adresse de facturation : [[3 allée des Cerisiers, 33600 Pessac]]"),
+    ("en_US", "the tech came to [[88 elm street, springfield il 62704]] but nobody called first"),
+    ("en_GB", "Deliver to [[Unit 4, Riverside Industrial Estate, Hull HU9 1AA]] (our office)."),
+]
+ADDRESS_OPENING_NEGATIVES = [  # written with ADDRESSES_OPENING
+    "Ship the replacement router to the store on my account please.",
+    "Channel 4 HD is missing from my Sky box since Monday.",
+    "Ich wohne jetzt im 3. Stock und das WLAN reicht nicht.",
+    "Tarif Magenta Zuhause L, 24 Monate Laufzeit",
+    "Mijn nieuwe abonnement begint op 1 maart.",
+    "Az új csomag 12 hónapos hűségidővel jár.",
+    "La box 5 affiche le voyant rouge depuis 3 jours.",
+    "Our office is near Terminal 2, Gate 14.",
+    "We verhuizen volgende week naar Den Haag.",
+    "Merci d'envoyer la facture de mars 2025.",
+]
 ADDRESS_NEGATIVES = [
     "Is the shop in the Westfield centre open on Sunday?",
     "I'm on floor 3 of building 5 at work and have no signal.",
@@ -1406,6 +1438,55 @@ NAMES_SEALED_NEGATIVES = [  # written with NAMES_SEALED: 2 changed before the se
 ]
 
 
+NAMES_OPENING = [  # written at the start of 2026-12-06's evening session: 25 of 30 before its changes, 30 after
+    ("en_US", "On behalf of [[Dolores Whitfield]], I'm asking you to stop the paper bills."),
+    ("en_GB", "Attn: [[Callum McBride]], Accounts Payable"),
+    ("en_US", "Surname, first name: [[Okafor, Chidi]]  Plan: Unlimited Plus"),
+    ("en_GB", "My flatmate [[Priya]] keeps using my hotspot, can I put a password on it?"),
+    ("en_US", "Transferred from Agent [[Marcus T.]] to billing, still waiting."),
+    ("en_US", "@[[Brianna]] thanks for sorting the refund so fast"),
+    ("en_GB", "The bill is in my late father's name, [[Desmond Achterberg]]."),
+    ("en_US", "It was Officer [[Reyes]] who told me to report the stolen phone to you."),
+    ("de_DE", "Vertragsinhaber: [[Kowalczyk, Marta]]"),
+    ("de_DE", "Bitte rufen Sie meine Tochter [[Leonie]] zurück, sie kennt sich besser aus."),
+    ("de_DE", "Ihr Kollege [[Herr Yilmaz]] hat mir die Gutschrift zugesagt."),
+    ("de_DE", "Die Rechnung ging an [[Annegret Vogelsang]] statt an mich."),
+    ("de_DE", "Mfg [[Torsten]]"),
+    ("nl_NL", "De aansluiting staat op naam van [[Wilhelmina de Groot-Bakker]]."),
+    ("nl_NL", "Mijn zoon [[Daan]] heeft per ongeluk een abonnement afgesloten."),
+    ("nl_NL", "Groetjes, [[Sanne]]"),
+    ("nl_NL", "Meneer [[Van Dijk]] van jullie winkel in Utrecht heeft me slecht geholpen."),
+    ("nl_NL", "Kunnen jullie contact opnemen met [[Femke Jansen]] over de verhuizing?"),
+    ("hu_HU", "A szerződés [[Kovácsné Nagy Ilona]] nevén van."),
+    ("hu_HU", "Tisztelt Ügyfélszolgálat! [[Horváth Bence]] vagyok, előfizető."),
+    ("hu_HU", "A fiam, [[Dávid]] elvesztette a telefonját."),
+    ("hu_HU", "Kérem, [[Szabó Tamás]] úrral vegyék fel a kapcsolatot."),
+    ("hu_HU", "Köszönöm: [[Réka]]"),
+    ("fr_FR", "Le titulaire de la ligne est [[M. Benoît Lefebvre]]."),
+    ("fr_FR", "Ma voisine [[Josiane]] reçoit mes factures par erreur."),
+    ("fr_FR", "Bien à vous, [[Aurélie Marchand]]"),
+    ("fr_FR", "J'ai eu [[Kévin]] au téléphone hier, il devait me rappeler."),
+    ("fr_FR", "Merci de transmettre à [[Madame Roussel]], ma curatrice."),
+    ("en_GB", "Can you confirm the SIM was posted to [[Mrs E. Thornbury]]?"),
+    ("en_US", "Signed, [[Tyrone Washington Jr.]]"),
+]
+NAMES_OPENING_NEGATIVES = [  # look-alikes written with NAMES_OPENING
+    "On behalf of the whole family, thanks for the quick fix.",
+    "Attn: Accounts Payable, invoice 2291 attached",
+    "Surname: (not given)  Plan: Unlimited Plus",
+    "Transferred from billing to technical support, still waiting.",
+    "@support thanks for sorting the refund so fast",
+    "Vertragsinhaber: siehe Anlage",
+    "Mfg und schönes Wochenende",
+    "De aansluiting staat op naam van het bedrijf.",
+    "Groetjes uit Den Haag",
+    "Tisztelt Ügyfélszolgálat! Előfizető vagyok Debrecenben.",
+    "Köszönöm szépen a gyors segítséget!",
+    "Bien à vous, l'équipe Orange Business",
+    "J'ai eu le service client au téléphone hier.",
+    "I streamed Grey's Anatomy on Disney Plus and it kept buffering.",
+    "My Samsung Galaxy Tab keeps dropping the Wi-Fi at Heathrow Terminal 5.",
+]
 _TITLES = {  # titles and degrees Faker adds to names, in any case ("mevrouw", "dr."): not what identifies a person
     "Dr", "Mr", "Mrs", "Ms", "Mx", "Prof", "Univ", "Jr", "Sr", "PhD", "MD", "DDS", "DVM", "II", "III", "IV", "Sc",
     "Eng", "MBA", "Dipl", "Ing", "Mag", "MSc", "BSc", "Ba", "Ma", "Mme", "Mlle", "Dhr", "Mevr", "Frau", "Herr", "Herrn",
@@ -1475,12 +1556,13 @@ def unseen_names(per_template: int = 2, seed: int = 0) -> list[Message]:
 def hand_written(chosen: str = "written") -> list[Message]:
     """One set of addresses as messages with their marked value: "written" (ADDRESSES), "heldout"
     (ADDRESSES_HELDOUT), "new" (ADDRESSES_NEW), "later" (ADDRESSES_LATER), "fresh" (ADDRESSES_FRESH), "sealed"
-    (ADDRESSES_SEALED) or "final" (ADDRESSES_FINAL); then every set's look-alikes."""
+    (ADDRESSES_SEALED), "final" (ADDRESSES_FINAL) or "opening" (ADDRESSES_OPENING); then every set's look-alikes."""
     rows = {"written": ADDRESSES, "heldout": ADDRESSES_HELDOUT, "new": ADDRESSES_NEW, "later": ADDRESSES_LATER,
-            "fresh": ADDRESSES_FRESH, "sealed": ADDRESSES_SEALED, "final": ADDRESSES_FINAL}  # fmt: skip
+            "fresh": ADDRESSES_FRESH, "sealed": ADDRESSES_SEALED, "final": ADDRESSES_FINAL,
+            "opening": ADDRESSES_OPENING}  # fmt: skip
     out = [marked(text, "ADDRESS", locale, i) for i, (locale, text) in enumerate(rows[chosen])]
     negatives = [*ADDRESS_NEGATIVES, *ADDRESS_NEW_NEGATIVES, *ADDRESS_LATER_NEGATIVES, *ADDRESS_FRESH_NEGATIVES,
-                 *ADDRESS_SEALED_NEGATIVES, *ADDRESS_FINAL_NEGATIVES]  # fmt: skip
+                 *ADDRESS_SEALED_NEGATIVES, *ADDRESS_FINAL_NEGATIVES, *ADDRESS_OPENING_NEGATIVES]  # fmt: skip
     return out + [Message(text, [], "en", -1) for text in negatives]
 
 
@@ -1504,22 +1586,24 @@ def uncased(heldout: bool = False, last: bool = False) -> list[Message]:
 def wider(chosen: str = "wider") -> list[Message]:
     """One of the sets of names from beyond the lists, as messages with their marked name: "wider" (NAMES_WIDER),
     "heldout" (NAMES_WIDER_HELDOUT), "last" (NAMES_LAST), "next" (NAMES_NEXT), "final" (NAMES_FINAL), "after"
-    (NAMES_AFTER), "closing" (NAMES_CLOSING), "fresh" (NAMES_FRESH), "check" (NAMES_CHECK) or "sealed"
-    (NAMES_SEALED)."""
+    (NAMES_AFTER), "closing" (NAMES_CLOSING), "fresh" (NAMES_FRESH), "check" (NAMES_CHECK), "sealed"
+    (NAMES_SEALED) or "opening" (NAMES_OPENING)."""
     sets = {"wider": NAMES_WIDER, "heldout": NAMES_WIDER_HELDOUT, "last": NAMES_LAST, "next": NAMES_NEXT,
             "final": NAMES_FINAL, "after": NAMES_AFTER, "closing": NAMES_CLOSING, "fresh": NAMES_FRESH,
-            "check": NAMES_CHECK, "sealed": NAMES_SEALED}  # fmt: skip
+            "check": NAMES_CHECK, "sealed": NAMES_SEALED, "opening": NAMES_OPENING}  # fmt: skip
     return [marked(text, "NAME", locale, i) for i, (locale, text) in enumerate(sets[chosen])]
 
 
-WRITTEN_APART = ("last", "next", "final", "after", "closing", "fresh", "check", "sealed")  # sets with their look-alikes
+# the sets written with their look-alikes
+WRITTEN_APART = ("last", "next", "final", "after", "closing", "fresh", "check", "sealed", "opening")
 
 
 def wider_negatives(chosen: str) -> list[str]:
     """The look-alikes written with one of WRITTEN_APART's sets ("last": NAMES_LAST_NEGATIVES ...)."""
     return {"last": NAMES_LAST_NEGATIVES, "next": NAMES_NEXT_NEGATIVES, "final": NAMES_FINAL_NEGATIVES,
             "after": NAMES_AFTER_NEGATIVES, "closing": NAMES_CLOSING_NEGATIVES, "fresh": NAMES_FRESH_NEGATIVES,
-            "check": NAMES_CHECK_NEGATIVES, "sealed": NAMES_SEALED_NEGATIVES}[chosen]  # fmt: skip
+            "check": NAMES_CHECK_NEGATIVES, "sealed": NAMES_SEALED_NEGATIVES,
+            "opening": NAMES_OPENING_NEGATIVES}[chosen]  # fmt: skip
 
 
 def capitals() -> list[Message]:

@@ -183,6 +183,16 @@ def test_names_beyond_the_six_locales_are_masked_whole(text: str, expected: str)
         ("Cordialement,\nLe service comptabilité", "Cordialement,\nLe service comptabilité"),  # Le: a surname's part
         ("Kérem, szóljanak Eszternek, kész.", "Kérem, szóljanak <NAME>, kész."),  # a Hungarian case ending
         ("Adják át a Telekomnak.", "Adják át a Telekomnak."),
+        ("Vertragsinhaber: Kowalczyk, Marta", "Vertragsinhaber: <NAME>, <NAME>"),  # a form's surname first
+        ("Vertragsinhaber: Telekom, Bonn", "Vertragsinhaber: Telekom, Bonn"),
+        ("@Brianna thanks for sorting it", "@<NAME> thanks for sorting it"),  # a chat handle
+        ("Write to brianna@Maria.example or @support", "Write to <EMAIL> or @support"),
+        ("It is in my late father's name, Desmond Achterberg.", "It is in my late father's name, <NAME>."),
+        ("It is in my father's name, not mine.", "It is in my father's name, not mine."),
+        ("Die Rechnung ging an Annegret Vogelsang.", "Die Rechnung ging an <NAME>."),  # German "an": "to"
+        ("I bought an Ella Fitzgerald record.", "I bought an Ella Fitzgerald record."),  # the article
+        ("Köszönöm: Réka", "Köszönöm: <NAME>"),  # a sign-off and its colon
+        ("Köszönöm: Telekom", "Köszönöm: Telekom"),
     ],
 )
 def test_names_after_labels_titles_and_in_headers_and_signatures(text: str, expected: str) -> None:
@@ -206,6 +216,11 @@ def test_names_after_labels_titles_and_in_headers_and_signatures(text: str, expe
         ("DELIVER TO 221B BAKER ST, LONDON NW1 6XE", "DELIVER TO <ADDRESS>"),
         ("Cím: 1052 BUDAPEST, VÁCI UTCA 12.", "Cím: <ADDRESS>"),
         ("MY 5G ROUTER IS IN ROOM 12, FLOOR 3", "MY 5G ROUTER IS IN ROOM 12, FLOOR 3"),
+        ("We verhuizen naar Laan van Meerdervoort 54, Den Haag.", "We verhuizen naar <ADDRESS>."),  # type first
+        ("came to 88 elm street, springfield il 62704 at noon", "came to <ADDRESS> at noon"),  # all lower case
+        ("2 oak road, and in 62704 cases", "<ADDRESS>, and in 62704 cases"),  # "in": no state before a ZIP code
+        ("Unit 4, Riverside Industrial Estate, Hull HU9 1AA", "<ADDRESS>"),  # an estate, before a postcode
+        ("The Riverside Industrial Estate has no fibre.", "The Riverside Industrial Estate has no fibre."),
     ],
 )
 def test_contact_details_written_as_people_write_them(text: str, expected: str) -> None:

@@ -70,6 +70,7 @@ def test_a_value_counts_as_found_only_when_nothing_of_it_is_left() -> None:
         ("fresh", 1.0),
         ("sealed", 1.0),
         ("final", 1.0),
+        ("opening", 1.0),
     ],
 )
 def test_addresses_written_by_hand_are_masked_whole(chosen: str, floor: float) -> None:
@@ -79,7 +80,9 @@ def test_addresses_written_by_hand_are_masked_whole(chosen: str, floor: float) -
     next session: 12 of 18, then 18 after the fixes it led (a "c/o" or "chez" line, "Fl 12", "14/3 Marchmont
     Crescent", "Voorhout 3 A", "fsz. 1."). ADDRESSES_SEALED, written after every change: 10 of 12 before the
     session and after it, then 12 ("3. OG, 60313 Frankfurt am Main", "Lieu-dit Le Moulin"). ADDRESSES_FINAL, written
-    last: 16 of 18 both ways, then 18 ("Chicago, Illinois 60614", "..., escalier C, 75012 Paris")."""
+    last: 16 of 18 both ways, then 18 ("Chicago, Illinois 60614", "..., escalier C, 75012 Paris"). ADDRESSES_OPENING,
+    written at the start of the next session: 15 of 18, then 18 ("Laan van Meerdervoort 54", "springfield il 62704",
+    "Riverside Industrial Estate, Hull HU9 1AA")."""
     data = [m for m in hand_written(chosen) if m.values]
     hits = [found(m.values[0][1], scrub(m.text), m.text) for m in data]
     assert sum(hits) / len(hits) >= floor
@@ -180,7 +183,16 @@ def test_names_written_after_every_change_of_the_day() -> None:
 
 @pytest.mark.parametrize(
     ("chosen", "least"),
-    [("next", 30), ("final", 25), ("after", 30), ("closing", 29), ("fresh", 29), ("check", 30), ("sealed", 30)],
+    [
+        ("next", 30),
+        ("final", 25),
+        ("after", 30),
+        ("closing", 29),
+        ("fresh", 29),
+        ("check", 30),
+        ("sealed", 30),
+        ("opening", 30),
+    ],
 )
 def test_names_written_apart_from_the_changes_they_measure(chosen: str, least: int) -> None:
     """NAMES_NEXT, written before the changes after NAMES_LAST: 23 of 30 before, 24 after the first round, 30 after the
@@ -195,7 +207,9 @@ def test_names_written_apart_from_the_changes_they_measure(chosen: str, least: i
     after them, then 30 once its misses were ("Imogen again", "got through to Bethany", "LG Tobi"). NAMES_SEALED,
     written after every change: 27 of 30 with the code before the session and after it, then 30 once its misses were
     fixed ("The agent (Kyle)", "Jasmine from your Dallas store", "A fiam, Ádám"). Their look-alikes: 1, 0 and 2 of 15
-    masked a name before, none after."""
+    masked a name before, none after. NAMES_OPENING, written at the start of the next session: 25 of 30, then 30
+    ("Kowalczyk, Marta" after a label, "@Brianna", "father's name, Desmond Achterberg", "ging an Annegret Vogelsang",
+    "Köszönöm: Réka"); none of its 15 look-alikes masked, before or after."""
     hits = [found(m.values[0][1], scrub(m.text), m.text) for m in wider(chosen)]
     assert sum(hits) >= least
     assert [t for t in wider_negatives(chosen) if "<NAME>" in scrub(t)] == []
