@@ -184,6 +184,7 @@ def written_formats() -> None:
         "heldout": HELD_OUT,
         "last": "WRITTEN_LAST (a later session)",
         "fresh": "WRITTEN_FRESH (its misses then fixed)",
+        "opening": "WRITTEN_OPENING (24 blind)",
     }
     for chosen, label in labels.items():
         data = messages(chosen)
@@ -199,7 +200,9 @@ def written_formats() -> None:
         print(f"  {label:<38} {sum(every)}/{len(every)}  ({cells})")
         for line in missed:
             print(line)
-    changed([m.text for chosen in ("written", "last", "fresh") for m in messages(chosen) if not m.values], "  ")
+    changed(
+        [m.text for chosen in ("written", "last", "fresh", "opening") for m in messages(chosen) if not m.values], "  "
+    )
 
 
 def national_ids(per_template: int) -> None:

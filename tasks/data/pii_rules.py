@@ -145,8 +145,17 @@ RESIDUAL_PATTERNS: dict[str, str] = {
 }
 
 
+_ID_GROUPS = re.compile(r"(?:\b[A-Z0-9]*\d[A-Z0-9]*[ \t]+)+$")  # "1Z 999 AA1 ": an id's first groups
+
+
 def preceded_by_id_label(text: str, start: int) -> bool:
-    return bool(_NOT_PII_CONTEXT.search(text[max(0, start - 30) : start]))
+    """An id's label stands right before `start`, or before the id's first groups of capitals and digits
+    ("Tracking: 1Z 999 AA1 01 2345 6784" holds no phone)."""
+    before = text[max(0, start - 40) : start]
+    if _NOT_PII_CONTEXT.search(before[-30:]):
+        return True
+    groups = _ID_GROUPS.search(before)
+    return bool(groups and _NOT_PII_CONTEXT.search(before[max(0, groups.start() - 30) : groups.start()]))
 
 
 def _digits(s: str) -> str:

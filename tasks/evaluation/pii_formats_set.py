@@ -168,11 +168,49 @@ NEGATIVES_FRESH = [  # written with WRITTEN_FRESH; one changes: 100.0.20.5 is a 
     "Tarif 19,99 € / Monat, 24 Monate Laufzeit.",
 ]
 
+WRITTEN_OPENING = [  # written at the start of 2026-12-06's evening session: 24 of 24 before its changes
+    ("en_US", "PHONE", "Call me back on [[+1 (415) 555-0132 ext. 12]] after lunch."),
+    ("en_US", "PHONE", "my cell is [[415 555 0199]] btw"),
+    ("en_GB", "PHONE", "Office: [[+44 (0)161 496 0000]]"),
+    ("en_GB", "PHONE", "Mobile [[07911 123456]] is the best one."),
+    ("de_DE", "PHONE", "Rückruf bitte an [[030 / 12 34 56 78]]."),
+    ("de_DE", "PHONE", "Tel.: [[+49 151 2345 6789]]"),
+    ("nl_NL", "PHONE", "Mijn mobiel is [[06-12345678]], bel na vijven."),
+    ("nl_NL", "PHONE", "Telefoon: [[+31 20 123 4567]]"),
+    ("hu_HU", "PHONE", "Elérhetőségem: [[+36 (1) 234 5678]]"),
+    ("hu_HU", "PHONE", "Mobilom [[20/123-4567]], délután hívjanak."),
+    ("fr_FR", "PHONE", "Rappelez-moi au [[+33 (0)1 23 45 67 89]] svp."),
+    ("fr_FR", "PHONE", "Mon fixe : [[01 42 68 53 00]]"),
+    ("en_US", "EMAIL", "Send it to [[J.Rivera@Mail.Company-Name.com]] please."),
+    ("nl_NL", "EMAIL", "Mail naar [[pieter.de.boer@ziggo.nl]] graag."),
+    ("hu_HU", "EMAIL", "Az e-mail címem [[kiss_anna@citromail.hu]]."),
+    ("fr_FR", "EMAIL", "Contact : [[jean-luc.morel@laposte.net]]"),
+    ("de_DE", "IBAN", "IBAN: [[de89 3704 0044 0532 0130 00]] (Kleinbuchstaben, sorry)"),
+    ("nl_NL", "IBAN", "Terugstorten op [[NL02ABNA0123456789]] aub."),
+    ("fr_FR", "IBAN", "Mon IBAN est [[FR76 3000 6000 0112 3456 7890 189]]."),
+    ("en_GB", "CARD", "Amex [[3782 822463 10005]] expires 11/26."),
+    ("de_DE", "CARD", "Kreditkarte [[4012888888881881]] bitte belasten."),
+    ("en_US", "IP", "The modem's WAN IP is [[81.2.69.142]] according to the status page."),
+    ("hu_HU", "IP", "A nyilvános IP-címem: [[84.0.1.23]]"),
+    ("nl_NL", "IP", "Mijn IPv6-adres is [[2a02:a46f:ff52:0:1cd4:7b2e:99a1:3c0f]]."),
+]
+NEGATIVES_OPENING = [  # written with WRITTEN_OPENING; the tracking number changed before, none after
+    "Firmware 4.12.0.881 fixed the Wi-Fi drops.",
+    "Ticket 415-555-0199-X was closed without a reply.",
+    "Download 940 Mbit/s, upload 35 Mbit/s, ping 12 ms.",
+    "Gateway is 10.0.0.138, DNS 192.168.1.1.",
+    "Model number DE89-3704 is the white router.",
+    "Rechnung Nr. 2025 0044 0532 vom 3. März.",
+    "Tracking: 1Z 999 AA1 01 2345 6784",
+    "Tarif: 30/10 Mbit, 24 Monate.",
+]
+
 
 def messages(chosen: str = "written") -> list[Message]:
-    """WRITTEN, WRITTEN_HELDOUT ("heldout"), WRITTEN_LAST ("last") or WRITTEN_FRESH ("fresh") as messages with their
-    marked value, then the negatives written with them."""
-    rows = {"written": WRITTEN, "heldout": WRITTEN_HELDOUT, "last": WRITTEN_LAST, "fresh": WRITTEN_FRESH}[chosen]
+    """WRITTEN, WRITTEN_HELDOUT ("heldout"), WRITTEN_LAST ("last"), WRITTEN_FRESH ("fresh") or WRITTEN_OPENING
+    ("opening") as messages with their marked value, then the negatives written with them."""
+    rows = {"written": WRITTEN, "heldout": WRITTEN_HELDOUT, "last": WRITTEN_LAST, "fresh": WRITTEN_FRESH,
+            "opening": WRITTEN_OPENING}[chosen]  # fmt: skip
     out = [marked(text, kind, locale, i) for i, (locale, kind, text) in enumerate(rows)]
-    negatives = {"last": NEGATIVES_LAST, "fresh": NEGATIVES_FRESH}.get(chosen, NEGATIVES)
+    negatives = {"last": NEGATIVES_LAST, "fresh": NEGATIVES_FRESH, "opening": NEGATIVES_OPENING}.get(chosen, NEGATIVES)
     return out + [Message(text, [], "", -1) for text in negatives]
