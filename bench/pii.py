@@ -89,6 +89,7 @@ def addresses() -> None:
         "sealed": "ADDRESSES_SEALED (10 blind, then fixed)",
         "final": "ADDRESSES_FINAL (16 blind, then fixed)",
         "opening": "ADDRESSES_OPENING (15 blind, then fixed)",
+        "evening": "ADDRESSES_EVENING (14 blind, then fixed)",
     }
     for chosen, label in labels.items():
         data = hand_written(chosen)
@@ -163,6 +164,7 @@ def wider_names() -> None:
         "NAMES_CHECK (its misses then fixed)": wider("check"),
         "NAMES_SEALED (27 blind, then fixed)": wider("sealed"),
         "NAMES_OPENING (25 blind, then fixed)": wider("opening"),
+        "NAMES_EVENING (28 blind, then fixed)": wider("evening"),
     }
     masked(sets)
     changed(NAMES_WIDER_NEGATIVES, "  ")

@@ -43,6 +43,12 @@ _DE_NL_SUFFIX = (  # street types written onto the name: Lindenstraße, Keizersg
     r"(?i:straße|strasse|str\.|weg|gasse|platz|allee|damm|ufer|chaussee|straat|laan|gracht|plein|kade|singel"
     r"|dijk|steeg|markt)"
 )
+# Whom a Dutch or German street is named for, written before its name: "Burgemeester de Withstraat", "Prins
+# Hendrikkade", "Graf-Adolf-Straße" is one word already
+_NAMED_FOR = (
+    r"(?:Burgemeester|Dokter|Professor|Koningin|Koning|Prinses|Prins|Graaf|Sint|Generaal|Pastoor|Kardinaal|Doktor"
+    r"|Kaiser|König|Königin|Prinz|Graf|Sankt|Bischof)"
+)
 _FR_TYPE = (
     r"(?i:rue|avenue|av\.|boulevard|bd\.?|chemin|allée|impasse|place|quai|route|cours|square|passage|voie"
     r"|sentier|résidence)"
@@ -63,7 +69,7 @@ _STREETS = [
         rf"(?<![\w.:/+-])\d{{1,5}}(?:/\d{{1,3}})?[A-Za-z]?\s+(?:(?:[NSEW]|North|South|East|West)\.?\s+)?"
         rf"(?:(?:{_CAP}|\d{{1,3}}(?:st|nd|rd|th))\s+){{1,3}}{_EN_TYPE}(?=\W|$)",
         # lower-cased text: only types that are not also common words
-        r"(?<![\w.:/+-])\d{1,5}[a-z]?,?\s+(?:[a-z]+\s+){1,2}(?:street|avenue|road|lane|boulevard)\b",
+        r"(?<![\w.:/+-])\d{1,5}[a-z]?,?\s+(?:[a-z]+\s+){1,2}(?:street|avenue|road|lane|boulevard|st|ave|rd|ln|blvd)\b",
         # Lindenstraße 8a, Keizersgracht 221-H, Oudegracht 14bis, Dorpsstraat 3 A, Karl-Marx-Allee 90
         rf"\b(?!(?:Park|Stell|Arbeits|Sitz|Spiel)platz)[{_U}][\w'’-]*{_DE_NL_SUFFIX}\s+{_NUMBER}"
         r"(?:\s[A-Z](?=[,\s]))?",
@@ -84,9 +90,10 @@ _STREETS = [
     )
 ]
 # Váci utca 12. 3/4., Andrássy út 60., Kárász u. 5., Baross Gábor út 15., Piac utca 20. II. em. 5., Október 6. utca
-# 7. (a street named after a date); the town may stand before it without a postcode ("Budapest, Andrássy út 60.")
+# 7. and Október huszonharmadika u. 21. (streets named after a date, the day in figures or in words); the town may
+# stand before it without a postcode ("Budapest, Andrássy út 60.")
 _HU_STREET = re.compile(
-    rf"\b[{_U}][\w]+(?:\s[{_U}][\w]+){{0,2}}(?:\s\d{{1,2}}\.)?\s{_HU_TYPE}\s\d{{1,4}}(?:/[A-Za-z0-9]{{1,3}})?\.?"
+    rf"\b[{_U}][\w]+(?:\s[{_U}][\w]+){{0,2}}(?:\s\d{{1,2}}\.|\s[a-zéáőűúöüóí]+[ae])?\s{_HU_TYPE}\s\d{{1,4}}(?:/[A-Za-z0-9]{{1,3}})?\.?"
     rf"{_HU_FLOOR}"
 )
 _LINE = re.compile(  # a street with its number, then postcode and town: the whole line, as Faker writes them too
@@ -133,6 +140,8 @@ _BEFORE = [  # what may stand before a street, matched against the text up to it
         r"|Apartments|Mansions|Buildings?),?\s+$"
     ),
     re.compile(rf"(?:Résidence|Residence|Immeuble|Villa)\s+(?:{_CAP}\s?){{1,3}},?\s+$"),  # Résidence Les Pins,
+    re.compile(rf"The\s+(?:{_CAP}\s+)?{_CAP},\s+$"),  # a house's name: The Willows, The Old Forge,
+    re.compile(rf"{_NAMED_FOR}\s+(?:(?:van|von|de|der|den|ter|ten)\s+)*$"),  # Burgemeester de Withstraat 4
     re.compile(rf"(?<![\w.,-])\d{{4,5}}\s+{_TOWN},?\s+$"),  # 1052 Budapest, / 50667 Köln,
     re.compile(r"(?i:c/o|chez|t\.a\.v\.|z\.\s?hd\.?)\s[^,\n]{2,40},\s+$"),  # c/o Werkstatt Meier, / chez Mme Petit,
 ]

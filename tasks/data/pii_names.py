@@ -313,6 +313,11 @@ def spans(text: str, model: Model | None) -> list[tuple[int, int]]:
 
     # After a cue, one word, or words after an article ("Köszönöm, Telekom", "au nom de la Société Générale"), must be
     # a name on its own; after a form's label, any words ("Naam: Onbekend")
+    def everyday(a: int, b: int) -> bool:
+        """A word of text[a:b] is an everyday one (the caller asks after no word is a listed name): "Account name:
+        Family Plan", "Cordialement, Service Client Free"."""
+        return any(w.lower() in everyday_words() for w in text[a:b].split())
+
     def surname_first(a: int, b: int) -> bool:
         """One word, a comma and a first name: a form's "Kowalczyk, Marta" (the first name is found below)."""
         m = _COMMA_NAME.match(text, b)
@@ -321,7 +326,10 @@ def spans(text: str, model: Model | None) -> list[tuple[int, int]]:
     cued = [
         (a, b)
         for a, b in cued_names(text)
-        if (" " in text[a:b] and text[a].isupper()) or listed(a, b) or titled(a, b) or surname_first(a, b)
+        if (" " in text[a:b] and text[a].isupper() and not everyday(a, b))
+        or listed(a, b)
+        or titled(a, b)
+        or surname_first(a, b)
     ]
     labelled = [(a, b) for a, b in cued_names(text, labelled=True) if listed(a, b) or surname_first(a, b)]
     ends = [m for m in [_SIGNED.search(text, max(0, len(text) - 80))] if m]  # the last line only

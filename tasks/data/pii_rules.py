@@ -104,6 +104,7 @@ _TITLE = (  # en, de, nl, fr
 NAME_LABELS = (
     r"(?:account|contract|card|policy|line|subscription)[ -]?(?:holder|owner)|cardholder|policyholder|subscriber"
     r"|recipient|full name|customer name|bill to|(?:konto|vertrags|anschluss)?inhaber(?:in)?|vertragspartner(?:in)?"
+    r"|kundin"
     r"|ansprechpartner(?:in)?|empfänger(?:in)?|vorname|nachname|(?:rekening|contract|abonnement)houder"
     r"|contactpersoon|tenaamstelling|naam|titulaire(?: du (?:compte|contrat|abonnement))?|destinataire|nom complet"
     r"|nom|prénom|nom de famille|név|előfizető|számlatulajdonos|címzett"

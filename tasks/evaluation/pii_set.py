@@ -450,6 +450,38 @@ ADDRESS_OPENING_NEGATIVES = [  # written with ADDRESSES_OPENING
     "We verhuizen volgende week naar Den Haag.",
     "Merci d'envoyer la facture de mars 2025.",
 ]
+ADDRESSES_EVENING = [  # written after ADDRESSES_OPENING's fixes: 13 of 18 before the session, 14 after them, then 18
+    ("en_US", "Send the modem to [[2250 W Broadway Ste 3, Vancouver WA 98660]]."),
+    ("en_US", "billing address: [[17 maple ave, burlington vt 05401]]"),
+    ("en_GB", "Our house is [[The Willows, 3 Mill Lane, Ely CB7 4NN]]."),
+    ("en_GB", "Post it to [[Flat 12, Marlowe Court, 45 Queen's Road, Bristol BS8 1QU]] please."),
+    ("de_DE", "Lieferung an: [[Bahnhofstr. 3b, 72764 Reutlingen]]"),
+    ("de_DE", "Wir sind umgezogen in die [[Rosenweg 14, 2. OG, 53111 Bonn]]."),
+    ("de_DE", "Adresse: [[Im Winkel 9, 86150 Augsburg]]"),
+    ("nl_NL", "Nieuw adres: [[Kerkplein 2, 3311 CK Dordrecht]]"),
+    ("nl_NL", "De router mag naar [[Van Speijkstraat 88-III, 1057 HA Amsterdam]]."),
+    ("nl_NL", "Wij wonen op [[Burgemeester de Withstraat 4, Zwolle]]."),
+    ("hu_HU", "Szállítási cím: [[1117 Budapest, Október huszonharmadika u. 21.]]"),
+    ("hu_HU", "A [[Petőfi Sándor utca 33.]] alatt lakom, Debrecenben."),
+    ("hu_HU", "Számlázási cím: [[7621 Pécs, Király u. 14. fsz. 2.]]"),
+    ("fr_FR", "Mon adresse : [[21 bis rue Victor Hugo, 59000 Lille]]"),
+    ("fr_FR", "Livrez au [[Résidence Le Parc, Bât. B, 4 avenue Jean Jaurès, 31000 Toulouse]]."),
+    ("fr_FR", "J'ai déménagé au [[12, place du Marché, 67000 Strasbourg]]."),
+    ("en_GB", "we're at [[14 victoria road, leeds ls6 1dn]] now"),
+    ("en_US", "Address on file is [[PO Box 881, Tulsa, OK 74101]]."),
+]
+ADDRESS_EVENING_NEGATIVES = [  # written with ADDRESSES_EVENING; a poet's name (Petőfi Sándor) is masked as a name
+    "Send the modem back to the store, it's faulty.",
+    "Platform 3 at King's Cross has no signal at all.",
+    "Im Winkel des Wohnzimmers ist kein WLAN.",
+    "Kerkplein WiFi is traag sinds vorige week.",
+    "A Petőfi Sándor emlékév alatt különleges ajánlat volt?",
+    "Livrez la box le 4 avril, pas avant.",
+    "Route 66 roaming: is Arizona covered?",
+    "Gate 22, Terminal 3 at Heathrow: no 5G.",
+    "Room 12, 3rd floor, still no Wi-Fi.",
+    "Avenue Q tickets came with a free SIM, weird promo.",
+]
 ADDRESS_NEGATIVES = [
     "Is the shop in the Westfield centre open on Sunday?",
     "I'm on floor 3 of building 5 at work and have no signal.",
@@ -1487,6 +1519,55 @@ NAMES_OPENING_NEGATIVES = [  # look-alikes written with NAMES_OPENING
     "I streamed Grey's Anatomy on Disney Plus and it kept buffering.",
     "My Samsung Galaxy Tab keeps dropping the Wi-Fi at Heathrow Terminal 5.",
 ]
+NAMES_EVENING = [  # written after NAMES_OPENING's fixes: 28 of 30 before the session and after them, then 29
+    ("en_US", "Please update the emergency contact to my brother [[Darnell Hughes]]."),
+    ("en_GB", "Spoke with [[Siobhan]] on the phone this morning, she was lovely."),
+    ("en_US", "Account name: [[Nguyen, Thanh]] (that's me)"),
+    ("en_GB", "Ta very much,\n[[Gemma]]"),
+    ("en_US", "The technician, [[Rafael Ortega]], never showed up."),
+    ("en_US", "My mom [[Linda]] wants her own line on our family plan."),
+    ("en_GB", "Re: complaint from [[Mr Oluwadamilare Adebayo]]"),
+    ("de_DE", "Bitte schicken Sie die Unterlagen an [[Frau Dr. Katharina Brenner]]."),
+    ("de_DE", "Mein Mann [[Uwe]] ruft morgen nochmal an."),
+    ("de_DE", "Grüße,\n[[Heike Schulze-Borges]]"),
+    ("de_DE", "Kundin: [[Wojcik, Agnieszka]]"),
+    ("de_DE", "Ich habe gestern mit [[Herrn Demir]] aus Ihrer Filiale gesprochen."),
+    ("nl_NL", "Mijn dochter [[Lotte]] gebruikt mijn oude telefoon."),
+    ("nl_NL", "Met vriendelijke groet, [[Joris van den Heuvel]]"),
+    ("nl_NL", "De monteur heette [[Mohamed]], hij was heel vriendelijk."),
+    ("nl_NL", "Kunt u [[mevrouw Bos]] terugbellen over de factuur?"),
+    ("nl_NL", "Namens [[Ingrid Dekker]] zeg ik het contract op."),
+    ("hu_HU", "A feleségem, [[Erzsébet]] nevére szeretnék egy új SIM-et."),
+    ("hu_HU", "Üdvözlettel:\n[[Farkas Gergely]]"),
+    ("hu_HU", "Tegnap [[Molnár Krisztina]] ügyintézővel beszéltem."),
+    ("hu_HU", "A bátyám, [[Zoltán]] fizeti a számlát."),
+    ("hu_HU", "Kérem, hívják vissza [[Varga Pétert]]."),
+    ("fr_FR", "Mon mari [[Thierry]] a reçu un SMS bizarre."),
+    ("fr_FR", "Cordialement,\n[[Sandrine Mercier]]"),
+    ("fr_FR", "Le technicien, [[M. Karim Haddad]], doit repasser jeudi."),
+    ("fr_FR", "Pouvez-vous rappeler [[Madame Lemoine]] au sujet du devis ?"),
+    ("fr_FR", "J'écris pour ma mère, [[Monique Girard]], qui n'a pas internet."),
+    ("en_US", "cc: [[Patricia Okonkwo]], billing dept"),
+    ("en_GB", "Nominated person: [[Fergus O'Malley]]"),
+    ("en_US", "Xoxo [[Kayla]]"),
+]
+NAMES_EVENING_NEGATIVES = [  # look-alikes written with NAMES_EVENING: 2 changed before its fixes, none after
+    "Please update the emergency contact to my brother's number.",
+    "Spoke with customer services on the phone this morning.",
+    "Account name: Family Plan (that's the one)",
+    "Ta very much,\nThe Smiths' landlord",
+    "Re: complaint from last Tuesday",
+    "Bitte schicken Sie die Unterlagen an die Hausverwaltung.",
+    "Grüße aus dem Schwarzwald",
+    "De monteur heette anders, geloof ik.",
+    "Met vriendelijke groet, Team Ziggo Zakelijk",
+    "Üdvözlettel: a Magyar Telekom ügyfele",
+    "Le technicien doit repasser jeudi.",
+    "Cordialement,\nService Client Free",
+    "cc: billing dept, legal dept",
+    "My Apple Watch Series 9 lost its cellular connection in Hyde Park.",
+    "We watched Stranger Things on Netflix and the Wi-Fi dropped.",
+]
 _TITLES = {  # titles and degrees Faker adds to names, in any case ("mevrouw", "dr."): not what identifies a person
     "Dr", "Mr", "Mrs", "Ms", "Mx", "Prof", "Univ", "Jr", "Sr", "PhD", "MD", "DDS", "DVM", "II", "III", "IV", "Sc",
     "Eng", "MBA", "Dipl", "Ing", "Mag", "MSc", "BSc", "Ba", "Ma", "Mme", "Mlle", "Dhr", "Mevr", "Frau", "Herr", "Herrn",
@@ -1556,13 +1637,15 @@ def unseen_names(per_template: int = 2, seed: int = 0) -> list[Message]:
 def hand_written(chosen: str = "written") -> list[Message]:
     """One set of addresses as messages with their marked value: "written" (ADDRESSES), "heldout"
     (ADDRESSES_HELDOUT), "new" (ADDRESSES_NEW), "later" (ADDRESSES_LATER), "fresh" (ADDRESSES_FRESH), "sealed"
-    (ADDRESSES_SEALED), "final" (ADDRESSES_FINAL) or "opening" (ADDRESSES_OPENING); then every set's look-alikes."""
+    (ADDRESSES_SEALED), "final" (ADDRESSES_FINAL), "opening" (ADDRESSES_OPENING) or "evening" (ADDRESSES_EVENING); then
+    every set's look-alikes."""
     rows = {"written": ADDRESSES, "heldout": ADDRESSES_HELDOUT, "new": ADDRESSES_NEW, "later": ADDRESSES_LATER,
             "fresh": ADDRESSES_FRESH, "sealed": ADDRESSES_SEALED, "final": ADDRESSES_FINAL,
-            "opening": ADDRESSES_OPENING}  # fmt: skip
+            "opening": ADDRESSES_OPENING, "evening": ADDRESSES_EVENING}  # fmt: skip
     out = [marked(text, "ADDRESS", locale, i) for i, (locale, text) in enumerate(rows[chosen])]
     negatives = [*ADDRESS_NEGATIVES, *ADDRESS_NEW_NEGATIVES, *ADDRESS_LATER_NEGATIVES, *ADDRESS_FRESH_NEGATIVES,
-                 *ADDRESS_SEALED_NEGATIVES, *ADDRESS_FINAL_NEGATIVES, *ADDRESS_OPENING_NEGATIVES]  # fmt: skip
+                 *ADDRESS_SEALED_NEGATIVES, *ADDRESS_FINAL_NEGATIVES, *ADDRESS_OPENING_NEGATIVES,
+                 *ADDRESS_EVENING_NEGATIVES]  # fmt: skip
     return out + [Message(text, [], "en", -1) for text in negatives]
 
 
@@ -1587,15 +1670,16 @@ def wider(chosen: str = "wider") -> list[Message]:
     """One of the sets of names from beyond the lists, as messages with their marked name: "wider" (NAMES_WIDER),
     "heldout" (NAMES_WIDER_HELDOUT), "last" (NAMES_LAST), "next" (NAMES_NEXT), "final" (NAMES_FINAL), "after"
     (NAMES_AFTER), "closing" (NAMES_CLOSING), "fresh" (NAMES_FRESH), "check" (NAMES_CHECK), "sealed"
-    (NAMES_SEALED) or "opening" (NAMES_OPENING)."""
+    (NAMES_SEALED), "opening" (NAMES_OPENING) or "evening" (NAMES_EVENING)."""
     sets = {"wider": NAMES_WIDER, "heldout": NAMES_WIDER_HELDOUT, "last": NAMES_LAST, "next": NAMES_NEXT,
             "final": NAMES_FINAL, "after": NAMES_AFTER, "closing": NAMES_CLOSING, "fresh": NAMES_FRESH,
-            "check": NAMES_CHECK, "sealed": NAMES_SEALED, "opening": NAMES_OPENING}  # fmt: skip
+            "check": NAMES_CHECK, "sealed": NAMES_SEALED, "opening": NAMES_OPENING,
+            "evening": NAMES_EVENING}  # fmt: skip
     return [marked(text, "NAME", locale, i) for i, (locale, text) in enumerate(sets[chosen])]
 
 
 # the sets written with their look-alikes
-WRITTEN_APART = ("last", "next", "final", "after", "closing", "fresh", "check", "sealed", "opening")
+WRITTEN_APART = ("last", "next", "final", "after", "closing", "fresh", "check", "sealed", "opening", "evening")
 
 
 def wider_negatives(chosen: str) -> list[str]:
@@ -1603,7 +1687,7 @@ def wider_negatives(chosen: str) -> list[str]:
     return {"last": NAMES_LAST_NEGATIVES, "next": NAMES_NEXT_NEGATIVES, "final": NAMES_FINAL_NEGATIVES,
             "after": NAMES_AFTER_NEGATIVES, "closing": NAMES_CLOSING_NEGATIVES, "fresh": NAMES_FRESH_NEGATIVES,
             "check": NAMES_CHECK_NEGATIVES, "sealed": NAMES_SEALED_NEGATIVES,
-            "opening": NAMES_OPENING_NEGATIVES}[chosen]  # fmt: skip
+            "opening": NAMES_OPENING_NEGATIVES, "evening": NAMES_EVENING_NEGATIVES}[chosen]  # fmt: skip
 
 
 def capitals() -> list[Message]:

@@ -71,6 +71,7 @@ def test_a_value_counts_as_found_only_when_nothing_of_it_is_left() -> None:
         ("sealed", 1.0),
         ("final", 1.0),
         ("opening", 1.0),
+        ("evening", 1.0),
     ],
 )
 def test_addresses_written_by_hand_are_masked_whole(chosen: str, floor: float) -> None:
@@ -82,17 +83,19 @@ def test_addresses_written_by_hand_are_masked_whole(chosen: str, floor: float) -
     session and after it, then 12 ("3. OG, 60313 Frankfurt am Main", "Lieu-dit Le Moulin"). ADDRESSES_FINAL, written
     last: 16 of 18 both ways, then 18 ("Chicago, Illinois 60614", "..., escalier C, 75012 Paris"). ADDRESSES_OPENING,
     written at the start of the next session: 15 of 18, then 18 ("Laan van Meerdervoort 54", "springfield il 62704",
-    "Riverside Industrial Estate, Hull HU9 1AA")."""
+    "Riverside Industrial Estate, Hull HU9 1AA"). ADDRESSES_EVENING, written after those fixes: 13 of 18 with the code
+    before the session, 14 after them, then 18 ("17 maple ave, burlington vt 05401", "The Willows,", "Burgemeester de
+    Withstraat 4", "Október huszonharmadika u. 21.")."""
     data = [m for m in hand_written(chosen) if m.values]
     hits = [found(m.values[0][1], scrub(m.text), m.text) for m in data]
     assert sum(hits) / len(hits) >= floor
 
 
 def test_address_look_alikes_mostly_come_through_unchanged() -> None:
-    """Two of 82 change: "10 Downing Street", an address, though nobody's own, and "Postbus 1020", a PO box alone,
-    masked on purpose."""
+    """Three of 110 change: "10 Downing Street", an address, though nobody's own, "Postbus 1020", a PO box alone,
+    masked on purpose, and "A Petőfi Sándor emlékév", a poet's name masked as a name."""
     negatives = [m.text for m in hand_written() if not m.values]
-    assert len([t for t in negatives if scrub(t) != t]) <= 2
+    assert len([t for t in negatives if scrub(t) != t]) <= 3
 
 
 @pytest.mark.parametrize(
@@ -195,6 +198,7 @@ def test_names_written_after_every_change_of_the_day() -> None:
         ("check", 30),
         ("sealed", 30),
         ("opening", 30),
+        ("evening", 29),
     ],
 )
 def test_names_written_apart_from_the_changes_they_measure(chosen: str, least: int) -> None:
@@ -212,7 +216,11 @@ def test_names_written_apart_from_the_changes_they_measure(chosen: str, least: i
     fixed ("The agent (Kyle)", "Jasmine from your Dallas store", "A fiam, Ádám"). Their look-alikes: 1, 0 and 2 of 15
     masked a name before, none after. NAMES_OPENING, written at the start of the next session: 25 of 30, then 30
     ("Kowalczyk, Marta" after a label, "@Brianna", "father's name, Desmond Achterberg", "ging an Annegret Vogelsang",
-    "Köszönöm: Réka"); none of its 15 look-alikes masked, before or after."""
+    "Köszönöm: Réka"); none of its 15 look-alikes masked, before or after. NAMES_EVENING, written after those fixes:
+    28 of 30 before the session and after them, then 29 ("Kundin: Wojcik, Agnieszka"; "Account name: Nguyen, Thanh"
+    leaves Thanh, no listed first name); its look-alikes "Account name: Family Plan" and "Cordialement, Service
+    Client Free" lost words before, none after, since a cue's words that hold an everyday word are no name unless
+    one of them is listed."""
     hits = [found(m.values[0][1], scrub(m.text), m.text) for m in wider(chosen)]
     assert sum(hits) >= least
     assert [t for t in wider_negatives(chosen) if "<NAME>" in scrub(t)] == []
