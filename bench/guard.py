@@ -63,7 +63,7 @@ def main() -> None:
 
     from tasks.config.schema import load_params
     from tasks.data.pii import scrub
-    from tasks.evaluation.guard_set import labelled_set
+    from tasks.evaluation.guard_set import labelled_set, written_apart
     from tasks.guard.build import build, measure
     from tasks.guard.classifier import load
     from tasks.guard.corpus import families, read_corpus, write_corpus
@@ -107,6 +107,16 @@ def main() -> None:
         padded = [" ".join([*rng.choice(filler, n), t]) for t in texts]
         recall, fpr = rates([s >= threshold for s in classifier.scores(padded, cached)], labels)
         print(f"  {f'after {n} support messages':<28} recall {recall:.3f}  FPR {fpr:.3f}")
+
+    for sitting, pairs in written_apart(REPO / "data" / "guard").items():
+        flagged = classifier.scores([scrub(t) for t, _ in pairs], cached) >= threshold
+        caught = sum(f for f, (_, attack) in zip(flagged, pairs, strict=True) if attack)
+        wrong = sum(f for f, (_, attack) in zip(flagged, pairs, strict=True) if not attack)
+        attacks = sum(attack for _, attack in pairs)
+        print(
+            f"  {f'written apart ({sitting})':<28} attacks caught {caught}/{attacks}, "
+            f"look-alikes flagged {wrong}/{len(pairs) - attacks}"
+        )
 
     guard = Guard(params.serving.guard, classifier, embed)
     sample = [t for t, _ in labelled][:200]

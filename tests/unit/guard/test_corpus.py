@@ -13,7 +13,7 @@ import pytest
 
 from tasks.config.schema import GuardModelParams, Params
 from tasks.core.errors import ConfigError
-from tasks.evaluation.guard_set import labelled_set
+from tasks.evaluation.guard_set import labelled_set, written_apart
 from tasks.guard import corpus, public
 from tasks.guard.build import build
 from tasks.guard.corpus import families, read_corpus, rows, write_corpus
@@ -72,13 +72,14 @@ def test_the_same_params_write_the_same_corpus(tmp_path: Path) -> None:
 
 
 def test_no_probe_is_a_near_duplicate_of_a_corpus_row(tmp_path: Path) -> None:
-    """The evaluation's probes (hand-written and generated at their default sizes) measure the guard as served,
-    and the fixed set (data/guard) measures it in tests and the bench: MinHash at the split's leakage threshold
-    finds none of them in the default corpus."""
+    """The evaluation's probes (hand-written and generated at their default sizes) measure the guard as served, and
+    the fixed set and the sets written apart (data/guard) measure it in tests and the bench: MinHash at the split's
+    leakage threshold finds none of them in the default corpus."""
     corpus = [r["text"] for r in rows(GuardModelParams(public_max=1000))]  # with every public prompt
     sets = default_probes(tmp_path / "probes")
     probes = [p.messages[-1]["content"] for p in sets.injection + sets.benign]
     probes += [text for text, _ in labelled_set(REPO / "data" / "guard", tmp_path / "probes" / "injection.jsonl", 0)]
+    probes += [text for pairs in written_apart(REPO / "data" / "guard").values() for text, _ in pairs]
     assert {probes[i][:120]: corpus[row][:120] for i, row in near_duplicates(corpus, probes).items()} == {}
 
 
