@@ -122,6 +122,15 @@ def adapter(root: Path) -> dict:
     return load_file(root / "models" / "adapter" / "adapter_model.safetensors")
 
 
+def mid_way(latest: Path) -> bool:
+    """`latest` names a checkpoint between the third step and the last. A new run clears the last run's file, which
+    may happen between a look at it and the read."""
+    try:
+        return "step-00000003" <= latest.read_text().strip() < "step-00000012"
+    except FileNotFoundError:
+        return False
+
+
 def test_two_ranks_train_log_to_mlflow_and_survive_kill_9(trained: Path, tmp_path: Path):
     import mlflow
     from mlflow.tracking import MlflowClient
@@ -160,11 +169,8 @@ def test_two_ranks_train_log_to_mlflow_and_survive_kill_9(trained: Path, tmp_pat
     proc = llmops_train(workspace, env=ONE_THREAD, start_new_session=True)
     latest = workspace / "models/checkpoints/latest"  # still names the finished run's step 12 until cleared
 
-    def mid_way() -> bool:
-        return latest.is_file() and "step-00000003" <= latest.read_text().strip() < "step-00000012"
-
     deadline = time.time() + 300
-    while not mid_way():
+    while not mid_way(latest):
         assert proc.poll() is None, proc.stdout.read()
         assert time.time() < deadline
         time.sleep(0.02)
@@ -224,7 +230,7 @@ def test_two_nodes_train_as_two_ranks_on_one_and_resume_after_a_node_fails(train
         main = llmops_train(workspace, env=ONE_THREAD, node=nodes.first, start_new_session=True)
         joiner = llmops_train(workspace, env=ONE_THREAD, node=nodes.second, join=True, start_new_session=True)
         deadline = time.time() + 300
-        while not (latest.is_file() and "step-00000003" <= latest.read_text().strip() < "step-00000012"):
+        while not mid_way(latest):
             assert main.poll() is None and joiner.poll() is None, main.stdout.read() + joiner.stdout.read()
             assert time.time() < deadline
             time.sleep(0.05)
