@@ -41,7 +41,7 @@ _EN_TYPE = (  # the words, then the abbreviations, which may end in a dot ("Oak 
 _EN_WEAK_TYPE = r"(?:Park|View|Green|Gate|Walk|Row|Yard|End|Chase|Fields|Estate)\b"
 _DE_NL_SUFFIX = (  # street types written onto the name: Lindenstraße, Keizersgracht, Laan van ... is below
     r"(?i:straße|strasse|str\.|weg|gasse|platz|allee|damm|ufer|chaussee|straat|laan|gracht|plein|kade|singel"
-    r"|dijk|steeg|markt)"
+    r"|dijk|steeg|markt|schans|burgwal|dreef)"
 )
 # Whom a Dutch or German street is named for, written before its name: "Burgemeester de Withstraat", "Prins
 # Hendrikkade", "Graf-Adolf-Straße" is one word already
@@ -140,6 +140,10 @@ _BEFORE = [  # what may stand before a street, matched against the text up to it
         r"|Apartments|Mansions|Buildings?),?\s+$"
     ),
     re.compile(rf"(?:Résidence|Residence|Immeuble|Villa)\s+(?:{_CAP}\s?){{1,3}},?\s+$"),  # Résidence Les Pins,
+    re.compile(  # a Berlin back building and its floor: Hinterhaus, 3. OG links,
+        r"(?:(?:Hinterhaus|Vorderhaus|Seitenflügel|Gartenhaus|Quergebäude|Aufgang\s[A-Z0-9]),?\s+)?"
+        r"(?:\d{1,2}\.\s?(?:OG|Stock|Etage)(?:\s(?:links|rechts|Mitte))?|EG|DG),?\s+$"
+    ),
     re.compile(rf"The\s+(?:{_CAP}\s+)?{_CAP},\s+$"),  # a house's name: The Willows, The Old Forge,
     re.compile(rf"{_NAMED_FOR}\s+(?:(?:van|von|de|der|den|ter|ten)\s+)*$"),  # Burgemeester de Withstraat 4
     re.compile(rf"(?<![\w.,-])\d{{4,5}}\s+{_TOWN},?\s+$"),  # 1052 Budapest, / 50667 Köln,

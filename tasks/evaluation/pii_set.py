@@ -482,6 +482,36 @@ ADDRESS_EVENING_NEGATIVES = [  # written with ADDRESSES_EVENING; a poet's name (
     "Room 12, 3rd floor, still no Wi-Fi.",
     "Avenue Q tickets came with a free SIM, weird promo.",
 ]
+ADDRESSES_CLOSING = [  # written after every change of the evening session: 16 of 18 before it and after, then 17
+    ("en_US", "Ship to [[Apt 4B, 350 5th Ave, New York, NY 10118]] by Friday."),
+    ("en_US", "I'm at [[4521 Oak Hollow Dr, Plano, Texas 75024]] if the tech asks."),
+    ("en_US", "mailing address [[123 Main St. #4, Boise ID 83702]]"),
+    ("en_GB", "Send it to [[Flat 2/3, 14 Byres Road, Glasgow G11 5RD]]."),
+    ("en_GB", "We moved to [[19 The Crescent, Salford M5 4PF]] in June."),
+    ("en_GB", "Address: [[Ivy Cottage, High Street, Much Wenlock TF13 6AA]]"),
+    ("de_DE", "Rechnungsadresse: [[Karl-Liebknecht-Str. 15, 04107 Leipzig]]"),
+    ("de_DE", "Bitte an [[Hinterhaus, 3. OG links, Oranienstr. 185, 10999 Berlin]] liefern."),
+    ("de_DE", "Ich wohne in der [[Lindenallee 3]] in Berlin-Westend."),
+    ("nl_NL", "Ons adres is [[Oude Delft 145, 2611 HD Delft]]."),
+    ("nl_NL", "Graag naar [[Weteringschans 2-A, Amsterdam]] sturen."),
+    ("nl_NL", "Ik woon sinds kort op [[Hoofdweg 12 bis, 1058 AX Amsterdam]]."),
+    ("hu_HU", "Az új címem [[Budapest, Váci út 99. 4. em. 12.]]"),
+    ("hu_HU", "Kérem ide küldeni: [[4025 Debrecen, Piac u. 20/B]]"),
+    ("hu_HU", "Cím: [[H-1052 Budapest, Deák Ferenc tér 1.]]"),
+    ("fr_FR", "Adresse : [[Appartement 12, 5 rue de la Paix, 75002 Paris]]"),
+    ("fr_FR", "Envoyez au [[18 quai de la Tournelle 75005 Paris]] merci."),
+    ("fr_FR", "J'habite [[Lieu-dit La Garenne, 24200 Sarlat-la-Canéda]]."),
+]
+ADDRESS_CLOSING_NEGATIVES = [  # written with ADDRESSES_CLOSING
+    "Apt 4B has no Wi-Fi, it's the bedroom far from the router.",
+    "The Crescent is a lovely pub but no 4G inside.",
+    "Oude Delft is mooi maar het bereik is slecht.",
+    "Hinterhaus und Vorderhaus haben verschiedene Router.",
+    "A Váci út mentén nincs 5G, miért?",
+    "Le quai de la gare n'a pas de réseau.",
+    "Route 9 to Boise has no signal for 20 miles.",
+    "Karl-Liebknecht-Str. is where your shop used to be, right?",
+]
 ADDRESS_NEGATIVES = [
     "Is the shop in the Westfield centre open on Sunday?",
     "I'm on floor 3 of building 5 at work and have no signal.",
@@ -1637,15 +1667,15 @@ def unseen_names(per_template: int = 2, seed: int = 0) -> list[Message]:
 def hand_written(chosen: str = "written") -> list[Message]:
     """One set of addresses as messages with their marked value: "written" (ADDRESSES), "heldout"
     (ADDRESSES_HELDOUT), "new" (ADDRESSES_NEW), "later" (ADDRESSES_LATER), "fresh" (ADDRESSES_FRESH), "sealed"
-    (ADDRESSES_SEALED), "final" (ADDRESSES_FINAL), "opening" (ADDRESSES_OPENING) or "evening" (ADDRESSES_EVENING); then
-    every set's look-alikes."""
+    (ADDRESSES_SEALED), "final" (ADDRESSES_FINAL), "opening" (ADDRESSES_OPENING), "evening" (ADDRESSES_EVENING) or
+    "closing" (ADDRESSES_CLOSING); then every set's look-alikes."""
     rows = {"written": ADDRESSES, "heldout": ADDRESSES_HELDOUT, "new": ADDRESSES_NEW, "later": ADDRESSES_LATER,
             "fresh": ADDRESSES_FRESH, "sealed": ADDRESSES_SEALED, "final": ADDRESSES_FINAL,
-            "opening": ADDRESSES_OPENING, "evening": ADDRESSES_EVENING}  # fmt: skip
+            "opening": ADDRESSES_OPENING, "evening": ADDRESSES_EVENING, "closing": ADDRESSES_CLOSING}  # fmt: skip
     out = [marked(text, "ADDRESS", locale, i) for i, (locale, text) in enumerate(rows[chosen])]
     negatives = [*ADDRESS_NEGATIVES, *ADDRESS_NEW_NEGATIVES, *ADDRESS_LATER_NEGATIVES, *ADDRESS_FRESH_NEGATIVES,
                  *ADDRESS_SEALED_NEGATIVES, *ADDRESS_FINAL_NEGATIVES, *ADDRESS_OPENING_NEGATIVES,
-                 *ADDRESS_EVENING_NEGATIVES]  # fmt: skip
+                 *ADDRESS_EVENING_NEGATIVES, *ADDRESS_CLOSING_NEGATIVES]  # fmt: skip
     return out + [Message(text, [], "en", -1) for text in negatives]
 
 

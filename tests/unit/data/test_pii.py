@@ -221,6 +221,9 @@ def test_names_after_labels_titles_and_in_headers_and_signatures(text: str, expe
         ("2 oak road, and in 62704 cases", "<ADDRESS>, and in 62704 cases"),  # "in": no state before a ZIP code
         ("Unit 4, Riverside Industrial Estate, Hull HU9 1AA", "<ADDRESS>"),  # an estate, before a postcode
         ("The Riverside Industrial Estate has no fibre.", "The Riverside Industrial Estate has no fibre."),
+        ("Hinterhaus, 3. OG links, Oranienstr. 185, 10999 Berlin", "<ADDRESS>"),  # a back building's floor
+        ("Im 3. OG links ist kein WLAN.", "Im 3. OG links ist kein WLAN."),
+        ("Graag naar Weteringschans 2-A sturen.", "Graag naar <ADDRESS> sturen."),  # a Dutch "schans"
     ],
 )
 def test_contact_details_written_as_people_write_them(text: str, expected: str) -> None:
