@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from functools import lru_cache
 
 from tasks.data.pii_rules import UPPER as _U  # upper-case letters of the supported locales
 
@@ -164,6 +165,7 @@ _AFTER = [  # what may follow a street (or what grew after it), matched at the e
     ),
 ]
 _TOWN_AFTER = re.compile(rf",\s+{_TOWN}(?=\s*(?:[.!?;:)\n]|$))")  # ..., Utrecht.  (the address ends there)
+_TOWN_NAMED = re.compile(rf",\s+({_TOWN})")  # ..., Zwolle komen: a listed town, whatever follows it
 _REACH = 80  # characters read before a street for a flat, a house name, a postcode and town
 _POSTAL = re.compile(rf"(?:{_UK_POSTCODE}|{_US_STATE_ZIP})$")
 
@@ -183,7 +185,28 @@ def _grow(text: str, start: int, end: int, hungarian: bool) -> tuple[int, int]:
                 break
     if m := _TOWN_AFTER.match(text, end):
         end = m.end()
+    elif m := _TOWN_NAMED.match(text, end):
+        end = _listed_town(text, m) or end
     return start, end
+
+
+def _listed_town(text: str, m: re.Match[str]) -> int | None:
+    """Where the longest listed town that opens m's words ends: Dutch and German put the verb after it ("naar
+    Kerkstraat 5, Zwolle komen"), so only a town Faker lists by name counts there."""
+    words = m.group(1).split()
+    for k in range(len(words), 0, -1):
+        if " ".join(words[:k]) in _towns():
+            return m.start(1) + len(" ".join(words[:k]))
+    return None
+
+
+@lru_cache(maxsize=1)
+def _towns() -> frozenset[str]:
+    """The towns Faker lists by name: Germany's and the Netherlands' (the other locales' are made up)."""
+    from faker import Faker
+
+    lists = (getattr(p, "cities", None) or () for locale in ("de_DE", "nl_NL") for p in Faker(locale).providers)
+    return frozenset(town for listed in lists for town in listed)
 
 
 def spans(text: str) -> Iterator[tuple[int, int]]:

@@ -74,6 +74,7 @@ _GERMAN_DATES = {  # capitalised in German, and after "Im" ("in the"), which rea
     "Januar", "Februar", "März", "April", "Mai", "Juni", "Juli", "August", "September", "Oktober", "November",
     "Dezember", "Frühling", "Sommer", "Herbst", "Winter", "Jahr", "Monat",
 }  # fmt: skip
+_MONTHS = _GERMAN_DATES | {"January", "February", "March", "May", "June", "July", "October", "December", "Juin", "Mei"}
 # German pronouns capitalised mid-sentence ("Bitte rufen Sie Frau Berg zurück"), the labels of contact details
 # ("Email J.O'Neill@...") and greetings ("Beste Johan", though Beste is also a Turkish first name): trimmed off a
 # run when names are found, not when the model learns, whose threshold the look-alikes they open ("Sie Haus") set
@@ -138,6 +139,8 @@ _PLACE_WORDS = {
     "going", "moved", "live", "living", "stay", "staying", "nach", "aus", "bei", "am", "zum", "zur", "aux", "naar",
     "uit", "bij", "te", "op",
 }  # fmt: skip
+# Words before a month, which is a first name too ("seit Mai", "ab August", "since May")
+_DATE_WORDS = {"seit", "ab", "bis", "anfang", "ende", "mitte", "since", "until", "till", "sinds", "tot", "depuis"}
 _TOKEN = re.compile(r"[^\W\d_]+(?:-[^\W\d_]+)*")  # "Max" of "Max's", "Müller-Lüdenscheidt" whole
 _ABBREVIATIONS = {"Dr", "Mr", "Mrs", "Ms", "Mx", "Prof", "St", "Sr", "Jr", "Ing", "Mag", "Hr", "Fr", "Mme", "Mlle"}
 _TITLES = _ABBREVIATIONS | {"Frau", "Herr", "Herrn", "Mevrouw", "Meneer", "Madame", "Monsieur", "Mademoiselle", "Miss",
@@ -407,6 +410,7 @@ def _lone_name(text: str, m: re.Match[str]) -> bool:
     if (
         previous.lower() in _PLACE_WORDS
         or previous.lower() in _BEFORE_THINGS
+        or (previous.lower() in _DATE_WORDS and word in _MONTHS)
         or not (previous[:1].islower() or _opens_sentence(text, before.start(1) if before else 0, previous))
     ):
         return False  # "San Jose", "Lake Louise": a capitalised word before it makes a run, read elsewhere

@@ -482,7 +482,7 @@ ADDRESS_EVENING_NEGATIVES = [  # written with ADDRESSES_EVENING; a poet's name (
     "Room 12, 3rd floor, still no Wi-Fi.",
     "Avenue Q tickets came with a free SIM, weird promo.",
 ]
-ADDRESSES_CLOSING = [  # written after every change of the evening session: 16 of 18 before it and after, then 17
+ADDRESSES_CLOSING = [  # written after every change of the evening session: 16 of 18 before it and after, then 18
     ("en_US", "Ship to [[Apt 4B, 350 5th Ave, New York, NY 10118]] by Friday."),
     ("en_US", "I'm at [[4521 Oak Hollow Dr, Plano, Texas 75024]] if the tech asks."),
     ("en_US", "mailing address [[123 Main St. #4, Boise ID 83702]]"),

@@ -193,6 +193,7 @@ def test_names_beyond_the_six_locales_are_masked_whole(text: str, expected: str)
         ("I bought an Ella Fitzgerald record.", "I bought an Ella Fitzgerald record."),  # the article
         ("Köszönöm: Réka", "Köszönöm: <NAME>"),  # a sign-off and its colon
         ("Köszönöm: Telekom", "Köszönöm: Telekom"),
+        ("Ich wohne seit Mai hier.", "Ich wohne seit Mai hier."),  # a month, though "Mai" is a first name
     ],
 )
 def test_names_after_labels_titles_and_in_headers_and_signatures(text: str, expected: str) -> None:
@@ -223,7 +224,8 @@ def test_names_after_labels_titles_and_in_headers_and_signatures(text: str, expe
         ("The Riverside Industrial Estate has no fibre.", "The Riverside Industrial Estate has no fibre."),
         ("Hinterhaus, 3. OG links, Oranienstr. 185, 10999 Berlin", "<ADDRESS>"),  # a back building's floor
         ("Im 3. OG links ist kein WLAN.", "Im 3. OG links ist kein WLAN."),
-        ("Graag naar Weteringschans 2-A sturen.", "Graag naar <ADDRESS> sturen."),  # a Dutch "schans"
+        ("Graag naar Weteringschans 2-A, Amsterdam sturen.", "Graag naar <ADDRESS> sturen."),  # a listed town
+        ("Schillerstraße 4, Sie können", "<ADDRESS>, Sie können"),  # a verb follows; "Sie" is no town
     ],
 )
 def test_contact_details_written_as_people_write_them(text: str, expected: str) -> None:

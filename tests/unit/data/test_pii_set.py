@@ -64,7 +64,7 @@ def test_a_value_counts_as_found_only_when_nothing_of_it_is_left() -> None:
     ("chosen", "floor"),
     [
         ("written", 0.97),
-        ("heldout", 0.88),
+        ("heldout", 1.0),
         ("new", 1.0),
         ("later", 1.0),
         ("fresh", 1.0),
@@ -72,11 +72,12 @@ def test_a_value_counts_as_found_only_when_nothing_of_it_is_left() -> None:
         ("final", 1.0),
         ("opening", 1.0),
         ("evening", 1.0),
-        ("closing", 0.94),
+        ("closing", 1.0),
     ],
 )
 def test_addresses_written_by_hand_are_masked_whole(chosen: str, floor: float) -> None:
-    """Measured: 68 of 68 on the set the address rules were written on, 33 of 36 held out (2026-12-05); 19 of 24 on
+    """Measured: 68 of 68 on the set the address rules were written on, 33 of 36 held out (2026-12-05; 36 since a
+    lower-case town and a listed town before a verb, 2026-12-06); 19 of 24 on
     ADDRESSES_NEW, then 24 after the fixes it led (a flat's "2/1", "bâtiment B", "XI. kerület", "2. em. 5.", "Pf.");
     ADDRESSES_LATER, written after them, 17 of 18 with the code before and 18 after (2026-12-06). ADDRESSES_FRESH, the
     next session: 12 of 18, then 18 after the fixes it led (a "c/o" or "chez" line, "Fl 12", "14/3 Marchmont
@@ -87,8 +88,8 @@ def test_addresses_written_by_hand_are_masked_whole(chosen: str, floor: float) -
     "Riverside Industrial Estate, Hull HU9 1AA"). ADDRESSES_EVENING, written after those fixes: 13 of 18 with the code
     before the session, 14 after them, then 18 ("17 maple ave, burlington vt 05401", "The Willows,", "Burgemeester de
     Withstraat 4", "Október huszonharmadika u. 21."). ADDRESSES_CLOSING, written after every change: 16 of 18 before
-    the session and after, then 17 ("Hinterhaus, 3. OG links,", "Weteringschans 2-A"; its town before a verb,
-    ", Amsterdam sturen", is left)."""
+    the session and after, then 18 ("Hinterhaus, 3. OG links,", "Weteringschans 2-A, Amsterdam sturen": a listed
+    town before a verb)."""
     data = [m for m in hand_written(chosen) if m.values]
     hits = [found(m.values[0][1], scrub(m.text), m.text) for m in data]
     assert sum(hits) / len(hits) >= floor
