@@ -94,8 +94,8 @@ _STREETS = [
 # 7. and Október huszonharmadika u. 21. (streets named after a date, the day in figures or in words); the town may
 # stand before it without a postcode ("Budapest, Andrássy út 60.")
 _HU_STREET = re.compile(
-    rf"\b[{_U}][\w]+(?:\s[{_U}][\w]+){{0,2}}(?:\s\d{{1,2}}\.|\s[a-zéáőűúöüóí]+[ae])?\s{_HU_TYPE}\s\d{{1,4}}(?:/[A-Za-z0-9]{{1,3}})?\.?"
-    rf"{_HU_FLOOR}"
+    rf"\b[{_U}][\w]+(?:\s[{_U}][\w]+){{0,2}}(?:\s\d{{1,2}}\.|\s[a-zéáőűúöüóí]+[ae])?"
+    rf"\s{_HU_TYPE}\s\d{{1,4}}(?:/[A-Za-z0-9]{{1,3}})?\.?{_HU_FLOOR}"
 )
 _LINE = re.compile(  # a street with its number, then postcode and town: the whole line, as Faker writes them too
     r"(?:"

@@ -310,22 +310,22 @@ def spans(text: str, model: Model | None) -> list[tuple[int, int]]:
             for w in _TOKEN.finditer(text[a:b])
         )
 
+    def everyday(a: int, b: int) -> bool:
+        """A word of text[a:b] is an everyday one: "Account name: Family Plan", "Ms. Office 365"."""
+        return any(w.lower() in everyday_words() for w in text[a:b].split())
+
     def titled(a: int, b: int) -> bool:
         """After a title, a word that is no everyday word: "Mr. Papadopoulos", not "Ms. Office 365", "Frau Hat"."""
-        return after_title(text, a) and not any(w.lower() in everyday_words() for w in text[a:b].split())
-
-    # After a cue, one word, or words after an article ("Köszönöm, Telekom", "au nom de la Société Générale"), must be
-    # a name on its own; after a form's label, any words ("Naam: Onbekend")
-    def everyday(a: int, b: int) -> bool:
-        """A word of text[a:b] is an everyday one (the caller asks after no word is a listed name): "Account name:
-        Family Plan", "Cordialement, Service Client Free"."""
-        return any(w.lower() in everyday_words() for w in text[a:b].split())
+        return after_title(text, a) and not everyday(a, b)
 
     def surname_first(a: int, b: int) -> bool:
         """One word, a comma and a first name: a form's "Kowalczyk, Marta" (the first name is found below)."""
         m = _COMMA_NAME.match(text, b)
         return " " not in text[a:b] and m is not None and _alone(m.group(1))
 
+    # After a cue, one word, or words after an article ("Köszönöm, Telekom", "au nom de la Société Générale"), must be
+    # a name on its own, and capitalised words no everyday one unless a name is listed among them ("Cordialement,
+    # Service Client Free"); after a form's label, any words ("Naam: Onbekend")
     cued = [
         (a, b)
         for a, b in cued_names(text)
