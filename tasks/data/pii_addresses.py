@@ -102,8 +102,8 @@ _LINE = re.compile(  # a street with its number, then postcode and town: the who
     rf"(?:[{_U}][\w'’.-]*|rue|avenue|boulevard|chemin|allée|place|impasse|quai)(?:[ -][\w'’.-]+){{0,3}}"
     r"\s\d{1,5}(?:[-/]\d{1,4})?[a-zA-Z]?\.?(?:\s[A-Z](?=,))?"  # Paulo-Schleich-Straße 19, Ceglédi tér 11., Voorhout 3 A
     r"|(?<![\w.:/+-])(?<!\d\s)\d{1,5}[a-zA-Z]?,?\s(?:[\w'’.-]+\s){0,3}[\w'’.-]+(?:\s(?:Apt\.|Suite|Unit|Flat)\s\d+)?"
-    rf"|(?:rue|avenue|boulevard|chemin|allée|impasse|quai)\s(?:(?:de|du|des|la|le)\s|d'|l')?[{_U}][\w'’-]+"
-    rf"(?:\s[{_U}][\w'’-]+){{0,2}}"  # chemin Duhamel: a French street written without its number
+    rf"|(?i:rue|avenue|boulevard|chemin|allée|impasse|quai)\s(?:(?:de|du|des|la|le)\s|d'|l')?[{_U}][\w'’-]+"
+    rf"(?:\s[{_U}][\w'’-]+){{0,2}}"  # chemin Duhamel, Chemin des Vignes: a French street written without its number
     rf"|(?:Flat|Studio|Apartment|Unit)\s\d+[A-Za-z]?,?\s(?:[{_U}][\w'’-]*\s?){{1,3}}"  # Studio 9, Robson Dale
     rf"|(?:[Ll]ieu-dit|[Hh]ameau)\s(?:[{_U}][\w'’-]*\s?){{1,3}}"  # Lieu-dit Le Moulin: a French hamlet, no number
     r"),?\s+(?:H-\d{4}|\d{4}\s?[A-Z]{2}(?![a-z])|\d{5}|[A-Z]{1,2}\d[A-Z\d]?\s\d[A-Z]{2}|\d{4})"
@@ -114,6 +114,12 @@ _UNNUMBERED = re.compile(
     rf"(?<![\w.:/+-])(?:\d{{1,5}}[A-Za-z]?\s+)?(?:{_CAP}\s+){{1,3}}(?:{_EN_TYPE}|{_EN_WEAK_TYPE})(?=\W|$)"
 )
 
+# A Dutch or German street with no type at all ("Het Rond 6", "Lange Voorhout 9", "Neuer Wall 10"): known by the word
+# it opens with and a town Faker lists after it, so "FritzBox 7590, Berlin" is no address.
+_UNTYPED = re.compile(
+    r"\b(?:De|Het|'t|Oude|Nieuwe|Lange|Korte|Hoge|Lage|Grote|Kleine|Alte[rs]?|Neue[rs]?|Hohe[rs]?|Große[rs]?"
+    rf"|Breite[rs]?|Obere[rs]?|Untere[rs]?)\s{_CAP}\s(?!(?:19|20)\d\d\b){_NUMBER},\s+({_TOWN})"
+)
 _UK_POSTCODE = r"[A-Z]{1,2}\d[A-Z\d]?\s?\d[A-Z]{2}\b"
 _US_STATES = (  # written out on forms and by hand: "Chicago, Illinois 60614"
     "Alabama|Alaska|Arizona|Arkansas|California|Colorado|Connecticut|Delaware|Florida|Georgia|Hawaii|Idaho|Illinois"
@@ -135,6 +141,7 @@ _BEFORE = [  # what may stand before a street, matched against the text up to it
         rf"(?:Flat|Apt\.?|Apartment|Unit|Suite|Studio|Building|Wohnung|Whg\.|(?i:{_FR_UNIT}|étage))\s+\w{{1,4}}"
         r"(?:/\w{1,3})?,?\s+$"
     ),
+    re.compile(r"(?:Basement|Ground[- ]Floor|First[- ]Floor|Top[- ]Floor|Top|Garden|Upper|Lower)\s+(?i:flat),?\s+$"),
     re.compile(rf"(?:{_TOWN},?\s+)?[IVX]{{1,5}}\.\s?(?:kerület|ker\.),?\s+$"),  # Budapest XI. kerület,
     re.compile(
         rf"(?:The\s+)?(?:{_CAP}\s+){{0,3}}(?:House|Cottage|Farm|Lodge|Rectory|Barn|Mill|Manor|Hall|Villa|Court|Tower"
@@ -214,6 +221,9 @@ def spans(text: str) -> Iterator[tuple[int, int]]:
     for pattern in [*_STREETS, _LINE]:
         for m in pattern.finditer(text):
             yield _grow(text, m.start(), m.end(), hungarian=False)
+    for m in _UNTYPED.finditer(text):
+        if town_end := _listed_town(text, m):
+            yield _grow(text, m.start(), town_end, hungarian=False)
     for m in _HU_STREET.finditer(text):
         yield _grow(text, m.start(), m.end(), hungarian=True)
     for m in _UNNUMBERED.finditer(text):

@@ -512,6 +512,38 @@ ADDRESS_CLOSING_NEGATIVES = [  # written with ADDRESSES_CLOSING
     "Route 9 to Boise has no signal for 20 miles.",
     "Karl-Liebknecht-Str. is where your shop used to be, right?",
 ]
+ADDRESSES_NIGHT = [  # written at the start of the night session: 15 of 18 before it, then 18
+    ("en_US", "Please mail the SIM to [[1600 Pennsylvania Ave NW, Washington, DC 20500]] attn: front desk."),
+    ("en_US", "new address is [[77 Sunset Blvd Unit 12, Los Angeles CA 90028]], update it pls"),
+    ("en_US", "The router should go to [[912 N. Lake Shore Drive, Apt. 1803, Chicago, IL 60611]]."),
+    ("en_GB", "Can you send the engineer to [[Basement Flat, 22 Cromwell Grove, London W6 7RG]]?"),
+    ("en_GB", "I live at [[3 Orchard Close, Little Shelford, Cambridge CB22 5HP]] and the signal is awful."),
+    ("en_GB", "Bill address: [[Rose Farm, Lower Road, Kirkby Lonsdale LA6 2BT]]"),
+    ("de_DE", "Neue Anschrift: [[Am Alten Markt 7a, 18055 Rostock]]"),
+    ("de_DE", "Schicken Sie den Router bitte an [[c/o Meier, Schwanthalerstraße 112, 80339 München]]."),
+    ("de_DE", "Wir wohnen [[Unter den Linden 21, 10117 Berlin]], 4. Etage."),
+    ("nl_NL", "Het nieuwe adres: [[Prinsengracht 263-1, 1016 GV Amsterdam]]"),
+    ("nl_NL", "Kunnen jullie het modem naar [[Jan van Galenstraat 101, 3572 LB Utrecht]] sturen?"),
+    ("nl_NL", "Wij zijn verhuisd naar [[Het Rond 6, Houten]]."),
+    ("hu_HU", "Lakcímem: [[8200 Veszprém, Óváros tér 15. 2/7.]]"),
+    ("hu_HU", "A csomagot a [[Kossuth Lajos tér 1-3.]] alá kérem, Budapest V. kerület."),
+    ("hu_HU", "Számlázási cím: [[3530 Miskolc, Széchenyi István u. 107.]]"),
+    ("fr_FR", "Ma nouvelle adresse est [[27, boulevard Saint-Michel, 75005 Paris]]."),
+    ("fr_FR", "Merci de livrer au [[Chemin des Vignes, 84000 Avignon]]."),
+    ("fr_FR", "Facturation : [[Mme Durand, 9 cours Mirabeau, 13100 Aix-en-Provence]]"),
+]
+ADDRESS_NIGHT_NEGATIVES = [  # written with ADDRESSES_NIGHT
+    "Sunset Blvd has no 5G at night, is there an outage?",
+    "Unter den Linden ist das Netz immer überlastet.",
+    "Prinsengracht boottocht: werkt mijn bundel op het water?",
+    "Basement flat signal is terrible, any booster?",
+    "A Kossuth Lajos tér környékén gyenge a térerő.",
+    "Le boulevard Saint-Michel est bloqué, je passerai demain.",
+    "Orchard Close is a dead zone for your network.",
+    "Am Alten Markt gibt es einen Shop von Ihnen, oder?",
+    "Het Rond in Houten heeft geen 5G?",
+    "Unit 12 of the warehouse needs three SIM cards.",
+]
 ADDRESS_NEGATIVES = [
     "Is the shop in the Westfield centre open on Sunday?",
     "I'm on floor 3 of building 5 at work and have no signal.",
@@ -1668,14 +1700,15 @@ def hand_written(chosen: str = "written") -> list[Message]:
     """One set of addresses as messages with their marked value: "written" (ADDRESSES), "heldout"
     (ADDRESSES_HELDOUT), "new" (ADDRESSES_NEW), "later" (ADDRESSES_LATER), "fresh" (ADDRESSES_FRESH), "sealed"
     (ADDRESSES_SEALED), "final" (ADDRESSES_FINAL), "opening" (ADDRESSES_OPENING), "evening" (ADDRESSES_EVENING) or
-    "closing" (ADDRESSES_CLOSING); then every set's look-alikes."""
+    "closing" (ADDRESSES_CLOSING) or "night" (ADDRESSES_NIGHT); then every set's look-alikes."""
     rows = {"written": ADDRESSES, "heldout": ADDRESSES_HELDOUT, "new": ADDRESSES_NEW, "later": ADDRESSES_LATER,
             "fresh": ADDRESSES_FRESH, "sealed": ADDRESSES_SEALED, "final": ADDRESSES_FINAL,
-            "opening": ADDRESSES_OPENING, "evening": ADDRESSES_EVENING, "closing": ADDRESSES_CLOSING}  # fmt: skip
+            "opening": ADDRESSES_OPENING, "evening": ADDRESSES_EVENING, "closing": ADDRESSES_CLOSING,
+            "night": ADDRESSES_NIGHT}  # fmt: skip
     out = [marked(text, "ADDRESS", locale, i) for i, (locale, text) in enumerate(rows[chosen])]
     negatives = [*ADDRESS_NEGATIVES, *ADDRESS_NEW_NEGATIVES, *ADDRESS_LATER_NEGATIVES, *ADDRESS_FRESH_NEGATIVES,
                  *ADDRESS_SEALED_NEGATIVES, *ADDRESS_FINAL_NEGATIVES, *ADDRESS_OPENING_NEGATIVES,
-                 *ADDRESS_EVENING_NEGATIVES, *ADDRESS_CLOSING_NEGATIVES]  # fmt: skip
+                 *ADDRESS_EVENING_NEGATIVES, *ADDRESS_CLOSING_NEGATIVES, *ADDRESS_NIGHT_NEGATIVES]  # fmt: skip
     return out + [Message(text, [], "en", -1) for text in negatives]
 
 
