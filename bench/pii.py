@@ -92,6 +92,7 @@ def addresses() -> None:
         "evening": "ADDRESSES_EVENING (14 blind, then fixed)",
         "closing": "ADDRESSES_CLOSING (16 blind, then fixed)",
         "night": "ADDRESSES_NIGHT (15 blind, then fixed)",
+        "late": "ADDRESSES_LATE (16 blind, then fixed)",
     }
     for chosen, label in labels.items():
         data = hand_written(chosen)

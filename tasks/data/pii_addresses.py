@@ -70,7 +70,8 @@ _STREETS = [
         rf"(?<![\w.:/+-])\d{{1,5}}(?:/\d{{1,3}})?[A-Za-z]?\s+(?:(?:[NSEW]|North|South|East|West)\.?\s+)?"
         rf"(?:(?:{_CAP}|\d{{1,3}}(?:st|nd|rd|th))\s+){{1,3}}{_EN_TYPE}(?=\W|$)",
         # lower-cased text: only types that are not also common words
-        r"(?<![\w.:/+-])\d{1,5}[a-z]?,?\s+(?:[a-z]+\s+){1,2}(?:street|avenue|road|lane|boulevard|st|ave|rd|ln|blvd)\b",
+        r"(?<![\w.:/+-])\d{1,5}[a-z]?,?\s+(?:[nsew]\s+)?(?:(?:[a-z]+|\d{1,3}(?:st|nd|rd|th))\s+){1,2}"
+        r"(?:street|avenue|road|lane|boulevard|st|ave|rd|ln|blvd)\b",
         # Lindenstraße 8a, Keizersgracht 221-H, Oudegracht 14bis, Dorpsstraat 3 A, Karl-Marx-Allee 90
         rf"\b(?!(?:Park|Stell|Arbeits|Sitz|Spiel)platz)[{_U}][\w'’-]*{_DE_NL_SUFFIX}\s+{_NUMBER}"
         r"(?:\s[A-Z](?=[,\s]))?",
@@ -102,7 +103,7 @@ _LINE = re.compile(  # a street with its number, then postcode and town: the who
     rf"(?:[{_U}][\w'’.-]*|rue|avenue|boulevard|chemin|allée|place|impasse|quai)(?:[ -][\w'’.-]+){{0,3}}"
     r"\s\d{1,5}(?:[-/]\d{1,4})?[a-zA-Z]?\.?(?:\s[A-Z](?=,))?"  # Paulo-Schleich-Straße 19, Ceglédi tér 11., Voorhout 3 A
     r"|(?<![\w.:/+-])(?<!\d\s)\d{1,5}[a-zA-Z]?,?\s(?:[\w'’.-]+\s){0,3}[\w'’.-]+(?:\s(?:Apt\.|Suite|Unit|Flat)\s\d+)?"
-    rf"|(?i:rue|avenue|boulevard|chemin|allée|impasse|quai)\s(?:(?:de|du|des|la|le)\s|d'|l')?[{_U}][\w'’-]+"
+    rf"|{_FR_TYPE}\s{_FR_ARTICLE}[{_U}][\w'’-]+"
     rf"(?:\s[{_U}][\w'’-]+){{0,2}}"  # chemin Duhamel, Chemin des Vignes: a French street written without its number
     rf"|(?:Flat|Studio|Apartment|Unit)\s\d+[A-Za-z]?,?\s(?:[{_U}][\w'’-]*\s?){{1,3}}"  # Studio 9, Robson Dale
     rf"|(?:[Ll]ieu-dit|[Hh]ameau)\s(?:[{_U}][\w'’-]*\s?){{1,3}}"  # Lieu-dit Le Moulin: a French hamlet, no number
@@ -159,7 +160,7 @@ _BEFORE = [  # what may stand before a street, matched against the text up to it
 ]
 _TOWN_BEFORE = re.compile(rf"(?<![\w.,-]){_TOWN},\s+$")  # Budapest, Andrássy út 60.: Hungarian streets only
 _AFTER = [  # what may follow a street (or what grew after it), matched at the end of the span
-    re.compile(r",?\s+(?:Apt\.?|Apartment|Suite|Ste\.?|Unit|Flat|Fl\.?|Floor|#)\s?\w{1,4}\b"),
+    re.compile(r",?\s+(?i:apt\.?|apartment|suite|ste\.?|unit|flat|fl\.?|floor|#)\s?\w{1,4}\b"),
     re.compile(r",?\s+(?:\d{1,2}\.\s?(?:OG|Stock|Etage)|EG|DG|UG)\b"),  # a German floor: 3. OG, EG
     re.compile(rf",?\s+(?i:{_FR_UNIT})\s+\w{{1,4}}\b"),
     re.compile(rf",?\s+(?:{_TOWN},?\s+){{1,2}}(?:{_UK_POSTCODE}|{_US_STATE_ZIP})"),

@@ -544,6 +544,38 @@ ADDRESS_NIGHT_NEGATIVES = [  # written with ADDRESSES_NIGHT
     "Het Rond in Houten heeft geen 5G?",
     "Unit 12 of the warehouse needs three SIM cards.",
 ]
+ADDRESSES_LATE = [  # written after ADDRESSES_NIGHT's fixes: 14 of 18 before the session, 16 after them, then 18
+    ("en_US", "Ship it to [[8 Harbor View Rd, Bar Harbor, ME 04609]] please."),
+    ("en_US", "my billing addr is [[2401 e 6th st apt 210, austin tx 78702]]"),
+    ("en_US", "We're at [[Suite 500, 1 Market Street, San Francisco, CA 94105]] on weekdays."),
+    ("en_GB", "Deliver to [[Top Flat, 9 Albert Terrace, Edinburgh EH10 5EA]] after 6pm."),
+    ("en_GB", "Address is [[The Old Bakery, Church Street, Ledbury HR8 1DL]]."),
+    ("en_GB", "I'm at [[45b Stroud Green Road, London N4 3EF]] now."),
+    ("de_DE", "Bitte an [[Große Bleichen 12, 20354 Hamburg]] schicken."),
+    ("de_DE", "Meine Adresse lautet [[Kaiserstr. 7, 3. Stock, 60311 Frankfurt am Main]]."),
+    ("de_DE", "Wohne jetzt [[Auf dem Berg 4, 57072 Siegen]]."),
+    ("nl_NL", "Stuur het maar naar [[Korte Nieuwstraat 6-bis, 3512 NM Utrecht]]."),
+    ("nl_NL", "Mijn adres: [[Lange Haven 22, Schiedam]]"),
+    ("nl_NL", "We wonen nu aan de [[Nieuwe Gracht 47, 2011 ND Haarlem]]."),
+    ("hu_HU", "Kérem, a [[1061 Budapest, Andrássy út 22. III/8.]] címre postázzák."),
+    ("hu_HU", "Új címem: [[Szentendre, Fő tér 5.]]"),
+    ("hu_HU", "A számlát a [[6000 Kecskemét, Rákóczi út 3. fszt. 1.]] címre kérem."),
+    ("fr_FR", "Livraison : [[Appt 34, 2 rue des Tanneurs, 67000 Strasbourg]]"),
+    ("fr_FR", "J'habite au [[5 avenue de la République, 94200 Ivry-sur-Seine]]."),
+    ("fr_FR", "Envoyez la box [[Route de Lyon, 38300 Bourgoin-Jallieu]] svp."),
+]
+ADDRESS_LATE_NEGATIVES = [  # written with ADDRESSES_LATE
+    "Top flat gets no Wi-Fi from the router downstairs.",
+    "Große Bleichen hat immer schlechten Empfang.",
+    "Korte vraag: werkt mijn bundel in België?",
+    "The Old Bakery café has free Wi-Fi, is it yours?",
+    "Suite 500 of the hotel had no signal.",
+    "A Fő tér környékén nincs 5G.",
+    "La route de Lyon est fermée à cause des travaux.",
+    "Nieuwe Gracht heeft slecht bereik.",
+    "Lange Haven 22 minuten wachten aan de lijn, echt?",
+    "Auf dem Berg 4 Balken Empfang, im Tal keinen.",
+]
 ADDRESS_NEGATIVES = [
     "Is the shop in the Westfield centre open on Sunday?",
     "I'm on floor 3 of building 5 at work and have no signal.",
@@ -1696,19 +1728,21 @@ def unseen_names(per_template: int = 2, seed: int = 0) -> list[Message]:
     return out + [Message(text, [], "en", -1) for text in NAME_NEGATIVES]
 
 
+ADDRESS_SETS = {  # each set of hand-written addresses by its name, in the order they were written
+    "written": (ADDRESSES, ADDRESS_NEGATIVES), "heldout": (ADDRESSES_HELDOUT, []),
+    "new": (ADDRESSES_NEW, ADDRESS_NEW_NEGATIVES), "later": (ADDRESSES_LATER, ADDRESS_LATER_NEGATIVES),
+    "fresh": (ADDRESSES_FRESH, ADDRESS_FRESH_NEGATIVES), "sealed": (ADDRESSES_SEALED, ADDRESS_SEALED_NEGATIVES),
+    "final": (ADDRESSES_FINAL, ADDRESS_FINAL_NEGATIVES), "opening": (ADDRESSES_OPENING, ADDRESS_OPENING_NEGATIVES),
+    "evening": (ADDRESSES_EVENING, ADDRESS_EVENING_NEGATIVES),
+    "closing": (ADDRESSES_CLOSING, ADDRESS_CLOSING_NEGATIVES),
+    "night": (ADDRESSES_NIGHT, ADDRESS_NIGHT_NEGATIVES), "late": (ADDRESSES_LATE, ADDRESS_LATE_NEGATIVES),
+}  # fmt: skip
+
+
 def hand_written(chosen: str = "written") -> list[Message]:
-    """One set of addresses as messages with their marked value: "written" (ADDRESSES), "heldout"
-    (ADDRESSES_HELDOUT), "new" (ADDRESSES_NEW), "later" (ADDRESSES_LATER), "fresh" (ADDRESSES_FRESH), "sealed"
-    (ADDRESSES_SEALED), "final" (ADDRESSES_FINAL), "opening" (ADDRESSES_OPENING), "evening" (ADDRESSES_EVENING) or
-    "closing" (ADDRESSES_CLOSING) or "night" (ADDRESSES_NIGHT); then every set's look-alikes."""
-    rows = {"written": ADDRESSES, "heldout": ADDRESSES_HELDOUT, "new": ADDRESSES_NEW, "later": ADDRESSES_LATER,
-            "fresh": ADDRESSES_FRESH, "sealed": ADDRESSES_SEALED, "final": ADDRESSES_FINAL,
-            "opening": ADDRESSES_OPENING, "evening": ADDRESSES_EVENING, "closing": ADDRESSES_CLOSING,
-            "night": ADDRESSES_NIGHT}  # fmt: skip
-    out = [marked(text, "ADDRESS", locale, i) for i, (locale, text) in enumerate(rows[chosen])]
-    negatives = [*ADDRESS_NEGATIVES, *ADDRESS_NEW_NEGATIVES, *ADDRESS_LATER_NEGATIVES, *ADDRESS_FRESH_NEGATIVES,
-                 *ADDRESS_SEALED_NEGATIVES, *ADDRESS_FINAL_NEGATIVES, *ADDRESS_OPENING_NEGATIVES,
-                 *ADDRESS_EVENING_NEGATIVES, *ADDRESS_CLOSING_NEGATIVES, *ADDRESS_NIGHT_NEGATIVES]  # fmt: skip
+    """One set of ADDRESS_SETS as messages with their marked value, then every set's look-alikes."""
+    out = [marked(text, "ADDRESS", locale, i) for i, (locale, text) in enumerate(ADDRESS_SETS[chosen][0])]
+    negatives = [text for _, written in ADDRESS_SETS.values() for text in written]
     return out + [Message(text, [], "en", -1) for text in negatives]
 
 
