@@ -168,6 +168,7 @@ def wider_names() -> None:
         "NAMES_SEALED (27 blind, then fixed)": wider("sealed"),
         "NAMES_OPENING (25 blind, then fixed)": wider("opening"),
         "NAMES_EVENING (28 blind, then fixed)": wider("evening"),
+        "NAMES_NIGHT (29 blind, then fixed)": wider("night"),
     }
     masked(sets)
     changed(NAMES_WIDER_NEGATIVES, "  ")

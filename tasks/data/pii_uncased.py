@@ -33,6 +33,7 @@ _GAP = r"[ \t]*\n?[ \t]*(?:(?:mr|mrs|ms|miss|dr|herr|frau|mevrouw|meneer|madame|
 _INTRODUCTION = re.compile(
     r"(?:\bmy name is|\bname is|\bname:(?<!plan name:)(?<!product name:)(?<!tariff name:)|\bsigned:"
     r"|\baccount (?:holder|name):?|\bcontact:|\battn:?|\bc/o|\bship to:?|\bdeliver to:?|\bt\.a\.v\.|\bz\. ?hd\.?"
+    r"|(?:^|(?<=\n))(?:from|cc):"  # a mail header as a phone app pastes it: "from: kevin o'brien"
     r"|\bà l'attention de"
     r"|\bin the name of|\bon behalf of|\bop naam van|\bau nom de|\bauf den namen(?: von)?"
     r"|\bthis is|\bi am|\bi['’]?m|\bmein name ist|\bich heiße|\bich bin|\bje m['’]appelle"

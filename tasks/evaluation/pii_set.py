@@ -1662,6 +1662,55 @@ NAMES_EVENING_NEGATIVES = [  # look-alikes written with NAMES_EVENING: 2 changed
     "My Apple Watch Series 9 lost its cellular connection in Hyde Park.",
     "We watched Stranger Things on Netflix and the Wi-Fi dropped.",
 ]
+NAMES_NIGHT = [  # written at the start of the night session: 29 of 30 before it, then 30
+    ("en_US", "Hey it's [[Tyler Brooks]] again, still no service at my place."),
+    ("en_US", "Can you add [[Maria Gonzalez]] as an authorized user?"),
+    ("en_US", "This is [[Jennifer]] from apartment 4C, the router died."),
+    ("en_GB", "Regards, [[Callum Fraser]]"),
+    ("en_GB", "Put the account in my wife's name, [[Harriet Pemberton]]."),
+    ("en_GB", "[[Nigel]] here, the broadband's gone again."),
+    ("en_US", "Thanks for your help [[Marcus]]!"),
+    ("de_DE", "Hallo, hier ist [[Sabine Krüger]], Kundennummer folgt."),
+    ("de_DE", "Mit freundlichen Grüßen\n[[Dr. Matthias Lorenz]]"),
+    ("de_DE", "Die Rechnung soll an meinen Sohn [[Jonas Weber]] gehen."),
+    ("de_DE", "Ihr Kollege [[Herr Schmitt]] hat mir das versprochen."),
+    ("de_DE", "Vielen Dank, [[Petra]]!"),
+    ("nl_NL", "Hoi, met [[Sanne de Vries]]. Mijn internet doet het niet."),
+    ("nl_NL", "Groetjes,\n[[Bram]]"),
+    ("nl_NL", "Mijn zoon [[Daan Jansen]] wil een eigen abonnement."),
+    ("nl_NL", "Ik heb gisteren met [[Fatima]] van de klantenservice gebeld."),
+    ("nl_NL", "Het abonnement staat op naam van [[Willem Bakker]]."),
+    ("hu_HU", "Jó napot, [[Kovács Anna]] vagyok."),
+    ("hu_HU", "Köszönöm a segítséget, [[Bence]]!"),
+    ("hu_HU", "A fiam, [[Tóth Dániel]] használja a másik SIM-et."),
+    ("hu_HU", "Tisztelettel:\n[[dr. Szabó László]]"),
+    ("hu_HU", "[[Horváth Judit]] nevére szól a szerződés."),
+    ("fr_FR", "Bonjour, je suis [[Camille Rousseau]] et ma box ne marche plus."),
+    ("fr_FR", "Bien à vous,\n[[Julien Lefèvre]]"),
+    ("fr_FR", "Ma fille [[Chloé]] a perdu son téléphone."),
+    ("fr_FR", "Le contrat est au nom de [[Nathalie Fontaine]]."),
+    ("fr_FR", "Merci [[Mathieu]], c'est réglé !"),
+    ("en_US", "Signed,\n[[Ashley M. Thompson]]"),
+    ("en_GB", "I rang and spoke to a lady called [[Bernadette]]."),
+    ("en_US", "from: [[kevin o'brien]] <no email>"),
+]
+NAME_NIGHT_NEGATIVES = [  # written with NAMES_NIGHT
+    "Hey it's me again, still no service at my place.",
+    "Can you add an authorized user to the account?",
+    "Regards, the Customer",
+    "Put the account in my wife's name please.",
+    "Hallo, hier ist der Hausmeister vom Block B.",
+    "Mit freundlichen Grüßen\nIhre Stadtwerke",
+    "Groetjes,\nTeam Klantenservice",
+    "Jó napot, új ügyfél vagyok.",
+    "Bien à vous,\nLe service technique",
+    "Merci beaucoup, c'est réglé !",
+    "Signed,\nThe Management",
+    "I rang and spoke to a lady in the shop.",
+    "Thanks for your help Vodaline!",
+    "Hoi, met de router gaat het niet goed.",
+    "Vielen Dank, Telekom!",
+]
 _TITLES = {  # titles and degrees Faker adds to names, in any case ("mevrouw", "dr."): not what identifies a person
     "Dr", "Mr", "Mrs", "Ms", "Mx", "Prof", "Univ", "Jr", "Sr", "PhD", "MD", "DDS", "DVM", "II", "III", "IV", "Sc",
     "Eng", "MBA", "Dipl", "Ing", "Mag", "MSc", "BSc", "Ba", "Ma", "Mme", "Mlle", "Dhr", "Mevr", "Frau", "Herr", "Herrn",
@@ -1763,28 +1812,27 @@ def uncased(heldout: bool = False, last: bool = False) -> list[Message]:
     return out + [Message(text, [], "", -1) for text in UNCASED_NEGATIVES]
 
 
-def wider(chosen: str = "wider") -> list[Message]:
-    """One of the sets of names from beyond the lists, as messages with their marked name: "wider" (NAMES_WIDER),
-    "heldout" (NAMES_WIDER_HELDOUT), "last" (NAMES_LAST), "next" (NAMES_NEXT), "final" (NAMES_FINAL), "after"
-    (NAMES_AFTER), "closing" (NAMES_CLOSING), "fresh" (NAMES_FRESH), "check" (NAMES_CHECK), "sealed"
-    (NAMES_SEALED), "opening" (NAMES_OPENING) or "evening" (NAMES_EVENING)."""
-    sets = {"wider": NAMES_WIDER, "heldout": NAMES_WIDER_HELDOUT, "last": NAMES_LAST, "next": NAMES_NEXT,
-            "final": NAMES_FINAL, "after": NAMES_AFTER, "closing": NAMES_CLOSING, "fresh": NAMES_FRESH,
-            "check": NAMES_CHECK, "sealed": NAMES_SEALED, "opening": NAMES_OPENING,
-            "evening": NAMES_EVENING}  # fmt: skip
-    return [marked(text, "NAME", locale, i) for i, (locale, text) in enumerate(sets[chosen])]
-
-
+NAME_SETS = {  # each set of names from beyond the lists by its name, in the order written, with its look-alikes
+    "wider": (NAMES_WIDER, []), "heldout": (NAMES_WIDER_HELDOUT, []),
+    "last": (NAMES_LAST, NAMES_LAST_NEGATIVES), "next": (NAMES_NEXT, NAMES_NEXT_NEGATIVES),
+    "final": (NAMES_FINAL, NAMES_FINAL_NEGATIVES), "after": (NAMES_AFTER, NAMES_AFTER_NEGATIVES),
+    "closing": (NAMES_CLOSING, NAMES_CLOSING_NEGATIVES), "fresh": (NAMES_FRESH, NAMES_FRESH_NEGATIVES),
+    "check": (NAMES_CHECK, NAMES_CHECK_NEGATIVES), "sealed": (NAMES_SEALED, NAMES_SEALED_NEGATIVES),
+    "opening": (NAMES_OPENING, NAMES_OPENING_NEGATIVES), "evening": (NAMES_EVENING, NAMES_EVENING_NEGATIVES),
+    "night": (NAMES_NIGHT, NAME_NIGHT_NEGATIVES),
+}  # fmt: skip
 # the sets written with their look-alikes
-WRITTEN_APART = ("last", "next", "final", "after", "closing", "fresh", "check", "sealed", "opening", "evening")
+WRITTEN_APART = tuple(name for name, (_, negatives) in NAME_SETS.items() if negatives)
+
+
+def wider(chosen: str = "wider") -> list[Message]:
+    """One set of NAME_SETS as messages with their marked name."""
+    return [marked(text, "NAME", locale, i) for i, (locale, text) in enumerate(NAME_SETS[chosen][0])]
 
 
 def wider_negatives(chosen: str) -> list[str]:
-    """The look-alikes written with one of WRITTEN_APART's sets ("last": NAMES_LAST_NEGATIVES ...)."""
-    return {"last": NAMES_LAST_NEGATIVES, "next": NAMES_NEXT_NEGATIVES, "final": NAMES_FINAL_NEGATIVES,
-            "after": NAMES_AFTER_NEGATIVES, "closing": NAMES_CLOSING_NEGATIVES, "fresh": NAMES_FRESH_NEGATIVES,
-            "check": NAMES_CHECK_NEGATIVES, "sealed": NAMES_SEALED_NEGATIVES,
-            "opening": NAMES_OPENING_NEGATIVES, "evening": NAMES_EVENING_NEGATIVES}[chosen]  # fmt: skip
+    """The look-alikes written with one of WRITTEN_APART's sets."""
+    return NAME_SETS[chosen][1]
 
 
 def capitals() -> list[Message]:
