@@ -93,6 +93,7 @@ def addresses() -> None:
         "closing": "ADDRESSES_CLOSING (16 blind, then fixed)",
         "night": "ADDRESSES_NIGHT (15 blind, then fixed)",
         "late": "ADDRESSES_LATE (16 blind, then fixed)",
+        "dawn": "ADDRESSES_DAWN (17 blind, then fixed)",
     }
     for chosen, label in labels.items():
         data = hand_written(chosen)

@@ -98,6 +98,8 @@ _HU_STREET = re.compile(
     rf"\b[{_U}][\w]+(?:\s[{_U}][\w]+){{0,2}}(?:\s\d{{1,2}}\.|\s[a-zéáőűúöüóí]+[ae])?"
     rf"\s{_HU_TYPE}\s\d{{1,4}}(?:/[A-Za-z0-9]{{1,3}})?\.?{_HU_FLOOR}"
 )
+# 9400 Sopron, Várkerület 55.: a Hungarian street with no type, known by the postcode and town before it
+_HU_UNTYPED = re.compile(rf"(?<![\w.,-])\d{{4}}\s{_TOWN},\s[{_U}]\w+(?:\s[{_U}]\w+)?\s\d{{1,4}}\.(?!\d){_HU_FLOOR}")
 _LINE = re.compile(  # a street with its number, then postcode and town: the whole line, as Faker writes them too
     r"(?:"
     rf"(?:[{_U}][\w'’.-]*|rue|avenue|boulevard|chemin|allée|place|impasse|quai)(?:[ -][\w'’.-]+){{0,3}}"
@@ -219,7 +221,7 @@ def _towns() -> frozenset[str]:
 
 def spans(text: str) -> Iterator[tuple[int, int]]:
     """(start, end) of each address in `text`; spans may overlap (the analyzer merges them)."""
-    for pattern in [*_STREETS, _LINE]:
+    for pattern in [*_STREETS, _LINE, _HU_UNTYPED]:
         for m in pattern.finditer(text):
             yield _grow(text, m.start(), m.end(), hungarian=False)
     for m in _UNTYPED.finditer(text):

@@ -576,6 +576,38 @@ ADDRESS_LATE_NEGATIVES = [  # written with ADDRESSES_LATE
     "Lange Haven 22 minuten wachten aan de lijn, echt?",
     "Auf dem Berg 4 Balken Empfang, im Tal keinen.",
 ]
+ADDRESSES_DAWN = [  # written after the night session's other changes: 15 of 18 before it, 17 then, then 18
+    ("en_US", "Send it to [[3400 Civic Center Blvd, Philadelphia, PA 19104]] please"),
+    ("en_US", "I live at [[55 W. 14th Street, Apt 6F, New York, NY 10011]]."),
+    ("en_US", "addr: [[19 pine ridge rd, asheville nc 28804]]"),
+    ("en_GB", "Please post to [[2 Sycamore Way, Bishop's Stortford CM23 4QR]]."),
+    ("en_GB", "Our new place is [[Flat C, 8 Grange Road, Bournemouth BH6 3NX]]."),
+    ("en_GB", "Address: [[Hill Farm Cottage, Stow Road, Moreton-in-Marsh GL56 0QJ]]"),
+    ("de_DE", "Rechnung bitte an [[Marienplatz 8, 80331 München]]."),
+    ("de_DE", "Ich bin umgezogen: [[Zeppelinstraße 44, 2. OG rechts, 70193 Stuttgart]]"),
+    ("de_DE", "Lieferadresse [[An der Alster 17, 20099 Hamburg]]"),
+    ("nl_NL", "Mijn nieuwe adres is [[Spui 21, 1012 WX Amsterdam]]."),
+    ("nl_NL", "Graag de box naar [[Oudegracht 180 bis, Utrecht]] sturen."),
+    ("nl_NL", "Wij wonen op [[Hoge Woerd 3, Leiden]]."),
+    ("hu_HU", "Szállítási cím: [[2000 Szentendre, Dumtsa Jenő u. 10.]]"),
+    ("hu_HU", "Az új lakcímem [[Budapest, Bécsi út 271. 3. em. 9.]]"),
+    ("hu_HU", "Kérem a [[9400 Sopron, Várkerület 55.]] címre."),
+    ("fr_FR", "Mon adresse : [[14, rue du Faubourg Saint-Antoine, 75011 Paris]]"),
+    ("fr_FR", "Livrer à [[Résidence Les Tilleuls, 3 allée des Peupliers, 91300 Massy]] svp"),
+    ("fr_FR", "J'habite [[Impasse du Moulin, 35000 Rennes]] depuis mars."),
+]
+ADDRESS_DAWN_NEGATIVES = [  # written with ADDRESSES_DAWN: "L'impasse du Moulin" lost a name before
+    "Marienplatz has no 5G today, is there a fault?",
+    "Flat C tenants share one router, can we get a second?",
+    "Spui is always busy, the network drops there.",
+    "Várkerület környékén nincs térerő.",
+    "L'impasse du Moulin n'a pas la fibre, quand arrive-t-elle ?",
+    "Civic Center station has no signal in the tunnels.",
+    "An der Alster joggen und kein Netz, wieso?",
+    "Hoge kosten deze maand, 3 keer zoveel als normaal.",
+    "Sycamore Way is a dead zone for your 4G.",
+    "Bécsi út felé nincs 5G.",
+]
 ADDRESS_NEGATIVES = [
     "Is the shop in the Westfield centre open on Sunday?",
     "I'm on floor 3 of building 5 at work and have no signal.",
@@ -1785,6 +1817,7 @@ ADDRESS_SETS = {  # each set of hand-written addresses by its name, in the order
     "evening": (ADDRESSES_EVENING, ADDRESS_EVENING_NEGATIVES),
     "closing": (ADDRESSES_CLOSING, ADDRESS_CLOSING_NEGATIVES),
     "night": (ADDRESSES_NIGHT, ADDRESS_NIGHT_NEGATIVES), "late": (ADDRESSES_LATE, ADDRESS_LATE_NEGATIVES),
+    "dawn": (ADDRESSES_DAWN, ADDRESS_DAWN_NEGATIVES),
 }  # fmt: skip
 
 
