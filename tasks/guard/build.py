@@ -20,7 +20,7 @@ from scipy import sparse
 from tasks.config.schema import GuardModelParams, Params
 from tasks.core.errors import ConfigError
 from tasks.data.pii import scrub
-from tasks.guard.classifier import META, WEIGHTS, fit_features, highest, threshold_at_fpr
+from tasks.guard.classifier import META, WEIGHTS, calibrated, fit_features, highest, threshold_at_fpr
 from tasks.guard.corpus import read_corpus
 from tasks.guard.encoder import ENCODER, fine_tune, load_encoder
 from tasks.guard.features import Embed, featurize, pieces, reveal, sentences
@@ -61,12 +61,12 @@ def measure(rows: list[dict[str, Any]], scores: np.ndarray, threshold: float) ->
 def out_of_fold(
     features: sparse.csr_matrix, owner: np.ndarray, rows: list[dict[str, Any]], p: GuardModelParams
 ) -> np.ndarray:
-    """Each row scored (as its highest piece: `features.pieces`) by a classifier fitted without its template (its
+    """Each row's logit (its highest piece's: `features.pieces`) from a classifier fitted without its template (its
     group of folds): scores for rows the classifier never saw, from every template of the development splits
     rather than from one small split. `features` holds the rows' pieces, the whole rows first."""
     from sklearn.model_selection import GroupKFold
 
-    scores = np.zeros(len(rows))
+    scores = np.full(len(rows), -np.inf)
     groups = [r["template"] for r in rows]
     folds = GroupKFold(n_splits=min(p.threshold_folds, len(set(groups))))
     for fitted, held in folds.split(rows, groups=groups):
@@ -75,7 +75,7 @@ def out_of_fold(
             features[fitted], [r["label"] for r in part], [r["family"] for r in part], p.regularization
         )
         scored = np.flatnonzero(np.isin(owner, held))
-        scores[held] = highest(classifier.score_features(features[scored]), owner[scored], len(rows))[held]
+        scores[held] = highest(classifier.logits(features[scored]), owner[scored], len(rows))[held]
     return scores
 
 
@@ -116,11 +116,14 @@ def build(params: Params, corpus: Path, out: Path, embed: Embed) -> dict[str, An
     words = TokenVectors.fitted([s for t in dev_texts for s in sentences(reveal(t)[0])]) if p.token_vectors else None
     parts, owner = pieces(dev_texts)
     features = featurize(parts, beside(embed, words))
-    oof = out_of_fold(features, owner, dev, p)
+    logits = out_of_fold(features, owner, dev, p)
+    labels = np.array([r["label"] for r in dev])
+    a, b = calibrated(logits, labels) if p.encoder_epochs else (1.0, 0.0)
+    oof = 1.0 / (1.0 + np.exp(-(a * logits + b)))
     threshold = threshold_at_fpr(oof[pool], p.target_fpr)
     whole = features[: len(dev)]
     fitted = fit_features(whole, [r["label"] for r in dev], [r["family"] for r in dev], p.regularization)
-    classifier = replace(fitted, words=words)
+    classifier = replace(fitted, words=words, calibration=(a, b))
     fit_s = time.perf_counter() - started
     test_scores = classifier.scores(test_texts, embed)
     held = [i for i, r in enumerate(test) if r["family"] in p.holdout_families]

@@ -35,6 +35,7 @@ class InjectionClassifier:
     families: list[str]
     encoder: Embed | None = None  # the guard's fine-tuned encoder (tasks/guard/encoder.py), when it has one
     words: TokenVectors | None = None  # the base model's token vectors beside the encoder's (guard_model.token_vectors)
+    calibration: tuple[float, float] = (1.0, 0.0)  # a score is sigmoid(a * logit + b): `calibrated`
 
     def scores(self, texts: list[str], embed: Embed) -> np.ndarray:
         """Probability of an injection for each text."""
@@ -56,21 +57,29 @@ class InjectionClassifier:
         return beside(self.encoder or embed, self.words)
 
     def score_features(self, features: sparse.csr_matrix) -> np.ndarray:
-        logits = np.asarray(features @ self.coef + self.intercept).ravel()
-        return 1.0 / (1.0 + np.exp(-logits))
+        a, b = self.calibration
+        return 1.0 / (1.0 + np.exp(-(a * self.logits(features) + b)))
+
+    def logits(self, features: sparse.csr_matrix) -> np.ndarray:
+        return np.asarray(features @ self.coef + self.intercept).ravel()
 
     def save(self, out: Path) -> None:
         out.mkdir(parents=True, exist_ok=True)
         words = {"word_mean": self.words.mean, "word_scale": self.words.scale} if self.words else {}
         np.savez_compressed(
-            out / WEIGHTS, coef=self.coef, intercept=np.array([self.intercept]), centroids=self.centroids, **words
+            out / WEIGHTS,
+            coef=self.coef,
+            intercept=np.array([self.intercept]),
+            calibration=np.array(self.calibration),
+            centroids=self.centroids,
+            **words,
         )
         write_json(out / META, {**self.meta, "threshold": self.threshold, "families": self.families})
 
 
 def highest(scores: np.ndarray, owner: np.ndarray, n: int) -> np.ndarray:
-    """Per text, the highest score among its pieces."""
-    out = np.zeros(n)
+    """Per text, the highest score (or logit) among its pieces."""
+    out = np.full(n, -np.inf)
     np.maximum.at(out, owner, scores)
     return out
 
@@ -84,9 +93,12 @@ def load(path: Path) -> InjectionClassifier:
     with np.load(path / WEIGHTS) as arrays:
         coef, intercept, centroids = arrays["coef"], float(arrays["intercept"][0]), arrays["centroids"]
         words = TokenVectors(arrays["word_mean"], arrays["word_scale"]) if "word_mean" in arrays else None
+        a, b = arrays.get("calibration", (1.0, 0.0))
     encoder = load_encoder(path / ENCODER) if (path / ENCODER).is_dir() else None
     threshold = float(meta["threshold"])
-    return InjectionClassifier(coef, intercept, threshold, meta, centroids, meta["families"], encoder, words)
+    return InjectionClassifier(
+        coef, intercept, threshold, meta, centroids, meta["families"], encoder, words, (float(a), float(b))
+    )
 
 
 def fit(
@@ -110,6 +122,17 @@ def fit_features(
     centroids /= np.linalg.norm(centroids, axis=1, keepdims=True)
     coef = model.coef_.ravel().astype(np.float32)
     return InjectionClassifier(coef, float(model.intercept_[0]), 0.5, {}, centroids.astype(np.float32), names)
+
+
+def calibrated(logits: np.ndarray, labels: np.ndarray) -> tuple[float, float]:
+    """Platt scaling fitted on out-of-fold logits: (a, b) with P(attack) = sigmoid(a * logit + b).
+    A classifier over a fine-tuned encoder's features separates the rows the encoder was tuned on, so its raw logits
+    run past 40, where every confident look-alike's probability is 1.0 in floating point and no threshold can be
+    chosen among them; scaled on rows it did not see, the scores keep their order and stay apart."""
+    from sklearn.linear_model import LogisticRegression
+
+    platt = LogisticRegression(C=1e6, class_weight="balanced").fit(logits.reshape(-1, 1), labels)
+    return float(platt.coef_[0, 0]), float(platt.intercept_[0])
 
 
 def threshold_at_fpr(benign_scores: np.ndarray, target_fpr: float) -> float:

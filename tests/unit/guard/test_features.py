@@ -100,3 +100,27 @@ def test_a_long_text_is_read_whole_in_at_most_max_sentences_pieces() -> None:
     assert " ".join(split).split() == text.split()
     parts, owner = pieces([text, "Short one."])
     assert parts[:2] == [text, "Short one."] and list(owner) == [0, 1] + [0] * len(split)
+
+
+def test_calibration_keeps_confident_scores_apart_and_is_saved(tmp_path) -> None:
+    """Logits past about 37 are all 1.0 as probabilities, and no threshold then separates the confident look-alikes
+    from the attacks (a fine-tuned encoder's classifier chose 1.0 and flagged nothing). Platt scaling on out-of-fold
+    logits keeps every score apart and below 1, in the logits' order, and the classifier saves and loads it."""
+    from dataclasses import replace
+
+    from scipy import sparse
+
+    from tasks.guard.classifier import calibrated, fit_features, load
+
+    rng = np.random.default_rng(0)
+    logits = np.concatenate([rng.normal(45, 5, 50), rng.normal(30, 5, 50)])
+    a, b = calibrated(logits, np.array([1] * 50 + [0] * 50))
+    scores = 1 / (1 + np.exp(-(a * logits + b)))
+    assert np.sum(1 / (1 + np.exp(-logits)) == 1.0) > 40
+    assert len(np.unique(scores)) == len(scores) and scores.max() < 1.0
+    assert np.array_equal(np.argsort(scores), np.argsort(logits))
+    features = sparse.csr_matrix(np.eye(4))
+    classifier = replace(fit_features(features, [1, 0, 1, 0], ["override", "support"] * 2, 1.0), calibration=(a, b))
+    classifier.save(tmp_path)
+    assert load(tmp_path).calibration == (a, b)
+    assert np.allclose(load(tmp_path).score_features(features), classifier.score_features(features))
