@@ -54,6 +54,9 @@ _FR_TYPE = (
     r"(?i:rue|avenue|av\.|boulevard|bd\.?|chemin|allée|impasse|place|quai|route|cours|square|passage|voie"
     r"|sentier|résidence)"
 )
+# The types a French street may have without its number, each with its first letter in either case
+_FR_VOIE = "(?:" + "|".join(f"[{w[0].upper()}{w[0]}]{w[1:]}" for w in ("rue", "avenue", "boulevard", "chemin", "allée",
+    "impasse", "place", "quai", "route", "cours", "square", "passage", "voie", "sentier")) + ")"  # fmt: skip
 _FR_ARTICLE = r"(?:(?:de|du|des|la|le|les)\s+|(?:d|l)['’])*"
 _HU_TYPE = (
     "(?:" + _and_capitals(r"utca|u\.|út|útja|tér|tere|körút|krt\.|köz|sor|sétány|fasor|rakpart|lakótelep|ltp\.") + ")"
@@ -105,12 +108,16 @@ _LINE = re.compile(  # a street with its number, then postcode and town: the who
     rf"(?:[{_U}][\w'’.-]*|rue|avenue|boulevard|chemin|allée|place|impasse|quai)(?:[ -][\w'’.-]+){{0,3}}"
     r"\s\d{1,5}(?:[-/]\d{1,4})?[a-zA-Z]?\.?(?:\s[A-Z](?=,))?"  # Paulo-Schleich-Straße 19, Ceglédi tér 11., Voorhout 3 A
     r"|(?<![\w.:/+-])(?<!\d\s)\d{1,5}[a-zA-Z]?,?\s(?:[\w'’.-]+\s){0,3}[\w'’.-]+(?:\s(?:Apt\.|Suite|Unit|Flat)\s\d+)?"
-    rf"|{_FR_TYPE}\s{_FR_ARTICLE}[{_U}][\w'’-]+"
-    rf"(?:\s[{_U}][\w'’-]+){{0,2}}"  # chemin Duhamel, Chemin des Vignes: a French street written without its number
+    rf"|(?:rue|avenue|boulevard|chemin|allée|impasse|quai)\s(?:(?:de|du|des|la|le)\s|d'|l')?[{_U}][\w'’-]+"
+    rf"(?:\s[{_U}][\w'’-]+){{0,2}}"  # chemin Duhamel: a French street written without its number
     rf"|(?:Flat|Studio|Apartment|Unit)\s\d+[A-Za-z]?,?\s(?:[{_U}][\w'’-]*\s?){{1,3}}"  # Studio 9, Robson Dale
     rf"|(?:[Ll]ieu-dit|[Hh]ameau)\s(?:[{_U}][\w'’-]*\s?){{1,3}}"  # Lieu-dit Le Moulin: a French hamlet, no number
     r"),?\s+(?:H-\d{4}|\d{4}\s?[A-Z]{2}(?![a-z])|\d{5}|[A-Z]{1,2}\d[A-Z\d]?\s\d[A-Z]{2}|\d{4})"
     rf"\s+{_TOWN}"
+)
+# Chemin des Vignes, 84000 Avignon: a French street of any type without its number, in either case, before a postcode
+_FR_UNNUMBERED = re.compile(
+    rf"\b{_FR_VOIE}\s{_FR_ARTICLE}[{_U}][\w'’-]+(?:\s[{_U}][\w'’-]+){{0,2}},?\s+\d{{5}}\s+{_TOWN}"
 )
 # A street with no number, or with a weak type: an address only where a UK postcode or a US ZIP code follows.
 _UNNUMBERED = re.compile(
@@ -221,7 +228,7 @@ def _towns() -> frozenset[str]:
 
 def spans(text: str) -> Iterator[tuple[int, int]]:
     """(start, end) of each address in `text`; spans may overlap (the analyzer merges them)."""
-    for pattern in [*_STREETS, _LINE, _HU_UNTYPED]:
+    for pattern in [*_STREETS, _LINE, _FR_UNNUMBERED, _HU_UNTYPED]:
         for m in pattern.finditer(text):
             yield _grow(text, m.start(), m.end(), hungarian=False)
     for m in _UNTYPED.finditer(text):
