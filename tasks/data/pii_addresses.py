@@ -124,7 +124,7 @@ _UNNUMBERED = re.compile(
     rf"(?<![\w.:/+-])(?:\d{{1,5}}[A-Za-z]?\s+)?(?:{_CAP}\s+){{1,3}}(?:{_EN_TYPE}|{_EN_WEAK_TYPE})(?=\W|$)"
 )
 
-# A Dutch or German street with no type at all ("Het Rond 6", "Lange Voorhout 9", "Neuer Wall 10"): known by the word
+# A Dutch or German street with no type at all ("Het Rond 6", "Hoge Woerd 3", "Neuer Wall 10"): known by the word
 # it opens with and a town Faker lists after it, so "FritzBox 7590, Berlin" is no address.
 _UNTYPED = re.compile(
     r"\b(?:De|Het|'t|Oude|Nieuwe|Lange|Korte|Hoge|Lage|Grote|Kleine|Alte[rs]?|Neue[rs]?|Hohe[rs]?|Große[rs]?"
