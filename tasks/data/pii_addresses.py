@@ -50,13 +50,11 @@ _NAMED_FOR = (
     r"(?:Burgemeester|Dokter|Professor|Koningin|Koning|Prinses|Prins|Graaf|Sint|Generaal|Pastoor|Kardinaal|Doktor"
     r"|Kaiser|König|Königin|Prinz|Graf|Sankt|Bischof)"
 )
-_FR_TYPE = (
-    r"(?i:rue|avenue|av\.|boulevard|bd\.?|chemin|allée|impasse|place|quai|route|cours|square|passage|voie"
-    r"|sentier|résidence)"
-)
-# The types a French street may have without its number, each with its first letter in either case
-_FR_VOIE = "(?:" + "|".join(f"[{w[0].upper()}{w[0]}]{w[1:]}" for w in ("rue", "avenue", "boulevard", "chemin", "allée",
-    "impasse", "place", "quai", "route", "cours", "square", "passage", "voie", "sentier")) + ")"  # fmt: skip
+_FR_VOIES = ("rue", "avenue", "boulevard", "chemin", "allée", "impasse", "place", "quai", "route", "cours", "square",
+             "passage", "voie", "sentier")  # fmt: skip
+_FR_TYPE = "(?i:" + "|".join([*_FR_VOIES, r"av\.", r"bd\.?", "résidence"]) + ")"  # before a number, abbreviated too
+# A street without its number: each type with its first letter in either case ((?i:) in a long alternation is slow)
+_FR_VOIE = "(?:" + "|".join(f"[{w[0].upper()}{w[0]}]{w[1:]}" for w in _FR_VOIES) + ")"
 _FR_ARTICLE = r"(?:(?:de|du|des|la|le|les)\s+|(?:d|l)['’])*"
 _HU_TYPE = (
     "(?:" + _and_capitals(r"utca|u\.|út|útja|tér|tere|körút|krt\.|köz|sor|sétány|fasor|rakpart|lakótelep|ltp\.") + ")"

@@ -438,8 +438,9 @@ _HU_PLACE = re.compile(rf"(?:{_HU_INSTITUTION}|utc[aá]|út|körút|tér|rakpart
 _HU_NAMED = re.compile(rf"(?:{_HU_INSTITUTION}){_HU_ENDING}")
 
 
-_ELIDED = re.compile(r"^[lLdD]['’]")  # French "l'" and "d'" before a vowel
-_WORD_BEFORE = re.compile(r"(?:^|\s)(?:[lLdD]['’])?([^\W\d_]+)\s+$")  # "l'Hôpital ": Hôpital
+_ELISION = r"[lLdD]['’]"  # French "l'" and "d'" before a vowel
+_ELIDED = re.compile(_ELISION)
+_WORD_BEFORE = re.compile(rf"(?:^|\s)(?:{_ELISION})?([^\W\d_]+)\s+$")  # "l'Hôpital ": Hôpital
 _ARTICLES = {"The", "Le", "La", "Les", "De", "Het", "Der", "Die", "Das", "Im", "Am", "Zum", "Zur", "Au", "A", "Az"}
 _WORD_AFTER = re.compile(r" ([^\W\d_]+)\b")  # " téren": téren (lower case: a capital opens something else)
 # The same words in lower case after the name, as English, Dutch and German chat write them ("the Winston Churchill
@@ -456,7 +457,8 @@ def is_place(words: list[str], before: str = "", after: str = "") -> bool:
     following = _WORD_AFTER.match(after)
     last = words[-1].rstrip(".,")
     opener = words[1] if words[0] in _ARTICLES and len(words) > 2 else words[0]  # "Im Hotel Friedrich Wilhelm"
-    opener = _ELIDED.sub("", opener).capitalize() if _ELIDED.match(opener) else opener  # "L'impasse du Moulin"
+    if _ELIDED.match(opener):  # "L'impasse du Moulin"
+        opener = opener[2:].capitalize()
     return (
         opener.rstrip(".") in PLACE_OPENERS
         or last in PLACE_CLOSERS

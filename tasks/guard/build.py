@@ -20,7 +20,15 @@ from scipy import sparse
 from tasks.config.schema import GuardModelParams, Params
 from tasks.core.errors import ConfigError
 from tasks.data.pii import scrub
-from tasks.guard.classifier import META, WEIGHTS, calibrated, fit_features, highest, threshold_at_fpr
+from tasks.guard.classifier import (
+    META,
+    WEIGHTS,
+    calibrated,
+    fit_features,
+    highest,
+    probabilities,
+    threshold_at_fpr,
+)
 from tasks.guard.corpus import read_corpus
 from tasks.guard.encoder import ENCODER, fine_tune, load_encoder
 from tasks.guard.features import Embed, featurize, pieces, reveal, sentences
@@ -117,13 +125,12 @@ def build(params: Params, corpus: Path, out: Path, embed: Embed) -> dict[str, An
     parts, owner = pieces(dev_texts)
     features = featurize(parts, beside(embed, words))
     logits = out_of_fold(features, owner, dev, p)
-    labels = np.array([r["label"] for r in dev])
-    a, b = calibrated(logits, labels) if p.encoder_epochs else (1.0, 0.0)
-    oof = 1.0 / (1.0 + np.exp(-(a * logits + b)))
+    labels = [r["label"] for r in dev]
+    calibration = calibrated(logits, np.array(labels)) if p.encoder_epochs else (1.0, 0.0)
+    oof = probabilities(logits, calibration)
     threshold = threshold_at_fpr(oof[pool], p.target_fpr)
-    whole = features[: len(dev)]
-    fitted = fit_features(whole, [r["label"] for r in dev], [r["family"] for r in dev], p.regularization)
-    classifier = replace(fitted, words=words, calibration=(a, b))
+    fitted = fit_features(features[: len(dev)], labels, [r["family"] for r in dev], p.regularization)
+    classifier = replace(fitted, words=words, calibration=calibration)
     fit_s = time.perf_counter() - started
     test_scores = classifier.scores(test_texts, embed)
     held = [i for i, r in enumerate(test) if r["family"] in p.holdout_families]

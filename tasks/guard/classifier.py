@@ -57,8 +57,7 @@ class InjectionClassifier:
         return beside(self.encoder or embed, self.words)
 
     def score_features(self, features: sparse.csr_matrix) -> np.ndarray:
-        a, b = self.calibration
-        return 1.0 / (1.0 + np.exp(-(a * self.logits(features) + b)))
+        return probabilities(self.logits(features), self.calibration)
 
     def logits(self, features: sparse.csr_matrix) -> np.ndarray:
         return np.asarray(features @ self.coef + self.intercept).ravel()
@@ -122,6 +121,11 @@ def fit_features(
     centroids /= np.linalg.norm(centroids, axis=1, keepdims=True)
     coef = model.coef_.ravel().astype(np.float32)
     return InjectionClassifier(coef, float(model.intercept_[0]), 0.5, {}, centroids.astype(np.float32), names)
+
+
+def probabilities(logits: np.ndarray, calibration: tuple[float, float]) -> np.ndarray:
+    a, b = calibration
+    return 1.0 / (1.0 + np.exp(-(a * logits + b)))
 
 
 def calibrated(logits: np.ndarray, labels: np.ndarray) -> tuple[float, float]:
