@@ -3,6 +3,7 @@
     .venv/bin/python -m bench.guard                     # the classifier in models/guard (`dvc repro guard`)
     .venv/bin/python -m bench.guard --holdout-each      # also: each attack family held out of training in turn
     .venv/bin/python -m bench.guard --seeds 5,11,23     # also: refit on the corpus dealt with each seed, and the mean
+    .venv/bin/python -m bench.guard --seeds 5,11,23 --versus encoder_epochs=2  # and another guard_model beside it
 
 Two sets, neither used to fit the classifier:
 - the corpus's test split (tasks/guard/corpus.py): templates, goals and support intents the classifier never saw,
@@ -14,7 +15,9 @@ Two sets, neither used to fit the classifier:
 `--holdout-each` refits with one attack family left out of training and validation, and reports that family's
 recall: how the guard does on a kind of attack nobody showed it. `--seeds` refits on the corpus dealt to the splits
 with other seeds (other templates, goals and intents in the test split): one split's figure moves by several
-points with which templates it happened to hold, so the mean over seeds is the figure to compare.
+points with which templates it happened to hold, so the mean over seeds is the figure to compare. Each refitted
+classifier is also measured on the fixed set and the text written apart, at its own threshold. `--versus` refits a
+second classifier on each deal, with one guard_model setting changed, and prints both side by side.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import yaml
 
 from bench.hardware import describe
 
@@ -57,6 +61,7 @@ def main() -> None:
     parser.add_argument("--benign", type=int, default=1000, help="generated traffic prompts in the fixed set")
     parser.add_argument("--holdout-each", action="store_true")
     parser.add_argument("--seeds", default="", help="comma-separated corpus seeds to refit and measure on")
+    parser.add_argument("--versus", default="", help="with --seeds: KEY=VALUE, a guard_model setting to compare")
     args = parser.parse_args()
 
     import torch
@@ -125,11 +130,21 @@ def main() -> None:
         guard.screen([{"role": "user", "content": text}])
     print(f"  Guard.screen: {(time.perf_counter() - started) / len(sample) * 1000:.1f} ms per request (one core)")
 
+    apart = [pair for pairs in written_apart(REPO / "data" / "guard").values() for pair in pairs]
+
     def refit(update: dict[str, object]) -> dict[str, Any]:
+        """Test-split figures of a classifier refitted with `update`, and its fixed-set and written-apart rates."""
         p = params.model_copy(update={"guard_model": params.guard_model.model_copy(update=update)})
         with tempfile.TemporaryDirectory() as tmp:
             write_corpus(p.guard_model, Path(tmp) / "corpus.jsonl")
-            return build(p, Path(tmp) / "corpus.jsonl", Path(tmp) / "model", cached)
+            figures = build(p, Path(tmp) / "corpus.jsonl", Path(tmp) / "model", cached)
+            refitted = load(Path(tmp) / "model")
+            fixed_hits = list(refitted.scores(texts, cached) >= refitted.threshold)
+            apart_hits = refitted.scores([scrub(t) for t, _ in apart], cached) >= refitted.threshold
+        figures["test"]["fixed_recall"], figures["test"]["fixed_fpr"] = rates(fixed_hits, labels)
+        figures["test"]["apart_caught"] = int(sum(h for h, (_, a) in zip(apart_hits, apart, strict=True) if a))
+        figures["test"]["apart_flagged"] = int(sum(h for h, (_, a) in zip(apart_hits, apart, strict=True) if not a))
+        return figures
 
     if args.holdout_each:
         print("\neach attack family held out of training and validation (its recall on its test rows):")
@@ -142,15 +157,23 @@ def main() -> None:
 
     if args.seeds:
         seeds = [int(s) for s in args.seeds.split(",")]
-        tests = [refit({"seed": seed})["test"] for seed in seeds]
-        print(f"\ntest split of the corpus dealt with seeds {seeds} (refitted each time), and the mean:")
-        for key in ("recall", "fpr", "fpr_look_alikes"):
-            values = [t[key] for t in tests]
-            print(f"  {key:<22} {' '.join(f'{v:.3f}' for v in values)}  mean {np.mean(values):.3f}")
-        for family, f in tests[0]["families"].items():
-            if "recall" in f:
-                values = [t["families"][family]["recall"] for t in tests]
-                print(f"  {family:<22} {' '.join(f'{v:.3f}' for v in values)}  mean {np.mean(values):.3f}")
+        variants: dict[str, dict[str, object]] = {"as configured": {}}
+        if args.versus:
+            key, value = args.versus.split("=", 1)
+            variants[args.versus] = {key: yaml.safe_load(value)}
+        tests = {name: [] for name in variants}
+        for seed in seeds:
+            for name, update in variants.items():
+                tests[name].append(refit({**update, "seed": seed})["test"])
+        print(f"\ntest split of the corpus dealt with seeds {seeds} (refitted each time), and the mean; the fixed set")
+        print(f"and the {len(apart)} texts written apart at each refit's own threshold:")
+        keys = ["recall", "fpr", "fpr_look_alikes", "fixed_recall", "fixed_fpr", "apart_caught", "apart_flagged"]
+        attack_families = [family for family, f in tests["as configured"][0]["families"].items() if "recall" in f]
+        for key in keys + attack_families:
+            for name, runs in tests.items():
+                values = [t[key] if key in keys else t["families"][key]["recall"] for t in runs]
+                label = f"{key} ({name})" if args.versus else key
+                print(f"  {label:<44} {' '.join(f'{v:.3f}' for v in values)}  mean {np.mean(values):.3f}")
 
 
 if __name__ == "__main__":

@@ -23,14 +23,16 @@ from tasks.data.pii import scrub
 from tasks.guard.classifier import (
     META,
     WEIGHTS,
+    InjectionClassifier,
     calibrated,
-    fit_features,
+    centroids,
+    fit_head,
     highest,
     probabilities,
     threshold_at_fpr,
 )
 from tasks.guard.corpus import read_corpus
-from tasks.guard.encoder import ENCODER, fine_tune, load_encoder
+from tasks.guard.encoder import ENCODER, fine_tune, in_memory, load_encoder, trained
 from tasks.guard.features import Embed, featurize, pieces, reveal, sentences
 from tasks.guard.token_vectors import TokenVectors, beside
 
@@ -78,12 +80,29 @@ def out_of_fold(
     groups = [r["template"] for r in rows]
     folds = GroupKFold(n_splits=min(p.threshold_folds, len(set(groups))))
     for fitted, held in folds.split(rows, groups=groups):
-        part = [rows[i] for i in fitted]
-        classifier = fit_features(
-            features[fitted], [r["label"] for r in part], [r["family"] for r in part], p.regularization
-        )
+        head = fit_head(features[fitted], [rows[i]["label"] for i in fitted], p.regularization)
         scored = np.flatnonzero(np.isin(owner, held))
-        scores[held] = highest(classifier.logits(features[scored]), owner[scored], len(rows))[held]
+        scores[held] = highest(head.logits(features[scored]), owner[scored], len(rows))[held]
+    return scores
+
+
+def cross_fitted(
+    rows: list[dict[str, Any]], texts: list[str], words: TokenVectors | None, p: GuardModelParams
+) -> np.ndarray:
+    """The fine-tuned head's out-of-fold logits over every development row: an encoder fine-tuned on half of the
+    templates, and a head fitted on that half, score the other half, and the other way round. The encoder has
+    seen every row the shipped head is fitted on, so `out_of_fold` alone would score rows it was tuned to
+    separate; two half encoders cost two fine-tunes but give every development look-alike an unseen score,
+    where the validation split alone (a few dozen templates) put the threshold anywhere between seeds."""
+    from sklearn.model_selection import GroupKFold
+
+    scores = np.full(len(rows), -np.inf)
+    labels = [r["label"] for r in rows]
+    for fitted, held in GroupKFold(n_splits=2).split(rows, groups=[r["template"] for r in rows]):
+        encoder = beside(in_memory(trained([texts[i] for i in fitted], [labels[i] for i in fitted], p)), words)
+        head = fit_head(featurize([texts[i] for i in fitted], encoder), [labels[i] for i in fitted], p.regularization)
+        parts, owner = pieces([texts[i] for i in held])
+        scores[held] = highest(head.logits(featurize(parts, encoder)), owner, len(held))
     return scores
 
 
@@ -93,45 +112,48 @@ def build(params: Params, corpus: Path, out: Path, embed: Embed) -> dict[str, An
     The threshold comes from out-of-fold scores over the train and validation splits (folds by template): the
     4 % quantile of a few hundred look-alike templates lands where it is aimed on unseen text, where one
     validation split of a few dozen templates swung it from 0.7 to 0.95 between seeds. The classifier is then
-    fitted on both splits."""
+    fitted on both splits.
+    With `guard_model.encoder_epochs`, a second head reads an encoder fine-tuned on both splits, and the two heads'
+    logits, each divided by the spread of its out-of-fold logits (`cross_fitted` for the second), are added:
+    the fine-tuned encoder ranks some attacks the shipped one misses, and the other way round
+    (docs/guardrails.md)."""
     p = params.guard_model
     rows = read_corpus(corpus)
     dev = [r for r in rows if r["split"] != "test"]
     test = [r for r in rows if r["split"] == "test"]
     dev_texts = [scrub(r["text"]) for r in dev]
     test_texts = [scrub(r["text"]) for r in test]
-    # Look-alikes, not generated support traffic (which almost never scores high), decide the threshold; with a
-    # fine-tuned encoder, only the validation split's, which the encoder never saw.
-    pool = np.array(
-        [
-            r["label"] == 0 and r["family"] != "support" and (not p.encoder_epochs or r["split"] == "validation")
-            for r in dev
-        ]
-    )
+    # Look-alikes, not generated support traffic (which almost never scores high), decide the threshold.
+    pool = np.array([r["label"] == 0 and r["family"] != "support" for r in dev])
     if not pool.any():
         raise ConfigError(
             f"{corpus}: no look-alikes outside the test split to choose the threshold on; keep some benign "
             "families out of guard_model.holdout_families"
         )
-    started = time.perf_counter()
-    shutil.rmtree(out / ENCODER, ignore_errors=True)  # a stale encoder would be read with the new weights
-    if p.encoder_epochs:
-        train = [i for i, r in enumerate(dev) if r["split"] == "train"]
-        tuned = fine_tune([dev_texts[i] for i in train], [dev[i]["label"] for i in train], p, out / ENCODER)
-        embed = load_encoder(tuned)
-    encoder_s = time.perf_counter() - started
+    labels = [r["label"] for r in dev]
     started = time.perf_counter()
     words = TokenVectors.fitted([s for t in dev_texts for s in sentences(reveal(t)[0])]) if p.token_vectors else None
     parts, owner = pieces(dev_texts)
     features = featurize(parts, beside(embed, words))
     logits = out_of_fold(features, owner, dev, p)
-    labels = [r["label"] for r in dev]
-    calibration = calibrated(logits, np.array(labels)) if p.encoder_epochs else (1.0, 0.0)
+    heads = [fit_head(features[: len(dev)], labels, p.regularization)]
+    fit_s = time.perf_counter() - started
+    started = time.perf_counter()
+    shutil.rmtree(out / ENCODER, ignore_errors=True)  # a stale encoder would be read with the new weights
+    calibration = (1.0, 0.0)
+    if p.encoder_epochs:
+        tuned_logits = cross_fitted(dev, dev_texts, words, p)
+        tuned = load_encoder(fine_tune(dev_texts, labels, p, out / ENCODER))
+        tuned_head = fit_head(featurize(dev_texts, beside(tuned, words)), labels, p.regularization)
+        scales = float(logits.std()), float(tuned_logits.std())
+        heads = [replace(heads[0], scale=scales[0]), replace(tuned_head, scale=scales[1], encoder=tuned)]
+        logits = logits / heads[0].scale + tuned_logits / heads[1].scale
+        calibration = calibrated(logits, np.array(labels))
+    encoder_s = time.perf_counter() - started
     oof = probabilities(logits, calibration)
     threshold = threshold_at_fpr(oof[pool], p.target_fpr)
-    fitted = fit_features(features[: len(dev)], labels, [r["family"] for r in dev], p.regularization)
-    classifier = replace(fitted, words=words, calibration=calibration)
-    fit_s = time.perf_counter() - started
+    family_rows, names = centroids(features[: len(dev)], labels, [r["family"] for r in dev])
+    classifier = InjectionClassifier(tuple(heads), threshold, {}, family_rows, names, words, calibration)
     test_scores = classifier.scores(test_texts, embed)
     held = [i for i, r in enumerate(test) if r["family"] in p.holdout_families]
     seen = [i for i, r in enumerate(test) if r["family"] not in p.holdout_families]
@@ -151,7 +173,7 @@ def build(params: Params, corpus: Path, out: Path, embed: Embed) -> dict[str, An
         "ms_per_screen": round(ms, 2),
     }
     meta = {"corpus_rows": len(rows), "params": p.model_dump(), "metrics": metrics}
-    replace(classifier, threshold=threshold, meta=meta).save(out)
+    replace(classifier, meta=meta).save(out)
     return metrics
 
 

@@ -1,8 +1,9 @@
 """The injection classifier: a logistic regression over `features.featurize`, saved as plain arrays.
 
 Saved as numpy arrays and JSON rather than a pickle: loading it runs no code, and the hashing features need no
-fitted vocabulary, so the weights are the whole model (with the token vectors' standardisation among the arrays, and
-the fine-tuned encoder's safetensors folder beside them when `guard_model.encoder_epochs` made one).
+fitted vocabulary, so the weights are the whole model (with the token vectors' standardisation among the arrays).
+With `guard_model.encoder_epochs`, a second head reads the guard's fine-tuned encoder, saved as a safetensors folder
+beside the weights, and the two heads' logits are added.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from scipy import sparse
 from tasks.core.errors import ConfigError
 from tasks.core.files import write_json
 from tasks.guard.encoder import ENCODER, load_encoder
-from tasks.guard.features import EMBEDDING_DIM, Embed, featurize, pieces
+from tasks.guard.features import EMBEDDING_DIM, Embed, featurize, featurize_each, pieces
 from tasks.guard.token_vectors import TokenVectors, beside
 
 WEIGHTS = "classifier.npz"
@@ -26,14 +27,26 @@ META = "classifier.json"
 
 
 @dataclass(frozen=True)
-class InjectionClassifier:
+class Head:
+    """A logistic regression over the features one encoder gives. Its logit is divided by `scale`, the spread of
+    its out-of-fold logits, so heads over different encoders add up as equals."""
+
     coef: np.ndarray
     intercept: float
+    scale: float = 1.0
+    encoder: Embed | None = None  # None: the shipped encoder
+
+    def logits(self, features: sparse.csr_matrix) -> np.ndarray:
+        return np.asarray(features @ self.coef + self.intercept).ravel() / self.scale
+
+
+@dataclass(frozen=True)
+class InjectionClassifier:
+    heads: tuple[Head, ...]  # the first reads the shipped encoder; a second, the guard's fine-tuned one
     threshold: float
     meta: dict[str, Any]
     centroids: np.ndarray  # one unit row per attack family: the mean sentence embedding of its training rows
     families: list[str]
-    encoder: Embed | None = None  # the guard's fine-tuned encoder (tasks/guard/encoder.py), when it has one
     words: TokenVectors | None = None  # the base model's token vectors beside the encoder's (guard_model.token_vectors)
     calibration: tuple[float, float] = (1.0, 0.0)  # a score is sigmoid(a * logit + b): `calibrated`
 
@@ -43,35 +56,34 @@ class InjectionClassifier:
 
     def explain(self, texts: list[str], embed: Embed) -> tuple[np.ndarray, list[str]]:
         """Each text's probability of an injection (its highest piece's: `features.pieces`), and the attack family
-        the whole text is most like (what a block names).
-        `embed` is the shipped encoder, used when the classifier carries no fine-tuned one of its own."""
+        the whole text is most like (what a block names). `embed` is the shipped encoder."""
         if not texts:
             return np.zeros(0), []
         parts, owner = pieces(texts)
-        features = featurize(parts, self.reader(embed))
-        nearest = (features[: len(texts), :EMBEDDING_DIM].toarray() @ self.centroids.T).argmax(axis=1)
+        features = featurize_each(parts, [beside(h.encoder or embed, self.words) for h in self.heads])
+        nearest = (features[0][: len(texts), :EMBEDDING_DIM].toarray() @ self.centroids.T).argmax(axis=1)
         return highest(self.score_features(features), owner, len(texts)), [self.families[i] for i in nearest]
 
-    def reader(self, embed: Embed) -> Embed:
-        """What the classifier reads a sentence with: its own encoder or the shipped one, and its token vectors."""
-        return beside(self.encoder or embed, self.words)
-
-    def score_features(self, features: sparse.csr_matrix) -> np.ndarray:
-        return probabilities(self.logits(features), self.calibration)
-
-    def logits(self, features: sparse.csr_matrix) -> np.ndarray:
-        return np.asarray(features @ self.coef + self.intercept).ravel()
+    def score_features(self, features: list[sparse.csr_matrix]) -> np.ndarray:
+        """Probabilities from each head's features (`featurize_each`, in the heads' order)."""
+        logits = sum(h.logits(f) for h, f in zip(self.heads, features, strict=True))
+        return probabilities(np.asarray(logits), self.calibration)
 
     def save(self, out: Path) -> None:
         out.mkdir(parents=True, exist_ok=True)
         words = {"word_mean": self.words.mean, "word_scale": self.words.scale} if self.words else {}
+        tuned = {}
+        if len(self.heads) > 1:
+            tuned = {"tuned_coef": self.heads[1].coef, "tuned_intercept": [self.heads[1].intercept]}
         np.savez_compressed(
             out / WEIGHTS,
-            coef=self.coef,
-            intercept=np.array([self.intercept]),
+            coef=self.heads[0].coef,
+            intercept=np.array([self.heads[0].intercept]),
+            scales=np.array([h.scale for h in self.heads]),
             calibration=np.array(self.calibration),
             centroids=self.centroids,
             **words,
+            **tuned,
         )
         write_json(out / META, {**self.meta, "threshold": self.threshold, "families": self.families})
 
@@ -90,37 +102,45 @@ def load(path: Path) -> InjectionClassifier:
         )
     meta = json.loads((path / META).read_text())
     with np.load(path / WEIGHTS) as arrays:
-        coef, intercept, centroids = arrays["coef"], float(arrays["intercept"][0]), arrays["centroids"]
+        if (path / ENCODER).is_dir() != ("tuned_coef" in arrays):
+            raise ConfigError(f"{path}: an injection classifier from an older guard; run `dvc repro guard` again")
+        scales = arrays.get("scales", [1.0])
+        heads = [Head(arrays["coef"], float(arrays["intercept"][0]), float(scales[0]))]
+        if "tuned_coef" in arrays:
+            tuned = load_encoder(path / ENCODER)
+            heads.append(Head(arrays["tuned_coef"], float(arrays["tuned_intercept"][0]), float(scales[1]), tuned))
         words = TokenVectors(arrays["word_mean"], arrays["word_scale"]) if "word_mean" in arrays else None
         a, b = arrays.get("calibration", (1.0, 0.0))
-    encoder = load_encoder(path / ENCODER) if (path / ENCODER).is_dir() else None
-    threshold = float(meta["threshold"])
+        family_rows = arrays["centroids"]
     return InjectionClassifier(
-        coef, intercept, threshold, meta, centroids, meta["families"], encoder, words, (float(a), float(b))
+        tuple(heads), float(meta["threshold"]), meta, family_rows, meta["families"], words, (float(a), float(b))
     )
 
 
 def fit(
     texts: list[str], labels: list[int], families: list[str], embed: Embed, regularization: float
 ) -> InjectionClassifier:
-    return fit_features(featurize(texts, embed), labels, families, regularization)
+    features = featurize(texts, embed)
+    return InjectionClassifier(
+        (fit_head(features, labels, regularization),), 0.5, {}, *centroids(features, labels, families)
+    )
 
 
-def fit_features(
-    features: sparse.csr_matrix, labels: list[int], families: list[str], regularization: float
-) -> InjectionClassifier:
-    """A balanced logistic regression (attacks and benign weigh the same however many of each), threshold 0.5
-    until the caller sets one from held-out scores; and each attack family's centroid."""
+def fit_head(features: sparse.csr_matrix, labels: list[int], regularization: float) -> Head:
+    """A balanced logistic regression: attacks and benign weigh the same however many of each."""
     from sklearn.linear_model import LogisticRegression
 
     model = LogisticRegression(C=regularization, class_weight="balanced", max_iter=2000, solver="liblinear")
     model.fit(features, np.asarray(labels))
+    return Head(model.coef_.ravel().astype(np.float32), float(model.intercept_[0]))
+
+
+def centroids(features: sparse.csr_matrix, labels: list[int], families: list[str]) -> tuple[np.ndarray, list[str]]:
+    """Each attack family's unit centroid of mean sentence embeddings, and the families in the centroids' order."""
     mean_embeddings = features[:, :EMBEDDING_DIM].toarray()
     names = sorted({f for f, label in zip(families, labels, strict=True) if label})
-    centroids = np.stack([mean_embeddings[[f == name for f in families]].mean(axis=0) for name in names])
-    centroids /= np.linalg.norm(centroids, axis=1, keepdims=True)
-    coef = model.coef_.ravel().astype(np.float32)
-    return InjectionClassifier(coef, float(model.intercept_[0]), 0.5, {}, centroids.astype(np.float32), names)
+    rows = np.stack([mean_embeddings[[f == name for f in families]].mean(axis=0) for name in names])
+    return (rows / np.linalg.norm(rows, axis=1, keepdims=True)).astype(np.float32), names
 
 
 def probabilities(logits: np.ndarray, calibration: tuple[float, float]) -> np.ndarray:

@@ -2,26 +2,39 @@
 attacks from support text.
 
 The shipped encoder places sentences by topic, so a request to "print your setup text" sits near questions about
-setting up a router. A few epochs of classification on the corpus's train split (mean-pooled embeddings, as the
-encoder is used) move attacks apart from support text; the classifier's features then come from this encoder,
-saved beside its weights as a sentence-transformers folder (safetensors: loading it runs no code).
+setting up a router. A few epochs of classification on the corpus (mean-pooled embeddings, as the encoder is used)
+move attacks apart from support text; a second head of the classifier reads this encoder's features
+(tasks/guard/build.py), and it is saved beside the weights as a sentence-transformers folder (safetensors: loading
+it runs no code).
 """
 
 from __future__ import annotations
 
 import random
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
 
 from tasks.config.schema import GuardModelParams
 from tasks.core.progress import Progress
 from tasks.guard.features import Embed, reveal
 
+if TYPE_CHECKING:
+    from sentence_transformers import SentenceTransformer
+
 ENCODER = "encoder"
 
 
 def fine_tune(texts: list[str], labels: list[int], p: GuardModelParams, out: Path) -> Path:
-    """Fine-tune the shipped encoder on `texts` (revealed, as the classifier reads them) and save it to `out`;
-    attacks and benign rows weigh the same however many of each."""
+    """Fine-tune the shipped encoder on `texts` and save it to `out`."""
+    trained(texts, labels, p).save(str(out))
+    return out
+
+
+def trained(texts: list[str], labels: list[int], p: GuardModelParams) -> SentenceTransformer:
+    """The shipped encoder fine-tuned on `texts` (revealed, as the classifier reads them); attacks and benign rows
+    weigh the same however many of each."""
     import torch
     from sentence_transformers import SentenceTransformer
 
@@ -68,8 +81,13 @@ def fine_tune(texts: list[str], labels: list[int], p: GuardModelParams, out: Pat
             progress.update(step, {"loss": float(loss.detach())})
     progress.close()
     body.eval()
-    model.save(str(out))
-    return out
+    return model
+
+
+def in_memory(model: SentenceTransformer) -> Embed:
+    """A fine-tuned encoder still in memory as an `Embed`, on torch: for the build's throwaway encoders, which
+    `load_encoder` would export to ONNX into the user's cache once each."""
+    return lambda texts: np.asarray(model.encode(texts, batch_size=64, normalize_embeddings=True), dtype=np.float32)
 
 
 def load_encoder(path: Path) -> Embed:

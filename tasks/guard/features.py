@@ -205,24 +205,30 @@ def featurize(texts: list[str], embed: Embed) -> sparse.csr_matrix:
     Sentences, not whole texts, are embedded, so an attack hidden in a long benign message is not diluted;
     all sentences of all texts go to the encoder in one batch. A text given twice (a user turn that is also one of
     the request's pieces) is read once."""
+    return featurize_each(texts, [embed])[0]
+
+
+def featurize_each(texts: list[str], embeds: list[Embed]) -> list[sparse.csr_matrix]:
+    """`featurize` with each encoder: the texts are revealed and their n-grams hashed once for all of them."""
     distinct = list(dict.fromkeys(texts))
     if len(distinct) < len(texts):
         row = {text: i for i, text in enumerate(distinct)}
-        return featurize(distinct, embed)[[row[text] for text in texts]]
+        return [m[[row[text] for text in texts]] for m in featurize_each(distinct, embeds)]
     revealed = [reveal(t) for t in texts]
     parts = [sentences(r) for r, _ in revealed]
     unique = sorted({s for p in parts for s in p})
+    signs = sparse.csr_matrix(np.array([[found[name] for name in SIGNS] for _, found in revealed], dtype=np.float32))
+    hashed = _HASHER.transform([r for r, _ in revealed])
+    return [sparse.hstack([_pooled(parts, unique, embed), signs, hashed], format="csr") for embed in embeds]
+
+
+def _pooled(parts: list[list[str]], unique: list[str], embed: Embed) -> sparse.csr_matrix:
     vectors = dict(zip(unique, embed(unique), strict=True)) if unique else {}
-    dense = np.stack(
-        [
-            np.concatenate(
-                [
-                    np.mean([vectors[s] for s in p], axis=0),
-                    np.max([vectors[s] for s in p], axis=0),
-                    np.array([signs[name] for name in SIGNS], dtype=np.float32),
-                ]
-            )
-            for p, (_, signs) in zip(parts, revealed, strict=True)
-        ]
+    return sparse.csr_matrix(
+        np.stack(
+            [
+                np.concatenate([np.mean([vectors[s] for s in p], axis=0), np.max([vectors[s] for s in p], axis=0)])
+                for p in parts
+            ]
+        )
     )
-    return sparse.hstack([sparse.csr_matrix(dense), _HASHER.transform([r for r, _ in revealed])], format="csr")

@@ -3,14 +3,16 @@ text, saved as a folder the classifier loads without unpickling anything."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 from sentence_transformers import SentenceTransformer
 
 from tasks.config.schema import GuardModelParams
-from tasks.guard.classifier import fit, load
-from tasks.guard.encoder import ENCODER, fine_tune, load_encoder
+from tasks.guard.classifier import fit, fit_head, load
+from tasks.guard.encoder import ENCODER, fine_tune, in_memory, load_encoder
+from tasks.guard.features import featurize
 from tasks.models.embeddings import embed
 
 ATTACKS = [
@@ -42,17 +44,24 @@ def _closeness(vectors: np.ndarray) -> float:
 
 
 def test_fine_tuning_sets_attacks_apart_and_the_classifier_loads_it(tmp_path: Path, monkeypatch) -> None:
+    """A classifier with a second head over the fine-tuned encoder saves and loads both, and scores as it did."""
     texts, labels = ATTACKS + BENIGN, [1] * len(ATTACKS) + [0] * len(BENIGN)
     p = GuardModelParams(encoder_epochs=3, encoder_batch_size=8, encoder_max_tokens=32, encoder_learning_rate=1e-4)
     folder = fine_tune(texts, labels, p, tmp_path / "model" / ENCODER)
     assert any(folder.rglob("*.safetensors")) and not any(folder.rglob("*.bin"))  # loads without unpickling
-    with monkeypatch.context() as patch:
-        patch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))  # its ONNX graph, not in the user's cache
-        tuned = load_encoder(folder)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))  # its ONNX graph, not in the user's cache
+    tuned = load_encoder(folder)
     vectors = tuned(texts)
     assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-4)
     reference = SentenceTransformer(str(folder), device="cpu").encode(texts, normalize_embeddings=True)
     assert np.min(np.sum(vectors * reference, axis=1)) > 0.9999  # ONNX Runtime embeds as sentence-transformers does
+    assert np.min(np.sum(in_memory(SentenceTransformer(str(folder), device="cpu"))(texts) * vectors, axis=1)) > 0.9999
     assert _closeness(vectors) < _closeness(embed(texts)) - 0.05
-    fit(texts, labels, ["override"] * len(ATTACKS) + ["support"] * len(BENIGN), tuned, 100.0).save(tmp_path / "model")
-    assert load(tmp_path / "model").encoder is not None
+    shipped = fit(texts, labels, ["override"] * len(ATTACKS) + ["support"] * len(BENIGN), embed, 100.0)
+    second = replace(fit_head(featurize(texts, tuned), labels, 100.0), scale=2.0, encoder=tuned)
+    both = replace(shipped, heads=(*shipped.heads, second))
+    both.save(tmp_path / "model")
+    loaded = load(tmp_path / "model")
+    assert [h.scale for h in loaded.heads] == [1.0, 2.0] and loaded.heads[1].encoder is not None
+    assert np.allclose(loaded.scores(texts, embed), both.scores(texts, embed), atol=1e-5)
+    assert not np.allclose(both.scores(texts, embed), shipped.scores(texts, embed), atol=1e-3)

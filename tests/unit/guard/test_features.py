@@ -74,7 +74,7 @@ def test_out_of_fold_scores_come_from_classifiers_that_never_saw_the_row_s_templ
 
     from tasks.config.schema import GuardModelParams
     from tasks.guard.build import out_of_fold
-    from tasks.guard.classifier import fit_features
+    from tasks.guard.classifier import fit_head
 
     templates = 10
     rows = [
@@ -84,7 +84,7 @@ def test_out_of_fold_scores_come_from_classifiers_that_never_saw_the_row_s_templ
     ]
     features = sparse.csr_matrix(np.eye(templates)[[int(r["template"][2:]) for r in rows]])
     labels = [r["label"] for r in rows]
-    seen = fit_features(features, labels, [r["family"] for r in rows], 100.0).score_features(features)
+    seen = 1 / (1 + np.exp(-fit_head(features, labels, 100.0).logits(features)))
     unseen = out_of_fold(features, np.arange(len(rows)), rows, GuardModelParams(threshold_folds=5))
     assert all((s > 0.9) == bool(label) for s, label in zip(seen, labels, strict=True))
     assert np.ptp(unseen) < 0.2
@@ -106,11 +106,10 @@ def test_calibration_keeps_confident_scores_apart_and_is_saved(tmp_path) -> None
     """Logits past about 37 are all 1.0 as probabilities, and no threshold then separates the confident look-alikes
     from the attacks (a fine-tuned encoder's classifier chose 1.0 and flagged nothing). Platt scaling on out-of-fold
     logits keeps every score apart and below 1, in the logits' order, and the classifier saves and loads it."""
-    from dataclasses import replace
 
     from scipy import sparse
 
-    from tasks.guard.classifier import calibrated, fit_features, load
+    from tasks.guard.classifier import InjectionClassifier, calibrated, fit_head, load
 
     rng = np.random.default_rng(0)
     logits = np.concatenate([rng.normal(45, 5, 50), rng.normal(30, 5, 50)])
@@ -120,7 +119,8 @@ def test_calibration_keeps_confident_scores_apart_and_is_saved(tmp_path) -> None
     assert len(np.unique(scores)) == len(scores) and scores.max() < 1.0
     assert np.array_equal(np.argsort(scores), np.argsort(logits))
     features = sparse.csr_matrix(np.eye(4))
-    classifier = replace(fit_features(features, [1, 0, 1, 0], ["override", "support"] * 2, 1.0), calibration=(a, b))
+    head = fit_head(features, [1, 0, 1, 0], 1.0)
+    classifier = InjectionClassifier((head,), 0.5, {}, np.eye(1, 384), ["override"], calibration=(a, b))
     classifier.save(tmp_path)
     assert load(tmp_path).calibration == (a, b)
-    assert np.allclose(load(tmp_path).score_features(features), classifier.score_features(features))
+    assert np.allclose(load(tmp_path).score_features([features]), classifier.score_features([features]))
