@@ -55,6 +55,22 @@ def memo(embed):
     return cached
 
 
+def hundred_tokens(texts: list[str], n: int) -> list[str]:
+    """`n` messages of 95-120 word pieces, each a few of `texts` joined: what the goal's "100-token message" costs.
+    The fixed set's texts average 24 word pieces, and a screen's cost grows with the sentences it embeds."""
+    from tasks.models.embeddings import token_counts
+
+    rng = np.random.default_rng(0)
+    out: list[str] = []
+    while len(out) < n:
+        message = ""
+        while token_counts([message])[0] < 95:
+            message = f"{message} {texts[rng.integers(len(texts))]}".strip()
+        if token_counts([message])[0] <= 120:
+            out.append(message)
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--params", type=Path, default=REPO / "params.yaml")
@@ -74,7 +90,7 @@ def main() -> None:
     from tasks.guard.corpus import families, read_corpus, write_corpus
     from tasks.guard.features import RULES
     from tasks.guard.input_guard import Guard
-    from tasks.models.embeddings import embed
+    from tasks.models.embeddings import embed, token_counts
 
     torch.set_num_threads(1)  # the goal is per core
     print(f"hardware: {describe()}; torch threads 1")
@@ -129,6 +145,12 @@ def main() -> None:
     for text in sample:
         guard.screen([{"role": "user", "content": text}])
     print(f"  Guard.screen: {(time.perf_counter() - started) / len(sample) * 1000:.1f} ms per request (one core)")
+    long = hundred_tokens([t for t, _ in labelled], 50)
+    started = time.perf_counter()
+    for text in long:
+        guard.screen([{"role": "user", "content": text}])
+    print(f"  Guard.screen: {(time.perf_counter() - started) / len(long) * 1000:.1f} ms per 100-token message, "
+          f"{np.mean(token_counts(long)):.0f} word pieces on average (one core)")  # fmt: skip
 
     apart = [pair for pairs in written_apart(REPO / "data" / "guard").values() for pair in pairs]
 
