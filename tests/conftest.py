@@ -100,14 +100,15 @@ def logged_tiny_model(tmp_path_factory: pytest.TempPathFactory, tiny_model_dir: 
 @pytest.fixture(scope="session")
 def guard_classifier(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The injection classifier fitted once per session on a smaller corpus than the default (4 rows per template,
-    800 support messages): the folder `serving.guard.classifier` points at."""
+    800 support messages) and with the shipped encoder's head alone (tests/unit/guard/test_build.py builds both):
+    the folder `serving.guard.classifier` points at."""
     from tasks.config.schema import GuardModelParams, Params
     from tasks.guard.build import build
     from tasks.guard.corpus import write_corpus
     from tasks.models.embeddings import embed
 
     def fit(root: Path) -> None:
-        params = Params(guard_model=GuardModelParams(per_template=4, support_rows=800))
+        params = Params(guard_model=GuardModelParams(per_template=4, support_rows=800, encoder_epochs=0))
         write_corpus(params.guard_model, root / "corpus.jsonl")
         build(params, root / "corpus.jsonl", root / "model", embed)
 

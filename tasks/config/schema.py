@@ -497,7 +497,7 @@ class GuardModelParams(_Section):
     """Read each sentence with the base model's token embeddings (mean-pooled, standardised) beside MiniLM's vector:
     words placed by how they are used rather than by topic (tasks/guard/token_vectors.py; docs/guardrails.md
     measures both settings)."""
-    encoder_epochs: int = Field(0, ge=0)
+    encoder_epochs: int = Field(2, ge=0)
     """Epochs of fine-tuning a copy of the sentence encoder on the train and validation splits; > 0 adds a second
     head over its features, its logits added to the shipped encoder's head's, with the threshold set on cross-fitted
     scores (two more fine-tunes, on half of the templates each). docs/guardrails.md measures 2: about 12 minutes on
