@@ -42,19 +42,6 @@ def rates(hits: list[bool], labels: list[bool]) -> tuple[float, float]:
     return sum(attacks) / len(attacks), sum(benign) / len(benign)
 
 
-def memo(embed):
-    """The encoder with a cache: refits in --holdout-each embed each sentence once."""
-    seen: dict[str, np.ndarray] = {}
-
-    def cached(texts: list[str]) -> np.ndarray:
-        missing = [t for t in dict.fromkeys(texts) if t not in seen]
-        if missing:
-            seen.update(zip(missing, embed(missing), strict=True))
-        return np.stack([seen[t] for t in texts])
-
-    return cached
-
-
 def hundred_tokens(texts: list[str], n: int) -> list[str]:
     """`n` messages of 95-120 word pieces, each a few of `texts` joined: what the goal's "100-token message" costs.
     The fixed set's texts average 24 word pieces, and a screen's cost grows with the sentences it embeds."""
@@ -90,14 +77,14 @@ def main() -> None:
     from tasks.guard.corpus import families, read_corpus, write_corpus
     from tasks.guard.features import RULES
     from tasks.guard.input_guard import Guard
-    from tasks.models.embeddings import embed, token_counts
+    from tasks.models.embeddings import embed, remembering, token_counts
 
     torch.set_num_threads(1)  # the goal is per core
     print(f"hardware: {describe()}; torch threads 1")
     params = load_params(args.params)
     classifier = load(REPO / params.serving.guard.classifier)
     threshold = params.serving.guard.injection_threshold or classifier.threshold
-    cached = memo(embed)
+    cached = remembering(embed)  # refits embed each sentence once
 
     corpus = REPO / "data" / "guard" / "generated" / "corpus.jsonl"
     test = [r for r in read_corpus(corpus) if r["split"] == "test"]

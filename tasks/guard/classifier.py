@@ -21,6 +21,7 @@ from tasks.core.files import write_json
 from tasks.guard.encoder import ENCODER, load_encoder
 from tasks.guard.features import EMBEDDING_DIM, Embed, featurize, featurize_each, pieces
 from tasks.guard.token_vectors import TokenVectors, beside
+from tasks.models.embeddings import remembering
 
 WEIGHTS = "classifier.npz"
 META = "classifier.json"
@@ -60,7 +61,10 @@ class InjectionClassifier:
         if not texts:
             return np.zeros(0), []
         parts, owner = pieces(texts)
-        features = featurize_each(parts, [beside(h.encoder or embed, self.words) for h in self.heads])
+        words = self.words
+        if words is not None and len(self.heads) > 1:
+            words = remembering(words)  # both heads read the same token vectors: computed once, not per head
+        features = featurize_each(parts, [beside(h.encoder or embed, words) for h in self.heads])
         nearest = (features[0][: len(texts), :EMBEDDING_DIM].toarray() @ self.centroids.T).argmax(axis=1)
         return highest(self.score_features(features), owner, len(texts)), [self.families[i] for i in nearest]
 
