@@ -8,6 +8,7 @@ Texts are scored as the server scores them: after PII redaction, so "my card is 
 from __future__ import annotations
 
 import shutil
+import tempfile
 import time
 from collections import defaultdict
 from dataclasses import replace
@@ -32,9 +33,10 @@ from tasks.guard.classifier import (
     threshold_at_fpr,
 )
 from tasks.guard.corpus import read_corpus
-from tasks.guard.encoder import ENCODER, fine_tune, in_memory, load_encoder, trained
+from tasks.guard.encoder import ENCODER, fine_tune, load_encoder
 from tasks.guard.features import Embed, featurize, pieces, reveal, sentences
 from tasks.guard.token_vectors import TokenVectors, beside
+from tasks.models.embeddings import shipped
 
 
 def _rate(hits: list[bool]) -> float | None:
@@ -99,10 +101,12 @@ def cross_fitted(
     scores = np.full(len(rows), -np.inf)
     labels = [r["label"] for r in rows]
     for fitted, held in GroupKFold(n_splits=2).split(rows, groups=[r["template"] for r in rows]):
-        encoder = beside(in_memory(trained([texts[i] for i in fitted], [labels[i] for i in fitted], p)), words)
-        head = fit_head(featurize([texts[i] for i in fitted], encoder), [labels[i] for i in fitted], p.regularization)
-        parts, owner = pieces([texts[i] for i in held])
-        scores[held] = highest(head.logits(featurize(parts, encoder)), owner, len(held))
+        with tempfile.TemporaryDirectory() as half:  # read through its graph, as the shipped encoder will be
+            seen, seen_labels = [texts[i] for i in fitted], [labels[i] for i in fitted]
+            encoder = beside(load_encoder(fine_tune(seen, seen_labels, p, Path(half))), words)
+            head = fit_head(featurize(seen, encoder), seen_labels, p.regularization)
+            parts, owner = pieces([texts[i] for i in held])
+            scores[held] = highest(head.logits(featurize(parts, encoder)), owner, len(held))
     return scores
 
 
@@ -133,10 +137,11 @@ def build(params: Params, corpus: Path, out: Path, embed: Embed) -> dict[str, An
     labels = [r["label"] for r in dev]
     started = time.perf_counter()
     words = TokenVectors.fitted([s for t in dev_texts for s in sentences(reveal(t)[0])]) if p.token_vectors else None
+    own = shipped(int8=True) if p.int8 else None  # the shipped encoder as the first head reads it, when not `embed`
     parts, owner = pieces(dev_texts)
-    features = featurize(parts, beside(embed, words))
+    features = featurize(parts, beside(own or embed, words))
     logits = out_of_fold(features, owner, dev, p)
-    heads = [fit_head(features[: len(dev)], labels, p.regularization)]
+    heads = [replace(fit_head(features[: len(dev)], labels, p.regularization), encoder=own)]
     fit_s = time.perf_counter() - started
     started = time.perf_counter()
     shutil.rmtree(out / ENCODER, ignore_errors=True)  # a stale encoder would be read with the new weights

@@ -3,7 +3,8 @@
 Saved as numpy arrays and JSON rather than a pickle: loading it runs no code, and the hashing features need no
 fitted vocabulary, so the weights are the whole model (with the token vectors' standardisation among the arrays).
 With `guard_model.encoder_epochs`, a second head reads the guard's fine-tuned encoder, saved as a safetensors folder
-beside the weights, and the two heads' logits are added.
+beside the weights, and the two heads' logits are added. With `guard_model.int8`, the first head reads the shipped
+encoder with int8 weights rather than the caller's `embed`, and the second its fine-tuned one's int8 graph.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from tasks.core.files import write_json
 from tasks.guard.encoder import ENCODER, load_encoder
 from tasks.guard.features import EMBEDDING_DIM, Embed, featurize, featurize_each, pieces
 from tasks.guard.token_vectors import TokenVectors, beside
-from tasks.models.embeddings import remembering
+from tasks.models.embeddings import remembering, shipped
 
 WEIGHTS = "classifier.npz"
 META = "classifier.json"
@@ -35,7 +36,7 @@ class Head:
     coef: np.ndarray
     intercept: float
     scale: float = 1.0
-    encoder: Embed | None = None  # None: the shipped encoder
+    encoder: Embed | None = None  # None: the shipped encoder as the caller gives it (`embed`)
 
     def logits(self, features: sparse.csr_matrix) -> np.ndarray:
         return np.asarray(features @ self.coef + self.intercept).ravel() / self.scale
@@ -109,7 +110,8 @@ def load(path: Path) -> InjectionClassifier:
         if (path / ENCODER).is_dir() != ("tuned_coef" in arrays):
             raise ConfigError(f"{path}: an injection classifier from an older guard; run `dvc repro guard` again")
         scales = arrays.get("scales", [1.0])
-        heads = [Head(arrays["coef"], float(arrays["intercept"][0]), float(scales[0]))]
+        own = shipped(int8=True) if meta.get("params", {}).get("int8") else None
+        heads = [Head(arrays["coef"], float(arrays["intercept"][0]), float(scales[0]), own)]
         if "tuned_coef" in arrays:
             tuned = load_encoder(path / ENCODER)
             heads.append(Head(arrays["tuned_coef"], float(arrays["tuned_intercept"][0]), float(scales[1]), tuned))

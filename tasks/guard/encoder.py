@@ -5,7 +5,7 @@ The shipped encoder places sentences by topic, so a request to "print your setup
 setting up a router. A few epochs of classification on the corpus (mean-pooled embeddings, as the encoder is used)
 move attacks apart from support text; a second head of the classifier reads this encoder's features
 (tasks/guard/build.py), and it is saved beside the weights as a sentence-transformers folder (safetensors: loading
-it runs no code).
+it runs no code) with its ONNX graph, which is what the guard runs.
 """
 
 from __future__ import annotations
@@ -13,8 +13,6 @@ from __future__ import annotations
 import random
 from pathlib import Path
 from typing import TYPE_CHECKING
-
-import numpy as np
 
 from tasks.config.schema import GuardModelParams
 from tasks.core.progress import Progress
@@ -24,11 +22,15 @@ if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
 
 ENCODER = "encoder"
+GRAPH = "model.onnx"  # int8 weights with guard_model.int8, as the classifier's heads were fitted on
 
 
 def fine_tune(texts: list[str], labels: list[int], p: GuardModelParams, out: Path) -> Path:
-    """Fine-tune the shipped encoder on `texts` and save it to `out`."""
+    """Fine-tune the shipped encoder on `texts` and save it to `out`, with the ONNX graph the guard runs."""
+    from tasks.models.embeddings import export
+
     trained(texts, labels, p).save(str(out))
+    export(out, out / GRAPH, int8=p.int8)
     return out
 
 
@@ -84,14 +86,11 @@ def trained(texts: list[str], labels: list[int], p: GuardModelParams) -> Sentenc
     return model
 
 
-def in_memory(model: SentenceTransformer) -> Embed:
-    """A fine-tuned encoder still in memory as an `Embed`, on torch: for the build's throwaway encoders, which
-    `load_encoder` would export to ONNX into the user's cache once each."""
-    return lambda texts: np.asarray(model.encode(texts, batch_size=64, normalize_embeddings=True), dtype=np.float32)
-
-
 def load_encoder(path: Path) -> Embed:
     """The fine-tuned encoder at `path` as an `Embed`: unit-length rows, like the shipped one, on ONNX Runtime."""
+    from tasks.core.errors import ConfigError
     from tasks.models.embeddings import encoder
 
-    return encoder(path)
+    if not (path / GRAPH).is_file():
+        raise ConfigError(f"{path}: a guard encoder without its ONNX graph ({GRAPH}); run `dvc repro guard` again")
+    return encoder(path, path / GRAPH)
