@@ -5,6 +5,7 @@ Used where "is this about the same thing" matters: the intent a reply answers, d
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 from collections.abc import Callable
@@ -75,7 +76,15 @@ def export(source: Path, target: Path, *, int8: bool = False) -> Path:
         # reduce_range: 7-bit weights, so AVX2/AVX-512 u8s8 products cannot saturate (full-range int8 weights
         # moved some vectors to a cosine of 0.74 on these cores; 7-bit per channel keeps every one above 0.92).
         quantized = target.with_suffix(f".{os.getpid()}.int8.tmp")
-        quantize_dynamic(str(partial), str(quantized), weight_type=QuantType.QInt8, per_channel=True, reduce_range=True)
+        root = logging.getLogger()
+        level = root.level
+        root.setLevel(logging.ERROR)  # the quantizer logs a line per tensor on the root logger
+        try:
+            quantize_dynamic(
+                str(partial), str(quantized), weight_type=QuantType.QInt8, per_channel=True, reduce_range=True
+            )
+        finally:
+            root.setLevel(level)
         os.replace(quantized, partial)
     os.replace(partial, target)
     return target
