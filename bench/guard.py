@@ -84,7 +84,7 @@ def main() -> None:
     params = load_params(args.params)
     classifier = load(REPO / params.serving.guard.classifier)
     threshold = params.serving.guard.injection_threshold or classifier.threshold
-    cached = remembering(embed)  # refits embed each sentence once
+    cached = remembering(embed)  # heads on the caller's encoder (guard_model.int8: false) embed each sentence once
 
     corpus = REPO / "data" / "guard" / "generated" / "corpus.jsonl"
     test = [r for r in read_corpus(corpus) if r["split"] == "test"]

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from tasks.config.schema import GuardModelParams
+from tasks.core.errors import ConfigError
 from tasks.core.progress import Progress
 from tasks.guard.features import Embed, reveal
 
@@ -88,7 +89,6 @@ def trained(texts: list[str], labels: list[int], p: GuardModelParams) -> Sentenc
 
 def load_encoder(path: Path) -> Embed:
     """The fine-tuned encoder at `path` as an `Embed`: unit-length rows, like the shipped one, on ONNX Runtime."""
-    from tasks.core.errors import ConfigError
     from tasks.models.embeddings import encoder
 
     if not (path / GRAPH).is_file():
