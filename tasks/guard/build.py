@@ -103,7 +103,7 @@ def cross_fitted(
     for fitted, held in GroupKFold(n_splits=2).split(rows, groups=[r["template"] for r in rows]):
         with tempfile.TemporaryDirectory() as half:  # read through its graph, as the shipped encoder will be
             seen, seen_labels = [texts[i] for i in fitted], [labels[i] for i in fitted]
-            encoder = beside(load_encoder(fine_tune(seen, seen_labels, p, Path(half))), words)
+            encoder = beside(load_encoder(fine_tune(seen, seen_labels, p, Path(half)), int8=p.int8), words)
             head = fit_head(featurize(seen, encoder), seen_labels, p.regularization)
             parts, owner = pieces([texts[i] for i in held])
             scores[held] = highest(head.logits(featurize(parts, encoder)), owner, len(held))
@@ -148,7 +148,7 @@ def build(params: Params, corpus: Path, out: Path, embed: Embed) -> dict[str, An
     calibration = (1.0, 0.0)
     if p.encoder_epochs:
         tuned_logits = cross_fitted(dev, dev_texts, words, p)
-        tuned = load_encoder(fine_tune(dev_texts, labels, p, out / ENCODER))
+        tuned = load_encoder(fine_tune(dev_texts, labels, p, out / ENCODER), int8=p.int8)
         tuned_head = fit_head(featurize(dev_texts, beside(tuned, words)), labels, p.regularization)
         scales = float(logits.std()), float(tuned_logits.std())
         heads = [replace(heads[0], scale=scales[0]), replace(tuned_head, scale=scales[1], encoder=tuned)]

@@ -110,10 +110,12 @@ def load(path: Path) -> InjectionClassifier:
         if (path / ENCODER).is_dir() != ("tuned_coef" in arrays):
             raise ConfigError(f"{path}: an injection classifier from an older guard; run `dvc repro guard` again")
         scales = arrays.get("scales", [1.0])
-        own = shipped(int8=True) if meta.get("params", {}).get("int8") else None
-        heads = [Head(arrays["coef"], float(arrays["intercept"][0]), float(scales[0]), own)]
+        int8 = bool(meta.get("params", {}).get("int8"))
+        heads = [
+            Head(arrays["coef"], float(arrays["intercept"][0]), float(scales[0]), shipped(int8=True) if int8 else None)
+        ]
         if "tuned_coef" in arrays:
-            tuned = load_encoder(path / ENCODER)
+            tuned = load_encoder(path / ENCODER, int8=int8)
             heads.append(Head(arrays["tuned_coef"], float(arrays["tuned_intercept"][0]), float(scales[1]), tuned))
         words = TokenVectors(arrays["word_mean"], arrays["word_scale"]) if "word_mean" in arrays else None
         a, b = arrays.get("calibration", (1.0, 0.0))

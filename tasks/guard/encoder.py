@@ -87,10 +87,11 @@ def trained(texts: list[str], labels: list[int], p: GuardModelParams) -> Sentenc
     return model
 
 
-def load_encoder(path: Path) -> Embed:
-    """The fine-tuned encoder at `path` as an `Embed`: unit-length rows, like the shipped one, on ONNX Runtime."""
+def load_encoder(path: Path, *, int8: bool) -> Embed:
+    """The fine-tuned encoder at `path` as an `Embed`: unit-length rows, like the shipped one, on ONNX Runtime
+    (`int8`: its graph has int8 weights, as `fine_tune` wrote it with guard_model.int8)."""
     from tasks.models.embeddings import encoder
 
     if not (path / GRAPH).is_file():
         raise ConfigError(f"{path}: a guard encoder without its ONNX graph ({GRAPH}); run `dvc repro guard` again")
-    return encoder(path, path / GRAPH)
+    return encoder(path, path / GRAPH, int8=int8)

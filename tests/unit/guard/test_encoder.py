@@ -52,12 +52,12 @@ def test_fine_tuning_sets_attacks_apart_and_the_classifier_loads_it(tmp_path: Pa
     folder = fine_tune(texts, labels, p, tmp_path / "model" / ENCODER)
     assert any(folder.rglob("*.safetensors")) and not any(folder.rglob("*.bin"))  # loads without unpickling
     assert (folder / GRAPH).is_file()  # exported beside the weights: nothing in the user's cache
-    tuned = load_encoder(folder)
+    tuned = load_encoder(folder, int8=False)
     vectors = tuned(texts)
     assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-4)
     reference = SentenceTransformer(str(folder), device="cpu").encode(texts, normalize_embeddings=True)
     assert np.min(np.sum(vectors * reference, axis=1)) > 0.9999  # ONNX Runtime embeds as sentence-transformers does
-    int8 = encoder(folder, export(folder, tmp_path / "int8.onnx", int8=True))(texts)
+    int8 = encoder(folder, export(folder, tmp_path / "int8.onnx", int8=True), int8=True)(texts)
     assert (tmp_path / "int8.onnx").stat().st_size < (folder / GRAPH).stat().st_size / 3  # int8 weights
     assert 0.95 < np.mean(np.sum(int8 * vectors, axis=1)) < 0.9999  # near, not the same: heads are fitted on them
     assert _closeness(vectors) < _closeness(embed(texts)) - 0.05
