@@ -111,9 +111,8 @@ def load(path: Path) -> InjectionClassifier:
             raise ConfigError(f"{path}: an injection classifier from an older guard; run `dvc repro guard` again")
         scales = arrays.get("scales", [1.0])
         int8 = bool(meta.get("params", {}).get("int8"))
-        heads = [
-            Head(arrays["coef"], float(arrays["intercept"][0]), float(scales[0]), shipped(int8=True) if int8 else None)
-        ]
+        own = shipped(int8=True) if int8 else None
+        heads = [Head(arrays["coef"], float(arrays["intercept"][0]), float(scales[0]), own)]
         if "tuned_coef" in arrays:
             tuned = load_encoder(path / ENCODER, int8=int8)
             heads.append(Head(arrays["tuned_coef"], float(arrays["tuned_intercept"][0]), float(scales[1]), tuned))

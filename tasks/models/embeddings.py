@@ -153,23 +153,23 @@ def token_counts(texts: list[str]) -> list[int]:
 
 def shipped(*, int8: bool) -> Callable[[list[str]], np.ndarray]:
     """`embed`, or the same encoder with int8 weights (`export`)."""
-    return lambda texts: _embed(texts, *_shipped(int8), batch_size(int8))
+    return lambda texts: _embed(texts, *_shipped(int8), texts_per_run(int8))
 
 
 def encoder(source: Path, graph: Path, *, int8: bool) -> Callable[[list[str]], np.ndarray]:
     """`embed` for a fine-tuned copy of the shipped encoder (a sentence-transformers folder at `source`) from its
     ONNX graph (`export`, with int8 weights or not)."""
     session, tokenizer = _session(graph, source)
-    return lambda texts: _embed(texts, session, tokenizer, batch_size(int8))
+    return lambda texts: _embed(texts, session, tokenizer, texts_per_run(int8))
 
 
-def batch_size(int8: bool) -> int:
-    """Texts per run. A graph with int8 weights quantizes its activations per tensor as it runs, so a text batched
-    with others gets a vector that depends on them (cosine 0.989 on average and 0.935 at worst against the text
-    alone, over the sentences of 100-token messages): one text a run gives each text one vector, the one a head
-    was fitted on, and on one core it is faster than a padded batch (9 ms against 11 for the ten sentences of such
-    a message). Float graphs batch: padding does not move their vectors, and batches of 64 run faster (23 ms
-    against 32)."""
+def texts_per_run(int8: bool) -> int:
+    """Texts per run of a graph (`_embed`'s batch size). A graph with int8 weights quantizes its activations per
+    tensor as it runs, so a text batched with others gets a vector that depends on them (cosine 0.989 on average and
+    0.935 at worst against the text alone, over the sentences of 100-token messages): one text a run gives each text
+    one vector, the one a head was fitted on, and on one core it is faster than a padded batch (9 ms against 11 for
+    the ten sentences of such a message). Float graphs batch: padding does not move their vectors, and batches of 64
+    run faster (23 ms against 32)."""
     return 1 if int8 else 64
 
 
