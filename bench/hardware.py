@@ -29,8 +29,8 @@ def describe(cpuinfo: Path = Path("/proc/cpuinfo")) -> str:
 
 def vector_units(flags: set[str]) -> str:
     """The widest vector instructions the CPU has. They decide what a matrix product costs, int8 ones most: the
-    guard's screen took 25 ms on AVX-512 VNNI cores and 96 ms on AVX2 cores of the same make (docs/guardrails.md),
-    and "AMD EPYC" alone names both."""
+    guard's screen of a 100-token message took 25 ms on the cores earlier sessions had and 85-96 ms on a later
+    session's AVX2 cores without VNNI (docs/guardrails.md), and "AMD EPYC" named both."""
     if "avx512_vnni" in flags:
         return "AVX-512 VNNI"
     if "avx512f" in flags:

@@ -22,8 +22,10 @@ from tasks.config.schema import GuardModelParams, Params
 from tasks.core.errors import ConfigError
 from tasks.data.pii import scrub
 from tasks.guard.classifier import (
+    CLEARED,
     META,
     WEIGHTS,
+    Gate,
     InjectionClassifier,
     calibrated,
     centroids,
@@ -34,7 +36,7 @@ from tasks.guard.classifier import (
 )
 from tasks.guard.corpus import read_corpus
 from tasks.guard.encoder import ENCODER, fine_tune, load_encoder
-from tasks.guard.features import Embed, featurize, pieces, reveal, sentences
+from tasks.guard.features import Embed, Revealed, featurize, no_vectors, pieces, reveal, sentences
 from tasks.guard.token_vectors import TokenVectors, beside
 from tasks.models.embeddings import shipped
 
@@ -88,6 +90,33 @@ def out_of_fold(
     return scores
 
 
+def first_stage(
+    features: sparse.csr_matrix, owner: np.ndarray, rows: list[dict[str, Any]], p: GuardModelParams
+) -> tuple[Gate | None, np.ndarray]:
+    """The first stage (`classifier.Gate`, none without guard_model.gate_margin) and which development rows it clears
+    out of fold. Its bar is the lowest out-of-fold logit of any development attack, less the margin: out of fold, it
+    clears no attack it was fitted without, and the margin leaves room for attacks less like the corpus's than
+    those (goals and phrasings the templates never had). `features` holds the rows' pieces, the whole rows first."""
+    if p.gate_margin is None:
+        return None, np.zeros(len(rows), dtype=bool)
+    labels = np.array([r["label"] for r in rows])
+    logits = out_of_fold(features, owner, rows, p)
+    head = fit_head(features[: len(rows)], list(labels), p.regularization)
+    gate = Gate(head, float(logits[labels == 1].min()) - p.gate_margin)
+    return gate, logits < gate.logit
+
+
+def cleared_shares(rows: list[dict[str, Any]], cleared: list[bool], gate: Gate) -> dict[str, Any]:
+    """What the first stage cleared of the test split: the attacks among them are recall it cost, the support
+    messages the screens it made cheap."""
+    by = {
+        "attacks": [c for r, c in zip(rows, cleared, strict=True) if r["label"]],
+        "support": [c for r, c in zip(rows, cleared, strict=True) if r["family"] == "support"],
+        "look_alikes": [c for r, c in zip(rows, cleared, strict=True) if not r["label"] and r["family"] != "support"],
+    }
+    return {"logit": round(gate.logit, 3), **{name: _rate(hits) for name, hits in by.items()}}
+
+
 def cross_fitted(
     rows: list[dict[str, Any]], texts: list[str], words: TokenVectors | None, p: GuardModelParams
 ) -> np.ndarray:
@@ -139,8 +168,10 @@ def build(params: Params, corpus: Path, out: Path, embed: Embed) -> dict[str, An
     words = TokenVectors.fitted([s for t in dev_texts for s in sentences(reveal(t)[0])]) if p.token_vectors else None
     own = shipped(int8=True) if p.int8 else None  # the shipped encoder as the first head reads it, when not `embed`
     parts, owner = pieces(dev_texts)
-    features = featurize(parts, beside(own or embed, words))
+    revealed = Revealed(parts)
+    features = revealed.read(parts, beside(own or embed, words))
     logits = out_of_fold(features, owner, dev, p)
+    gate, cleared = first_stage(revealed.read(parts, words or no_vectors), owner, dev, p)
     heads = [replace(fit_head(features[: len(dev)], labels, p.regularization), encoder=own)]
     fit_s = time.perf_counter() - started
     started = time.perf_counter()
@@ -155,11 +186,11 @@ def build(params: Params, corpus: Path, out: Path, embed: Embed) -> dict[str, An
         logits = logits / heads[0].scale + tuned_logits / heads[1].scale
         calibration = calibrated(logits, np.array(labels))
     encoder_s = time.perf_counter() - started
-    oof = probabilities(logits, calibration)
+    oof = np.where(cleared, 0.0, probabilities(logits, calibration))  # as served: what the first stage clears scores 0
     threshold = threshold_at_fpr(oof[pool], p.target_fpr)
     family_rows, names = centroids(features[: len(dev)], labels, [r["family"] for r in dev])
-    classifier = InjectionClassifier(tuple(heads), threshold, {}, family_rows, names, words, calibration)
-    test_scores = classifier.scores(test_texts, embed)
+    classifier = InjectionClassifier(tuple(heads), threshold, {}, family_rows, names, words, calibration, gate)
+    test_scores, test_families = classifier.explain(test_texts, embed)
     held = [i for i, r in enumerate(test) if r["family"] in p.holdout_families]
     seen = [i for i, r in enumerate(test) if r["family"] not in p.holdout_families]
     started = time.perf_counter()
@@ -171,6 +202,7 @@ def build(params: Params, corpus: Path, out: Path, embed: Embed) -> dict[str, An
         "threshold": round(threshold, 4),
         "target_fpr": p.target_fpr,
         "cross_validation": measure(dev, oof, threshold),
+        "first_stage": cleared_shares(test, [f == CLEARED for f in test_families], gate) if gate else None,
         "test": measure([test[i] for i in seen], test_scores[seen], threshold),
         "heldout_families": measure([test[i] for i in held], test_scores[held], threshold) if held else None,
         "encoder_s": round(encoder_s, 1),

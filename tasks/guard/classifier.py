@@ -20,12 +20,13 @@ from scipy import sparse
 from tasks.core.errors import ConfigError
 from tasks.core.files import write_json
 from tasks.guard.encoder import ENCODER, load_encoder
-from tasks.guard.features import EMBEDDING_DIM, Embed, featurize, featurize_each, pieces
+from tasks.guard.features import EMBEDDING_DIM, Embed, Revealed, featurize, no_vectors, pieces
 from tasks.guard.token_vectors import TokenVectors, beside
 from tasks.models.embeddings import remembering, shipped
 
 WEIGHTS = "classifier.npz"
 META = "classifier.json"
+CLEARED = "cleared"  # the family `explain` names for a text the first stage cleared (it scores 0)
 
 
 @dataclass(frozen=True)
@@ -43,6 +44,20 @@ class Head:
 
 
 @dataclass(frozen=True)
+class Gate:
+    """The first stage: a head over what costs no encoder run (the token vectors, the signs, the n-grams). A text
+    whose every piece it scores below `logit` is cleared, and neither encoder reads it: support traffic mostly
+    is (docs/guardrails.md). `logit` sits below the lowest out-of-fold logit of any development attack."""
+
+    head: Head
+    logit: float
+
+    def reads(self, features: sparse.csr_matrix, owner: np.ndarray, n: int) -> np.ndarray:
+        """Which of `n` texts (their pieces' `features`, `owner` as `features.pieces` gives) the encoders read."""
+        return highest(self.head.logits(features), owner, n) >= self.logit
+
+
+@dataclass(frozen=True)
 class InjectionClassifier:
     heads: tuple[Head, ...]  # the first reads the shipped encoder; a second, the guard's fine-tuned one
     threshold: float
@@ -51,6 +66,7 @@ class InjectionClassifier:
     families: list[str]
     words: TokenVectors | None = None  # the base model's token vectors beside the encoder's (guard_model.token_vectors)
     calibration: tuple[float, float] = (1.0, 0.0)  # a score is sigmoid(a * logit + b): `calibrated`
+    gate: Gate | None = None  # guard_model.gate_margin: the first stage, which clears text before the encoders
 
     def scores(self, texts: list[str], embed: Embed) -> np.ndarray:
         """Probability of an injection for each text."""
@@ -58,16 +74,26 @@ class InjectionClassifier:
 
     def explain(self, texts: list[str], embed: Embed) -> tuple[np.ndarray, list[str]]:
         """Each text's probability of an injection (its highest piece's: `features.pieces`), and the attack family
-        the whole text is most like (what a block names). `embed` is the shipped encoder."""
+        the whole text is most like (what a block names). `embed` is the shipped encoder. A text the first stage
+        clears scores 0, family CLEARED, and no encoder reads it."""
         if not texts:
             return np.zeros(0), []
         parts, owner = pieces(texts)
-        words = self.words
-        if words is not None and len(self.heads) > 1:
-            words = remembering(words)  # both heads read the same token vectors: computed once, not per head
-        features = featurize_each(parts, [beside(h.encoder or embed, words) for h in self.heads])
-        nearest = (features[0][: len(texts), :EMBEDDING_DIM].toarray() @ self.centroids.T).argmax(axis=1)
-        return highest(self.score_features(features), owner, len(texts)), [self.families[i] for i in nearest]
+        revealed = Revealed(parts)
+        words = remembering(self.words) if self.words is not None else None  # read by every stage: computed once
+        read = np.ones(len(texts), dtype=bool)
+        if self.gate is not None:
+            read = self.gate.reads(revealed.read(parts, words or no_vectors), owner, len(texts))
+        scores, families = np.zeros(len(texts)), [CLEARED] * len(texts)
+        kept = np.flatnonzero(read)
+        if kept.size:
+            parts, owner = pieces([texts[i] for i in kept])
+            features = [revealed.read(parts, beside(h.encoder or embed, words)) for h in self.heads]
+            nearest = (features[0][: kept.size, :EMBEDDING_DIM].toarray() @ self.centroids.T).argmax(axis=1)
+            scores[kept] = highest(self.score_features(features), owner, kept.size)
+            for i, family in zip(kept, nearest, strict=True):
+                families[i] = self.families[family]
+        return scores, families
 
     def score_features(self, features: list[sparse.csr_matrix]) -> np.ndarray:
         """Probabilities from each head's features (`featurize_each`, in the heads' order)."""
@@ -80,6 +106,8 @@ class InjectionClassifier:
         tuned = {}
         if len(self.heads) > 1:
             tuned = {"tuned_coef": self.heads[1].coef, "tuned_intercept": [self.heads[1].intercept]}
+        if self.gate is not None:
+            tuned |= {"gate_coef": self.gate.head.coef, "gate": [self.gate.head.intercept, self.gate.logit]}
         np.savez_compressed(
             out / WEIGHTS,
             coef=self.heads[0].coef,
@@ -119,8 +147,12 @@ def load(path: Path) -> InjectionClassifier:
         words = TokenVectors(arrays["word_mean"], arrays["word_scale"]) if "word_mean" in arrays else None
         a, b = arrays.get("calibration", (1.0, 0.0))
         family_rows = arrays["centroids"]
+        gate = None
+        if "gate_coef" in arrays:
+            intercept, logit = arrays["gate"]
+            gate = Gate(Head(arrays["gate_coef"], float(intercept)), float(logit))
     return InjectionClassifier(
-        tuple(heads), float(meta["threshold"]), meta, family_rows, meta["families"], words, (float(a), float(b))
+        tuple(heads), float(meta["threshold"]), meta, family_rows, meta["families"], words, (float(a), float(b)), gate
     )
 
 

@@ -210,19 +210,38 @@ def featurize(texts: list[str], embed: Embed) -> sparse.csr_matrix:
 
 def featurize_each(texts: list[str], embeds: list[Embed]) -> list[sparse.csr_matrix]:
     """`featurize` with each encoder: the texts are revealed and their n-grams hashed once for all of them."""
-    distinct = list(dict.fromkeys(texts))
-    if len(distinct) < len(texts):
-        row = {text: i for i, text in enumerate(distinct)}
-        return [m[[row[text] for text in texts]] for m in featurize_each(distinct, embeds)]
-    revealed = [reveal(t) for t in texts]
-    parts = [sentences(r) for r, _ in revealed]
+    revealed = Revealed(texts)
+    return [revealed.read(texts, embed) for embed in embeds]
+
+
+def no_vectors(texts: list[str]) -> np.ndarray:
+    """An `Embed` with no dimensions: rows of the signs and n-grams alone."""
+    return np.zeros((len(texts), 0), dtype=np.float32)
+
+
+class Revealed:
+    """Texts as `featurize` reads them before any encoder runs: each distinct text's revealed sentences, signs and
+    hashed n-grams, worked out once and then read with one encoder or several, for all of the texts or some (the
+    classifier's first stage reads them all with no encoder, and the encoders read only what it did not clear)."""
+
+    def __init__(self, texts: list[str]) -> None:
+        distinct = list(dict.fromkeys(texts))
+        self._row = {text: i for i, text in enumerate(distinct)}
+        revealed = [reveal(t) for t in distinct]
+        self._parts = [sentences(r) for r, _ in revealed]
+        signs = np.array([[found[name] for name in SIGNS] for _, found in revealed], dtype=np.float32)
+        hashed = _HASHER.transform([r for r, _ in revealed])
+        self._rest = sparse.hstack([sparse.csr_matrix(signs.reshape(len(distinct), len(SIGNS))), hashed], format="csr")
+
+    def read(self, texts: list[str], embed: Embed) -> sparse.csr_matrix:
+        """`featurize(texts, embed)` for texts among those revealed: each distinct sentence embedded once."""
+        rows = [self._row[t] for t in texts]
+        parts = [self._parts[i] for i in rows]
+        return sparse.hstack([_pooled(parts, embed), self._rest[rows]], format="csr")
+
+
+def _pooled(parts: list[list[str]], embed: Embed) -> sparse.csr_matrix:
     unique = sorted({s for p in parts for s in p})
-    signs = sparse.csr_matrix(np.array([[found[name] for name in SIGNS] for _, found in revealed], dtype=np.float32))
-    hashed = _HASHER.transform([r for r, _ in revealed])
-    return [sparse.hstack([_pooled(parts, unique, embed), signs, hashed], format="csr") for embed in embeds]
-
-
-def _pooled(parts: list[list[str]], unique: list[str], embed: Embed) -> sparse.csr_matrix:
     vectors = dict(zip(unique, embed(unique), strict=True)) if unique else {}
     return sparse.csr_matrix(
         np.stack(

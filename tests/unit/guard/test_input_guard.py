@@ -13,7 +13,7 @@ from tasks.core.files import read_lines
 from tasks.data.pii import scrub
 from tasks.evaluation.guard_set import labelled_set, written_apart
 from tasks.guard.classifier import InjectionClassifier, load
-from tasks.guard.features import MAX_SENTENCES, sentences
+from tasks.guard.features import MAX_SENTENCES, reveal, sentences
 from tasks.guard.input_guard import Guard, load_guard
 from tasks.models.embeddings import embed
 from tests.serving import REPO
@@ -161,3 +161,29 @@ def test_a_long_conversation_scores_at_most_max_sentences_beside_its_turns(
     turn = " ".join(f"Sentence number {i} about my router." for i in range(12))
     Guard(GuardParams(), classifier, embed).screen([{"role": "user", "content": turn}] * 3)
     assert scored == [3 + MAX_SENTENCES]
+
+
+def test_the_first_stage_clears_most_support_traffic_before_any_encoder_reads_it(classifier) -> None:
+    """guard_model.gate_margin (on by default): support messages the first stage clears score 0 and no encoder
+    reads a sentence of theirs; the rest, and every attack of the fixed set it lets through, are read as before."""
+    from dataclasses import replace
+
+    from tasks.data.synthesize import traffic
+    from tasks.guard.classifier import CLEARED
+
+    read: list[str] = []
+
+    def counting(encoder):
+        return lambda texts: read.extend(texts) or encoder(texts)
+
+    assert classifier.gate is not None
+    heads = tuple(replace(h, encoder=counting(h.encoder or embed)) for h in classifier.heads)
+    counted = replace(classifier, heads=heads)
+    support = [scrub(r["messages"][-1]["content"]) for r in traffic(60, seed=7, shift_share=0.0)]
+    scores, families = counted.explain(support, embed)
+    cleared = [f == CLEARED for f in families]
+    assert sum(cleared) >= 0.6 * len(support)
+    assert all(s == 0.0 for s, c in zip(scores, cleared, strict=True) if c)
+    kept = [t for t, c in zip(support, cleared, strict=True) if not c]
+    assert sorted(set(read)) == sorted({s for t in kept for s in sentences(reveal(t)[0])})
+    assert [s for s, c in zip(scores, cleared, strict=True) if not c] == list(classifier.scores(kept, embed))
