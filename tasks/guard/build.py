@@ -226,7 +226,9 @@ def flat_metrics(metrics: dict[str, Any]) -> dict[str, float]:
             key = "recall" if "recall" in f else "fpr"
             if f[key] is not None:
                 flat[f"{split}_{family}_{key}"] = f[key]
-    return flat
+    stage = metrics.get("first_stage") or {}
+    flat.update({f"first_stage_{k}" if k == "logit" else f"first_stage_cleared_{k}": v for k, v in stage.items()})
+    return {k: v for k, v in flat.items() if v is not None}
 
 
 def track(params: Params, out: Path, metrics: dict[str, Any], report: Path) -> str:

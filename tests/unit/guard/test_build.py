@@ -11,7 +11,7 @@ from sklearn.metrics import roc_auc_score
 from tasks.config.schema import GuardModelParams, Params
 from tasks.data.pii import scrub
 from tasks.guard import build as guard_build
-from tasks.guard.build import build, cross_fitted, measure
+from tasks.guard.build import build, cross_fitted, flat_metrics, measure
 from tasks.guard.classifier import load
 from tasks.guard.corpus import read_corpus, write_corpus
 from tasks.models.embeddings import embed
@@ -37,6 +37,8 @@ def test_the_build_saves_both_heads_and_they_score_as_it_measured(tmp_path: Path
     test = [r for r in read_corpus(tmp_path / "corpus.jsonl") if r["split"] == "test"]
     scores = classifier.scores([scrub(r["text"]) for r in test], embed)
     assert measure(test, scores, classifier.threshold) == metrics["test"]
+    assert classifier.gate is not None and metrics["first_stage"]["logit"] == round(classifier.gate.logit, 3)
+    assert flat_metrics(metrics)["first_stage_cleared_support"] == metrics["first_stage"]["support"]
     assert metrics["cross_validation"]["attacks"] + metrics["cross_validation"]["benign"] == sum(
         metrics["rows"][s] for s in ("train", "validation")
     )
