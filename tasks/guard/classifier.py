@@ -4,7 +4,9 @@ Saved as numpy arrays and JSON rather than a pickle: loading it runs no code, an
 fitted vocabulary, so the weights are the whole model (with the token vectors' standardisation among the arrays).
 With `guard_model.encoder_epochs`, a second head reads the guard's fine-tuned encoder, saved as a safetensors folder
 beside the weights, and the two heads' logits are added. With `guard_model.int8`, the first head reads the shipped
-encoder with int8 weights rather than the caller's `embed`, and the second its fine-tuned one's int8 graph.
+encoder with int8 weights rather than the caller's `embed`, and the second its fine-tuned one's int8 graph. With
+`guard_model.gate_margin`, a first stage over the features no encoder gives clears most support text before either
+encoder reads it.
 """
 
 from __future__ import annotations
@@ -103,11 +105,11 @@ class InjectionClassifier:
     def save(self, out: Path) -> None:
         out.mkdir(parents=True, exist_ok=True)
         words = {"word_mean": self.words.mean, "word_scale": self.words.scale} if self.words else {}
-        tuned = {}
+        optional = {}
         if len(self.heads) > 1:
-            tuned = {"tuned_coef": self.heads[1].coef, "tuned_intercept": [self.heads[1].intercept]}
+            optional = {"tuned_coef": self.heads[1].coef, "tuned_intercept": [self.heads[1].intercept]}
         if self.gate is not None:
-            tuned |= {"gate_coef": self.gate.head.coef, "gate": [self.gate.head.intercept, self.gate.logit]}
+            optional |= {"gate_coef": self.gate.head.coef, "gate": [self.gate.head.intercept, self.gate.logit]}
         np.savez_compressed(
             out / WEIGHTS,
             coef=self.heads[0].coef,
@@ -116,7 +118,7 @@ class InjectionClassifier:
             calibration=np.array(self.calibration),
             centroids=self.centroids,
             **words,
-            **tuned,
+            **optional,
         )
         write_json(out / META, {**self.meta, "threshold": self.threshold, "families": self.families})
 
