@@ -98,7 +98,7 @@ class InjectionClassifier:
         return scores, families
 
     def score_features(self, features: list[sparse.csr_matrix]) -> np.ndarray:
-        """Probabilities from each head's features (`featurize_each`, in the heads' order)."""
+        """Probabilities from each head's features (`Revealed.read` with its encoder, in the heads' order)."""
         logits = sum(h.logits(f) for h, f in zip(self.heads, features, strict=True))
         return probabilities(np.asarray(logits), self.calibration)
 

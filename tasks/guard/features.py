@@ -205,13 +205,7 @@ def featurize(texts: list[str], embed: Embed) -> sparse.csr_matrix:
     Sentences, not whole texts, are embedded, so an attack hidden in a long benign message is not diluted;
     all sentences of all texts go to the encoder in one batch. A text given twice (a user turn that is also one of
     the request's pieces) is read once."""
-    return featurize_each(texts, [embed])[0]
-
-
-def featurize_each(texts: list[str], embeds: list[Embed]) -> list[sparse.csr_matrix]:
-    """`featurize` with each encoder: the texts are revealed and their n-grams hashed once for all of them."""
-    revealed = Revealed(texts)
-    return [revealed.read(texts, embed) for embed in embeds]
+    return Revealed(texts).read(texts, embed)
 
 
 def no_vectors(texts: list[str]) -> np.ndarray:
