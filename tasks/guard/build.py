@@ -38,7 +38,7 @@ from tasks.guard.corpus import read_corpus
 from tasks.guard.encoder import ENCODER, fine_tune, load_encoder
 from tasks.guard.features import Embed, Revealed, featurize, no_vectors, pieces, reveal, sentences
 from tasks.guard.token_vectors import TokenVectors, beside
-from tasks.models.embeddings import shipped
+from tasks.models.embeddings import remembering, shipped
 
 
 def _rate(hits: list[bool]) -> float | None:
@@ -167,11 +167,12 @@ def build(params: Params, corpus: Path, out: Path, embed: Embed) -> dict[str, An
     started = time.perf_counter()
     words = TokenVectors.fitted([s for t in dev_texts for s in sentences(reveal(t)[0])]) if p.token_vectors else None
     own = shipped(int8=True) if p.int8 else None  # the shipped encoder as the first head reads it, when not `embed`
+    known = remembering(words) if words else None  # the first head, the first stage and the tuned head read them
     parts, owner = pieces(dev_texts)
     revealed = Revealed(parts)
-    features = revealed.read(parts, beside(own or embed, words))
+    features = revealed.read(parts, beside(own or embed, known))
     logits = out_of_fold(features, owner, dev, p)
-    gate, cleared = first_stage(revealed.read(parts, words or no_vectors), owner, dev, p)
+    gate, cleared = first_stage(revealed.read(parts, known or no_vectors), owner, dev, p)
     heads = [replace(fit_head(features[: len(dev)], labels, p.regularization), encoder=own)]
     fit_s = time.perf_counter() - started
     started = time.perf_counter()
@@ -180,7 +181,7 @@ def build(params: Params, corpus: Path, out: Path, embed: Embed) -> dict[str, An
     if p.encoder_epochs:
         tuned_logits = cross_fitted(dev, dev_texts, words, p)
         tuned = load_encoder(fine_tune(dev_texts, labels, p, out / ENCODER), int8=p.int8)
-        tuned_head = fit_head(featurize(dev_texts, beside(tuned, words)), labels, p.regularization)
+        tuned_head = fit_head(revealed.read(dev_texts, beside(tuned, known)), labels, p.regularization)
         scales = float(logits.std()), float(tuned_logits.std())
         heads = [replace(heads[0], scale=scales[0]), replace(tuned_head, scale=scales[1], encoder=tuned)]
         logits = logits / heads[0].scale + tuned_logits / heads[1].scale
