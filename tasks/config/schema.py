@@ -516,6 +516,10 @@ class GuardModelParams(_Section):
     than this many logits below the lowest out-of-fold score of any development attack; the encoders read the rest.
     Most support traffic is cleared, in a fraction of a screen's time (docs/guardrails.md measures it). null: no
     first stage, the encoders read every text."""
+    window: int | None = Field(3, ge=2)
+    """Runs of this many neighbouring sentences are read as pieces too, beside the whole text and each sentence: an
+    attack of a few sentences inside a long support message scores as it would alone (docs/guardrails.md measures
+    2 and 3). null: the whole text and its sentences only."""
     model_name: str = "llmops-injection-guard"
     """Registered model name of each trained classifier."""
 

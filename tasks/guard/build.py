@@ -134,7 +134,7 @@ def cross_fitted(
             seen, seen_labels = [texts[i] for i in fitted], [labels[i] for i in fitted]
             encoder = beside(load_encoder(fine_tune(seen, seen_labels, p, Path(half)), int8=p.int8), words)
             head = fit_head(featurize(seen, encoder), seen_labels, p.regularization)
-            parts, owner = pieces([texts[i] for i in held])
+            parts, owner = pieces([texts[i] for i in held], p.window)
             scores[held] = highest(head.logits(featurize(parts, encoder)), owner, len(held))
     return scores
 
@@ -168,7 +168,7 @@ def build(params: Params, corpus: Path, out: Path, embed: Embed) -> dict[str, An
     words = TokenVectors.fitted([s for t in dev_texts for s in sentences(reveal(t)[0])]) if p.token_vectors else None
     own = shipped(int8=True) if p.int8 else None  # the shipped encoder as the first head reads it, when not `embed`
     known = remembering(words) if words else None  # the first head, the first stage and the tuned head read them
-    parts, owner = pieces(dev_texts)
+    parts, owner = pieces(dev_texts, p.window)
     revealed = Revealed(parts)
     features = revealed.read(parts, beside(own or embed, known))
     logits = out_of_fold(features, owner, dev, p)
@@ -190,7 +190,9 @@ def build(params: Params, corpus: Path, out: Path, embed: Embed) -> dict[str, An
     oof = np.where(cleared, 0.0, probabilities(logits, calibration))  # as served: what the first stage clears scores 0
     threshold = threshold_at_fpr(oof[pool], p.target_fpr)
     family_rows, names = centroids(features[: len(dev)], labels, [r["family"] for r in dev])
-    classifier = InjectionClassifier(tuple(heads), threshold, {}, family_rows, names, words, calibration, gate)
+    classifier = InjectionClassifier(
+        tuple(heads), threshold, {}, family_rows, names, words, calibration, gate, p.window
+    )
     test_scores, test_families = classifier.explain(test_texts, embed)
     held = [i for i, r in enumerate(test) if r["family"] in p.holdout_families]
     seen = [i for i, r in enumerate(test) if r["family"] not in p.holdout_families]

@@ -69,6 +69,7 @@ class InjectionClassifier:
     words: TokenVectors | None = None  # the base model's token vectors beside the encoder's (guard_model.token_vectors)
     calibration: tuple[float, float] = (1.0, 0.0)  # a score is sigmoid(a * logit + b): `calibrated`
     gate: Gate | None = None  # guard_model.gate_margin: the first stage, which clears text before the encoders
+    window: int | None = None  # guard_model.window: runs of this many neighbouring sentences are pieces too
 
     def scores(self, texts: list[str], embed: Embed) -> np.ndarray:
         """Probability of an injection for each text."""
@@ -80,7 +81,7 @@ class InjectionClassifier:
         clears scores 0, family CLEARED, and no encoder reads it."""
         if not texts:
             return np.zeros(0), []
-        parts, owner = pieces(texts)
+        parts, owner = pieces(texts, self.window)
         revealed = Revealed(parts)
         words = remembering(self.words) if self.words is not None else None  # read by every stage: computed once
         read = np.ones(len(texts), dtype=bool)
@@ -89,7 +90,7 @@ class InjectionClassifier:
         scores, families = np.zeros(len(texts)), [CLEARED] * len(texts)
         kept = np.flatnonzero(read)
         if kept.size:
-            parts, owner = pieces([texts[i] for i in kept])
+            parts, owner = pieces([texts[i] for i in kept], self.window)
             features = [revealed.read(parts, beside(h.encoder or embed, words)) for h in self.heads]
             nearest = (features[0][: kept.size, :EMBEDDING_DIM].toarray() @ self.centroids.T).argmax(axis=1)
             scores[kept] = highest(self.score_features(features), owner, kept.size)
@@ -153,8 +154,17 @@ def load(path: Path) -> InjectionClassifier:
         if "gate_coef" in arrays:
             intercept, logit = arrays["gate"]
             gate = Gate(Head(arrays["gate_coef"], float(intercept)), float(logit))
+    window = meta.get("params", {}).get("window")
     return InjectionClassifier(
-        tuple(heads), float(meta["threshold"]), meta, family_rows, meta["families"], words, (float(a), float(b)), gate
+        tuple(heads),
+        float(meta["threshold"]),
+        meta,
+        family_rows,
+        meta["families"],
+        words,
+        (float(a), float(b)),
+        gate,
+        window,
     )
 
 

@@ -186,16 +186,19 @@ def sentences(text: str) -> list[str]:
     return [" ".join(parts[i : i + size]) for i in range(0, len(parts), size)]
 
 
-def pieces(texts: list[str]) -> tuple[list[str], np.ndarray]:
-    """The texts, then the sentences of each text that has several, and which text each piece comes from: a text
-    scores as high as its highest piece, so one attacking sentence in a long, otherwise benign message counts in
-    full rather than as a sixteenth of the mean."""
+def pieces(texts: list[str], window: int | None = None) -> tuple[list[str], np.ndarray]:
+    """The texts, then the sentences of each text that has several, then each run of `window` neighbouring
+    sentences of a text that has more, and which text each piece comes from: a text scores as high as its highest
+    piece, so one attacking sentence in a long, otherwise benign message counts in full rather than as a sixteenth
+    of the mean, and an attack of two or three sentences counts as a whole though support text surrounds it."""
     parts, owner = list(texts), list(range(len(texts)))
     for i, text in enumerate(texts):
         split = sentences(text)
-        if len(split) > 1:
-            parts += split
-            owner += [i] * len(split)
+        found = split if len(split) > 1 else []
+        if window and len(split) > window:
+            found = found + [" ".join(split[j : j + window]) for j in range(len(split) - window + 1)]
+        parts += found
+        owner += [i] * len(found)
     return parts, np.asarray(owner)
 
 
