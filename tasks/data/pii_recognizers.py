@@ -60,7 +60,7 @@ class Names(LocalRecognizer):
 
     def load(self) -> None:
         first_names()
-        pii_names.load()
+        pii_names.ready()
 
     def analyze(self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts | None = None) -> list[Result]:
         return [Result("NAME", start, end, SCORES["NAME"]) for start, end in pii_names.spans(text, pii_names.load())]

@@ -105,6 +105,12 @@ def _last() -> frozenset[str]:
     return frozenset(part for name in faker_names("last_names") for part in name.lower().split())
 
 
+def ready() -> None:
+    """Read the name lists `spans` reads (Faker's, about half a second) now rather than on the first text."""
+    _first()
+    _last()
+
+
 def surname(word: str) -> bool:
     """A surname of the supported locales, or a word of a double one, in any case."""
     return word.lower() in _last()

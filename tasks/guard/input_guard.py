@@ -16,9 +16,8 @@ import numpy as np
 
 from tasks.config.schema import GuardParams
 from tasks.core.errors import ConfigError
-from tasks.data import pii_names
+from tasks.data import pii
 from tasks.data.pii import scrub
-from tasks.data.pii_rules import first_names
 from tasks.guard.classifier import InjectionClassifier, load
 from tasks.guard.features import MAX_SENTENCES, Embed, sentences
 
@@ -44,8 +43,7 @@ class Guard:
         self.classifier = classifier
         self._embed = embed
         self.threshold = params.injection_threshold or (classifier.threshold if classifier else 1.0)
-        first_names()  # the scrubber's name list and name model, read here rather than on the first request
-        pii_names.load()
+        pii.ready()  # the scrubber's lists and name model, read here rather than on the first request
 
     def _injection(self, texts: list[str]) -> tuple[float, str | None, list[str]]:
         """(score, family, suspects): the highest score of any user turn and the attack family that turn is most

@@ -273,3 +273,15 @@ def test_a_bare_run_of_digits_is_a_phone_only_after_a_cue_and_in_a_numbering_pla
 def test_an_address_after_a_phone_is_found_whole() -> None:
     text = "Can the engineer call 766.772.0990 before coming to 02998 Acevedo Court Suite 995, 90054 Whitefurt?"
     assert scrub(text) == "Can the engineer call <PHONE> before coming to <ADDRESS>?"
+
+
+def test_ready_reads_everything_the_first_text_would_wait_for() -> None:
+    """A server's first requests waited seconds for the analyzer and Faker's name lists; `ready` (the input guard
+    calls it when built) reads them all."""
+    from tasks.data import pii, pii_names, pii_recognizers, pii_uncased
+
+    lazy = (pii_recognizers.engines, pii_names._listed, pii_names._countries, pii_uncased._first, pii_uncased._last)
+    for read in lazy:
+        read.cache_clear()
+    pii.ready()
+    assert [read.cache_info().currsize for read in lazy] == [1] * len(lazy)
