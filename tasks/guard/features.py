@@ -186,7 +186,7 @@ def sentences(text: str) -> list[str]:
     return [" ".join(parts[i : i + size]) for i in range(0, len(parts), size)]
 
 
-def pieces(texts: list[str], window: int | None = None) -> tuple[list[str], np.ndarray]:
+def pieces(texts: list[str], window: int | None) -> tuple[list[str], np.ndarray]:
     """The texts, then the sentences of each text that has several, then each run of `window` neighbouring
     sentences of a text that has more, and which text each piece comes from: a text scores as high as its highest
     piece, so one attacking sentence in a long, otherwise benign message counts in full rather than as a sixteenth

@@ -98,7 +98,7 @@ def test_a_long_text_is_read_whole_in_at_most_max_sentences_pieces() -> None:
     split = sentences(text)
     assert len(split) <= MAX_SENTENCES and ATTACK in split[-1]
     assert " ".join(split).split() == text.split()
-    parts, owner = pieces([text, "Short one."])
+    parts, owner = pieces([text, "Short one."], window=None)
     assert parts[:2] == [text, "Short one."] and list(owner) == [0, 1] + [0] * len(split)
 
 
