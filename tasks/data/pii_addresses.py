@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from functools import lru_cache
 
 from tasks.data.pii_rules import UPPER as _U  # upper-case letters of the supported locales
+from tasks.data.pii_rules import faker_lists
 
 _CAP = rf"[{_U}](?:[^\W\d_]|['’.-])*"  # a capitalised word, no digits: Kensington, Karl-Marx-Allee, O'Connell
 _LINK = r"(?:in|an|am|der|den|sur|sous|la|le|les|de|bei|im|upon|on)"  # Broek in Waterland, Frankfurt am Main
@@ -218,10 +219,7 @@ def _listed_town(text: str, m: re.Match[str]) -> int | None:
 @lru_cache(maxsize=1)
 def _towns() -> frozenset[str]:
     """The towns Faker lists by name: Germany's and the Netherlands' (the other locales' are made up)."""
-    from faker import Faker
-
-    lists = (getattr(p, "cities", None) or () for locale in ("de_DE", "nl_NL") for p in Faker(locale).providers)
-    return frozenset(town for listed in lists for town in listed)
+    return faker_lists("address", ("cities",), ("de_DE", "nl_NL"))
 
 
 def spans(text: str) -> Iterator[tuple[int, int]]:

@@ -41,6 +41,7 @@ from tasks.data.pii_rules import (
     after_title,
     cued_names,
     everyday_words,
+    faker_lists,
     faker_names,
     hungarian_first_name,
     is_place,
@@ -450,10 +451,7 @@ def _sentence_start(text: str, start: int) -> bool:
 @lru_cache(maxsize=1)
 def _countries() -> frozenset[str]:
     """Country names as Faker writes them in the support languages."""
-    from faker import Faker
-
-    lists = (getattr(p, "countries", None) or () for locale in SUPPORT_LOCALES for p in Faker(locale).providers)
-    return frozenset(c for listed in lists for c in listed if isinstance(c, str))
+    return faker_lists("address", ("countries",), SUPPORT_LOCALES)
 
 
 @lru_cache(maxsize=1)

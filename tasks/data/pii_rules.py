@@ -336,25 +336,28 @@ def first_names() -> frozenset[str]:
 def faker_names(kind: str, locales: tuple[str, ...] = NAME_LOCALES) -> frozenset[str]:
     """`kind` ("first_names", "last_names"), male and female too, of each locale's Faker provider (by default the
     supported locales')."""
-    from faker import Faker
+    return faker_lists("person", (kind, f"{kind}_male", f"{kind}_female"), locales)
 
-    names: set[str] = set()
+
+def faker_lists(provider: str, attrs: tuple[str, ...], locales: tuple[str, ...]) -> frozenset[str]:
+    """The strings Faker's `provider` ("person", "address", "lorem") lists under `attrs` in each locale (a weighted
+    list's keys), as `Faker(locale)` would give them. Only that provider is built: a whole `Faker(locale)` imports
+    every provider of its locale, about two seconds over the name model's 40 locales against 10 ms."""
+    from faker import Factory
+
+    values: set[str] = set()
     for locale in locales:
-        for provider in Faker(locale).providers:
-            for attr in (kind, f"{kind}_male", f"{kind}_female"):
-                found = getattr(provider, attr, None) or ()
-                names.update(found.keys() if isinstance(found, dict) else found)
-    return frozenset(names)
+        for built in Factory.create(locale, providers=[f"faker.providers.{provider}"]).providers:
+            for found in (getattr(built, attr, None) or () for attr in attrs):
+                values.update(v for v in (found.keys() if isinstance(found, dict) else found) if isinstance(v, str))
+    return frozenset(values)
 
 
 @lru_cache(maxsize=4)
 def everyday_words(locales: tuple[str, ...] = SUPPORT_LOCALES) -> frozenset[str]:
     """Faker's word lists of the support languages (or of `locales`), lower-cased: "will", "may", "hope" are words
     there before they are names."""
-    from faker import Faker
-
-    lists = (getattr(p, "word_list", None) or () for locale in locales for p in Faker(locale).providers)
-    return frozenset(w.lower() for listed in lists for w in listed)
+    return frozenset(w.lower() for w in faker_lists("lorem", ("word_list",), locales))
 
 
 def _words(text: str) -> list[re.Match[str]]:
