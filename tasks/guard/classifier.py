@@ -21,6 +21,7 @@ from scipy import sparse
 
 from tasks.core.errors import ConfigError
 from tasks.core.files import write_json
+from tasks.guard import token_vectors
 from tasks.guard.encoder import ENCODER, load_encoder
 from tasks.guard.features import EMBEDDING_DIM, Embed, Revealed, featurize, no_vectors, pieces
 from tasks.guard.token_vectors import TokenVectors, beside
@@ -148,6 +149,8 @@ def load(path: Path) -> InjectionClassifier:
             tuned = load_encoder(path / ENCODER, int8=int8)
             heads.append(Head(arrays["tuned_coef"], float(arrays["tuned_intercept"][0]), float(scales[1]), tuned))
         words = TokenVectors(arrays["word_mean"], arrays["word_scale"]) if "word_mean" in arrays else None
+        if words is not None:
+            token_vectors.ready()
         a, b = arrays.get("calibration", (1.0, 0.0))
         family_rows = arrays["centroids"]
         gate = None

@@ -152,8 +152,10 @@ def token_counts(texts: list[str]) -> list[int]:
 
 
 def shipped(*, int8: bool) -> Callable[[list[str]], np.ndarray]:
-    """`embed`, or the same encoder with int8 weights (`export`)."""
-    return lambda texts: _embed(texts, *_shipped(int8), texts_per_run(int8))
+    """`embed`, or the same encoder with int8 weights (`export`). The graph is exported (once per machine) and opened
+    here, so a server pays for it at start rather than in the first request that reaches the encoder."""
+    session, tokenizer = _shipped(int8)
+    return lambda texts: _embed(texts, session, tokenizer, texts_per_run(int8))
 
 
 def encoder(source: Path, graph: Path, *, int8: bool) -> Callable[[list[str]], np.ndarray]:

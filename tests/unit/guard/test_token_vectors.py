@@ -62,6 +62,19 @@ def test_the_classifier_saves_and_reads_back_its_token_vectors(guard_classifier:
     np.testing.assert_allclose(again.scores(SENTENCES, embed), classifier.scores(SENTENCES, embed))
 
 
+def test_loading_a_classifier_opens_what_its_first_screen_reads(guard_classifier: Path) -> None:
+    """The token table and the shipped int8 graph were opened by the first request that reached them (a third of a
+    second; on a fresh machine, the graph's export too); loading the classifier opens them, as a server starts."""
+    from tasks.guard import token_vectors
+    from tasks.models import embeddings
+
+    lazy = (token_vectors._table, embeddings._shipped)
+    for opened in lazy:
+        opened.cache_clear()
+    assert load(guard_classifier).meta["params"]["int8"]
+    assert [opened.cache_info().currsize for opened in lazy] == [1, 1]
+
+
 def test_the_table_is_dequantised_once_into_the_users_cache(tmp_path: Path, monkeypatch) -> None:
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
     first = _dequantised()
