@@ -143,8 +143,10 @@ def _retriever(s: ServingParams, index: IndexParams, root: Path, embed) -> Retri
 def assemble(s: ServingParams, model_name: str, root: Path = Path("."), score_answers: bool = True,
              index: IndexParams | None = None) -> Service:  # fmt: skip
     """Every part but the registry: no model yet (the watcher, or a test, swaps one in)."""
-    from tasks.models.embeddings import embed
+    from tasks.models import embeddings
 
+    if s.retrieval.top_k or s.cache.enabled:
+        embeddings.ready()
     engine: Engine = (
         LlamaCppEngine(s.max_batch, s.max_queue)
         if s.engine == "llamacpp"
@@ -155,7 +157,7 @@ def assemble(s: ServingParams, model_name: str, root: Path = Path("."), score_an
         params=s,
         model_name=model_name,
         engine=engine,
-        guard=load_guard(s.guard, root, embed),
+        guard=load_guard(s.guard, root, embeddings.embed),
         log=request_log,
         metrics=Metrics(),
         limiter=RateLimiter(s.rate_limit_per_minute, s.rate_limit_burst),
@@ -163,9 +165,9 @@ def assemble(s: ServingParams, model_name: str, root: Path = Path("."), score_an
         keys=read_keys(s.api_keys_env),
         budget=TokenBudget(s.daily_tokens_per_key, request_log.tokens_since),
         scorer=load_scorer(root / s.probes) if score_answers else None,
-        retriever=_retriever(s, index or IndexParams(), root, embed),
+        retriever=_retriever(s, index or IndexParams(), root, embeddings.embed),
         cache=AnswerCache(s.cache.similarity, s.cache.max_entries, s.cache.ttl_s) if s.cache.enabled else None,
-        embed=embed,
+        embed=embeddings.embed,
     )
     engine.on_batch = service.metrics.batch
     return service

@@ -146,6 +146,12 @@ def embed(texts: list[str], batch_size: int = 64) -> np.ndarray:
     return _embed(texts, *_shipped(), batch_size)
 
 
+def ready() -> None:
+    """Open `embed`'s graph now (exporting it on a machine's first use): a server that retrieves or caches answers
+    pays for it as it starts rather than in its first request."""
+    _shipped()
+
+
 def token_counts(texts: list[str]) -> list[int]:
     """Word pieces of each text under the shipped encoder's tokenizer (before its MAX_TOKENS truncation)."""
     return _shipped()[1].counts(texts)

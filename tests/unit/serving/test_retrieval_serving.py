@@ -125,3 +125,22 @@ def test_a_question_that_means_the_same_is_answered_from_the_cache(client: TestC
     metrics = client.get("/metrics").text
     assert 'llmops_answer_cache_total{outcome="hit"} 1.0' in metrics
     assert 'llmops_answer_cache_total{outcome="skip"} 1.0' in metrics
+
+
+def test_a_server_that_retrieves_or_caches_opens_the_encoder_as_it_starts(
+    tmp_path: Path, guard_classifier: Path, kb_index: Path
+) -> None:
+    """The float graph that embeds a question was opened by the first request that retrieved or looked up the
+    cache; a server that will need it opens it as it starts, and one that will not leaves it closed."""
+    from tasks.models import embeddings
+
+    opened = {}
+    for name, serving in {"neither": {}, "retrieval": {"retrieval": {"top_k": 2}},
+                          "cache": {"cache": {"enabled": True}}}.items():  # fmt: skip
+        embeddings._shipped.cache_clear()
+        (tmp_path / name).mkdir()
+        service = make_service(tmp_path / name, None, guard_classifier, IndexParams(uri=str(kb_index / "index")),
+                               **serving)  # fmt: skip
+        service.log.close()  # never started: nothing else to stop
+        opened[name] = embeddings._shipped.cache_info().currsize
+    assert opened == {"neither": 1, "retrieval": 2, "cache": 2}  # the guard's int8 graph, and the float one
