@@ -91,7 +91,7 @@ class InjectionClassifier:
         scores, families = np.zeros(len(texts)), [CLEARED] * len(texts)
         kept = np.flatnonzero(read)
         if kept.size:
-            parts, owner = pieces([texts[i] for i in kept], self.window)
+            parts, owner = of_texts(parts, owner, kept)
             features = [revealed.read(parts, beside(h.encoder or embed, words)) for h in self.heads]
             nearest = (features[0][: kept.size, :EMBEDDING_DIM].toarray() @ self.centroids.T).argmax(axis=1)
             scores[kept] = highest(self.score_features(features), owner, kept.size)
@@ -123,6 +123,13 @@ class InjectionClassifier:
             **optional,
         )
         write_json(out / META, {**self.meta, "threshold": self.threshold, "families": self.families})
+
+
+def of_texts(parts: list[str], owner: np.ndarray, kept: np.ndarray) -> tuple[list[str], np.ndarray]:
+    """The pieces of the texts numbered `kept` (ascending), owned by their places in it: what `pieces` gives for
+    those texts alone, without splitting them again."""
+    mask = np.isin(owner, kept)
+    return [part for part, keep in zip(parts, mask, strict=True) if keep], np.searchsorted(kept, owner[mask])
 
 
 def highest(scores: np.ndarray, owner: np.ndarray, n: int) -> np.ndarray:

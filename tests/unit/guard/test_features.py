@@ -178,3 +178,16 @@ def test_the_first_stage_clears_no_development_attack_out_of_fold_and_keeps_a_ma
     wider, cleared_less = first_stage(features, owner, rows, p.model_copy(update={"gate_margin": 2.0}))
     assert wider is not None and wider.logit == gate.logit - 2.0 and cleared_less.sum() < cleared.sum()
     assert first_stage(features, owner, rows, p.model_copy(update={"gate_margin": None}))[0] is None
+
+
+def test_the_pieces_of_the_texts_the_first_stage_kept_are_theirs_alone() -> None:
+    """The encoders read the pieces of the texts the first stage did not clear, taken from the pieces of them all."""
+    from tasks.guard.classifier import of_texts
+    from tasks.guard.features import pieces
+
+    texts = ["Hi.", f"My router blinks. It is red. {ATTACK}. Thanks. Bye.", "Top up? Now. Please.", "One. Two."]
+    parts, owner = pieces(texts, window=3)
+    for kept in ([1], [0, 2], [1, 3], [0, 1, 2, 3]):
+        alone, their_owner = pieces([texts[i] for i in kept], window=3)
+        taken, taken_owner = of_texts(parts, owner, np.array(kept))
+        assert taken == alone and taken_owner.tolist() == their_owner.tolist(), kept
