@@ -69,6 +69,28 @@ def screen_ms(guard: Any, texts: list[str]) -> float:
     return best
 
 
+def conversations(turns: list[str], turns_each: int, n: int) -> list[list[dict[str, str]]]:
+    """`n` chats of `turns_each` user turns from `turns`, each with a short reply after it."""
+    chats = []
+    for c in range(n):
+        messages: list[dict[str, str]] = [{"role": "system", "content": "You are a support agent."}]
+        for turn in turns[c * turns_each : (c + 1) * turns_each]:
+            messages += [{"role": "user", "content": turn}, {"role": "assistant", "content": "Let me check that."}]
+        chats.append(messages)
+    return chats
+
+
+def conversation_ms(guard: Any, chats: list[list[dict[str, str]]]) -> float:
+    """Milliseconds per `Guard.screen` of each request of each chat, a request carrying every message before its
+    user turn (as an OpenAI client sends them), one pass: a second would find every turn remembered."""
+    started, requests = time.perf_counter(), 0
+    for messages in chats:
+        for end in range(2, len(messages), 2):
+            guard.screen(messages[:end])
+            requests += 1
+    return (time.perf_counter() - started) / requests * 1000
+
+
 def cleared(classifier: Any, texts: list[str], embed: Any) -> float:
     """Share of the texts the classifier's first stage clears (guard_model.gate_margin): no encoder reads them."""
     from tasks.data.pii import scrub
@@ -95,7 +117,7 @@ def main() -> None:
     from tasks.guard.classifier import load
     from tasks.guard.corpus import families, read_corpus, write_corpus
     from tasks.guard.features import RULES
-    from tasks.guard.input_guard import Guard
+    from tasks.guard.input_guard import REMEMBERED_SENTENCES, Guard
     from tasks.models.embeddings import embed, remembering, token_counts
 
     torch.set_num_threads(1)  # the goal is per core
@@ -145,7 +167,7 @@ def main() -> None:
             f"look-alikes flagged {wrong}/{len(pairs) - attacks}"
         )
 
-    guard = Guard(params.serving.guard, classifier, embed)
+    guard = Guard(params.serving.guard, classifier, embed, remember=0)  # each pass reads every text anew
     sample = [t for t, _ in labelled][:200]
     long = hundred_tokens([t for t, _ in labelled], 50)
     support = hundred_tokens(filler, 50)
@@ -153,6 +175,13 @@ def main() -> None:
         share = cleared(classifier, batch, cached)
         print(f"  Guard.screen: {screen_ms(guard, batch):.1f} ms per {name}, {np.mean(token_counts(batch)):.0f} word "
               f"pieces on average, {share:.0%} cleared by the first stage (one core)")  # fmt: skip
+    chats = conversations(filler[200:], turns_each=6, n=20)
+    forgets, remembers = (conversation_ms(Guard(params.serving.guard, classifier, embed, remember=r), chats)
+                          for r in (0, REMEMBERED_SENTENCES))  # fmt: skip
+    print(
+        f"  Guard.screen: {remembers:.1f} ms per chat request, against {forgets:.1f} reading every turn anew "
+        f"(requests of 20 conversations of 6 support turns, each carrying the turns before it)"
+    )
 
     apart = [pair for pairs in written_apart(REPO / "data" / "guard").values() for pair in pairs]
 

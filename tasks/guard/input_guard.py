@@ -20,6 +20,9 @@ from tasks.data import pii
 from tasks.data.pii import scrub
 from tasks.guard.classifier import InjectionClassifier, load
 from tasks.guard.features import MAX_SENTENCES, Embed, sentences
+from tasks.models.embeddings import remembering
+
+REMEMBERED_SENTENCES = 4096  # per encoder, 1.5 KB each
 
 
 @dataclass(frozen=True)
@@ -36,12 +39,15 @@ class Screened:
 
 
 class Guard:
-    def __init__(self, params: GuardParams, classifier: InjectionClassifier | None, embed: Embed) -> None:
+    def __init__(self, params: GuardParams, classifier: InjectionClassifier | None, embed: Embed,
+                 remember: int = REMEMBERED_SENTENCES) -> None:  # fmt: skip
+        """`remember`: sentence vectors each encoder keeps (0: none). A chat request carries the conversation so
+        far, so each turn's sentences are read once rather than at every later turn too."""
         if params.injection != "off" and classifier is None:
             raise ConfigError("serving.guard.injection is on but no injection classifier was given")
         self.params = params
-        self.classifier = classifier
-        self._embed = embed
+        self.classifier = classifier.remembering(remember) if classifier and remember else classifier
+        self._embed = remembering(embed, remember) if remember else embed
         self.threshold = params.injection_threshold or (classifier.threshold if classifier else 1.0)
         pii.ready()  # the scrubber's lists and name model, read here rather than on the first request
 

@@ -8,12 +8,14 @@ from __future__ import annotations
 import logging
 import os
 import sys
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, MutableMapping
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+from cachetools import LRUCache
 
 from tasks.core.errors import ModelSourceError
 from tasks.core.files import user_cache
@@ -203,15 +205,24 @@ def nearest_centroid(vectors: np.ndarray, labels: list[str], queries: np.ndarray
     return [names[i] for i in (queries @ centroids.T).argmax(axis=1)]
 
 
-def remembering(embed_texts: Callable[[list[str]], np.ndarray] = embed) -> Callable[[list[str]], np.ndarray]:
+def remembering(
+    embed_texts: Callable[[list[str]], np.ndarray] = embed, size: int | None = None
+) -> Callable[[list[str]], np.ndarray]:
     """`embed_texts` that embeds each distinct text once: an evaluation reads the same replies for intents,
-    fairness and its map."""
-    seen: dict[str, np.ndarray] = {}
+    fairness and its map. With `size`, only the `size` texts used last are remembered, and threads may share it:
+    a server's guard reads each chat request's earlier turns again."""
+    seen: MutableMapping[str, np.ndarray] = LRUCache(size) if size else {}
+    lock = threading.Lock()
 
     def embed_once(texts: list[str]) -> np.ndarray:
-        new = [t for t in dict.fromkeys(texts) if t not in seen]
+        with lock:
+            known = {t: seen[t] for t in texts if t in seen}  # a lookup makes a text the most recently used
+        new = [t for t in dict.fromkeys(texts) if t not in known]
         if new:
-            seen.update(zip(new, embed_texts(new), strict=True))
-        return np.stack([seen[t] for t in texts]) if texts else embed_texts([])
+            vectors = embed_texts(new)
+            known.update(zip(new, vectors, strict=True))
+            with lock:
+                seen.update(zip(new, vectors, strict=True))
+        return np.stack([known[t] for t in texts]) if texts else embed_texts([])
 
     return embed_once
