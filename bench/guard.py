@@ -117,7 +117,7 @@ def main() -> None:
     from tasks.guard.classifier import load
     from tasks.guard.corpus import families, read_corpus, write_corpus
     from tasks.guard.features import RULES
-    from tasks.guard.input_guard import REMEMBERED_SENTENCES, Guard
+    from tasks.guard.input_guard import REMEMBERED_TEXTS, Guard
     from tasks.models.embeddings import embed, remembering, token_counts
 
     torch.set_num_threads(1)  # the goal is per core
@@ -177,7 +177,7 @@ def main() -> None:
               f"pieces on average, {share:.0%} cleared by the first stage (one core)")  # fmt: skip
     chats = conversations(filler[200:], turns_each=6, n=20)
     forgets, remembers = (conversation_ms(Guard(params.serving.guard, classifier, embed, remember=r), chats)
-                          for r in (0, REMEMBERED_SENTENCES))  # fmt: skip
+                          for r in (0, REMEMBERED_TEXTS))  # fmt: skip
     print(
         f"  Guard.screen: {remembers:.1f} ms per chat request, against {forgets:.1f} reading every turn anew "
         f"(requests of 20 conversations of 6 support turns, each carrying the turns before it)"

@@ -12,7 +12,7 @@ encoder reads it.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -98,13 +98,6 @@ class InjectionClassifier:
             for i, family in zip(kept, nearest, strict=True):
                 families[i] = self.families[family]
         return scores, families
-
-    def remembering(self, size: int) -> InjectionClassifier:
-        """This classifier with each encoder of its own remembering the vectors of the `size` sentences it read
-        last (`embeddings.remembering`): an int8 graph reads one sentence a run, so a vector remembered is the one
-        it would compute again."""
-        heads = tuple(replace(h, encoder=remembering(h.encoder, size)) if h.encoder else h for h in self.heads)
-        return replace(self, heads=heads)
 
     def score_features(self, features: list[sparse.csr_matrix]) -> np.ndarray:
         """Probabilities from each head's features (`Revealed.read` with its encoder, in the heads' order)."""

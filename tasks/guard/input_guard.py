@@ -12,17 +12,15 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
-
 from tasks.config.schema import GuardParams
 from tasks.core.errors import ConfigError
+from tasks.core.memory import remembered
 from tasks.data import pii
 from tasks.data.pii import scrub
 from tasks.guard.classifier import InjectionClassifier, load
 from tasks.guard.features import MAX_SENTENCES, Embed, sentences
-from tasks.models.embeddings import remembering
 
-REMEMBERED_SENTENCES = 4096  # per encoder, 1.5 KB each
+REMEMBERED_TEXTS = 4096  # user turns and their sentences, with what was found in each
 
 
 @dataclass(frozen=True)
@@ -40,35 +38,52 @@ class Screened:
 
 class Guard:
     def __init__(self, params: GuardParams, classifier: InjectionClassifier | None, embed: Embed,
-                 remember: int = REMEMBERED_SENTENCES) -> None:  # fmt: skip
-        """`remember`: sentence vectors each encoder keeps (0: none). A chat request carries the conversation so
-        far, so each turn's sentences are read once rather than at every later turn too."""
+                 remember: int = REMEMBERED_TEXTS) -> None:  # fmt: skip
+        """`remember`: user texts whose findings the guard keeps (0: none). A chat request carries the conversation
+        so far; the turns an earlier request brought are scrubbed and scored once. What is found in a text depends
+        on that text alone, so a request is judged as it would be without the memory."""
         if params.injection != "off" and classifier is None:
             raise ConfigError("serving.guard.injection is on but no injection classifier was given")
         self.params = params
-        self.classifier = classifier.remembering(remember) if classifier and remember else classifier
-        self._embed = remembering(embed, remember) if remember else embed
+        self.classifier = classifier
+        self._embed = embed
+        self._scrubbed = remembered(_scrub_each, remember)
+        self._scored = remembered(self._score_each, remember)
         self.threshold = params.injection_threshold or (classifier.threshold if classifier else 1.0)
         pii.ready()  # the scrubber's lists and name model, read here rather than on the first request
+
+    def _score_each(self, texts: list[str]) -> list[tuple[float, str]]:
+        assert self.classifier is not None  # __init__ refuses injection checks without one
+        scores, families = self.classifier.explain(texts, self._embed)
+        return list(zip(scores.tolist(), families, strict=True))
 
     def _injection(self, texts: list[str]) -> tuple[float, str | None, list[str]]:
         """(score, family, suspects): the highest score of any user turn and the attack family that turn is most
         like, and the turns and sentences scoring `suspect_score` or more on their own. Turns and sentences are
-        scored in one batch (their sentences embedded once)."""
-        assert self.classifier is not None  # __init__ refuses injection checks without one
+        scored in one batch (their sentences embedded once), those scored at an earlier request not again."""
         parts = [s for text in texts for s in sentences(text) if s != text][:MAX_SENTENCES]  # bounded per request
-        scores, families = self.classifier.explain(texts + parts, self._embed)
-        suspects = [t for t, score in zip(texts + parts, scores, strict=True) if score >= self.params.suspect_score]
+        scored = self._scored(texts + parts)
+        suspects = [
+            t for t, (score, _) in zip(texts + parts, scored, strict=True) if score >= self.params.suspect_score
+        ]
         if not texts:
             return 0.0, None, suspects
-        top = int(np.argmax(scores[: len(texts)]))
-        return float(scores[top]), families[top], suspects
+        score, family = max(scored[: len(texts)], key=lambda found: found[0])  # the first turn of the highest
+        return score, family, suspects
 
     def screen(self, messages: list[dict[str, str]]) -> Screened:
         verdicts: dict[str, str] = {}
         blocked = None
         pii: Counter[str] = Counter()
-        scrubbed = [{**m, "content": scrub(m["content"], pii)} if m["role"] == "user" else m for m in messages]
+        users = [m["content"] for m in messages if m["role"] == "user"]
+        found = iter(self._scrubbed(users))
+        scrubbed = []
+        for m in messages:
+            if m["role"] == "user":
+                text, types = next(found)
+                pii.update(types)
+                m = {**m, "content": text}
+            scrubbed.append(m)
         score, suspects, category = 0.0, [], None
         if self.params.injection != "off" and self.classifier is not None:
             # Scored on the redacted text, as the classifier was trained: "my card number is <CARD>".
@@ -84,6 +99,12 @@ class Guard:
             blocked = f"the input contains personal data ({', '.join(sorted(pii))}); remove it and retry"
         chosen = scrubbed if self.params.pii == "redact" else messages
         return Screened(chosen, verdicts, blocked, pii, score, suspects, category)
+
+
+def _scrub_each(texts: list[str]) -> list[tuple[str, Counter[str]]]:
+    """Each text with its PII replaced, and the types replaced."""
+    found = [Counter[str]() for _ in texts]
+    return [(scrub(text, types), types) for text, types in zip(texts, found, strict=True)]
 
 
 def load_guard(params: GuardParams, root: Path, embed: Embed) -> Guard:

@@ -8,17 +8,16 @@ from __future__ import annotations
 import logging
 import os
 import sys
-import threading
-from collections.abc import Callable, MutableMapping
+from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from cachetools import LRUCache
 
 from tasks.core.errors import ModelSourceError
 from tasks.core.files import user_cache
+from tasks.core.memory import remembered
 
 
 def model_path() -> Path:
@@ -205,24 +204,8 @@ def nearest_centroid(vectors: np.ndarray, labels: list[str], queries: np.ndarray
     return [names[i] for i in (queries @ centroids.T).argmax(axis=1)]
 
 
-def remembering(
-    embed_texts: Callable[[list[str]], np.ndarray] = embed, size: int | None = None
-) -> Callable[[list[str]], np.ndarray]:
+def remembering(embed_texts: Callable[[list[str]], np.ndarray] = embed) -> Callable[[list[str]], np.ndarray]:
     """`embed_texts` that embeds each distinct text once: an evaluation reads the same replies for intents,
-    fairness and its map. With `size`, only the `size` texts used last are remembered, and threads may share it:
-    a server's guard reads each chat request's earlier turns again."""
-    seen: MutableMapping[str, np.ndarray] = LRUCache(size) if size else {}
-    lock = threading.Lock()
-
-    def embed_once(texts: list[str]) -> np.ndarray:
-        with lock:
-            known = {t: seen[t] for t in texts if t in seen}  # a lookup makes a text the most recently used
-        new = [t for t in dict.fromkeys(texts) if t not in known]
-        if new:
-            vectors = embed_texts(new)
-            known.update(zip(new, vectors, strict=True))
-            with lock:
-                seen.update(zip(new, vectors, strict=True))
-        return np.stack([known[t] for t in texts]) if texts else embed_texts([])
-
-    return embed_once
+    fairness and its map."""
+    rows = remembered(embed_texts)
+    return lambda texts: np.stack(rows(texts)) if texts else embed_texts([])

@@ -48,18 +48,3 @@ def test_each_distinct_text_is_embedded_once_and_rows_keep_their_order() -> None
     assert first[:, 0].tolist() == [2, 3, 2] and again[:, 0].tolist() == [3, 4]
     assert calls == [["ab", "abc"], ["abcd"]]
     assert embed_once([]).shape == (0, 2)
-
-
-def test_a_bounded_memory_keeps_the_texts_used_last() -> None:
-    calls: list[list[str]] = []
-
-    def lengths(texts: list[str]) -> np.ndarray:
-        calls.append(texts)
-        return np.array([[len(t)] for t in texts], dtype=np.float32).reshape(-1, 1)
-
-    embed_recent = remembering(lengths, size=2)
-    embed_recent(["a", "bb"])
-    embed_recent(["a"])  # "a" is now the one used last
-    embed_recent(["ccc"])  # so "bb" goes
-    assert embed_recent(["a", "bb", "ccc"])[:, 0].tolist() == [1, 2, 3]
-    assert calls == [["a", "bb"], ["ccc"], ["bb"]]
