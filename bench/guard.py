@@ -175,7 +175,7 @@ def main() -> None:
         share = cleared(classifier, batch, cached)
         print(f"  Guard.screen: {screen_ms(guard, batch):.1f} ms per {name}, {np.mean(token_counts(batch)):.0f} word "
               f"pieces on average, {share:.0%} cleared by the first stage (one core)")  # fmt: skip
-    chats = conversations(filler[200:], turns_each=6, n=20)
+    chats = conversations(list(dict.fromkeys(filler))[200:], turns_each=6, n=20)  # no turn in two chats
     forgets, remembers = (conversation_ms(Guard(params.serving.guard, classifier, embed, remember=r), chats)
                           for r in (0, REMEMBERED_TEXTS))  # fmt: skip
     print(
