@@ -21,6 +21,7 @@ from tasks.guard.classifier import InjectionClassifier, load
 from tasks.guard.features import MAX_SENTENCES, Embed, sentences
 
 REMEMBERED_TEXTS = 4096  # user turns and their sentences, with what was found in each
+REMEMBERED_CHARS = 2000  # a longer text (a pasted log) is screened anew: a few tens of MB at most
 
 
 @dataclass(frozen=True)
@@ -47,8 +48,8 @@ class Guard:
         self.params = params
         self.classifier = classifier
         self._embed = embed
-        self._scrubbed = remembered(_scrub_each, remember)
-        self._scored = remembered(self._score_each, remember)
+        self._scrubbed = remembered(_scrub_each, remember, _short)
+        self._scored = remembered(self._score_each, remember, _short)
         self.threshold = params.injection_threshold or (classifier.threshold if classifier else 1.0)
         pii.ready()  # the scrubber's lists and name model, read here rather than on the first request
 
@@ -99,6 +100,10 @@ class Guard:
             blocked = f"the input contains personal data ({', '.join(sorted(pii))}); remove it and retry"
         chosen = scrubbed if self.params.pii == "redact" else messages
         return Screened(chosen, verdicts, blocked, pii, score, suspects, category)
+
+
+def _short(text: str) -> bool:
+    return len(text) <= REMEMBERED_CHARS
 
 
 def _scrub_each(texts: list[str]) -> list[tuple[str, Counter[str]]]:

@@ -43,3 +43,15 @@ def test_threads_share_one_memory() -> None:
     with ThreadPoolExecutor(8) as pool:
         answers = list(pool.map(lambda i: once([i])[0], items))
     assert answers == [len(i) for i in items]
+
+
+def test_an_item_not_to_keep_is_computed_at_every_call() -> None:
+    calls: list[list[str]] = []
+
+    def lengths(items: list[str]) -> list[int]:
+        calls.append(items)
+        return [len(i) for i in items]
+
+    short = remembered(lengths, size=8, keep=lambda item: len(item) <= 3)
+    assert short(["abc", "abcd"]) == [3, 4] and short(["abc", "abcd"]) == [3, 4]
+    assert calls == [["abc", "abcd"], ["abcd"]]
