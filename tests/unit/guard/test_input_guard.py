@@ -136,15 +136,15 @@ def test_detector_quality_on_a_fixed_held_out_set(guard, classifier, padding: in
 
 
 def test_text_written_apart_from_the_corpus_keeps_its_measured_line(guard, classifier) -> None:
-    """data/guard/written_apart.jsonl: three sittings of 20 attacks and 20 look-alikes written after a classifier
-    shipped (docs/guardrails.md). This session's smaller classifier catches 54 of 60 attacks and flags 4 of 60
-    look-alikes: the bounds keep it from getting worse unseen."""
+    """data/guard/written_apart.jsonl: three sittings of 20 attacks and 20 look-alikes, and one of 30 and 30, each
+    written after a classifier shipped (docs/guardrails.md). This session's smaller classifier catches 80 of 90
+    attacks and flags 6 of 90 look-alikes: the bounds keep it from getting worse unseen."""
     pairs = [pair for sitting in written_apart(GUARD_DIR).values() for pair in sitting]
     flagged = classifier.scores([scrub(text) for text, _ in pairs], embed) >= guard().threshold
     attacks = [f for f, (_, attack) in zip(flagged, pairs, strict=True) if attack]
     benign = [f for f, (_, attack) in zip(flagged, pairs, strict=True) if not attack]
-    assert len(attacks) == len(benign) == 60
-    assert sum(attacks) >= 51 and sum(benign) <= 6
+    assert len(attacks) == len(benign) == 90
+    assert sum(attacks) >= 76 and sum(benign) <= 9
 
 
 def test_a_long_conversation_scores_at_most_max_sentences_beside_its_turns(
