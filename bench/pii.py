@@ -4,7 +4,8 @@
     .venv/bin/python -m bench.pii --per-template 10
 
 Then postal addresses written by hand in the formats people use (`pii_set.ADDRESSES`), places named after people
-("Lake Victoria", "Charles de Gaulle Airport": `pii_set.PLACE_NEGATIVES`), phones, e-mails, IBANs, cards and IPs
+("Lake Victoria", "Charles de Gaulle Airport": `pii_set.PLACE_NEGATIVES`), products, colours and venues
+("only Matte Black", "Galaxy Z Flip6": `pii_set.DEVICE_NEGATIVES`), phones, e-mails, IBANs, cards and IPs
 written by hand (`pii_formats_set`), national ids (`pii_id_set`), and names from ten locales the learned name
 model (tasks.data.pii_names) is trained without, with no cue before them: the rules alone, and the rules with it.
 
@@ -41,6 +42,7 @@ def main() -> None:
         report(messages(args.per_template, heldout=heldout), args.show_misses)
     addresses()
     places()
+    devices()
     uncased_names()
     wider_names()
     written_formats()
@@ -130,6 +132,22 @@ def places() -> None:
         print(f"  {label}, masked: {len(people) - len(missed)}/{len(people)}")
         for out in missed:
             print(f"      missed: {out}")
+
+
+def devices() -> None:
+    from tasks.data.pii import scrub
+    from tasks.evaluation import pii_set
+
+    print("\nproducts, colours, plans, venues and public resolvers (nothing may change):")
+    print("  written blind, read once, then the changes they led:")
+    changed(pii_set.DEVICE_NEGATIVES, "    ")
+    print("  written after those changes:")
+    changed(pii_set.DEVICE_NEGATIVES_AFTER, "    ")
+    missed = [out for text, name in pii_set.COLOUR_NAMES if not pii_set.found(name, out := scrub(text), text)]
+    print(f"  people whose surname is a colour, masked: {len(pii_set.COLOUR_NAMES) - len(missed)}/"
+          f"{len(pii_set.COLOUR_NAMES)}")  # fmt: skip
+    for out in missed:
+        print(f"      missed: {out}")
 
 
 def uncased_names() -> None:

@@ -32,6 +32,7 @@ import numpy as np
 from tasks.core.files import atomic_writer, user_cache
 from tasks.data import pii_rules, pii_uncased
 from tasks.data.pii_rules import (
+    DIGIT,
     FIRST_PERSON,
     GREETINGS,
     NOT_NAMES,
@@ -71,6 +72,17 @@ _BEFORE_THINGS = {
     "unsere", "der", "die", "das", "dem", "den", "ein", "eine", "einem", "im", "mijn", "onze", "uw", "het",
     "een", "mon", "ma", "mes", "notre", "votre", "le", "la", "les", "un", "une", "au", "en", "à", "az", "egy",
 }  # fmt: skip
+# Colours and finishes devices are sold in, in the support languages; Hungarian's (Fekete, Fehér) open a surname-first
+# name, and a colour a person's surname also ends ("Anna Green") is told apart by `_coloured`
+_COLOURS = {
+    "Black", "White", "Silver", "Gold", "Grey", "Gray", "Green", "Blue", "Red", "Pink", "Purple", "Yellow", "Titanium",
+    "Graphite", "Bronze", "Lavender", "Violet", "Cream", "Beige", "Coral", "Navy", "Teal", "Mint", "Obsidian",
+    "Porcelain", "Starlight", "Midnight", "Lime", "Copper", "Champagne", "Schwarz", "Weiß", "Silber", "Grau", "Blau",
+    "Grün", "Rot", "Noir", "Blanc", "Gris", "Bleu", "Vert", "Rouge", "Zwart", "Wit", "Zilver", "Grijs", "Blauw",
+    "Groen", "Rood",
+}  # fmt: skip
+_BEFORE_COLOURS = _BEFORE_THINGS | {"only", "nur", "alleen", "seulement", "csak"}  # "in Jade Green or only in ..."
+_POSSESSIVE = re.compile(r"['’]s\Z")
 _GERMAN_DATES = {  # capitalised in German, and after "Im" ("in the"), which reads like "I'm" typed in a hurry
     "Januar", "Februar", "März", "April", "Mai", "Juni", "Juli", "August", "September", "Oktober", "November",
     "Dezember", "Frühling", "Sommer", "Herbst", "Winter", "Jahr", "Monat",
@@ -265,7 +277,7 @@ def names(text: str, model: Model | None = None) -> Iterator[tuple[int, int, flo
     word that stands before things ("my", "in") is none; a run that opens a sentence is also scored without its
     first word ("Tell Anneke Berg"), and the better of the two is kept."""
     model = model or load()
-    for start, end in runs(text, _SKIP):
+    for start, end in filter(None, (_unowned(text, *run) for run in runs(text, _SKIP))):
         previous = re.search(r"([^\W\d_]+)\s+$", text[max(0, start - 20) : start])
         if previous and previous.group(1).lower() in _BEFORE_THINGS:
             continue
@@ -274,6 +286,8 @@ def names(text: str, model: Model | None = None) -> Iterator[tuple[int, int, flo
             continue
         if first == "Im" and set(rest) <= _GERMAN_DATES:
             continue  # German "Im März", not "I'm März"
+        if _coloured(text, start, end):
+            continue
         article = first.lower() in _BEFORE_THINGS  # "A Kálvin téren": the Hungarian article opens the sentence
         if article and len(rest) < 2:
             continue
@@ -347,7 +361,7 @@ def spans(text: str, model: Model | None) -> list[tuple[int, int]]:
     alone += [m.span(1) for m in [*_BRACKETED.finditer(text), *working] if m and _alone(m.group(1))]
     handles = (m for m in _HANDLE.finditer(text) if m.start() == 0 or not re.match(r"[\w.-]", text[m.start() - 1]))
     alone += [m.span(1) for m in handles if _alone(m.group(1))]
-    known = [(a, b) for a, b in known_names(text) if not _after_article(text, a)]
+    known = [(a, b) for a, b in known_names(text) if not _after_article(text, a) and not _coloured(text, a, b)]
     found = [*cued, *labelled, *signed, *alone, *known, *pii_uncased.spans(text, single), *learned]
     # a display name holding a name: "Vodaline Billing <billing@...>" stays
     shown = [m.span(m.lastindex) for m in _DISPLAY_NAME.finditer(text)] if "@" in text and "<" in text else []
@@ -359,6 +373,28 @@ def spans(text: str, model: Model | None) -> list[tuple[int, int]]:
         if (m := _COMMA_NAME.match(text, b)) and _capitalised(m.group(1)) and single(*m.span(1))
     ]
     return [*found, *given, *_mentions(text, found)]
+
+
+def _unowned(text: str, start: int, end: int) -> tuple[int, int] | None:
+    """The run up to a word that owns what follows it ("St. Patrick's Day", "Valentine's Day Promo"), or none where a
+    word holds a digit ("Galaxy Z Flip6"): no person's name holds either. Applied where names are found, not where
+    the model learns, so its examples and threshold stay as they were."""
+    words = list(re.finditer(r"\S+", text[start:end]))
+    if any(DIGIT.search(w.group()) for w in words):
+        return None
+    end = next((start + w.end() for w in words[:-1] if _POSSESSIVE.search(w.group())), end)
+    return (start, end) if sum(_capitalised(w) for w in text[start:end].split()) >= 2 else None
+
+
+def _coloured(text: str, start: int, end: int) -> bool:
+    """A run ending in a colour names the finish a phone, a case or a router comes in ("Titanium Gray", "only Matte
+    Black", "my Rose Gold iPhone", "in Sierra Blue"), unless it opens with a listed first name where a person may
+    stand: "Anna Green" and "Tom Black" are people."""
+    words = text[start:end].split()
+    if words[-1].rstrip(".,") not in _COLOURS:
+        return False
+    previous = re.search(r"([^\W\d_]+)\s+$", text[max(0, start - 20) : start])
+    return words[0] not in _listed() or bool(previous and previous.group(1).lower() in _BEFORE_COLOURS)
 
 
 def _after_article(text: str, start: int) -> bool:

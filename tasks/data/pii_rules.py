@@ -196,12 +196,24 @@ _DOCUMENTATION = tuple(
 )
 
 
+# Public DNS resolvers (Cloudflare, Google, Quad9, OpenDNS, AdGuard): a setting support tells everyone to try, no one's
+# address
+_RESOLVERS = frozenset(
+    ipaddress.ip_address(a)
+    for a in ("1.1.1.1", "1.0.0.1", "8.8.8.8", "8.8.4.4", "9.9.9.9", "149.112.112.112", "208.67.222.222",
+              "208.67.220.220", "94.140.14.14", "94.140.15.15", "2606:4700:4700::1111", "2606:4700:4700::1001",
+              "2001:4860:4860::8888", "2001:4860:4860::8844", "2620:fe::fe")
+)  # fmt: skip
+
+
 def _is_public_ip(m: re.Match[str], text: str) -> bool:
     if preceded_by_id_label(text, m.start()):
         return False  # "Firmware 7.57.1.12", "version 10.2.0.4": a version, though it reads as a public address
     try:
         ip = ipaddress.ip_address(m.group())
     except ValueError:
+        return False
+    if ip in _RESOLVERS:
         return False
     if any(ip in net for net in _DOCUMENTATION):
         return True  # what examples and test data write for someone's public address; no router or LAN uses it

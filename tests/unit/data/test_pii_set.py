@@ -10,6 +10,9 @@ import pytest
 from tasks.data.pii import scrub
 from tasks.evaluation import pii_formats_set as formats_set
 from tasks.evaluation.pii_set import (
+    COLOUR_NAMES,
+    DEVICE_NEGATIVES,
+    DEVICE_NEGATIVES_AFTER,
     NAMES_BESIDE_LOWER_PLACES,
     NAMES_BESIDE_PLACES,
     NAMES_LAST_NEGATIVES,
@@ -112,7 +115,7 @@ def test_address_look_alikes_mostly_come_through_unchanged() -> None:
 @pytest.mark.parametrize(
     ("texts", "most"),
     [
-        (PLACE_NEGATIVES, 7),
+        (PLACE_NEGATIVES, 6),
         (PLACE_NEGATIVES_HELDOUT, 7),
         (PLACE_NEGATIVES_MORE, 1),
         (PLACE_NEGATIVES_LAST, 3),
@@ -125,8 +128,24 @@ def test_places_named_after_people_mostly_come_through_unchanged(texts: list[str
     first became 9 when the name model learned romanised Chinese and Japanese names ("Peppa Pig" now scores as
     one), the fourth 4 when a lower-case place word after an article closed a place ("the ... building"), and of a
     fifth set, written before that and measured once, 1 of 20 changed (11 before), then none. A known first name in a
-    run after an article names no person ("the Ray-Ban Meta"): 7, 7 and 3 of the first, second and fourth since."""
+    run after an article names no person ("the Ray-Ban Meta"): 7, 7 and 3 of the first, second and fourth since, and
+    6 of the first once an owner's "'s" ended a run ("Martha's Vineyard", 2026-12-07)."""
     assert len([t for t in texts if scrub(t) != t]) <= most
+
+
+@pytest.mark.parametrize(("texts", "most"), [(DEVICE_NEGATIVES, 3), (DEVICE_NEGATIVES_AFTER, 3)])
+def test_products_colours_and_resolvers_mostly_come_through_unchanged(texts: list[str], most: int) -> None:
+    """Written blind 2026-12-07 (docs/guardrails.md): 10 of 79 changed, then 3 after the changes they led ("only
+    Matte Black", "Galaxy Z Flip6", "DNS 8.8.8.8"); a set written after those changes, 6 of 40 with the code before
+    them and 3 after."""
+    assert len([t for t in texts if scrub(t) != t]) <= most
+
+
+def test_people_whose_surname_is_a_colour_stay_masked() -> None:
+    """A colour closing a run names a finish only where no listed first name opens it, or after "in", "my", "only":
+    "I spoke to Anna Green", "Kind regards, Peter Gray", "Emma Silver's phone" keep their names masked."""
+    leaks = [out for text, name in COLOUR_NAMES if not found(name, out := scrub(text), text)]
+    assert leaks == []
 
 
 def test_people_beside_place_words_stay_people() -> None:
