@@ -159,9 +159,10 @@ def uncased_names() -> None:
         HELD_OUT: uncased(heldout=True),
         "written before the sibling lists, once": uncased(last=True),
         "in capitals, and a form's SURNAME, First": capitals(),
+        "in capitals, first names no list holds": capitals(unlisted=True),
     }
     masked(sets)
-    changed([m.text for data in (uncased(), capitals()) for m in data if not m.values], "  ")
+    changed([m.text for data in (uncased(), capitals(), capitals(True)) for m in data if not m.values], "  ")
 
 
 def wider_names() -> None:

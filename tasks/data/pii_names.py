@@ -310,11 +310,14 @@ def spans(text: str, model: Model | None) -> list[tuple[int, int]]:
 
     def single(start: int, end: int) -> bool:
         """A word where a cue says a name follows: a first name of any locale the model learns, or a word the model
-        scores as one; not one of NOT_NAMES ("my husband Can't", though Can is a Turkish name; "Max" is lost)."""
-        word = text[start:end]
+        scores as one; not one of NOT_NAMES ("my husband Can't", though Can is a Turkish name; "Max" is lost). A word
+        in capitals is read as written with a capital ("ZHANG" as "Zhang"), which is how the model learned names."""
+        word, scored = text[start:end], text
+        if len(word) > 1 and word.isupper() and len(titled := word.title()) == len(word):
+            word, scored = titled, text[:start] + titled + text[end:]
         if word in _NEVER_ALONE:  # "Bonjour Madame", "Hi Alexa"
             return False
-        return word in _listed() or (model is not None and model.score(text, start, end) >= model.threshold)
+        return word in _listed() or (model is not None and model.score(scored, start, end) >= model.threshold)
 
     def listed(a: int, b: int) -> bool:
         """A capitalised word of text[a:b] is a listed first name or surname, or scores as a name."""

@@ -108,6 +108,7 @@ NAME_LABELS = (
     r"|ansprechpartner(?:in)?|empfänger(?:in)?|vorname|nachname|(?:rekening|contract|abonnement)houder"
     r"|contactpersoon|tenaamstelling|naam|titulaire(?: du (?:compte|contrat|abonnement))?|destinataire|nom complet"
     r"|nom|prénom|nom de famille|név|előfizető|számlatulajdonos|címzett"
+    r"|name (?:on|as on|as in) (?:the |my |your )?(?:card|account|contract|passport|id|bill|licen[cs]e)"
 )
 # Titles written in lower case mid-sentence, as French and Dutch do ("au nom de madame Dupont", "op naam van mevrouw
 # Yildiz"), and Hungarian "dr." before a name

@@ -160,6 +160,23 @@ def _name_after(text: str, start: int, surnames: int, single: Single | None = No
     return first.start(), end
 
 
+def _shouted_after(text: str, start: int, single: Single) -> tuple[int, int] | None:
+    """A name in capitals after a cue or a label, whose first name no list holds ("Name on the card: WEI ZHANG"):
+    each word one `single` takes for a name, or a listed surname, and no everyday word. Not in a message written all
+    in capitals ("MERCI, BONNE JOURNÉE"), where capitals say nothing and only listed names count."""
+    if text.isupper():
+        return None
+    end = start
+    while end == start or (text[end : end + 1] == " " and end - start < 60):
+        word = _WORD.match(text, end + (end > start))
+        if word is None or not _shouted(word.group()) or word.group().lower() in everyday_words():
+            break
+        if not (single(*word.span()) or (end > start and surname(word.group()))):
+            break
+        end = word.end()
+    return (start, end) if end > start else None
+
+
 def _paired(text: str, first: re.Match[str]) -> bool:
     """A capitalised word before a listed surname, no title or word of NOT_NAMES: "buurman Kees Smit", whose first
     name no list knows; not "Bonjour Monsieur Dupont"."""
@@ -200,8 +217,9 @@ def spans(text: str, single: Single) -> Iterator[tuple[int, int]]:
     for start in [m.end() for m in [*_INTRODUCTION.finditer(low), *headers]] + list(labels):
         word = _WORD.match(text, start)
         uncased = word is not None and (word.group()[0].islower() or _shouted(word.group()))
-        if uncased and (span := _name_after(text, start, 2)):
-            yield span
+        found = [_name_after(text, start, 2), _shouted_after(text, start, single)] if uncased else []
+        if spans := [span for span in found if span]:  # the longer: "SIOBHAN" is listed, "NI BHRIAIN" not
+            yield max(spans, key=lambda span: span[1])
     for m in _NAME_FIRST.finditer(low):
         words = m.group(1).split(" ")  # the name is both words ("kiss dóra") or the last ("én nóra vagyok")
         starts = [m.start(1)] if len(words) == 1 else [m.start(1), m.start(1) + len(words[0]) + 1]

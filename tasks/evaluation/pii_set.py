@@ -1189,6 +1189,33 @@ CAPS_NEGATIVES = [
     "ICH BIN SEHR ENTTÄUSCHT",
     "MERCI, BONNE JOURNÉE",
 ]
+# Names in capitals after a cue or a form's label whose first name no list holds ("Name on the card: WEI ZHANG", missed
+# by a set written blind on 2026-12-07): written after the change that reads them by the name model, measured once
+# with the code before it (2 of 12 masked, none of 8 look-alikes changed) and after (10 of 12, none changed).
+CAPS_UNLISTED = [
+    ("en_US", "Cardholder: [[OLUWASEUN BAKARE]]"),
+    ("en_US", "Hi, my name is [[TENZIN DORJEE]] and I can't log in."),
+    ("en_GB", "Name on the account: [[KWAME MENSAH]]"),
+    ("en_GB", "Recipient: [[LIU YANG]], please ship the SIM there."),
+    ("en_US", "This is [[ANAHERA WAITITI]], calling about my bill."),
+    ("de_DE", "Vertragsinhaber: [[DRAGAN PETROVIĆ]]"),
+    ("fr_FR", "Titulaire du compte : [[YASMINA BENALI]]"),
+    ("nl_NL", "Naam: [[BAS VERHOEVEN]]"),
+    ("en_GB", "Account holder: [[PRAKASH VENKATARAMAN]]"),
+    ("hu_HU", "I'm [[ZOLTAN NAGY]], the contract is mine."),
+    ("en_US", "Name on passport: [[AKIRA TANAKA]]"),
+    ("en_GB", "Please speak to [[SVETLANA IVANOVA]] at your Leeds shop."),
+]
+CAPS_UNLISTED_NEGATIVES = [
+    "Name on the card: SAME AS ACCOUNT",
+    "Account holder: NOT SURE, MY HUSBAND SET IT UP",
+    "This is URGENT, my line is dead.",
+    "I'm FURIOUS about this bill.",
+    "Cardholder: UNKNOWN",
+    "Recipient: FRONT DESK, 3rd floor",
+    "My name is ON THE CONTRACT, why can't I change it?",
+    "Naam: ZIE HIERBOVEN",
+]
 UNCASED_NEGATIVES = [
     "my son will call you",
     "this is frank feedback",
@@ -2010,10 +2037,11 @@ def wider_negatives(chosen: str) -> list[str]:
     return NAME_SETS[chosen][1]
 
 
-def capitals() -> list[Message]:
-    """CAPS as messages with their marked name, then CAPS_NEGATIVES."""
-    out = [marked(text, "NAME", locale, i) for i, (locale, text) in enumerate(CAPS)]
-    return out + [Message(text, [], "", -1) for text in CAPS_NEGATIVES]
+def capitals(unlisted: bool = False) -> list[Message]:
+    """CAPS (or CAPS_UNLISTED) as messages with their marked name, then CAPS_NEGATIVES (or CAPS_UNLISTED_NEGATIVES)."""
+    names, negatives = (CAPS_UNLISTED, CAPS_UNLISTED_NEGATIVES) if unlisted else (CAPS, CAPS_NEGATIVES)
+    out = [marked(text, "NAME", locale, i) for i, (locale, text) in enumerate(names)]
+    return out + [Message(text, [], "", -1) for text in negatives]
 
 
 def masked_names(text: str, model: Model | None) -> str:
