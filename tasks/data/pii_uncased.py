@@ -218,8 +218,8 @@ def spans(text: str, single: Single) -> Iterator[tuple[int, int]]:
         word = _WORD.match(text, start)
         uncased = word is not None and (word.group()[0].islower() or _shouted(word.group()))
         found = [_name_after(text, start, 2), _shouted_after(text, start, single)] if uncased else []
-        if spans := [span for span in found if span]:  # the longer: "SIOBHAN" is listed, "NI BHRIAIN" not
-            yield max(spans, key=lambda span: span[1])
+        if kept := [span for span in found if span]:  # the longer: the first stops at a surname no list holds
+            yield max(kept, key=lambda span: span[1])
     for m in _NAME_FIRST.finditer(low):
         words = m.group(1).split(" ")  # the name is both words ("kiss dóra") or the last ("én nóra vagyok")
         starts = [m.start(1)] if len(words) == 1 else [m.start(1), m.start(1) + len(words[0]) + 1]
