@@ -278,8 +278,7 @@ def names(text: str, model: Model | None = None) -> Iterator[tuple[int, int, flo
     first word ("Tell Anneke Berg"), and the better of the two is kept."""
     model = model or load()
     for start, end in filter(None, (_unowned(text, *run) for run in runs(text, _SKIP))):
-        previous = re.search(r"([^\W\d_]+)\s+$", text[max(0, start - 20) : start])
-        if previous and previous.group(1).lower() in _BEFORE_THINGS:
+        if _word_before(text, start) in _BEFORE_THINGS:
             continue
         first, *rest = text[start:end].split()
         if is_place([first, *rest], text[:start], text[end:]):
@@ -385,8 +384,9 @@ def _unowned(text: str, start: int, end: int) -> tuple[int, int] | None:
     words = list(re.finditer(r"\S+", text[start:end]))
     if any(DIGIT.search(w.group()) for w in words):
         return None
-    end = next((start + w.end() for w in words[:-1] if _POSSESSIVE.search(w.group())), end)
-    return (start, end) if sum(_capitalised(w) for w in text[start:end].split()) >= 2 else None
+    owner = next((i for i, w in enumerate(words[:-1]) if _POSSESSIVE.search(w.group())), len(words) - 1)
+    kept = words[: owner + 1]
+    return (start, start + kept[-1].end()) if sum(_capitalised(w.group()) for w in kept) >= 2 else None
 
 
 def _coloured(text: str, start: int, end: int) -> bool:
@@ -396,8 +396,13 @@ def _coloured(text: str, start: int, end: int) -> bool:
     words = text[start:end].split()
     if words[-1].rstrip(".,") not in _COLOURS:
         return False
+    return words[0] not in _listed() or _word_before(text, start) in _BEFORE_COLOURS
+
+
+def _word_before(text: str, start: int) -> str:
+    """The word right before `start`, in lower case ("" when none): "my" of "my Rose Gold iPhone"."""
     previous = re.search(r"([^\W\d_]+)\s+$", text[max(0, start - 20) : start])
-    return words[0] not in _listed() or bool(previous and previous.group(1).lower() in _BEFORE_COLOURS)
+    return previous.group(1).lower() if previous else ""
 
 
 def _after_article(text: str, start: int) -> bool:
