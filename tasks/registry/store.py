@@ -221,6 +221,9 @@ def prompt_history(client, prompt: str) -> list[Event]:
     return _events(found.tags if found else {})
 
 
+_VANISHED_RETRIES = 20  # holders letting go mid-insert this many times in a row is a store fault
+
+
 def _lock_name(name: str) -> str:
     return f"{name}-deploy-lock"
 
@@ -231,7 +234,7 @@ def lock(client, name: str, wait_s: float, stale_s: float, owner: str) -> Iterat
     from mlflow.exceptions import MlflowException
 
     lock_name, token = _lock_name(name), uuid.uuid4().hex
-    deadline = time.monotonic() + wait_s
+    deadline, vanished = time.monotonic() + wait_s, 0
     while True:
         try:
             client.create_registered_model(
@@ -240,11 +243,18 @@ def lock(client, name: str, wait_s: float, stale_s: float, owner: str) -> Iterat
             )  # fmt: skip
             break
         except MlflowException as err:
-            if getattr(err, "error_code", "") != "RESOURCE_ALREADY_EXISTS":
+            # The store reports a taken name by reading its holder back; a holder that lets go between the
+            # insert and that read turns "already exists" into "does not exist". Both mean: try again.
+            if getattr(err, "error_code", "") not in ("RESOURCE_ALREADY_EXISTS", "RESOURCE_DOES_NOT_EXIST"):
                 raise
+            raced = err
         holder = _holder(client, lock_name)
         if holder is None:
+            vanished += 1
+            if vanished > _VANISHED_RETRIES:
+                raise raced
             continue
+        vanished = 0
         age = time.time() - holder["created"]
         if age > stale_s:
             log.warning("breaking the registry lock of %s held by %s for %.0f s", name, holder["owner"], age)
