@@ -19,6 +19,7 @@ from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import IO, Any
 
@@ -50,6 +51,8 @@ Messages = list[dict[str, str]]
 # No tokenizer averages this many characters per token: longer rows are rejected before the
 # expensive steps (PII regexes, tokenisation), whose cost grows with length.
 _MAX_CHARS_PER_TOKEN = 32
+# Distinct texts each worker remembers the scrub of: system prompts, canned replies and greetings repeat.
+_SCRUB_MEMORY = 65_536
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +84,20 @@ def _init_worker(model_dir: str, params: PrepareParams) -> None:
     _worker["counter"] = TokenCounter(load_tokenizer(Path(model_dir)))
 
 
+@lru_cache(maxsize=_SCRUB_MEMORY)
+def _scrubbed(text: str) -> tuple[str, tuple[tuple[str, int], ...]]:
+    """The scrub of `text` and what it replaced, once per distinct text: a million generated records hold a
+    quarter as many distinct texts, and the scrub is three quarters of a row's cost."""
+    found: Counter[str] = Counter()
+    return scrub(text, found), tuple(found.items())
+
+
+def _scrub(text: str, pii: Counter[str]) -> str:
+    text, found = _scrubbed(text)
+    pii.update(dict(found))
+    return text
+
+
 def _language(messages: Messages) -> tuple[str, float]:
     return language(" ".join(m["content"] for m in messages if m["role"] == "user"))
 
@@ -100,7 +117,7 @@ def _screen(messages: Messages, p: PrepareParams, pii: Counter[str]) -> Rejected
     if p.languages is not None and lang not in p.languages and score >= p.language_min_score:
         return Rejected("language", f"detected {lang} (score {score:.2f}); prepare.languages={p.languages}")
     if p.scrub_pii:
-        messages = [{"role": m["role"], "content": scrub(m["content"], pii)} for m in messages]
+        messages = [{"role": m["role"], "content": _scrub(m["content"], pii)} for m in messages]
     return messages, lang
 
 
