@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import platform
+import timeit
 from pathlib import Path
 
 
@@ -19,12 +20,18 @@ def describe(cpuinfo: Path = Path("/proc/cpuinfo")) -> str:
     if "cpu family" in fields:
         model += f" (family {fields['cpu family']}, model {fields.get('model', '?')})"
     text = f"{model}, {vector_units(set(fields.get('flags', '').split()))}, {os.cpu_count()} logical cores"
-    text += f", Python {platform.python_version()}"
+    text += f", Python {platform.python_version()} ({python_loop_ms():.1f} ms a pure-Python loop)"
     import torch
 
     if torch.cuda.is_available():
         text += f"; GPU {torch.cuda.get_device_name(0)} x{torch.cuda.device_count()}"
     return text
+
+
+def python_loop_ms() -> float:
+    """Milliseconds for sum(range(10**6)), best of five: the scrub and the data stages are pure Python, and the
+    same "AMD EPYC" name has run them at 2,283 and at 757 records/s (docs/operations.md); this tells which."""
+    return min(timeit.repeat("sum(range(10**6))", number=1, repeat=5)) * 1000
 
 
 def vector_units(flags: set[str]) -> str:

@@ -31,3 +31,9 @@ def test_the_cpu_is_named_with_its_family_and_the_vector_units_int8_products_run
 
 def test_a_machine_without_proc_cpuinfo_is_still_described(tmp_path: Path) -> None:
     assert "logical cores" in describe(tmp_path / "missing")
+
+
+def test_the_pure_python_speed_is_measured_and_printed(tmp_path: Path) -> None:
+    text = describe(tmp_path / "missing")
+    ms = float(text.split("(")[-1].split(" ms a pure-Python loop)")[0])
+    assert 0.5 < ms < 1000, text
