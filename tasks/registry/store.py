@@ -245,7 +245,7 @@ def lock(client, name: str, wait_s: float, stale_s: float, owner: str) -> Iterat
         except MlflowException as err:
             # The store reports a taken name by reading its holder back; a holder that lets go between the
             # insert and that read turns "already exists" into "does not exist". Both mean: try again.
-            if getattr(err, "error_code", "") not in ("RESOURCE_ALREADY_EXISTS", "RESOURCE_DOES_NOT_EXIST"):
+            if getattr(err, "error_code", "") != "RESOURCE_ALREADY_EXISTS" and not _missing(err):
                 raise
             raced = err
         holder = _holder(client, lock_name)
