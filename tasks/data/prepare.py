@@ -409,7 +409,10 @@ def _pool(workers: int, model_dir: str, params: PrepareParams) -> Iterator[Proce
     """
     if workers == 1:
         _init_worker(model_dir, params)
-        yield None
+        try:
+            yield None
+        finally:
+            _scrubbed.cache_clear()  # a long-lived process keeps no customer's text once the stage is done
         return
     pool = ProcessPoolExecutor(
         workers, mp_context=mp.get_context("spawn"), initializer=_init_worker, initargs=(model_dir, params)

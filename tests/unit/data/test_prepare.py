@@ -12,7 +12,7 @@ from tasks.config.schema import GenerateParams, PrepareParams
 from tasks.core.errors import DataFormatError
 from tasks.core.files import read_jsonl
 from tasks.data.pii_rules import RESIDUAL_PATTERNS
-from tasks.data.prepare import QUARANTINE, RECORDS, SUMMARY, prepare
+from tasks.data.prepare import QUARANTINE, RECORDS, SUMMARY, _scrubbed, prepare
 from tasks.data.synthesize import records, write_dataset
 from tests.conftest import chat, write_lines
 
@@ -62,6 +62,16 @@ def test_output_is_identical_across_runs_and_worker_counts(
     prepare([raw], tmp_path / "b", prepare_params.model_copy(update={"workers": 2}), tiny_model_dir)
     for name in (RECORDS, QUARANTINE, SUMMARY):
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
+
+
+def test_an_in_process_run_keeps_no_text_it_scrubbed(
+    tmp_path: Path, tiny_model_dir, prepare_params: PrepareParams
+) -> None:
+    raw = tmp_path / "raw.jsonl"
+    write_dataset(GenerateParams(n_records=400), raw)
+    summary, _, _ = run(tmp_path, [raw], prepare_params, tiny_model_dir)
+    assert summary["pii_replaced"]  # texts were scrubbed, through the memory
+    assert _scrubbed.cache_info().currsize == 0
 
 
 def test_mostly_fine_file_keeps_good_rows(tmp_path: Path, tiny_model_dir) -> None:
